@@ -1,0 +1,1 @@
+"""The REST API (FastAPI) over the application service and the read models."""

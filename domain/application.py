@@ -1,0 +1,754 @@
+"""The application service: one method per command, the only way to change state.
+
+Each command loads the family, calls the aggregate, saves, and returns plain data
+(the entity id, the family's new version and the event's place in the global log).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
+
+from domain import checklists
+from domain.agency import Agency
+from domain.canonical import GENESIS_HASH, chain_hash
+from domain.checklists import StepResult
+from domain.errors import (
+    ConcurrentChangeError,
+    InvalidValueError,
+    RuleViolationError,
+    StaleVersionError,
+    UnknownEntityError,
+)
+from domain.family import Family
+from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
+from domain.transcodings import register_all
+from domain.values import (
+    Actor,
+    AgencyKind,
+    AssessmentKind,
+    Carer,
+    Channel,
+    Child,
+    ClaimOutcome,
+    ClosureReason,
+    ConsentCapacity,
+    ContactFrequency,
+    ContactKind,
+    ContactOutcome,
+    Gcp2Grades,
+    Housing,
+    MeetingKind,
+    Meta,
+    ReferralOutcome,
+    RequestKind,
+    RequestStatus,
+    Role,
+    Service,
+    SourceKind,
+)
+
+SYSTEM_ID = UUID(int=0)
+MAX_RETRIES = 5
+
+
+class Clock:
+    """The real clock; tests pass their own with the same two methods."""
+
+    def now(self) -> datetime:
+        """The current time, UTC."""
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        """Today's date, UTC."""
+        return self.now().date()
+
+
+@dataclass(frozen=True)
+class When:
+    """When a fact happened as the professional states it, and whether the date is uncertain."""
+
+    occurred_on: date | datetime | None = None
+    date_uncertain: bool = False
+
+
+NOW = When()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command returns: the entity it made or changed, the new version and log position."""
+
+    id: UUID
+    family_id: UUID
+    version: int
+    position: int
+    extra_ids: list[UUID] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The worker's evaluation of a handover request, and what it recorded."""
+
+    request_id: UUID
+    status: RequestStatus
+    steps: list[StepResult]
+    recorded: str | None  # event name recorded, or None when nothing changed
+
+
+@dataclass(frozen=True)
+class ChildInput:
+    """A child as given at registration or later."""
+
+    name: str
+    date_of_birth: date | None = None
+    expected_on: date | None = None
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """An action agreed at a meeting."""
+
+    description: str
+    owner_id: UUID
+    due_on: date
+
+
+class TafLedger(Application[UUID]):
+    """The TAF Ledger application: families, the directory and API keys in one event log."""
+
+    name = "taf"
+    is_snapshotting_enabled = True
+
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None):
+        super().__init__(env)
+        self.clock = clock or Clock()
+        interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
+        self.snapshotting_intervals = {Family: interval} if interval > 0 else {}
+
+    def construct_transcoder(self) -> Transcoder:
+        """A JSON transcoder that knows every domain type."""
+        transcoder = JSONTranscoder()
+        self.register_transcodings(transcoder)
+        register_all(transcoder)
+        return transcoder
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _meta(self, actor: Actor, when: When) -> Meta:
+        today = self.clock.today()
+        occurred = when.occurred_on if when.occurred_on is not None else today
+        if isinstance(occurred, datetime):
+            if occurred.tzinfo is not None and occurred > self.clock.now():
+                raise InvalidValueError(
+                    "occurred_on is in the future", rule="occurred_in_future", field="occurred_on"
+                )
+            occurred = occurred.date()
+        if occurred > today:
+            raise InvalidValueError("occurred_on is in the future", rule="occurred_in_future", field="occurred_on")
+        return Meta(
+            actor_id=actor.professional_id,
+            actor_agency_id=actor.agency_id,
+            actor_role=actor.role,
+            channel=actor.channel,
+            occurred_on=occurred,
+            date_uncertain=when.date_uncertain,
+        )
+
+    def _save(self, *aggregates: Aggregate) -> int:
+        recordings = self.save(*aggregates)
+        if not recordings:
+            return self.recorder.max_notification_id() or 0
+        return recordings[-1].notification.id
+
+    def get_family(self, family_id: UUID, version: int | None = None) -> Family:
+        """Load a family (optionally as it was at a version), or UnknownEntityError."""
+        try:
+            family = self.repository.get(family_id, version=version)
+        except AggregateNotFoundError:
+            raise UnknownEntityError(f"no family {family_id}", field="family_id") from None
+        if not isinstance(family, Family):
+            raise UnknownEntityError(f"no family {family_id}", field="family_id")
+        return family
+
+    def _command(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        when: When,
+        expected_version: int | None,
+        change: Callable[[Family, Meta], None],
+        entity_id: UUID | None = None,
+    ) -> Recorded:
+        """Load, change, save; retry on a concurrent save unless the caller pinned a version."""
+        meta = self._meta(actor, when)
+        for attempt in range(MAX_RETRIES):
+            family = self.get_family(family_id)
+            if expected_version is not None and family.version != expected_version:
+                raise StaleVersionError(
+                    f"family is at version {family.version}, not {expected_version}", field="If-Match"
+                )
+            change(family, meta)
+            try:
+                position = self._save(family)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise StaleVersionError("family changed while saving", field="If-Match") from None
+                time.sleep(0.01 * (attempt + 1))
+                continue
+            return Recorded(entity_id or family_id, family_id, family.version, position)
+        raise ConcurrentChangeError("the family kept changing while saving; try again")
+
+    # --------------------------------------------------------------- directory
+
+    def register_agency(self, actor_id: UUID, name: str, kind: AgencyKind, agency_id: UUID | None = None) -> UUID:
+        """Add an agency to the directory."""
+        agency = Agency.register(agency_id or uuid4(), name, kind, actor_id)
+        self._save(agency)
+        return agency.id
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        """Whether any aggregate has this id."""
+        return aggregate_id in self.repository
+
+    def get_agency(self, agency_id: UUID) -> Agency:
+        """Load an agency, or UnknownEntityError."""
+        try:
+            agency = self.repository.get(agency_id)
+        except AggregateNotFoundError:
+            raise UnknownEntityError(f"no agency {agency_id}", field="agency_id") from None
+        if not isinstance(agency, Agency):
+            raise UnknownEntityError(f"no agency {agency_id}", field="agency_id")
+        return agency
+
+    def register_professional(
+        self,
+        actor_id: UUID,
+        name: str,
+        agency_id: UUID,
+        role: Role,
+        email: str = "",
+        is_system: bool = False,
+        professional_id: UUID | None = None,
+    ) -> UUID:
+        """Add a professional (or an agency system account) to the directory."""
+        try:
+            self.get_agency(agency_id)
+        except UnknownEntityError:
+            raise InvalidValueError(f"no agency {agency_id}", rule="unknown_agency", field="agency_id") from None
+        professional = Professional.register(professional_id or uuid4(), name, agency_id, role, email, is_system, actor_id)
+        self._save(professional)
+        return professional.id
+
+    def get_professional(self, professional_id: UUID) -> Professional:
+        """Load a professional, or UnknownEntityError."""
+        try:
+            professional = self.repository.get(professional_id)
+        except AggregateNotFoundError:
+            raise UnknownEntityError(f"no professional {professional_id}", field="professional_id") from None
+        if not isinstance(professional, Professional):
+            raise UnknownEntityError(f"no professional {professional_id}", field="professional_id")
+        return professional
+
+    def _referenced_professional(self, professional_id: UUID, field_name: str) -> Professional:
+        try:
+            return self.get_professional(professional_id)
+        except UnknownEntityError:
+            raise InvalidValueError(
+                f"no professional {professional_id}", rule="unknown_professional", field=field_name
+            ) from None
+
+    def set_password(self, actor_id: UUID, professional_id: UUID, password: str) -> None:
+        """Set a professional's web password."""
+        professional = self.get_professional(professional_id)
+        professional.set_password(password, actor_id)
+        self._save(professional)
+
+    def issue_api_key(self, actor_id: UUID, professional_id: UUID) -> str:
+        """Issue an API key for a professional; returns the key, which is stored only as a hash."""
+        self.get_professional(professional_id)
+        key = new_api_key()
+        self._save(ApiKey(key_hash=hash_api_key(key), professional_id=professional_id, actor_id=actor_id))
+        return key
+
+    def install_key(self, key: str, professional_id: UUID, actor_id: UUID = SYSTEM_ID) -> None:
+        """Make a given key valid for a professional (bootstrap and demo data); idempotent."""
+        key_hash = hash_api_key(key)
+        try:
+            self.repository.get(ApiKey.create_id(key_hash))
+        except AggregateNotFoundError:
+            self._save(ApiKey(key_hash=key_hash, professional_id=professional_id, actor_id=actor_id))
+
+    def actor_for_key(self, key: str, channel: Channel = Channel.API) -> Actor | None:
+        """The actor an API key acts as, or None for an unknown or revoked key."""
+        try:
+            api_key = self.repository.get(ApiKey.create_id(hash_api_key(key)))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(api_key, ApiKey) or api_key.revoked:
+            return None
+        return self.actor_for(api_key.professional_id, channel)
+
+    def actor_for(self, professional_id: UUID, channel: Channel = Channel.API) -> Actor | None:
+        """The actor for a professional id, or None if unknown or inactive."""
+        try:
+            professional = self.get_professional(professional_id)
+        except UnknownEntityError:
+            return None
+        if not professional.active:
+            return None
+        return Actor(
+            professional_id=professional.id,
+            agency_id=professional.agency_id,
+            role=professional.role,
+            channel=channel,
+            is_system=professional.is_system,
+        )
+
+    # ---------------------------------------------------------------- families
+
+    def register_family(
+        self,
+        actor: Actor,
+        children: Sequence[ChildInput],
+        carers: Sequence[Carer] = (),
+        address: str = "",
+        housing: Housing | None = None,
+        languages: Sequence[str] = (),
+        reference: str | None = None,
+        when: When = NOW,
+        family_id: UUID | None = None,
+    ) -> Recorded:
+        """Register a family with at least one child (born or expected)."""
+        meta = self._meta(actor, when)
+        if not children:
+            raise InvalidValueError("a family needs at least one child", rule="children_required", field="children")
+        made = [_make_child(c, self.clock.today()) for c in children]
+        family_id = family_id or uuid4()
+        reference = (reference or "").strip() or f"TAF-{family_id.hex[:8].upper()}"
+        family = Family(
+            family_id=family_id,
+            meta=meta,
+            reference=reference,
+            children=made,
+            carers=list(carers),
+            address=address,
+            housing=housing,
+            languages=list(languages),
+        )
+        position = self._save(family)
+        return Recorded(family_id, family_id, family.version, position, [c.child_id for c in made])
+
+    def add_child(self, actor: Actor, family_id: UUID, child: ChildInput, when: When = NOW,
+                  expected_version: int | None = None) -> Recorded:
+        """Add a child, born or expected."""
+        made = _make_child(child, self.clock.today())
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.add_child(m, made), made.child_id)
+
+    def record_birth(self, actor: Actor, family_id: UUID, child_id: UUID, born_on: date,
+                     expected_version: int | None = None) -> Recorded:
+        """Record the birth of an expected child."""
+        return self._command(actor, family_id, When(born_on), expected_version,
+                             lambda f, m: f.record_birth(m, child_id, born_on), child_id)
+
+    def change_address(self, actor: Actor, family_id: UUID, address: str, housing: Housing,
+                       when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a new address or housing status."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.change_address(m, address, housing))
+
+    def leave_area(self, actor: Actor, family_id: UUID, destination: str, when: When = NOW,
+                   expected_version: int | None = None) -> Recorded:
+        """Record that the family left the area."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.leave_area(m, destination))
+
+    def return_to_area(self, actor: Actor, family_id: UUID, address: str, housing: Housing,
+                       when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record that the family came back to the area."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.return_to_area(m, address, housing))
+
+    def receive_referral(self, actor: Actor, family_id: UUID, source_kind: SourceKind, concerns: str,
+                         source_agency_id: UUID | None = None, child_ids: Sequence[UUID] = (),
+                         when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a referral."""
+        referral_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.receive_referral(m, referral_id, source_kind, source_agency_id,
+                                                             concerns, child_ids), referral_id)
+
+    def decide_referral(self, actor: Actor, family_id: UUID, referral_id: UUID, outcome: ReferralOutcome,
+                        reason: str, feedback_sent_on: date | None = None, when: When = NOW,
+                        expected_version: int | None = None) -> Recorded:
+        """Decide a referral, with a reason."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.decide_referral(m, referral_id, outcome, reason, feedback_sent_on),
+                             referral_id)
+
+    def raise_concern(self, actor: Actor, family_id: UUID, source_kind: SourceKind, description: str,
+                      reporter_known_to_agency: bool = False, child_ids: Sequence[UUID] = (),
+                      when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a concern."""
+        concern_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.raise_concern(m, concern_id, source_kind, description,
+                                                          reporter_known_to_agency, child_ids), concern_id)
+
+    def respond_to_concern(self, actor: Actor, family_id: UUID, concern_id: UUID, response: str,
+                           welfare_check_done: bool = False, when: When = NOW,
+                           expected_version: int | None = None) -> Recorded:
+        """Record the response to a concern."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done),
+                             concern_id)
+
+    def give_consent(self, actor: Actor, family_id: UUID, given_by: str, capacity: ConsentCapacity, scope: str,
+                     agency_ids: Sequence[UUID] = (), when: When = NOW,
+                     expected_version: int | None = None) -> Recorded:
+        """Record consent to share information."""
+        consent_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.give_consent(m, consent_id, given_by, capacity, scope, agency_ids),
+                             consent_id)
+
+    def withdraw_consent(self, actor: Actor, family_id: UUID, consent_id: UUID, reason: str = "",
+                         when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record that consent was withdrawn."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.withdraw_consent(m, consent_id, reason), consent_id)
+
+    def record_sharing_decision(self, actor: Actor, family_id: UUID, what: str, with_whom: str,
+                                lawful_basis: str, why: str, when: When = NOW,
+                                expected_version: int | None = None) -> Recorded:
+        """Record a decision about sharing information."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.record_sharing_decision(m, what, with_whom, lawful_basis, why))
+
+    def open_episode(self, actor: Actor, family_id: UUID, level: int, when: When = NOW,
+                     expected_version: int | None = None) -> Recorded:
+        """Open an episode (a reopening when the family had one before)."""
+        episode_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.open_new_episode(m, episode_id, level), episode_id)
+
+    def change_level(self, actor: Actor, family_id: UUID, episode_id: UUID, level: int, reason: str,
+                     when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Change the level of need."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.change_level(m, episode_id, level, reason), episode_id)
+
+    def assign_lead(self, actor: Actor, family_id: UUID, professional_id: UUID, agreed_with_family: bool = False,
+                    when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Assign the lead professional."""
+        lead = self._referenced_professional(professional_id, "professional_id")
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.assign_lead(m, professional_id, lead.agency_id, agreed_with_family),
+                             professional_id)
+
+    def join_team(self, actor: Actor, family_id: UUID, professional_id: UUID, when: When = NOW,
+                  expected_version: int | None = None) -> Recorded:
+        """Add a TAF member."""
+        member = self._referenced_professional(professional_id, "professional_id")
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.join_team(m, professional_id, member.agency_id), professional_id)
+
+    def leave_team(self, actor: Actor, family_id: UUID, professional_id: UUID, when: When = NOW,
+                   expected_version: int | None = None) -> Recorded:
+        """Remove a TAF member."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.leave_team(m, professional_id), professional_id)
+
+    def agree_plan(self, actor: Actor, family_id: UUID, outcomes: Sequence[str],
+                   contact_every: Sequence[ContactFrequency] = (), review_by: date | None = None,
+                   when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Agree the plan."""
+        plan_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.agree_plan(m, plan_id, outcomes, contact_every, review_by), plan_id)
+
+    def hold_meeting(self, actor: Actor, family_id: UUID, kind: MeetingKind, held_on: date,
+                     attendee_ids: Sequence[UUID] = (), apology_ids: Sequence[UUID] = (),
+                     family_attended: bool = False, decisions: str = "",
+                     actions: Sequence[ActionInput] = (), expected_version: int | None = None,
+                     date_uncertain: bool = False) -> Recorded:
+        """Record a meeting and the actions it agreed, in one save."""
+        meeting_id = uuid4()
+        action_ids = [uuid4() for _ in actions]
+
+        def change(family: Family, meta: Meta) -> None:
+            family.hold_meeting(meta, meeting_id, kind, held_on, attendee_ids, apology_ids,
+                                family_attended, decisions)
+            for action_id, action in zip(action_ids, actions, strict=True):
+                family.agree_action(meta, action_id, action.description, action.owner_id, action.due_on,
+                                    meeting_id=meeting_id)
+
+        recorded = self._command(actor, family_id, When(held_on, date_uncertain), expected_version, change,
+                                 meeting_id)
+        return Recorded(recorded.id, family_id, recorded.version, recorded.position, action_ids)
+
+    def agree_action(self, actor: Actor, family_id: UUID, description: str, owner_id: UUID, due_on: date,
+                     child_ids: Sequence[UUID] = (), when: When = NOW,
+                     expected_version: int | None = None) -> Recorded:
+        """Agree an action."""
+        action_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.agree_action(m, action_id, description, owner_id, due_on, child_ids),
+                             action_id)
+
+    def complete_action(self, actor: Actor, family_id: UUID, action_id: UUID, note: str = "",
+                        when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Complete an action."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.complete_action(m, action_id, note), action_id)
+
+    def reassign_action(self, actor: Actor, family_id: UUID, action_id: UUID, owner_id: UUID,
+                        when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Reassign an action."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.reassign_action(m, action_id, owner_id), action_id)
+
+    def cancel_action(self, actor: Actor, family_id: UUID, action_id: UUID, reason: str,
+                      when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Cancel an action with a reason."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.cancel_action(m, action_id, reason), action_id)
+
+    def record_contact(self, actor: Actor, family_id: UUID, kind: ContactKind, outcome: ContactOutcome,
+                       child_ids_seen: Sequence[UUID] = (), home_entered: bool = False, planned: bool = True,
+                       notes: str = "", when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a contact with the family."""
+        contact_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.record_contact(m, contact_id, kind, outcome, child_ids_seen,
+                                                           home_entered, planned, notes), contact_id)
+
+    def measure_growth(self, actor: Actor, family_id: UUID, child_id: UUID, weight_kg: float,
+                       when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a child's weight."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.measure_growth(m, child_id, weight_kg), child_id)
+
+    def record_registration(self, actor: Actor, family_id: UUID, child_id: UUID, service: Service,
+                            when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a child's registration with a GP, health visitor, nursery or school."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.record_registration(m, child_id, service), child_id)
+
+    def record_claim(self, actor: Actor, family_id: UUID, statement: str, reported_by: str,
+                     relied_on_in_plan: bool = False, when: When = NOW,
+                     expected_version: int | None = None) -> Recorded:
+        """Record a self-reported claim."""
+        claim_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.record_claim(m, claim_id, statement, reported_by, relied_on_in_plan),
+                             claim_id)
+
+    def verify_claim(self, actor: Actor, family_id: UUID, claim_id: UUID, outcome: ClaimOutcome, method: str,
+                     when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record the verification of a claim."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.verify_claim(m, claim_id, outcome, method), claim_id)
+
+    def recommend_assessment(self, actor: Actor, family_id: UUID, kind: AssessmentKind, reason: str = "",
+                             when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Recommend an assessment."""
+        assessment_id = uuid4()
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.recommend_assessment(m, assessment_id, kind, reason), assessment_id)
+
+    def start_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, when: When = NOW,
+                         expected_version: int | None = None) -> Recorded:
+        """Record that an assessment started."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.start_assessment(m, assessment_id), assessment_id)
+
+    def complete_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, findings: str = "",
+                            grades: Gcp2Grades | None = None, when: When = NOW,
+                            expected_version: int | None = None) -> Recorded:
+        """Record an assessment's findings."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.complete_assessment(m, assessment_id, findings, grades), assessment_id)
+
+    def decline_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, reason: str,
+                           when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record that an assessment was declined."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.decline_assessment(m, assessment_id, reason), assessment_id)
+
+    def record_supervision(self, actor: Actor, family_id: UUID, discussion: str, decisions: str = "",
+                           next_due: date | None = None, when: When = NOW,
+                           expected_version: int | None = None) -> Recorded:
+        """Record management supervision."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.record_supervision(m, discussion, decisions, next_due))
+
+    def review_history(self, actor: Actor, family_id: UUID, notes: str = "", when: When = NOW,
+                       expected_version: int | None = None) -> Recorded:
+        """Record that the family's history was reviewed."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.review_history(m, notes))
+
+    def correct_entry(self, actor: Actor, family_id: UUID, event_version: int, correction: str, reason: str,
+                      expected_version: int | None = None) -> Recorded:
+        """Record a correction of an earlier event."""
+        return self._command(actor, family_id, NOW, expected_version,
+                             lambda f, m: f.correct_entry(m, event_version, correction, reason))
+
+    # ---------------------------------------------------------------- handover
+
+    def request_closure(self, actor: Actor, family_id: UUID, reason: ClosureReason, outcome_summary: str,
+                        expected_version: int | None = None) -> Recorded:
+        """Ask for the episode to be closed; the worker decides."""
+        request_id = uuid4()
+        return self._command(actor, family_id, NOW, expected_version,
+                             lambda f, m: f.request_closure(m, request_id, reason, outcome_summary), request_id)
+
+    def request_transfer(self, actor: Actor, family_id: UUID, to_professional_id: UUID, reason: str = "",
+                         expected_version: int | None = None) -> Recorded:
+        """Ask for the lead to pass to another professional; the worker decides."""
+        incoming = self._referenced_professional(to_professional_id, "to_professional_id")
+        request_id = uuid4()
+        return self._command(actor, family_id, NOW, expected_version,
+                             lambda f, m: f.request_transfer(m, request_id, to_professional_id,
+                                                             incoming.agency_id, reason), request_id)
+
+    def accept_transfer(self, actor: Actor, family_id: UUID, expected_version: int | None = None) -> Recorded:
+        """The incoming professional accepts the pending transfer."""
+        family = self.get_family(family_id)
+        request = family.pending_request(RequestKind.TRANSFER)
+        if request is None:
+            raise UnknownEntityError("no pending transfer request", field="request_id")
+        request_id = request.request_id
+        return self._command(actor, family_id, NOW, expected_version,
+                             lambda f, m: f.accept_transfer(m, request_id), request_id)
+
+    def complete_step(self, actor: Actor, family_id: UUID, request_id: UUID, step: str, evidence: str,
+                      expected_version: int | None = None) -> Recorded:
+        """Complete a manual handover step."""
+        return self._command(actor, family_id, NOW, expected_version,
+                             lambda f, m: f.complete_step(m, request_id, step, evidence), request_id)
+
+    def withdraw_request(self, actor: Actor, family_id: UUID, kind: RequestKind, reason: str = "",
+                         expected_version: int | None = None) -> Recorded:
+        """Withdraw the pending request of a kind."""
+        withdrawn: list[UUID] = []
+        recorded = self._command(actor, family_id, NOW, expected_version,
+                                 lambda f, m: withdrawn.append(f.withdraw_request(m, kind, reason)))
+        return Recorded(withdrawn[-1], family_id, recorded.version, recorded.position)
+
+    def request_status(self, family_id: UUID, kind: RequestKind) -> tuple[Any, list[StepResult]] | None:
+        """The latest request of a kind and its checklist as of today (None if never requested)."""
+        family = self.get_family(family_id)
+        requests = [r for r in family.requests.values() if r.kind is kind]
+        if not requests:
+            return None
+        request = max(requests, key=lambda r: r.version)
+        return request, checklists.evaluate(family, request, self.clock.today())
+
+    def evaluate_request(self, family_id: UUID, request_id: UUID) -> Evaluation:
+        """The handover guard: complete the request if every step is done, else record what is missing.
+
+        Idempotent: a request already completed or withdrawn records nothing, and a
+        blocked request is blocked again only when what is missing has changed.
+        """
+        worker = Actor(SYSTEM_ID, SYSTEM_ID, Role.ADMIN, Channel.WORKER)
+        for attempt in range(MAX_RETRIES):
+            family = self.get_family(family_id)
+            request = family.requests.get(str(request_id))
+            if request is None:
+                raise UnknownEntityError(f"no request {request_id}", field="request_id")
+            meta = self._meta(worker, NOW)
+            steps = checklists.evaluate(family, request, meta.occurred_on)
+            if request.status not in (RequestStatus.PENDING, RequestStatus.BLOCKED):
+                return Evaluation(request_id, request.status, steps, None)
+            missing = [s.step for s in steps if not s.done]
+            if not missing:
+                if request.kind is RequestKind.CLOSURE:
+                    family.close_episode(meta, request_id)
+                    recorded = "EpisodeClosed"
+                else:
+                    family.transfer_lead(meta, request_id)
+                    recorded = "LeadProfessionalTransferred"
+            elif request.status is RequestStatus.BLOCKED and request.missing_steps == missing:
+                return Evaluation(request_id, request.status, steps, None)
+            else:
+                family.block_request(meta, request_id, missing)
+                recorded = "HandoverBlocked"
+            try:
+                self._save(family)
+            except IntegrityError:
+                time.sleep(0.01 * (attempt + 1))
+                continue
+            return Evaluation(request_id, family.requests[str(request_id)].status, steps, recorded)
+        raise ConcurrentChangeError("the family kept changing while evaluating the request")
+
+    def pending_request_ids(self, family_id: UUID) -> list[UUID]:
+        """Requests of a family the guard still has to decide."""
+        family = self.get_family(family_id)
+        return [
+            r.request_id for r in family.requests.values()
+            if r.status in (RequestStatus.PENDING, RequestStatus.BLOCKED)
+        ]
+
+    # ------------------------------------------------------------------- audit
+
+    def family_events(self, family_id: UUID, after_version: int = 0, limit: int | None = None) -> Iterator[Any]:
+        """The family's events, oldest first (decrypted and decoded)."""
+        self.get_family(family_id, version=1)
+        gt = after_version if after_version > 0 else None
+        return iter(self.events.get(family_id, gt=gt, limit=limit))
+
+    def verify_chain(self, family_id: UUID) -> tuple[bool, int, str, int | None]:
+        """Recompute the family's hash chain: (valid, events checked, head hash, first broken version)."""
+        previous = GENESIS_HASH
+        checked = 0
+        for domain_event in self.events.get(family_id):
+            fields = {
+                f: getattr(domain_event, f)
+                for f in domain_event.__dataclass_fields__
+                if f != "hash"
+            }
+            expected = chain_hash(previous, type(domain_event).__name__, domain_event.originator_version, fields)
+            checked += 1
+            if expected != getattr(domain_event, "hash", None):
+                return False, checked, previous, domain_event.originator_version
+            previous = expected
+        if checked == 0:
+            raise UnknownEntityError(f"no family {family_id}", field="family_id")
+        return True, checked, previous, None
+
+
+def _make_child(child: ChildInput, today: date) -> Child:
+    if child.date_of_birth is not None and child.date_of_birth > today:
+        raise InvalidValueError("date_of_birth is in the future", rule="occurred_in_future", field="date_of_birth")
+    if not child.name or not child.name.strip():
+        raise InvalidValueError("a child needs a name", rule="child_name_required", field="name")
+    if (child.date_of_birth is None) == (child.expected_on is None):
+        raise InvalidValueError(
+            "give exactly one of date_of_birth or expected_on", rule="child_birth_or_expected", field="date_of_birth"
+        )
+    return Child(child_id=uuid4(), name=child.name.strip(), date_of_birth=child.date_of_birth,
+                 expected_on=child.expected_on)
+
+
+__all__ = [
+    "NOW",
+    "ActionInput",
+    "ChildInput",
+    "Clock",
+    "Evaluation",
+    "Recorded",
+    "RuleViolationError",
+    "TafLedger",
+    "When",
+]

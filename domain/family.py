@@ -1,0 +1,1264 @@
+"""The Family aggregate: one event stream per family, across all its episodes.
+
+Public methods check the rules and compute; private `@event` methods only set state,
+because they run again on every replay (no clock, no I/O there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
+
+from domain import checklists
+from domain.canonical import GENESIS_HASH, chain_hash
+from domain.errors import (
+    InvalidValueError,
+    NotPermittedError,
+    RuleViolationError,
+    UnknownEntityError,
+)
+from domain.state import (
+    ActionState,
+    AssessmentState,
+    ChildState,
+    ClaimState,
+    ConcernState,
+    ConsentState,
+    ContactState,
+    EpisodeState,
+    LeadState,
+    MemberState,
+    PlanState,
+    ReferralState,
+    RequestState,
+    StepRecord,
+)
+from domain.values import (
+    AssessmentKind,
+    AssessmentStatus,
+    Carer,
+    Child,
+    ClaimOutcome,
+    ClosureReason,
+    ConsentCapacity,
+    ContactFrequency,
+    ContactKind,
+    ContactOutcome,
+    EpisodeKind,
+    Gcp2Grades,
+    Housing,
+    MeetingKind,
+    Meta,
+    ReferralOutcome,
+    RequestKind,
+    RequestStatus,
+    Role,
+    Service,
+    SourceKind,
+)
+
+
+def _require_text(value: str, field: str, rule: str) -> str:
+    if not value or not value.strip():
+        raise InvalidValueError(f"{field} must not be empty", rule=rule, field=field)
+    return value.strip()
+
+
+class Family(Aggregate):
+    """A family: its members, episodes, team, plan, facts and handover requests."""
+
+    class Event(Aggregate.Event):
+        """Base of every family event: carries the hash that chains it to the one before."""
+
+        hash: str
+
+        def mutate(self, aggregate: Any) -> Any:
+            """Apply the event, then remember its hash as the head of the chain."""
+            family = super().mutate(aggregate)
+            family.head_hash = self.hash
+            return family
+
+    @staticmethod
+    def create_id(family_id: UUID) -> UUID:
+        """The stream id is the family id chosen by the application."""
+        return family_id
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+        originator_id = id if id is not None else kwargs["family_id"]
+        timestamp = event_class.create_timestamp()
+        fields = dict(
+            kwargs,
+            originator_topic=get_topic(cls),
+            originator_id=originator_id,
+            originator_version=cls.INITIAL_VERSION,
+            timestamp=timestamp,
+        )
+        digest = chain_hash(GENESIS_HASH, event_class.__name__, cls.INITIAL_VERSION, fields)
+        return super()._create(event_class, id=id, timestamp=timestamp, hash=digest, **kwargs)
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """Stamp each new event with the hash of its content and the previous hash."""
+        version = self.version + 1
+        fields = dict(
+            kwargs,
+            originator_id=self.id,
+            originator_version=version,
+            timestamp=event_class.create_timestamp(),
+        )
+        fields.pop("hash", None)
+        digest = chain_hash(self.head_hash, event_class.__name__, version, fields)
+        super().trigger_event(event_class, **dict(fields, hash=digest))
+
+    # ------------------------------------------------------------------ family
+
+    @event("FamilyRegistered")
+    def __init__(
+        self,
+        family_id: UUID,
+        meta: Meta,
+        reference: str,
+        children: list[Child],
+        carers: list[Carer],
+        address: str,
+        housing: Housing | None,
+        languages: list[str],
+    ) -> None:
+        self.head_hash = GENESIS_HASH
+        self.reference = reference
+        self.registered_on = meta.occurred_on
+        self.children: dict[str, ChildState] = {}
+        for child in children:
+            self._add_child_state(child, 1)
+        self.carers = list(carers)
+        self.address = address
+        self.housing = housing
+        self.languages = list(languages)
+        self.moves: list[list[Any]] = []  # [moved_on, housing, version]
+        self.in_area = True
+        self.arrived_on = meta.occurred_on
+        self.episodes: list[EpisodeState] = []
+        self.lead: LeadState | None = None
+        self.lead_history: list[LeadState] = []
+        self.members: dict[str, MemberState] = {}
+        self.referrals: dict[str, ReferralState] = {}
+        self.concerns: dict[str, ConcernState] = {}
+        self.consents: dict[str, ConsentState] = {}
+        self.plan: PlanState | None = None
+        self.actions: dict[str, ActionState] = {}
+        self.contacts: list[ContactState] = []
+        self.claims: dict[str, ClaimState] = {}
+        self.assessments: dict[str, AssessmentState] = {}
+        self.requests: dict[str, RequestState] = {}
+        self.supervision_dates: list[date] = []
+        self.involved_agency_ids: list[UUID] = [meta.actor_agency_id]
+        self.involved_professional_ids: list[UUID] = [meta.actor_id]
+        self.corrections: list[list[Any]] = []  # [corrected_version, version]
+
+    def _add_child_state(self, child: Child, version: int) -> None:
+        self.children[str(child.child_id)] = ChildState(
+            child_id=child.child_id,
+            name=child.name,
+            date_of_birth=child.date_of_birth,
+            expected_on=child.expected_on,
+            added_version=version,
+        )
+
+    def _involve(self, meta: Meta) -> None:
+        """Remember who has had a part in the family (for scope), from any event."""
+        if meta.actor_agency_id not in self.involved_agency_ids:
+            self.involved_agency_ids.append(meta.actor_agency_id)
+        if meta.actor_id not in self.involved_professional_ids:
+            self.involved_professional_ids.append(meta.actor_id)
+
+    @property
+    def next_version(self) -> int:
+        """The version the next event will have (inside an event body: this event's)."""
+        return self.version + 1
+
+    # ------------------------------------------------------------- queries
+
+    @property
+    def open_episode(self) -> EpisodeState | None:
+        """The open episode, if any."""
+        if self.episodes and self.episodes[-1].closed_on is None:
+            return self.episodes[-1]
+        return None
+
+    def pending_request(self, kind: RequestKind) -> RequestState | None:
+        """The pending (or blocked) request of a kind, if any."""
+        for request in self.requests.values():
+            if request.kind is kind and request.status in (RequestStatus.PENDING, RequestStatus.BLOCKED):
+                return request
+        return None
+
+    def open_actions(self) -> list[ActionState]:
+        """Actions neither completed nor cancelled."""
+        return [a for a in self.actions.values() if a.open]
+
+    def team_ids(self) -> list[UUID]:
+        """The lead and the TAF members."""
+        ids = [m.professional_id for m in self.members.values()]
+        if self.lead is not None and self.lead.professional_id not in ids:
+            ids.insert(0, self.lead.professional_id)
+        return ids
+
+    def child(self, child_id: UUID) -> ChildState:
+        """A child by id, or UnknownEntityError."""
+        try:
+            return self.children[str(child_id)]
+        except KeyError:
+            raise UnknownEntityError(f"no child {child_id} in this family", field="child_id") from None
+
+    def _check_children(self, child_ids: Sequence[UUID]) -> list[UUID]:
+        for child_id in child_ids:
+            self.child(child_id)
+        return list(child_ids)
+
+    def _lookup(self, table: dict[str, Any], key: UUID, what: str) -> Any:
+        try:
+            return table[str(key)]
+        except KeyError:
+            raise UnknownEntityError(f"no {what} {key} in this family", field=f"{what}_id") from None
+
+    def _require_open_episode(self) -> EpisodeState:
+        episode = self.open_episode
+        if episode is None:
+            raise RuleViolationError("the family has no open episode", rule="no_open_episode")
+        return episode
+
+    # ------------------------------------------------------------- family
+
+    def add_child(self, meta: Meta, child: Child) -> None:
+        """Add a child, born or expected."""
+        _require_text(child.name, "name", "child_name_required")
+        if str(child.child_id) in self.children:
+            raise RuleViolationError("child already recorded", rule="child_exists")
+        self._child_added(meta=meta, child=child)
+
+    @event("ChildAdded")
+    def _child_added(self, meta: Meta, child: Child) -> None:
+        self._add_child_state(child, self.next_version)
+        self._involve(meta)
+
+    def record_birth(self, meta: Meta, child_id: UUID, born_on: date) -> None:
+        """Record that an expected child was born."""
+        self.child(child_id)
+        if born_on > meta.occurred_on:
+            raise InvalidValueError("born_on is in the future", rule="occurred_in_future", field="born_on")
+        self._child_born(meta=meta, child_id=child_id, born_on=born_on)
+
+    @event("ChildBorn")
+    def _child_born(self, meta: Meta, child_id: UUID, born_on: date) -> None:
+        child = self.children[str(child_id)]
+        child.date_of_birth = born_on
+        self._involve(meta)
+
+    def change_address(self, meta: Meta, address: str, housing: Housing) -> None:
+        """Record a move or a change of housing status."""
+        _require_text(address, "address", "address_required")
+        self._address_changed(meta=meta, address=address, housing=housing)
+
+    @event("AddressChanged")
+    def _address_changed(self, meta: Meta, address: str, housing: Housing) -> None:
+        self.address = address
+        self.housing = housing
+        self.moves.append([meta.occurred_on, housing, self.next_version])
+        self._involve(meta)
+
+    def leave_area(self, meta: Meta, destination: str) -> None:
+        """Record that the family has left the area (a fact: never refused)."""
+        _require_text(destination, "destination", "destination_required")
+        self._left_area(meta=meta, destination=destination)
+
+    @event("FamilyLeftArea")
+    def _left_area(self, meta: Meta, destination: str) -> None:
+        self.in_area = False
+        self.destination = destination
+        self._involve(meta)
+
+    def return_to_area(self, meta: Meta, address: str, housing: Housing) -> None:
+        """Record that the family has come back to the area."""
+        _require_text(address, "address", "address_required")
+        self._returned(meta=meta, address=address, housing=housing)
+
+    @event("FamilyReturned")
+    def _returned(self, meta: Meta, address: str, housing: Housing) -> None:
+        self.in_area = True
+        self.arrived_on = meta.occurred_on
+        self.address = address
+        self.housing = housing
+        self.moves.append([meta.occurred_on, housing, self.next_version])
+        self._involve(meta)
+
+    # ---------------------------------------------------------- front door
+
+    def receive_referral(
+        self,
+        meta: Meta,
+        referral_id: UUID,
+        source_kind: SourceKind,
+        source_agency_id: UUID | None,
+        concerns: str,
+        child_ids: Sequence[UUID],
+    ) -> None:
+        """Record a referral received at the front door."""
+        _require_text(concerns, "concerns", "concerns_required")
+        self._referral_received(
+            meta=meta,
+            referral_id=referral_id,
+            source_kind=source_kind,
+            source_agency_id=source_agency_id,
+            concerns=concerns,
+            child_ids=self._check_children(child_ids),
+        )
+
+    @event("ReferralReceived")
+    def _referral_received(
+        self,
+        meta: Meta,
+        referral_id: UUID,
+        source_kind: SourceKind,
+        source_agency_id: UUID | None,
+        concerns: str,
+        child_ids: list[UUID],
+    ) -> None:
+        self.referrals[str(referral_id)] = ReferralState(
+            referral_id=referral_id,
+            source_kind=source_kind,
+            source_agency_id=source_agency_id,
+            received_on=meta.occurred_on,
+            version=self.next_version,
+            referrer_id=meta.actor_id,
+        )
+        if source_agency_id is not None and source_agency_id not in self.involved_agency_ids:
+            self.involved_agency_ids.append(source_agency_id)
+        self._involve(meta)
+
+    def decide_referral(
+        self,
+        meta: Meta,
+        referral_id: UUID,
+        outcome: ReferralOutcome,
+        reason: str,
+        feedback_sent_on: date | None,
+    ) -> None:
+        """Decide a referral; the reason is required so the referrer can be told why."""
+        referral = self._lookup(self.referrals, referral_id, "referral")
+        if not reason or not reason.strip():
+            raise InvalidValueError(
+                "a referral decision needs a reason", rule="referral_reason_required", field="reason"
+            )
+        if referral.outcome is not None:
+            raise RuleViolationError("this referral is already decided", rule="referral_already_decided")
+        self._referral_decided(
+            meta=meta,
+            referral_id=referral_id,
+            outcome=outcome,
+            reason=reason.strip(),
+            feedback_sent_on=feedback_sent_on,
+        )
+
+    @event("ReferralDecided")
+    def _referral_decided(
+        self,
+        meta: Meta,
+        referral_id: UUID,
+        outcome: ReferralOutcome,
+        reason: str,
+        feedback_sent_on: date | None,
+    ) -> None:
+        referral = self.referrals[str(referral_id)]
+        referral.outcome = outcome
+        referral.decided_on = meta.occurred_on
+        referral.decided_version = self.next_version
+        referral.feedback_sent_on = feedback_sent_on
+        self._involve(meta)
+
+    def raise_concern(
+        self,
+        meta: Meta,
+        concern_id: UUID,
+        source_kind: SourceKind,
+        description: str,
+        reporter_known_to_agency: bool,
+        child_ids: Sequence[UUID] = (),
+    ) -> None:
+        """Record a concern, whoever reported it (a fact: never filtered by its source)."""
+        _require_text(description, "description", "description_required")
+        self._concern_raised(
+            meta=meta,
+            concern_id=concern_id,
+            source_kind=source_kind,
+            description=description,
+            reporter_known_to_agency=reporter_known_to_agency,
+            child_ids=self._check_children(child_ids),
+        )
+
+    @event("ConcernRaised")
+    def _concern_raised(
+        self,
+        meta: Meta,
+        concern_id: UUID,
+        source_kind: SourceKind,
+        description: str,
+        reporter_known_to_agency: bool,
+        child_ids: list[UUID],
+    ) -> None:
+        self.concerns[str(concern_id)] = ConcernState(
+            concern_id=concern_id,
+            source_kind=source_kind,
+            reporter_known_to_agency=reporter_known_to_agency,
+            raised_on=meta.occurred_on,
+            version=self.next_version,
+        )
+        self._involve(meta)
+
+    def respond_to_concern(
+        self, meta: Meta, concern_id: UUID, response: str, welfare_check_done: bool
+    ) -> None:
+        """Record the response to a concern."""
+        self._lookup(self.concerns, concern_id, "concern")
+        _require_text(response, "response", "response_required")
+        self._concern_responded(
+            meta=meta, concern_id=concern_id, response=response, welfare_check_done=welfare_check_done
+        )
+
+    @event("ConcernResponded")
+    def _concern_responded(
+        self, meta: Meta, concern_id: UUID, response: str, welfare_check_done: bool
+    ) -> None:
+        concern = self.concerns[str(concern_id)]
+        if concern.responded_on is None:
+            concern.responded_on = meta.occurred_on
+        self._involve(meta)
+
+    # -------------------------------------------------------------- consent
+
+    def give_consent(
+        self,
+        meta: Meta,
+        consent_id: UUID,
+        given_by: str,
+        capacity: ConsentCapacity,
+        scope: str,
+        agency_ids: Sequence[UUID],
+    ) -> None:
+        """Record consent to share information."""
+        _require_text(given_by, "given_by", "given_by_required")
+        _require_text(scope, "scope", "scope_required")
+        self._consent_given(
+            meta=meta,
+            consent_id=consent_id,
+            given_by=given_by,
+            capacity=capacity,
+            scope=scope,
+            agency_ids=list(agency_ids),
+        )
+
+    @event("ConsentGiven")
+    def _consent_given(
+        self,
+        meta: Meta,
+        consent_id: UUID,
+        given_by: str,
+        capacity: ConsentCapacity,
+        scope: str,
+        agency_ids: list[UUID],
+    ) -> None:
+        self.consents[str(consent_id)] = ConsentState(
+            consent_id=consent_id,
+            given_by=given_by,
+            capacity=capacity,
+            scope=scope,
+            agency_ids=list(agency_ids),
+        )
+        self._involve(meta)
+
+    def withdraw_consent(self, meta: Meta, consent_id: UUID, reason: str) -> None:
+        """Record that consent was withdrawn."""
+        consent = self._lookup(self.consents, consent_id, "consent")
+        if consent.withdrawn_on is not None:
+            raise RuleViolationError("consent already withdrawn", rule="consent_already_withdrawn")
+        self._consent_withdrawn(meta=meta, consent_id=consent_id, reason=reason)
+
+    @event("ConsentWithdrawn")
+    def _consent_withdrawn(self, meta: Meta, consent_id: UUID, reason: str) -> None:
+        self.consents[str(consent_id)].withdrawn_on = meta.occurred_on
+        self._involve(meta)
+
+    def record_sharing_decision(
+        self, meta: Meta, what: str, with_whom: str, lawful_basis: str, why: str
+    ) -> None:
+        """Record a decision to share (or not) information, with its lawful basis."""
+        _require_text(what, "what", "what_required")
+        _require_text(lawful_basis, "lawful_basis", "lawful_basis_required")
+        self._sharing_decision_recorded(
+            meta=meta, what=what, with_whom=with_whom, lawful_basis=lawful_basis, why=why
+        )
+
+    @event("SharingDecisionRecorded")
+    def _sharing_decision_recorded(
+        self, meta: Meta, what: str, with_whom: str, lawful_basis: str, why: str
+    ) -> None:
+        self._involve(meta)
+
+    # ------------------------------------------------------------- episodes
+
+    def open_new_episode(self, meta: Meta, episode_id: UUID, level: int, kind: EpisodeKind | None = None) -> None:
+        """Open an episode; on a family with a closed episode it is a reopening."""
+        if self.open_episode is not None:
+            raise RuleViolationError("the family already has an open episode", rule="one_open_episode")
+        _check_level(level)
+        previous = self.episodes[-1].episode_id if self.episodes else None
+        if kind is None:
+            kind = EpisodeKind.REOPENED if previous is not None else EpisodeKind.NEW
+        self._episode_opened(
+            meta=meta, episode_id=episode_id, level=level, kind=kind, previous_episode_id=previous
+        )
+
+    @event("EpisodeOpened")
+    def _episode_opened(
+        self,
+        meta: Meta,
+        episode_id: UUID,
+        level: int,
+        kind: EpisodeKind,
+        previous_episode_id: UUID | None,
+    ) -> None:
+        self.episodes.append(
+            EpisodeState(
+                episode_id=episode_id,
+                level=level,
+                kind=kind,
+                opened_on=meta.occurred_on,
+                opened_version=self.next_version,
+                previous_episode_id=previous_episode_id,
+            )
+        )
+        self._involve(meta)
+
+    def change_level(self, meta: Meta, episode_id: UUID, level: int, reason: str) -> None:
+        """Step the level of need up or down."""
+        episode = self._require_open_episode()
+        if episode.episode_id != episode_id:
+            raise UnknownEntityError(f"no open episode {episode_id}", field="episode_id")
+        _check_level(level)
+        _require_text(reason, "reason", "reason_required")
+        self._level_changed(meta=meta, episode_id=episode_id, level=level, reason=reason)
+
+    @event("LevelOfNeedChanged")
+    def _level_changed(self, meta: Meta, episode_id: UUID, level: int, reason: str) -> None:
+        self.episodes[-1].level = level
+        self._involve(meta)
+
+    def close_episode(self, meta: Meta, request_id: UUID) -> None:
+        """Close the episode for a closure request; refused while any step is missing."""
+        request = self._pending(request_id, RequestKind.CLOSURE)
+        missing = [s.step for s in checklists.closure_steps(self, request, meta.occurred_on) if not s.done]
+        if missing:
+            raise RuleViolationError(
+                f"handover steps missing: {', '.join(missing)}", rule="handover_steps_missing"
+            )
+        episode = self._require_open_episode()
+        self._episode_closed(meta=meta, episode_id=episode.episode_id, request_id=request_id)
+
+    @event("EpisodeClosed")
+    def _episode_closed(self, meta: Meta, episode_id: UUID, request_id: UUID) -> None:
+        episode = self.episodes[-1]
+        request = self.requests[str(request_id)]
+        episode.closed_on = meta.occurred_on
+        episode.closed_version = self.next_version
+        episode.close_reason = ClosureReason(request.reason)
+        request.status = RequestStatus.COMPLETED
+        request.ended_version = self.next_version
+        self.lead = None
+        self.members = {}
+        self.plan = None
+        other = self.pending_request(RequestKind.TRANSFER)
+        if other is not None:
+            other.status = RequestStatus.WITHDRAWN
+            other.ended_version = self.next_version
+
+    # ----------------------------------------------------------------- team
+
+    def assign_lead(
+        self, meta: Meta, professional_id: UUID, agency_id: UUID, agreed_with_family: bool
+    ) -> None:
+        """Assign the first lead professional of an open episode."""
+        self._require_open_episode()
+        if self.lead is not None:
+            raise RuleViolationError(
+                "the family already has a lead professional; use a transfer",
+                rule="lead_already_assigned",
+            )
+        self._lead_assigned(
+            meta=meta,
+            professional_id=professional_id,
+            agency_id=agency_id,
+            agreed_with_family=agreed_with_family,
+        )
+
+    @event("LeadProfessionalAssigned")
+    def _lead_assigned(
+        self, meta: Meta, professional_id: UUID, agency_id: UUID, agreed_with_family: bool
+    ) -> None:
+        self._set_lead(professional_id, agency_id, meta.occurred_on)
+        self._involve(meta)
+
+    def _set_lead(self, professional_id: UUID, agency_id: UUID, since: date) -> None:
+        self.lead = LeadState(
+            professional_id=professional_id, agency_id=agency_id, since=since, version=self.next_version
+        )
+        self.lead_history.append(self.lead)
+        if agency_id not in self.involved_agency_ids:
+            self.involved_agency_ids.append(agency_id)
+        if professional_id not in self.involved_professional_ids:
+            self.involved_professional_ids.append(professional_id)
+
+    def join_team(self, meta: Meta, professional_id: UUID, agency_id: UUID) -> None:
+        """Add a professional to the Team Around the Family."""
+        self._require_open_episode()
+        if str(professional_id) in self.members:
+            raise RuleViolationError("already a TAF member", rule="already_taf_member")
+        self._member_joined(meta=meta, professional_id=professional_id, agency_id=agency_id)
+
+    @event("TafMemberJoined")
+    def _member_joined(self, meta: Meta, professional_id: UUID, agency_id: UUID) -> None:
+        self.members[str(professional_id)] = MemberState(
+            professional_id=professional_id, agency_id=agency_id, since=meta.occurred_on
+        )
+        if agency_id not in self.involved_agency_ids:
+            self.involved_agency_ids.append(agency_id)
+        if professional_id not in self.involved_professional_ids:
+            self.involved_professional_ids.append(professional_id)
+        self._involve(meta)
+
+    def leave_team(self, meta: Meta, professional_id: UUID) -> None:
+        """Remove a professional from the team; the lead leaves only through a transfer."""
+        if str(professional_id) not in self.members:
+            raise UnknownEntityError("not a TAF member of this family", field="professional_id")
+        if self.lead is not None and self.lead.professional_id == professional_id:
+            raise RuleViolationError("the lead leaves only through a transfer", rule="lead_cannot_leave")
+        self._member_left(meta=meta, professional_id=professional_id)
+
+    @event("TafMemberLeft")
+    def _member_left(self, meta: Meta, professional_id: UUID) -> None:
+        self.members.pop(str(professional_id), None)
+        self._involve(meta)
+
+    # ----------------------------------------------------------------- plan
+
+    def agree_plan(
+        self,
+        meta: Meta,
+        plan_id: UUID,
+        outcomes: Sequence[str],
+        contact_every: Sequence[ContactFrequency],
+        review_by: date | None,
+    ) -> None:
+        """Agree the plan for the open episode."""
+        self._require_open_episode()
+        if not [o for o in outcomes if o.strip()]:
+            raise InvalidValueError("a plan needs at least one outcome", rule="outcomes_required", field="outcomes")
+        for frequency in contact_every:
+            if frequency.days < 1:
+                raise InvalidValueError(
+                    "contact frequency must be at least one day", rule="contact_days_positive", field="days"
+                )
+        self._plan_agreed(
+            meta=meta,
+            plan_id=plan_id,
+            outcomes=list(outcomes),
+            contact_every=list(contact_every),
+            review_by=review_by,
+        )
+
+    @event("PlanAgreed")
+    def _plan_agreed(
+        self,
+        meta: Meta,
+        plan_id: UUID,
+        outcomes: list[str],
+        contact_every: list[ContactFrequency],
+        review_by: date | None,
+    ) -> None:
+        self.plan = PlanState(
+            plan_id=plan_id,
+            outcomes=list(outcomes),
+            contact_every_days={str(f.agency_id): f.days for f in contact_every},
+            review_by=review_by,
+            agreed_on=meta.occurred_on,
+            version=self.next_version,
+        )
+        self._involve(meta)
+
+    def hold_meeting(
+        self,
+        meta: Meta,
+        meeting_id: UUID,
+        kind: MeetingKind,
+        held_on: date,
+        attendee_ids: Sequence[UUID],
+        apology_ids: Sequence[UUID],
+        family_attended: bool,
+        decisions: str,
+    ) -> None:
+        """Record a meeting that happened (a fact)."""
+        self._meeting_held(
+            meta=meta,
+            meeting_id=meeting_id,
+            kind=kind,
+            held_on=held_on,
+            attendee_ids=list(attendee_ids),
+            apology_ids=list(apology_ids),
+            family_attended=family_attended,
+            decisions=decisions,
+        )
+
+    @event("MeetingHeld")
+    def _meeting_held(
+        self,
+        meta: Meta,
+        meeting_id: UUID,
+        kind: MeetingKind,
+        held_on: date,
+        attendee_ids: list[UUID],
+        apology_ids: list[UUID],
+        family_attended: bool,
+        decisions: str,
+    ) -> None:
+        if kind is MeetingKind.HANDOVER:
+            request = self.pending_request(RequestKind.TRANSFER)
+            if request is not None and held_on >= request.requested_on:
+                request.handover_meeting_version = self.next_version
+        self._involve(meta)
+
+    def agree_action(
+        self,
+        meta: Meta,
+        action_id: UUID,
+        description: str,
+        owner_id: UUID,
+        due_on: date,
+        child_ids: Sequence[UUID] = (),
+        meeting_id: UUID | None = None,
+    ) -> None:
+        """Agree an action, owned by the lead or a TAF member."""
+        self._require_open_episode()
+        _require_text(description, "description", "description_required")
+        self._check_owner(owner_id)
+        self._action_agreed(
+            meta=meta,
+            action_id=action_id,
+            description=description,
+            owner_id=owner_id,
+            due_on=due_on,
+            child_ids=self._check_children(child_ids),
+            meeting_id=meeting_id,
+        )
+
+    def _check_owner(self, owner_id: UUID) -> None:
+        if owner_id not in self.team_ids():
+            raise RuleViolationError(
+                "an action's owner must be the lead or a TAF member", rule="action_owner_not_in_team"
+            )
+
+    @event("ActionAgreed")
+    def _action_agreed(
+        self,
+        meta: Meta,
+        action_id: UUID,
+        description: str,
+        owner_id: UUID,
+        due_on: date,
+        child_ids: list[UUID],
+        meeting_id: UUID | None,
+    ) -> None:
+        self.actions[str(action_id)] = ActionState(
+            action_id=action_id,
+            description=description,
+            owner_id=owner_id,
+            due_on=due_on,
+            agreed_version=self.next_version,
+        )
+        self._involve(meta)
+
+    def _open_action(self, action_id: UUID) -> ActionState:
+        action: ActionState = self._lookup(self.actions, action_id, "action")
+        if not action.open:
+            raise RuleViolationError(f"action is already {action.outcome}", rule="action_not_open")
+        return action
+
+    def complete_action(self, meta: Meta, action_id: UUID, note: str) -> None:
+        """Complete an open action."""
+        self._open_action(action_id)
+        self._action_completed(meta=meta, action_id=action_id, note=note)
+
+    @event("ActionCompleted")
+    def _action_completed(self, meta: Meta, action_id: UUID, note: str) -> None:
+        action = self.actions[str(action_id)]
+        action.open = False
+        action.outcome = "completed"
+        self._involve(meta)
+
+    def reassign_action(self, meta: Meta, action_id: UUID, owner_id: UUID) -> None:
+        """Give an open action to another member of the team."""
+        self._open_action(action_id)
+        self._check_owner(owner_id)
+        self._action_reassigned(meta=meta, action_id=action_id, owner_id=owner_id)
+
+    @event("ActionReassigned")
+    def _action_reassigned(self, meta: Meta, action_id: UUID, owner_id: UUID) -> None:
+        self.actions[str(action_id)].owner_id = owner_id
+        self._involve(meta)
+
+    def cancel_action(self, meta: Meta, action_id: UUID, reason: str) -> None:
+        """Cancel an open action, with a reason."""
+        self._open_action(action_id)
+        _require_text(reason, "reason", "reason_required")
+        self._action_cancelled(meta=meta, action_id=action_id, reason=reason)
+
+    @event("ActionCancelled")
+    def _action_cancelled(self, meta: Meta, action_id: UUID, reason: str) -> None:
+        action = self.actions[str(action_id)]
+        action.open = False
+        action.outcome = "cancelled"
+        self._involve(meta)
+
+    # -------------------------------------------------------------- contact
+
+    def record_contact(
+        self,
+        meta: Meta,
+        contact_id: UUID,
+        kind: ContactKind,
+        outcome: ContactOutcome,
+        child_ids_seen: Sequence[UUID],
+        home_entered: bool,
+        planned: bool,
+        notes: str,
+    ) -> None:
+        """Record a contact, whatever its outcome (a fact: never refused)."""
+        if child_ids_seen and outcome is not ContactOutcome.SEEN:
+            raise InvalidValueError(
+                "children can be seen only when the outcome is 'seen'",
+                rule="children_seen_needs_seen_outcome",
+                field="child_ids_seen",
+            )
+        self._contact_recorded(
+            meta=meta,
+            contact_id=contact_id,
+            kind=kind,
+            outcome=outcome,
+            child_ids_seen=self._check_children(child_ids_seen),
+            home_entered=home_entered,
+            planned=planned,
+            notes=notes,
+        )
+
+    @event("ContactRecorded")
+    def _contact_recorded(
+        self,
+        meta: Meta,
+        contact_id: UUID,
+        kind: ContactKind,
+        outcome: ContactOutcome,
+        child_ids_seen: list[UUID],
+        home_entered: bool,
+        planned: bool,
+        notes: str,
+    ) -> None:
+        self.contacts.append(
+            ContactState(
+                contact_id=contact_id,
+                kind=kind,
+                outcome=outcome,
+                occurred_on=meta.occurred_on,
+                agency_id=meta.actor_agency_id,
+                child_ids_seen=list(child_ids_seen),
+                version=self.next_version,
+            )
+        )
+        self._involve(meta)
+
+    def measure_growth(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
+        """Record a weight measurement."""
+        self.child(child_id)
+        if not 0 < weight_kg < 200:
+            raise InvalidValueError("weight_kg must be between 0 and 200", rule="weight_range", field="weight_kg")
+        self._growth_measured(meta=meta, child_id=child_id, weight_kg=float(weight_kg))
+
+    @event("GrowthMeasured")
+    def _growth_measured(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
+        self.children[str(child_id)].weights.append([meta.occurred_on, weight_kg, self.next_version])
+        self._involve(meta)
+
+    def record_registration(self, meta: Meta, child_id: UUID, service: Service) -> None:
+        """Record a child's registration with a universal service."""
+        self.child(child_id)
+        self._registration_recorded(meta=meta, child_id=child_id, service=service)
+
+    @event("RegistrationRecorded")
+    def _registration_recorded(self, meta: Meta, child_id: UUID, service: Service) -> None:
+        self.children[str(child_id)].registrations[service.value] = meta.occurred_on
+        self._involve(meta)
+
+    # --------------------------------------------------------- verification
+
+    def record_claim(
+        self, meta: Meta, claim_id: UUID, statement: str, reported_by: str, relied_on_in_plan: bool
+    ) -> None:
+        """Record a self-reported statement, and whether the plan relies on it."""
+        _require_text(statement, "statement", "statement_required")
+        _require_text(reported_by, "reported_by", "reported_by_required")
+        self._claim_recorded(
+            meta=meta,
+            claim_id=claim_id,
+            statement=statement,
+            reported_by=reported_by,
+            relied_on_in_plan=relied_on_in_plan,
+        )
+
+    @event("ClaimRecorded")
+    def _claim_recorded(
+        self, meta: Meta, claim_id: UUID, statement: str, reported_by: str, relied_on_in_plan: bool
+    ) -> None:
+        self.claims[str(claim_id)] = ClaimState(
+            claim_id=claim_id,
+            statement=statement,
+            relied_on_in_plan=relied_on_in_plan,
+            recorded_on=meta.occurred_on,
+            version=self.next_version,
+        )
+        self._involve(meta)
+
+    def verify_claim(self, meta: Meta, claim_id: UUID, outcome: ClaimOutcome, method: str) -> None:
+        """Record how a claim was checked and what was found."""
+        self._lookup(self.claims, claim_id, "claim")
+        _require_text(method, "method", "method_required")
+        self._claim_verified(meta=meta, claim_id=claim_id, outcome=outcome, method=method)
+
+    @event("ClaimVerified")
+    def _claim_verified(self, meta: Meta, claim_id: UUID, outcome: ClaimOutcome, method: str) -> None:
+        self.claims[str(claim_id)].verification = outcome
+        self._involve(meta)
+
+    # ----------------------------------------------------------- assessment
+
+    def recommend_assessment(
+        self, meta: Meta, assessment_id: UUID, kind: AssessmentKind, reason: str
+    ) -> None:
+        """Recommend an assessment (early help assessment, GCP2, ...)."""
+        self._assessment_recommended(meta=meta, assessment_id=assessment_id, kind=kind, reason=reason)
+
+    @event("AssessmentRecommended")
+    def _assessment_recommended(
+        self, meta: Meta, assessment_id: UUID, kind: AssessmentKind, reason: str
+    ) -> None:
+        episode = self.open_episode
+        self.assessments[str(assessment_id)] = AssessmentState(
+            assessment_id=assessment_id,
+            kind=kind,
+            recommended_on=meta.occurred_on,
+            version=self.next_version,
+            episode_id=episode.episode_id if episode else None,
+        )
+        self._involve(meta)
+
+    def _unresolved_assessment(self, assessment_id: UUID) -> AssessmentState:
+        assessment: AssessmentState = self._lookup(self.assessments, assessment_id, "assessment")
+        if assessment.status in (AssessmentStatus.COMPLETED, AssessmentStatus.DECLINED):
+            raise RuleViolationError(
+                f"assessment already {assessment.status.value}", rule="assessment_already_resolved"
+            )
+        return assessment
+
+    def start_assessment(self, meta: Meta, assessment_id: UUID) -> None:
+        """Record that a recommended assessment has started."""
+        assessment = self._unresolved_assessment(assessment_id)
+        if assessment.status is AssessmentStatus.STARTED:
+            raise RuleViolationError("assessment already started", rule="assessment_already_started")
+        self._assessment_started(meta=meta, assessment_id=assessment_id)
+
+    @event("AssessmentStarted")
+    def _assessment_started(self, meta: Meta, assessment_id: UUID) -> None:
+        self.assessments[str(assessment_id)].status = AssessmentStatus.STARTED
+        self._involve(meta)
+
+    def complete_assessment(
+        self, meta: Meta, assessment_id: UUID, findings: str, grades: Gcp2Grades | None
+    ) -> None:
+        """Record an assessment's findings; GCP2 grades are whole numbers 1 to 5."""
+        assessment = self._unresolved_assessment(assessment_id)
+        if grades is not None:
+            for area in ("physical_care", "safety", "love", "esteem"):
+                value = getattr(grades, area)
+                if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+                    raise InvalidValueError(
+                        f"GCP2 grade {area} must be a whole number from 1 to 5",
+                        rule="gcp2_grade_range",
+                        field=f"grades.{area}",
+                    )
+        elif assessment.kind in (AssessmentKind.GCP2, AssessmentKind.GCP2_ANTENATAL):
+            raise InvalidValueError("a GCP2 needs its grades", rule="gcp2_grades_required", field="grades")
+        self._assessment_completed(meta=meta, assessment_id=assessment_id, findings=findings, grades=grades)
+
+    @event("AssessmentCompleted")
+    def _assessment_completed(
+        self, meta: Meta, assessment_id: UUID, findings: str, grades: Gcp2Grades | None
+    ) -> None:
+        assessment = self.assessments[str(assessment_id)]
+        assessment.status = AssessmentStatus.COMPLETED
+        assessment.grades = grades
+        self._involve(meta)
+
+    def decline_assessment(self, meta: Meta, assessment_id: UUID, reason: str) -> None:
+        """Record that an assessment was declined, with the reason."""
+        self._unresolved_assessment(assessment_id)
+        _require_text(reason, "reason", "reason_required")
+        self._assessment_declined(meta=meta, assessment_id=assessment_id, reason=reason)
+
+    @event("AssessmentDeclined")
+    def _assessment_declined(self, meta: Meta, assessment_id: UUID, reason: str) -> None:
+        assessment = self.assessments[str(assessment_id)]
+        assessment.status = AssessmentStatus.DECLINED
+        assessment.decline_reason = reason
+        self._involve(meta)
+
+    # ------------------------------------------------------------ oversight
+
+    def record_supervision(self, meta: Meta, discussion: str, decisions: str, next_due: date | None) -> None:
+        """Record management supervision of the case (managers only)."""
+        if meta.actor_role is not Role.MANAGER:
+            raise NotPermittedError("only a manager records supervision", rule="manager_only")
+        _require_text(discussion, "discussion", "discussion_required")
+        self._supervision_recorded(meta=meta, discussion=discussion, decisions=decisions, next_due=next_due)
+
+    @event("SupervisionRecorded")
+    def _supervision_recorded(self, meta: Meta, discussion: str, decisions: str, next_due: date | None) -> None:
+        self.supervision_dates.append(meta.occurred_on)
+        episode = self.open_episode
+        if episode is not None and episode.oversight_on is None:
+            episode.oversight_on = meta.occurred_on
+        self._involve(meta)
+
+    def review_history(self, meta: Meta, notes: str) -> None:
+        """Acknowledge previous episodes and outstanding recommendations."""
+        self._history_reviewed(meta=meta, notes=notes)
+
+    @event("HistoryReviewed")
+    def _history_reviewed(self, meta: Meta, notes: str) -> None:
+        episode = self.open_episode
+        if episode is not None and episode.history_reviewed_on is None:
+            episode.history_reviewed_on = meta.occurred_on
+        self._involve(meta)
+
+    # ------------------------------------------------------------- handover
+
+    def _pending(self, request_id: UUID, kind: RequestKind | None = None) -> RequestState:
+        request: RequestState = self._lookup(self.requests, request_id, "request")
+        if kind is not None and request.kind is not kind:
+            raise UnknownEntityError(f"no {kind.value} request {request_id}", field="request_id")
+        if request.status not in (RequestStatus.PENDING, RequestStatus.BLOCKED):
+            raise RuleViolationError(f"request is {request.status.value}", rule="request_not_pending")
+        return request
+
+    def request_closure(
+        self, meta: Meta, request_id: UUID, reason: ClosureReason, outcome_summary: str
+    ) -> None:
+        """Ask for the open episode to be closed; the handover worker decides."""
+        self._require_open_episode()
+        if self.pending_request(RequestKind.CLOSURE) is not None:
+            raise RuleViolationError("a closure request is already pending", rule="one_pending_request")
+        _require_text(outcome_summary, "outcome_summary", "outcome_summary_required")
+        self._closure_requested(meta=meta, request_id=request_id, reason=reason, outcome_summary=outcome_summary)
+
+    @event("ClosureRequested")
+    def _closure_requested(
+        self, meta: Meta, request_id: UUID, reason: ClosureReason, outcome_summary: str
+    ) -> None:
+        self.requests[str(request_id)] = RequestState(
+            request_id=request_id,
+            kind=RequestKind.CLOSURE,
+            requested_by=meta.actor_id,
+            requested_on=meta.occurred_on,
+            version=self.next_version,
+            reason=reason.value,
+            outcome_summary=outcome_summary,
+        )
+        self._involve(meta)
+
+    def request_transfer(
+        self, meta: Meta, request_id: UUID, to_professional_id: UUID, to_agency_id: UUID, reason: str
+    ) -> None:
+        """Ask for the lead to pass to another professional; the outgoing lead stays lead until then."""
+        self._require_open_episode()
+        if self.lead is None:
+            raise RuleViolationError("there is no lead to transfer; assign one", rule="no_lead_to_transfer")
+        if self.lead.professional_id == to_professional_id:
+            raise RuleViolationError("that professional is already the lead", rule="transfer_to_current_lead")
+        if self.pending_request(RequestKind.TRANSFER) is not None:
+            raise RuleViolationError("a transfer request is already pending", rule="one_pending_request")
+        self._transfer_requested(
+            meta=meta,
+            request_id=request_id,
+            to_professional_id=to_professional_id,
+            to_agency_id=to_agency_id,
+            reason=reason,
+        )
+
+    @event("TransferRequested")
+    def _transfer_requested(
+        self, meta: Meta, request_id: UUID, to_professional_id: UUID, to_agency_id: UUID, reason: str
+    ) -> None:
+        self.requests[str(request_id)] = RequestState(
+            request_id=request_id,
+            kind=RequestKind.TRANSFER,
+            requested_by=meta.actor_id,
+            requested_on=meta.occurred_on,
+            version=self.next_version,
+            reason=reason,
+            to_professional_id=to_professional_id,
+            to_agency_id=to_agency_id,
+        )
+        if to_agency_id not in self.involved_agency_ids:
+            self.involved_agency_ids.append(to_agency_id)
+        if to_professional_id not in self.involved_professional_ids:
+            self.involved_professional_ids.append(to_professional_id)
+        self._involve(meta)
+
+    def accept_transfer(self, meta: Meta, request_id: UUID) -> None:
+        """The incoming professional accepts the transfer."""
+        request = self._pending(request_id, RequestKind.TRANSFER)
+        if request.to_professional_id != meta.actor_id:
+            raise NotPermittedError(
+                "only the incoming professional can accept a transfer", rule="not_incoming_professional"
+            )
+        if request.accepted_on is not None:
+            raise RuleViolationError("transfer already accepted", rule="transfer_already_accepted")
+        self._transfer_accepted(meta=meta, request_id=request_id)
+
+    @event("TransferAccepted")
+    def _transfer_accepted(self, meta: Meta, request_id: UUID) -> None:
+        self.requests[str(request_id)].accepted_on = meta.occurred_on
+        self._involve(meta)
+
+    def complete_step(self, meta: Meta, request_id: UUID, step: str, evidence: str) -> None:
+        """Complete a manual checklist step, with evidence."""
+        request = self._pending(request_id)
+        spec = checklists.step_spec(request.kind, step)
+        if spec is None:
+            raise InvalidValueError(
+                f"'{step}' is not a step of a {request.kind.value} checklist", rule="unknown_step", field="step"
+            )
+        if not spec.manual:
+            raise RuleViolationError(f"'{step}' is derived from events, not completed by hand", rule="step_not_manual")
+        if not checklists.step_applies(self, request, step, meta.occurred_on):
+            raise RuleViolationError(f"'{step}' does not apply to this request", rule="step_not_applicable")
+        if step == "manager_signoff":
+            if meta.actor_role is not Role.MANAGER:
+                raise NotPermittedError("manager sign-off needs a manager", rule="signoff_needs_manager")
+            if meta.actor_id == request.requested_by:
+                raise NotPermittedError(
+                    "the requester cannot sign off their own request", rule="signoff_not_by_requester"
+                )
+        _require_text(evidence, "evidence", "evidence_required")
+        self._step_completed(meta=meta, request_id=request_id, step=step, evidence=evidence)
+
+    @event("HandoverStepCompleted")
+    def _step_completed(self, meta: Meta, request_id: UUID, step: str, evidence: str) -> None:
+        self.requests[str(request_id)].steps_done[step] = StepRecord(
+            evidence=evidence,
+            by=meta.actor_id,
+            by_role=meta.actor_role,
+            on=meta.occurred_on,
+            version=self.next_version,
+        )
+        self._involve(meta)
+
+    def block_request(self, meta: Meta, request_id: UUID, missing_steps: Sequence[str]) -> None:
+        """Record that the worker found steps missing (only when that changes what is missing)."""
+        request = self._pending(request_id)
+        if not missing_steps:
+            raise RuleViolationError("nothing is missing", rule="nothing_missing")
+        self._request_blocked(meta=meta, request_id=request_id, missing_steps=list(missing_steps))
+
+    @event("HandoverBlocked")
+    def _request_blocked(self, meta: Meta, request_id: UUID, missing_steps: list[str]) -> None:
+        request = self.requests[str(request_id)]
+        if request.status is not RequestStatus.BLOCKED:
+            request.blocked_since = meta.occurred_on
+        request.status = RequestStatus.BLOCKED
+        request.missing_steps = list(missing_steps)
+
+    def transfer_lead(self, meta: Meta, request_id: UUID) -> None:
+        """Pass the lead to the incoming professional; refused while any step is missing."""
+        request = self._pending(request_id, RequestKind.TRANSFER)
+        missing = [s.step for s in checklists.transfer_steps(self, request, meta.occurred_on) if not s.done]
+        if missing:
+            raise RuleViolationError(
+                f"handover steps missing: {', '.join(missing)}", rule="handover_steps_missing"
+            )
+        assert self.lead is not None and request.to_professional_id and request.to_agency_id
+        self._lead_transferred(
+            meta=meta,
+            request_id=request_id,
+            from_professional_id=self.lead.professional_id,
+            to_professional_id=request.to_professional_id,
+            to_agency_id=request.to_agency_id,
+        )
+
+    @event("LeadProfessionalTransferred")
+    def _lead_transferred(
+        self,
+        meta: Meta,
+        request_id: UUID,
+        from_professional_id: UUID,
+        to_professional_id: UUID,
+        to_agency_id: UUID,
+    ) -> None:
+        request = self.requests[str(request_id)]
+        request.status = RequestStatus.COMPLETED
+        request.ended_version = self.next_version
+        self._set_lead(to_professional_id, to_agency_id, meta.occurred_on)
+
+    def withdraw_request(self, meta: Meta, kind: RequestKind, reason: str) -> UUID:
+        """Withdraw the pending request of a kind."""
+        request = self.pending_request(kind)
+        if request is None:
+            raise UnknownEntityError(f"no pending {kind.value} request", field="request_id")
+        self._request_withdrawn(meta=meta, request_id=request.request_id, reason=reason)
+        return request.request_id
+
+    @event("RequestWithdrawn")
+    def _request_withdrawn(self, meta: Meta, request_id: UUID, reason: str) -> None:
+        request = self.requests[str(request_id)]
+        request.status = RequestStatus.WITHDRAWN
+        request.ended_version = self.next_version
+        self._involve(meta)
+
+    # ----------------------------------------------------------- correction
+
+    def correct_entry(self, meta: Meta, event_version: int, correction: str, reason: str) -> None:
+        """Record a correction of an earlier event (events themselves never change)."""
+        if not 1 <= event_version <= self.version:
+            raise UnknownEntityError(f"no event at version {event_version}", field="event_version")
+        _require_text(correction, "correction", "correction_required")
+        _require_text(reason, "reason", "reason_required")
+        self._entry_corrected(meta=meta, event_version=event_version, correction=correction, reason=reason)
+
+    @event("EntryCorrected")
+    def _entry_corrected(self, meta: Meta, event_version: int, correction: str, reason: str) -> None:
+        self.corrections.append([event_version, self.next_version])
+        self._involve(meta)
+
+
+def _check_level(level: int) -> None:
+    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 4:
+        raise InvalidValueError("level of need must be 1 to 4", rule="level_range", field="level")

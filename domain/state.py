@@ -1,0 +1,210 @@
+"""Mutable records the Family aggregate keeps as state (all transcodable, for snapshots)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from domain.values import (
+    AssessmentKind,
+    AssessmentStatus,
+    ClaimOutcome,
+    ClosureReason,
+    ContactKind,
+    ContactOutcome,
+    ConsentCapacity,
+    EpisodeKind,
+    Gcp2Grades,
+    ReferralOutcome,
+    RequestKind,
+    RequestStatus,
+    Role,
+    SourceKind,
+)
+
+
+@dataclass
+class ChildState:
+    """A child as the family record knows them now."""
+
+    child_id: UUID
+    name: str
+    date_of_birth: date | None
+    expected_on: date | None
+    added_version: int
+    registrations: dict[str, date] = field(default_factory=dict)
+    weights: list[list[object]] = field(default_factory=list)  # [measured_on, kg, version]
+
+
+@dataclass
+class EpisodeState:
+    """One episode of work with the family."""
+
+    episode_id: UUID
+    level: int
+    kind: EpisodeKind
+    opened_on: date
+    opened_version: int
+    previous_episode_id: UUID | None = None
+    closed_on: date | None = None
+    closed_version: int | None = None
+    close_reason: ClosureReason | None = None
+    history_reviewed_on: date | None = None
+    oversight_on: date | None = None
+
+
+@dataclass
+class LeadState:
+    """The lead professional and since when."""
+
+    professional_id: UUID
+    agency_id: UUID
+    since: date
+    version: int
+
+
+@dataclass
+class MemberState:
+    """A professional in the Team Around the Family."""
+
+    professional_id: UUID
+    agency_id: UUID
+    since: date
+
+
+@dataclass
+class ReferralState:
+    """A referral and its decision."""
+
+    referral_id: UUID
+    source_kind: SourceKind
+    source_agency_id: UUID | None
+    received_on: date
+    version: int
+    referrer_id: UUID
+    outcome: ReferralOutcome | None = None
+    decided_on: date | None = None
+    decided_version: int | None = None
+    feedback_sent_on: date | None = None
+
+
+@dataclass
+class ConcernState:
+    """A concern raised about the children, and any response."""
+
+    concern_id: UUID
+    source_kind: SourceKind
+    reporter_known_to_agency: bool
+    raised_on: date
+    version: int
+    responded_on: date | None = None
+
+
+@dataclass
+class ConsentState:
+    """Consent to share information."""
+
+    consent_id: UUID
+    given_by: str
+    capacity: ConsentCapacity
+    scope: str
+    agency_ids: list[UUID]
+    withdrawn_on: date | None = None
+
+
+@dataclass
+class ActionState:
+    """An action agreed in the plan."""
+
+    action_id: UUID
+    description: str
+    owner_id: UUID
+    due_on: date
+    agreed_version: int
+    open: bool = True
+    outcome: str = "open"  # open, completed, cancelled
+
+
+@dataclass
+class ContactState:
+    """A contact with the family (kept for patterns across agencies)."""
+
+    contact_id: UUID
+    kind: ContactKind
+    outcome: ContactOutcome
+    occurred_on: date
+    agency_id: UUID
+    child_ids_seen: list[UUID]
+    version: int
+
+
+@dataclass
+class ClaimState:
+    """A self-reported claim and whether it was checked."""
+
+    claim_id: UUID
+    statement: str
+    relied_on_in_plan: bool
+    recorded_on: date
+    version: int
+    verification: ClaimOutcome | None = None
+
+
+@dataclass
+class AssessmentState:
+    """A recommended assessment and where it stands."""
+
+    assessment_id: UUID
+    kind: AssessmentKind
+    recommended_on: date
+    version: int
+    episode_id: UUID | None
+    status: AssessmentStatus = AssessmentStatus.RECOMMENDED
+    grades: Gcp2Grades | None = None
+    decline_reason: str | None = None
+
+
+@dataclass
+class StepRecord:
+    """A manual handover step as completed by a professional."""
+
+    evidence: str
+    by: UUID
+    by_role: Role
+    on: date
+    version: int
+
+
+@dataclass
+class RequestState:
+    """A closure or transfer request and its progress."""
+
+    request_id: UUID
+    kind: RequestKind
+    requested_by: UUID
+    requested_on: date
+    version: int
+    reason: str
+    outcome_summary: str = ""
+    to_professional_id: UUID | None = None
+    to_agency_id: UUID | None = None
+    accepted_on: date | None = None
+    handover_meeting_version: int | None = None
+    status: RequestStatus = RequestStatus.PENDING
+    blocked_since: date | None = None
+    missing_steps: list[str] = field(default_factory=list)
+    steps_done: dict[str, StepRecord] = field(default_factory=dict)
+    ended_version: int | None = None
+
+
+@dataclass
+class PlanState:
+    """The plan agreed for the current episode."""
+
+    plan_id: UUID
+    outcomes: list[str]
+    contact_every_days: dict[str, int]
+    review_by: date | None
+    agreed_on: date
+    version: int

@@ -1,0 +1,245 @@
+"""Value types shared by the aggregates: enumerations, event metadata and small records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from uuid import UUID
+
+
+class Channel(Enum):
+    """Where a command came from."""
+
+    API = "api"
+    WEB = "web"
+    WORKER = "worker"
+
+
+class Role(Enum):
+    """A professional's role, which decides what they may do."""
+
+    PRACTITIONER = "practitioner"
+    COORDINATOR = "coordinator"
+    MANAGER = "manager"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class AgencyKind(Enum):
+    """The kinds of agency in the directory."""
+
+    GP = "gp"
+    HEALTH_VISITING = "health_visiting"
+    EARLY_HELP = "early_help"
+    CHILDRENS_CENTRE = "childrens_centre"
+    POLICE = "police"
+    SCHOOL = "school"
+    MATERNITY = "maternity"
+    HOUSING = "housing"
+    SOCIAL_CARE = "social_care"
+    OTHER = "other"
+
+
+class Housing(Enum):
+    """Housing status of a family's address."""
+
+    SETTLED = "settled"
+    TEMPORARY = "temporary"
+    SHARED = "shared"
+    OVERCROWDED = "overcrowded"
+    NONE = "none"
+
+
+class SourceKind(Enum):
+    """Who a referral or a concern came from."""
+
+    AGENCY = "agency"
+    PROFESSIONAL = "professional"
+    MEMBER_OF_PUBLIC = "member_of_public"
+    ANONYMOUS = "anonymous"
+    FAMILY = "family"
+
+
+class ReferralOutcome(Enum):
+    """What was decided about a referral."""
+
+    SOCIAL_CARE_ASSESSMENT = "social_care_assessment"
+    EARLY_HELP = "early_help"
+    UNIVERSAL_SERVICES = "universal_services"
+    NO_FURTHER_ACTION = "no_further_action"
+
+
+class ConsentCapacity(Enum):
+    """In what capacity consent was given."""
+
+    PARENTAL_RESPONSIBILITY = "parental_responsibility"
+    COMPETENT_CHILD = "competent_child"
+
+
+class EpisodeKind(Enum):
+    """How an episode came to be opened."""
+
+    NEW = "new"
+    REOPENED = "reopened"
+    STEPPED_DOWN = "stepped_down"
+    TRANSFERRED_IN = "transferred_in"
+
+
+class MeetingKind(Enum):
+    """Kinds of meeting about a family."""
+
+    TAF = "taf"
+    REVIEW = "review"
+    HANDOVER = "handover"
+    PROFESSIONALS = "professionals"
+
+
+class ContactKind(Enum):
+    """How a professional was in contact with the family."""
+
+    HOME_VISIT = "home_visit"
+    PHONE = "phone"
+    CLINIC = "clinic"
+    CENTRE = "centre"
+    SCHOOL = "school"
+
+
+class ContactOutcome(Enum):
+    """What came of a contact."""
+
+    SEEN = "seen"
+    NO_ACCESS = "no_access"
+    WAS_NOT_BROUGHT = "was_not_brought"
+    FAMILY_CANCELLED = "family_cancelled"
+    DECLINED = "declined"
+
+    @property
+    def is_missed(self) -> bool:
+        """Whether this outcome is a missed contact (was not brought, no access, cancelled)."""
+        return self in MISSED_OUTCOMES
+
+
+MISSED_OUTCOMES = frozenset(
+    {ContactOutcome.NO_ACCESS, ContactOutcome.WAS_NOT_BROUGHT, ContactOutcome.FAMILY_CANCELLED}
+)
+
+
+class Service(Enum):
+    """Universal services a child can be registered with."""
+
+    GP = "gp"
+    HEALTH_VISITOR = "health_visitor"
+    NURSERY = "nursery"
+    SCHOOL = "school"
+
+
+class ClaimOutcome(Enum):
+    """The result of checking a self-reported claim."""
+
+    VERIFIED = "verified"
+    CONTRADICTED = "contradicted"
+    UNABLE_TO_VERIFY = "unable_to_verify"
+
+
+class AssessmentKind(Enum):
+    """Kinds of assessment that can be recommended."""
+
+    EARLY_HELP = "early_help"
+    GCP2 = "gcp2"
+    GCP2_ANTENATAL = "gcp2_antenatal"
+    OTHER = "other"
+
+
+class AssessmentStatus(Enum):
+    """Where a recommended assessment stands."""
+
+    RECOMMENDED = "recommended"
+    STARTED = "started"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+
+
+class ClosureReason(Enum):
+    """Why an episode is to be closed."""
+
+    NEEDS_MET = "needs_met"
+    SINGLE_AGENCY = "single_agency"
+    STEPPED_UP = "stepped_up"
+    FAMILY_WITHDREW = "family_withdrew"
+    MOVED_AWAY = "moved_away"
+
+
+class RequestKind(Enum):
+    """The two kinds of handover request."""
+
+    CLOSURE = "closure"
+    TRANSFER = "transfer"
+
+
+class RequestStatus(Enum):
+    """Where a handover request stands."""
+
+    PENDING = "pending"
+    BLOCKED = "blocked"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as the application service needs to know them."""
+
+    professional_id: UUID
+    agency_id: UUID
+    role: Role
+    channel: Channel = Channel.API
+    is_system: bool = False
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Carried by every family event: who recorded it, from where, and when it happened."""
+
+    actor_id: UUID
+    actor_agency_id: UUID
+    actor_role: Role
+    channel: Channel
+    occurred_on: date
+    date_uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class Child:
+    """A child of the family, born or expected."""
+
+    child_id: UUID
+    name: str
+    date_of_birth: date | None = None
+    expected_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Carer:
+    """An adult caring for the children."""
+
+    name: str
+    relationship: str = ""
+
+
+@dataclass(frozen=True)
+class ContactFrequency:
+    """How often the plan expects an agency to see the family."""
+
+    agency_id: UUID
+    days: int
+
+
+@dataclass(frozen=True)
+class Gcp2Grades:
+    """Graded Care Profile 2 grades: 1 (best) to 5 (worst) in each area."""
+
+    physical_care: int
+    safety: int
+    love: int
+    esteem: int

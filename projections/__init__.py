@@ -1,0 +1,1 @@
+"""projections of TAF Ledger (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Composition root of TAF Ledger: settings, wiring and the `taf` command."""

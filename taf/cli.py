@@ -1,0 +1,77 @@
+"""The `taf` command: serve, migrate, demo data and operations, the same in every mode."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+from taf.settings import Settings
+
+app = typer.Typer(help="TAF Ledger: multi-agency coordination on an immutable event log.", no_args_is_help=True)
+console = Console()
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Interface to bind (default TAF_HOST or 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default TAF_PORT or 8000)."),
+    demo: bool = typer.Option(False, "--demo", help="Load the demo data first if it is not loaded yet."),
+) -> None:
+    """Run the API and web front end (with in-process projections and workers when embedded)."""
+    import uvicorn
+
+    from api.app import create_app
+    from taf.runtime import build_ledger
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level)
+    ledger = build_ledger(settings)
+    if demo:
+        _print_demo(ledger)
+    uvicorn.run(create_app(settings, ledger=ledger), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def migrate() -> None:
+    """Create the event store and read-model tables (once; safe to repeat)."""
+    from taf.runtime import migrate as run_migrate
+
+    settings = _settings()
+    run_migrate(settings)
+    console.print(f"tables ready in {settings.effective_database_url.split('@')[-1]}")
+
+
+@app.command("demo-data")
+def demo_data() -> None:
+    """Load the fictional demo families, agencies and professionals; print logins and keys."""
+    from taf.runtime import build_ledger
+
+    ledger = build_ledger(_settings())
+    try:
+        _print_demo(ledger)
+    finally:
+        ledger.close()
+
+
+def _print_demo(ledger: object) -> None:
+    from taf.demo import DEMO_PASSWORD, load_demo_data
+
+    result = load_demo_data(ledger)  # type: ignore[arg-type]
+    if result.already_loaded:
+        console.print("demo data already loaded (keys were printed when it was loaded)")
+        return
+    console.print(f"[bold]Demo logins[/bold] (web password for people: {DEMO_PASSWORD})")
+    for login in result.logins:
+        console.print(f"  {login.role:<12} {login.name:<28} {login.email:<32} API key: {login.api_key}", soft_wrap=True)
+    console.print(f"{len(result.family_ids)} demo families loaded")
+
+
+def main() -> None:
+    """Entry point of the `taf` console script."""
+    app()

@@ -1,0 +1,42 @@
+"""Wiring: build the application service from settings, and the bootstrap admin."""
+
+from __future__ import annotations
+
+import logging
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.application import Clock, TafLedger
+from domain.values import AgencyKind, Role
+from taf.settings import Settings
+
+log = logging.getLogger("taf")
+
+BOOTSTRAP_AGENCY_ID = uuid5(NAMESPACE_URL, "taf-ledger:bootstrap-agency")
+BOOTSTRAP_ADMIN_ID = uuid5(NAMESPACE_URL, "taf-ledger:bootstrap-admin")
+SYSTEM_ID = UUID(int=0)
+
+
+def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: bool | None = None) -> TafLedger:
+    """Construct the application service for these settings."""
+    return TafLedger(settings.eventsourcing_env(create_tables=create_tables), clock=clock)
+
+
+def migrate(settings: Settings) -> None:
+    """Create the event store tables (once; safe to repeat)."""
+    ledger = build_ledger(settings, create_tables=True)
+    ledger.close()
+
+
+def bootstrap_admin(ledger: TafLedger, settings: Settings) -> None:
+    """Make TAF_BOOTSTRAP_ADMIN_KEY a valid admin key, creating the admin account if needed."""
+    if settings.bootstrap_admin_key is None or not settings.bootstrap_admin_key.get_secret_value():
+        return
+    if not ledger.exists(BOOTSTRAP_AGENCY_ID):
+        ledger.register_agency(SYSTEM_ID, "Platform administration", AgencyKind.OTHER, agency_id=BOOTSTRAP_AGENCY_ID)
+    if not ledger.exists(BOOTSTRAP_ADMIN_ID):
+        ledger.register_professional(
+            SYSTEM_ID, "Bootstrap administrator", BOOTSTRAP_AGENCY_ID, Role.ADMIN,
+            is_system=True, professional_id=BOOTSTRAP_ADMIN_ID,
+        )
+    ledger.install_key(settings.bootstrap_admin_key.get_secret_value(), BOOTSTRAP_ADMIN_ID)
+    log.info("bootstrap admin key installed")

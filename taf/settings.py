@@ -1,0 +1,95 @@
+"""The one settings class, read from the environment (`TAF_*`) or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a TAF Ledger process."""
+
+    model_config = SettingsConfigDict(env_prefix="TAF_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str | None = None
+    cipher_key: SecretStr | None = None
+    bootstrap_admin_key: SecretStr | None = None
+    snapshot_interval: int = Field(default=50, ge=0)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    projection_poll_seconds: float = Field(default=0.2, gt=0)
+    sweep_seconds: float = Field(default=300.0, gt=0)
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    smtp_url: str | None = None
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("TAF_DATABASE_URL must be sqlite:///path or postgresql://...")
+        return value
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'taf.sqlite').as_posix()}"
+
+    @property
+    def is_postgres(self) -> bool:
+        """Whether the event store is PostgreSQL."""
+        return self.effective_database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, for the embedded mode."""
+        url = self.effective_database_url
+        return None if self.is_postgres else Path(url.removeprefix("sqlite:///"))
+
+    def eventsourcing_env(self, create_tables: bool | None = None) -> dict[str, str]:
+        """eventsourcing's own environment variables, built from these settings in one place.
+
+        Tables are created by `taf migrate`; the embedded SQLite mode creates them on start.
+        """
+        if create_tables is None:
+            create_tables = not self.is_postgres
+        env: dict[str, str] = {
+            "SNAPSHOT_INTERVAL": str(self.snapshot_interval),
+            "CREATE_TABLE": "y" if create_tables else "n",
+        }
+        if self.is_postgres:
+            url = urlparse(self.effective_database_url)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.postgres",
+                POSTGRES_DBNAME=url.path.lstrip("/") or "postgres",
+                POSTGRES_HOST=url.hostname or "127.0.0.1",
+                POSTGRES_PORT=str(url.port or 5432),
+                POSTGRES_USER=unquote(url.username or "postgres"),
+                POSTGRES_PASSWORD=unquote(url.password or ""),
+                POSTGRES_POOL_SIZE="10",
+                POSTGRES_MAX_OVERFLOW="10",
+            )
+            schema = dict(p.split("=", 1) for p in url.query.split("&") if "=" in p).get("schema")
+            if schema:
+                env["POSTGRES_SCHEMA"] = schema
+        else:
+            path = self.sqlite_path
+            assert path is not None
+            path.parent.mkdir(parents=True, exist_ok=True)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                SQLITE_DBNAME=str(path),
+                SQLITE_LOCK_TIMEOUT="10",
+            )
+        if self.cipher_key is not None and self.cipher_key.get_secret_value():
+            env.update(
+                CIPHER_TOPIC="eventsourcing.cipher:AESCipher",
+                CIPHER_KEY=self.cipher_key.get_secret_value(),
+            )
+        return env

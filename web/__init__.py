@@ -1,0 +1,1 @@
+"""web of TAF Ledger (see DESIGN.md)."""

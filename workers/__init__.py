@@ -1,0 +1,1 @@
+"""workers of TAF Ledger (see DESIGN.md)."""
