@@ -73,7 +73,7 @@ def build_family(rng: random.Random) -> tuple[Family, list[Any]]:
     if rng.random() < 0.3:
         family.measure_growth(meta(4), child.child_id, 6.0)
         family.measure_growth(meta(18), child.child_id, rng.choice([5.8, 6.3]))
-    return family, family.collect_events()
+    return family, list(family.collect_events())
 
 
 def replay(events: list[Any]) -> Family:

@@ -14,6 +14,21 @@ Conventions, the same for every rule:
 - Severity is HIGH when the signal is about an infant (`infant_without_lead`,
   `infant_weight_drop`, `vulnerable_infant_cohort`) or when the family has a child under
   12 months on the day evaluated (the SCR: infants were the most at risk); MEDIUM otherwise.
+
+Readings of the table where it leaves room:
+
+- The plan's expected interval is the smallest `contact_every_days` over agencies; without
+  one, 28 days (14 with a child under 12 months). The clock starts at the last contact
+  with outcome seen, or at the episode's opening if nobody was seen since. "No-access
+  visits in a row" are home visits with outcome no access, with nobody seen since the first.
+- A missed contact is an outcome in MISSED_OUTCOMES. For `was_not_brought_pattern` a child
+  counts as an infant if under 12 months on the day of the missed contact; the cohort
+  looks for a missed contact in the last 90 days (`cohort_missed_window_days`).
+- Agencies involved in an episode: the lead's, the TAF members', and those that recorded
+  a contact since the episode opened.
+- For GP registration the family "arrives" when registered or when it returns to the area.
+- `facts_after_closure` uses event versions: facts recorded after the last EpisodeClosed
+  while no episode is open; reopening clears it.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def busy_family() -> tuple[Family, list[Any]]:
     request_id = uuid4()
     family.request_closure(meta(4), request_id, ClosureReason.NEEDS_MET, "settled")
     family.block_request(meta(4), request_id, ["manager_signoff"])
-    return family, family.collect_events()
+    return family, list(family.collect_events())
 
 
 def test_a_replayed_family_gives_the_same_signals() -> None:
@@ -60,7 +60,8 @@ def test_a_replayed_family_gives_the_same_signals() -> None:
     codec = mapper()
     replayed: Any = None
     for domain_event in events:
-        replayed = codec.to_domain_event(codec.to_stored_event(domain_event)).mutate(replayed)
+        decoded: Any = codec.to_domain_event(codec.to_stored_event(domain_event))
+        replayed = decoded.mutate(replayed)
     today = D0 + timedelta(days=60)
     expected = evaluate_signals(family, today)
     assert {s.name for s in expected} >= {"handover_stalled", "infant_weight_drop", "not_registered_with_gp"}
@@ -70,7 +71,7 @@ def test_a_replayed_family_gives_the_same_signals() -> None:
 def test_a_family_restored_from_a_snapshot_gives_the_same_signals() -> None:
     family, _events = busy_family()
     codec = mapper()
-    snapshot = codec.to_domain_event(codec.to_stored_event(Snapshot.take(family)))
+    snapshot: Any = codec.to_domain_event(codec.to_stored_event(Snapshot.take(family)))
     restored = snapshot.mutate(None)
     today = D0 + timedelta(days=60)
     assert evaluate_signals(restored, today) == evaluate_signals(family, today)
