@@ -257,6 +257,7 @@ class Family(Aggregate):
     def _child_born(self, meta: Meta, child_id: UUID, born_on: date) -> None:
         child = self.children[str(child_id)]
         child.date_of_birth = born_on
+        child.born_version = self.next_version
         self._involve(meta)
 
     def change_address(self, meta: Meta, address: str, housing: Housing) -> None:
@@ -631,7 +632,7 @@ class Family(Aggregate):
     @event("TafMemberJoined")
     def _member_joined(self, meta: Meta, professional_id: UUID, agency_id: UUID) -> None:
         self.members[str(professional_id)] = MemberState(
-            professional_id=professional_id, agency_id=agency_id, since=meta.occurred_on
+            professional_id=professional_id, agency_id=agency_id, since=meta.occurred_on, version=self.next_version
         )
         if agency_id not in self.involved_agency_ids:
             self.involved_agency_ids.append(agency_id)
@@ -1194,6 +1195,7 @@ class Family(Aggregate):
         request = self.requests[str(request_id)]
         if request.status is not RequestStatus.BLOCKED:
             request.blocked_since = meta.occurred_on
+            request.blocked_version = self.next_version
         request.status = RequestStatus.BLOCKED
         request.missing_steps = list(missing_steps)
 

@@ -35,6 +35,7 @@ class ChildState:
     added_version: int
     registrations: dict[str, date] = field(default_factory=dict)
     weights: list[list[object]] = field(default_factory=list)  # [measured_on, kg, version]
+    born_version: int | None = None
 
 
 @dataclass
@@ -71,6 +72,7 @@ class MemberState:
     professional_id: UUID
     agency_id: UUID
     since: date
+    version: int = 0
 
 
 @dataclass
@@ -193,6 +195,7 @@ class RequestState:
     handover_meeting_version: int | None = None
     status: RequestStatus = RequestStatus.PENDING
     blocked_since: date | None = None
+    blocked_version: int | None = None
     missing_steps: list[str] = field(default_factory=list)
     steps_done: dict[str, StepRecord] = field(default_factory=dict)
     ended_version: int | None = None

@@ -1,0 +1,735 @@
+"""The watchlist: signals that surface the patterns of DOMAIN.md's Signals table.
+
+Each signal is a pure function of a family's state and a date (no clock, no I/O): it
+returns a `Signal` naming the rule, the facts with their dates and event versions, or
+None. Signals prompt professional judgement; they decide nothing about a family.
+
+Conventions, the same for every rule:
+
+- *Within N days* of a day D means up to and including D + N. A rule that waits N days
+  ("after N days", "more than N days") fires from D + N + 1, purely because the date
+  has passed: no new event is needed. *In the last N days* includes the day N days ago.
+- `since` is the first day on which the rule held: for a deadline, the day after it;
+  for a pattern, the day of the fact that completed it.
+- Severity is HIGH when the signal is about an infant (`infant_without_lead`,
+  `infant_weight_drop`, `vulnerable_infant_cohort`) or when the family has a child under
+  12 months on the day evaluated (the SCR: infants were the most at risk); MEDIUM otherwise.
+
+Readings of the table where it leaves room:
+
+- The plan's expected interval is the smallest `contact_every_days` over agencies; without
+  one, 28 days (14 with a child under 12 months). The clock starts at the last contact
+  with outcome seen, or at the episode's opening if nobody was seen since. "No-access
+  visits in a row" are home visits with outcome no access, with nobody seen since the first.
+- A missed contact is an outcome in MISSED_OUTCOMES. For `was_not_brought_pattern` a child
+  counts as an infant if under 12 months on the day of the missed contact; the cohort
+  looks for a missed contact in the last 90 days (`cohort_missed_window_days`).
+- Agencies involved in an episode: the lead's, the TAF members', and those that recorded
+  a contact since the episode opened.
+- For GP registration the family "arrives" when registered or when it returns to the area.
+- `facts_after_closure` uses event versions: facts recorded after the last EpisodeClosed
+  while no episode is open; reopening clears it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import Enum
+from typing import TYPE_CHECKING, cast
+from uuid import UUID
+
+from domain.checklists import is_infant
+from domain.state import ChildState, ContactState, EpisodeState, RequestState
+from domain.values import (
+    MISSED_OUTCOMES,
+    AssessmentStatus,
+    ContactKind,
+    ContactOutcome,
+    Housing,
+    RequestStatus,
+    Service,
+    SourceKind,
+)
+
+if TYPE_CHECKING:
+    from domain.family import Family
+
+
+class Severity(Enum):
+    """How urgently a signal asks for professional attention."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One signal on the watchlist: the rule, since when it holds, why, and the events behind it."""
+
+    name: str
+    severity: Severity
+    since: date
+    explanation: str
+    event_versions: list[int]
+
+
+@dataclass(frozen=True)
+class SignalThresholds:
+    """The thresholds of the signal rules (settings), with DOMAIN.md's defaults."""
+
+    contact_interval_days: int = 28
+    infant_contact_interval_days: int = 14
+    no_access_visits_in_a_row: int = 2
+    missed_window_days: int = 90
+    missed_contacts: int = 2
+    infant_missed_contacts: int = 1
+    lead_within_days: int = 10
+    referral_window_days: int = 30
+    claim_verified_within_days: int = 14
+    gp_registered_within_days: int = 42
+    gp_registration_under_years: int = 5
+    assessment_started_within_days: int = 28
+    reopening_reviewed_within_days: int = 10
+    concern_response_within_days: int = 1
+    referral_feedback_within_days: int = 1
+    handover_blocked_days: int = 5
+    multi_agency_count: int = 2
+    weight_drop_kg: float = 0.0
+    cohort_move_within_months: int = 6
+    cohort_missed_window_days: int = 90
+
+
+DEFAULT_THRESHOLDS = SignalThresholds()
+
+INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
+
+_OUTCOME_WORDS = {
+    ContactOutcome.SEEN: "seen",
+    ContactOutcome.NO_ACCESS: "no access",
+    ContactOutcome.WAS_NOT_BROUGHT: "was not brought",
+    ContactOutcome.FAMILY_CANCELLED: "cancelled by the family",
+    ContactOutcome.DECLINED: "declined",
+}
+_KIND_WORDS = {
+    ContactKind.HOME_VISIT: "home visit",
+    ContactKind.PHONE: "phone call",
+    ContactKind.CLINIC: "clinic appointment",
+    ContactKind.CENTRE: "centre appointment",
+    ContactKind.SCHOOL: "school contact",
+}
+_SOURCE_WORDS = {
+    SourceKind.AGENCY: "an agency",
+    SourceKind.PROFESSIONAL: "a professional",
+    SourceKind.MEMBER_OF_PUBLIC: "a member of the public",
+    SourceKind.ANONYMOUS: "an anonymous caller",
+    SourceKind.FAMILY: "the family",
+}
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _at(day: date, version: int | None) -> str:
+    """A fact's day and event version, as explanations write them: '2026-05-02 (v12)'."""
+    return f"{day.isoformat()} (v{version})" if version is not None else day.isoformat()
+
+
+def _and(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _elapsed(since: date, today: date) -> int:
+    return (today - since).days
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day some calendar months later (or earlier), clamped to the month's end."""
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for last in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _has_infant(family: Family, today: date) -> bool:
+    return any(is_infant(child, today) for child in family.children.values())
+
+
+def _severity(family: Family, today: date) -> Severity:
+    return Severity.HIGH if _has_infant(family, today) else Severity.MEDIUM
+
+
+def _child_versions(child: ChildState) -> list[int]:
+    return [child.added_version] + ([child.born_version] if child.born_version is not None else [])
+
+
+def _child_text(child: ChildState) -> str:
+    if child.date_of_birth is not None:
+        return f"{child.name} (born {child.date_of_birth.isoformat()}, v{max(_child_versions(child))})"
+    expected = child.expected_on.isoformat() if child.expected_on else "date unknown"
+    return f"{child.name} (expected {expected}, v{child.added_version})"
+
+
+def _contact_text(contact: ContactState) -> str:
+    outcome, kind = _OUTCOME_WORDS[contact.outcome], _KIND_WORDS[contact.kind]
+    return f"{outcome} ({kind}) on {_at(contact.occurred_on, contact.version)}"
+
+
+def _by_day(contacts: Iterable[ContactState]) -> list[ContactState]:
+    return sorted(contacts, key=lambda c: (c.occurred_on, c.version))
+
+
+def _missed_in_window(family: Family, today: date, window_days: int) -> list[ContactState]:
+    return _by_day(
+        c for c in family.contacts
+        if c.outcome in MISSED_OUTCOMES and 0 <= _elapsed(c.occurred_on, today) <= window_days
+    )
+
+
+def _versions(*groups: Iterable[int | None]) -> list[int]:
+    return sorted({v for group in groups for v in group if v is not None})
+
+
+@dataclass(frozen=True)
+class _Involvement:
+    agency_id: UUID
+    on: date
+    version: int
+    what: str
+
+
+def _agencies_involved(family: Family, episode: EpisodeState) -> list[_Involvement]:
+    """Each agency involved in the open episode (lead, TAF members, contacts), first involvement first."""
+    seen: dict[UUID, _Involvement] = {}
+    candidates: list[_Involvement] = []
+    if family.lead is not None:
+        candidates.append(_Involvement(family.lead.agency_id, family.lead.since, family.lead.version, "lead"))
+    for member in family.members.values():
+        candidates.append(_Involvement(member.agency_id, member.since, member.version, "TAF member joined"))
+    for contact in family.contacts:
+        if contact.version > episode.opened_version:
+            candidates.append(
+                _Involvement(contact.agency_id, contact.occurred_on, contact.version, "contact recorded")
+            )
+    for item in sorted(candidates, key=lambda i: (i.on, i.version)):
+        seen.setdefault(item.agency_id, item)
+    return list(seen.values())
+
+
+def _involvement_text(items: list[_Involvement]) -> str:
+    return _and([f"{i.what} on {_at(i.on, i.version)}" for i in items])
+
+
+# -------------------------------------------------------------------- rules
+
+
+def lapsed_contact(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
+    """No contact with outcome seen within the plan's interval, or no-access home visits in a row."""
+    episode = family.open_episode
+    if episode is None:
+        return None
+    parts: list[str] = []
+    versions: list[int] = []
+    sinces: list[date] = []
+
+    infant = _has_infant(family, today)
+    plan = family.plan
+    if plan is not None and plan.contact_every_days:
+        interval = min(plan.contact_every_days.values())
+        basis = f"the plan agreed on {_at(plan.agreed_on, plan.version)} expects contact every {_days(interval)}"
+        basis_versions = [plan.version]
+    else:
+        interval = thresholds.infant_contact_interval_days if infant else thresholds.contact_interval_days
+        who = "with a child under 12 months" if infant else "without a plan frequency"
+        basis = f"the expected interval for a family {who} is {_days(interval)}"
+        basis_versions = []
+    seen = _by_day(c for c in family.contacts if c.outcome is ContactOutcome.SEEN and c.occurred_on <= today)
+    last = seen[-1] if seen else None
+    if last is not None and last.occurred_on >= episode.opened_on:
+        start, start_version = last.occurred_on, last.version
+        start_text = f"the family was last seen on {_at(start, start_version)}"
+    else:
+        start, start_version = episode.opened_on, episode.opened_version
+        start_text = f"nobody has seen the family since the episode opened on {_at(start, start_version)}"
+    if _elapsed(start, today) > interval:
+        due = start + timedelta(days=interval)
+        parts.append(f"No contact with outcome seen: {start_text}; {basis}, so contact was due by {due.isoformat()}.")
+        versions += [start_version, *basis_versions]
+        sinces.append(due + timedelta(days=1))
+
+    run: list[ContactState] = []
+    for contact in reversed(_by_day(c for c in family.contacts if c.occurred_on <= today)):
+        if contact.outcome is ContactOutcome.SEEN:
+            break
+        if contact.kind is ContactKind.HOME_VISIT and contact.outcome is ContactOutcome.NO_ACCESS:
+            run.insert(0, contact)
+    if thresholds.no_access_visits_in_a_row > 0 and len(run) >= thresholds.no_access_visits_in_a_row:
+        dates = _and([_at(c.occurred_on, c.version) for c in run])
+        parts.append(f"{len(run)} home visits in a row with no access and nobody seen since: {dates}.")
+        versions += [c.version for c in run]
+        sinces.append(run[thresholds.no_access_visits_in_a_row - 1].occurred_on)
+
+    if not parts:
+        return None
+    return Signal("lapsed_contact", _severity(family, today), min(sinces), " ".join(parts), _versions(versions))
+
+
+def was_not_brought_pattern(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """Missed contacts across agencies in the last 90 days: two or more, or any one with an infant."""
+    window = _missed_in_window(family, today, thresholds.missed_window_days)
+    if not window:
+        return None
+    children = list(family.children.values())
+    with_infant = [c for c in window if any(is_infant(child, c.occurred_on) for child in children)]
+    sinces: list[date] = []
+    if len(window) >= thresholds.missed_contacts > 0:
+        sinces.append(window[thresholds.missed_contacts - 1].occurred_on)
+    if len(with_infant) >= thresholds.infant_missed_contacts > 0:
+        sinces.append(with_infant[thresholds.infant_missed_contacts - 1].occurred_on)
+    if not sinces:
+        return None
+    agencies = len({c.agency_id for c in window})
+    explanation = (
+        f"{len(window)} missed contact(s) across {agencies} agenc{'y' if agencies == 1 else 'ies'} in the "
+        f"{thresholds.missed_window_days} days to {today.isoformat()}: {_and([_contact_text(c) for c in window])}."
+    )
+    if with_infant:
+        infants = [child for child in children if any(is_infant(child, c.occurred_on) for c in with_infant)]
+        explanation += f" A child was under 12 months at the time: {_and([_child_text(c) for c in infants])}."
+    return Signal(
+        "was_not_brought_pattern", _severity(family, today), min(sinces), explanation,
+        _versions(c.version for c in window),
+    )
+
+
+def infant_without_lead(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A child under 12 months (or expected) in an open episode or recent referral, with no lead after 10 days."""
+    infants = [
+        child for child in family.children.values()
+        if is_infant(child, today) or (child.date_of_birth is None and child.expected_on is not None)
+    ]
+    if not infants or family.lead is not None:
+        return None
+    starts: list[tuple[date, int, str]] = []
+    episode = family.open_episode
+    if episode is not None:
+        starts.append((episode.opened_on, episode.opened_version, "the episode opened"))
+    for referral in family.referrals.values():
+        if 0 <= _elapsed(referral.received_on, today) <= thresholds.referral_window_days:
+            starts.append((referral.received_on, referral.version, "a referral was received"))
+    if not starts:
+        return None
+    start, version, what = min(starts)
+    if _elapsed(start, today) <= thresholds.lead_within_days:
+        return None
+    due = start + timedelta(days=thresholds.lead_within_days)
+    explanation = (
+        f"{_and([_child_text(c) for c in infants])}: under 12 months or expected. {what.capitalize()} on "
+        f"{_at(start, version)} and no lead professional was assigned by {due.isoformat()}."
+    )
+    child_versions = [v for c in infants for v in _child_versions(c)]
+    return Signal(
+        "infant_without_lead", Severity.HIGH, due + timedelta(days=1), explanation, _versions([version], child_versions)
+    )
+
+
+def no_lead_multi_agency(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """An open episode with two or more agencies involved and no lead professional."""
+    episode = family.open_episode
+    if episode is None or family.lead is not None:
+        return None
+    involved = [i for i in _agencies_involved(family, episode) if i.on <= today]
+    if thresholds.multi_agency_count <= 0 or len(involved) < thresholds.multi_agency_count:
+        return None
+    since = max(episode.opened_on, involved[thresholds.multi_agency_count - 1].on)
+    explanation = (
+        f"{len(involved)} agencies involved in the episode opened on {_at(episode.opened_on, episode.opened_version)} "
+        f"and no lead professional: {_involvement_text(involved)}."
+    )
+    return Signal(
+        "no_lead_multi_agency", _severity(family, today), since, explanation,
+        _versions([episode.opened_version], (i.version for i in involved)),
+    )
+
+
+def unverified_claim(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
+    """A self-reported claim the plan relies on, unverified after 14 days."""
+    limit = thresholds.claim_verified_within_days
+    claims = sorted(
+        (
+            c for c in family.claims.values()
+            if c.relied_on_in_plan and c.verification is None and _elapsed(c.recorded_on, today) > limit
+        ),
+        key=lambda c: (c.recorded_on, c.version),
+    )
+    if not claims:
+        return None
+    texts = [f'"{c.statement}" recorded on {_at(c.recorded_on, c.version)}' for c in claims]
+    explanation = f"The plan relies on self-reported claim(s) not verified within {_days(limit)}: {_and(texts)}."
+    since = claims[0].recorded_on + timedelta(days=limit + 1)
+    versions = _versions(c.version for c in claims)
+    return Signal("unverified_claim", _severity(family, today), since, explanation, versions)
+
+
+def _arrival_version(family: Family) -> int:
+    if family.arrived_on != family.registered_on:
+        for moved_on, _housing, version in reversed(family.moves):
+            if moved_on == family.arrived_on:
+                return int(version)
+    return 1
+
+
+def not_registered_with_gp(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A child under 5 not registered with a GP 42 days after birth or after the family arrived."""
+    if not family.in_area:
+        return None
+    limit = thresholds.gp_registered_within_days
+    late: list[tuple[date, ChildState, str, list[int]]] = []
+    for child in family.children.values():
+        born = child.date_of_birth
+        if born is None or born > today or Service.GP.value in child.registrations:
+            continue
+        if _add_months(born, 12 * thresholds.gp_registration_under_years) <= today:
+            continue
+        if family.arrived_on > born:
+            start = family.arrived_on
+            start_text = f"the family arrived on {_at(family.arrived_on, _arrival_version(family))}"
+            start_versions = _child_versions(child) + [_arrival_version(family)]
+        else:
+            start, start_text = born, "birth"
+            start_versions = _child_versions(child)
+        if _elapsed(start, today) > limit:
+            late.append((start, child, start_text, start_versions))
+    if not late:
+        return None
+    late.sort(key=lambda item: item[0])
+    texts = [
+        f"{_child_text(child)}, {_days(_elapsed(start, today))} after {text}" for start, child, text, _v in late
+    ]
+    explanation = f"Not registered with a GP within {_days(limit)}: {_and(texts)}."
+    since = late[0][0] + timedelta(days=limit + 1)
+    return Signal(
+        "not_registered_with_gp", _severity(family, today), since, explanation,
+        _versions(*(v for _s, _c, _t, v in late)),
+    )
+
+
+def dropped_recommendation(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """An assessment recommended and not started within 28 days, in this episode or an earlier one."""
+    limit = thresholds.assessment_started_within_days
+    dropped = sorted(
+        (
+            a for a in family.assessments.values()
+            if a.status is AssessmentStatus.RECOMMENDED and _elapsed(a.recommended_on, today) > limit
+        ),
+        key=lambda a: (a.recommended_on, a.version),
+    )
+    if not dropped:
+        return None
+    current = family.open_episode.episode_id if family.open_episode is not None else None
+    texts = []
+    for assessment in dropped:
+        where = " in an earlier episode" if assessment.episode_id not in (None, current) else ""
+        texts.append(
+            f"{assessment.kind.value.upper().replace('_', ' ')} assessment recommended on "
+            f"{_at(assessment.recommended_on, assessment.version)}{where}"
+        )
+    explanation = f"Not started within {_days(limit)}: {_and(texts)}."
+    since = dropped[0].recommended_on + timedelta(days=limit + 1)
+    return Signal(
+        "dropped_recommendation", _severity(family, today), since, explanation, _versions(a.version for a in dropped)
+    )
+
+
+def reopened_without_history_review(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A reopened episode without HistoryReviewed or senior oversight after 10 days."""
+    episode = family.open_episode
+    if episode is None or episode.previous_episode_id is None:
+        return None
+    limit = thresholds.reopening_reviewed_within_days
+    missing = []
+    if episode.history_reviewed_on is None:
+        missing.append("no history review")
+    if episode.oversight_on is None:
+        missing.append("no senior oversight")
+    if not missing or _elapsed(episode.opened_on, today) <= limit:
+        return None
+    previous = next((e for e in family.episodes if e.episode_id == episode.previous_episode_id), None)
+    earlier = ""
+    versions = [episode.opened_version]
+    if previous is not None and previous.closed_on is not None:
+        earlier = f" after the episode closed on {_at(previous.closed_on, previous.closed_version)}"
+        versions.append(previous.closed_version or 0)
+    due = episode.opened_on + timedelta(days=limit)
+    explanation = (
+        f"Episode reopened on {_at(episode.opened_on, episode.opened_version)}{earlier}: "
+        f"{_and(missing)} recorded by {due.isoformat()}."
+    )
+    return Signal(
+        "reopened_without_history_review", _severity(family, today), due + timedelta(days=1), explanation,
+        _versions(v for v in versions if v),
+    )
+
+
+def concern_without_response(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A concern with no recorded response after 1 day, whatever its source."""
+    limit = thresholds.concern_response_within_days
+    open_concerns = sorted(
+        (c for c in family.concerns.values() if c.responded_on is None and _elapsed(c.raised_on, today) > limit),
+        key=lambda c: (c.raised_on, c.version),
+    )
+    if not open_concerns:
+        return None
+    texts = []
+    for concern in open_concerns:
+        known = ", reporter known to an agency" if concern.reporter_known_to_agency else ""
+        source = _SOURCE_WORDS[concern.source_kind]
+        texts.append(f"raised on {_at(concern.raised_on, concern.version)} by {source}{known}")
+    explanation = f"Concern(s) with no recorded response within {_days(limit)}: {_and(texts)}."
+    since = open_concerns[0].raised_on + timedelta(days=limit + 1)
+    return Signal(
+        "concern_without_response", _severity(family, today), since, explanation,
+        _versions(c.version for c in open_concerns),
+    )
+
+
+def referral_without_feedback(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A referral decision without feedback to the referrer after 1 day."""
+    limit = thresholds.referral_feedback_within_days
+    silent = sorted(
+        (
+            r for r in family.referrals.values()
+            if r.outcome is not None and r.decided_on is not None and r.feedback_sent_on is None
+            and _elapsed(r.decided_on, today) > limit
+        ),
+        key=lambda r: (r.decided_on or r.received_on, r.version),
+    )
+    if not silent:
+        return None
+    texts = []
+    for referral in silent:
+        assert referral.decided_on is not None and referral.outcome is not None
+        texts.append(
+            f"referral received on {_at(referral.received_on, referral.version)}, decided "
+            f"{referral.outcome.value.replace('_', ' ')} on {_at(referral.decided_on, referral.decided_version)}"
+        )
+    explanation = f"No feedback to the referrer within {_days(limit)} of the decision: {_and(texts)}."
+    first = silent[0].decided_on
+    assert first is not None
+    return Signal(
+        "referral_without_feedback", _severity(family, today), first + timedelta(days=limit + 1), explanation,
+        _versions((r.version for r in silent), (r.decided_version for r in silent)),
+    )
+
+
+def handover_stalled(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
+    """A closure or transfer request blocked for more than 5 days."""
+    limit = thresholds.handover_blocked_days
+    stalled: list[RequestState] = sorted(
+        (
+            r for r in family.requests.values()
+            if r.status is RequestStatus.BLOCKED and r.blocked_since is not None
+            and _elapsed(r.blocked_since, today) > limit
+        ),
+        key=lambda r: (r.blocked_since or r.requested_on, r.version),
+    )
+    if not stalled:
+        return None
+    texts = []
+    for request in stalled:
+        assert request.blocked_since is not None
+        texts.append(
+            f"{request.kind.value} request of {_at(request.requested_on, request.version)} blocked since "
+            f"{_at(request.blocked_since, request.blocked_version)}, missing {', '.join(request.missing_steps)}"
+        )
+    explanation = f"Handover blocked for more than {_days(limit)}: {_and(texts)}."
+    first = stalled[0].blocked_since
+    assert first is not None
+    return Signal(
+        "handover_stalled", _severity(family, today), first + timedelta(days=limit + 1), explanation,
+        _versions((r.version for r in stalled), (r.blocked_version for r in stalled)),
+    )
+
+
+def facts_after_closure(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A concern, missed appointment or no-access contact recorded while the family has no open episode."""
+    if family.open_episode is not None or not family.episodes:
+        return None
+    closed = family.episodes[-1]
+    if closed.closed_version is None or closed.closed_on is None:
+        return None
+    facts: list[tuple[date, int, str]] = []
+    for concern in family.concerns.values():
+        if concern.version > closed.closed_version and concern.raised_on <= today:
+            facts.append(
+                (concern.raised_on, concern.version,
+                 f"concern from {_SOURCE_WORDS[concern.source_kind]} on {_at(concern.raised_on, concern.version)}")
+            )
+    for contact in family.contacts:
+        missed = contact.outcome in MISSED_OUTCOMES
+        if missed and contact.version > closed.closed_version and contact.occurred_on <= today:
+            facts.append((contact.occurred_on, contact.version, _contact_text(contact)))
+    if not facts:
+        return None
+    facts.sort()
+    explanation = (
+        f"Recorded after the episode closed on {_at(closed.closed_on, closed.closed_version)}, with no episode "
+        f"open: {_and([text for _d, _v, text in facts])}."
+    )
+    since = max(closed.closed_on, facts[0][0])
+    return Signal(
+        "facts_after_closure", _severity(family, today), since, explanation,
+        _versions([closed.closed_version], (v for _d, v, _t in facts)),
+    )
+
+
+def _weights(child: ChildState) -> list[tuple[date, float, int]]:
+    """A child's measurements as (measured_on, kg, version)."""
+    return [(cast(date, w[0]), float(cast(float, w[1])), int(cast(int, w[2]))) for w in child.weights]
+
+
+def infant_weight_drop(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
+    """A child under 12 months whose latest weight is lower than at the previous measurement."""
+    drops: list[tuple[date, str, list[int]]] = []
+    for child in family.children.values():
+        if not is_infant(child, today):
+            continue
+        weights = sorted((w for w in _weights(child) if w[0] <= today), key=lambda w: (w[0], w[2]))
+        if len(weights) < 2:
+            continue
+        (before_on, before_kg, before_v), (after_on, after_kg, after_v) = weights[-2], weights[-1]
+        if before_kg - after_kg > thresholds.weight_drop_kg:
+            drops.append(
+                (
+                    after_on,
+                    f"{_child_text(child)} weighed {after_kg:g} kg on {_at(after_on, after_v)}, down from "
+                    f"{before_kg:g} kg on {_at(before_on, before_v)}",
+                    [before_v, after_v],
+                )
+            )
+    if not drops:
+        return None
+    drops.sort(key=lambda d: d[0])
+    explanation = f"Weight lower than at the previous measurement: {_and([text for _d, text, _v in drops])}."
+    return Signal(
+        "infant_weight_drop", Severity.HIGH, drops[0][0], explanation, _versions(*(v for _d, _t, v in drops))
+    )
+
+
+def vulnerable_infant_cohort(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """An infant, insecure housing or a recent move, a missed contact, and no lead or several agencies."""
+    infants = [child for child in family.children.values() if is_infant(child, today)]
+    if not infants:
+        return None
+    parts = [f"{_and([_child_text(c) for c in infants])} under 12 months"]
+    versions: list[int] = [v for c in infants for v in _child_versions(c)]
+    became: list[date] = [min(c.date_of_birth for c in infants if c.date_of_birth is not None)]
+
+    earliest_move = _add_months(today, -thresholds.cohort_move_within_months)
+    recent_moves = [m for m in family.moves if earliest_move <= m[0] <= today]
+    if family.housing in INSECURE_HOUSING:
+        assert family.housing is not None
+        if family.moves:
+            housing_on, housing_v = family.moves[-1][0], int(family.moves[-1][2])
+        else:
+            housing_on, housing_v = family.registered_on, 1
+        parts.append(f"housing is {family.housing.value} (recorded {_at(housing_on, housing_v)})")
+        versions.append(housing_v)
+        became.append(housing_on)
+    elif recent_moves:
+        parts.append(
+            "moved in the last "
+            f"{thresholds.cohort_move_within_months} months ({_and([_at(m[0], int(m[2])) for m in recent_moves])})"
+        )
+        versions += [int(m[2]) for m in recent_moves]
+        became.append(recent_moves[0][0])
+    else:
+        return None
+
+    missed = _missed_in_window(family, today, thresholds.cohort_missed_window_days)
+    if not missed:
+        return None
+    parts.append(f"missed contact(s): {_and([_contact_text(c) for c in missed])}")
+    versions += [c.version for c in missed]
+    became.append(missed[0].occurred_on)
+
+    episode = family.open_episode
+    if family.lead is None:
+        parts.append("no lead professional")
+    else:
+        involved = _agencies_involved(family, episode) if episode is not None else []
+        involved = [i for i in involved if i.on <= today]
+        if thresholds.multi_agency_count <= 0 or len(involved) < thresholds.multi_agency_count:
+            return None
+        parts.append(f"{len(involved)} agencies involved ({_involvement_text(involved)})")
+        versions += [i.version for i in involved]
+        became.append(involved[thresholds.multi_agency_count - 1].on)
+    explanation = "; ".join(parts) + "."
+    explanation = explanation[0].upper() + explanation[1:]
+    return Signal("vulnerable_infant_cohort", Severity.HIGH, max(became), explanation, _versions(versions))
+
+
+Rule = Callable[["Family", date, SignalThresholds], "Signal | None"]
+
+RULES: tuple[Rule, ...] = (
+    lapsed_contact,
+    was_not_brought_pattern,
+    infant_without_lead,
+    no_lead_multi_agency,
+    unverified_claim,
+    not_registered_with_gp,
+    dropped_recommendation,
+    reopened_without_history_review,
+    concern_without_response,
+    referral_without_feedback,
+    handover_stalled,
+    facts_after_closure,
+    infant_weight_drop,
+    vulnerable_infant_cohort,
+)
+
+SIGNAL_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)
+
+
+def evaluate_signals(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> list[Signal]:
+    """Every signal that holds for the family on the given day, in the order of DOMAIN.md's table."""
+    signals = []
+    for rule in RULES:
+        signal = rule(family, today, thresholds)
+        if signal is not None:
+            signals.append(signal)
+    return signals

@@ -1,0 +1,786 @@
+"""The watchlist signals, each checked just inside and just outside its thresholds.
+
+Family states are built by calling the real Family commands; every command returns the
+version of the event it recorded so explanations can be checked against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.family import Family
+from domain.signals import (
+    SIGNAL_NAMES,
+    Severity,
+    Signal,
+    SignalThresholds,
+    concern_without_response,
+    dropped_recommendation,
+    evaluate_signals,
+    facts_after_closure,
+    handover_stalled,
+    infant_weight_drop,
+    infant_without_lead,
+    lapsed_contact,
+    no_lead_multi_agency,
+    not_registered_with_gp,
+    referral_without_feedback,
+    reopened_without_history_review,
+    unverified_claim,
+    vulnerable_infant_cohort,
+    was_not_brought_pattern,
+)
+from domain.values import (
+    AssessmentKind,
+    Channel,
+    Child,
+    ClaimOutcome,
+    ClosureReason,
+    ContactFrequency,
+    ContactKind,
+    ContactOutcome,
+    Housing,
+    Meta,
+    ReferralOutcome,
+    RequestKind,
+    Role,
+    Service,
+    SourceKind,
+)
+
+D0 = date(2026, 1, 5)
+OLDER_CHILD_BORN = date(2020, 3, 1)  # six on D0: no infant, not under five for long
+
+
+def day(n: int) -> date:
+    """The day n days after D0."""
+    return D0 + timedelta(days=n)
+
+
+def child(name: str = "Sam", born: date | None = OLDER_CHILD_BORN, expected: date | None = None) -> Child:
+    """A child for registration."""
+    return Child(child_id=uuid4(), name=name, date_of_birth=born, expected_on=expected)
+
+
+class Story:
+    """A family built through its commands, one event at a time; each step returns its version."""
+
+    CLOSING_STEPS = ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed")
+
+    def __init__(
+        self,
+        children: Sequence[Child] = (),
+        housing: Housing = Housing.SETTLED,
+        on: date = D0,
+    ) -> None:
+        self.agency = uuid4()
+        self.professional = uuid4()
+        self.manager = uuid4()
+        self.kids = list(children) or [child()]
+        self.family = Family(
+            family_id=uuid4(),
+            meta=self.meta(on),
+            reference="TAF-1",
+            children=self.kids,
+            carers=[],
+            address="1 Station Road",
+            housing=housing,
+            languages=["en"],
+        )
+
+    @property
+    def child_id(self) -> UUID:
+        return self.kids[0].child_id
+
+    def meta(
+        self, on: date, agency: UUID | None = None, role: Role = Role.COORDINATOR, who: UUID | None = None
+    ) -> Meta:
+        return Meta(
+            actor_id=who or self.professional,
+            actor_agency_id=agency or self.agency,
+            actor_role=role,
+            channel=Channel.API,
+            occurred_on=on,
+        )
+
+    @property
+    def version(self) -> int:
+        return self.family.version
+
+    def signal(self, rule: object, today: date, thresholds: SignalThresholds | None = None) -> Signal | None:
+        assert callable(rule)
+        result: Signal | None = rule(self.family, today, thresholds or SignalThresholds())
+        return result
+
+    # ---- commands, each returning the new event's version
+    def open_episode(self, on: date = D0) -> int:
+        self.family.open_new_episode(self.meta(on), uuid4(), 2)
+        return self.version
+
+    def contact(
+        self, on: date, outcome: ContactOutcome = ContactOutcome.SEEN, kind: ContactKind = ContactKind.HOME_VISIT,
+        agency: UUID | None = None,
+    ) -> int:
+        seen = [self.child_id] if outcome is ContactOutcome.SEEN else []
+        self.family.record_contact(self.meta(on, agency), uuid4(), kind, outcome, seen, True, True, "")
+        return self.version
+
+    def assign_lead(self, on: date, agency: UUID | None = None) -> int:
+        self.family.assign_lead(self.meta(on), uuid4(), agency or self.agency, True)
+        return self.version
+
+    def join(self, on: date, agency: UUID) -> int:
+        self.family.join_team(self.meta(on), uuid4(), agency)
+        return self.version
+
+    def plan(self, on: date, *days: int) -> int:
+        self.family.agree_plan(
+            self.meta(on), uuid4(), ["children seen weekly"], [ContactFrequency(uuid4(), d) for d in days], None
+        )
+        return self.version
+
+    def add_child(self, c: Child, on: date = D0) -> int:
+        self.family.add_child(self.meta(on), c)
+        self.kids.append(c)
+        return self.version
+
+    def close_episode(self, on: date) -> int:
+        request_id = uuid4()
+        self.family.request_closure(self.meta(on), request_id, ClosureReason.NEEDS_MET, "needs met")
+        for step in self.CLOSING_STEPS:
+            self.family.complete_step(self.meta(on), request_id, step, "done")
+        self.family.complete_step(
+            self.meta(on, role=Role.MANAGER, who=self.manager), request_id, "manager_signoff", "agreed"
+        )
+        self.family.close_episode(self.meta(on, role=Role.COORDINATOR), request_id)
+        return self.version
+
+    def concern(self, on: date, source: SourceKind = SourceKind.MEMBER_OF_PUBLIC, known: bool = False) -> UUID:
+        concern_id = uuid4()
+        self.family.raise_concern(self.meta(on), concern_id, source, "children left alone", known)
+        return concern_id
+
+    def weigh(self, on: date, kg: float) -> int:
+        self.family.measure_growth(self.meta(on), self.child_id, kg)
+        return self.version
+
+
+def infant(born: date | None = None) -> Child:
+    """A baby born 60 days before D0 unless told otherwise."""
+    return child("Baby", born=born or day(-60))
+
+
+# ------------------------------------------------------------ lapsed_contact
+
+
+class TestLapsedContact:
+    def test_fires_once_more_than_28_days_pass_without_a_seen_contact(self) -> None:
+        story = Story()
+        story.open_episode()
+        story.contact(day(1))
+        assert story.signal(lapsed_contact, day(29)) is None
+        signal = story.signal(lapsed_contact, day(30))
+        assert signal is not None and signal.since == day(30)
+
+    def test_explanation_names_the_last_seen_contact(self) -> None:
+        story = Story()
+        story.open_episode()
+        seen = story.contact(day(1))
+        signal = story.signal(lapsed_contact, day(40))
+        assert signal is not None
+        assert f"last seen on {day(1).isoformat()} (v{seen})" in signal.explanation
+        assert "due by 2026-02-03" in signal.explanation
+        assert seen in signal.event_versions
+
+    def test_counts_from_the_episode_opening_when_nobody_was_seen(self) -> None:
+        story = Story()
+        opened = story.open_episode()
+        assert story.signal(lapsed_contact, day(28)) is None
+        signal = story.signal(lapsed_contact, day(29))
+        assert signal is not None and f"(v{opened})" in signal.explanation
+
+    def test_uses_14_days_when_a_child_is_under_12_months(self) -> None:
+        story = Story([infant()])
+        story.open_episode()
+        story.contact(day(1))
+        assert story.signal(lapsed_contact, day(15)) is None
+        signal = story.signal(lapsed_contact, day(16))
+        assert signal is not None and signal.severity is Severity.HIGH
+
+    def test_uses_the_shortest_interval_the_plan_expects(self) -> None:
+        story = Story()
+        story.open_episode()
+        plan = story.plan(D0, 10, 7)
+        story.contact(day(1))
+        assert story.signal(lapsed_contact, day(8)) is None
+        signal = story.signal(lapsed_contact, day(9))
+        assert signal is not None
+        assert f"(v{plan}) expects contact every 7 days" in signal.explanation
+        assert plan in signal.event_versions
+
+    def test_stays_quiet_without_an_open_episode(self) -> None:
+        story = Story()
+        assert story.signal(lapsed_contact, day(200)) is None
+
+    def test_two_no_access_visits_in_a_row_fire_before_the_interval_ends(self) -> None:
+        story = Story()
+        story.open_episode()
+        story.contact(day(1))
+        first = story.contact(day(3), ContactOutcome.NO_ACCESS)
+        assert story.signal(lapsed_contact, day(6)) is None
+        second = story.contact(day(6), ContactOutcome.NO_ACCESS)
+        signal = story.signal(lapsed_contact, day(6))
+        assert signal is not None and signal.since == day(6)
+        assert f"{day(3).isoformat()} (v{first}) and {day(6).isoformat()} (v{second})" in signal.explanation
+        assert signal.event_versions == [first, second]
+
+    def test_a_seen_contact_breaks_the_row_of_no_access_visits(self) -> None:
+        story = Story()
+        story.open_episode()
+        story.contact(day(1), ContactOutcome.NO_ACCESS)
+        story.contact(day(2), ContactOutcome.SEEN, ContactKind.CLINIC)
+        story.contact(day(3), ContactOutcome.NO_ACCESS)
+        assert story.signal(lapsed_contact, day(4)) is None
+
+
+# -------------------------------------------------- was_not_brought_pattern
+
+
+class TestWasNotBroughtPattern:
+    def test_one_missed_contact_without_an_infant_is_not_a_pattern(self) -> None:
+        story = Story()
+        story.contact(day(1), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert story.signal(was_not_brought_pattern, day(2)) is None
+
+    def test_two_missed_contacts_across_agencies_fire(self) -> None:
+        story = Story()
+        first = story.contact(day(1), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC, agency=uuid4())
+        second = story.contact(day(9), ContactOutcome.FAMILY_CANCELLED, ContactKind.CENTRE)
+        signal = story.signal(was_not_brought_pattern, day(10))
+        assert signal is not None and signal.since == day(9)
+        assert "across 2 agencies" in signal.explanation
+        assert f"was not brought (clinic appointment) on {day(1).isoformat()} (v{first})" in signal.explanation
+        assert f"cancelled by the family (centre appointment) on {day(9).isoformat()} (v{second})" in signal.explanation
+        assert signal.event_versions == [first, second]
+        assert signal.severity is Severity.MEDIUM
+
+    def test_counts_missed_contacts_from_the_last_90_days_only(self) -> None:
+        story = Story()
+        story.contact(day(0), ContactOutcome.NO_ACCESS)
+        story.contact(day(50), ContactOutcome.NO_ACCESS)
+        assert story.signal(was_not_brought_pattern, day(90)) is not None
+        assert story.signal(was_not_brought_pattern, day(91)) is None
+
+    def test_any_one_missed_contact_fires_while_a_child_is_under_12_months(self) -> None:
+        story = Story([infant()])
+        missed = story.contact(day(1), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        signal = story.signal(was_not_brought_pattern, day(2))
+        assert signal is not None and signal.severity is Severity.HIGH
+        assert "Baby (born" in signal.explanation and f"(v{missed})" in signal.explanation
+
+    def test_a_child_turned_one_before_the_missed_contact_is_no_longer_an_infant(self) -> None:
+        inside, outside = Story([infant(born=date(2025, 1, 2))]), Story([infant(born=date(2025, 1, 1))])
+        for story in (inside, outside):
+            story.contact(date(2026, 1, 1), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert inside.signal(was_not_brought_pattern, date(2026, 1, 1)) is not None
+        assert outside.signal(was_not_brought_pattern, date(2026, 1, 1)) is None
+
+
+# ------------------------------------------------------- infant_without_lead
+
+
+class TestInfantWithoutLead:
+    def test_fires_when_no_lead_more_than_10_days_after_the_episode_opened(self) -> None:
+        story = Story([infant()])
+        opened = story.open_episode(day(0))
+        assert story.signal(infant_without_lead, day(10)) is None
+        signal = story.signal(infant_without_lead, day(11))
+        assert signal is not None and signal.since == day(11) and signal.severity is Severity.HIGH
+        assert f"opened on {day(0).isoformat()} (v{opened})" in signal.explanation
+        assert "Baby (born" in signal.explanation
+        assert signal.event_versions == [1, opened]
+
+    def test_an_expected_child_counts(self) -> None:
+        story = Story()
+        added = story.add_child(child("Bump", born=None, expected=day(90)))
+        story.open_episode(day(0))
+        signal = story.signal(infant_without_lead, day(11))
+        assert signal is not None and f"Bump (expected {day(90).isoformat()}, v{added})" in signal.explanation
+
+    def test_a_lead_professional_silences_it(self) -> None:
+        story = Story([infant()])
+        story.open_episode(day(0))
+        story.assign_lead(day(12))
+        assert story.signal(infant_without_lead, day(12)) is None
+
+    def test_a_referral_in_the_last_30_days_starts_the_clock_without_an_episode(self) -> None:
+        story = Story([infant()])
+        story.family.receive_referral(story.meta(day(0)), uuid4(), SourceKind.AGENCY, None, "neglect", [])
+        referral = story.version
+        assert story.signal(infant_without_lead, day(10)) is None
+        signal = story.signal(infant_without_lead, day(30))
+        assert signal is not None
+        assert f"referral was received on {day(0).isoformat()} (v{referral})" in signal.explanation
+        assert story.signal(infant_without_lead, day(31)) is None
+
+    def test_a_child_who_turned_one_is_not_an_infant(self) -> None:
+        inside = Story([infant(born=date(2025, 1, 17))])
+        outside = Story([infant(born=date(2025, 1, 16))])
+        for story in (inside, outside):
+            story.open_episode(day(0))
+        assert inside.signal(infant_without_lead, day(11)) is not None
+        assert outside.signal(infant_without_lead, day(11)) is None
+
+
+# ------------------------------------------------------ no_lead_multi_agency
+
+
+class TestNoLeadMultiAgency:
+    def test_one_agency_without_a_lead_is_not_enough(self) -> None:
+        story = Story()
+        story.open_episode()
+        story.join(day(1), uuid4())
+        assert story.signal(no_lead_multi_agency, day(2)) is None
+
+    def test_two_agencies_without_a_lead_fire_naming_who_joined(self) -> None:
+        story = Story()
+        story.open_episode()
+        first = story.join(day(1), uuid4())
+        second = story.join(day(3), uuid4())
+        signal = story.signal(no_lead_multi_agency, day(3))
+        assert signal is not None and signal.since == day(3)
+        assert f"TAF member joined on {day(1).isoformat()} (v{first})" in signal.explanation
+        assert f"TAF member joined on {day(3).isoformat()} (v{second})" in signal.explanation
+        assert {first, second} <= set(signal.event_versions)
+
+    def test_a_contact_by_another_agency_counts_as_involvement(self) -> None:
+        story = Story()
+        story.open_episode()
+        story.join(day(1), uuid4())
+        contact = story.contact(day(2), agency=uuid4())
+        signal = story.signal(no_lead_multi_agency, day(2))
+        assert signal is not None and f"contact recorded on {day(2).isoformat()} (v{contact})" in signal.explanation
+
+    def test_a_lead_silences_it(self) -> None:
+        story = Story()
+        story.open_episode()
+        story.join(day(1), uuid4())
+        story.join(day(1), uuid4())
+        story.assign_lead(day(2))
+        assert story.signal(no_lead_multi_agency, day(2)) is None
+
+
+# ----------------------------------------------------------- unverified_claim
+
+
+class TestUnverifiedClaim:
+    def record_claim(self, story: Story, relied_on: bool = True) -> tuple[UUID, int]:
+        claim_id = uuid4()
+        story.family.record_claim(story.meta(day(0)), claim_id, "grandmother helps daily", "mother", relied_on)
+        return claim_id, story.version
+
+    def test_fires_once_a_relied_on_claim_is_unverified_for_more_than_14_days(self) -> None:
+        story = Story()
+        _claim_id, version = self.record_claim(story)
+        assert story.signal(unverified_claim, day(14)) is None
+        signal = story.signal(unverified_claim, day(15))
+        assert signal is not None and signal.since == day(15)
+        assert f'"grandmother helps daily" recorded on {day(0).isoformat()} (v{version})' in signal.explanation
+        assert signal.event_versions == [version]
+
+    def test_a_claim_the_plan_does_not_rely_on_is_ignored(self) -> None:
+        story = Story()
+        self.record_claim(story, relied_on=False)
+        assert story.signal(unverified_claim, day(60)) is None
+
+    def test_a_checked_claim_is_ignored_whatever_the_finding(self) -> None:
+        story = Story()
+        claim_id, _v = self.record_claim(story)
+        story.family.verify_claim(story.meta(day(20)), claim_id, ClaimOutcome.CONTRADICTED, "visited grandmother")
+        assert story.signal(unverified_claim, day(60)) is None
+
+
+# ----------------------------------------------------- not_registered_with_gp
+
+
+class TestNotRegisteredWithGp:
+    def test_fires_more_than_42_days_after_birth(self) -> None:
+        story = Story([child("Baby", born=None, expected=day(5))])
+        story.family.record_birth(story.meta(day(2)), story.child_id, day(2))
+        born = story.version
+        assert story.signal(not_registered_with_gp, day(44)) is None
+        signal = story.signal(not_registered_with_gp, day(45))
+        assert signal is not None and signal.since == day(45)
+        assert f"Baby (born {day(2).isoformat()}, v{born}), 43 days after birth" in signal.explanation
+        assert born in signal.event_versions
+
+    def test_registration_with_a_gp_silences_it(self) -> None:
+        story = Story([infant(born=day(-60))])
+        story.family.record_registration(story.meta(day(1)), story.child_id, Service.GP)
+        assert story.signal(not_registered_with_gp, day(100)) is None
+
+    def test_counts_from_the_family_arriving_when_the_child_was_born_before(self) -> None:
+        story = Story([child("Kit", born=date(2024, 6, 1))])
+        assert story.signal(not_registered_with_gp, day(42)) is None
+        signal = story.signal(not_registered_with_gp, day(43))
+        assert signal is not None and f"the family arrived on {D0.isoformat()} (v1)" in signal.explanation
+
+    def test_counts_from_the_familys_return_to_the_area(self) -> None:
+        story = Story([child("Kit", born=date(2024, 6, 1))])
+        story.family.leave_area(story.meta(day(1)), "Leeds")
+        assert story.signal(not_registered_with_gp, day(100)) is None
+        story.family.return_to_area(story.meta(day(100)), "2 Mill Lane", Housing.TEMPORARY)
+        returned = story.version
+        assert story.signal(not_registered_with_gp, day(142)) is None
+        signal = story.signal(not_registered_with_gp, day(143))
+        assert signal is not None and f"arrived on {day(100).isoformat()} (v{returned})" in signal.explanation
+
+    def test_only_children_under_five(self) -> None:
+        inside = Story([child("Kit", born=date(2021, 2, 18))])
+        outside = Story([child("Kit", born=date(2021, 2, 17))])
+        assert inside.signal(not_registered_with_gp, date(2026, 2, 17)) is not None
+        assert outside.signal(not_registered_with_gp, date(2026, 2, 17)) is None
+
+
+# ---------------------------------------------------- dropped_recommendation
+
+
+class TestDroppedRecommendation:
+    def recommend(self, story: Story, on: date) -> tuple[UUID, int]:
+        assessment_id = uuid4()
+        story.family.recommend_assessment(story.meta(on), assessment_id, AssessmentKind.GCP2, "neglect")
+        return assessment_id, story.version
+
+    def test_fires_when_not_started_more_than_28_days_after_the_recommendation(self) -> None:
+        story = Story()
+        story.open_episode()
+        _id, version = self.recommend(story, day(1))
+        assert story.signal(dropped_recommendation, day(29)) is None
+        signal = story.signal(dropped_recommendation, day(30))
+        assert signal is not None and signal.since == day(30)
+        assert f"GCP2 assessment recommended on {day(1).isoformat()} (v{version})" in signal.explanation
+        assert signal.event_versions == [version]
+
+    def test_a_started_assessment_is_not_dropped(self) -> None:
+        story = Story()
+        assessment_id, _v = self.recommend(story, day(1))
+        story.family.start_assessment(story.meta(day(20)), assessment_id)
+        assert story.signal(dropped_recommendation, day(60)) is None
+
+    def test_a_recommendation_follows_the_family_into_a_later_episode(self) -> None:
+        story = Story()
+        _id, version = self.recommend(story, day(1))
+        story.open_episode(day(40))
+        signal = story.signal(dropped_recommendation, day(41))
+        assert signal is not None and signal.event_versions == [version]
+
+
+# ------------------------------------------- reopened_without_history_review
+
+
+class TestReopenedWithoutHistoryReview:
+    def reopened(self) -> tuple[Story, int, int]:
+        story = Story()
+        story.open_episode(day(0))
+        story.contact(day(1))
+        closed = story.close_episode(day(2))
+        reopened = story.open_episode(day(20))
+        return story, closed, reopened
+
+    def test_fires_more_than_10_days_after_reopening_with_nothing_recorded(self) -> None:
+        story, closed, reopened = self.reopened()
+        assert story.signal(reopened_without_history_review, day(30)) is None
+        signal = story.signal(reopened_without_history_review, day(31))
+        assert signal is not None and signal.since == day(31)
+        assert f"reopened on {day(20).isoformat()} (v{reopened})" in signal.explanation
+        assert f"closed on {day(2).isoformat()} (v{closed})" in signal.explanation
+        assert "no history review and no senior oversight" in signal.explanation
+        assert signal.event_versions == [closed, reopened]
+
+    def test_a_history_review_alone_is_not_enough(self) -> None:
+        story, _c, _r = self.reopened()
+        story.family.review_history(story.meta(day(21)), "read episode one")
+        signal = story.signal(reopened_without_history_review, day(31))
+        assert signal is not None and "no senior oversight" in signal.explanation
+        assert "no history review" not in signal.explanation
+
+    def test_history_review_and_senior_oversight_silence_it(self) -> None:
+        story, _c, _r = self.reopened()
+        story.family.review_history(story.meta(day(21)), "read episode one")
+        story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
+        assert story.signal(reopened_without_history_review, day(31)) is None
+
+    def test_a_first_episode_is_not_a_reopening(self) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        assert story.signal(reopened_without_history_review, day(60)) is None
+
+
+# -------------------------------------------------- concern_without_response
+
+
+class TestConcernWithoutResponse:
+    def test_fires_when_no_response_more_than_1_day_after_the_concern(self) -> None:
+        story = Story()
+        story.concern(day(0), SourceKind.MEMBER_OF_PUBLIC, known=True)
+        version = story.version
+        assert story.signal(concern_without_response, day(1)) is None
+        signal = story.signal(concern_without_response, day(2))
+        assert signal is not None and signal.since == day(2)
+        assert (
+            f"raised on {day(0).isoformat()} (v{version}) by a member of the public, reporter known to an agency"
+            in signal.explanation
+        )
+        assert signal.event_versions == [version]
+
+    def test_a_response_silences_it(self) -> None:
+        story = Story()
+        concern_id = story.concern(day(0))
+        story.family.respond_to_concern(story.meta(day(3)), concern_id, "welfare check done", True)
+        assert story.signal(concern_without_response, day(5)) is None
+
+
+# ------------------------------------------------- referral_without_feedback
+
+
+class TestReferralWithoutFeedback:
+    def decided(self, feedback: date | None) -> tuple[Story, int, int]:
+        story = Story()
+        referral_id = uuid4()
+        story.family.receive_referral(story.meta(day(0)), referral_id, SourceKind.AGENCY, uuid4(), "neglect", [])
+        received = story.version
+        story.family.decide_referral(
+            story.meta(day(3)), referral_id, ReferralOutcome.NO_FURTHER_ACTION, "below threshold", feedback
+        )
+        return story, received, story.version
+
+    def test_fires_when_no_feedback_more_than_1_day_after_the_decision(self) -> None:
+        story, received, decided = self.decided(None)
+        assert story.signal(referral_without_feedback, day(4)) is None
+        signal = story.signal(referral_without_feedback, day(5))
+        assert signal is not None and signal.since == day(5)
+        assert f"received on {day(0).isoformat()} (v{received})" in signal.explanation
+        assert f"no further action on {day(3).isoformat()} (v{decided})" in signal.explanation
+        assert signal.event_versions == [received, decided]
+
+    def test_feedback_sent_silences_it(self) -> None:
+        story, _r, _d = self.decided(day(3))
+        assert story.signal(referral_without_feedback, day(30)) is None
+
+    def test_an_undecided_referral_is_not_this_signal(self) -> None:
+        story = Story()
+        story.family.receive_referral(story.meta(day(0)), uuid4(), SourceKind.FAMILY, None, "help", [])
+        assert story.signal(referral_without_feedback, day(30)) is None
+
+
+# ---------------------------------------------------------- handover_stalled
+
+
+class TestHandoverStalled:
+    def blocked(self) -> tuple[Story, int, int]:
+        story = Story()
+        story.open_episode(day(0))
+        request_id = uuid4()
+        story.family.request_closure(story.meta(day(1)), request_id, ClosureReason.NEEDS_MET, "all well")
+        requested = story.version
+        story.family.block_request(story.meta(day(2)), request_id, ["manager_signoff", "family_informed"])
+        return story, requested, story.version
+
+    def test_fires_when_blocked_for_more_than_5_days(self) -> None:
+        story, requested, blocked = self.blocked()
+        assert story.signal(handover_stalled, day(7)) is None
+        signal = story.signal(handover_stalled, day(8))
+        assert signal is not None and signal.since == day(8)
+        assert f"closure request of {day(1).isoformat()} (v{requested})" in signal.explanation
+        assert f"blocked since {day(2).isoformat()} (v{blocked})" in signal.explanation
+        assert "missing manager_signoff, family_informed" in signal.explanation
+        assert signal.event_versions == [requested, blocked]
+
+    def test_a_withdrawn_request_no_longer_stalls(self) -> None:
+        story, _r, _b = self.blocked()
+        story.family.withdraw_request(story.meta(day(4)), RequestKind.CLOSURE, "more work needed")
+        assert story.signal(handover_stalled, day(30)) is None
+
+
+# ------------------------------------------------------- facts_after_closure
+
+
+class TestFactsAfterClosure:
+    def closed(self) -> tuple[Story, int]:
+        story = Story()
+        story.open_episode(day(0))
+        closed = story.close_episode(day(2))
+        return story, closed
+
+    def test_a_missed_contact_after_closure_fires(self) -> None:
+        story, closed = self.closed()
+        assert story.signal(facts_after_closure, day(5)) is None
+        missed = story.contact(day(5), ContactOutcome.NO_ACCESS)
+        signal = story.signal(facts_after_closure, day(5))
+        assert signal is not None and signal.since == day(5)
+        assert f"closed on {day(2).isoformat()} (v{closed})" in signal.explanation
+        assert f"no access (home visit) on {day(5).isoformat()} (v{missed})" in signal.explanation
+        assert signal.event_versions == [closed, missed]
+
+    def test_a_concern_after_closure_fires(self) -> None:
+        story, _closed = self.closed()
+        story.concern(day(6), SourceKind.ANONYMOUS)
+        signal = story.signal(facts_after_closure, day(6))
+        assert signal is not None and "concern from an anonymous caller" in signal.explanation
+
+    def test_a_seen_contact_after_closure_does_not_fire(self) -> None:
+        story, _closed = self.closed()
+        story.contact(day(5))
+        assert story.signal(facts_after_closure, day(5)) is None
+
+    def test_facts_before_any_episode_do_not_fire(self) -> None:
+        story = Story()
+        story.concern(day(1))
+        assert story.signal(facts_after_closure, day(1)) is None
+
+    def test_reopening_clears_it(self) -> None:
+        story, _closed = self.closed()
+        story.concern(day(6))
+        story.open_episode(day(7))
+        assert story.signal(facts_after_closure, day(7)) is None
+
+
+# -------------------------------------------------------- infant_weight_drop
+
+
+class TestInfantWeightDrop:
+    def test_a_lower_weight_than_the_previous_measurement_fires(self) -> None:
+        story = Story([infant()])
+        before = story.weigh(day(0), 5.20)
+        after = story.weigh(day(14), 5.19)
+        signal = story.signal(infant_weight_drop, day(14))
+        assert signal is not None and signal.since == day(14) and signal.severity is Severity.HIGH
+        assert f"weighed 5.19 kg on {day(14).isoformat()} (v{after})" in signal.explanation
+        assert f"down from 5.2 kg on {day(0).isoformat()} (v{before})" in signal.explanation
+        assert signal.event_versions == [before, after]
+
+    def test_the_same_weight_does_not_fire(self) -> None:
+        story = Story([infant()])
+        story.weigh(day(0), 5.2)
+        story.weigh(day(14), 5.2)
+        assert story.signal(infant_weight_drop, day(14)) is None
+
+    def test_a_recovery_at_the_latest_measurement_clears_it(self) -> None:
+        story = Story([infant()])
+        story.weigh(day(0), 5.2)
+        story.weigh(day(7), 5.0)
+        story.weigh(day(14), 5.4)
+        assert story.signal(infant_weight_drop, day(14)) is None
+
+    def test_only_children_under_12_months(self) -> None:
+        story = Story([infant(born=date(2025, 1, 20))])
+        story.weigh(day(0), 9.5)
+        story.weigh(day(10), 9.1)
+        assert story.signal(infant_weight_drop, date(2026, 1, 19)) is not None
+        assert story.signal(infant_weight_drop, date(2026, 1, 20)) is None
+
+
+# -------------------------------------------------- vulnerable_infant_cohort
+
+
+class TestVulnerableInfantCohort:
+    def test_fires_with_every_condition_and_names_each_fact(self) -> None:
+        story = Story([infant()], housing=Housing.TEMPORARY)
+        missed = story.contact(day(3), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        signal = story.signal(vulnerable_infant_cohort, day(4))
+        assert signal is not None and signal.severity is Severity.HIGH and signal.since == day(3)
+        assert "Baby (born" in signal.explanation
+        assert f"housing is temporary (recorded {D0.isoformat()} (v1))" in signal.explanation
+        assert f"was not brought (clinic appointment) on {day(3).isoformat()} (v{missed})" in signal.explanation
+        assert "no lead professional" in signal.explanation
+        assert signal.event_versions == [1, missed]
+
+    def test_settled_housing_without_a_recent_move_does_not_fire(self) -> None:
+        story = Story([infant()], housing=Housing.SETTLED)
+        story.contact(day(3), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert story.signal(vulnerable_infant_cohort, day(4)) is None
+
+    def test_a_move_in_the_last_6_months_counts_even_into_settled_housing(self) -> None:
+        story = Story([infant(born=date(2025, 12, 1))], housing=Housing.SETTLED, on=date(2025, 12, 10))
+        story.family.change_address(story.meta(date(2026, 1, 10)), "3 New Street", Housing.SETTLED)
+        moved = story.version
+        story.contact(date(2026, 6, 1), ContactOutcome.NO_ACCESS)
+        signal = story.signal(vulnerable_infant_cohort, date(2026, 7, 10))
+        assert signal is not None and f"2026-01-10 (v{moved})" in signal.explanation
+        assert story.signal(vulnerable_infant_cohort, date(2026, 7, 11)) is None
+
+    def test_no_missed_contact_does_not_fire(self) -> None:
+        story = Story([infant()], housing=Housing.TEMPORARY)
+        story.contact(day(3))
+        assert story.signal(vulnerable_infant_cohort, day(4)) is None
+
+    def test_a_lead_from_the_only_agency_involved_does_not_fire(self) -> None:
+        story = Story([infant()], housing=Housing.TEMPORARY)
+        story.open_episode(day(0))
+        story.assign_lead(day(1))
+        story.contact(day(3), ContactOutcome.NO_ACCESS)
+        assert story.signal(vulnerable_infant_cohort, day(4)) is None
+
+    def test_a_lead_with_a_second_agency_involved_fires(self) -> None:
+        story = Story([infant()], housing=Housing.TEMPORARY)
+        story.open_episode(day(0))
+        lead = story.assign_lead(day(1))
+        joined = story.join(day(2), uuid4())
+        story.contact(day(3), ContactOutcome.NO_ACCESS)
+        signal = story.signal(vulnerable_infant_cohort, day(4))
+        assert signal is not None and "2 agencies involved" in signal.explanation
+        assert {lead, joined} <= set(signal.event_versions)
+
+    def test_a_missed_contact_older_than_90_days_leaves_the_cohort(self) -> None:
+        story = Story([infant(born=day(-10))], housing=Housing.TEMPORARY)
+        story.contact(day(0), ContactOutcome.NO_ACCESS)
+        assert story.signal(vulnerable_infant_cohort, day(90)) is not None
+        assert story.signal(vulnerable_infant_cohort, day(91)) is None
+
+    def test_a_child_who_turned_one_leaves_the_cohort(self) -> None:
+        story = Story([infant(born=date(2025, 3, 1))], housing=Housing.TEMPORARY)
+        story.contact(date(2026, 2, 1), ContactOutcome.NO_ACCESS)
+        assert story.signal(vulnerable_infant_cohort, date(2026, 2, 28)) is not None
+        assert story.signal(vulnerable_infant_cohort, date(2026, 3, 1)) is None
+
+
+# ---------------------------------------------------------- evaluate_signals
+
+
+class TestEvaluateSignals:
+    def test_every_signal_of_the_domain_table_is_evaluated(self) -> None:
+        assert SIGNAL_NAMES == (
+            "lapsed_contact", "was_not_brought_pattern", "infant_without_lead", "no_lead_multi_agency",
+            "unverified_claim", "not_registered_with_gp", "dropped_recommendation",
+            "reopened_without_history_review", "concern_without_response", "referral_without_feedback",
+            "handover_stalled", "facts_after_closure", "infant_weight_drop", "vulnerable_infant_cohort",
+        )
+
+    def test_a_family_that_is_seen_and_led_has_no_signal(self) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        story.assign_lead(day(1))
+        story.contact(day(20))
+        assert evaluate_signals(story.family, day(21), SignalThresholds()) == []
+
+    def test_time_alone_raises_signals_in_table_order(self) -> None:
+        story = Story([infant()], housing=Housing.TEMPORARY)
+        story.open_episode(day(0))
+        story.contact(day(1), ContactOutcome.NO_ACCESS)
+        assert [s.name for s in evaluate_signals(story.family, day(1), SignalThresholds())] == [
+            "was_not_brought_pattern", "vulnerable_infant_cohort",
+        ]
+        assert [s.name for s in evaluate_signals(story.family, day(15), SignalThresholds())] == [
+            "lapsed_contact", "was_not_brought_pattern", "infant_without_lead", "vulnerable_infant_cohort",
+        ]
+
+    @pytest.mark.parametrize(("days", "fires"), [(5, False), (6, True)])
+    def test_thresholds_are_settings(self, days: int, fires: bool) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        signals = evaluate_signals(story.family, day(days), SignalThresholds(contact_interval_days=5))
+        assert ("lapsed_contact" in [s.name for s in signals]) is fires
