@@ -1,0 +1,78 @@
+"""The watchlist read model: signals appear as events arrive and as time passes, and clear."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from domain.application import ChildInput, TafLedger
+from domain.values import ContactKind, ContactOutcome, SourceKind
+from projections.watchlist import Watchlist
+from tests.conftest import FakeClock, Team
+
+
+@pytest.fixture
+def watchlist(ledger: TafLedger) -> Iterator[Watchlist]:
+    store = Watchlist(ledger)
+    store.create_tables()
+    yield store
+
+
+def _family_seen_today(ledger: TafLedger, team: Team, clock: FakeClock):
+    family = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=clock.today() - timedelta(days=800))])
+    fid = family.family_id
+    ledger.open_episode(team.coordinator, fid, 2)
+    ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
+    ledger.record_contact(team.lead, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN,
+                          child_ids_seen=family.extra_ids)
+    return fid, family.extra_ids
+
+
+def test_lapsed_contact_appears_through_the_scan_with_no_new_event(
+    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: Watchlist
+) -> None:
+    fid, _ = _family_seen_today(ledger, team, clock)
+    watchlist.follow()
+    assert [e.signal for e in watchlist.current(family_id=fid)] == []
+
+    clock.advance(days=29)
+    scanned = watchlist.scan()
+
+    assert scanned >= 1
+    assert [e.signal for e in watchlist.current(family_id=fid)] == ["lapsed_contact"]
+
+
+def test_a_signal_clears_when_its_condition_ends_and_keeps_its_history(
+    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: Watchlist
+) -> None:
+    fid, children = _family_seen_today(ledger, team, clock)
+    clock.advance(days=29)
+    watchlist.scan()
+    raised_version = ledger.get_family(fid).version
+
+    visit = ledger.record_contact(team.lead, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN, child_ids_seen=children)
+    watchlist.follow()
+
+    assert watchlist.current(family_id=fid) == []
+    [period] = watchlist.history(fid)
+    assert (period.signal, period.raised_at_version, period.cleared_at_version) == (
+        "lapsed_contact", raised_version, visit.version)
+    assert period.raised_on == period.cleared_on == clock.today()
+
+
+def test_a_concern_without_response_is_watched_from_the_next_day(
+    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: Watchlist
+) -> None:
+    fid, _ = _family_seen_today(ledger, team, clock)
+    concern = ledger.raise_concern(team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "Baby crying for hours",
+                                   reporter_known_to_agency=True)
+    watchlist.follow()
+    assert "concern_without_response" not in {e.signal for e in watchlist.current(family_id=fid)}
+
+    clock.advance(days=2)
+    watchlist.scan()
+
+    [entry] = [e for e in watchlist.current(family_id=fid) if e.signal == "concern_without_response"]
+    assert concern.version in entry.event_versions
