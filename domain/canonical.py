@@ -44,3 +44,29 @@ def chain_hash(previous_hash: str, event_type: str, version: int, fields: Mappin
         ensure_ascii=False,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "hash", "meta"}
+
+
+def describe_event(event: Any) -> dict[str, Any]:
+    """A family event as plain JSON data: envelope, who and when, and its own fields."""
+    meta = getattr(event, "meta", None)
+    fields = {
+        name: getattr(event, name)
+        for name in getattr(event, "__dataclass_fields__", {})
+        if name not in _ENVELOPE
+    }
+    return {
+        "family_id": str(event.originator_id),
+        "version": event.originator_version,
+        "type": type(event).__name__,
+        "occurred_on": meta.occurred_on.isoformat() if meta else None,
+        "date_uncertain": bool(meta.date_uncertain) if meta else False,
+        "recorded_at": event.timestamp.isoformat(),
+        "actor_id": str(meta.actor_id) if meta else None,
+        "actor_agency_id": str(meta.actor_agency_id) if meta else None,
+        "channel": meta.channel.value if meta else None,
+        "data": canonical(fields),
+        "hash": getattr(event, "hash", None),
+    }
