@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.signals import SignalThresholds
 
 
 class Settings(BaseSettings):
@@ -28,6 +31,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     smtp_url: str | None = None
     log_level: str = "INFO"
+    signal_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Overrides of domain.signals.SignalThresholds as JSON, e.g. {\"contact_interval_days\": 21}",
+    )
+    signal_scan_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("database_url")
     @classmethod
@@ -35,6 +43,22 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("TAF_DATABASE_URL must be sqlite:///path or postgresql://...")
         return value
+
+    @field_validator("signal_thresholds")
+    @classmethod
+    def _known_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        known = {f.name for f in fields(SignalThresholds)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown signal thresholds {unknown}; known: {sorted(known)}")
+        return value
+
+    def thresholds(self) -> SignalThresholds:
+        """The signal thresholds: DOMAIN.md's defaults with any configured overrides."""
+        typed = {f.name: f.type for f in fields(SignalThresholds)}
+        return SignalThresholds(
+            **{k: (int(v) if typed[k] in (int, "int") else float(v)) for k, v in self.signal_thresholds.items()}
+        )
 
     @cached_property
     def effective_database_url(self) -> str:
