@@ -348,3 +348,16 @@ def test_blocking_with_nothing_missing_is_refused() -> None:
         family, lambda: family.block_request(WORKER.meta(), builder.request_id, []),  # type: ignore[arg-type]
         "nothing_missing",
     )
+
+
+def test_a_transfer_cannot_complete_after_the_episode_closed() -> None:
+    builder = ready_to_close()
+    transfer_id = uuid4()
+    family = builder.family
+    family.request_transfer(LEAD.meta(), transfer_id, INCOMING.id, INCOMING.agency_id, "")
+    family.accept_transfer(INCOMING.meta(), transfer_id)
+    family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    family.collect_events()
+
+    assert_refused(family, lambda: family.transfer_lead(WORKER.meta(), transfer_id), "request_not_pending")
+    assert family.lead is None
