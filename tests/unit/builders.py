@@ -102,8 +102,8 @@ class FamilyBuilder:
             housing=None,
             languages=["en"],
         )
-        self.episode_id: UUID | None = None
-        self.request_id: UUID | None = None
+        self._episode_id: UUID | None = None
+        self._request_id: UUID | None = None
         self.action_ids: list[UUID] = []
         self.assessment_ids: list[UUID] = []
         self.claim_ids: list[UUID] = []
@@ -113,10 +113,22 @@ class FamilyBuilder:
         """The first child's id."""
         return self.children[0].child_id
 
+    @property
+    def episode_id(self) -> UUID:
+        """The id of the episode opened last."""
+        assert self._episode_id is not None, "no episode opened"
+        return self._episode_id
+
+    @property
+    def request_id(self) -> UUID:
+        """The id of the request made last."""
+        assert self._request_id is not None, "no request made"
+        return self._request_id
+
     def episode(self, level: int = 2) -> FamilyBuilder:
         """Open an episode."""
-        self.episode_id = uuid4()
-        self.family.open_new_episode(COORDINATOR.meta(self.on), self.episode_id, level)
+        self._episode_id = uuid4()
+        self.family.open_new_episode(COORDINATOR.meta(self.on), self._episode_id, level)
         return self
 
     def lead(self, person: Person = LEAD) -> FamilyBuilder:
@@ -164,25 +176,23 @@ class FamilyBuilder:
 
     def closure(self, reason: ClosureReason = ClosureReason.NEEDS_MET, by: Person = LEAD) -> FamilyBuilder:
         """Request closure of the open episode."""
-        self.request_id = uuid4()
+        self._request_id = uuid4()
         self.family.request_closure(by.meta(self.on), self.request_id, reason, "outcomes met")
         return self
 
     def transfer(self, to: Person = INCOMING, by: Person = LEAD) -> FamilyBuilder:
         """Request a transfer of the lead."""
-        self.request_id = uuid4()
+        self._request_id = uuid4()
         self.family.request_transfer(by.meta(self.on), self.request_id, to.id, to.agency_id, "moving teams")
         return self
 
     def accepted(self, by: Person = INCOMING) -> FamilyBuilder:
         """The incoming professional accepts the transfer."""
-        assert self.request_id is not None
         self.family.accept_transfer(by.meta(self.on), self.request_id)
         return self
 
     def step(self, step: str, by: Person = LEAD) -> FamilyBuilder:
         """Complete a manual step of the current request."""
-        assert self.request_id is not None
         self.family.complete_step(by.meta(self.on), self.request_id, step, f"{step} done")
         return self
 
@@ -246,6 +256,11 @@ def checklist(builder: FamilyBuilder, today: date = TODAY) -> dict[str, StepResu
 def missing(builder: FamilyBuilder, today: date = TODAY) -> list[str]:
     """The names of the steps still missing."""
     return [name for name, result in checklist(builder, today).items() if not result.done]
+
+
+def emitted(family: Family) -> list[Any]:
+    """Collect the events a command just emitted (typed loosely, to read their fields)."""
+    return list(family.collect_events())
 
 
 def event_names(events: Sequence[Any]) -> list[str]:

@@ -18,6 +18,7 @@ from tests.unit.builders import (
     TODAY,
     Person,
     assert_refused,
+    emitted,
     event_names,
     in_episode,
 )
@@ -30,7 +31,7 @@ def test_an_action_owned_by_the_team_emits_action_agreed(owner: Person) -> None:
 
     family.agree_action(COORDINATOR.meta(), action_id, "register baby with GP", owner.id, TODAY)
 
-    (agreed,) = family.collect_events()
+    (agreed,) = emitted(family)
     assert event_names([agreed]) == ["ActionAgreed"]
     assert agreed.owner_id == owner.id and agreed.action_id == action_id
     assert family.actions[str(action_id)].open
@@ -90,7 +91,7 @@ def test_completing_an_action_emits_action_completed_and_closes_it() -> None:
 
     family.complete_action(LEAD.meta(), builder.action_ids[0], "done")
 
-    (completed,) = family.collect_events()
+    (completed,) = emitted(family)
     assert event_names([completed]) == ["ActionCompleted"] and completed.action_id == builder.action_ids[0]
     assert family.open_actions() == []
     assert family.actions[str(builder.action_ids[0])].outcome == "completed"
@@ -112,7 +113,7 @@ def test_reassigning_an_action_emits_action_reassigned_with_the_new_owner() -> N
 
     family.reassign_action(COORDINATOR.meta(), builder.action_ids[0], MEMBER.id)
 
-    (reassigned,) = family.collect_events()
+    (reassigned,) = emitted(family)
     assert event_names([reassigned]) == ["ActionReassigned"] and reassigned.owner_id == MEMBER.id
     assert family.actions[str(builder.action_ids[0])].owner_id == MEMBER.id
 

@@ -8,7 +8,7 @@ import pytest
 
 from domain.errors import InvalidValueError
 from domain.values import AssessmentKind, AssessmentStatus, Gcp2Grades
-from tests.unit.builders import LEAD, FamilyBuilder, assert_refused, event_names, in_episode
+from tests.unit.builders import LEAD, FamilyBuilder, assert_refused, emitted, event_names, in_episode
 
 GOOD = Gcp2Grades(physical_care=3, safety=3, love=3, esteem=3)
 AREAS = ("physical_care", "safety", "love", "esteem")
@@ -22,7 +22,7 @@ def test_gcp2_grades_at_the_ends_of_the_scale_are_accepted(area: str, grade: int
 
     family.complete_assessment(LEAD.meta(), builder.assessment_ids[0], "findings", replace(GOOD, **{area: grade}))
 
-    (completed,) = family.collect_events()
+    (completed,) = emitted(family)
     assert event_names([completed]) == ["AssessmentCompleted"]
     assert getattr(completed.grades, area) == grade
     assert family.assessments[str(builder.assessment_ids[0])].status is AssessmentStatus.COMPLETED
@@ -37,7 +37,7 @@ def test_gcp2_grades_other_than_whole_numbers_1_to_5_are_refused(area: str, grad
     error = assert_refused(
         family,
         lambda: family.complete_assessment(
-            LEAD.meta(), builder.assessment_ids[0], "findings", replace(GOOD, **{area: grade})
+            LEAD.meta(), builder.assessment_ids[0], "findings", replace(GOOD, **{area: grade})  # type: ignore[arg-type]
         ),
         "gcp2_grade_range",
         InvalidValueError,
@@ -61,7 +61,7 @@ def test_an_early_help_assessment_completes_without_grades() -> None:
 
     family.complete_assessment(LEAD.meta(), builder.assessment_ids[0], "needs identified", None)
 
-    assert event_names(family.collect_events()) == ["AssessmentCompleted"]
+    assert event_names(emitted(family)) == ["AssessmentCompleted"]
 
 
 def test_a_recommendation_is_recorded_even_without_an_open_episode() -> None:

@@ -20,6 +20,7 @@ from tests.unit.builders import (
     WORKER,
     FamilyBuilder,
     assert_refused,
+    emitted,
     event_names,
     in_episode,
     ready_to_close,
@@ -31,7 +32,7 @@ def test_opening_an_episode_emits_episode_opened_as_new() -> None:
 
     family.open_new_episode(COORDINATOR.meta(), uuid4(), 3)
 
-    (opened,) = family.collect_events()
+    (opened,) = emitted(family)
     assert event_names([opened]) == ["EpisodeOpened"]
     assert opened.level == 3 and opened.kind is EpisodeKind.NEW and opened.previous_episode_id is None
     assert family.open_episode is not None
@@ -56,13 +57,13 @@ def test_level_of_need_outside_1_to_4_is_refused(level: object) -> None:
 def test_after_closure_a_new_episode_is_a_reopening_linked_to_the_previous_one() -> None:
     builder = ready_to_close()
     family = builder.family
-    family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    family.close_episode(WORKER.meta(), builder.request_id)
     first = builder.episode_id
     family.collect_events()
 
     family.open_new_episode(COORDINATOR.meta(TODAY + timedelta(days=1)), uuid4(), 2)
 
-    (opened,) = family.collect_events()
+    (opened,) = emitted(family)
     assert opened.kind is EpisodeKind.REOPENED and opened.previous_episode_id == first
     assert len(family.episodes) == 2
 
@@ -90,7 +91,7 @@ def test_plan_commands_need_an_open_episode(command: Callable[[Family], None]) -
 @pytest.mark.parametrize("command", PLAN_COMMANDS.values(), ids=PLAN_COMMANDS.keys())
 def test_plan_commands_are_refused_once_the_episode_is_closed(command: Callable[[Family], None]) -> None:
     builder = ready_to_close()
-    builder.family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    builder.family.close_episode(WORKER.meta(), builder.request_id)
     family = builder.build()
 
     assert_refused(family, lambda: command(family), "no_open_episode")
@@ -100,9 +101,9 @@ def test_closing_the_episode_clears_lead_team_and_plan() -> None:
     builder = ready_to_close()
     family = builder.build()
 
-    family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    family.close_episode(WORKER.meta(), builder.request_id)
 
-    (closed,) = family.collect_events()
+    (closed,) = emitted(family)
     assert event_names([closed]) == ["EpisodeClosed"]
     assert closed.episode_id == builder.episode_id and closed.request_id == builder.request_id
     assert family.open_episode is None and family.episodes[-1].close_reason is ClosureReason.NEEDS_MET
@@ -116,15 +117,15 @@ def test_facts_are_still_recorded_without_an_open_episode() -> None:
     family.hold_meeting(COORDINATOR.meta(), uuid4(), MeetingKind.TAF,
                         TODAY, [], [], False, "")
 
-    assert event_names(family.collect_events()) == ["ClaimRecorded", "MeetingHeld"]
+    assert event_names(emitted(family)) == ["ClaimRecorded", "MeetingHeld"]
 
 
 def test_changing_the_level_emits_level_of_need_changed() -> None:
     builder = in_episode()
     family = builder.build()
 
-    family.change_level(COORDINATOR.meta(), builder.episode_id, 4, "stepped up")  # type: ignore[arg-type]
+    family.change_level(COORDINATOR.meta(), builder.episode_id, 4, "stepped up")
 
-    (changed,) = family.collect_events()
+    (changed,) = emitted(family)
     assert event_names([changed]) == ["LevelOfNeedChanged"] and changed.level == 4
     assert family.open_episode is not None and family.open_episode.level == 4

@@ -30,6 +30,7 @@ from tests.unit.builders import (
     FamilyBuilder,
     assert_refused,
     born,
+    emitted,
     event_names,
     in_episode,
 )
@@ -223,7 +224,7 @@ def test_missed_contacts_are_recorded_without_an_open_episode() -> None:
     for outcome in (ContactOutcome.WAS_NOT_BROUGHT, ContactOutcome.NO_ACCESS, ContactOutcome.FAMILY_CANCELLED):
         family.record_contact(MEMBER.meta(), uuid4(), ContactKind.CLINIC, outcome, [], False, True, "")
 
-    assert event_names(family.collect_events()) == ["ContactRecorded"] * 3
+    assert event_names(emitted(family)) == ["ContactRecorded"] * 3
     assert all(c.outcome.is_missed for c in family.contacts)
 
 
@@ -234,7 +235,7 @@ def test_a_seen_contact_records_which_children_were_seen_and_by_which_agency() -
     family.record_contact(MEMBER.meta(), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [baby.child_id],
                           True, True, "")
 
-    (recorded,) = family.collect_events()
+    (recorded,) = emitted(family)
     assert recorded.child_ids_seen == [baby.child_id]
     assert family.contacts[-1].agency_id == MEMBER.agency_id
 
@@ -245,7 +246,7 @@ def test_a_birth_sets_the_date_of_birth_of_an_expected_child() -> None:
 
     family.record_birth(MEMBER.meta(), builder.child_id, TODAY)
 
-    (birth,) = family.collect_events()
+    (birth,) = emitted(family)
     assert event_names([birth]) == ["ChildBorn"] and birth.born_on == TODAY
     assert family.children[str(builder.child_id)].date_of_birth == TODAY
 
@@ -263,6 +264,6 @@ def test_a_correction_points_at_the_event_it_corrects() -> None:
 
     family.correct_entry(LEAD.meta(), 1, "child's name is Anne", "typo")
 
-    (corrected,) = family.collect_events()
+    (corrected,) = emitted(family)
     assert event_names([corrected]) == ["EntryCorrected"] and corrected.event_version == 1
     assert family.corrections == [[1, 2]]

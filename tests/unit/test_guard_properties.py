@@ -17,7 +17,10 @@ from tests.unit.builders import (
     MEMBER,
     TODAY,
     WORKER,
+    Person,
     born,
+    emitted,
+    event_names,
     in_episode,
     missing,
     school_age,
@@ -43,7 +46,14 @@ CLAIMS = st.tuples(st.booleans(), st.sampled_from([*ClaimOutcome, None]))
     claims=st.lists(CLAIMS, max_size=2),
 )
 def test_episode_closed_is_emitted_exactly_when_no_closure_step_is_missing(
-    reason, infant, seen_days_ago, done, signoff, actions, assessments, claims  # type: ignore[no-untyped-def]
+    reason: ClosureReason,
+    infant: bool,
+    seen_days_ago: int | None,
+    done: tuple[bool, ...],
+    signoff: Person | None,
+    actions: list[str],
+    assessments: list[str],
+    claims: list[tuple[bool, ClaimOutcome | None]],
 ) -> None:
     builder = in_episode(born(100) if infant else school_age()).closure(reason)
     for step, is_done in zip((*MANUAL_CLOSURE_STEPS, "new_area_referral_acknowledged"), done, strict=True):
@@ -78,16 +88,16 @@ def test_episode_closed_is_emitted_exactly_when_no_closure_step_is_missing(
     expected_missing = missing(builder)
 
     try:
-        family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+        family.close_episode(WORKER.meta(), builder.request_id)
     except RuleViolationError as error:
         event("refused")
         assert error.rule == "handover_steps_missing"
         assert expected_missing and error.detail.endswith(", ".join(expected_missing))
-        assert family.collect_events() == [] and family.open_episode is not None
+        assert emitted(family) == [] and family.open_episode is not None
     else:
         event("closed")
         assert expected_missing == []
-        assert [type(e).__name__ for e in family.collect_events()] == ["EpisodeClosed"]
+        assert event_names(emitted(family)) == ["EpisodeClosed"]
 
 
 @settings(max_examples=40, deadline=None)
@@ -97,7 +107,7 @@ def test_episode_closed_is_emitted_exactly_when_no_closure_step_is_missing(
     lead_actions=st.lists(LEAD_ACTION_FATES, max_size=2),
 )
 def test_lead_transfer_is_emitted_exactly_when_no_transfer_step_is_missing(
-    accepted, done, lead_actions  # type: ignore[no-untyped-def]
+    accepted: bool, done: tuple[bool, ...], lead_actions: list[str]
 ) -> None:
     builder = in_episode().transfer()
     if accepted:
@@ -115,12 +125,12 @@ def test_lead_transfer_is_emitted_exactly_when_no_transfer_step_is_missing(
     expected_missing = missing(builder)
 
     try:
-        family.transfer_lead(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+        family.transfer_lead(WORKER.meta(), builder.request_id)
     except RuleViolationError as error:
         event("refused")
         assert error.rule == "handover_steps_missing" and expected_missing
-        assert family.collect_events() == [] and family.lead is not None and family.lead.professional_id == LEAD.id
+        assert emitted(family) == [] and family.lead is not None and family.lead.professional_id == LEAD.id
     else:
         event("transferred")
         assert expected_missing == []
-        assert [type(e).__name__ for e in family.collect_events()] == ["LeadProfessionalTransferred"]
+        assert event_names(emitted(family)) == ["LeadProfessionalTransferred"]

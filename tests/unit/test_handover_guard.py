@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -33,11 +34,11 @@ def _closure(ledger: TafLedger, team: Team, family_id: UUID, *steps: str, signed
     return request_id
 
 
-def _events_after(ledger: TafLedger, family_id: UUID, version: int) -> list[object]:
+def _events_after(ledger: TafLedger, family_id: UUID, version: int) -> list[Any]:
     return list(ledger.family_events(family_id, after_version=version))
 
 
-def _names(events: list[object]) -> list[str]:
+def _names(events: list[Any]) -> list[str]:
     return [type(e).__name__ for e in events]
 
 
@@ -51,7 +52,7 @@ def test_a_complete_closure_records_exactly_one_episode_closed(ledger: TafLedger
     assert evaluation.recorded == "EpisodeClosed" and evaluation.status is RequestStatus.COMPLETED
     (closed,) = _events_after(ledger, family_id, version)
     assert type(closed).__name__ == "EpisodeClosed"
-    assert closed.request_id == request_id and closed.meta.channel is Channel.WORKER  # type: ignore[attr-defined]
+    assert closed.request_id == request_id and closed.meta.channel is Channel.WORKER
     assert ledger.get_family(family_id).open_episode is None
 
 
@@ -79,7 +80,7 @@ def test_an_incomplete_closure_records_handover_blocked_with_the_missing_steps(
     assert evaluation.recorded == "HandoverBlocked" and evaluation.status is RequestStatus.BLOCKED
     (blocked,) = _events_after(ledger, family_id, version)
     assert type(blocked).__name__ == "HandoverBlocked"
-    assert blocked.missing_steps == [  # type: ignore[attr-defined]
+    assert blocked.missing_steps == [
         "family_informed", "taf_members_notified", "universal_services_informed", "manager_signoff"
     ]
     assert ledger.get_family(family_id).open_episode is not None
@@ -115,7 +116,7 @@ def test_a_blocked_request_is_blocked_again_when_what_is_missing_changes(
 
     assert evaluation.recorded == "HandoverBlocked"
     (blocked,) = _events_after(ledger, family_id, version)
-    assert "manager_signoff" not in blocked.missing_steps  # type: ignore[attr-defined]
+    assert "manager_signoff" not in blocked.missing_steps
     assert ledger.get_family(family_id).requests[str(request_id)].blocked_since == blocked_since
 
 
@@ -176,8 +177,8 @@ def test_a_complete_transfer_records_lead_professional_transferred_once(
 
     assert (first.recorded, second.recorded) == ("LeadProfessionalTransferred", None)
     (transferred,) = _events_after(ledger, family_id, version)
-    assert transferred.from_professional_id == team.lead.professional_id  # type: ignore[attr-defined]
-    assert transferred.to_professional_id == team.incoming.professional_id  # type: ignore[attr-defined]
+    assert transferred.from_professional_id == team.lead.professional_id
+    assert transferred.to_professional_id == team.incoming.professional_id
     family = ledger.get_family(family_id)
     assert family.lead is not None and family.lead.professional_id == team.incoming.professional_id
 

@@ -18,6 +18,7 @@ from tests.unit.builders import (
     OTHER_MANAGER,
     WORKER,
     assert_refused,
+    emitted,
     event_names,
     in_episode,
     ready_to_close,
@@ -34,7 +35,7 @@ def test_requesting_closure_emits_closure_requested() -> None:
 
     family.request_closure(LEAD.meta(), request_id, ClosureReason.NEEDS_MET, "outcomes met")
 
-    (requested,) = family.collect_events()
+    (requested,) = emitted(family)
     assert event_names([requested]) == ["ClosureRequested"]
     assert requested.request_id == request_id and requested.reason is ClosureReason.NEEDS_MET
     assert family.pending_request(RequestKind.CLOSURE) is not None
@@ -45,7 +46,7 @@ def test_requesting_transfer_emits_transfer_requested() -> None:
 
     family.request_transfer(LEAD.meta(), uuid4(), INCOMING.id, INCOMING.agency_id, "leaving")
 
-    (requested,) = family.collect_events()
+    (requested,) = emitted(family)
     assert event_names([requested]) == ["TransferRequested"] and requested.to_professional_id == INCOMING.id
 
 
@@ -69,7 +70,7 @@ def test_a_second_transfer_request_is_refused() -> None:
 
 def test_a_blocked_request_still_counts_as_pending() -> None:
     builder = in_episode().closure()
-    builder.family.block_request(WORKER.meta(), builder.request_id, ["family_informed"])  # type: ignore[arg-type]
+    builder.family.block_request(WORKER.meta(), builder.request_id, ["family_informed"])
     family = builder.build()
 
     assert_refused(
@@ -91,7 +92,7 @@ def test_after_withdrawal_a_new_request_of_that_kind_is_accepted() -> None:
 
     family.request_closure(LEAD.meta(), uuid4(), ClosureReason.NEEDS_MET, "now")
 
-    assert event_names(family.collect_events()) == ["RequestWithdrawn", "ClosureRequested"]
+    assert event_names(emitted(family)) == ["RequestWithdrawn", "ClosureRequested"]
 
 
 def test_withdrawing_when_nothing_is_pending_is_refused() -> None:
@@ -117,9 +118,9 @@ def test_closing_the_episode_withdraws_a_pending_transfer() -> None:
     builder.family.request_transfer(LEAD.meta(), transfer_id, INCOMING.id, INCOMING.agency_id, "")
     family = builder.build()
 
-    family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    family.close_episode(WORKER.meta(), builder.request_id)
 
-    assert event_names(family.collect_events()) == ["EpisodeClosed"]
+    assert event_names(emitted(family)) == ["EpisodeClosed"]
     assert family.requests[str(transfer_id)].status is RequestStatus.WITHDRAWN
 
 
@@ -131,9 +132,9 @@ def test_a_manual_closure_step_emits_handover_step_completed(step: str) -> None:
     builder = in_episode().closure()
     family = builder.build()
 
-    family.complete_step(MANAGER.meta(), builder.request_id, step, "letter sent")  # type: ignore[arg-type]
+    family.complete_step(MANAGER.meta(), builder.request_id, step, "letter sent")
 
-    (completed,) = family.collect_events()
+    (completed,) = emitted(family)
     assert event_names([completed]) == ["HandoverStepCompleted"]
     assert completed.step == step and completed.evidence == "letter sent"
     assert request_of(builder).steps_done[step].by == MANAGER.id
@@ -148,7 +149,7 @@ def test_auto_closure_steps_cannot_be_completed_by_hand(step: str) -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, step, "trust me"),  # type: ignore[arg-type]
+        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, step, "trust me"),
         "step_not_manual",
     )
 
@@ -159,7 +160,7 @@ def test_auto_transfer_steps_cannot_be_completed_by_hand(step: str) -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, step, "trust me"),  # type: ignore[arg-type]
+        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, step, "trust me"),
         "step_not_manual",
     )
 
@@ -169,9 +170,9 @@ def test_manual_transfer_steps_can_be_completed(step: str) -> None:
     builder = in_episode().transfer()
     family = builder.build()
 
-    family.complete_step(LEAD.meta(), builder.request_id, step, "done")  # type: ignore[arg-type]
+    family.complete_step(LEAD.meta(), builder.request_id, step, "done")
 
-    assert event_names(family.collect_events()) == ["HandoverStepCompleted"]
+    assert event_names(emitted(family)) == ["HandoverStepCompleted"]
 
 
 @pytest.mark.parametrize("step", ["manager_signoff", "tea_and_biscuits"])
@@ -180,7 +181,7 @@ def test_a_step_of_another_checklist_is_unknown(step: str) -> None:
     family = builder.build()
 
     error = assert_refused(
-        family, lambda: family.complete_step(MANAGER.meta(), builder.request_id, step, "x"),  # type: ignore[arg-type]
+        family, lambda: family.complete_step(MANAGER.meta(), builder.request_id, step, "x"),
         "unknown_step", InvalidValueError,
     )
     assert error.field == "step"
@@ -192,7 +193,7 @@ def test_new_area_referral_step_does_not_apply_unless_moving_away() -> None:
 
     assert_refused(
         family,
-        lambda: family.complete_step(LEAD.meta(), builder.request_id, "new_area_referral_acknowledged", "x"),  # type: ignore[arg-type]
+        lambda: family.complete_step(LEAD.meta(), builder.request_id, "new_area_referral_acknowledged", "x"),
         "step_not_applicable",
     )
 
@@ -202,7 +203,7 @@ def test_a_step_needs_evidence() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, "family_informed", ""),  # type: ignore[arg-type]
+        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, "family_informed", ""),
         "evidence_required", InvalidValueError,
     )
 
@@ -213,7 +214,7 @@ def test_steps_of_a_finished_request_are_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, "family_informed", "x"),  # type: ignore[arg-type]
+        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, "family_informed", "x"),
         "request_not_pending",
     )
 
@@ -226,7 +227,7 @@ def test_signoff_by_a_practitioner_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(MEMBER.meta(), builder.request_id, "manager_signoff", "ok"),  # type: ignore[arg-type]
+        family, lambda: family.complete_step(MEMBER.meta(), builder.request_id, "manager_signoff", "ok"),
         "signoff_needs_manager", NotPermittedError,
     )
 
@@ -236,7 +237,7 @@ def test_signoff_by_the_manager_who_requested_closure_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(MANAGER.meta(), builder.request_id, "manager_signoff", "ok"),  # type: ignore[arg-type]
+        family, lambda: family.complete_step(MANAGER.meta(), builder.request_id, "manager_signoff", "ok"),
         "signoff_not_by_requester", NotPermittedError,
     )
 
@@ -245,9 +246,9 @@ def test_signoff_by_another_manager_than_the_requester_is_accepted() -> None:
     builder = in_episode().closure(by=MANAGER)
     family = builder.build()
 
-    family.complete_step(OTHER_MANAGER.meta(), builder.request_id, "manager_signoff", "ok")  # type: ignore[arg-type]
+    family.complete_step(OTHER_MANAGER.meta(), builder.request_id, "manager_signoff", "ok")
 
-    assert event_names(family.collect_events()) == ["HandoverStepCompleted"]
+    assert event_names(emitted(family)) == ["HandoverStepCompleted"]
 
 
 # ------------------------------------------------------- the aggregate's guard on decisions
@@ -262,7 +263,7 @@ def test_episode_closed_is_refused_while_any_closure_step_is_missing(step: str) 
     family = builder.build()
 
     error = assert_refused(
-        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),  # type: ignore[arg-type]
+        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),
         "handover_steps_missing",
     )
     assert step in error.detail
@@ -274,7 +275,7 @@ def test_episode_closed_is_refused_while_an_action_is_open() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),  # type: ignore[arg-type]
+        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),
         "handover_steps_missing",
     )
 
@@ -288,7 +289,7 @@ def test_lead_transfer_is_refused_while_any_transfer_step_is_missing(step: str) 
     family = builder.build()
 
     error = assert_refused(
-        family, lambda: family.transfer_lead(WORKER.meta(), builder.request_id),  # type: ignore[arg-type]
+        family, lambda: family.transfer_lead(WORKER.meta(), builder.request_id),
         "handover_steps_missing",
     )
     assert step in error.detail
@@ -300,7 +301,7 @@ def test_lead_transfer_is_refused_while_the_outgoing_lead_owns_an_open_action() 
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.transfer_lead(WORKER.meta(), builder.request_id),  # type: ignore[arg-type]
+        family, lambda: family.transfer_lead(WORKER.meta(), builder.request_id),
         "handover_steps_missing",
     )
 
@@ -310,18 +311,18 @@ def test_closing_with_a_transfer_request_id_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),  # type: ignore[arg-type]
+        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),
         "not_found", UnknownEntityError,
     )
 
 
 def test_a_completed_closure_cannot_close_again() -> None:
     builder = ready_to_close()
-    builder.family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    builder.family.close_episode(WORKER.meta(), builder.request_id)
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),  # type: ignore[arg-type]
+        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),
         "request_not_pending",
     )
 
@@ -330,10 +331,10 @@ def test_blocking_records_the_missing_steps_and_keeps_blocked_since() -> None:
     builder = in_episode().closure()
     family = builder.build()
 
-    family.block_request(WORKER.meta(), builder.request_id, ["family_informed", "manager_signoff"])  # type: ignore[arg-type]
-    family.block_request(WORKER.meta(), builder.request_id, ["manager_signoff"])  # type: ignore[arg-type]
+    family.block_request(WORKER.meta(), builder.request_id, ["family_informed", "manager_signoff"])
+    family.block_request(WORKER.meta(), builder.request_id, ["manager_signoff"])
 
-    first, second = family.collect_events()
+    first, second = emitted(family)
     assert event_names([first, second]) == ["HandoverBlocked", "HandoverBlocked"]
     assert first.missing_steps == ["family_informed", "manager_signoff"]
     request = request_of(builder)
@@ -345,7 +346,7 @@ def test_blocking_with_nothing_missing_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.block_request(WORKER.meta(), builder.request_id, []),  # type: ignore[arg-type]
+        family, lambda: family.block_request(WORKER.meta(), builder.request_id, []),
         "nothing_missing",
     )
 
@@ -356,7 +357,7 @@ def test_a_transfer_cannot_complete_after_the_episode_closed() -> None:
     family = builder.family
     family.request_transfer(LEAD.meta(), transfer_id, INCOMING.id, INCOMING.agency_id, "")
     family.accept_transfer(INCOMING.meta(), transfer_id)
-    family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    family.close_episode(WORKER.meta(), builder.request_id)
     family.collect_events()
 
     assert_refused(family, lambda: family.transfer_lead(WORKER.meta(), transfer_id), "request_not_pending")

@@ -21,6 +21,7 @@ from tests.unit.builders import (
     WORKER,
     FamilyBuilder,
     assert_refused,
+    emitted,
     event_names,
     in_episode,
     ready_to_transfer,
@@ -32,7 +33,7 @@ def test_assigning_the_first_lead_emits_lead_professional_assigned() -> None:
 
     family.assign_lead(COORDINATOR.meta(), LEAD.id, LEAD.agency_id, True)
 
-    (assigned,) = family.collect_events()
+    (assigned,) = emitted(family)
     assert event_names([assigned]) == ["LeadProfessionalAssigned"]
     assert assigned.professional_id == LEAD.id and assigned.agreed_with_family is True
     assert family.lead is not None and family.lead.professional_id == LEAD.id
@@ -66,9 +67,9 @@ def test_a_completed_transfer_makes_the_incoming_professional_lead() -> None:
     builder = ready_to_transfer()
     family = builder.build()
 
-    family.transfer_lead(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    family.transfer_lead(WORKER.meta(), builder.request_id)
 
-    (transferred,) = family.collect_events()
+    (transferred,) = emitted(family)
     assert event_names([transferred]) == ["LeadProfessionalTransferred"]
     assert transferred.from_professional_id == LEAD.id and transferred.to_professional_id == INCOMING.id
     assert family.lead is not None and family.lead.professional_id == INCOMING.id
@@ -82,7 +83,7 @@ def test_a_withdrawn_transfer_leaves_the_lead_in_place() -> None:
 
     family.withdraw_request(LEAD.meta(), RequestKind.TRANSFER, "changed our minds")
 
-    assert event_names(family.collect_events()) == ["RequestWithdrawn"]
+    assert event_names(emitted(family)) == ["RequestWithdrawn"]
     assert family.lead is not None and family.lead.professional_id == LEAD.id
 
 
@@ -109,7 +110,7 @@ def test_only_the_incoming_professional_can_accept() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.accept_transfer(MEMBER.meta(), builder.request_id),  # type: ignore[arg-type]
+        family, lambda: family.accept_transfer(MEMBER.meta(), builder.request_id),
         "not_incoming_professional", NotPermittedError,
     )
 
@@ -119,7 +120,7 @@ def test_accepting_twice_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.accept_transfer(INCOMING.meta(), builder.request_id),  # type: ignore[arg-type]
+        family, lambda: family.accept_transfer(INCOMING.meta(), builder.request_id),
         "transfer_already_accepted",
     )
 

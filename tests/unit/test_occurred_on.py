@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.application import ActionInput, ChildInput, TafLedger, When
+from domain.application import ActionInput, ChildInput, Recorded, TafLedger, When
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.values import ContactKind, ContactOutcome, MeetingKind
 from tests.conftest import FakeClock, Team
@@ -20,7 +20,7 @@ def _family(ledger: TafLedger, team: Team, clock: FakeClock) -> UUID:
     return family_id
 
 
-def _contact(ledger: TafLedger, team: Team, family_id: UUID, when: When) -> object:
+def _contact(ledger: TafLedger, team: Team, family_id: UUID, when: When) -> Recorded:
     return ledger.record_contact(team.member, family_id, ContactKind.PHONE, ContactOutcome.NO_ACCESS, when=when)
 
 
@@ -41,7 +41,7 @@ def test_a_fact_dated_today_is_accepted(ledger: TafLedger, team: Team, clock: Fa
     recorded = _contact(ledger, team, family_id, When(clock.today()))
 
     family = ledger.get_family(family_id)
-    assert family.version == recorded.version  # type: ignore[attr-defined]
+    assert family.version == recorded.version
     assert family.contacts[-1].occurred_on == clock.today()
 
 
@@ -52,7 +52,8 @@ def test_a_late_uncertain_fact_keeps_its_stated_date(ledger: TafLedger, team: Te
     _contact(ledger, team, family_id, When(last_week, date_uncertain=True))
 
     (event,) = list(ledger.family_events(family_id, after_version=2))
-    assert event.meta.occurred_on == last_week and event.meta.date_uncertain is True  # type: ignore[attr-defined]
+    meta = event.meta
+    assert meta.occurred_on == last_week and meta.date_uncertain is True
 
 
 def test_a_timestamp_a_minute_ahead_is_refused(ledger: TafLedger, team: Team, clock: FakeClock) -> None:

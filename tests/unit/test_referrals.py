@@ -9,7 +9,7 @@ import pytest
 from domain.errors import InvalidValueError, UnknownEntityError
 from domain.family import Family
 from domain.values import ReferralOutcome, SourceKind
-from tests.unit.builders import COORDINATOR, MEMBER, TODAY, FamilyBuilder, assert_refused, event_names
+from tests.unit.builders import COORDINATOR, MEMBER, TODAY, FamilyBuilder, assert_refused, emitted, event_names
 
 
 def _referred() -> tuple[Family, UUID]:
@@ -25,7 +25,7 @@ def test_a_referral_decision_with_a_reason_emits_referral_decided() -> None:
 
     family.decide_referral(COORDINATOR.meta(), referral_id, ReferralOutcome.EARLY_HELP, " below threshold ", TODAY)
 
-    (decided,) = family.collect_events()
+    (decided,) = emitted(family)
     assert event_names([decided]) == ["ReferralDecided"]
     assert decided.reason == "below threshold" and decided.outcome is ReferralOutcome.EARLY_HELP
     assert family.referrals[str(referral_id)].feedback_sent_on == TODAY
@@ -74,6 +74,6 @@ def test_a_concern_from_a_reporter_known_to_police_is_recorded_all_the_same() ->
 
     family.raise_concern(MEMBER.meta(), uuid4(), SourceKind.MEMBER_OF_PUBLIC, "baby crying for hours", True)
 
-    (raised,) = family.collect_events()
+    (raised,) = emitted(family)
     assert event_names([raised]) == ["ConcernRaised"] and raised.reporter_known_to_agency is True
     assert len(family.concerns) == 1

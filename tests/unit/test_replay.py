@@ -17,7 +17,7 @@ def _story() -> tuple[Family, list[Any]]:
     builder.assessment()
     builder.family.decline_assessment(LEAD.meta(), builder.assessment_ids[0], "refused")
     builder.seen(TODAY - timedelta(days=3))
-    builder.family.close_episode(WORKER.meta(), builder.request_id)  # type: ignore[arg-type]
+    builder.family.close_episode(WORKER.meta(), builder.request_id)
     builder.on = TODAY + timedelta(days=1)
     builder.episode().lead().transfer().accepted().handover_meeting(builder.on)
     family = builder.family
