@@ -59,20 +59,13 @@ def test_a_handover_meeting_on_the_request_day_counts() -> None:
 
 
 def test_a_handover_meeting_after_the_request_counts() -> None:
-    builder = in_episode().transfer()
-    builder.on = TODAY + timedelta(days=3)
-
-    builder.handover_meeting(TODAY + timedelta(days=3))
+    builder = in_episode().transfer().handover_meeting(TODAY + timedelta(days=3))
 
     assert checklist(builder, TODAY + timedelta(days=3))["handover_meeting_held"].done
 
 
 def test_a_handover_meeting_held_before_the_request_does_not_count() -> None:
-    builder = in_episode()
-    builder.on = TODAY - timedelta(days=5)
-    builder.handover_meeting(TODAY - timedelta(days=5))
-    builder.on = TODAY
-    builder.transfer()
+    builder = in_episode().handover_meeting(TODAY - timedelta(days=5)).transfer()
 
     assert not checklist(builder)["handover_meeting_held"].done
 
