@@ -146,13 +146,16 @@ class TafLedger(Application[UUID]):
     def _meta(self, actor: Actor, when: When) -> Meta:
         today = self.clock.today()
         occurred = when.occurred_on if when.occurred_on is not None else today
-        if isinstance(occurred, datetime):
-            if occurred.tzinfo is not None and occurred > self.clock.now():
-                raise InvalidValueError(
-                    "occurred_on is in the future", rule="occurred_in_future", field="occurred_on"
-                )
+        if isinstance(occurred, datetime) and occurred.tzinfo is not None:
+            # An instant: compare instants, and keep the local date as stated (it can be
+            # ahead of the UTC date just after midnight in British summer time).
+            in_future = occurred > self.clock.now()
             occurred = occurred.date()
-        if occurred > today:
+        else:
+            if isinstance(occurred, datetime):
+                occurred = occurred.date()
+            in_future = occurred > today
+        if in_future:
             raise InvalidValueError("occurred_on is in the future", rule="occurred_in_future", field="occurred_on")
         return Meta(
             actor_id=actor.professional_id,

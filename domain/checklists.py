@@ -69,7 +69,8 @@ def step_spec(kind: RequestKind, step: str) -> StepSpec | None:
 
 
 class _Dated(Protocol):
-    date_of_birth: date | None
+    @property
+    def date_of_birth(self) -> date | None: ...
 
 
 def is_infant(child: _Dated, today: date) -> bool:

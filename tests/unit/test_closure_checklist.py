@@ -1,0 +1,273 @@
+"""The closure checklist: each step done or missing, with its boundaries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from domain import checklists
+from domain.values import AssessmentKind, ClaimOutcome, ClosureReason
+from tests.unit.builders import (
+    LEAD,
+    MANAGER,
+    MANUAL_CLOSURE_STEPS,
+    MEMBER,
+    TODAY,
+    born,
+    born_on,
+    checklist,
+    expected,
+    in_episode,
+    missing,
+    ready_to_close,
+    request_of,
+    school_age,
+)
+
+ALWAYS = [
+    "open_actions_resolved", "outcomes_reviewed", "family_informed", "taf_members_notified",
+    "universal_services_informed", "recommended_assessments_resolved", "relied_on_claims_verified",
+    "manager_signoff",
+]
+
+
+def test_a_fresh_closure_request_lists_the_unconditional_steps_in_order() -> None:
+    builder = in_episode(school_age()).closure()
+
+    assert list(checklist(builder)) == ALWAYS
+
+
+def test_a_fresh_closure_request_misses_only_the_manual_steps() -> None:
+    builder = in_episode(school_age()).closure()
+
+    assert missing(builder) == [*MANUAL_CLOSURE_STEPS, "manager_signoff"]
+
+
+def test_a_complete_closure_has_nothing_missing() -> None:
+    assert missing(ready_to_close()) == []
+
+
+@pytest.mark.parametrize("step", MANUAL_CLOSURE_STEPS)
+def test_a_manual_step_is_done_once_recorded_with_its_evidence(step: str) -> None:
+    builder = in_episode().closure().step(step)
+
+    result = checklist(builder)[step]
+    assert result.done and result.manual and result.evidence == f"{step} done"
+
+
+# ------------------------------------------------------------------ open_actions_resolved
+
+
+def test_an_open_action_blocks_closure() -> None:
+    builder = ready_to_close().action()
+
+    result = checklist(builder)["open_actions_resolved"]
+    assert not result.done and "action 1" in result.reason
+
+
+@pytest.mark.parametrize("resolution", ["completed", "cancelled"])
+def test_a_completed_or_cancelled_action_does_not_block(resolution: str) -> None:
+    builder = ready_to_close().action()
+    if resolution == "completed":
+        builder.family.complete_action(LEAD.meta(), builder.action_ids[0], "done")
+    else:
+        builder.family.cancel_action(LEAD.meta(), builder.action_ids[0], "not needed")
+
+    assert checklist(builder)["open_actions_resolved"].done
+
+
+def test_one_open_action_among_resolved_ones_still_blocks() -> None:
+    builder = ready_to_close().action().action().action(MEMBER)
+    builder.family.complete_action(LEAD.meta(), builder.action_ids[0], "done")
+    builder.family.cancel_action(LEAD.meta(), builder.action_ids[1], "not needed")
+
+    assert missing(builder) == ["open_actions_resolved"]
+
+
+# ------------------------------------------------------- recommended_assessments_resolved
+
+
+def test_a_recommended_assessment_never_started_blocks_closure() -> None:
+    builder = ready_to_close().assessment()
+
+    assert missing(builder) == ["recommended_assessments_resolved"]
+
+
+def test_a_started_assessment_is_not_resolved() -> None:
+    builder = ready_to_close().assessment()
+    builder.family.start_assessment(LEAD.meta(), builder.assessment_ids[0])
+
+    assert missing(builder) == ["recommended_assessments_resolved"]
+
+
+def test_a_completed_assessment_is_resolved() -> None:
+    builder = ready_to_close().assessment(AssessmentKind.EARLY_HELP)
+    builder.family.complete_assessment(LEAD.meta(), builder.assessment_ids[0], "done", None)
+
+    assert missing(builder) == []
+
+
+def test_an_assessment_declined_with_a_reason_is_resolved() -> None:
+    builder = ready_to_close().assessment()
+    builder.family.decline_assessment(LEAD.meta(), builder.assessment_ids[0], "mother refused; escalated")
+
+    assert missing(builder) == []
+
+
+# --------------------------------------------------------------- relied_on_claims_verified
+
+
+def test_an_unverified_claim_the_plan_relies_on_blocks_closure() -> None:
+    builder = ready_to_close().claim(relied_on=True)
+
+    result = checklist(builder)["relied_on_claims_verified"]
+    assert not result.done and "grandmother helps daily" in result.reason
+
+
+def test_an_unverified_claim_the_plan_does_not_rely_on_is_ignored() -> None:
+    builder = ready_to_close().claim(relied_on=False)
+
+    assert missing(builder) == []
+
+
+@pytest.mark.parametrize("outcome", list(ClaimOutcome))
+def test_a_relied_on_claim_counts_once_checked_whatever_the_finding(outcome: ClaimOutcome) -> None:
+    builder = ready_to_close().claim(relied_on=True, outcome=outcome)
+
+    assert missing(builder) == []
+
+
+# -------------------------------------------------------------------- infant_seen_recently
+
+
+def test_no_infant_means_no_infant_step() -> None:
+    assert "infant_seen_recently" not in checklist(in_episode(school_age()).closure())
+
+
+def test_an_expected_unborn_child_does_not_trigger_the_infant_step() -> None:
+    assert "infant_seen_recently" not in checklist(in_episode(expected()).closure())
+
+
+def test_a_child_exactly_twelve_months_old_on_the_day_is_not_an_infant() -> None:
+    builder = in_episode(born_on(date(2025, 6, 1))).closure()
+
+    assert "infant_seen_recently" not in checklist(builder, today=date(2026, 6, 1))
+
+
+def test_a_child_one_day_short_of_twelve_months_is_an_infant() -> None:
+    builder = in_episode(born_on(date(2025, 6, 2))).closure()
+
+    assert not checklist(builder, today=date(2026, 6, 1))["infant_seen_recently"].done
+
+
+def test_an_infant_not_seen_blocks_closure() -> None:
+    builder = ready_to_close(born(60))
+
+    result = checklist(builder)["infant_seen_recently"]
+    assert not result.done and "Ann" in result.reason
+
+
+def test_an_infant_seen_exactly_28_days_ago_counts() -> None:
+    builder = ready_to_close(born(60)).seen(TODAY - timedelta(days=28))
+
+    assert missing(builder) == []
+
+
+def test_an_infant_seen_29_days_ago_does_not_count() -> None:
+    builder = ready_to_close(born(60)).seen(TODAY - timedelta(days=29))
+
+    assert missing(builder) == ["infant_seen_recently"]
+
+
+def test_an_infant_seen_today_counts() -> None:
+    builder = ready_to_close(born(60)).seen(TODAY)
+
+    assert missing(builder) == []
+
+
+def test_every_infant_must_be_seen_not_just_one() -> None:
+    twin_a, twin_b = born(60, "Ava"), born(60, "Bea")
+    builder = ready_to_close(twin_a, twin_b).seen(TODAY, twin_a)
+
+    result = checklist(builder)["infant_seen_recently"]
+    assert not result.done and "Bea" in result.reason and "Ava" not in result.reason
+
+
+def test_seeing_an_older_sibling_does_not_count_for_the_infant() -> None:
+    baby, sibling = born(60, "Ava"), school_age("Sam")
+    builder = ready_to_close(baby, sibling).seen(TODAY, sibling)
+
+    assert missing(builder) == ["infant_seen_recently"]
+
+
+def test_a_child_who_turns_one_before_evaluation_no_longer_needs_the_step() -> None:
+    builder = ready_to_close(born_on(TODAY - timedelta(days=300)))
+
+    assert "infant_seen_recently" in checklist(builder)
+    assert "infant_seen_recently" not in checklist(builder, today=TODAY + timedelta(days=65))
+
+
+def test_a_baby_born_after_the_request_is_an_infant_from_birth() -> None:
+    baby = expected(0)
+    builder = ready_to_close(baby)
+    builder.family.record_birth(MEMBER.meta(), baby.child_id, TODAY)
+
+    assert missing(builder) == ["infant_seen_recently"]
+
+
+def test_is_infant_is_false_before_birth_and_for_the_unborn() -> None:
+    assert not checklists.is_infant(born_on(TODAY + timedelta(days=1)), TODAY)
+    assert not checklists.is_infant(expected(), TODAY)
+    assert checklists.is_infant(born_on(TODAY), TODAY)
+
+
+# ----------------------------------------------------------- new_area_referral_acknowledged
+
+
+@pytest.mark.parametrize("reason", [r for r in ClosureReason if r is not ClosureReason.MOVED_AWAY])
+def test_the_new_area_step_applies_only_when_moving_away(reason: ClosureReason) -> None:
+    assert "new_area_referral_acknowledged" not in checklist(in_episode().closure(reason))
+
+
+def test_moving_away_needs_the_new_area_referral_acknowledged() -> None:
+    builder = in_episode().closure(ClosureReason.MOVED_AWAY).steps(*MANUAL_CLOSURE_STEPS).signed_off()
+
+    assert missing(builder) == ["new_area_referral_acknowledged"]
+
+
+def test_moving_away_with_the_new_area_acknowledgement_is_complete() -> None:
+    assert missing(ready_to_close(reason=ClosureReason.MOVED_AWAY)) == []
+
+
+# ------------------------------------------------------------------------ manager_signoff
+
+
+def test_signoff_by_a_manager_other_than_the_requester_is_done() -> None:
+    builder = in_episode().closure().signed_off(MANAGER)
+
+    assert checklist(builder)["manager_signoff"].done
+
+
+def test_a_signoff_recorded_by_the_requester_does_not_count() -> None:
+    builder = in_episode().closure(by=MANAGER).steps(*MANUAL_CLOSURE_STEPS)
+    # The aggregate refuses this sign-off; apply the event directly, as a stored stream could hold it.
+    builder.family._step_completed(  # noqa: SLF001
+        meta=MANAGER.meta(), request_id=builder.request_id, step="manager_signoff", evidence="self-approved"
+    )
+    request = request_of(builder)
+    assert request.steps_done["manager_signoff"].by == request.requested_by
+
+    steps = {s.step: s for s in checklists.closure_steps(builder.family, request, TODAY)}
+    result = steps["manager_signoff"]
+    assert not result.done and "requester" in result.reason
+
+
+def test_a_signoff_recorded_by_a_non_manager_does_not_count() -> None:
+    builder = in_episode().closure().steps(*MANUAL_CLOSURE_STEPS)
+    builder.family._step_completed(  # noqa: SLF001
+        meta=MEMBER.meta(), request_id=builder.request_id, step="manager_signoff", evidence="looks fine"
+    )
+
+    result = checklist(builder)["manager_signoff"]
+    assert not result.done and "not a manager" in result.reason
