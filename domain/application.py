@@ -739,7 +739,7 @@ class TafLedger(Application[UUID]):
                 if stored.originator_version != expected_version:
                     return ChainCheck(False, checked, previous, expected_version)
                 try:
-                    domain_event = self.mapper.to_domain_event(stored)
+                    domain_event: Any = self.mapper.to_domain_event(stored)
                     fields = {f: getattr(domain_event, f) for f in domain_event.__dataclass_fields__ if f != "hash"}
                     expected = chain_hash(previous, type(domain_event).__name__, stored.originator_version, fields)
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
@@ -756,6 +756,7 @@ class TafLedger(Application[UUID]):
 
     def _recorded_at(self, family_id: UUID, version: int) -> datetime:
         """When the event at this version was recorded (its timestamp)."""
+        domain_event: Any
         (domain_event,) = self.events.get(family_id, gt=version - 1, lte=version, limit=1)
         timestamp: datetime = domain_event.timestamp
         return timestamp

@@ -91,7 +91,7 @@ class AccessLog:
     """Records and lists reads of family records, in the event store's database."""
 
     def __init__(self, ledger: TafLedger, clock: Clock | None = None) -> None:
-        self.datastore: Any = ledger.recorder.datastore
+        self.datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
         self.clock = clock or ledger.clock
         self.is_postgres = hasattr(self.datastore, "schema")
         self.table = f'"{self.datastore.schema}".{TABLE}' if self.is_postgres else TABLE

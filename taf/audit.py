@@ -18,7 +18,7 @@ from eventsourcing.utils import get_topic
 from domain.application import ChainCheck, TafLedger
 from domain.family import Family
 
-FAMILY_CREATED_TOPIC = get_topic(Family.FamilyRegistered)
+FAMILY_CREATED_TOPIC = get_topic(Family.FamilyRegistered)  # type: ignore[attr-defined]
 SCAN_PAGE = 1000
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
+
 from domain.application import SYSTEM_ID, ChildInput, TafLedger
 from domain.errors import UnknownEntityError
 from domain.values import Actor, AgencyKind, ContactKind, ContactOutcome, Role
@@ -14,6 +15,7 @@ from taf.runtime import build_ledger
 from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import execute, originator, overwrite_state, stored_state, table
+
 
 def family_of_five(ledger: TafLedger, team: Team | Pair, clock: FakeClock) -> UUID:
     """A family whose version 3 adds a child called Bobby; five events in all."""
