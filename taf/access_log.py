@@ -3,7 +3,7 @@
 An append-only table in the event store's own database (SQLite or PostgreSQL), reached
 through the ledger's datastore so it shares its connection pool and schema. The database
 itself refuses changes: triggers abort any UPDATE or DELETE (and TRUNCATE on PostgreSQL).
-The table is created once, by `AccessLog.create_table()` (called from `taf migrate`).
+The table is created once, by `AccessLog.create_table()`, from `taf migrate` and the embedded start-up.
 """
 
 from __future__ import annotations
