@@ -8,9 +8,8 @@ in two fresh SQLite stores, one snapshotting every 50 events and one never, then
 - `state_as_of(T)` at several points of the history (binary search plus a load at that version),
 - `version_at(T)` alone, and `verify_chain` over the whole stream.
 
-Figures are medians of a few runs, printed in milliseconds and as ratios to the baseline.
-Run: `.venv/bin/python bench/replay_bench.py [--events N] [--repeat R]` (or with
-TAF_DATABASE_URL-style `--database postgresql://...?schema=...` for one PostgreSQL store).
+Runs on the two stores are interleaved; figures are medians, printed in milliseconds and as ratios to the baseline.
+Run: `.venv/bin/python bench/replay_bench.py [--events N] [--repeat R]`.
 """
 
 from __future__ import annotations
@@ -60,44 +59,53 @@ def build_family(ledger: TafLedger, events: int) -> UUID:
     return family.id
 
 
-def median_ms(action: Callable[[], Any], repeat: int) -> float:
-    """Median wall time of an action, in milliseconds."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+def timed_ms(action: Callable[[], Any]) -> float:
+    """Wall time of one run of an action, in milliseconds."""
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
 
 
 def full_replay(ledger: TafLedger, family_id: UUID) -> Family:
     """Decode and apply every event, ignoring snapshots."""
     family: Any = None
+    domain_event: Any
     for domain_event in ledger.events.get(family_id):
         family = domain_event.mutate(family)
     return family
 
 
-def measure(ledger: TafLedger, family_id: UUID, repeat: int) -> dict[str, float]:
-    """Time each operation on one store."""
-    stamps = [e.timestamp for e in ledger.events.get(family_id)]
-    figures = {
-        "full-history replay": median_ms(lambda: full_replay(ledger, family_id), repeat),
-        "current state (get_family)": median_ms(lambda: ledger.get_family(family_id), repeat),
+def operations(ledger: TafLedger, family_id: UUID) -> dict[str, Callable[[], Any]]:
+    """The operations timed on one store."""
+    stamps: list[datetime] = [e.timestamp for e in ledger.events.get(family_id)]  # type: ignore[attr-defined]
+    ops: dict[str, Callable[[], Any]] = {
+        "full-history replay": lambda: full_replay(ledger, family_id),
+        "current state (get_family)": lambda: ledger.get_family(family_id),
     }
     for point in POINTS:
-        as_of: datetime = stamps[max(0, int(len(stamps) * point) - 1)]
-        figures[f"state_as_of at {point:.0%}"] = median_ms(lambda a=as_of: ledger.state_as_of(family_id, a), repeat)
+        as_of = stamps[max(0, int(len(stamps) * point) - 1)]
+        ops[f"state_as_of at {point:.0%}"] = lambda a=as_of: ledger.state_as_of(family_id, a)  # type: ignore[misc]
     middle = stamps[len(stamps) // 2]
-    figures["version_at (lookup only)"] = median_ms(lambda: ledger.version_at(family_id, middle), repeat)
-    figures["verify_chain"] = median_ms(lambda: ledger.verify_chain(family_id), max(1, repeat // 2))
-    return figures
+    ops["version_at (lookup only)"] = lambda: ledger.version_at(family_id, middle)
+    ops["verify_chain"] = lambda: ledger.verify_chain(family_id)
+    return ops
 
 
-def store(database: str | None, directory: Path, name: str, interval: int) -> Settings:
-    """Settings for one store of the benchmark."""
-    url = database or f"sqlite:///{directory / name}"
-    return Settings(data_dir=directory, database_url=url, snapshot_interval=interval, _env_file=None)
+def measure(stores: dict[int, dict[str, Callable[[], Any]]], repeat: int) -> dict[int, dict[str, float]]:
+    """Median time of each operation on each store, runs interleaved so machine load hits both alike."""
+    samples: dict[int, dict[str, list[float]]] = {interval: {} for interval in stores}
+    names = list(next(iter(stores.values())))
+    for name in names:
+        for _ in range(repeat):
+            for interval, ops in stores.items():
+                samples[interval].setdefault(name, []).append(timed_ms(ops[name]))
+    return {i: {n: statistics.median(times) for n, times in by_name.items()} for i, by_name in samples.items()}
+
+
+def store(directory: Path, name: str, interval: int) -> Settings:
+    """Settings for one SQLite store of the benchmark."""
+    url = f"sqlite:///{directory / name}"
+    return Settings(data_dir=directory, database_url=url, snapshot_interval=interval, _env_file=None)  # type: ignore[call-arg]
 
 
 def main() -> None:
@@ -105,20 +113,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--database", help="a PostgreSQL URL (one fresh schema per store is up to you)")
     args = parser.parse_args()
-    results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for interval in (50, 0):
-            settings = store(args.database, Path(tmp), f"bench-{interval}.sqlite", interval)
-            ledger = build_ledger(settings, create_tables=True)
-            try:
+        ledgers: dict[int, TafLedger] = {}
+        stores: dict[int, dict[str, Callable[[], Any]]] = {}
+        try:
+            for interval in (50, 0):
+                settings = store(Path(tmp), f"bench-{interval}.sqlite", interval)
+                ledger = ledgers[interval] = build_ledger(settings, create_tables=True)
                 started = time.perf_counter()
                 family_id = build_family(ledger, args.events)
                 print(f"built {args.events} events (snapshot interval {interval}) "
                       f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-                results[interval] = measure(ledger, family_id, args.repeat)
-            finally:
+                stores[interval] = operations(ledger, family_id)
+            results = measure(stores, args.repeat)
+        finally:
+            for ledger in ledgers.values():
                 ledger.close()
     baseline = results[0]["full-history replay"]
     print(f"\n{args.events} events, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
