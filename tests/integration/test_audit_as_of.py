@@ -105,3 +105,8 @@ def test_a_time_without_an_offset_is_refused(ledger: TafLedger, team: Team, cloc
     with pytest.raises(InvalidValueError) as refused:
         ledger.version_at(fid, datetime(2026, 1, 1, 12, 0))
     assert refused.value.field == "as_of"
+
+
+def test_state_as_of_for_an_id_that_is_not_a_family_says_so(ledger: TafLedger, team: Team) -> None:
+    with pytest.raises(UnknownEntityError):
+        ledger.state_as_of(team.early_help, datetime.now(UTC))
