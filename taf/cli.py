@@ -7,9 +7,11 @@ import logging
 import typer
 from rich.console import Console
 
+from taf.cli_audit import audit_app
 from taf.settings import Settings
 
 app = typer.Typer(help="TAF Ledger: multi-agency coordination on an immutable event log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console()
 
 
