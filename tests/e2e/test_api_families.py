@@ -37,12 +37,16 @@ def directory(api_server: Server) -> Directory:
     return Directory(api_server)
 
 
-@pytest.fixture
-def case(directory: Directory) -> Case:
+@pytest.fixture(scope="module")
+def people(directory: Directory) -> dict[str, Person]:
     early_help, health = directory.agency("early_help"), directory.agency("health_visiting")
-    coordinator = directory.person(early_help, "coordinator")
-    lead, member = directory.person(early_help), directory.person(health)
-    manager = directory.person(early_help, "manager")
+    return {"coordinator": directory.person(early_help, "coordinator"), "lead": directory.person(early_help),
+            "member": directory.person(health), "manager": directory.person(early_help, "manager")}
+
+
+@pytest.fixture
+def case(people: dict[str, Person]) -> Case:
+    coordinator, lead, member, manager = people["coordinator"], people["lead"], people["member"], people["manager"]
     family = register_family(coordinator)
     base = f"/api/v1/families/{family['id']}"
     episode = coordinator.post(f"{base}/episodes", {"level": 2}).json()
@@ -200,8 +204,13 @@ def test_lead_of_unknown_professional_is_422(directory: Directory) -> None:
 def test_member_leaves_but_the_lead_cannot(case: Case) -> None:
     write_ok(case.coordinator.delete(f"{case.base}/members/{case.member.id}"), 200)
     assert case.lead.get(case.base).json()["taf_members"] == []
+    assert case.coordinator.post(f"{case.base}/members", {"professional_id": case.lead.id}).status_code == 201
     answer = case.coordinator.delete(f"{case.base}/members/{case.lead.id}")
     assert is_problem(answer, 409, "lead_cannot_leave")
+
+
+def test_removing_someone_who_is_not_a_member_is_404(case: Case) -> None:
+    assert is_problem(case.coordinator.delete(f"{case.base}/members/{case.manager.id}"), 404)
 
 
 def test_plan_is_agreed(case: Case) -> None:
