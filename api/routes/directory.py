@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import Admin, CurrentActor, IdempotencyKey, Ledger
 from api.errors import ApiError
@@ -23,6 +23,7 @@ from domain.agency import Agency
 from domain.application import TafLedger
 from domain.errors import InvalidValueError, UnknownEntityError
 from domain.professional import Professional
+from domain.values import Actor, Role
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
@@ -105,12 +106,18 @@ def issue_api_key(body: ApiKeyCreate, actor: Admin, ledger: Ledger, _key: Idempo
     return ApiKeyIssued(key=key, professional_id=body.professional_id)
 
 
-@router.post("/professionals/{professional_id}/password", status_code=204, response_class=Response,
-             summary="Set a web password")
-def set_password(professional_id: UUID, body: PasswordSet, actor: CurrentActor, ledger: Ledger) -> Response:
-    """Set a professional's password for the web front end (admin, or the professional themselves)."""
-    if actor.role.value != "admin" and actor.professional_id != professional_id:
+def admin_or_self(professional_id: UUID, actor: CurrentActor) -> Actor:
+    """Dependency: an admin, or the professional themselves (403 otherwise)."""
+    if actor.role is not Role.ADMIN and actor.professional_id != professional_id:
         raise ApiError(403, "only an admin or the professional themselves may set a password",
                        rule="role_not_permitted")
+    return actor
+
+
+@router.post("/professionals/{professional_id}/password", status_code=204, response_class=Response,
+             summary="Set a web password")
+def set_password(professional_id: UUID, body: PasswordSet, actor: Annotated[Actor, Depends(admin_or_self)],
+                 ledger: Ledger) -> Response:
+    """Set a professional's password for the web front end (admin, or the professional themselves)."""
     ledger.set_password(actor.professional_id, professional_id, body.password)
     return Response(status_code=204)
