@@ -192,27 +192,31 @@ class IdempotencyMiddleware:
             delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        started: dict[str, Any] = {}
-        out: list[bytes] = []
+        held: list[Message] = []
+        finished = False
 
         async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                started["status"] = message["status"]
-                started["headers"] = [
-                    [k.decode("latin-1"), v.decode("latin-1")] for k, v in message.get("headers", [])
-                    if k.decode("latin-1").lower() in KEPT_HEADERS
-                ]
-            elif message["type"] == "http.response.body":
-                out.append(message.get("body", b""))
-            await send(message)
+            # Hold the answer until it is stored, so a replay can never find the key still in progress.
+            nonlocal finished
+            held.append(message)
+            if message["type"] != "http.response.body" or message.get("more_body"):
+                return
+            start = held[0]
+            status = int(start["status"])
+            if 200 <= status < 300:
+                headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", [])
+                           if k.decode("latin-1").lower() in KEPT_HEADERS]
+                body_out = b"".join(m.get("body", b"") for m in held[1:])
+                await run_in_threadpool(store.complete, caller, key, status, headers, body_out)
+            else:
+                await run_in_threadpool(store.release, caller, key)
+            finished = True
+            for pending in held:
+                await send(pending)
 
         try:
             await self.app(scope, replay_body, capture)
         except BaseException:
-            await run_in_threadpool(store.release, caller, key)
+            if not finished:
+                await run_in_threadpool(store.release, caller, key)
             raise
-        status = started.get("status", 500)
-        if 200 <= status < 300:
-            await run_in_threadpool(store.complete, caller, key, status, started["headers"], b"".join(out))
-        else:
-            await run_in_threadpool(store.release, caller, key)
