@@ -26,7 +26,9 @@ PROBLEM_STATUSES = {
 }
 
 
-def create_app(settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None
+) -> FastAPI:
     """Build the API; nothing is constructed at import time."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
@@ -82,8 +84,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["FieldError"] = FieldError.model_json_schema()
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
-    for path, operations in schema.get("paths", {}).items():
-        for method, operation in operations.items():
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
             if not path.startswith("/api/"):
                 continue

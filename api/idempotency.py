@@ -79,8 +79,8 @@ class IdempotencyStore:
                 rows = cursor.fetchall() if cursor.description else []
                 return cursor.rowcount, rows
         with self._lock:
-            cursor = self._conn.execute(sql, params)
-            return cursor.rowcount, cursor.fetchall()
+            lite = self._conn.execute(sql, params)
+            return lite.rowcount, lite.fetchall()
 
     def claim(self, scope: str, key: str, fingerprint: str) -> Claim:
         """Claim a key for a request, or say why it cannot go ahead."""

@@ -27,8 +27,8 @@ from domain.values import Actor, Role
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
-AGENCY_TOPIC = get_topic(Agency.AgencyRegistered)
-PROFESSIONAL_TOPIC = get_topic(Professional.ProfessionalRegistered)
+AGENCY_TOPIC = get_topic(Agency.AgencyRegistered)  # type: ignore[attr-defined]
+PROFESSIONAL_TOPIC = get_topic(Professional.ProfessionalRegistered)  # type: ignore[attr-defined]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(max_length=40, description="Opaque cursor from the previous page.")]
