@@ -126,11 +126,11 @@ def _route_template(scope: Scope) -> str:
     return "unmatched"
 
 
-async def _send_problem(send: Send, status: int, detail: str, request_id: str, rule: str | None = None,
+async def _send_problem(send: Send, status: int, detail: str, rule: str | None = None,
                         extra: list[tuple[bytes, bytes]] | None = None) -> None:
     payload = json.dumps(problem_body(status, detail, rule=rule)).encode()
-    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(payload)).encode()),
-               (b"x-request-id", request_id.encode())] + (extra or [])
+    headers = [(b"content-type", b"application/problem+json"),
+               (b"content-length", str(len(payload)).encode())] + (extra or [])
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
@@ -171,7 +171,7 @@ class RequestMiddleware:
                 retry_after = self.limiter.hit(hashlib.sha256(caller.encode("latin-1")).hexdigest()[:32])
             if retry_after is not None:
                 await _send_problem(send_with_id, 429, f"more than {self.limiter.per_minute} requests a minute; "
-                                    f"retry in {retry_after} s", request_id, rule="rate_limited",
+                                    f"retry in {retry_after} s", rule="rate_limited",
                                     extra=[(b"retry-after", str(retry_after).encode())])
             else:
                 await self.app(scope, receive, send_with_id)
@@ -180,7 +180,7 @@ class RequestMiddleware:
                                                           "path": path})
             if not state["started"]:
                 await _send_problem(send_with_id, 500, "an unexpected error occurred; it has been logged "
-                                    f"under request id {request_id}", request_id)
+                                    f"under request id {request_id}")
             state["status"] = 500
         finally:
             elapsed = time.perf_counter() - started_at
