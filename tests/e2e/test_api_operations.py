@@ -12,7 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.observability import RateLimiter
 from taf.settings import Settings
+from tests.conftest import REDIS_URL, unavailable
 from tests.e2e.api_client import ADMIN_KEY, Directory, Server, is_problem, register_family, start_server, stop_server
 
 
@@ -83,3 +85,22 @@ def test_on_postgresql_idempotent_replay_and_stale_if_match_record_nothing(postg
     assert first.status_code == again.status_code == 201 and again.json() == first.json()
     assert is_problem(person.post(f"{base}/contacts", contact, headers={"If-Match": "1"}), 412)
     assert person.get(base).json()["version"] == 2
+    agencies = postgres_server.client(ADMIN_KEY).get("/api/v1/agencies").json()["items"]
+    assert person.agency_id in [a["id"] for a in agencies]
+
+
+@pytest.mark.redis
+def test_rate_limit_is_shared_through_redis_by_every_process() -> None:
+    import uuid
+
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        unavailable("Redis", error)
+    caller = f"test-{uuid.uuid4().hex}"
+    one, two = RateLimiter(2, REDIS_URL), RateLimiter(2, REDIS_URL)
+    assert one.hit(caller) is None and two.hit(caller) is None
+    retry_after = one.hit(caller)
+    assert retry_after is not None and 1 <= retry_after <= 60

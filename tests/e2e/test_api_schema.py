@@ -46,7 +46,7 @@ def check_operation(operation: schemathesis.APIOperation, context: Context) -> N
     """Generate a few valid requests for one operation and check every answer against the document."""
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
+    @settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
               database=None)
     def run(case: schemathesis.Case) -> None:
         if "family_id" in (case.path_parameters or {}):
