@@ -87,10 +87,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for path, path_item in schema.get("paths", {}).items():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
-            if not path.startswith("/api/"):
-                continue
-            for status in PROBLEM_STATUSES.get(method, ()):
-                responses[str(status)] = _problem_response(status)
-            responses["500"] = _problem_response(500)
+            if path.startswith("/api/"):
+                for status in PROBLEM_STATUSES.get(method, ()):
+                    responses[str(status)] = _problem_response(status)
+                responses["500"] = _problem_response(500)
+            sets_etag = path.startswith("/api/v1/families") and (
+                method in ("post", "delete") or path == "/api/v1/families/{family_id}")
+            for status, response in responses.items():
+                headers = response.setdefault("headers", {})
+                headers["X-Request-ID"] = {"description": "The request id (echoed when the caller sent one).",
+                                           "required": True, "schema": {"type": "string"}}
+                if sets_etag and status.startswith("2"):
+                    headers["ETag"] = {"description": "The family's version, for If-Match.", "required": True,
+                                       "schema": {"type": "string"}}
     app.openapi_schema = schema
     return schema
