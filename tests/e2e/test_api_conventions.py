@@ -179,3 +179,16 @@ def test_rate_limit_per_key_answers_429_with_retry_after(limited_server: Server)
     assert is_problem(answers[3], 429, "rate_limited")
     assert 1 <= int(answers[3].headers["retry-after"]) <= 60
     assert limited_server.client("another-key").get("/api/v1/agencies").status_code == 401
+
+
+def test_api_key_for_unknown_professional_is_422(api_server: Server) -> None:
+    answer = api_server.client(ADMIN_KEY).post("/api/v1/api-keys", json={
+        "professional_id": "00000000-0000-4000-8000-000000000000"})
+    assert is_problem(answer, 422, "unknown_professional")
+
+
+def test_directory_lists_professionals_of_one_agency(directory: Directory) -> None:
+    agency = directory.agency()
+    person = directory.person(agency, "manager")
+    listed = person.get("/api/v1/professionals", params={"agency_id": agency, "limit": 500}).json()["items"]
+    assert [(p["id"], p["role"]) for p in listed] == [(person.id, "manager")]
