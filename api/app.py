@@ -4,35 +4,101 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
+from api.deps import ActorCache
+from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
+from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
+from api.routes import directory, facts, families, handover, operations, team
 from domain.application import Clock, TafLedger
 from taf.runtime import bootstrap_admin, build_ledger
 from taf.settings import Settings
 
+API_ROUTERS = (directory.router, families.router, facts.router, team.router, handover.router)
+PROBLEM_STATUSES = {
+    "get": (401, 403, 404, 422, 429),
+    "post": (400, 401, 403, 404, 409, 412, 422, 429),
+    "delete": (400, 401, 403, 404, 409, 412, 422, 429),
+}
 
-def create_app(settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None) -> FastAPI:
+
+def create_app(
+    settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None
+) -> FastAPI:
     """Build the API; nothing is constructed at import time."""
     settings = settings or Settings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = ledger is None
         app.state.ledger = ledger or build_ledger(settings, clock=clock)
         app.state.settings = settings
+        app.state.idempotency = IdempotencyStore(settings)
         bootstrap_admin(app.state.ledger, settings)
         try:
             yield
         finally:
+            app.state.idempotency.close()
+            app.state.idempotency = None
             if own:
                 app.state.ledger.close()
 
-    app = FastAPI(title="TAF Ledger", version="1", lifespan=lifespan)
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
+    app = FastAPI(title="TAF Ledger", version="1", lifespan=lifespan,
+                  description="Multi-agency coordination for early help and children's safeguarding.")
+    app.state.settings = settings
+    app.state.actor_cache = ActorCache()
+    app.state.metrics = Metrics()
+    app.state.readiness_checks = []  # projections register (name, outcome, lag) checks here
+    app.state.idempotency = None
+    install_error_handlers(app)
+    app.include_router(operations.router)
+    for router in API_ROUTERS:
+        app.include_router(router)
+    app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
+    app.add_middleware(RequestMiddleware, metrics=app.state.metrics,
+                       limiter=RateLimiter(settings.rate_limit_per_minute, settings.redis_url))
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": TITLES.get(status, "Error"),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error documented as problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components["Problem"].pop("$defs", None)
+    components["FieldError"] = FieldError.model_json_schema()
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
+            responses = operation.setdefault("responses", {})
+            if path.startswith("/api/"):
+                for status in PROBLEM_STATUSES.get(method, ()):
+                    responses[str(status)] = _problem_response(status)
+                responses["500"] = _problem_response(500)
+            sets_etag = path.startswith("/api/v1/families") and (
+                method in ("post", "delete") or path == "/api/v1/families/{family_id}")
+            for status, response in responses.items():
+                headers = response.setdefault("headers", {})
+                headers["X-Request-ID"] = {"description": "The request id (echoed when the caller sent one).",
+                                           "required": True, "schema": {"type": "string"}}
+                if sets_etag and status.startswith("2"):
+                    headers["ETag"] = {"description": "The family's version, for If-Match.", "required": True,
+                                       "schema": {"type": "string"}}
+    app.openapi_schema = schema
+    return schema

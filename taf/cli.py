@@ -36,7 +36,8 @@ def serve(
     ledger = build_ledger(settings)
     if demo:
         _print_demo(ledger)
-    uvicorn.run(create_app(settings, ledger=ledger), host=host or settings.host, port=port or settings.port)
+    uvicorn.run(create_app(settings, ledger=ledger), host=host or settings.host, port=port or settings.port,
+                access_log=False)
 
 
 @app.command()

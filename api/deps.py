@@ -1,0 +1,185 @@
+"""Dependencies every route uses: the ledger, the calling actor, role guards and family scope."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError
+from domain import scope
+from domain.application import TafLedger
+from domain.errors import UnknownEntityError
+from domain.family import Family
+from domain.values import Actor, Channel, Role
+
+ACTOR_CACHE_SECONDS = 5.0
+
+bearer = HTTPBearer(auto_error=False, description="An API key issued by POST /api/v1/api-keys.")
+
+
+def get_ledger(request: Request) -> TafLedger:
+    """The application service built in the lifespan."""
+    ledger: TafLedger = request.app.state.ledger
+    return ledger
+
+
+Ledger = Annotated[TafLedger, Depends(get_ledger)]
+
+
+class ActorCache:
+    """Remembers which actor a key acts as for a few seconds, to spare two loads per request."""
+
+    def __init__(self, seconds: float = ACTOR_CACHE_SECONDS):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, Actor | None]] = {}
+
+    def lookup(self, ledger: TafLedger, key: str) -> Actor | None:
+        """The actor for a key (None for an unknown or revoked key)."""
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        actor = ledger.actor_for_key(key, Channel.API)
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (now + self.seconds, actor)
+        return actor
+
+
+def current_actor(
+    request: Request,
+    ledger: Ledger,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    """The professional the caller's API key acts as; 401 when the key is missing or unknown."""
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None or not credentials.credentials:
+        raise ApiError(401, "send an API key as 'Authorization: Bearer <key>'", rule="api_key_required",
+                       headers=challenge)
+    cache: ActorCache | None = getattr(request.app.state, "actor_cache", None)
+    actor = cache.lookup(ledger, credentials.credentials) if cache else ledger.actor_for_key(credentials.credentials)
+    if actor is None:
+        raise ApiError(401, "unknown or revoked API key", rule="api_key_invalid", headers=challenge)
+    request.state.actor = actor
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
+    """A dependency that answers 403 unless the caller has one of these roles."""
+    allowed = frozenset(roles)
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    def guard(actor: CurrentActor) -> Actor:
+        if actor.role not in allowed:
+            raise ApiError(403, f"this needs one of the roles: {names}", rule="role_not_permitted")
+        return actor
+
+    return guard
+
+
+Admin = Annotated[Actor, Depends(require_roles(Role.ADMIN))]
+CaseReader = Annotated[Actor, Depends(require_roles(*scope.CASE_READERS))]
+CaseWriter = Annotated[Actor, Depends(require_roles(*scope.CASE_WRITERS))]
+LeadAssigner = Annotated[Actor, Depends(require_roles(*scope.LEAD_ASSIGNERS))]
+Supervisor = Annotated[Actor, Depends(require_roles(*scope.SUPERVISORS))]
+
+
+def _not_found(family_id: UUID) -> ApiError:
+    return ApiError(404, f"no family {family_id}", rule="not_found")
+
+
+def visible_family(family_id: UUID, actor: Actor, ledger: TafLedger) -> Family:
+    """The family if the actor may read it; 404 when it is absent or outside the actor's scope."""
+    if not scope.reads_case_data(actor):
+        raise ApiError(403, "this role has no access to case data", rule="role_not_permitted")
+    try:
+        family = ledger.get_family(family_id)
+    except UnknownEntityError:
+        raise _not_found(family_id) from None
+    if not scope.may_see(actor, family.involved_agency_ids, family.involved_professional_ids):
+        raise _not_found(family_id)
+    return family
+
+
+def readable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger) -> Family:
+    """Dependency form of `visible_family` for routes with a `family_id` path parameter."""
+    return visible_family(family_id, actor, ledger)
+
+
+def writable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger) -> Family:
+    """The family if the actor may record for it: 403 for a read-only role, 404 outside the scope."""
+    if scope.reads_case_data(actor) and not scope.records_case_data(actor):
+        raise ApiError(403, f"the {actor.role.value} role records nothing", rule="role_not_permitted")
+    return visible_family(family_id, actor, ledger)
+
+
+VisibleFamily = Annotated[Family, Depends(readable_family)]
+WritableFamily = Annotated[Family, Depends(writable_family)]
+
+
+def if_match(
+    if_match_header: Annotated[
+        str | None,
+        Header(alias="If-Match", description="The family version the write expects; a stale one answers 412."),
+    ] = None,
+) -> int | None:
+    """The version the caller expects the family to be at (`If-Match: 7`, `"7"` or `W/"7"`)."""
+    if if_match_header is None or not if_match_header.strip():
+        return None
+    value = if_match_header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 12:
+        raise ApiError(422, "If-Match must be a family version number", rule="if_match_invalid",
+                       errors=[{"loc": ["header", "If-Match"], "msg": "expected a version number such as 7"}])
+    return int(value)
+
+
+ExpectedVersion = Annotated[int | None, Depends(if_match)]
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=255,
+               description="Repeat a POST safely: the same key and body replay the first answer."),
+    ] = None,
+) -> str | None:
+    """Declares the Idempotency-Key header (the idempotency middleware does the work)."""
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+__all__ = [
+    "Admin",
+    "CaseReader",
+    "CaseWriter",
+    "CurrentActor",
+    "ExpectedVersion",
+    "IdempotencyKey",
+    "LeadAssigner",
+    "Ledger",
+    "Supervisor",
+    "VisibleFamily",
+    "WritableFamily",
+    "current_actor",
+    "get_ledger",
+    "if_match",
+    "readable_family",
+    "require_roles",
+    "visible_family",
+    "writable_family",
+]

@@ -1,0 +1,176 @@
+"""Problem details (RFC 9457) for every error the API answers, and the exception handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import (
+    ConcurrentChangeError,
+    DomainError,
+    InvalidValueError,
+    NotPermittedError,
+    RuleViolationError,
+    StaleVersionError,
+    UnknownEntityError,
+)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://taf-ledger.example/problems/"
+log = logging.getLogger("taf.api")
+
+TITLES = {
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Not permitted",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    415: "Unsupported media type",
+    422: "Invalid fields",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
+    (StaleVersionError, 412),
+    (ConcurrentChangeError, 409),
+    (RuleViolationError, 409),
+    (InvalidValueError, 422),
+    (NotPermittedError, 403),
+    (UnknownEntityError, 404),
+]
+
+
+class FieldError(BaseModel):
+    """One invalid field: where it is and what is wrong with it."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """An error answer (RFC 9457 problem details)."""
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    rule: str | None = Field(default=None, description="The domain rule that refused the request.")
+    errors: list[FieldError] | None = Field(default=None, description="The invalid fields.")
+
+
+class ApiError(Exception):
+    """An error raised by the API layer itself (auth, scope, conventions), answered as a problem."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        rule: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.rule = rule
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def problem_body(
+    status: int, detail: str, *, rule: str | None = None, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The JSON body of a problem answer."""
+    slug = rule or TITLES.get(status, "error").lower().replace(" ", "_")
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if rule is not None:
+        body["rule"] = rule
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    rule: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json response."""
+    return JSONResponse(
+        problem_body(status, detail, rule=rule, errors=errors),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def domain_status(error: DomainError) -> int:
+    """The HTTP status of a domain refusal."""
+    for kind, status in DOMAIN_STATUS:
+        if isinstance(error, kind):
+            return status
+    return 409
+
+
+def _loc(field: str | None) -> list[str | int]:
+    if field is None:
+        return ["body"]
+    if field in ("If-Match", "Idempotency-Key"):
+        return ["header", field]
+    return ["body", *field.split(".")]
+
+
+def _handle_domain(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    status = domain_status(error)
+    errors = [{"loc": _loc(error.field), "msg": error.detail}] if status == 422 else None
+    return problem_response(status, error.detail, rule=error.rule, errors=errors)
+
+
+def _handle_api(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return problem_response(error.status, error.detail, rule=error.rule, errors=error.errors, headers=error.headers)
+
+
+def _handle_validation(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    raw = error.errors()
+    errors = [{"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": e.get("msg", "")}
+              for e in raw]
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem_response(400, "the request body is not valid JSON", errors=errors)
+    fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+    return problem_response(422, f"invalid fields: {fields}", errors=errors)
+
+
+def _handle_http(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "error")
+    return problem_response(error.status_code, detail, headers=getattr(error, "headers", None))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error as problem+json."""
+    app.add_exception_handler(DomainError, _handle_domain)
+    app.add_exception_handler(ApiError, _handle_api)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)

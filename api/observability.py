@@ -1,0 +1,198 @@
+"""Request ids, structured JSON logs, Prometheus metrics, rate limiting, and the last-resort 500."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.routing import Match
+
+from api.errors import problem_body
+from api.idempotency import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+access_log = logging.getLogger("taf.api.access")
+error_log = logging.getLogger("taf.api.error")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line, with the request's fields."""
+
+    FIELDS = ("request_id", "method", "path", "route", "status", "duration_ms", "actor_id", "client")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render a record as JSON."""
+        data: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for name in self.FIELDS:
+            if hasattr(record, name):
+                data[name] = getattr(record, name)
+        if record.exc_info:
+            data["exc"] = "".join(traceback.format_exception(*record.exc_info))
+        return json.dumps(data, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send the API's logs as JSON lines to stderr (once per process)."""
+    for logger in (access_log, error_log):
+        if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+            handler = logging.StreamHandler()
+            handler.setFormatter(JsonFormatter())
+            logger.addHandler(handler)
+            logger.propagate = False
+        logger.setLevel(level.upper() if isinstance(level, str) else level)
+
+
+class Metrics:
+    """Request counts and latencies by route template and status, in the app's own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("taf_http_requests", "HTTP requests answered",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("taf_http_request_duration_seconds", "Time to answer HTTP requests",
+                                 ["method", "route"], registry=self.registry)
+
+
+class RateLimiter:
+    """At most N requests per minute per API key (fixed one-minute windows); Redis-backed when configured."""
+
+    def __init__(self, per_minute: int, redis_url: str | None = None):
+        self.per_minute = per_minute
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._redis: Any = None
+        if redis_url:
+            import redis
+
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    def hit(self, caller: str) -> int | None:
+        """Count a request; None when allowed, else the seconds until the caller may retry."""
+        now = time.time()
+        window = int(now // 60)
+        retry_after = max(1, int(60 - now % 60))
+        if self._redis is not None:
+            try:
+                key = f"taf:ratelimit:{caller}:{window}"
+                pipe = self._redis.pipeline()
+                pipe.incr(key)
+                pipe.expire(key, 61)
+                count = int(pipe.execute()[0])
+                return retry_after if count > self.per_minute else None
+            except Exception:  # noqa: BLE001 - Redis down: limit locally rather than refuse or fail
+                pass
+        with self._lock:
+            started, count = self._counts.get(caller, (window, 0))
+            if started != window:
+                started, count = window, 0
+            count += 1
+            if len(self._counts) > 100_000:
+                self._counts.clear()
+            self._counts[caller] = (started, count)
+        return retry_after if count > self.per_minute else None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _route_template(scope: Scope) -> str:
+    """The route template that answered (e.g. /api/v1/families/{family_id}), for metric labels."""
+    route = scope.get("route")
+    if route is not None and getattr(route, "path", None):
+        return str(route.path)
+    app = scope.get("app")
+    for candidate in getattr(getattr(app, "router", None), "routes", ()):
+        match, _ = candidate.matches(scope)
+        if match is Match.FULL:
+            return str(getattr(candidate, "path", "unmatched"))
+    return "unmatched"
+
+
+async def _send_problem(send: Send, status: int, detail: str, rule: str | None = None,
+                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    payload = json.dumps(problem_body(status, detail, rule=rule)).encode()
+    headers = [(b"content-type", b"application/problem+json"),
+               (b"content-length", str(len(payload)).encode())] + (extra or [])
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RequestMiddleware:
+    """Outermost layer: request id, rate limit, access log, metrics, and a problem+json 500 for surprises."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, limiter: RateLimiter):
+        self.app = app
+        self.metrics = metrics
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI call."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started_at = time.perf_counter()
+        state: MutableMapping[str, Any] = {"status": 500, "started": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                state["started"] = True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = dict(message, headers=headers)
+            await send(message)
+
+        path = scope.get("path", "")
+        try:
+            retry_after = None
+            if path.startswith("/api/"):
+                caller = _header(scope, b"authorization") or f"ip:{(scope.get('client') or ('-',))[0]}"
+                retry_after = self.limiter.hit(hashlib.sha256(caller.encode("latin-1")).hexdigest()[:32])
+            if retry_after is not None:
+                await _send_problem(send_with_id, 429, f"more than {self.limiter.per_minute} requests a minute; "
+                                    f"retry in {retry_after} s", rule="rate_limited",
+                                    extra=[(b"retry-after", str(retry_after).encode())])
+            else:
+                await self.app(scope, receive, send_with_id)
+        except Exception:
+            error_log.exception("unhandled error", extra={"request_id": request_id, "method": scope.get("method"),
+                                                          "path": path})
+            if not state["started"]:
+                await _send_problem(send_with_id, 500, "an unexpected error occurred; it has been logged "
+                                    f"under request id {request_id}")
+            state["status"] = 500
+        finally:
+            elapsed = time.perf_counter() - started_at
+            template = _route_template(scope)
+            method = scope.get("method", "")
+            status = str(state["status"])
+            self.metrics.requests.labels(method, template, status).inc()
+            self.metrics.latency.labels(method, template).observe(elapsed)
+            actor = scope.get("state", {}).get("actor")
+            access_log.info(
+                "%s %s %s", method, path, status,
+                extra={"request_id": request_id, "method": method, "path": path, "route": template,
+                       "status": int(status), "duration_ms": round(elapsed * 1000, 2),
+                       "actor_id": str(actor.professional_id) if actor is not None else None},
+            )

@@ -1,0 +1,133 @@
+"""Families: registration, the summary, children, address and area."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from api.deps import CaseWriter, CurrentActor, ExpectedVersion, IdempotencyKey, Ledger, VisibleFamily, WritableFamily
+from api.routes.common import etag, when, written
+from api.schemas.requests import AddressChange, BirthRecord, ChildAdd, FamilyCreate, LeftArea, ReturnedToArea
+from api.schemas.responses import (
+    CarerView,
+    ChildView,
+    EpisodeView,
+    FamilyRegistered,
+    FamilySummary,
+    LeadView,
+    MemberView,
+    PendingRequestView,
+    WriteResult,
+)
+from domain.application import ChildInput
+from domain.family import Family
+from domain.values import Carer, RequestStatus
+
+router = APIRouter(prefix="/api/v1/families", tags=["families"])
+
+
+def summarise(family: Family) -> FamilySummary:
+    """The family summary, built from the aggregate."""
+    episode = family.open_episode
+    lead = family.lead
+    return FamilySummary(
+        id=family.id,
+        reference=family.reference,
+        version=family.version,
+        status="open" if episode is not None else "closed",
+        in_area=family.in_area,
+        address=family.address,
+        children=[ChildView(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
+                            expected_on=c.expected_on) for c in family.children.values()],
+        carers=[CarerView(name=c.name, relationship=c.relationship) for c in family.carers],
+        open_episode=None if episode is None else EpisodeView(
+            episode_id=episode.episode_id, level=episode.level, opened_on=episode.opened_on, kind=episode.kind,
+            previous_episode_id=episode.previous_episode_id),
+        episodes_count=len(family.episodes),
+        lead=None if lead is None else LeadView(professional_id=lead.professional_id, agency_id=lead.agency_id,
+                                                since=lead.since),
+        taf_members=[MemberView(professional_id=m.professional_id, agency_id=m.agency_id, since=m.since)
+                     for m in family.members.values()],
+        pending_requests=[
+            PendingRequestView(request_id=r.request_id, kind=r.kind, status=r.status, requested_on=r.requested_on)
+            for r in family.requests.values() if r.status in (RequestStatus.PENDING, RequestStatus.BLOCKED)
+        ],
+        open_actions_count=len(family.open_actions()),
+        signals=[],
+    )
+
+
+@router.post("", status_code=201, response_model=FamilyRegistered, summary="Register a family")
+def register_family(body: FamilyCreate, actor: CaseWriter, ledger: Ledger, response: Response,
+                    _key: IdempotencyKey) -> FamilyRegistered:
+    """Register a family with at least one child, born or expected."""
+    recorded = ledger.register_family(
+        actor,
+        [ChildInput(c.name, c.date_of_birth, c.expected_on) for c in body.children],
+        carers=[Carer(c.name, c.relationship) for c in body.carers],
+        address=body.address,
+        housing=body.housing,
+        languages=body.languages,
+        reference=body.reference,
+        when=when(body),
+    )
+    family = ledger.get_family(recorded.family_id)
+    response.headers["ETag"] = etag(recorded.version)
+    response.headers["Location"] = f"/api/v1/families/{recorded.family_id}"
+    return FamilyRegistered(id=recorded.id, family_id=recorded.family_id, version=recorded.version,
+                            position=recorded.position, reference=family.reference,
+                            child_ids=list(recorded.extra_ids))
+
+
+@router.get("/{family_id}", response_model=FamilySummary, summary="A family's summary")
+def get_family(family: VisibleFamily, response: Response) -> FamilySummary:
+    """The family as it stands now, with its version (also as ETag)."""
+    response.headers["ETag"] = etag(family.version)
+    return summarise(family)
+
+
+@router.post("/{family_id}/children", status_code=201, response_model=WriteResult, summary="Add a child")
+def add_child(family_id: UUID, body: ChildAdd, _family: WritableFamily, actor: CurrentActor, ledger: Ledger,
+              expected: ExpectedVersion, response: Response, _key: IdempotencyKey) -> WriteResult:
+    """Add a child, born or expected; the answer's id is the child_id."""
+    child = ChildInput(body.name, body.date_of_birth, body.expected_on)
+    return written(response, ledger.add_child(actor, family_id, child, when(body), expected))
+
+
+@router.post("/{family_id}/children/{child_id}/birth", status_code=201, response_model=WriteResult,
+             summary="Record a birth")
+def record_birth(family_id: UUID, child_id: UUID, body: BirthRecord, _family: WritableFamily, actor: CurrentActor,
+                 ledger: Ledger, expected: ExpectedVersion, response: Response, _key: IdempotencyKey) -> WriteResult:
+    """Record that an expected child was born."""
+    return written(response, ledger.record_birth(actor, family_id, child_id, body.born_on, expected))
+
+
+@router.post("/{family_id}/address", status_code=201, response_model=WriteResult, summary="Change address")
+def change_address(family_id: UUID, body: AddressChange, _family: WritableFamily, actor: CurrentActor,
+                   ledger: Ledger, expected: ExpectedVersion, response: Response,
+                   _key: IdempotencyKey) -> WriteResult:
+    """Record a move or a change of housing status (moved_on is when it happened)."""
+    return written(response, ledger.change_address(actor, family_id, body.address, body.housing,
+                                                   when(body, body.moved_on), expected))
+
+
+@router.post("/{family_id}/left-area", status_code=201, response_model=WriteResult, summary="Family left the area")
+def leave_area(family_id: UUID, body: LeftArea, _family: WritableFamily, actor: CurrentActor, ledger: Ledger,
+               expected: ExpectedVersion, response: Response, _key: IdempotencyKey) -> WriteResult:
+    """Record that the family left the area (left_on is when)."""
+    return written(response, ledger.leave_area(actor, family_id, body.destination, when(body, body.left_on),
+                                               expected))
+
+
+@router.post("/{family_id}/returned", status_code=201, response_model=WriteResult,
+             summary="Family came back to the area")
+def return_to_area(family_id: UUID, body: ReturnedToArea, _family: WritableFamily, actor: CurrentActor,
+                   ledger: Ledger, expected: ExpectedVersion, response: Response,
+                   _key: IdempotencyKey) -> WriteResult:
+    """Record that the family came back to the area (returned_on is when)."""
+    return written(response, ledger.return_to_area(actor, family_id, body.address, body.housing,
+                                                   when(body, body.returned_on), expected))
+
+
+__all__ = ["router", "summarise"]

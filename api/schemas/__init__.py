@@ -1,0 +1,1 @@
+"""API schemas, split by direction: `requests` (what callers send), `responses` (what they get)."""

@@ -1,0 +1,200 @@
+"""What callers get back: write results, directory entries, family summaries, request status."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from domain.values import AgencyKind, EpisodeKind, RequestKind, RequestStatus, Role
+
+
+class Created(BaseModel):
+    """The id of what was created."""
+
+    id: UUID
+
+
+class AgencyView(BaseModel):
+    """An agency in the directory."""
+
+    id: UUID
+    name: str
+    kind: AgencyKind
+
+
+class ProfessionalView(BaseModel):
+    """A professional in the directory."""
+
+    id: UUID
+    name: str
+    agency_id: UUID
+    role: Role
+    email: str
+    is_system: bool
+    active: bool
+
+
+class AgencyPage(BaseModel):
+    """A page of agencies."""
+
+    items: list[AgencyView]
+    next_cursor: str | None
+
+
+class ProfessionalPage(BaseModel):
+    """A page of professionals."""
+
+    items: list[ProfessionalView]
+    next_cursor: str | None
+
+
+class ApiKeyIssued(BaseModel):
+    """A new API key: shown once, stored only as a hash."""
+
+    key: str
+    professional_id: UUID
+
+
+class WriteResult(BaseModel):
+    """What a write recorded: the entity, the family's new version and the event's log position."""
+
+    id: UUID
+    family_id: UUID
+    version: int
+    position: int = Field(description="The event's place in the global log (for X-Consistent-With).")
+
+
+class FamilyRegistered(WriteResult):
+    """A newly registered family."""
+
+    reference: str
+    child_ids: list[UUID]
+
+
+class MeetingRecorded(WriteResult):
+    """A recorded meeting and the actions it agreed."""
+
+    action_ids: list[UUID]
+
+
+class RequestAccepted(WriteResult):
+    """A closure or transfer request, waiting for the handover worker."""
+
+    request_id: UUID
+    status: Literal["pending"] = "pending"
+
+
+class StepView(BaseModel):
+    """One checklist step as evaluated now."""
+
+    step: str
+    done: bool
+    reason: str
+    evidence: str
+    manual: bool
+
+
+class RequestView(BaseModel):
+    """A closure or transfer request and its checklist."""
+
+    request_id: UUID
+    kind: RequestKind
+    status: RequestStatus
+    requested_by: UUID
+    requested_on: date
+    reason: str
+    to_professional_id: UUID | None
+    missing_steps: list[str]
+    steps: list[StepView]
+
+
+class ChildView(BaseModel):
+    """A child of the family."""
+
+    child_id: UUID
+    name: str
+    date_of_birth: date | None
+    expected_on: date | None
+
+
+class CarerView(BaseModel):
+    """A carer of the children."""
+
+    name: str
+    relationship: str
+
+
+class EpisodeView(BaseModel):
+    """The open episode."""
+
+    episode_id: UUID
+    level: int
+    opened_on: date
+    kind: EpisodeKind
+    previous_episode_id: UUID | None
+
+
+class LeadView(BaseModel):
+    """The lead professional."""
+
+    professional_id: UUID
+    agency_id: UUID
+    since: date
+
+
+class MemberView(BaseModel):
+    """A TAF member."""
+
+    professional_id: UUID
+    agency_id: UUID
+    since: date
+
+
+class PendingRequestView(BaseModel):
+    """A closure or transfer request still to be decided."""
+
+    request_id: UUID
+    kind: RequestKind
+    status: RequestStatus
+    requested_on: date
+
+
+class SignalView(BaseModel):
+    """A signal over the family (filled by the signals engine)."""
+
+    signal: str
+    severity: str
+    since: date | None
+    explanation: str
+    event_versions: list[int]
+
+
+class FamilySummary(BaseModel):
+    """A family as it stands now."""
+
+    id: UUID
+    reference: str
+    version: int
+    status: Literal["open", "closed"]
+    in_area: bool
+    address: str
+    children: list[ChildView]
+    carers: list[CarerView]
+    open_episode: EpisodeView | None
+    episodes_count: int
+    lead: LeadView | None
+    taf_members: list[MemberView]
+    pending_requests: list[PendingRequestView]
+    open_actions_count: int
+    signals: list[SignalView]
+
+
+class Readiness(BaseModel):
+    """Whether the service can take traffic, and what it checked."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str]
+    projection_lag: int | None
