@@ -1,0 +1,115 @@
+"""The relay: turns new events in the notification log into tasks (the event log is the outbox).
+
+It reads from its tracked position, hands the jobs to a transport (Celery or in-process),
+and only then advances the position, in one transaction with the pending-request table it
+keeps. A transport outage (Redis down) therefore delays work and loses none; a crash
+between the hand-over and the advance re-sends jobs, which are idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from domain.application import TafLedger
+from workers.handover import NOTIFY, Job, evaluate_job
+from workers.store import WorkerStore
+
+log = logging.getLogger("taf.workers.relay")
+
+FAMILY_TOPIC = "domain.family:Family."
+REQUEST_EVENTS = {"ClosureRequested", "TransferRequested"}
+STEP_EVENTS = {
+    "ActionCompleted", "ActionCancelled", "ActionReassigned", "TransferAccepted", "HandoverStepCompleted",
+    "MeetingHeld", "AssessmentCompleted", "AssessmentDeclined", "ClaimVerified", "ContactRecorded",
+}
+DECIDED_EVENTS = {"EpisodeClosed", "LeadProfessionalTransferred"}
+NOTIFY_EVENTS = {"HandoverBlocked", *DECIDED_EVENTS}
+ENDING_EVENTS = {"RequestWithdrawn", *DECIDED_EVENTS}
+INTERESTING = REQUEST_EVENTS | STEP_EVENTS | NOTIFY_EVENTS | ENDING_EVENTS
+
+Enqueue = Callable[[Sequence[Job]], None]
+
+
+def event_name(topic: str) -> str | None:
+    """The Family event class name of a notification topic, or None for other aggregates."""
+    return topic[len(FAMILY_TOPIC):] if topic.startswith(FAMILY_TOPIC) else None
+
+
+class Relay:
+    """Reads the notification log from a durable position and enqueues the jobs workers care about."""
+
+    def __init__(self, ledger: TafLedger, store: WorkerStore, enqueue: Enqueue, batch_size: int = 200):
+        self.ledger = ledger
+        self.store = store
+        self.enqueue = enqueue
+        self.batch_size = batch_size
+
+    def run_once(self) -> int:
+        """Relay one batch of new notifications; returns how many were read (0 when up to date)."""
+        start = self.store.relay_position() + 1
+        notifications = self.ledger.recorder.select_notifications(start=start, limit=self.batch_size)
+        if not notifications:
+            return 0
+        relevant = [(n, name) for n in notifications if (name := event_name(n.topic)) in INTERESTING]
+        pending = self.store.pending_requests({n.originator_id for n, _ in relevant})
+        added: list[tuple[UUID, UUID, str]] = []
+        ended: list[UUID] = []
+        closed: list[UUID] = []
+        evaluations: dict[tuple[UUID, UUID], None] = {}
+        notices: list[Job] = []
+        for notification, name in relevant:
+            family_id = notification.originator_id
+            family_pending = pending.setdefault(family_id, {})
+            if name in REQUEST_EVENTS:
+                event = self._decode(notification)
+                kind = "closure" if name == "ClosureRequested" else "transfer"
+                family_pending[event.request_id] = kind
+                added.append((family_id, event.request_id, kind))
+                evaluations[(family_id, event.request_id)] = None
+            elif name in STEP_EVENTS:
+                for request_id in family_pending:
+                    evaluations[(family_id, request_id)] = None
+            if name in NOTIFY_EVENTS:
+                event = self._decode(notification)
+                notices.append(Job(NOTIFY, {
+                    "family_id": str(family_id),
+                    "version": event.originator_version,
+                    "event": name,
+                    "request_id": str(event.request_id),
+                    "missing_steps": list(getattr(event, "missing_steps", [])),
+                }))
+            if name in ENDING_EVENTS:
+                event = self._decode(notification)
+                if name == "EpisodeClosed":
+                    family_pending.clear()
+                    closed.append(family_id)
+                else:
+                    family_pending.pop(event.request_id, None)
+                    ended.append(event.request_id)
+        jobs = [evaluate_job(fid, rid) for fid, rid in evaluations] + notices
+        if jobs:
+            self.enqueue(jobs)
+        self.store.advance_relay(notifications[-1].id, added, ended, closed)
+        return len(notifications)
+
+    def _decode(self, notification: Any) -> Any:
+        return self.ledger.mapper.to_domain_event(notification)
+
+    def run(self, stop: threading.Event, poll_seconds: float = 0.2, max_backoff: float = 5.0) -> None:
+        """Relay until stopped; when the transport or the store fails, wait and try the same batch again."""
+        backoff = poll_seconds
+        while not stop.is_set():
+            try:
+                read = self.run_once()
+            except Exception as error:  # noqa: BLE001 - retried below, never skipped
+                log.warning("relay could not hand on events (%s); retrying in %.1fs", error, backoff)
+                stop.wait(backoff)
+                backoff = min(max_backoff, backoff * 2)
+                continue
+            backoff = poll_seconds
+            if read < self.batch_size:
+                stop.wait(poll_seconds)
