@@ -121,7 +121,10 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
 
 
 class CeleryEnqueuer:
-    """Sends jobs to the app's queue; raises when the broker cannot take them."""
+    """Sends jobs to the app's queue; raises when the broker cannot take them.
+
+    Results are not awaited (`ignore_result`), so the sender holds no result subscription.
+    """
 
     def __init__(self, app: Celery):
         self.app = app
@@ -129,7 +132,7 @@ class CeleryEnqueuer:
     def __call__(self, jobs: Sequence[Job]) -> None:
         """Publish each job (the relay advances only after this returns)."""
         for job in jobs:
-            self.app.send_task(job.name, kwargs=job.kwargs)
+            self.app.send_task(job.name, kwargs=job.kwargs, ignore_result=True)
 
 
 _lazy: dict[str, Celery] = {}

@@ -158,6 +158,7 @@ def _team(family: Any) -> list[UUID]:
 def deliver(ledger: TafLedger, store: WorkerStore, mailer: Mailer, notice: Notice, recipients: list[UUID]) -> int:
     """Record the notice for each recipient (once) and email those not emailed yet; returns emails sent."""
     now = datetime.now(UTC).isoformat()
+    emails = {recipient: _email_of(ledger, recipient) for recipient in recipients}
     with store.transaction() as cursor:
         for recipient in recipients:
             store.execute(
@@ -165,7 +166,7 @@ def deliver(ledger: TafLedger, store: WorkerStore, mailer: Mailer, notice: Notic
                 "INSERT INTO {notifications} (notification_key, recipient_id, family_id, kind, subject, body,"
                 " email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notification_key) DO NOTHING",
                 (f"{notice.key}:{recipient}", str(recipient), str(notice.family_id), notice.kind, notice.subject,
-                 notice.body, _email_of(ledger, recipient), now),
+                 notice.body, emails[recipient], now),
             )
     unsent = store.fetchall(
         "SELECT notification_key, email, subject, body FROM {notifications}"

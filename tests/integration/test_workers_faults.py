@@ -1,0 +1,130 @@
+"""Reliability of the Celery transport: a dead worker or a Redis outage delays handovers and loses none.
+
+The module runs its own redis-server on a spare port (never the shared one), its own
+PostgreSQL schema and one `taf worker` process that the tests kill and restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.application import TafLedger
+from domain.values import RequestKind
+from taf.runtime import migrate
+from taf.settings import Settings
+from tests.conftest import FakeClock, Team
+from tests.integration.workers_harness import (
+    CeleryWorker,
+    RedisServer,
+    complete_manual_closure_steps,
+    family_with_team,
+    postgres_schema,
+    request_closure,
+    request_status,
+    wait_until,
+)
+from workers.celery_app import CeleryEnqueuer, create_celery_app
+from workers.relay import Relay
+from workers.store import WorkerStore
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+@dataclass
+class Stack:
+    """The module's private Redis, the store's settings and the worker process."""
+
+    redis: RedisServer
+    settings: Settings
+    worker: CeleryWorker
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    directory = tmp_path_factory.mktemp("faults")
+    try:
+        redis = RedisServer(directory).start()
+    except (OSError, AssertionError) as error:
+        pytest.skip(f"cannot start a private redis-server: {error}")
+    try:
+        with postgres_schema() as url:
+            settings = Settings(data_dir=directory, database_url=url, redis_url=redis.url, _env_file=None)
+            migrate(settings)
+            worker = CeleryWorker(settings, "taf", directory / "worker.log").start()
+            try:
+                yield Stack(redis, settings, worker)
+            finally:
+                worker.stop()
+    finally:
+        redis.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def store_settings(stack: Stack) -> Settings:
+    return stack.settings
+
+
+@pytest.fixture
+def relay(stack: Stack, ledger: TafLedger) -> Iterator[None]:
+    """The relay running in a thread of the test process, as `taf relay` runs it."""
+    app = create_celery_app(stack.settings)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=Relay(ledger, WorkerStore(ledger), CeleryEnqueuer(app)).run, args=(stop, 0.02, 0.5)
+    )
+    thread.start()
+    yield
+    stop.set()
+    thread.join(15)
+
+
+def test_a_request_recorded_while_the_worker_is_dead_completes_after_a_restart(
+    stack: Stack, relay: None, ledger: TafLedger, team: Team, clock: FakeClock
+) -> None:
+    fid, _ = family_with_team(ledger, team, clock.today())
+    rid = request_closure(ledger, team, fid)
+    wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "blocked")
+
+    stack.worker.kill()
+    complete_manual_closure_steps(ledger, team, fid, rid)
+    position = ledger.recorder.max_notification_id()
+    wait_until(lambda: WorkerStore(ledger).relay_position() >= (position or 0))
+    assert request_status(ledger, fid, RequestKind.CLOSURE) == "blocked"
+
+    stack.worker.start()
+
+    wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed", timeout=30)
+
+
+def test_a_redis_outage_delays_the_closure_and_loses_nothing(
+    stack: Stack, relay: None, ledger: TafLedger, team: Team, clock: FakeClock
+) -> None:
+    fid, _ = family_with_team(ledger, team, clock.today())
+    rid = request_closure(ledger, team, fid)
+    complete_manual_closure_steps(ledger, team, fid, rid, signoff=False)
+    wait_until(lambda: ledger.get_family(fid).requests[str(rid)].missing_steps == ["manager_signoff"])
+
+    stack.redis.stop()
+    try:
+        other, _ = family_with_team(ledger, team, clock.today())
+        other_rid = request_closure(ledger, team, other)
+        complete_manual_closure_steps(ledger, team, other, other_rid)
+        ledger.complete_step(team.manager, fid, rid, "manager_signoff", "signed off")
+        assert request_status(ledger, fid, RequestKind.CLOSURE) == "blocked"
+        assert request_status(ledger, other, RequestKind.CLOSURE) == "pending"
+    finally:
+        stack.redis.start()
+
+    wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed", timeout=40)
+    wait_until(lambda: request_status(ledger, other, RequestKind.CLOSURE) == "completed", timeout=20)
+
