@@ -222,6 +222,7 @@ def mark_read(store: WorkerStore, professional_id: UUID, key: str) -> None:
     with store.transaction() as cursor:
         store.execute(
             cursor,
-            "UPDATE {notifications} SET read_at = ? WHERE notification_key = ? AND recipient_id = ? AND read_at IS NULL",
+            "UPDATE {notifications} SET read_at = ?"
+            " WHERE notification_key = ? AND recipient_id = ? AND read_at IS NULL",
             (datetime.now(UTC).isoformat(), key, str(professional_id)),
         )

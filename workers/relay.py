@@ -39,6 +39,11 @@ def event_name(topic: str) -> str | None:
     return topic[len(FAMILY_TOPIC):] if topic.startswith(FAMILY_TOPIC) else None
 
 
+def _family_id(notification: Any) -> UUID:
+    originator_id = notification.originator_id
+    return originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+
+
 class Relay:
     """Reads the notification log from a durable position and enqueues the jobs workers care about."""
 
@@ -55,14 +60,14 @@ class Relay:
         if not notifications:
             return 0
         relevant = [(n, name) for n in notifications if (name := event_name(n.topic)) in INTERESTING]
-        pending = self.store.pending_requests({n.originator_id for n, _ in relevant})
+        pending = self.store.pending_requests({_family_id(n) for n, _ in relevant})
         added: list[tuple[UUID, UUID, str]] = []
         ended: list[UUID] = []
         closed: list[UUID] = []
         evaluations: dict[tuple[UUID, UUID], None] = {}
         notices: list[Job] = []
         for notification, name in relevant:
-            family_id = notification.originator_id
+            family_id = _family_id(notification)
             family_pending = pending.setdefault(family_id, {})
             if name in REQUEST_EVENTS:
                 event = self._decode(notification)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import Tracking
 
 from domain.application import TafLedger
 
@@ -53,7 +53,7 @@ class WorkerStore:
         }
         self.tracking = self._tracking_recorder()
 
-    def _tracking_recorder(self) -> TrackingRecorder:
+    def _tracking_recorder(self) -> Any:
         if self.is_postgres:
             from eventsourcing.postgres import PostgresTrackingRecorder
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -175,11 +176,14 @@ def test_lead_and_members_are_notified_in_app_when_closure_is_blocked_and_when_i
     wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed")
 
     for person in (team.lead, team.member):
-        kinds = wait_until(lambda p=person: {n.kind for n in notifications_for(running, p.professional_id)
-                                             if n.family_id == fid} >= {"handover_blocked", "episode_closed"} and
-                           [n.kind for n in notifications_for(running, p.professional_id) if n.family_id == fid])
-        assert sorted(kinds).count("episode_closed") == 1
+        kinds = wait_until(partial(_kinds_once_closed, running, person.professional_id, fid))
+        assert kinds.count("episode_closed") == 1 and "handover_blocked" in kinds
     assert notifications_for(running, team.outsider.professional_id) == []
+
+
+def _kinds_once_closed(store: WorkerStore, professional_id: uuid.UUID, fid: uuid.UUID) -> list[str]:
+    kinds = [n.kind for n in notifications_for(store, professional_id) if n.family_id == fid]
+    return kinds if "episode_closed" in kinds else []
 
 
 @pytest.fixture

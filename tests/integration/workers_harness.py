@@ -176,7 +176,8 @@ class CeleryWorker:
 
 def family_with_team(ledger: TafLedger, team: Team, today: date, open_actions: int = 0) -> tuple[UUID, list[UUID]]:
     """A family with an open episode, a lead, a TAF member and some open actions owned by the lead."""
-    fid = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=today - timedelta(days=3 * 365))]).id
+    child = ChildInput("Sam", date_of_birth=today - timedelta(days=3 * 365))
+    fid = ledger.register_family(team.coordinator, [child]).id
     ledger.open_episode(team.coordinator, fid, 2)
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
     ledger.join_team(team.coordinator, fid, team.member.professional_id)
