@@ -6,10 +6,12 @@ PostgreSQL schema and one `taf worker` process that the tests kill and restart.
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ from taf.runtime import migrate
 from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.workers_harness import (
+    TAF,
     CeleryWorker,
     RedisServer,
     complete_manual_closure_steps,
@@ -128,3 +131,21 @@ def test_a_redis_outage_delays_the_closure_and_loses_nothing(
     wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed", timeout=40)
     wait_until(lambda: request_status(ledger, other, RequestKind.CLOSURE) == "completed", timeout=20)
 
+
+
+def test_beat_sweeps_up_a_request_whose_task_was_lost(
+    stack: Stack, ledger: TafLedger, team: Team, clock: FakeClock, tmp_path: Path
+) -> None:
+    fid, _ = family_with_team(ledger, team, clock.today())
+    rid = request_closure(ledger, team, fid)
+    complete_manual_closure_steps(ledger, team, fid, rid)
+    Relay(ledger, WorkerStore(ledger), lambda jobs: None).run_once()  # handed over, then lost
+    env = stack.worker.env() | {"TAF_SWEEP_SECONDS": "0.5", "TAF_DATA_DIR": str(tmp_path)}
+
+    beat = subprocess.Popen([TAF, "beat"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed", timeout=30)
+    finally:
+        beat.terminate()
+        beat.wait(10)
