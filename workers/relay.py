@@ -105,9 +105,19 @@ class Relay:
         return self.ledger.mapper.to_domain_event(notification)
 
     def run(self, stop: threading.Event, poll_seconds: float = 0.2, max_backoff: float = 5.0) -> None:
-        """Relay until stopped; when the transport or the store fails, wait and try the same batch again."""
+        """Relay until stopped; when the transport or the store fails, wait and try the same batch again.
+
+        On PostgreSQL a LISTEN thread wakes the relay as soon as events are recorded; the
+        poll interval remains the fallback (and the only trigger on SQLite).
+        """
+        wake = threading.Event()
+        listener = None
+        if getattr(self.ledger.recorder, "channel_name", None):
+            listener = threading.Thread(target=self._listen, args=(wake, stop), name="taf-relay-listen", daemon=True)
+            listener.start()
         backoff = poll_seconds
         while not stop.is_set():
+            wake.clear()
             try:
                 read = self.run_once()
             except Exception as error:  # noqa: BLE001 - retried below, never skipped
@@ -117,4 +127,21 @@ class Relay:
                 continue
             backoff = poll_seconds
             if read < self.batch_size:
-                stop.wait(poll_seconds)
+                wake.wait(poll_seconds)
+        if listener is not None:
+            listener.join(5)
+
+    def _listen(self, wake: threading.Event, stop: threading.Event) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        recorder: Any = self.ledger.recorder
+        while not stop.is_set():
+            try:
+                with recorder.datastore.get_connection() as conn:
+                    conn.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=0.2, stop_after=1):
+                            wake.set()
+            except Exception as error:  # noqa: BLE001 - polling carries on meanwhile
+                log.warning("relay cannot listen for new events (%s); polling only", error)
+                stop.wait(1.0)
