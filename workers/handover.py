@@ -77,8 +77,11 @@ def _raise_if_stalled(ctx: WorkerContext, family_id: UUID, request_id: UUID) -> 
 def notify_handover(
     ctx: WorkerContext, family_id: str, version: int, event: str, request_id: str, missing_steps: list[str]
 ) -> dict[str, Any]:
-    """Tell the lead and TAF members that a request was blocked or completed (in-app and email)."""
-    notice, recipients = handover_notice(ctx.ledger, UUID(family_id), version, event, UUID(request_id), missing_steps)
+    """Tell the lead and TAF members that a request became blocked or completed (in-app and email)."""
+    found = handover_notice(ctx.ledger, UUID(family_id), version, event, UUID(request_id), missing_steps)
+    if found is None:
+        return {"recipients": 0, "emailed": 0}
+    notice, recipients = found
     emailed = deliver(ctx.ledger, ctx.store, ctx.mailer, notice, recipients)
     return {"recipients": len(recipients), "emailed": emailed}
 

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from domain.application import TafLedger
 from domain.errors import UnknownEntityError
+from domain.values import RequestStatus
 from workers.store import WorkerStore
 
 log = logging.getLogger("taf.workers.notifications")
@@ -100,14 +101,17 @@ class Notice:
 
 def handover_notice(
     ledger: TafLedger, family_id: UUID, version: int, event: str, request_id: UUID, missing_steps: list[str]
-) -> tuple[Notice, list[UUID]]:
+) -> tuple[Notice, list[UUID]] | None:
     """The notice for a HandoverBlocked, EpisodeClosed or LeadProfessionalTransferred event and its recipients.
 
     Recipients are the lead and the TAF members as they were just before the event (a
-    closure ends the team), plus the incoming lead of a transfer.
+    closure ends the team), plus the incoming lead of a transfer. A request blocked again
+    with fewer steps missing (someone is working through it) is not news: None.
     """
     before = ledger.get_family(family_id, version=version - 1)
     request = before.requests.get(str(request_id))
+    if event == "HandoverBlocked" and request is not None and request.status is RequestStatus.BLOCKED:
+        return None
     kind_word = request.kind.value if request is not None else "handover"
     recipients = _team(before)
     ref = before.reference

@@ -135,3 +135,21 @@ def test_without_an_smtp_server_emails_go_to_the_log(
     assert isinstance(context.mailer, LogMailer)
     assert "email to lena@example.org" in caplog.text
     assert "blocked" in caplog.text
+
+
+def test_a_request_blocked_again_with_fewer_steps_missing_is_not_notified_again(
+    ledger: TafLedger, team: Team, clock: FakeClock
+) -> None:
+    store = WorkerStore(ledger)
+    store.create_tables()
+    context = WorkerContext(ledger, store, LogMailer())
+    fid, _ = family_with_team(ledger, team, clock.today())
+    rid = request_closure(ledger, team, fid)
+    ledger.evaluate_request(fid, rid)
+    ledger.complete_step(team.lead, fid, rid, "family_informed", "letter sent")
+    ledger.evaluate_request(fid, rid)
+
+    for job in _notify_jobs(ledger, store):
+        run_job(context, job)
+
+    assert [n.kind for n in notifications_for(store, team.lead.professional_id)] == ["handover_blocked"]
