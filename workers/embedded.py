@@ -80,7 +80,7 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
                 log.exception("embedded workers failed; retrying")
                 stop_event.wait(1.0)
                 continue
-            if read < relay.batch_size:
+            if read == 0:
                 stop_event.wait(settings.projection_poll_seconds)
 
     thread = threading.Thread(target=loop, name="taf-embedded-workers", daemon=True)

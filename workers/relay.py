@@ -126,7 +126,7 @@ class Relay:
                 backoff = min(max_backoff, backoff * 2)
                 continue
             backoff = poll_seconds
-            if read < self.batch_size:
+            if read == 0:
                 wake.wait(poll_seconds)
         if listener is not None:
             listener.join(5)

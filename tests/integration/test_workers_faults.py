@@ -19,7 +19,7 @@ from domain.application import TafLedger
 from domain.values import RequestKind
 from taf.runtime import migrate
 from taf.settings import Settings
-from tests.conftest import FakeClock, Team
+from tests.conftest import FakeClock, Team, unavailable
 from tests.integration.workers_harness import (
     TAF,
     CeleryWorker,
@@ -53,7 +53,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         redis = RedisServer(directory).start()
     except (OSError, AssertionError) as error:
-        pytest.skip(f"cannot start a private redis-server: {error}")
+        unavailable("a private redis-server", error)
     try:
         with postgres_schema() as url:
             settings = Settings(data_dir=directory, database_url=url, redis_url=redis.url, _env_file=None)
