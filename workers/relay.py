@@ -16,7 +16,7 @@ from uuid import UUID
 
 from domain.application import TafLedger
 from workers.handover import NOTIFY, Job, evaluate_job
-from workers.store import WorkerStore
+from workers.store import PendingChange, WorkerStore
 
 log = logging.getLogger("taf.workers.relay")
 
@@ -61,25 +61,22 @@ class Relay:
             return 0
         relevant = [(n, name) for n in notifications if (name := event_name(n.topic)) in INTERESTING]
         pending = self.store.pending_requests({_family_id(n) for n, _ in relevant})
-        added: list[tuple[UUID, UUID, str]] = []
-        ended: list[UUID] = []
-        closed: list[UUID] = []
+        changes: list[PendingChange] = []
         evaluations: dict[tuple[UUID, UUID], None] = {}
         notices: list[Job] = []
         for notification, name in relevant:
             family_id = _family_id(notification)
             family_pending = pending.setdefault(family_id, {})
+            event: Any = self._decode(notification) if name not in STEP_EVENTS else None
             if name in REQUEST_EVENTS:
-                event = self._decode(notification)
                 kind = "closure" if name == "ClosureRequested" else "transfer"
                 family_pending[event.request_id] = kind
-                added.append((family_id, event.request_id, kind))
+                changes.append(PendingChange(family_id, event.request_id, kind))
                 evaluations[(family_id, event.request_id)] = None
             elif name in STEP_EVENTS:
                 for request_id in family_pending:
                     evaluations[(family_id, request_id)] = None
             if name in NOTIFY_EVENTS:
-                event = self._decode(notification)
                 notices.append(Job(NOTIFY, {
                     "family_id": str(family_id),
                     "version": event.originator_version,
@@ -87,18 +84,16 @@ class Relay:
                     "request_id": str(event.request_id),
                     "missing_steps": list(getattr(event, "missing_steps", [])),
                 }))
-            if name in ENDING_EVENTS:
-                event = self._decode(notification)
-                if name == "EpisodeClosed":
-                    family_pending.clear()
-                    closed.append(family_id)
-                else:
-                    family_pending.pop(event.request_id, None)
-                    ended.append(event.request_id)
+            if name == "EpisodeClosed":  # also ends a pending transfer
+                family_pending.clear()
+                changes.append(PendingChange(family_id))
+            elif name in ENDING_EVENTS:
+                family_pending.pop(event.request_id, None)
+                changes.append(PendingChange(family_id, event.request_id))
         jobs = [evaluate_job(fid, rid) for fid, rid in evaluations] + notices
         if jobs:
             self.enqueue(jobs)
-        self.store.advance_relay(notifications[-1].id, added, ended, closed)
+        self.store.advance_relay(notifications[-1].id, changes)
         return len(notifications)
 
     def _decode(self, notification: Any) -> Any:

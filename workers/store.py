@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +37,15 @@ _TABLES = (
     " read_at TEXT)",
     "CREATE INDEX IF NOT EXISTS taf_notifications_recipient ON {notifications} (recipient_id, created_at)",
 )
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A change to the pending-request table: a request added (with its kind), one ended, or all of a family's."""
+
+    family_id: UUID
+    request_id: UUID | None = None
+    kind: str | None = None
 
 
 class WorkerStore:
@@ -98,27 +108,24 @@ class WorkerStore:
         """The last notification id the relay has handed on (0 before any)."""
         return self.tracking.max_tracking_id(RELAY_NAME) or 0
 
-    def advance_relay(
-        self,
-        position: int,
-        added: Iterable[tuple[UUID, UUID, str]] = (),
-        ended: Iterable[UUID] = (),
-        ended_families: Iterable[UUID] = (),
-    ) -> None:
-        """Record pending-request changes and the relay's new position in one transaction."""
+    def advance_relay(self, position: int, changes: Iterable[PendingChange] = ()) -> None:
+        """Apply pending-request changes in order and record the relay's new position, in one transaction."""
         with self.transaction() as cursor:
-            for family_id, request_id, kind in added:
-                self.execute(
-                    cursor,
-                    "INSERT INTO {handover_requests} (request_id, family_id, kind) VALUES (?, ?, ?)"
-                    " ON CONFLICT (request_id) DO NOTHING",
-                    (str(request_id), str(family_id), kind),
-                )
-            for request_id in ended:
-                self.execute(cursor, "DELETE FROM {handover_requests} WHERE request_id = ?", (str(request_id),))
-            for family_id in ended_families:
-                self.execute(cursor, "DELETE FROM {handover_requests} WHERE family_id = ?", (str(family_id),))
-            self.tracking._insert_tracking(cursor, Tracking(RELAY_NAME, position))  # type: ignore[attr-defined]
+            for change in changes:
+                if change.kind is not None:
+                    self.execute(
+                        cursor,
+                        "INSERT INTO {handover_requests} (request_id, family_id, kind) VALUES (?, ?, ?)"
+                        " ON CONFLICT (request_id) DO NOTHING",
+                        (str(change.request_id), str(change.family_id), change.kind),
+                    )
+                elif change.request_id is not None:
+                    self.execute(cursor, "DELETE FROM {handover_requests} WHERE request_id = ?",
+                                 (str(change.request_id),))
+                else:
+                    self.execute(cursor, "DELETE FROM {handover_requests} WHERE family_id = ?",
+                                 (str(change.family_id),))
+            self.tracking._insert_tracking(cursor, Tracking(RELAY_NAME, position))
 
     # --------------------------------------------------------- pending requests
 

@@ -148,3 +148,19 @@ def test_a_request_blocked_for_five_days_is_not_yet_stalled(
     run_job(context, Job(SWEEP))
 
     assert [n for n in notifications_for(store, team.lead.professional_id) if n.kind == "handover_stalled"] == []
+
+
+def test_a_closure_requested_again_after_a_closure_in_the_same_batch_stays_pending(
+    ledger: TafLedger, store: WorkerStore, team: Team, clock: FakeClock
+) -> None:
+    fid, _ = family_with_team(ledger, team, clock.today())
+    first = request_closure(ledger, team, fid)
+    complete_manual_closure_steps(ledger, team, fid, first)
+    ledger.evaluate_request(fid, first)
+    ledger.open_episode(team.coordinator, fid, 2)
+    ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
+    second = request_closure(ledger, team, fid)
+
+    Relay(ledger, store, Transport()).run_once()
+
+    assert store.pending_requests() == {fid: {second: "closure"}}
