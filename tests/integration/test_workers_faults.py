@@ -7,7 +7,7 @@ PostgreSQL schema and one `taf worker` process that the tests kill and restart.
 from __future__ import annotations
 
 import subprocess
-import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +31,6 @@ from tests.integration.workers_harness import (
     request_status,
     wait_until,
 )
-from workers.celery_app import CeleryEnqueuer, create_celery_app
 from workers.relay import Relay
 from workers.store import WorkerStore
 
@@ -78,17 +77,18 @@ def store_settings(stack: Stack) -> Settings:
 
 
 @pytest.fixture
-def relay(stack: Stack, ledger: TafLedger) -> Iterator[None]:
-    """The relay running in a thread of the test process, as `taf relay` runs it."""
-    app = create_celery_app(stack.settings)
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=Relay(ledger, WorkerStore(ledger), CeleryEnqueuer(app)).run, args=(stop, 0.02, 0.5)
-    )
-    thread.start()
-    yield
-    stop.set()
-    thread.join(15)
+def relay(stack: Stack, ledger: TafLedger, tmp_path: Path) -> Iterator[None]:
+    """A real `taf relay` process, caught up with the event log before the test starts."""
+    with (tmp_path / "relay.log").open("ab") as log:
+        process = subprocess.Popen([TAF, "relay"], cwd=tmp_path, env=stack.worker.env(), stdout=log,
+                                   stderr=subprocess.STDOUT)
+    try:
+        position = ledger.recorder.max_notification_id() or 0
+        wait_until(lambda: WorkerStore(ledger).relay_position() >= position, timeout=30)
+        yield
+    finally:
+        process.terminate()
+        process.wait(15)
 
 
 def test_a_request_recorded_while_the_worker_is_dead_completes_after_a_restart(
@@ -125,6 +125,8 @@ def test_a_redis_outage_delays_the_closure_and_loses_nothing(
         ledger.complete_step(team.manager, fid, rid, "manager_signoff", "signed off")
         assert request_status(ledger, fid, RequestKind.CLOSURE) == "blocked"
         assert request_status(ledger, other, RequestKind.CLOSURE) == "pending"
+        time.sleep(3)  # the relay tries, and fails, to queue the tasks meanwhile
+        assert WorkerStore(ledger).relay_position() < (ledger.recorder.max_notification_id() or 0)
     finally:
         stack.redis.start()
 
