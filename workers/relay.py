@@ -140,3 +140,8 @@ class Relay:
             except Exception as error:  # noqa: BLE001 - polling carries on meanwhile
                 log.warning("relay cannot listen for new events (%s); polling only", error)
                 stop.wait(1.0)
+
+
+def relay_lag(ledger: TafLedger, store: WorkerStore) -> int:
+    """How many notifications the relay has yet to hand on (for readiness checks and monitoring)."""
+    return max(0, (ledger.recorder.max_notification_id() or 0) - store.relay_position())

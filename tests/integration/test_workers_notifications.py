@@ -22,7 +22,7 @@ from tests.integration.workers_harness import (
     request_closure,
 )
 from workers.handover import NOTIFY, Job, WorkerContext, run_job
-from workers.notifications import LogMailer, mailer_for, notifications_for
+from workers.notifications import LogMailer, mailer_for, mark_read, notifications_for
 from workers.relay import Relay
 from workers.store import WorkerStore
 
@@ -153,3 +153,18 @@ def test_a_request_blocked_again_with_fewer_steps_missing_is_not_notified_again(
         run_job(context, job)
 
     assert [n.kind for n in notifications_for(store, team.lead.professional_id)] == ["handover_blocked"]
+
+
+def test_a_notification_marked_read_is_no_longer_unread(ledger: TafLedger, team: Team, clock: FakeClock) -> None:
+    store = WorkerStore(ledger)
+    store.create_tables()
+    fid, _ = family_with_team(ledger, team, clock.today())
+    ledger.evaluate_request(fid, request_closure(ledger, team, fid))
+    for job in _notify_jobs(ledger, store):
+        run_job(WorkerContext(ledger, store, LogMailer()), job)
+    [notice] = notifications_for(store, team.lead.professional_id, unread_only=True)
+
+    mark_read(store, team.lead.professional_id, notice.key)
+
+    assert notifications_for(store, team.lead.professional_id, unread_only=True) == []
+    assert [n.read for n in notifications_for(store, team.lead.professional_id)] == [True]

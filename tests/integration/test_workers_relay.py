@@ -17,7 +17,7 @@ from tests.integration.workers_harness import (
 )
 from workers.handover import EVALUATE, NOTIFY, SWEEP, Job, WorkerContext, run_job
 from workers.notifications import LogMailer, notifications_for
-from workers.relay import Relay
+from workers.relay import Relay, relay_lag
 from workers.store import WorkerStore
 
 
@@ -164,3 +164,14 @@ def test_a_closure_requested_again_after_a_closure_in_the_same_batch_stays_pendi
     Relay(ledger, store, Transport()).run_once()
 
     assert store.pending_requests() == {fid: {second: "closure"}}
+
+
+def test_the_relay_lag_counts_events_not_yet_handed_on(
+    ledger: TafLedger, store: WorkerStore, team: Team, clock: FakeClock
+) -> None:
+    family_with_team(ledger, team, clock.today())
+    assert relay_lag(ledger, store) == ledger.recorder.max_notification_id()
+
+    Relay(ledger, store, Transport()).run_once()
+
+    assert relay_lag(ledger, store) == 0
