@@ -16,7 +16,7 @@ from uuid import UUID
 from domain.application import TafLedger
 from domain.errors import UnknownEntityError
 from domain.values import RequestStatus
-from workers.notifications import Mailer, deliver, handover_notice, stalled_notice
+from workers.notifications import Mailer, deliver, handover_notice, send_unsent, stalled_notice
 from workers.store import WorkerStore
 
 log = logging.getLogger("taf.workers")
@@ -87,7 +87,14 @@ def notify_handover(
 
 
 def sweep(ctx: WorkerContext) -> list[Job]:
-    """Every pending or blocked request the relay knows of, as evaluate jobs (a lost task never strands one)."""
+    """Send emails that failed before, and return every pending request as an evaluate job.
+
+    So a lost task never strands a request, and an SMTP outage delays emails without losing them.
+    """
+    try:
+        send_unsent(ctx.store, ctx.mailer)
+    except Exception as error:  # noqa: BLE001 - tried again at the next sweep; requests come first
+        log.warning("could not send pending emails (%s); next sweep will retry", error)
     pending = ctx.store.pending_requests()
     return [evaluate_job(fid, rid) for fid, requests in pending.items() for rid in requests]
 

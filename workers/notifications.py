@@ -172,11 +172,18 @@ def deliver(ledger: TafLedger, store: WorkerStore, mailer: Mailer, notice: Notic
                 (f"{notice.key}:{recipient}", str(recipient), str(notice.family_id), notice.kind, notice.subject,
                  notice.body, emails[recipient], now),
             )
-    unsent = store.fetchall(
-        "SELECT notification_key, email, subject, body FROM {notifications}"
-        " WHERE notification_key LIKE ? AND emailed_at IS NULL AND email <> ''",
-        (f"{notice.key}:%",),
-    )
+    return send_unsent(store, mailer, notice.key)
+
+
+def send_unsent(store: WorkerStore, mailer: Mailer, key: str | None = None) -> int:
+    """Email every notification (of one notice, or all) not emailed yet; returns how many were sent."""
+    query = ("SELECT notification_key, email, subject, body FROM {notifications}"
+             " WHERE emailed_at IS NULL AND email <> ''")
+    params: tuple[str, ...] = ()
+    if key is not None:
+        query += " AND notification_key LIKE ?"
+        params = (f"{key}:%",)
+    unsent = store.fetchall(query + " ORDER BY created_at", params)
     for row in unsent:
         mailer.send(Email(row["email"], row["subject"], row["body"]))
         with store.transaction() as cursor:

@@ -19,9 +19,10 @@ from tests.conftest import FakeClock, Team
 from tests.integration.workers_harness import (
     complete_manual_closure_steps,
     family_with_team,
+    free_port,
     request_closure,
 )
-from workers.handover import NOTIFY, Job, WorkerContext, run_job
+from workers.handover import NOTIFY, SWEEP, Job, WorkerContext, run_job
 from workers.notifications import LogMailer, mailer_for, mark_read, notifications_for
 from workers.relay import Relay
 from workers.store import WorkerStore
@@ -168,3 +169,24 @@ def test_a_notification_marked_read_is_no_longer_unread(ledger: TafLedger, team:
 
     assert notifications_for(store, team.lead.professional_id, unread_only=True) == []
     assert [n.read for n in notifications_for(store, team.lead.professional_id)] == [True]
+
+
+def test_emails_that_failed_while_smtp_was_down_are_sent_by_the_next_sweep(
+    ledger: TafLedger, team: Team, clock: FakeClock, smtp: FakeSmtpServer
+) -> None:
+    store = WorkerStore(ledger)
+    store.create_tables()
+    context = WorkerContext(ledger, store, mailer_for(f"smtp://127.0.0.1:{free_port()}"))
+    lena = _with_email(ledger, team, "Lena")
+    fid, _ = family_with_team(ledger, team, clock.today())
+    ledger.join_team(team.coordinator, fid, lena.professional_id)
+    ledger.evaluate_request(fid, request_closure(ledger, team, fid))
+    [job] = _notify_jobs(ledger, store)
+    with pytest.raises(OSError):
+        run_job(context, job)
+
+    context.mailer = mailer_for(smtp.url)
+    run_job(context, Job(SWEEP))
+    run_job(context, Job(SWEEP))
+
+    assert [to for to, _ in smtp.messages] == [["lena@example.org"]]
