@@ -75,6 +75,11 @@ def _print_demo(ledger: object) -> None:
     console.print(f"{len(result.family_ids)} demo families loaded")
 
 
+from workers.cli import register as _register_worker_commands  # noqa: E402
+
+_register_worker_commands(app)
+
+
 def main() -> None:
     """Entry point of the `taf` console script."""
     app()

@@ -23,8 +23,13 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 
 def migrate(settings: Settings) -> None:
     """Create the event store tables (once; safe to repeat)."""
+    from workers.store import migrate_worker_tables
+
     ledger = build_ledger(settings, create_tables=True)
-    ledger.close()
+    try:
+        migrate_worker_tables(ledger)
+    finally:
+        ledger.close()
 
 
 def bootstrap_admin(ledger: TafLedger, settings: Settings) -> None:
