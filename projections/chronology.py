@@ -26,6 +26,26 @@ class Chronology(TafProjection):
         "CREATE INDEX IF NOT EXISTS pj_chronology_order_ix ON pj_chronology (family_id, occurred_on, recorded_at)",
     )
 
+    def __init__(self, view: Any):
+        super().__init__(view)
+        self._rows: list[tuple[Any, ...]] = []
+
+    def begin_batch(self, tx: Tx) -> None:
+        self._rows = []
+
+    def abort_batch(self) -> None:
+        self._rows = []
+
+    def end_batch(self, tx: Tx) -> None:
+        tx.executemany(
+            "INSERT INTO pj_chronology (family_id, version, position, event_type, occurred_on, date_uncertain, "
+            "child_ids, source_agency_id, source_professional_id, what_happened, kind, verification, significance, "
+            "action_taken, outcome, recorded_by, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._rows,
+        )
+        self._rows = []
+
     def _handler(self, event: Any) -> Any:
         return Chronology._record if type(event).__qualname__.startswith("Family.") else None
 
@@ -33,11 +53,7 @@ class Chronology(TafProjection):
         entry = chronology_entry(e)
         if entry is None:
             return
-        tx.execute(
-            "INSERT INTO pj_chronology (family_id, version, position, event_type, occurred_on, date_uncertain, "
-            "child_ids, source_agency_id, source_professional_id, what_happened, kind, verification, significance, "
-            "action_taken, outcome, recorded_by, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._rows.append(
             (str(entry.family_id), entry.version, pos, entry.event_type, iso(entry.occurred_on),
              int(entry.date_uncertain), json.dumps([str(c) for c in entry.child_ids]), sid(entry.source_agency_id),
              sid(entry.source_professional_id), entry.what_happened, entry.kind, entry.verification,

@@ -38,11 +38,32 @@ class FamilySummaries(TafProjection):
         "CREATE INDEX IF NOT EXISTS pj_family_request_family_ix ON pj_family_request (family_id)",
     )
 
-    # Every family event moves the summary's version and position.
-    def _touch(self, tx: Tx, e: Any, pos: int, assignments: str = "", params: tuple[Any, ...] = ()) -> None:
-        sets = "version = ?, position = ?" + (", " + assignments if assignments else "")
-        tx.execute(f"UPDATE pj_family SET {sets} WHERE family_id = ?",
-                   (e.originator_version, pos, *params, str(e.originator_id)))
+    def __init__(self, view: Any):
+        super().__init__(view)
+        self._moved: dict[str, list[int]] = {}  # family -> [version, position, change in open actions]
+
+    # Every family event moves the summary's version and position: written once per family per batch.
+    def _touch(self, tx: Tx, e: Any, pos: int, assignments: str = "", params: tuple[Any, ...] = (),
+               actions: int = 0) -> None:
+        fid = str(e.originator_id)
+        moved = self._moved.setdefault(fid, [0, 0, 0])
+        moved[0], moved[1], moved[2] = e.originator_version, pos, moved[2] + actions
+        if assignments:
+            tx.execute(f"UPDATE pj_family SET {assignments} WHERE family_id = ?", (*params, fid))
+
+    def begin_batch(self, tx: Tx) -> None:
+        self._moved = {}
+
+    def end_batch(self, tx: Tx) -> None:
+        tx.executemany(
+            "UPDATE pj_family SET version = ?, position = ?, open_actions_count = open_actions_count + ? "
+            "WHERE family_id = ?",
+            [(version, pos, actions, fid) for fid, (version, pos, actions) in self._moved.items()],
+        )
+        self._moved = {}
+
+    def abort_batch(self) -> None:
+        self._moved = {}
 
     def _children(self, tx: Tx, family_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
         row = tx.one("SELECT reference, children, carers FROM pj_family WHERE family_id = ?", (family_id,))
@@ -144,10 +165,10 @@ class FamilySummaries(TafProjection):
         tx.execute("DELETE FROM pj_family_request WHERE request_id = ?", (str(e.request_id),))
 
     def on_Family_ActionAgreed(self, tx: Tx, e: Any, pos: int) -> None:
-        self._touch(tx, e, pos, "open_actions_count = open_actions_count + 1")
+        self._touch(tx, e, pos, actions=1)
 
     def on_Family_ActionCompleted(self, tx: Tx, e: Any, pos: int) -> None:
-        self._touch(tx, e, pos, "open_actions_count = open_actions_count - 1")
+        self._touch(tx, e, pos, actions=-1)
 
     on_Family_ActionCancelled = on_Family_ActionCompleted
 
