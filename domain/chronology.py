@@ -150,7 +150,8 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
     "ContactRecorded": _contact,
     "RegistrationRecorded": lambda e: _Row(f"Registered with {_v(e.service)}", POSITIVE, child_ids=(e.child_id,)),
     "ClaimRecorded": lambda e: _Row(
-        f"Self-reported by {e.reported_by}: {e.statement}" + (" (the plan relies on it)" if e.relied_on_in_plan else ""),
+        f"Self-reported by {e.reported_by}: {e.statement}"
+        + (" (the plan relies on it)" if e.relied_on_in_plan else ""),
         NEGATIVE if e.relied_on_in_plan else POSITIVE,
         kind=SELF_REPORT,
         verification="unverified",

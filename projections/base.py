@@ -42,7 +42,7 @@ def sid(value: Any) -> str | None:
 class TafProjection(Projection[ViewRecorder]):
     """A read model: its tables, and one handler per event class name it cares about."""
 
-    name: ClassVar[str] = ""
+    name: str = ""
     tables: ClassVar[tuple[str, ...]] = ()
     table_names: ClassVar[tuple[str, ...]] = ()
     _handlers: ClassVar[dict[str, Handler | None]]

@@ -183,7 +183,7 @@ _SPECIFIC = {name for name in vars(FamilySummaries) if name.startswith("on_Famil
 def _install_defaults() -> None:
     from domain.family import Family
 
-    for name, value in vars(Family).items():
+    for value in vars(Family).values():
         if isinstance(value, type) and issubclass(value, Family.Event) and value is not Family.Event:
             method = f"on_Family_{value.__name__}"
             if method not in _SPECIFIC:

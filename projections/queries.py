@@ -275,6 +275,11 @@ class ReadModels:
         self.projections = projection_set
         self._view = projection_set.projections[0].view
 
+    @classmethod
+    def for_ledger(cls, ledger: Any) -> ReadModels:
+        """Queries over the read-model tables in the ledger's own database (no tables created)."""
+        return cls(ProjectionSet(ledger))
+
     def wait_for(self, position: int | None, timeout: float = 5.0) -> bool:
         """Block until the read models include log position `position`; False on timeout."""
         return self.projections.wait_for(position, timeout)

@@ -80,11 +80,11 @@ class _Batches:
         raise StopIteration
 
 
-class PostgresBatchSubscription(_Batches, PostgresSubscription):
+class PostgresBatchSubscription(_Batches, PostgresSubscription):  # type: ignore[misc]
     """LISTEN/NOTIFY subscription to the PostgreSQL notification log, in batches."""
 
 
-class PollingBatchSubscription(_Batches, ListenNotifySubscription[Any]):
+class PollingBatchSubscription(_Batches, ListenNotifySubscription[Any]):  # type: ignore[misc]
     """A subscription to the SQLite notification log that polls at an interval, in batches."""
 
     def __init__(self, recorder: Any, gt: int | None = None, interval: float = 0.2):
@@ -274,6 +274,13 @@ class EmbeddedHandle:
     def wait_for(self, position: int | None, timeout: float = 5.0) -> bool:
         """Block until the projections have applied `position`; False on timeout."""
         return self.projections.wait_for(position, timeout)
+
+    @property
+    def read_models(self) -> Any:
+        """The queries over these projections (a `projections.queries.ReadModels`)."""
+        from projections.queries import ReadModels
+
+        return ReadModels(self.projections)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the thread and close what it opened."""

@@ -35,8 +35,8 @@ class Worklists(TafProjection):
 
     def _set(self, tx: Tx, professional_id: Any, family_id: Any, column: str, value: int) -> None:
         tx.execute(
-            f"INSERT INTO pj_work_family (professional_id, family_id, is_lead, is_member) VALUES (?, ?, 0, 0) "
-            f"ON CONFLICT (professional_id, family_id) DO NOTHING",
+            "INSERT INTO pj_work_family (professional_id, family_id, is_lead, is_member) VALUES (?, ?, 0, 0) "
+            "ON CONFLICT (professional_id, family_id) DO NOTHING",
             (str(professional_id), str(family_id)),
         )
         tx.execute(f"UPDATE pj_work_family SET {column} = ? WHERE professional_id = ? AND family_id = ?",

@@ -43,9 +43,8 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Create the event store and read-model tables (once; safe to repeat)."""
-    from taf.runtime import migrate as run_migrate
-
     from projections.runner import migrate as migrate_read_models
+    from taf.runtime import migrate as run_migrate
 
     settings = _settings()
     run_migrate(settings)

@@ -158,7 +158,8 @@ def fold_summary(f: Family) -> dict[str, Any]:
         "lead": (f.lead.professional_id, f.lead.agency_id, f.lead.since) if f.lead else None,
         "taf_members": sorted((m.professional_id, m.agency_id, m.since) for m in f.members.values()),
         "pending_requests": sorted(
-            (r.request_id, r.kind.value, r.status.value, r.requested_on) for r in f.requests.values() if r.status in OPEN
+            (r.request_id, r.kind.value, r.status.value, r.requested_on)
+            for r in f.requests.values() if r.status in OPEN
         ),
         "open_actions_count": len(f.open_actions()),
     }
