@@ -240,6 +240,8 @@ class Runner:
             try:
                 gt = min((p.position() for p in self.projection_set.projections), default=0)
                 self._subscription = subscribe(self.projection_set.ledger, gt, self.poll_seconds)
+                if self._stopping.is_set():  # stop() may have run before the subscription existed
+                    self._subscription.stop()
                 with self._subscription as batches:
                     for batch in batches:
                         self.projection_set.process(batch)
