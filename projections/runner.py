@@ -40,7 +40,8 @@ ALL: tuple[type[TafProjection], ...] = (
     Worklists,
 )
 SHORT_NAMES = {cls.name.removeprefix("pj_"): cls for cls in ALL}
-BATCH = 500
+BATCH = 500  # events per transaction when following the log (the subscription's pull size)
+REBUILD_BATCH = 2000  # events per transaction when replaying: fewer commits, same exactly-once
 
 
 def projection_classes(names: Sequence[str] | None = None) -> list[type[TafProjection]]:
@@ -190,7 +191,7 @@ class ProjectionSet:
             if on_batch is not None:
                 on_batch(len(notifications), start)
 
-    def rebuild(self, on_batch: Callable[[int, int], None] | None = None, batch: int = BATCH) -> int:
+    def rebuild(self, on_batch: Callable[[int, int], None] | None = None, batch: int = REBUILD_BATCH) -> int:
         """Drop these projections' tables and tracking, recreate them, replay the whole log."""
         for projection in self.projections:
             projection.view.drop_tables()
