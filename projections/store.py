@@ -74,7 +74,7 @@ class ViewRecorder(TrackingRecorder):
 
     @contextmanager
     def write(self) -> Iterator[Tx]:  # pragma: no cover - implemented per store
-        """A write transaction that holds the projection's tracking row."""
+        """A write transaction (a batch takes the tracking row in it with `lock_position`)."""
         raise NotImplementedError
         yield
 
@@ -88,7 +88,7 @@ class ViewRecorder(TrackingRecorder):
 
     def create_table(self) -> None:
         """Create the projection's tables and its tracking table (safe to repeat)."""
-        with self.write_unlocked() as tx:
+        with self.write() as tx:
             for statement in self.tables:
                 tx.execute(statement)
             tx.execute(
@@ -98,15 +98,9 @@ class ViewRecorder(TrackingRecorder):
 
     def drop_tables(self) -> None:
         """Drop the projection's tables and its tracking (for a rebuild)."""
-        with self.write_unlocked() as tx:
+        with self.write() as tx:
             for table in (*self.table_names, self.tracking_table):
                 tx.execute(f"DROP TABLE IF EXISTS {table}")
-
-    @contextmanager
-    def write_unlocked(self) -> Iterator[Tx]:
-        """A write transaction without taking the tracking row (DDL)."""
-        with self.write() as tx:
-            yield tx
 
     def lock_position(self, tx: Tx, application_name: str) -> int:
         """Take the tracking row for the rest of the transaction; return the position."""
