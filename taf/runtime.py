@@ -23,11 +23,13 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 
 def migrate(settings: Settings) -> None:
     """Create the event store tables (once; safe to repeat)."""
+    from workers.periodic import PeriodicWork
     from workers.store import migrate_worker_tables
 
     ledger = build_ledger(settings, create_tables=True)
     try:
         migrate_worker_tables(ledger)
+        PeriodicWork(ledger, settings).create_tables()
     finally:
         ledger.close()
 

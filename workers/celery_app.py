@@ -18,6 +18,7 @@ from celery import Celery, signals
 
 from taf.settings import Settings
 from workers.handover import EVALUATE, NOTIFY, SWEEP, Job, WorkerContext, evaluate_request, notify_handover, sweep
+from workers.periodic import SIGNAL_SCAN, WATCHLIST_FOLLOW, WEBHOOK_SECONDS, WEBHOOKS, PeriodicWork
 
 log = logging.getLogger("taf.workers")
 
@@ -78,7 +79,12 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
         broker_transport_options={"visibility_timeout": 600, "socket_connect_timeout": 2, "socket_timeout": 5},
         redis_socket_connect_timeout=2,
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
-        beat_schedule={"sweep": {"task": SWEEP, "schedule": settings.sweep_seconds}},
+        beat_schedule={
+            "sweep": {"task": SWEEP, "schedule": settings.sweep_seconds},
+            "watchlist": {"task": WATCHLIST_FOLLOW, "schedule": 30.0},
+            "signal-scan": {"task": SIGNAL_SCAN, "schedule": settings.signal_scan_seconds},
+            "webhooks": {"task": WEBHOOKS, "schedule": WEBHOOK_SECONDS},
+        },
         worker_hijack_root_logger=False,
     )
     holder = ContextHolder(settings)
@@ -101,6 +107,25 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
         CeleryEnqueuer(app)(jobs)
         return len(jobs)
 
+    periodic: dict[str, PeriodicWork] = {}
+
+    def periodic_work() -> PeriodicWork:
+        if "work" not in periodic:
+            periodic["work"] = PeriodicWork(holder.get().ledger, settings)
+        return periodic["work"]
+
+    @app.task(name=WATCHLIST_FOLLOW)
+    def watchlist_task() -> int:
+        return periodic_work().follow_watchlist()
+
+    @app.task(name=SIGNAL_SCAN)
+    def signal_scan_task() -> int:
+        return periodic_work().scan_signals()
+
+    @app.task(name=WEBHOOKS)
+    def webhooks_task() -> int:
+        return periodic_work().run_webhooks()
+
     def start_in_child(**_: Any) -> None:
         holder.get()
 
@@ -111,6 +136,8 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
             holder.get()
 
     def stop(**_: Any) -> None:
+        if "work" in periodic:
+            periodic.pop("work").close()
         holder.close()
 
     signals.worker_process_init.connect(start_in_child, weak=False)

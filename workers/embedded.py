@@ -1,5 +1,7 @@
 """The embedded transport: without Redis, the relay and the same task bodies run in a background thread.
 
+The same thread keeps the watchlist current, runs the daily signal scan and delivers webhooks.
+
 Jobs run as the relay hands them over, before its position advances, so a crash re-runs
 them (they are idempotent). A job that keeps failing is logged and left to the sweep.
 """
@@ -16,6 +18,7 @@ from domain.application import TafLedger
 from taf.settings import Settings
 from workers.handover import SWEEP, Job, WorkerContext, run_job
 from workers.notifications import Mailer, mailer_for
+from workers.periodic import WEBHOOK_SECONDS, PeriodicWork
 from workers.relay import Relay
 from workers.store import WorkerStore
 
@@ -52,11 +55,13 @@ class EmbeddedWorkers:
     thread: threading.Thread
     stop_event: threading.Event
     context: WorkerContext
+    periodic: PeriodicWork
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop relaying and sweeping, and wait for the thread to finish its current batch."""
         self.stop_event.set()
         self.thread.join(timeout)
+        self.periodic.close()
 
 
 def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None = None) -> EmbeddedWorkers:
@@ -66,16 +71,28 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
     context = WorkerContext(ledger, store, mailer or mailer_for(settings.smtp_url))
     enqueue = InProcessEnqueuer(context)
     relay = Relay(ledger, store, enqueue)
+    periodic = PeriodicWork(ledger, settings)
+    periodic.create_tables()
     stop_event = threading.Event()
 
     def loop() -> None:
         next_sweep = time.monotonic() + settings.sweep_seconds
+        next_scan = time.monotonic()
+        next_webhooks = time.monotonic()
         while not stop_event.is_set():
             try:
                 read = relay.run_once()
-                if time.monotonic() >= next_sweep:
+                periodic.follow_watchlist()
+                now = time.monotonic()
+                if now >= next_sweep:
                     enqueue([Job(SWEEP)])
-                    next_sweep = time.monotonic() + settings.sweep_seconds
+                    next_sweep = now + settings.sweep_seconds
+                if now >= next_scan:
+                    periodic.scan_signals()
+                    next_scan = now + settings.signal_scan_seconds
+                if now >= next_webhooks:
+                    periodic.run_webhooks()
+                    next_webhooks = now + WEBHOOK_SECONDS
             except Exception:  # noqa: BLE001 - the same batch is tried again after a pause
                 log.exception("embedded workers failed; retrying")
                 stop_event.wait(1.0)
@@ -85,4 +102,4 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
 
     thread = threading.Thread(target=loop, name="taf-embedded-workers", daemon=True)
     thread.start()
-    return EmbeddedWorkers(thread, stop_event, context)
+    return EmbeddedWorkers(thread, stop_event, context, periodic)

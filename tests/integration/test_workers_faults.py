@@ -151,3 +151,38 @@ def test_beat_sweeps_up_a_request_whose_task_was_lost(
     finally:
         beat.terminate()
         beat.wait(10)
+
+
+def test_beat_runs_the_signal_scan_and_webhook_deliveries_on_the_worker(
+    stack: Stack, ledger: TafLedger, team: Team, clock: FakeClock, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from domain.application import ChildInput, When
+    from domain.values import ContactKind, ContactOutcome
+    from projections.watchlist import Watchlist
+    from tests.integration.test_webhooks import Receiver
+    from workers.webhooks import WebhookStore
+
+    receiver = Receiver()
+    hooks = WebhookStore(ledger)
+    hook = hooks.register(team.member.professional_id, receiver.url, ["ContactRecorded"], datetime.now(UTC))
+    family = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=clock.today() - timedelta(days=900))])
+    fid = family.family_id
+    ledger.open_episode(team.coordinator, fid, 2, when=When(clock.today() - timedelta(days=40)))
+    ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
+    ledger.record_contact(team.member, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN,
+                          child_ids_seen=family.extra_ids, when=When(clock.today() - timedelta(days=40)))
+    env = stack.worker.env() | {"TAF_SIGNAL_SCAN_SECONDS": "1", "TAF_DATA_DIR": str(tmp_path)}
+
+    beat = subprocess.Popen([TAF, "beat"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        watchlist = Watchlist(ledger)
+        wait_until(lambda: "lapsed_contact" in {e.signal for e in watchlist.current(family_id=fid)}, timeout=40)
+        wait_until(lambda: [d.status for d in hooks.delivery_log(hook.id)] == ["delivered"], timeout=40)
+    finally:
+        beat.terminate()
+        beat.wait(10)
+        receiver.server.shutdown()
+    assert receiver.received[0][0]["family_id"] == str(fid)
