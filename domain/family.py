@@ -22,6 +22,7 @@ from domain.errors import (
     RuleViolationError,
     UnknownEntityError,
 )
+from domain.scope import involved_by
 from domain.state import (
     ActionState,
     AssessmentState,
@@ -81,6 +82,7 @@ class Family(Aggregate):
             """Apply the event, then remember its hash as the head of the chain."""
             family = super().mutate(aggregate)
             family.head_hash = self.hash
+            family._involve(self)
             return family
 
     @staticmethod
@@ -156,8 +158,8 @@ class Family(Aggregate):
         self.assessments: dict[str, AssessmentState] = {}
         self.requests: dict[str, RequestState] = {}
         self.supervision_dates: list[date] = []
-        self.involved_agency_ids: list[UUID] = [meta.actor_agency_id]
-        self.involved_professional_ids: list[UUID] = [meta.actor_id]
+        self.involved_agency_ids: list[UUID] = []
+        self.involved_professional_ids: list[UUID] = []
         self.corrections: list[list[Any]] = []  # [corrected_version, version]
 
     def _add_child_state(self, child: Child, version: int) -> None:
@@ -169,12 +171,15 @@ class Family(Aggregate):
             added_version=version,
         )
 
-    def _involve(self, meta: Meta) -> None:
+    def _involve(self, event: Any) -> None:
         """Remember who has had a part in the family (for scope), from any event."""
-        if meta.actor_agency_id not in self.involved_agency_ids:
-            self.involved_agency_ids.append(meta.actor_agency_id)
-        if meta.actor_id not in self.involved_professional_ids:
-            self.involved_professional_ids.append(meta.actor_id)
+        agencies, people = involved_by(event)
+        for agency_id in agencies:
+            if agency_id not in self.involved_agency_ids:
+                self.involved_agency_ids.append(agency_id)
+        for professional_id in people:
+            if professional_id not in self.involved_professional_ids:
+                self.involved_professional_ids.append(professional_id)
 
     @property
     def next_version(self) -> int:
@@ -244,7 +249,6 @@ class Family(Aggregate):
     @event("ChildAdded")
     def _child_added(self, meta: Meta, child: Child) -> None:
         self._add_child_state(child, self.next_version)
-        self._involve(meta)
 
     def record_birth(self, meta: Meta, child_id: UUID, born_on: date) -> None:
         """Record that an expected child was born."""
@@ -258,7 +262,6 @@ class Family(Aggregate):
         child = self.children[str(child_id)]
         child.date_of_birth = born_on
         child.born_version = self.next_version
-        self._involve(meta)
 
     def change_address(self, meta: Meta, address: str, housing: Housing) -> None:
         """Record a move or a change of housing status."""
@@ -270,7 +273,6 @@ class Family(Aggregate):
         self.address = address
         self.housing = housing
         self.moves.append([meta.occurred_on, housing, self.next_version])
-        self._involve(meta)
 
     def leave_area(self, meta: Meta, destination: str) -> None:
         """Record that the family has left the area (a fact: never refused)."""
@@ -281,7 +283,6 @@ class Family(Aggregate):
     def _left_area(self, meta: Meta, destination: str) -> None:
         self.in_area = False
         self.destination = destination
-        self._involve(meta)
 
     def return_to_area(self, meta: Meta, address: str, housing: Housing) -> None:
         """Record that the family has come back to the area."""
@@ -295,7 +296,6 @@ class Family(Aggregate):
         self.address = address
         self.housing = housing
         self.moves.append([meta.occurred_on, housing, self.next_version])
-        self._involve(meta)
 
     # ---------------------------------------------------------- front door
 
@@ -337,9 +337,6 @@ class Family(Aggregate):
             version=self.next_version,
             referrer_id=meta.actor_id,
         )
-        if source_agency_id is not None and source_agency_id not in self.involved_agency_ids:
-            self.involved_agency_ids.append(source_agency_id)
-        self._involve(meta)
 
     def decide_referral(
         self,
@@ -379,7 +376,6 @@ class Family(Aggregate):
         referral.decided_on = meta.occurred_on
         referral.decided_version = self.next_version
         referral.feedback_sent_on = feedback_sent_on
-        self._involve(meta)
 
     def raise_concern(
         self,
@@ -418,7 +414,6 @@ class Family(Aggregate):
             raised_on=meta.occurred_on,
             version=self.next_version,
         )
-        self._involve(meta)
 
     def respond_to_concern(
         self, meta: Meta, concern_id: UUID, response: str, welfare_check_done: bool
@@ -437,7 +432,6 @@ class Family(Aggregate):
         concern = self.concerns[str(concern_id)]
         if concern.responded_on is None:
             concern.responded_on = meta.occurred_on
-        self._involve(meta)
 
     # -------------------------------------------------------------- consent
 
@@ -479,7 +473,6 @@ class Family(Aggregate):
             scope=scope,
             agency_ids=list(agency_ids),
         )
-        self._involve(meta)
 
     def withdraw_consent(self, meta: Meta, consent_id: UUID, reason: str) -> None:
         """Record that consent was withdrawn."""
@@ -491,7 +484,6 @@ class Family(Aggregate):
     @event("ConsentWithdrawn")
     def _consent_withdrawn(self, meta: Meta, consent_id: UUID, reason: str) -> None:
         self.consents[str(consent_id)].withdrawn_on = meta.occurred_on
-        self._involve(meta)
 
     def record_sharing_decision(
         self, meta: Meta, what: str, with_whom: str, lawful_basis: str, why: str
@@ -507,7 +499,7 @@ class Family(Aggregate):
     def _sharing_decision_recorded(
         self, meta: Meta, what: str, with_whom: str, lawful_basis: str, why: str
     ) -> None:
-        self._involve(meta)
+        """Only recorded: the fact changes no state the aggregate keeps."""
 
     # ------------------------------------------------------------- episodes
 
@@ -542,7 +534,6 @@ class Family(Aggregate):
                 previous_episode_id=previous_episode_id,
             )
         )
-        self._involve(meta)
 
     def change_level(self, meta: Meta, episode_id: UUID, level: int, reason: str) -> None:
         """Step the level of need up or down."""
@@ -556,7 +547,6 @@ class Family(Aggregate):
     @event("LevelOfNeedChanged")
     def _level_changed(self, meta: Meta, episode_id: UUID, level: int, reason: str) -> None:
         self.episodes[-1].level = level
-        self._involve(meta)
 
     def close_episode(self, meta: Meta, request_id: UUID) -> None:
         """Close the episode for a closure request; refused while any step is missing."""
@@ -610,17 +600,12 @@ class Family(Aggregate):
         self, meta: Meta, professional_id: UUID, agency_id: UUID, agreed_with_family: bool
     ) -> None:
         self._set_lead(professional_id, agency_id, meta.occurred_on)
-        self._involve(meta)
 
     def _set_lead(self, professional_id: UUID, agency_id: UUID, since: date) -> None:
         self.lead = LeadState(
             professional_id=professional_id, agency_id=agency_id, since=since, version=self.next_version
         )
         self.lead_history.append(self.lead)
-        if agency_id not in self.involved_agency_ids:
-            self.involved_agency_ids.append(agency_id)
-        if professional_id not in self.involved_professional_ids:
-            self.involved_professional_ids.append(professional_id)
 
     def join_team(self, meta: Meta, professional_id: UUID, agency_id: UUID) -> None:
         """Add a professional to the Team Around the Family."""
@@ -634,11 +619,6 @@ class Family(Aggregate):
         self.members[str(professional_id)] = MemberState(
             professional_id=professional_id, agency_id=agency_id, since=meta.occurred_on, version=self.next_version
         )
-        if agency_id not in self.involved_agency_ids:
-            self.involved_agency_ids.append(agency_id)
-        if professional_id not in self.involved_professional_ids:
-            self.involved_professional_ids.append(professional_id)
-        self._involve(meta)
 
     def leave_team(self, meta: Meta, professional_id: UUID) -> None:
         """Remove a professional from the team; the lead leaves only through a transfer."""
@@ -651,7 +631,6 @@ class Family(Aggregate):
     @event("TafMemberLeft")
     def _member_left(self, meta: Meta, professional_id: UUID) -> None:
         self.members.pop(str(professional_id), None)
-        self._involve(meta)
 
     # ----------------------------------------------------------------- plan
 
@@ -697,7 +676,6 @@ class Family(Aggregate):
             agreed_on=meta.occurred_on,
             version=self.next_version,
         )
-        self._involve(meta)
 
     def hold_meeting(
         self,
@@ -738,7 +716,6 @@ class Family(Aggregate):
             request = self.pending_request(RequestKind.TRANSFER)
             if request is not None and held_on >= request.requested_on:
                 request.handover_meeting_version = self.next_version
-        self._involve(meta)
 
     def agree_action(
         self,
@@ -788,7 +765,6 @@ class Family(Aggregate):
             due_on=due_on,
             agreed_version=self.next_version,
         )
-        self._involve(meta)
 
     def _open_action(self, action_id: UUID) -> ActionState:
         action: ActionState = self._lookup(self.actions, action_id, "action")
@@ -806,7 +782,6 @@ class Family(Aggregate):
         action = self.actions[str(action_id)]
         action.open = False
         action.outcome = "completed"
-        self._involve(meta)
 
     def reassign_action(self, meta: Meta, action_id: UUID, owner_id: UUID) -> None:
         """Give an open action to another member of the team."""
@@ -817,7 +792,6 @@ class Family(Aggregate):
     @event("ActionReassigned")
     def _action_reassigned(self, meta: Meta, action_id: UUID, owner_id: UUID) -> None:
         self.actions[str(action_id)].owner_id = owner_id
-        self._involve(meta)
 
     def cancel_action(self, meta: Meta, action_id: UUID, reason: str) -> None:
         """Cancel an open action, with a reason."""
@@ -830,7 +804,6 @@ class Family(Aggregate):
         action = self.actions[str(action_id)]
         action.open = False
         action.outcome = "cancelled"
-        self._involve(meta)
 
     # -------------------------------------------------------------- contact
 
@@ -886,7 +859,6 @@ class Family(Aggregate):
                 version=self.next_version,
             )
         )
-        self._involve(meta)
 
     def measure_growth(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
         """Record a weight measurement."""
@@ -898,7 +870,6 @@ class Family(Aggregate):
     @event("GrowthMeasured")
     def _growth_measured(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
         self.children[str(child_id)].weights.append([meta.occurred_on, weight_kg, self.next_version])
-        self._involve(meta)
 
     def record_registration(self, meta: Meta, child_id: UUID, service: Service) -> None:
         """Record a child's registration with a universal service."""
@@ -908,7 +879,6 @@ class Family(Aggregate):
     @event("RegistrationRecorded")
     def _registration_recorded(self, meta: Meta, child_id: UUID, service: Service) -> None:
         self.children[str(child_id)].registrations[service.value] = meta.occurred_on
-        self._involve(meta)
 
     # --------------------------------------------------------- verification
 
@@ -937,7 +907,6 @@ class Family(Aggregate):
             recorded_on=meta.occurred_on,
             version=self.next_version,
         )
-        self._involve(meta)
 
     def verify_claim(self, meta: Meta, claim_id: UUID, outcome: ClaimOutcome, method: str) -> None:
         """Record how a claim was checked and what was found."""
@@ -948,7 +917,6 @@ class Family(Aggregate):
     @event("ClaimVerified")
     def _claim_verified(self, meta: Meta, claim_id: UUID, outcome: ClaimOutcome, method: str) -> None:
         self.claims[str(claim_id)].verification = outcome
-        self._involve(meta)
 
     # ----------------------------------------------------------- assessment
 
@@ -970,7 +938,6 @@ class Family(Aggregate):
             version=self.next_version,
             episode_id=episode.episode_id if episode else None,
         )
-        self._involve(meta)
 
     def _unresolved_assessment(self, assessment_id: UUID) -> AssessmentState:
         assessment: AssessmentState = self._lookup(self.assessments, assessment_id, "assessment")
@@ -990,7 +957,6 @@ class Family(Aggregate):
     @event("AssessmentStarted")
     def _assessment_started(self, meta: Meta, assessment_id: UUID) -> None:
         self.assessments[str(assessment_id)].status = AssessmentStatus.STARTED
-        self._involve(meta)
 
     def complete_assessment(
         self, meta: Meta, assessment_id: UUID, findings: str, grades: Gcp2Grades | None
@@ -1017,7 +983,6 @@ class Family(Aggregate):
         assessment = self.assessments[str(assessment_id)]
         assessment.status = AssessmentStatus.COMPLETED
         assessment.grades = grades
-        self._involve(meta)
 
     def decline_assessment(self, meta: Meta, assessment_id: UUID, reason: str) -> None:
         """Record that an assessment was declined, with the reason."""
@@ -1030,7 +995,6 @@ class Family(Aggregate):
         assessment = self.assessments[str(assessment_id)]
         assessment.status = AssessmentStatus.DECLINED
         assessment.decline_reason = reason
-        self._involve(meta)
 
     # ------------------------------------------------------------ oversight
 
@@ -1047,7 +1011,6 @@ class Family(Aggregate):
         episode = self.open_episode
         if episode is not None and episode.oversight_on is None:
             episode.oversight_on = meta.occurred_on
-        self._involve(meta)
 
     def review_history(self, meta: Meta, notes: str) -> None:
         """Acknowledge previous episodes and outstanding recommendations."""
@@ -1058,7 +1021,6 @@ class Family(Aggregate):
         episode = self.open_episode
         if episode is not None and episode.history_reviewed_on is None:
             episode.history_reviewed_on = meta.occurred_on
-        self._involve(meta)
 
     # ------------------------------------------------------------- handover
 
@@ -1093,7 +1055,6 @@ class Family(Aggregate):
             reason=reason.value,
             outcome_summary=outcome_summary,
         )
-        self._involve(meta)
 
     def request_transfer(
         self, meta: Meta, request_id: UUID, to_professional_id: UUID, to_agency_id: UUID, reason: str
@@ -1128,11 +1089,6 @@ class Family(Aggregate):
             to_professional_id=to_professional_id,
             to_agency_id=to_agency_id,
         )
-        if to_agency_id not in self.involved_agency_ids:
-            self.involved_agency_ids.append(to_agency_id)
-        if to_professional_id not in self.involved_professional_ids:
-            self.involved_professional_ids.append(to_professional_id)
-        self._involve(meta)
 
     def accept_transfer(self, meta: Meta, request_id: UUID) -> None:
         """The incoming professional accepts the transfer."""
@@ -1148,7 +1104,6 @@ class Family(Aggregate):
     @event("TransferAccepted")
     def _transfer_accepted(self, meta: Meta, request_id: UUID) -> None:
         self.requests[str(request_id)].accepted_on = meta.occurred_on
-        self._involve(meta)
 
     def complete_step(self, meta: Meta, request_id: UUID, step: str, evidence: str) -> None:
         """Complete a manual checklist step, with evidence."""
@@ -1181,11 +1136,10 @@ class Family(Aggregate):
             on=meta.occurred_on,
             version=self.next_version,
         )
-        self._involve(meta)
 
     def block_request(self, meta: Meta, request_id: UUID, missing_steps: Sequence[str]) -> None:
         """Record that the worker found steps missing (only when that changes what is missing)."""
-        request = self._pending(request_id)
+        self._pending(request_id)
         if not missing_steps:
             raise RuleViolationError("nothing is missing", rule="nothing_missing")
         self._request_blocked(meta=meta, request_id=request_id, missing_steps=list(missing_steps))
@@ -1243,7 +1197,6 @@ class Family(Aggregate):
         request = self.requests[str(request_id)]
         request.status = RequestStatus.WITHDRAWN
         request.ended_version = self.next_version
-        self._involve(meta)
 
     # ----------------------------------------------------------- correction
 
@@ -1258,7 +1211,6 @@ class Family(Aggregate):
     @event("EntryCorrected")
     def _entry_corrected(self, meta: Meta, event_version: int, correction: str, reason: str) -> None:
         self.corrections.append([event_version, self.next_version])
-        self._involve(meta)
 
 
 def _check_level(level: int) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from domain.values import Actor, Role
+from domain.values import Actor, Channel, Role
 
 CASE_READERS = frozenset({Role.PRACTITIONER, Role.COORDINATOR, Role.MANAGER, Role.AUDITOR})
 CASE_WRITERS = frozenset({Role.PRACTITIONER, Role.COORDINATOR, Role.MANAGER})
@@ -86,3 +86,31 @@ def may_record_supervision(actor: Actor) -> bool:
 def may_run_directory(actor: Actor) -> bool:
     """Whether the actor may add agencies, professionals, passwords and API keys."""
     return actor.role in DIRECTORY_WRITERS
+
+
+AGENCY_FIELDS = ("source_agency_id", "agency_id", "to_agency_id")
+PROFESSIONAL_FIELDS = ("professional_id", "to_professional_id")
+
+
+def involved_by(event: object) -> tuple[list[UUID], list[UUID]]:
+    """The agencies and professionals a family event gives a part in the family.
+
+    The author of any fact (not the handover worker), a referring agency, the lead, TAF
+    members and an incoming professional. The Family aggregate and the scope read model
+    both use this one rule, so lists and single reads agree.
+    """
+    agencies: list[UUID] = []
+    people: list[UUID] = []
+    meta = getattr(event, "meta", None)
+    if meta is not None and meta.channel is not Channel.WORKER:
+        agencies.append(meta.actor_agency_id)
+        people.append(meta.actor_id)
+    for name in AGENCY_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, UUID):
+            agencies.append(value)
+    for name in PROFESSIONAL_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, UUID):
+            people.append(value)
+    return agencies, people

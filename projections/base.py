@@ -57,6 +57,8 @@ class TafProjection(Projection[ViewRecorder]):
             return self._handlers[key]
         except KeyError:
             method = getattr(type(self), "on_" + key.replace(".", "_"), None)
+            if method is None and key.startswith("Family."):
+                method = getattr(type(self), "on_family_event", None)
             self._handlers[key] = method
             return method
 

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from domain import scope
+from domain.values import Actor, Role
 from projections.base import iso
 from projections.runner import ProjectionSet
 from projections.store import Row, Tx
@@ -340,6 +342,26 @@ class ReadModels:
             found = self._summaries(tx, rows)
         return found[0] if found else None
 
+    @staticmethod
+    def scope_filter(actor: Actor | None) -> tuple[str, list[Any]] | None:
+        """SQL restricting `family_id` to an actor's scope (`domain.scope.in_scope`), or None for all."""
+        if actor is None or actor.role in scope.SEES_EVERY_FAMILY:
+            return None
+        if actor.role is Role.MANAGER or (actor.role is Role.PRACTITIONER and actor.is_system):
+            return ("family_id IN (SELECT family_id FROM pj_scope WHERE kind = 'agency' AND ref = ?)",
+                    [str(actor.agency_id)])
+        if actor.role is Role.PRACTITIONER:
+            return ("family_id IN (SELECT family_id FROM pj_scope WHERE kind = 'person' AND ref = ?)",
+                    [str(actor.professional_id)])
+        return ("1 = 0", [])
+
+    def visible_family_ids(self, actor: Actor) -> set[UUID]:
+        """Every family in an actor's scope, from the scope read model."""
+        sql, params = self.scope_filter(actor) or ("1 = 1", [])
+        with self._read() as tx:
+            rows = tx.all(f"SELECT DISTINCT family_id FROM pj_scope WHERE {sql}", params)
+        return {UUID(r["family_id"]) for r in rows}
+
     def list_families(
         self,
         q: str | None = None,
@@ -349,10 +371,15 @@ class ReadModels:
         family_ids: list[UUID] | None = None,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
+        visible_to: Actor | None = None,
     ) -> Page[FamilySummary]:
-        """Family summaries by reference, filtered; `family_ids` restricts to a caller's scope."""
+        """Family summaries by reference, filtered; `visible_to` restricts to a caller's scope."""
         where: list[str] = []
         params: list[Any] = []
+        restriction = self.scope_filter(visible_to)
+        if restriction is not None:
+            where.append(restriction[0])
+            params.extend(restriction[1])
         if q:
             where.append("search LIKE ? ESCAPE '\\'")
             params.append(_like(q.strip()))
@@ -404,10 +431,15 @@ class ReadModels:
         overdue: bool | None = None,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
+        visible_to: Actor | None = None,
     ) -> Page[OpenAction]:
         """Open actions, overdue first (earliest due first), filtered by owner, family, overdue on `today`."""
         where: list[str] = []
         params: list[Any] = []
+        restriction = self.scope_filter(visible_to)
+        if restriction is not None:
+            where.append(restriction[0])
+            params.extend(restriction[1])
         if owner_id is not None:
             where.append("owner_id = ?")
             params.append(str(owner_id))

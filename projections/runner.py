@@ -26,6 +26,7 @@ from projections.family_summary import FamilySummaries
 from projections.handover_checklists import HandoverChecklists
 from projections.lead_assignments import LeadAssignments
 from projections.open_actions import OpenActions
+from projections.scope import FamilyScope
 from projections.store import view_for
 from projections.worklists import Worklists
 
@@ -38,6 +39,7 @@ ALL: tuple[type[TafProjection], ...] = (
     HandoverChecklists,
     Chronology,
     Worklists,
+    FamilyScope,
 )
 SHORT_NAMES = {cls.name.removeprefix("pj_"): cls for cls in ALL}
 BATCH = 500  # events per transaction when following the log (the subscription's pull size)

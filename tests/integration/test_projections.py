@@ -19,6 +19,7 @@ from domain.application import ChildInput, TafLedger, When
 from domain.chronology import chronology_entry
 from domain.errors import DomainError
 from domain.family import Family
+from domain.scope import may_see
 from domain.values import (
     AssessmentKind,
     AssessmentStatus,
@@ -277,6 +278,11 @@ def test_every_read_model_equals_the_fold_over_the_families(
     families = [s.id for s in all_pages(lambda c: read_models.list_families(limit=500, cursor=c))]
     assert set(new) <= set(families)
     assert_views_equal_fold(ledger, team, clock, families, read_models)
+    for actor in (team.lead, team.member, team.manager, team.outsider, team.coordinator):
+        visible = read_models.visible_family_ids(actor)
+        for fid in families:
+            f = ledger.get_family(fid)
+            assert (fid in visible) == may_see(actor, f.involved_agency_ids, f.involved_professional_ids)
 
 
 # ---------------------------------------------------------------- queries
