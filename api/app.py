@@ -13,12 +13,12 @@ from api.deps import ActorCache
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
-from api.routes import directory, facts, families, handover, operations, team
+from api.routes import directory, facts, families, handover, operations, reading, team
 from domain.application import Clock, TafLedger
 from taf.runtime import bootstrap_admin, build_ledger
 from taf.settings import Settings
 
-API_ROUTERS = (directory.router, families.router, facts.router, team.router, handover.router)
+API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router)
 PROBLEM_STATUSES = {
     "get": (401, 403, 404, 422, 429),
     "post": (400, 401, 403, 404, 409, 412, 422, 429),

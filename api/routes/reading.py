@@ -1,0 +1,235 @@
+"""Reading routes over the read models: families, actions, worklists, the chronology.
+
+Lists are limited to the caller's scope by the scope read model (the same rule as single
+reads). `X-Consistent-With: <position>` waits up to 5 s for the read models to reach a
+position a write returned, so a caller reads its own writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import CaseReader, Ledger, VisibleFamily
+from api.errors import ApiError
+from api.schemas.lists import (
+    ActionItem,
+    ActionList,
+    ChildItem,
+    Chronology,
+    ChronologyItem,
+    EpisodeItem,
+    FamilyList,
+    FamilyListItem,
+    LeadItem,
+    PendingItem,
+    Worklist,
+    WorklistFamily,
+    WorklistStep,
+)
+from projections.queries import BadCursorError, OpenAction, ReadModels
+from projections.queries import FamilySummary as SummaryRow
+
+router = APIRouter(prefix="/api/v1", tags=["reading"])
+CONSISTENCY_TIMEOUT = 5.0
+CSV_COLUMNS = (
+    "occurred_on", "date_uncertain", "children", "source_agency", "source_professional", "what_happened",
+    "kind", "verification", "significance", "action_taken", "outcome", "recorded_by", "recorded_at", "version",
+)
+
+
+def read_models(
+    request: Request,
+    consistent_with: Annotated[int | None, Header(alias="X-Consistent-With", ge=0,
+                                                  description="Wait up to 5 s until the read models "
+                                                              "include this log position.")] = None,
+) -> ReadModels:
+    """The read models, caught up to `X-Consistent-With` when the caller sent it (else 503)."""
+    models: ReadModels = request.app.state.read_models
+    if consistent_with is not None and not models.wait_for(consistent_with, CONSISTENCY_TIMEOUT):
+        raise ApiError(503, f"the read models have not reached position {consistent_with} yet; retry shortly",
+                       rule="not_yet_consistent", headers={"Retry-After": "1"})
+    return models
+
+
+Models = Annotated[ReadModels, Depends(read_models)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (default 50, at most 500).")]
+Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor from the previous page.")]
+
+
+def _bad_cursor() -> ApiError:
+    return ApiError(422, "cursor is not one this API gave out", rule="cursor_invalid",
+                    errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}])
+
+
+def _family_item(row: SummaryRow) -> FamilyListItem:
+    return FamilyListItem(
+        id=row.id, reference=row.reference, version=row.version, status=row.status,
+        children=[ChildItem(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
+                            expected_on=c.expected_on) for c in row.children],
+        open_episode=None if row.open_episode is None else EpisodeItem(
+            episode_id=row.open_episode.episode_id, level=row.open_episode.level,
+            opened_on=row.open_episode.opened_on, kind=row.open_episode.kind),
+        lead=None if row.lead is None else LeadItem(professional_id=row.lead.professional_id,
+                                                    agency_id=row.lead.agency_id, since=row.lead.since),
+        taf_member_ids=[m.professional_id for m in row.taf_members],
+        pending_requests=[PendingItem(request_id=p.request_id, kind=p.kind, status=p.status,
+                                      requested_on=p.requested_on) for p in row.pending_requests],
+        open_actions_count=row.open_actions_count,
+    )
+
+
+def _action_item(action: OpenAction) -> ActionItem:
+    return ActionItem(action_id=action.action_id, family_id=action.family_id, description=action.description,
+                      owner_id=action.owner_id, due_on=action.due_on, overdue=action.overdue,
+                      child_ids=list(action.child_ids))
+
+
+@router.get("/families", response_model=FamilyList, summary="Families in the caller's scope")
+def list_families(
+    actor: CaseReader,
+    models: Models,
+    q: Annotated[str | None, Query(max_length=200, description="Reference, child or carer name.")] = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    lead_id: UUID | None = None,
+    without_lead: bool | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> FamilyList:
+    """Family summaries ordered by reference, filtered, limited to the caller's scope."""
+    try:
+        page = models.list_families(q=q, status=status, lead_id=lead_id, without_lead=without_lead, limit=limit,
+                                    cursor=cursor, visible_to=actor)
+    except BadCursorError:
+        raise _bad_cursor() from None
+    return FamilyList(items=[_family_item(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/actions", response_model=ActionList, summary="Open actions, overdue first")
+def list_actions(
+    actor: CaseReader,
+    models: Models,
+    ledger: Ledger,
+    owner_id: UUID | None = None,
+    family_id: UUID | None = None,
+    overdue: bool | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ActionList:
+    """Open actions over the caller's scope, overdue first, filtered by owner, family or overdue."""
+    try:
+        page = models.list_open_actions(ledger.clock.today(), owner_id=owner_id, family_id=family_id,
+                                        overdue=overdue, limit=limit, cursor=cursor, visible_to=actor)
+    except BadCursorError:
+        raise _bad_cursor() from None
+    return ActionList(items=[_action_item(a) for a in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/worklist", response_model=Worklist, summary="The caller's worklist")
+def worklist(actor: CaseReader, models: Models, ledger: Ledger) -> Worklist:
+    """The caller's families, their open actions (overdue first) and handover steps they may complete."""
+    work = models.worklist(actor.professional_id, ledger.clock.today())
+    visible = models.visible_family_ids(actor)
+    return Worklist(
+        professional_id=actor.professional_id,
+        families=[WorklistFamily(family_id=f.family_id, reference=f.reference, is_lead=f.is_lead,
+                                 is_member=f.is_member) for f in work.families if f.family_id in visible],
+        actions=[_action_item(a) for a in work.actions if a.family_id in visible],
+        steps=[WorklistStep(family_id=s.family_id, request_id=s.request_id, kind=s.kind, step=s.step,
+                            reason=s.reason) for s in work.steps if s.family_id in visible],
+    )
+
+
+def _chronology(family_id: UUID, models: ReadModels, known_at: datetime | None) -> Chronology:
+    if known_at is not None and known_at.tzinfo is None:
+        raise ApiError(422, "known_at needs a UTC offset, e.g. 2026-05-01T12:00:00+00:00", rule="known_at_offset",
+                       errors=[{"loc": ["query", "known_at"], "msg": "time without an offset"}])
+    rows = models.chronology(family_id, known_at)
+    return Chronology(
+        family_id=family_id, known_at=known_at,
+        items=[ChronologyItem(
+            version=r.version, event_type=r.event_type, occurred_on=r.occurred_on, date_uncertain=r.date_uncertain,
+            child_ids=r.child_ids, source_agency_id=r.source_agency_id,
+            source_professional_id=r.source_professional_id, what_happened=r.what_happened, kind=r.kind,
+            verification=r.verification, significance=r.significance, action_taken=r.action_taken,
+            outcome=r.outcome, recorded_by=r.recorded_by, recorded_at=r.recorded_at) for r in rows],
+    )
+
+
+class _Names:
+    """Names of agencies, professionals and children for the human-readable forms."""
+
+    def __init__(self, ledger: Any, family: Any):
+        self.ledger = ledger
+        self.children = {c.child_id: c.name for c in family.children.values()}
+        self._cache: dict[UUID, str] = {}
+
+    def of(self, ref: UUID, kind: str) -> str:
+        if ref not in self._cache:
+            try:
+                found = self.ledger.get_agency(ref) if kind == "agency" else self.ledger.get_professional(ref)
+                self._cache[ref] = found.name
+            except Exception:  # noqa: BLE001 - the worker and removed entries have no directory name
+                self._cache[ref] = "TAF Ledger" if ref.int == 0 else str(ref)
+        return self._cache[ref]
+
+    def row(self, item: ChronologyItem) -> dict[str, str]:
+        return {
+            "occurred_on": item.occurred_on.isoformat(),
+            "date_uncertain": "yes" if item.date_uncertain else "no",
+            "children": "; ".join(self.children.get(c, str(c)) for c in item.child_ids),
+            "source_agency": self.of(item.source_agency_id, "agency"),
+            "source_professional": self.of(item.source_professional_id, "professional"),
+            "what_happened": item.what_happened,
+            "kind": item.kind,
+            "verification": item.verification,
+            "significance": item.significance,
+            "action_taken": item.action_taken,
+            "outcome": item.outcome,
+            "recorded_by": self.of(item.recorded_by, "professional"),
+            "recorded_at": item.recorded_at.isoformat(timespec="seconds"),
+            "version": str(item.version),
+        }
+
+
+@router.get(
+    "/families/{family_id}/chronology",
+    response_model=Chronology,
+    summary="The shared multi-agency chronology",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                 "text/html": {"schema": {"type": "string"}}},
+                     "description": "JSON by default; CSV or a printable HTML page by Accept."}},
+)
+def chronology(
+    request: Request,
+    family: VisibleFamily,
+    models: Models,
+    ledger: Ledger,
+    known_at: Annotated[datetime | None, Query(description="Only what had been recorded by this time.")] = None,
+) -> Any:
+    """One row per significant event, oldest first; `known_at` shows what was known then."""
+    result = _chronology(family.id, models, known_at)
+    accept = request.headers.get("accept", "")
+    if "text/csv" in accept:
+        names = _Names(ledger, family)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for item in result.items:
+            writer.writerow(names.row(item))
+        return Response(buffer.getvalue(), media_type="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="chronology-{family.reference}.csv"'})
+    if "text/html" in accept:
+        from web.render import render
+
+        names = _Names(ledger, family)
+        html = render("chronology.html", family=family, known_at=known_at, columns=CSV_COLUMNS,
+                      rows=[names.row(i) for i in result.items], printed_at=ledger.clock.now())
+        return HTMLResponse(html)
+    return result
