@@ -22,9 +22,16 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 
 
 def migrate(settings: Settings) -> None:
-    """Create the event store tables (once; safe to repeat)."""
+    """Create the event store, watchlist and webhook tables (once; safe to repeat)."""
+    from projections.watchlist import Watchlist
+    from workers.webhooks import WebhookStore
+
     ledger = build_ledger(settings, create_tables=True)
-    ledger.close()
+    try:
+        Watchlist(ledger, settings.thresholds()).create_tables()
+        WebhookStore(ledger).create_tables()
+    finally:
+        ledger.close()
 
 
 def bootstrap_admin(ledger: TafLedger, settings: Settings) -> None:
