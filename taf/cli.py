@@ -7,11 +7,14 @@ import logging
 import typer
 from rich.console import Console
 
+from projections.cli import app as projections_app
+from projections.cli import projector as run_projector
 from taf.cli_audit import audit_app
 from taf.settings import Settings
 
 app = typer.Typer(help="TAF Ledger: multi-agency coordination on an immutable event log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(projections_app, name="projections")
 console = Console()
 
 
@@ -43,11 +46,19 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Create the event store and read-model tables (once; safe to repeat)."""
+    from projections.runner import migrate as migrate_read_models
     from taf.runtime import migrate as run_migrate
 
     settings = _settings()
     run_migrate(settings)
+    migrate_read_models(settings)
     console.print(f"tables ready in {settings.effective_database_url.split('@')[-1]}")
+
+
+@app.command()
+def projector() -> None:
+    """Run the projections as a process, following the event log (LISTEN/NOTIFY or polling)."""
+    run_projector()
 
 
 @app.command("demo-data")
@@ -73,6 +84,11 @@ def _print_demo(ledger: object) -> None:
     for login in result.logins:
         console.print(f"  {login.role:<12} {login.name:<28} {login.email:<32} API key: {login.api_key}", soft_wrap=True)
     console.print(f"{len(result.family_ids)} demo families loaded")
+
+
+from workers.cli import register as _register_worker_commands  # noqa: E402
+
+_register_worker_commands(app)
 
 
 def main() -> None:

@@ -22,14 +22,14 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 
 
 def migrate(settings: Settings) -> None:
-    """Create the event store, watchlist and webhook tables (once; safe to repeat)."""
-    from projections.watchlist import Watchlist
-    from workers.webhooks import WebhookStore
+    """Create the event store tables (once; safe to repeat)."""
+    from workers.periodic import PeriodicWork
+    from workers.store import migrate_worker_tables
 
     ledger = build_ledger(settings, create_tables=True)
     try:
-        Watchlist(ledger, settings.thresholds()).create_tables()
-        WebhookStore(ledger).create_tables()
+        migrate_worker_tables(ledger)
+        PeriodicWork(ledger, settings).create_tables()
     finally:
         ledger.close()
 

@@ -76,3 +76,26 @@ def test_a_concern_without_response_is_watched_from_the_next_day(
 
     [entry] = [e for e in watchlist.current(family_id=fid) if e.signal == "concern_without_response"]
     assert concern.version in entry.event_versions
+
+
+def test_the_embedded_workers_scan_raises_time_based_signals_without_new_events(
+    ledger: TafLedger, team: Team, clock: FakeClock, store_settings
+) -> None:
+    from tests.integration.workers_harness import wait_until
+    from workers.embedded import start_embedded
+
+    fid, _ = _family_seen_today(ledger, team, clock)
+    settings = store_settings.model_copy(update={"signal_scan_seconds": 0.2, "projection_poll_seconds": 0.05})
+    workers = start_embedded(settings, ledger)
+    try:
+        watchlist = Watchlist(ledger)
+        wait_until(lambda: watchlist.follow() >= (ledger.recorder.max_notification_id() or 0))
+        assert watchlist.current(family_id=fid) == []
+        events_before = ledger.recorder.max_notification_id()
+
+        clock.advance(days=29)
+
+        wait_until(lambda: [e.signal for e in watchlist.current(family_id=fid)] == ["lapsed_contact"])
+        assert ledger.recorder.max_notification_id() == events_before, "no event was needed"
+    finally:
+        workers.stop()

@@ -1,0 +1,30 @@
+# TAF Ledger: one image for every process (api, projector, relay, worker, beat, migrate).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TAF_DATA_DIR=/data
+
+# libpq for psycopg (PostgreSQL event store); nothing else from the system.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 taf \
+    && mkdir -p /data \
+    && chown taf /data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domain ./domain
+COPY projections ./projections
+COPY api ./api
+COPY workers ./workers
+COPY web ./web
+COPY taf ./taf
+RUN pip install .
+
+USER taf
+EXPOSE 8000
+CMD ["taf", "serve", "--host", "0.0.0.0"]

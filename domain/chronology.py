@@ -1,0 +1,224 @@
+"""The shared multi-agency chronology: which family events are significant, and how they read.
+
+A pure mapping from one recorded family event to one chronology row (or None when the
+event is not significant). No I/O: the chronology projection and the audit code both
+use it, so the chronology reads the same wherever it is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.values import ContactOutcome, Housing, Meta, ReferralOutcome
+
+POSITIVE = "positive"
+NEGATIVE = "negative"
+FACT = "fact"
+OPINION = "opinion"
+SELF_REPORT = "self_report"
+
+INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
+
+
+@dataclass(frozen=True)
+class ChronologyEntry:
+    """One row of the shared chronology, in the multi-agency format."""
+
+    family_id: UUID
+    version: int
+    event_type: str
+    occurred_on: date
+    date_uncertain: bool
+    child_ids: tuple[UUID, ...]
+    source_agency_id: UUID
+    source_professional_id: UUID
+    what_happened: str
+    kind: str  # fact, opinion or self_report
+    verification: str  # "" when not applicable
+    significance: str  # positive or negative
+    action_taken: str
+    outcome: str
+    recorded_by: UUID
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class _Row:
+    what: str
+    significance: str
+    kind: str = FACT
+    verification: str = ""
+    action: str = ""
+    outcome: str = ""
+    child_ids: tuple[UUID, ...] = ()
+    source_agency_id: UUID | None = None
+
+
+def _v(value: Any) -> str:
+    return str(getattr(value, "value", value)).replace("_", " ")
+
+
+def _contact(e: Any) -> _Row:
+    outcome: ContactOutcome = e.outcome
+    missed = outcome.is_missed or outcome is ContactOutcome.DECLINED
+    what = f"{_v(e.kind).capitalize()} contact: {_v(outcome)}"
+    if outcome is ContactOutcome.SEEN and e.home_entered:
+        what += ", home entered"
+    if not e.planned:
+        what += " (unplanned)"
+    if e.notes:
+        what += f". {e.notes}"
+    return _Row(what, NEGATIVE if missed else POSITIVE, outcome=_v(outcome), child_ids=tuple(e.child_ids_seen))
+
+
+def _referral_decided(e: Any) -> _Row:
+    outcome: ReferralOutcome = e.outcome
+    feedback = f"; feedback sent {e.feedback_sent_on.isoformat()}" if e.feedback_sent_on else "; no feedback sent yet"
+    return _Row(
+        f"Referral decided: {_v(outcome)}",
+        NEGATIVE if outcome is ReferralOutcome.NO_FURTHER_ACTION else POSITIVE,
+        kind=OPINION,
+        action=e.reason + feedback,
+        outcome=_v(outcome),
+    )
+
+
+def _assessment_completed(e: Any) -> _Row:
+    grades = e.grades
+    if grades is None:
+        return _Row("Assessment completed", POSITIVE, kind=OPINION, outcome=e.findings)
+    worst = max(grades.physical_care, grades.safety, grades.love, grades.esteem)
+    text = (
+        f"GCP2 completed: physical care {grades.physical_care}, safety {grades.safety}, "
+        f"love {grades.love}, esteem {grades.esteem}"
+    )
+    return _Row(text, NEGATIVE if worst >= 4 else POSITIVE, kind=OPINION, outcome=e.findings)
+
+
+def _meeting(e: Any) -> _Row:
+    attended = "family attended" if e.family_attended else "family did not attend"
+    return _Row(
+        f"{_v(e.kind).capitalize()} meeting held ({attended})",
+        POSITIVE if e.family_attended else NEGATIVE,
+        action=e.decisions,
+    )
+
+
+_ROWS: dict[str, Callable[[Any], _Row]] = {
+    "FamilyRegistered": lambda e: _Row(f"Family registered ({e.reference})", NEGATIVE),
+    "ChildBorn": lambda e: _Row("Child born", POSITIVE, child_ids=(e.child_id,)),
+    "AddressChanged": lambda e: _Row(
+        f"Moved address; housing {_v(e.housing)}", NEGATIVE if e.housing in INSECURE_HOUSING else POSITIVE
+    ),
+    "FamilyLeftArea": lambda e: _Row(f"Family left the area for {e.destination}", NEGATIVE),
+    "FamilyReturned": lambda e: _Row(f"Family returned to the area; housing {_v(e.housing)}", NEGATIVE),
+    "ReferralReceived": lambda e: _Row(
+        f"Referral received from {_v(e.source_kind)}: {e.concerns}",
+        NEGATIVE,
+        child_ids=tuple(e.child_ids),
+        source_agency_id=e.source_agency_id,
+    ),
+    "ReferralDecided": _referral_decided,
+    "ConcernRaised": lambda e: _Row(
+        f"Concern raised by {_v(e.source_kind)}"
+        + (" (reporter known to an agency)" if e.reporter_known_to_agency else "")
+        + f": {e.description}",
+        NEGATIVE,
+        kind=SELF_REPORT if _v(e.source_kind) == "family" else FACT,
+        child_ids=tuple(e.child_ids),
+    ),
+    "ConcernResponded": lambda e: _Row(
+        "Concern responded to" + (" (welfare check done)" if e.welfare_check_done else ""),
+        POSITIVE,
+        action=e.response,
+    ),
+    "ConsentWithdrawn": lambda e: _Row("Consent to share withdrawn", NEGATIVE, action=e.reason),
+    "EpisodeOpened": lambda e: _Row(f"Episode opened ({_v(e.kind)}), level of need {e.level}", POSITIVE),
+    "LevelOfNeedChanged": lambda e: _Row(
+        f"Level of need changed to {e.level}", NEGATIVE if e.level >= 3 else POSITIVE, kind=OPINION, action=e.reason
+    ),
+    "EpisodeClosed": lambda e: _Row("Episode closed after the closure checklist was complete", POSITIVE),
+    "LeadProfessionalAssigned": lambda e: _Row(
+        "Lead professional assigned" + (" (agreed with the family)" if e.agreed_with_family else ""), POSITIVE
+    ),
+    "PlanAgreed": lambda e: _Row("Plan agreed: " + "; ".join(e.outcomes), POSITIVE, kind=OPINION),
+    "MeetingHeld": _meeting,
+    "ContactRecorded": _contact,
+    "RegistrationRecorded": lambda e: _Row(f"Registered with {_v(e.service)}", POSITIVE, child_ids=(e.child_id,)),
+    "ClaimRecorded": lambda e: _Row(
+        f"Self-reported by {e.reported_by}: {e.statement}"
+        + (" (the plan relies on it)" if e.relied_on_in_plan else ""),
+        NEGATIVE if e.relied_on_in_plan else POSITIVE,
+        kind=SELF_REPORT,
+        verification="unverified",
+    ),
+    "ClaimVerified": lambda e: _Row(
+        f"Self-reported claim checked: {_v(e.outcome)}",
+        POSITIVE if _v(e.outcome) == "verified" else NEGATIVE,
+        verification=_v(e.outcome),
+        action=e.method,
+        outcome=_v(e.outcome),
+    ),
+    "AssessmentRecommended": lambda e: _Row(
+        f"Assessment recommended: {_v(e.kind)}", NEGATIVE, kind=OPINION, action=e.reason
+    ),
+    "AssessmentStarted": lambda e: _Row("Assessment started", POSITIVE),
+    "AssessmentCompleted": _assessment_completed,
+    "AssessmentDeclined": lambda e: _Row("Assessment declined", NEGATIVE, action=e.reason),
+    "SupervisionRecorded": lambda e: _Row(
+        f"Supervision: {e.discussion}", POSITIVE, kind=OPINION, action=e.decisions
+    ),
+    "HistoryReviewed": lambda e: _Row("History of previous episodes reviewed", POSITIVE, action=e.notes),
+    "ClosureRequested": lambda e: _Row(
+        f"Closure requested ({_v(e.reason)})", POSITIVE, kind=OPINION, action=e.outcome_summary
+    ),
+    "TransferRequested": lambda e: _Row("Transfer of the lead professional requested", POSITIVE, action=e.reason),
+    "TransferAccepted": lambda e: _Row("Transfer accepted by the incoming professional", POSITIVE),
+    "HandoverStepCompleted": lambda e: _Row(
+        f"Handover step completed: {_v(e.step)}", POSITIVE, action=e.evidence
+    ),
+    "HandoverBlocked": lambda e: _Row(
+        "Handover blocked: steps missing", NEGATIVE, outcome=", ".join(e.missing_steps)
+    ),
+    "LeadProfessionalTransferred": lambda e: _Row("Lead professional transferred", POSITIVE),
+    "RequestWithdrawn": lambda e: _Row("Handover request withdrawn", NEGATIVE, action=e.reason),
+    "EntryCorrected": lambda e: _Row(
+        f"Correction of entry {e.event_version}: {e.correction}", NEGATIVE, action=e.reason
+    ),
+}
+
+
+def significant_event_types() -> frozenset[str]:
+    """The family event names that make a chronology row."""
+    return frozenset(_ROWS)
+
+
+def chronology_entry(event: Any) -> ChronologyEntry | None:
+    """The chronology row of a family event, or None when the event is not significant."""
+    make = _ROWS.get(type(event).__name__)
+    meta: Meta | None = getattr(event, "meta", None)
+    if make is None or meta is None:
+        return None
+    row = make(event)
+    return ChronologyEntry(
+        family_id=event.originator_id,
+        version=event.originator_version,
+        event_type=type(event).__name__,
+        occurred_on=meta.occurred_on,
+        date_uncertain=meta.date_uncertain,
+        child_ids=row.child_ids,
+        source_agency_id=row.source_agency_id or meta.actor_agency_id,
+        source_professional_id=meta.actor_id,
+        what_happened=row.what,
+        kind=row.kind,
+        verification=row.verification,
+        significance=row.significance,
+        action_taken=row.action,
+        outcome=row.outcome,
+        recorded_by=meta.actor_id,
+        recorded_at=event.timestamp,
+    )

@@ -1,0 +1,104 @@
+"""The base of every read model: an eventsourcing Projection applying batches exactly once.
+
+A batch of events is applied in one transaction that first takes the projection's
+tracking row, skips what that row says is already applied, writes the view rows, and
+moves the tracking row forward. Two projectors racing on the same view serialise on
+that row (PostgreSQL `SELECT ... FOR UPDATE`, SQLite `BEGIN IMMEDIATE`), so each
+event changes a view once, whoever applies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from projections.store import Tx, ViewRecorder
+
+APPLICATION_NAME = "taf"
+
+Handler = Callable[[Tx, Any, int], None]
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """A date as ISO text, a time as UTC ISO text with microseconds (sortable as text)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return value.isoformat()
+
+
+def sid(value: Any) -> str | None:
+    """A UUID (or None) as text."""
+    return None if value is None else str(value)
+
+
+class TafProjection(Projection[ViewRecorder]):
+    """A read model: its tables, and one handler per event class name it cares about."""
+
+    name: str = ""
+    tables: ClassVar[tuple[str, ...]] = ()
+    table_names: ClassVar[tuple[str, ...]] = ()
+    _handlers: ClassVar[dict[str, Handler | None]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = {}
+
+    def _handler(self, event: Any) -> Handler | None:
+        key = type(event).__qualname__
+        try:
+            return self._handlers[key]
+        except KeyError:
+            method = getattr(type(self), "on_" + key.replace(".", "_"), None)
+            self._handlers[key] = method
+            return method
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Apply one event (eventsourcing's Projection API)."""
+        self.process_batch([(domain_event, tracking.notification_id)])
+
+    def process_batch(self, items: Sequence[tuple[Any, int]]) -> int:
+        """Apply events not yet applied, with the tracking record, in one transaction.
+
+        Returns the projection's position afterwards.
+        """
+        if not items:
+            return self.view.max_tracking_id(APPLICATION_NAME) or 0
+        try:
+            with self.view.write() as tx:
+                position = self.view.lock_position(tx, APPLICATION_NAME)
+                todo = [(event, pos) for event, pos in items if pos > position]
+                if not todo:
+                    return position
+                self.begin_batch(tx)
+                for event, pos in todo:
+                    handler = self._handler(event)
+                    if handler is not None:
+                        handler(self, tx, event, pos)  # type: ignore[call-arg,arg-type]
+                self.end_batch(tx)
+                last = todo[-1][1]
+                self.view.set_position(tx, APPLICATION_NAME, last)
+        except BaseException:
+            self.abort_batch()
+            raise
+        return last
+
+    def begin_batch(self, tx: Tx) -> None:
+        """Called before a batch's events are applied (in its transaction)."""
+
+    def end_batch(self, tx: Tx) -> None:
+        """Called after a batch's events are applied (in its transaction)."""
+
+    def abort_batch(self) -> None:
+        """Called when a batch's transaction fails (forget anything cached from it)."""
+
+    def position(self) -> int:
+        """The last log position applied to this view (0 before any)."""
+        return self.view.max_tracking_id(APPLICATION_NAME) or 0

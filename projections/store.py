@@ -1,0 +1,225 @@
+"""View recorders: one per store, writing a projection's rows and its tracking record together.
+
+The SQL is written once, in a common subset of SQLite and PostgreSQL (`?` parameters,
+`INSERT ... ON CONFLICT`, TEXT/INTEGER columns, unqualified table names). PostgreSQL
+gets `%s` parameters and a transaction-local `search_path` set to the event store's
+schema, so the read-model tables live next to the events in both stores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+Row = dict[str, Any]
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class Tx:
+    """A cursor inside one transaction, speaking the shared SQL of both stores."""
+
+    def __init__(self, cursor: Any, postgres: bool):
+        self._cursor = cursor
+        self._postgres = postgres
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+        self._cursor.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many parameter rows."""
+        if rows:
+            self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a query, as a dict, or None."""
+        self.execute(sql, params)
+        row = self._cursor.fetchone()
+        return None if row is None else dict(row)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Every row of a query, as dicts."""
+        self.execute(sql, params)
+        return [dict(r) for r in self._cursor.fetchall()]
+
+
+class ViewRecorder(TrackingRecorder):
+    """What a projection needs from its store: transactions with tracking, DDL, positions."""
+
+    tables: tuple[str, ...] = ()  # CREATE TABLE / CREATE INDEX statements of the projection
+    table_names: tuple[str, ...] = ()
+    tracking_table: str = ""
+    is_postgres: bool = False
+
+    def configure(self, name: str, tables: Sequence[str], table_names: Sequence[str]) -> None:
+        """Set the projection's tables and its own tracking table."""
+        for table in (*table_names, f"{name}_tracking"):
+            if not _NAME.match(table):
+                raise ValueError(f"bad table name {table!r}")
+        self.tables = tuple(tables)
+        self.table_names = tuple(table_names)
+        self.tracking_table = f"{name}_tracking"
+
+    # ---------------------------------------------------------------- store specific
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:  # pragma: no cover - implemented per store
+        """A write transaction (a batch takes the tracking row in it with `lock_position`)."""
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:  # pragma: no cover - implemented per store
+        """A read-only transaction."""
+        raise NotImplementedError
+        yield
+
+    # ---------------------------------------------------------------- shared SQL
+
+    def create_table(self) -> None:
+        """Create the projection's tables and its tracking table (safe to repeat)."""
+        with self.write() as tx:
+            for statement in self.tables:
+                tx.execute(statement)
+            tx.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.tracking_table} ("
+                "application_name TEXT NOT NULL PRIMARY KEY, notification_id BIGINT NOT NULL)"
+            )
+
+    def drop_tables(self) -> None:
+        """Drop the projection's tables and its tracking (for a rebuild)."""
+        with self.write() as tx:
+            for table in (*self.table_names, self.tracking_table):
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def lock_position(self, tx: Tx, application_name: str) -> int:
+        """Take the tracking row for the rest of the transaction; return the position."""
+        tx.execute(
+            f"INSERT INTO {self.tracking_table} (application_name, notification_id) VALUES (?, 0) "
+            "ON CONFLICT (application_name) DO NOTHING",
+            (application_name,),
+        )
+        suffix = " FOR UPDATE" if self.is_postgres else ""
+        row = tx.one(
+            f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?{suffix}",
+            (application_name,),
+        )
+        assert row is not None
+        return int(row["notification_id"])
+
+    def set_position(self, tx: Tx, application_name: str, notification_id: int) -> None:
+        """Move the tracking row forward, in the view's transaction."""
+        tx.execute(
+            f"UPDATE {self.tracking_table} SET notification_id = ? "
+            "WHERE application_name = ? AND notification_id < ?",
+            (notification_id, application_name, notification_id),
+        )
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """Record a position with no view change (eventsourcing's TrackingRecorder API)."""
+        with self.write() as tx:
+            self.lock_position(tx, tracking.application_name)
+            self.set_position(tx, tracking.application_name, tracking.notification_id)
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        """The last position applied to this view, or None before the first."""
+        try:
+            with self.read() as tx:
+                row = tx.one(
+                    f"SELECT notification_id FROM {self.tracking_table} WHERE application_name = ?",
+                    (application_name,),
+                )
+        except Exception as error:  # noqa: BLE001 - a missing table means nothing applied yet
+            if _is_missing_table(error):
+                return None
+            raise
+        if row is None or not row["notification_id"]:
+            return None
+        return int(row["notification_id"])
+
+
+def _is_missing_table(error: Exception) -> bool:
+    text = str(error).lower()
+    return "no such table" in text or "does not exist" in text
+
+
+class SQLiteView(ViewRecorder, SQLiteTrackingRecorder):
+    """A projection's view in the SQLite event store file."""
+
+    is_postgres = False
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any):
+        super().__init__(datastore, **kwargs)
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """BEGIN IMMEDIATE: take SQLite's write lock up front, so reads in it stay valid."""
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            with cursor as raw:
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(raw, postgres=False)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                else:
+                    conn.commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read transaction (a consistent snapshot in WAL mode)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            yield Tx(cursor.sqlite_cursor, postgres=False)
+
+
+
+class PostgresView(ViewRecorder, PostgresTrackingRecorder):
+    """A projection's view in the PostgreSQL schema of the event store."""
+
+    is_postgres = True
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
+        kwargs.setdefault("tracking_table_name", "taf_view_tracking")
+        super().__init__(datastore, **kwargs)
+
+    def _search_path(self, cursor: Any) -> None:
+        cursor.execute(f'SET LOCAL search_path TO "{self.datastore.schema}"')
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A write transaction on the event store's schema, pipelined (no round trip per write)."""
+        with self.datastore.transaction(commit=True) as cursor, cursor.connection.pipeline():
+            self._search_path(cursor)
+            yield Tx(cursor, postgres=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only transaction on the event store's schema."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self._search_path(cursor)
+            yield Tx(cursor, postgres=True)
+
+
+
+def view_for(datastore: Any, name: str, tables: Sequence[str], table_names: Sequence[str]) -> ViewRecorder:
+    """The view recorder matching the event store's datastore."""
+    view: ViewRecorder
+    if isinstance(datastore, PostgresDatastore):
+        view = PostgresView(datastore)
+    elif isinstance(datastore, SQLiteDatastore):
+        view = SQLiteView(datastore)
+    else:
+        raise TypeError(f"unsupported datastore {type(datastore).__name__}")
+    view.configure(name, tables, table_names)
+    return view

@@ -1,0 +1,239 @@
+"""In-app notifications (a table) and emails to the lead and TAF members about handovers.
+
+Idempotent per event: each (event, recipient) is one row, inserted once; an email is sent
+for a row until it is marked as emailed, so a re-run sends nothing twice once it succeeded.
+Emails name the family by its reference only, never the children.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
+from uuid import UUID
+
+from domain.application import TafLedger
+from domain.errors import UnknownEntityError
+from domain.values import RequestStatus
+from workers.store import WorkerStore
+
+log = logging.getLogger("taf.workers.notifications")
+
+SENDER = "TAF Ledger <no-reply@taf-ledger.invalid>"
+
+HANDOVER_BLOCKED = "handover_blocked"
+EPISODE_CLOSED = "episode_closed"
+LEAD_TRANSFERRED = "lead_transferred"
+HANDOVER_STALLED = "handover_stalled"
+
+
+@dataclass(frozen=True)
+class Email:
+    """One outgoing email."""
+
+    to: str
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    """Where emails go: an SMTP server, the log, or a test's fake."""
+
+    def send(self, email: Email) -> None:
+        """Send one email (raise if it could not be handed over)."""
+
+
+class LogMailer:
+    """Writes emails to the log (the embedded default, and whenever no SMTP server is set)."""
+
+    def send(self, email: Email) -> None:
+        """Log the email instead of sending it."""
+        log.info("email to %s: %s\n%s", email.to, email.subject, email.body)
+
+
+class SmtpMailer:
+    """Sends emails through an SMTP server given as smtp://[user:pass@]host[:port] (smtps:// for TLS)."""
+
+    def __init__(self, url: str, timeout: float = 10.0):
+        parsed = urlparse(url)
+        if parsed.scheme not in ("smtp", "smtps"):
+            raise ValueError("TAF_SMTP_URL must be smtp://host:port or smtps://host:port")
+        self.tls = parsed.scheme == "smtps"
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or (465 if self.tls else 25)
+        self.user = unquote(parsed.username) if parsed.username else None
+        self.password = unquote(parsed.password) if parsed.password else None
+        self.timeout = timeout
+
+    def send(self, email: Email) -> None:
+        """Hand one email to the SMTP server."""
+        message = EmailMessage()
+        message["From"] = SENDER
+        message["To"] = email.to
+        message["Subject"] = email.subject
+        message.set_content(email.body)
+        smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
+        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.user:
+                smtp.login(self.user, self.password or "")
+            smtp.send_message(message)
+
+
+def mailer_for(smtp_url: str | None) -> Mailer:
+    """SMTP when TAF_SMTP_URL is set, the log otherwise."""
+    return SmtpMailer(smtp_url) if smtp_url else LogMailer()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What to tell people about one handover event."""
+
+    key: str
+    family_id: UUID
+    kind: str
+    subject: str
+    body: str
+
+
+def handover_notice(
+    ledger: TafLedger, family_id: UUID, version: int, event: str, request_id: UUID, missing_steps: list[str]
+) -> tuple[Notice, list[UUID]] | None:
+    """The notice for a HandoverBlocked, EpisodeClosed or LeadProfessionalTransferred event and its recipients.
+
+    Recipients are the lead and the TAF members as they were just before the event (a
+    closure ends the team), plus the incoming lead of a transfer. A request blocked again
+    with fewer steps missing (someone is working through it) is not news: None.
+    """
+    before = ledger.get_family(family_id, version=version - 1)
+    request = before.requests.get(str(request_id))
+    if event == "HandoverBlocked" and request is not None and request.status is RequestStatus.BLOCKED:
+        return None
+    kind_word = request.kind.value if request is not None else "handover"
+    recipients = _team(before)
+    ref = before.reference
+    if event == "HandoverBlocked":
+        kind = HANDOVER_BLOCKED
+        subject = f"{ref}: {kind_word} request blocked"
+        body = f"The {kind_word} request for {ref} is blocked. Steps still missing: {', '.join(missing_steps)}."
+    elif event == "EpisodeClosed":
+        kind = EPISODE_CLOSED
+        subject = f"{ref}: episode closed"
+        body = f"Every closure step was done and the episode for {ref} is now closed."
+    else:
+        kind = LEAD_TRANSFERRED
+        subject = f"{ref}: lead professional transferred"
+        body = f"Every transfer step was done and the lead professional for {ref} has changed."
+        if request is not None and request.to_professional_id and request.to_professional_id not in recipients:
+            recipients.append(request.to_professional_id)
+    return Notice(f"{family_id}:{version}", family_id, kind, subject, body), recipients
+
+
+def stalled_notice(ledger: TafLedger, family_id: UUID, request_id: UUID) -> tuple[Notice, list[UUID]]:
+    """The handover_stalled notice for a request blocked too long, and its recipients."""
+    family = ledger.get_family(family_id)
+    request = family.requests[str(request_id)]
+    ref = family.reference
+    since = request.blocked_since.isoformat() if request.blocked_since else "unknown"
+    notice = Notice(
+        f"stalled:{request_id}:{since}",
+        family_id,
+        HANDOVER_STALLED,
+        f"{ref}: {request.kind.value} request stalled",
+        f"The {request.kind.value} request for {ref} has been blocked since {since}. "
+        f"Steps still missing: {', '.join(request.missing_steps)}.",
+    )
+    return notice, _team(family)
+
+
+def _team(family: Any) -> list[UUID]:
+    people: list[UUID] = []
+    if family.lead is not None:
+        people.append(family.lead.professional_id)
+    for member in family.members.values():
+        if member.professional_id not in people:
+            people.append(member.professional_id)
+    return people
+
+
+def deliver(ledger: TafLedger, store: WorkerStore, mailer: Mailer, notice: Notice, recipients: list[UUID]) -> int:
+    """Record the notice for each recipient (once) and email those not emailed yet; returns emails sent."""
+    now = datetime.now(UTC).isoformat()
+    emails = {recipient: _email_of(ledger, recipient) for recipient in recipients}
+    with store.transaction() as cursor:
+        for recipient in recipients:
+            store.execute(
+                cursor,
+                "INSERT INTO {notifications} (notification_key, recipient_id, family_id, kind, subject, body,"
+                " email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notification_key) DO NOTHING",
+                (f"{notice.key}:{recipient}", str(recipient), str(notice.family_id), notice.kind, notice.subject,
+                 notice.body, emails[recipient], now),
+            )
+    return send_unsent(store, mailer, notice.key)
+
+
+def send_unsent(store: WorkerStore, mailer: Mailer, key: str | None = None) -> int:
+    """Email every notification (of one notice, or all) not emailed yet; returns how many were sent."""
+    query = ("SELECT notification_key, email, subject, body FROM {notifications}"
+             " WHERE emailed_at IS NULL AND email <> ''")
+    params: tuple[str, ...] = ()
+    if key is not None:
+        query += " AND notification_key LIKE ?"
+        params = (f"{key}:%",)
+    unsent = store.fetchall(query + " ORDER BY created_at", params)
+    for row in unsent:
+        mailer.send(Email(row["email"], row["subject"], row["body"]))
+        with store.transaction() as cursor:
+            store.execute(
+                cursor,
+                "UPDATE {notifications} SET emailed_at = ? WHERE notification_key = ?",
+                (datetime.now(UTC).isoformat(), row["notification_key"]),
+            )
+    return len(unsent)
+
+
+def _email_of(ledger: TafLedger, professional_id: UUID) -> str:
+    try:
+        return ledger.get_professional(professional_id).email or ""
+    except UnknownEntityError:
+        return ""
+
+
+@dataclass(frozen=True)
+class InAppNotification:
+    """A notification as a professional sees it in the app."""
+
+    key: str
+    family_id: UUID
+    kind: str
+    subject: str
+    body: str
+    created_at: str
+    read: bool
+
+
+def notifications_for(store: WorkerStore, professional_id: UUID, unread_only: bool = False) -> list[InAppNotification]:
+    """A professional's notifications, newest first."""
+    query = "SELECT * FROM {notifications} WHERE recipient_id = ?"
+    if unread_only:
+        query += " AND read_at IS NULL"
+    rows = store.fetchall(query + " ORDER BY created_at DESC, notification_key", (str(professional_id),))
+    return [
+        InAppNotification(row["notification_key"], UUID(row["family_id"]), row["kind"], row["subject"], row["body"],
+                          row["created_at"], row["read_at"] is not None)
+        for row in rows
+    ]
+
+
+def mark_read(store: WorkerStore, professional_id: UUID, key: str) -> None:
+    """Mark one of a professional's notifications as read."""
+    with store.transaction() as cursor:
+        store.execute(
+            cursor,
+            "UPDATE {notifications} SET read_at = ?"
+            " WHERE notification_key = ? AND recipient_id = ? AND read_at IS NULL",
+            (datetime.now(UTC).isoformat(), key, str(professional_id)),
+        )

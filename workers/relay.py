@@ -1,0 +1,147 @@
+"""The relay: turns new events in the notification log into tasks (the event log is the outbox).
+
+It reads from its tracked position, hands the jobs to a transport (Celery or in-process),
+and only then advances the position, in one transaction with the pending-request table it
+keeps. A transport outage (Redis down) therefore delays work and loses none; a crash
+between the hand-over and the advance re-sends jobs, which are idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from domain.application import TafLedger
+from workers.handover import NOTIFY, Job, evaluate_job
+from workers.store import PendingChange, WorkerStore
+
+log = logging.getLogger("taf.workers.relay")
+
+FAMILY_TOPIC = "domain.family:Family."
+REQUEST_EVENTS = {"ClosureRequested", "TransferRequested"}
+STEP_EVENTS = {
+    "ActionCompleted", "ActionCancelled", "ActionReassigned", "TransferAccepted", "HandoverStepCompleted",
+    "MeetingHeld", "AssessmentCompleted", "AssessmentDeclined", "ClaimVerified", "ContactRecorded",
+}
+DECIDED_EVENTS = {"EpisodeClosed", "LeadProfessionalTransferred"}
+NOTIFY_EVENTS = {"HandoverBlocked", *DECIDED_EVENTS}
+ENDING_EVENTS = {"RequestWithdrawn", *DECIDED_EVENTS}
+INTERESTING = REQUEST_EVENTS | STEP_EVENTS | NOTIFY_EVENTS | ENDING_EVENTS
+
+Enqueue = Callable[[Sequence[Job]], None]
+
+
+def event_name(topic: str) -> str | None:
+    """The Family event class name of a notification topic, or None for other aggregates."""
+    return topic[len(FAMILY_TOPIC):] if topic.startswith(FAMILY_TOPIC) else None
+
+
+def _family_id(notification: Any) -> UUID:
+    originator_id = notification.originator_id
+    return originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+
+
+class Relay:
+    """Reads the notification log from a durable position and enqueues the jobs workers care about."""
+
+    def __init__(self, ledger: TafLedger, store: WorkerStore, enqueue: Enqueue, batch_size: int = 200):
+        self.ledger = ledger
+        self.store = store
+        self.enqueue = enqueue
+        self.batch_size = batch_size
+
+    def run_once(self) -> int:
+        """Relay one batch of new notifications; returns how many were read (0 when up to date)."""
+        start = self.store.relay_position() + 1
+        notifications = self.ledger.recorder.select_notifications(start=start, limit=self.batch_size)
+        if not notifications:
+            return 0
+        relevant = [(n, name) for n in notifications if (name := event_name(n.topic)) in INTERESTING]
+        pending = self.store.pending_requests({_family_id(n) for n, _ in relevant})
+        changes: list[PendingChange] = []
+        evaluations: dict[tuple[UUID, UUID], None] = {}
+        notices: list[Job] = []
+        for notification, name in relevant:
+            family_id = _family_id(notification)
+            family_pending = pending.setdefault(family_id, {})
+            event: Any = self._decode(notification) if name not in STEP_EVENTS else None
+            if name in REQUEST_EVENTS:
+                kind = "closure" if name == "ClosureRequested" else "transfer"
+                family_pending[event.request_id] = kind
+                changes.append(PendingChange(family_id, event.request_id, kind))
+                evaluations[(family_id, event.request_id)] = None
+            elif name in STEP_EVENTS:
+                for request_id in family_pending:
+                    evaluations[(family_id, request_id)] = None
+            if name in NOTIFY_EVENTS:
+                notices.append(Job(NOTIFY, {
+                    "family_id": str(family_id),
+                    "version": event.originator_version,
+                    "event": name,
+                    "request_id": str(event.request_id),
+                    "missing_steps": list(getattr(event, "missing_steps", [])),
+                }))
+            if name == "EpisodeClosed":  # also ends a pending transfer
+                family_pending.clear()
+                changes.append(PendingChange(family_id))
+            elif name in ENDING_EVENTS:
+                family_pending.pop(event.request_id, None)
+                changes.append(PendingChange(family_id, event.request_id))
+        jobs = [evaluate_job(fid, rid) for fid, rid in evaluations] + notices
+        if jobs:
+            self.enqueue(jobs)
+        self.store.advance_relay(notifications[-1].id, changes)
+        return len(notifications)
+
+    def _decode(self, notification: Any) -> Any:
+        return self.ledger.mapper.to_domain_event(notification)
+
+    def run(self, stop: threading.Event, poll_seconds: float = 0.2, max_backoff: float = 5.0) -> None:
+        """Relay until stopped; when the transport or the store fails, wait and try the same batch again.
+
+        On PostgreSQL a LISTEN thread wakes the relay as soon as events are recorded; the
+        poll interval remains the fallback (and the only trigger on SQLite).
+        """
+        wake = threading.Event()
+        listener = None
+        if getattr(self.ledger.recorder, "channel_name", None):
+            listener = threading.Thread(target=self._listen, args=(wake, stop), name="taf-relay-listen", daemon=True)
+            listener.start()
+        backoff = poll_seconds
+        while not stop.is_set():
+            wake.clear()
+            try:
+                read = self.run_once()
+            except Exception as error:  # noqa: BLE001 - retried below, never skipped
+                log.warning("relay could not hand on events (%s); retrying in %.1fs", error, backoff)
+                stop.wait(backoff)
+                backoff = min(max_backoff, backoff * 2)
+                continue
+            backoff = poll_seconds
+            if read == 0:
+                wake.wait(poll_seconds)
+        if listener is not None:
+            listener.join(5)
+
+    def _listen(self, wake: threading.Event, stop: threading.Event) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        recorder: Any = self.ledger.recorder
+        while not stop.is_set():
+            try:
+                with recorder.datastore.get_connection() as conn:
+                    conn.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=0.2, stop_after=1):
+                            wake.set()
+            except Exception as error:  # noqa: BLE001 - polling carries on meanwhile
+                log.warning("relay cannot listen for new events (%s); polling only", error)
+                stop.wait(1.0)
+
+
+def relay_lag(ledger: TafLedger, store: WorkerStore) -> int:
+    """How many notifications the relay has yet to hand on (for readiness checks and monitoring)."""
+    return max(0, (ledger.recorder.max_notification_id() or 0) - store.relay_position())
