@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
+import sqlite3
 import threading
 from datetime import date
 from typing import Annotated, Any
@@ -22,6 +24,7 @@ from domain.signals import SignalThresholds, evaluate_signals
 from projections.watchlist import Watchlist, WatchlistEntry
 
 router = APIRouter(prefix="/api/v1", tags=["watchlist"])
+log = logging.getLogger("taf.api.watchlist")
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(max_length=400, description="Opaque cursor from the previous page.")]
@@ -34,16 +37,37 @@ class WatchlistService:
         self.watchlist = watchlist
         self._lock = threading.Lock()
 
-    def follow(self) -> int:
-        """Refresh the families touched by events since the last call (cheap when nothing happened)."""
+    def follow(self) -> None:
+        """Refresh the families touched by events since the last call (cheap when nothing happened).
+
+        The workers follow the same log in other processes; when one of them refreshes the
+        same family at the same moment, the database refuses the second insert. The rows
+        are then being written by the other follower, so the read goes ahead.
+        """
         with self._lock:
-            return self.watchlist.follow()
+            try:
+                self.watchlist.follow()
+            except Exception as error:
+                if not _concurrent_refresh(error):
+                    raise
+                log.info("watchlist refreshed concurrently by another follower: %s", error)
 
     def scan(self, today: date | None = None) -> int:
         """The periodic scan: catch up with the log, then re-evaluate every family for today."""
         with self._lock:
             self.watchlist.follow(today)
             return self.watchlist.scan(today)
+
+
+def _concurrent_refresh(error: Exception) -> bool:
+    """Whether a database error is a unique-key clash with a concurrent refresh of the same rows."""
+    if isinstance(error, sqlite3.IntegrityError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - installed with the project
+        return False
+    return isinstance(error, psycopg.errors.UniqueViolation)
 
 
 def scan_watchlist(app: FastAPI, today: date | None = None) -> int:
