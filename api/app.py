@@ -13,12 +13,16 @@ from api.deps import ActorCache
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
-from api.routes import directory, facts, families, handover, operations, reading, team
+from api.routes import directory, facts, families, feeds, handover, operations, reading, team, watchlist
+from api.routes.watchlist import WatchlistService
 from domain.application import Clock, TafLedger
+from projections.watchlist import Watchlist
 from taf.runtime import bootstrap_admin, build_ledger
 from taf.settings import Settings
+from workers.webhooks import WebhookStore
 
-API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router)
+API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router, watchlist.router,
+               feeds.router)
 PROBLEM_STATUSES = {
     "get": (401, 403, 404, 422, 429),
     "post": (400, 401, 403, 404, 409, 412, 422, 429),
@@ -40,6 +44,11 @@ def create_app(
         app.state.settings = settings
         app.state.idempotency = IdempotencyStore(settings)
         bootstrap_admin(app.state.ledger, settings)
+        read_model = Watchlist(app.state.ledger, settings.thresholds())
+        read_model.create_tables()
+        app.state.watchlist = WatchlistService(read_model)
+        app.state.webhooks = WebhookStore(app.state.ledger)
+        app.state.webhooks.create_tables()
         try:
             yield
         finally:

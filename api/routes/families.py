@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from api.deps import CaseWriter, CurrentActor, ExpectedVersion, IdempotencyKey, Ledger, VisibleFamily, WritableFamily
 from api.routes.common import etag, when, written
+from api.routes.watchlist import family_signals
 from api.schemas.requests import AddressChange, BirthRecord, ChildAdd, FamilyCreate, LeftArea, ReturnedToArea
 from api.schemas.responses import (
     CarerView,
@@ -18,6 +19,7 @@ from api.schemas.responses import (
     LeadView,
     MemberView,
     PendingRequestView,
+    SignalView,
     WriteResult,
 )
 from domain.application import ChildInput
@@ -27,8 +29,8 @@ from domain.values import Carer, RequestStatus
 router = APIRouter(prefix="/api/v1/families", tags=["families"])
 
 
-def summarise(family: Family) -> FamilySummary:
-    """The family summary, built from the aggregate."""
+def summarise(family: Family, signals: list[SignalView] | None = None) -> FamilySummary:
+    """The family summary, built from the aggregate (with its signals when given)."""
     episode = family.open_episode
     lead = family.lead
     return FamilySummary(
@@ -54,7 +56,7 @@ def summarise(family: Family) -> FamilySummary:
             for r in family.requests.values() if r.status in (RequestStatus.PENDING, RequestStatus.BLOCKED)
         ],
         open_actions_count=len(family.open_actions()),
-        signals=[],
+        signals=signals or [],
     )
 
 
@@ -81,10 +83,10 @@ def register_family(body: FamilyCreate, actor: CaseWriter, ledger: Ledger, respo
 
 
 @router.get("/{family_id}", response_model=FamilySummary, summary="A family's summary")
-def get_family(family: VisibleFamily, response: Response) -> FamilySummary:
-    """The family as it stands now, with its version (also as ETag)."""
+def get_family(family: VisibleFamily, ledger: Ledger, request: Request, response: Response) -> FamilySummary:
+    """The family as it stands now, with its version (also as ETag) and its signals today."""
     response.headers["ETag"] = etag(family.version)
-    return summarise(family)
+    return summarise(family, family_signals(family, ledger.clock.today(), request.app.state.settings.thresholds()))
 
 
 @router.post("/{family_id}/children", status_code=201, response_model=WriteResult, summary="Add a child")

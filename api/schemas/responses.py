@@ -163,11 +163,12 @@ class PendingRequestView(BaseModel):
 
 
 class SignalView(BaseModel):
-    """A signal over the family (filled by the signals engine)."""
+    """A signal standing on a family: the rule, since when, why, and the events behind it."""
 
+    family_id: UUID
     signal: str
-    severity: str
-    since: date | None
+    severity: Literal["high", "medium"]
+    since: date
     explanation: str
     event_versions: list[int]
 

@@ -18,7 +18,8 @@ from tests.e2e.api_client import ADMIN_KEY, Directory, Person, Server, api_serve
 __all__ = ["api_server"]
 
 F = "/api/v1/families/{family_id}"
-READ = [("GET", F), ("GET", F + "/closure"), ("GET", F + "/transfer")]
+READ = [("GET", F), ("GET", F + "/closure"), ("GET", F + "/transfer"), ("GET", F + "/signals"),
+        ("GET", F + "/signal-history")]
 WRITE = [("POST", F + p) for p in (
     "/children", "/children/{x}/birth", "/address", "/left-area", "/returned", "/referrals",
     "/referrals/{x}/decision", "/concerns", "/concerns/{x}/response", "/consents", "/consents/{x}/withdrawal",
@@ -35,6 +36,8 @@ CREATE_FAMILY = [("POST", "/api/v1/families")]
 DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals"), ("POST", "/api/v1/api-keys"),
                    ("POST", "/api/v1/professionals/{x}/password")]
 DIRECTORY_READ = [("GET", "/api/v1/agencies"), ("GET", "/api/v1/professionals")]
+CASE_LISTS = [("GET", "/api/v1/watchlist"), ("GET", "/api/v1/events")]
+WEBHOOKS = [("POST", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks/{x}/deliveries")]
 
 ACTORS = ["admin", "auditor", "coordinator", "manager_in", "manager_out", "lead", "outsider", "system_in",
           "system_out"]
@@ -48,6 +51,10 @@ MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "create_family": (CREATE_FAMILY, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
     "directory_write": (DIRECTORY_WRITE, ["ok", "403", "403", "403", "403", "403", "403", "403", "403"]),
     "directory_read": (DIRECTORY_READ, ["ok"] * 9),
+    # filtered to the caller's scope, so every case reader gets an answer
+    "case_lists": (CASE_LISTS, ["403", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
+    # a webhook carries case data out to an agency system: roles that record for families
+    "webhooks": (WEBHOOKS, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
 }
 
 

@@ -1,0 +1,107 @@
+"""What agency systems send and get for the event feed and webhooks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, UrlConstraints
+
+from domain.family import Family
+
+_BASES = {"Event", "Created"}
+FAMILY_EVENT_TYPES: frozenset[str] = frozenset(
+    name for name, value in vars(Family).items()
+    if isinstance(value, type) and issubclass(value, Family.Event) and name not in _BASES
+)
+FAMILY_EVENT_TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Family, n)) for n in FAMILY_EVENT_TYPES))
+
+
+def _known_event_type(name: str) -> str:
+    if name not in FAMILY_EVENT_TYPES:
+        raise ValueError(f"unknown event type {name!r}; known: {', '.join(sorted(FAMILY_EVENT_TYPES))}")
+    return name
+
+
+EventType = Annotated[str, Field(max_length=100), AfterValidator(_known_event_type)]
+HookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000, allowed_schemes=["http", "https"])]
+
+
+class FeedEvent(BaseModel):
+    """One family event in the global feed, at its place in the log."""
+
+    position: int = Field(description="The event's place in the global log; resume with ?after=position.")
+    family_id: UUID
+    version: int
+    type: str
+    occurred_on: date | None
+    date_uncertain: bool
+    recorded_at: datetime
+    actor_id: UUID | None
+    actor_agency_id: UUID | None
+    channel: str | None
+    data: dict[str, Any]
+    hash: str | None
+
+
+class EventFeedPage(BaseModel):
+    """A page of the event feed, oldest first."""
+
+    items: list[FeedEvent]
+    next_cursor: str | None = Field(description="Pass as cursor (or after) for the next page; null when caught up.")
+    last_position: int = Field(description="The last log position examined; poll again with ?after=last_position.")
+
+
+class WebhookCreate(BaseModel):
+    """Subscribe a URL to the family events in the caller's scope."""
+
+    url: HookUrl
+    event_types: Annotated[list[EventType], Field(max_length=100)] = Field(
+        default_factory=list, description="Family event type names (e.g. ContactRecorded); empty means every type."
+    )
+
+
+class WebhookView(BaseModel):
+    """A webhook subscription (without its secret)."""
+
+    id: UUID
+    url: str
+    event_types: list[str]
+    created_at: datetime
+
+
+class WebhookCreated(WebhookView):
+    """A new subscription, with the secret that signs its deliveries (shown once)."""
+
+    secret: str = Field(description="HMAC-SHA256 key of the X-Signature header; shown only in this answer.")
+
+
+class WebhookPage(BaseModel):
+    """The caller's webhooks."""
+
+    items: list[WebhookView]
+    next_cursor: str | None
+
+
+class DeliveryView(BaseModel):
+    """One event to deliver to a webhook, and what happened on its last attempt."""
+
+    id: int
+    family_id: UUID
+    position: int
+    event_type: str
+    status: str = Field(description="pending, delivered or failed (given up after the last retry).")
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime
+
+
+class DeliveryPage(BaseModel):
+    """A page of a webhook's deliveries, oldest first."""
+
+    items: list[DeliveryView]
+    next_cursor: str | None
