@@ -13,12 +13,13 @@ from api.deps import ActorCache
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
-from api.routes import directory, facts, families, handover, operations, team
+from api.routes import audit, directory, facts, families, handover, operations, team
 from domain.application import Clock, TafLedger
+from taf.access_log import AccessLog
 from taf.runtime import bootstrap_admin, build_ledger
 from taf.settings import Settings
 
-API_ROUTERS = (directory.router, families.router, facts.router, team.router, handover.router)
+API_ROUTERS = (directory.router, families.router, facts.router, team.router, handover.router, audit.router)
 PROBLEM_STATUSES = {
     "get": (401, 403, 404, 422, 429),
     "post": (400, 401, 403, 404, 409, 412, 422, 429),
@@ -38,6 +39,7 @@ def create_app(
         own = ledger is None
         app.state.ledger = ledger or build_ledger(settings, clock=clock)
         app.state.settings = settings
+        app.state.access_log = AccessLog(app.state.ledger)
         app.state.idempotency = IdempotencyStore(settings)
         bootstrap_admin(app.state.ledger, settings)
         try:
@@ -45,6 +47,7 @@ def create_app(
         finally:
             app.state.idempotency.close()
             app.state.idempotency = None
+            app.state.access_log = None
             if own:
                 app.state.ledger.close()
 
@@ -55,6 +58,7 @@ def create_app(
     app.state.metrics = Metrics()
     app.state.readiness_checks = []  # projections register (name, outcome, lag) checks here
     app.state.idempotency = None
+    app.state.access_log = None  # set in the lifespan; family reads fail (500) without it
     install_error_handlers(app)
     app.include_router(operations.router)
     for router in API_ROUTERS:

@@ -35,6 +35,8 @@ CREATE_FAMILY = [("POST", "/api/v1/families")]
 DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals"), ("POST", "/api/v1/api-keys"),
                    ("POST", "/api/v1/professionals/{x}/password")]
 DIRECTORY_READ = [("GET", "/api/v1/agencies"), ("GET", "/api/v1/professionals")]
+AUDIT = [("GET", F + "/events"), ("GET", F + "/state"), ("GET", F + "/integrity")]
+ACCESS_LOG = [("GET", "/api/v1/access-log")]
 
 ACTORS = ["admin", "auditor", "coordinator", "manager_in", "manager_out", "lead", "outsider", "system_in",
           "system_out"]
@@ -48,6 +50,8 @@ MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "create_family": (CREATE_FAMILY, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
     "directory_write": (DIRECTORY_WRITE, ["ok", "403", "403", "403", "403", "403", "403", "403", "403"]),
     "directory_read": (DIRECTORY_READ, ["ok"] * 9),
+    "audit": (AUDIT, ["403", "ok", "ok", "ok", "404", "403", "403", "403", "403"]),
+    "access_log": (ACCESS_LOG, ["403", "ok", "403", "403", "403", "403", "403", "403", "403"]),
 }
 
 
