@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -34,6 +35,7 @@ from domain.values import Actor, Channel, Role
 from taf.access_log import AccessLog
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
+log = logging.getLogger("taf.api")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -84,6 +86,7 @@ def family_events(family_id: AuditedFamily, ledger: Ledger, limit: Limit = DEFAU
     except UnknownEntityError:
         raise ApiError(404, f"no family {family_id}", rule="not_found") from None
     except Exception:
+        log.exception("stored event unreadable", extra={"family_id": str(family_id)})
         raise ApiError(500, "a stored event of this family cannot be read; GET its /integrity to find which",
                        rule="event_unreadable") from None
     page = events[:limit]

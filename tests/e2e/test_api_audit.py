@@ -265,6 +265,20 @@ def test_an_event_altered_in_the_database_is_reported_at_its_version(plain_serve
     assert all_events(staff.auditor, family_id, limit=50)[1]["data"]["level"] == 4  # the altered content
 
 
+def test_an_unreadable_event_is_still_located_by_integrity(plain_server: Server) -> None:
+    staff = staff_of(plain_server)
+    family_id = family_with_lead(staff)
+    with sqlite3.connect(plain_server.db_path) as db:
+        db.execute("UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
+                   [b"{not json", UUID(family_id).hex])
+
+    report = ok(staff.auditor.get(f"/api/v1/families/{family_id}/integrity"))
+    history = staff.auditor.get(f"/api/v1/families/{family_id}/events")
+
+    assert report == {"valid": False, "events_checked": 2, "broken_at_version": 2}
+    assert is_problem(history, 500, "event_unreadable")
+
+
 def test_a_read_that_cannot_be_logged_is_not_served(plain_server: Server) -> None:
     staff = staff_of(plain_server)
     family_id = family_with_lead(staff)
