@@ -6,23 +6,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
 from api.deps import ActorCache
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
-from api.routes import directory, facts, families, feeds, handover, operations, reading, team, watchlist
+from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
 from api.routes.watchlist import WatchlistService
 from domain.application import Clock, TafLedger
 from projections.watchlist import Watchlist
-from taf.runtime import bootstrap_admin, build_ledger
+from taf.access_log import AccessLog
+from projections.queries import ReadModels
+from projections.runner import start_embedded as start_projections
+from taf.runtime import bootstrap_admin, build_ledger, migrate
+from workers.embedded import start_embedded as start_workers
 from taf.settings import Settings
 from workers.webhooks import WebhookStore
 
-API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router, watchlist.router,
-               feeds.router)
+API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router,
+               watchlist.router, feeds.router, audit.router)
 PROBLEM_STATUSES = {
     "get": (401, 403, 404, 422, 429),
     "post": (400, 401, 403, 404, 409, 412, 422, 429),
@@ -42,6 +46,9 @@ def create_app(
         own = ledger is None
         app.state.ledger = ledger or build_ledger(settings, clock=clock)
         app.state.settings = settings
+        if not settings.is_postgres:
+            migrate(settings)  # the embedded mode creates its tables on first start
+        app.state.access_log = AccessLog(app.state.ledger)
         app.state.idempotency = IdempotencyStore(settings)
         bootstrap_admin(app.state.ledger, settings)
         read_model = Watchlist(app.state.ledger, settings.thresholds())
@@ -49,11 +56,22 @@ def create_app(
         app.state.watchlist = WatchlistService(read_model)
         app.state.webhooks = WebhookStore(app.state.ledger)
         app.state.webhooks.create_tables()
+        projections = start_projections(settings) if settings.projections_in_process else None
+        app.state.read_models = (projections.read_models if projections is not None
+                                 else ReadModels.for_ledger(app.state.ledger))
+        app.state.readiness_checks.append(projection_check)
+        workers = start_workers(settings, app.state.ledger) if settings.workers_in_process else None
         try:
             yield
         finally:
+            if workers is not None:
+                workers.stop()
+            if projections is not None:
+                projections.stop()
+            app.state.readiness_checks.remove(projection_check)
             app.state.idempotency.close()
             app.state.idempotency = None
+            app.state.access_log = None
             if own:
                 app.state.ledger.close()
 
@@ -64,6 +82,7 @@ def create_app(
     app.state.metrics = Metrics()
     app.state.readiness_checks = []  # projections register (name, outcome, lag) checks here
     app.state.idempotency = None
+    app.state.access_log = None  # set in the lifespan; family reads fail (500) without it
     install_error_handlers(app)
     app.include_router(operations.router)
     for router in API_ROUTERS:
@@ -73,6 +92,15 @@ def create_app(
                        limiter=RateLimiter(settings.rate_limit_per_minute, settings.redis_url))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def projection_check(request: Request) -> tuple[str, str, int | None]:
+    """Readiness: the read models can be read, and how far they lag behind the event log."""
+    try:
+        statuses = request.app.state.read_models.projections.status()
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        return "projections", f"unreachable: {type(error).__name__}", None
+    return "projections", "ok", max((s.lag for s in statuses), default=0)
 
 
 def _problem_response(status: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -14,12 +15,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from domain import scope
-from domain.application import TafLedger
+from domain.application import FAMILY_TOPIC, TafLedger
 from domain.errors import UnknownEntityError
 from domain.family import Family
 from domain.values import Actor, Channel, Role
 
 ACTOR_CACHE_SECONDS = 5.0
+FAMILY_PATH = "/api/v1/families/{family_id}"
+AUDIT_ROLES = (Role.AUDITOR, Role.COORDINATOR, Role.MANAGER)
+log = logging.getLogger("taf.api")
 
 bearer = HTTPBearer(auto_error=False, description="An API key issued by POST /api/v1/api-keys.")
 
@@ -96,6 +100,7 @@ CaseReader = Annotated[Actor, Depends(require_roles(*scope.CASE_READERS))]
 CaseWriter = Annotated[Actor, Depends(require_roles(*scope.CASE_WRITERS))]
 LeadAssigner = Annotated[Actor, Depends(require_roles(*scope.LEAD_ASSIGNERS))]
 Supervisor = Annotated[Actor, Depends(require_roles(*scope.SUPERVISORS))]
+audit_reader = require_roles(*AUDIT_ROLES)
 
 
 def _not_found(family_id: UUID) -> ApiError:
@@ -115,9 +120,61 @@ def visible_family(family_id: UUID, actor: Actor, ledger: TafLedger) -> Family:
     return family
 
 
-def readable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger) -> Family:
-    """Dependency form of `visible_family` for routes with a `family_id` path parameter."""
-    return visible_family(family_id, actor, ledger)
+def read_name(request: Request) -> str:
+    """What a family read is called in the access log: the route's path after the family ("summary" for none)."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None) or request.url.path
+    rest = template.split("{family_id}", 1)[1] if "{family_id}" in template else template
+    return rest.strip("/") or "summary"
+
+
+def record_read(request: Request, actor: Actor, family_id: UUID) -> None:
+    """Append an access-log entry for this read; if that fails the read fails (500), never silently."""
+    access_log = getattr(request.app.state, "access_log", None)
+    try:
+        if access_log is None:
+            raise RuntimeError("the access log is not set up")
+        access_log.record(actor, family_id, read_name(request))
+    except Exception:
+        log.exception("access log entry could not be recorded", extra={"family_id": str(family_id)})
+        raise ApiError(500, "the read could not be recorded in the access log, so it was not served",
+                       rule="access_log_unavailable") from None
+
+
+def readable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger, request: Request) -> Family:
+    """Dependency for family reads: `visible_family`, then an access-log entry for the read."""
+    family = visible_family(family_id, actor, ledger)
+    record_read(request, actor, family.id)
+    return family
+
+
+def _family_exists(ledger: TafLedger, family_id: UUID) -> bool:
+    """Whether a family stream exists, without replaying it (works even on a damaged stream)."""
+    first = ledger.recorder.select_events(family_id, limit=1)
+    return bool(first) and first[0].topic.startswith(FAMILY_TOPIC)
+
+
+def audit_scope(family_id: UUID, actor: Annotated[Actor, Depends(audit_reader)], ledger: Ledger) -> UUID:
+    """The family id if the caller may read its history: auditors, coordinators, managers in scope.
+
+    Practitioners get 403, a family outside the scope 404. Roles that see every family are not
+    made to load it, so a damaged stream can still be checked.
+    """
+    if actor.role in scope.SEES_EVERY_FAMILY:
+        if not _family_exists(ledger, family_id):
+            raise _not_found(family_id)
+    else:
+        visible_family(family_id, actor, ledger)
+    return family_id
+
+
+AuditScope = Annotated[UUID, Depends(audit_scope)]
+
+
+def audited_family(family_id: AuditScope, actor: Annotated[Actor, Depends(audit_reader)], request: Request) -> UUID:
+    """Dependency for the audit reads (history, past state, integrity): `audit_scope`, then an access-log entry."""
+    record_read(request, actor, family_id)
+    return family_id
 
 
 def writable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger) -> Family:
@@ -128,6 +185,8 @@ def writable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger) -> Fam
 
 
 VisibleFamily = Annotated[Family, Depends(readable_family)]
+AuditedFamily = Annotated[UUID, Depends(audited_family)]
+FAMILY_READS = (readable_family, audited_family)  # every GET under /families/{family_id} depends on one
 WritableFamily = Annotated[Family, Depends(writable_family)]
 
 
@@ -165,20 +224,27 @@ IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
 
 __all__ = [
     "Admin",
+    "AuditScope",
+    "AuditedFamily",
     "CaseReader",
     "CaseWriter",
     "CurrentActor",
     "ExpectedVersion",
+    "FAMILY_READS",
     "IdempotencyKey",
     "LeadAssigner",
     "Ledger",
     "Supervisor",
     "VisibleFamily",
     "WritableFamily",
+    "audit_reader",
+    "audit_scope",
+    "audited_family",
     "current_actor",
     "get_ledger",
     "if_match",
     "readable_family",
+    "record_read",
     "require_roles",
     "visible_family",
     "writable_family",

@@ -46,12 +46,10 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Create the event store and read-model tables (once; safe to repeat)."""
-    from projections.runner import migrate as migrate_read_models
     from taf.runtime import migrate as run_migrate
 
     settings = _settings()
     run_migrate(settings)
-    migrate_read_models(settings)
     console.print(f"tables ready in {settings.effective_database_url.split('@')[-1]}")
 
 

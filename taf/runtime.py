@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.application import Clock, TafLedger
 from domain.values import AgencyKind, Role
+from taf.access_log import AccessLog
 from taf.settings import Settings
 
 log = logging.getLogger("taf")
@@ -17,19 +18,25 @@ SYSTEM_ID = UUID(int=0)
 
 
 def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: bool | None = None) -> TafLedger:
-    """Construct the application service for these settings."""
-    return TafLedger(settings.eventsourcing_env(create_tables=create_tables), clock=clock)
+    """Construct the application service for these settings (creating the tables when it creates the store's)."""
+    ledger = TafLedger(settings.eventsourcing_env(create_tables=create_tables), clock=clock)
+    if create_tables if create_tables is not None else not settings.is_postgres:
+        AccessLog(ledger).create_table()
+    return ledger
 
 
 def migrate(settings: Settings) -> None:
-    """Create the event store tables (once; safe to repeat)."""
+    """Create the event store, access-log, workers', watchlist and webhook tables (once; safe to repeat)."""
     from workers.periodic import PeriodicWork
     from workers.store import migrate_worker_tables
+
+    from projections.runner import ProjectionSet
 
     ledger = build_ledger(settings, create_tables=True)
     try:
         migrate_worker_tables(ledger)
         PeriodicWork(ledger, settings).create_tables()
+        ProjectionSet(ledger, create_tables=True)
     finally:
         ledger.close()
 

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         description="Overrides of domain.signals.SignalThresholds as JSON, e.g. {\"contact_interval_days\": 21}",
     )
     signal_scan_seconds: float = Field(default=3600.0, gt=0)
+    in_process_projections: bool | None = Field(
+        default=None, description="Run the projections in the API process (default: only on SQLite)."
+    )
+    in_process_workers: bool | None = Field(
+        default=None, description="Run the workers in the API process (default: when TAF_REDIS_URL is unset)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -64,6 +70,16 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'taf.sqlite').as_posix()}"
+
+    @property
+    def projections_in_process(self) -> bool:
+        """Whether the API process runs the projections itself (the embedded mode)."""
+        return self.in_process_projections if self.in_process_projections is not None else not self.is_postgres
+
+    @property
+    def workers_in_process(self) -> bool:
+        """Whether the API process runs the workers itself (no Redis: the embedded mode)."""
+        return self.in_process_workers if self.in_process_workers is not None else not self.redis_url
 
     @property
     def is_postgres(self) -> bool:

@@ -38,6 +38,8 @@ DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals
 DIRECTORY_READ = [("GET", "/api/v1/agencies"), ("GET", "/api/v1/professionals")]
 CASE_LISTS = [("GET", "/api/v1/watchlist"), ("GET", "/api/v1/events")]
 WEBHOOKS = [("POST", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks/{x}/deliveries")]
+AUDIT = [("GET", F + "/events"), ("GET", F + "/state"), ("GET", F + "/integrity")]
+ACCESS_LOG = [("GET", "/api/v1/access-log")]
 
 ACTORS = ["admin", "auditor", "coordinator", "manager_in", "manager_out", "lead", "outsider", "system_in",
           "system_out"]
@@ -55,6 +57,8 @@ MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "case_lists": (CASE_LISTS, ["403", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
     # a webhook carries case data out to an agency system: roles that record for families
     "webhooks": (WEBHOOKS, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
+    "audit": (AUDIT, ["403", "ok", "ok", "ok", "404", "403", "403", "403", "403"]),
+    "access_log": (ACCESS_LOG, ["403", "ok", "403", "403", "403", "403", "403", "403", "403"]),
 }
 
 
