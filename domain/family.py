@@ -568,6 +568,7 @@ class Family(Aggregate):
         episode.close_reason = ClosureReason(request.reason)
         request.status = RequestStatus.COMPLETED
         request.ended_version = self.next_version
+        request.missing_steps = []
         self.lead = None
         self.members = {}
         self.plan = None
@@ -1182,6 +1183,7 @@ class Family(Aggregate):
         request = self.requests[str(request_id)]
         request.status = RequestStatus.COMPLETED
         request.ended_version = self.next_version
+        request.missing_steps = []
         self._set_lead(to_professional_id, to_agency_id, meta.occurred_on)
 
     def withdraw_request(self, meta: Meta, kind: RequestKind, reason: str) -> UUID:

@@ -43,6 +43,7 @@ class TafProjection(Projection[ViewRecorder]):
     """A read model: its tables, and one handler per event class name it cares about."""
 
     name: str = ""
+    cipher: Any = None  # the event store's cipher, when payloads are encrypted at rest
     tables: ClassVar[tuple[str, ...]] = ()
     table_names: ClassVar[tuple[str, ...]] = ()
     _handlers: ClassVar[dict[str, Handler | None]]

@@ -9,6 +9,7 @@ a completed or withdrawn one as of the event that ended it, and then stays as it
 
 from __future__ import annotations
 
+import base64
 from collections import OrderedDict
 from typing import Any
 from uuid import UUID
@@ -81,6 +82,19 @@ class HandoverChecklists(TafProjection):
 
     # ------------------------------------------------------------- family state
 
+    def _seal(self, data: bytes) -> str:
+        """The stored text of a state: encrypted (base64) when the event store encrypts."""
+        if self.cipher is None:
+            return data.decode("utf-8")
+        return "aes:" + base64.b64encode(self.cipher.encrypt(data)).decode("ascii")
+
+    def _unseal(self, text: str) -> bytes:
+        if text.startswith("aes:"):
+            if self.cipher is None:
+                raise RuntimeError("checklist state is encrypted but no cipher key is configured")
+            return bytes(self.cipher.decrypt(base64.b64decode(text[4:])))
+        return text.encode("utf-8")
+
     def _load(self, tx: Tx, family_id: UUID) -> Family | None:
         row = tx.one("SELECT version, recorded_at, state FROM pj_checklist_state WHERE family_id = ?",
                      (str(family_id),))
@@ -93,7 +107,7 @@ class HandoverChecklists(TafProjection):
             originator_version=int(row["version"]),
             timestamp=datetime.fromisoformat(row["recorded_at"]),
             topic=FAMILY_TOPIC,
-            state=self._transcoder.decode(row["state"].encode("utf-8")),
+            state=self._transcoder.decode(self._unseal(row["state"])),
         )
         family = snapshot.mutate(None)
         assert isinstance(family, Family)
@@ -152,7 +166,7 @@ class HandoverChecklists(TafProjection):
                 "ON CONFLICT (family_id) DO UPDATE SET version = excluded.version, "
                 "recorded_at = excluded.recorded_at, state = excluded.state",
                 (str(family.id), family.version, family.modified_on.isoformat(),
-                 self._transcoder.encode(snapshot.state).decode("utf-8")),
+                 self._seal(self._transcoder.encode(snapshot.state))),
             )
             self._cache[family.id] = family
             self._cache.move_to_end(family.id)

@@ -146,6 +146,8 @@ class ProjectionSet:
         self.projections: list[TafProjection] = [
             cls(view_for(datastore, cls.name, cls.tables, cls.table_names)) for cls in projection_classes(names)
         ]
+        for projection in self.projections:
+            projection.cipher = ledger.mapper.cipher  # state a view keeps whole is encrypted like events
         if create_tables:
             self.create_tables()
 

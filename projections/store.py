@@ -164,17 +164,8 @@ class SQLiteView(ViewRecorder, SQLiteTrackingRecorder):
     @contextmanager
     def write(self) -> Iterator[Tx]:
         """BEGIN IMMEDIATE: take SQLite's write lock up front, so reads in it stay valid."""
-        with self.datastore.get_connection(commit=True) as conn:
-            cursor = conn.cursor()
-            with cursor as raw:
-                raw.execute("BEGIN IMMEDIATE")
-                try:
-                    yield Tx(raw, postgres=False)
-                except BaseException:
-                    conn.rollback()
-                    raise
-                else:
-                    conn.commit()
+        with transaction(self.datastore, commit=True) as raw:
+            yield Tx(raw, postgres=False)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -210,6 +201,31 @@ class PostgresView(ViewRecorder, PostgresTrackingRecorder):
             self._search_path(cursor)
             yield Tx(cursor, postgres=True)
 
+
+
+@contextmanager
+def transaction(datastore: Any, commit: bool) -> Iterator[Any]:
+    """A transaction on the event store's database, for tables kept beside the events.
+
+    On SQLite a writing transaction takes the write lock up front (BEGIN IMMEDIATE), so a
+    read-then-write never fails with "database is locked" when another connection wrote
+    in between; it waits for the lock instead.
+    """
+    if commit and isinstance(datastore, SQLiteDatastore):
+        with datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            with cursor as raw:
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield raw
+                except BaseException:
+                    conn.rollback()
+                    raise
+                else:
+                    conn.commit()
+    else:
+        with datastore.transaction(commit=commit) as cursor:
+            yield cursor
 
 
 def view_for(datastore: Any, name: str, tables: Sequence[str], table_names: Sequence[str]) -> ViewRecorder:

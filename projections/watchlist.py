@@ -21,6 +21,7 @@ from uuid import UUID
 from domain.application import TafLedger
 from domain.family import Family
 from domain.signals import Signal, SignalThresholds, evaluate_signals
+from projections.store import transaction
 
 FAMILY_TOPIC_SUFFIX = ":Family.FamilyRegistered"
 
@@ -75,7 +76,7 @@ class Watchlist:
 
     @contextmanager
     def _cursor(self, commit: bool) -> Iterator[Any]:
-        with self._datastore.transaction(commit=commit) as cursor:
+        with transaction(self._datastore, commit) as cursor:
             yield cursor
 
     def create_tables(self) -> None:

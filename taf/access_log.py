@@ -20,6 +20,7 @@ from uuid import UUID
 from domain.application import Clock, TafLedger
 from domain.errors import InvalidValueError
 from domain.values import Actor
+from projections.store import transaction
 
 TABLE = "taf_access_log"
 DEFAULT_LIMIT = 50
@@ -99,7 +100,7 @@ class AccessLog:
 
     @contextmanager
     def _cursor(self, commit: bool) -> Iterator[Any]:
-        with self.datastore.transaction(commit=commit) as cursor:
+        with transaction(self.datastore, commit) as cursor:
             yield cursor
 
     def create_table(self) -> None:

@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from domain.application import TafLedger
+from projections.store import transaction
 
 RELAY_NAME = "taf_relay"
 
@@ -80,7 +81,7 @@ class WorkerStore:
     @contextmanager
     def transaction(self, commit: bool = True) -> Iterator[Any]:
         """A cursor in one transaction, committed on success when asked."""
-        with self.datastore.transaction(commit=commit) as cursor:
+        with transaction(self.datastore, commit) as cursor:
             yield cursor
 
     def execute(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:

@@ -27,6 +27,7 @@ from domain.application import TafLedger
 from domain.canonical import describe_event
 from domain.family import Family
 from domain.values import Actor
+from projections.store import transaction
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 2.0
@@ -85,7 +86,7 @@ class WebhookStore:
 
     @contextmanager
     def _cursor(self, commit: bool) -> Iterator[Any]:
-        with self._datastore.transaction(commit=commit) as cursor:
+        with transaction(self._datastore, commit) as cursor:
             yield cursor
 
     def create_tables(self) -> None:

@@ -19,7 +19,7 @@ __all__ = ["api_server"]
 
 F = "/api/v1/families/{family_id}"
 READ = [("GET", F), ("GET", F + "/closure"), ("GET", F + "/transfer"), ("GET", F + "/signals"),
-        ("GET", F + "/signal-history")]
+        ("GET", F + "/signal-history"), ("GET", F + "/chronology")]
 WRITE = [("POST", F + p) for p in (
     "/children", "/children/{x}/birth", "/address", "/left-area", "/returned", "/referrals",
     "/referrals/{x}/decision", "/concerns", "/concerns/{x}/response", "/consents", "/consents/{x}/withdrawal",
@@ -36,7 +36,8 @@ CREATE_FAMILY = [("POST", "/api/v1/families")]
 DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals"), ("POST", "/api/v1/api-keys"),
                    ("POST", "/api/v1/professionals/{x}/password")]
 DIRECTORY_READ = [("GET", "/api/v1/agencies"), ("GET", "/api/v1/professionals")]
-CASE_LISTS = [("GET", "/api/v1/watchlist"), ("GET", "/api/v1/events")]
+CASE_LISTS = [("GET", "/api/v1/watchlist"), ("GET", "/api/v1/events"), ("GET", "/api/v1/families"),
+              ("GET", "/api/v1/actions"), ("GET", "/api/v1/worklist")]
 WEBHOOKS = [("POST", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks/{x}/deliveries")]
 AUDIT = [("GET", F + "/events"), ("GET", F + "/state"), ("GET", F + "/integrity")]
 ACCESS_LOG = [("GET", "/api/v1/access-log")]
@@ -130,8 +131,6 @@ def test_matrix_covers_every_route_of_the_api(world: World) -> None:
     documented = {(method.upper(), re.sub(r"\{(?!family_id)[a-z_]+\}", "{}", path))
                   for path, operations in spec["paths"].items() for method in operations
                   if path.startswith("/api/v1/")}
-    # list endpoints of the read models are covered by their own tests
-    documented -= {("GET", "/api/v1/families")}
     assert documented - covered == set()
 
 
