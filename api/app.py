@@ -28,7 +28,7 @@ from workers.webhooks import WebhookStore
 API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router,
                watchlist.router, feeds.router, audit.router)
 PROBLEM_STATUSES = {
-    "get": (401, 403, 404, 422, 429),
+    "get": (401, 403, 404, 422, 429, 503),
     "post": (400, 401, 403, 404, 409, 412, 422, 429),
     "delete": (400, 401, 403, 404, 409, 412, 422, 429),
 }
