@@ -60,6 +60,7 @@ def create_app(
         app.state.read_models = (projections.read_models if projections is not None
                                  else ReadModels.for_ledger(app.state.ledger))
         app.state.readiness_checks.append(projection_check)
+        app.state.metrics.read_models = app.state.read_models
         workers = start_workers(settings, app.state.ledger) if settings.workers_in_process else None
         try:
             yield
@@ -69,6 +70,7 @@ def create_app(
             if projections is not None:
                 projections.stop()
             app.state.readiness_checks.remove(projection_check)
+            app.state.metrics.read_models = None
             app.state.idempotency.close()
             app.state.idempotency = None
             app.state.access_log = None

@@ -10,10 +10,12 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.routing import Match
 
 from api.errors import problem_body
@@ -57,7 +59,11 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 class Metrics:
-    """Request counts and latencies by route template and status, in the app's own registry."""
+    """Request counts and latencies by route template and status, in the app's own registry.
+
+    Projection lag and pending handover requests are read from the read models at scrape
+    time (`read_models` is set once the lifespan has built them).
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -65,6 +71,33 @@ class Metrics:
                                 ["method", "route", "status"], registry=self.registry)
         self.latency = Histogram("taf_http_request_duration_seconds", "Time to answer HTTP requests",
                                  ["method", "route"], registry=self.registry)
+        self.read_models: Any = None
+        self.registry.register(_ReadModelCollector(self))
+
+
+class _ReadModelCollector(Collector):
+    """Gauges read from the read models when Prometheus scrapes."""
+
+    def __init__(self, metrics: Metrics):
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        """Projection lag per projection and pending handover requests by kind and status."""
+        lag = GaugeMetricFamily("taf_projection_lag_events", "Events recorded but not yet applied to a read model",
+                                labels=["projection"])
+        pending = GaugeMetricFamily("taf_handover_requests_pending", "Closure and transfer requests not yet decided",
+                                    labels=["kind", "status"])
+        models = self.metrics.read_models
+        if models is not None:
+            try:
+                for status in models.projections.status():
+                    lag.add_metric([status.name], status.lag)
+                for (kind, state), count in models.pending_request_counts().items():
+                    pending.add_metric([kind, state], count)
+            except Exception:  # noqa: BLE001 - a scrape must not fail the process; /readyz reports the cause
+                error_log.warning("read models unavailable for metrics", exc_info=True)
+        yield lag
+        yield pending
 
 
 class RateLimiter:

@@ -490,6 +490,13 @@ class ReadModels:
             ],
         )
 
+    def pending_request_counts(self) -> dict[tuple[str, str], int]:
+        """How many handover requests are pending or blocked, by (kind, status)."""
+        with self._read() as tx:
+            rows = tx.all("SELECT kind, status, COUNT(*) AS n FROM pj_family_request "
+                          "WHERE status IN ('pending', 'blocked') GROUP BY kind, status")
+        return {(r["kind"], r["status"]): int(r["n"]) for r in rows}
+
     def families_without_lead(self) -> list[UUID]:
         """Families with an open episode and no lead professional."""
         with self._read() as tx:

@@ -8,7 +8,7 @@ missed visits, a neighbour's concern and a claim of family support never checked
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.application import ActionInput, ChildInput, TafLedger, When
@@ -32,6 +32,19 @@ from domain.values import (
 
 DEMO_MARKER = uuid5(NAMESPACE_URL, "taf-ledger:demo-data")
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - fictional accounts, printed for the demo
+
+
+class _StoryClock:
+    """A clock standing on a day of the story, so decisions are dated when they happened."""
+
+    def __init__(self, day: date):
+        self.day = day
+
+    def today(self) -> date:
+        return self.day
+
+    def now(self) -> datetime:
+        return datetime.combine(self.day, time(12), UTC)
 
 
 @dataclass
@@ -147,8 +160,10 @@ def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
         family_attended=True, decisions="Register Leo with the GP; weekly home visits for a month.",
         actions=[ActionInput("Support Kelly to register Leo with a GP", ids["fsw"], ago(370))],
     )
+    ledger.record_registration(gp, fid, mia, Service.GP, when=When(ago(1590)))
     ledger.record_contact(fsw, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN, child_ids_seen=[mia, leo],
                           home_entered=True, notes="Home cluttered, children clean.", when=When(ago(390)))
+    ledger.record_registration(gp, fid, leo, Service.GP, when=When(ago(372)))
     ledger.record_contact(fsw, fid, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS,
                           notes="No answer; curtains drawn.", when=When(ago(360)))
     ledger.record_contact(gp, fid, ContactKind.CLINIC, ContactOutcome.WAS_NOT_BROUGHT,
@@ -156,6 +171,8 @@ def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
     gcp2 = ledger.recommend_assessment(hv, fid, AssessmentKind.GCP2, "Concerns about physical care.",
                                        when=When(ago(320)))
     ledger.leave_area(hv, fid, "Eastbridge (another local authority)", when=When(ago(300)))
+    real_clock = ledger.clock
+    ledger.clock = _StoryClock(ago(299))  # the closure, its steps and the worker's decision happened then
     closure = ledger.request_closure(fsw, fid, ClosureReason.MOVED_AWAY, "Family moved to Eastbridge.")
     ledger.complete_action(fsw, fid, meeting.extra_ids[0], "Kelly says Leo is registered.", when=When(ago(299)))
     ledger.decline_assessment(fsw, fid, gcp2.id, "Family moved before the GCP2 could start.", when=When(ago(299)))
@@ -169,6 +186,7 @@ def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
         ledger.complete_step(fsw, fid, closure.id, step, evidence)
     ledger.complete_step(manager, fid, closure.id, "manager_signoff", "Closure agreed in supervision.")
     ledger.evaluate_request(fid, closure.id)
+    ledger.clock = real_clock
 
     # Second episode: the family returns, a baby is born, visits are missed.
     ledger.return_to_area(hv, fid, "Flat 3, 9 Mill Lane, Northfield", Housing.TEMPORARY, when=When(ago(120)))
@@ -225,6 +243,7 @@ def _simpler_families(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUI
                                 relied_on_in_plan=True, when=When(ago(40)))
     ledger.verify_claim(a["hv"], g.family_id, claim.id, ClaimOutcome.VERIFIED, "Met partner at home visit.",
                         when=When(ago(30)))
+    ledger.record_registration(a["gp"], g.family_id, g.extra_ids[0], Service.GP, when=When(ago(380)))
     ledger.record_contact(a["hv"], g.family_id, ContactKind.CLINIC, ContactOutcome.SEEN,
                           child_ids_seen=g.extra_ids, when=When(ago(9)))
     made.append(g.family_id)

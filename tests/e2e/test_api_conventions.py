@@ -192,3 +192,19 @@ def test_directory_lists_professionals_of_one_agency(directory: Directory) -> No
     person = directory.person(agency, "manager")
     listed = person.get("/api/v1/professionals", params={"agency_id": agency, "limit": 500}).json()["items"]
     assert [(p["id"], p["role"]) for p in listed] == [(person.id, "manager")]
+
+
+def test_metrics_and_readyz_report_projection_lag_and_pending_handovers(api_server: Server, lead: Person,
+                                                                      family: str) -> None:
+    assert lead.post(f"{family}/episodes", {"level": 2}).status_code == 201
+    requested = lead.post(f"{family}/closure", {"reason": "needs_met", "outcome_summary": "Outcomes met"})
+    assert requested.status_code == 202, requested.text
+    lead.get("/api/v1/families", headers={"X-Consistent-With": str(requested.json()["position"])})
+
+    text = api_server.client(None).get("/metrics").text
+    ready = api_server.client(None).get("/readyz").json()
+
+    assert 'taf_projection_lag_events{projection="pj_family_summary"}' in text
+    pending = [line for line in text.splitlines() if line.startswith("taf_handover_requests_pending{")]
+    assert any('kind="closure"' in line and float(line.split()[-1]) >= 1 for line in pending), pending
+    assert ready["checks"]["projections"] == "ok" and isinstance(ready["projection_lag"], int)
