@@ -16,13 +16,13 @@ from api.observability import Metrics, RateLimiter, RequestMiddleware, configure
 from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
 from api.routes.watchlist import WatchlistService
 from domain.application import Clock, TafLedger
-from projections.watchlist import Watchlist
-from taf.access_log import AccessLog
 from projections.queries import ReadModels
 from projections.runner import start_embedded as start_projections
+from projections.watchlist import Watchlist
+from taf.access_log import AccessLog
 from taf.runtime import bootstrap_admin, build_ledger, migrate
-from workers.embedded import start_embedded as start_workers
 from taf.settings import Settings
+from workers.embedded import start_embedded as start_workers
 from workers.webhooks import WebhookStore
 
 API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router,

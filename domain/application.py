@@ -144,7 +144,7 @@ class TafLedger(Application[UUID]):
         super().__init__(env)
         self.clock = clock or Clock()
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
-        self.snapshotting_intervals = {Family: interval} if interval > 0 else {}
+        self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
 
     def construct_transcoder(self) -> Transcoder:
         """A JSON transcoder that knows every domain type."""
@@ -187,7 +187,7 @@ class TafLedger(Application[UUID]):
     def get_family(self, family_id: UUID, version: int | None = None) -> Family:
         """Load a family (optionally as it was at a version), or UnknownEntityError."""
         try:
-            family = self.repository.get(family_id, version=version)
+            family: Aggregate = self.repository.get(family_id, version=version)
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no family {family_id}", field="family_id") from None
         if not isinstance(family, Family):
@@ -237,7 +237,7 @@ class TafLedger(Application[UUID]):
     def get_agency(self, agency_id: UUID) -> Agency:
         """Load an agency, or UnknownEntityError."""
         try:
-            agency = self.repository.get(agency_id)
+            agency: Aggregate = self.repository.get(agency_id)
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no agency {agency_id}", field="agency_id") from None
         if not isinstance(agency, Agency):
@@ -259,14 +259,16 @@ class TafLedger(Application[UUID]):
             self.get_agency(agency_id)
         except UnknownEntityError:
             raise InvalidValueError(f"no agency {agency_id}", rule="unknown_agency", field="agency_id") from None
-        professional = Professional.register(professional_id or uuid4(), name, agency_id, role, email, is_system, actor_id)
+        professional = Professional.register(
+            professional_id or uuid4(), name, agency_id, role, email, is_system, actor_id
+        )
         self._save(professional)
         return professional.id
 
     def get_professional(self, professional_id: UUID) -> Professional:
         """Load a professional, or UnknownEntityError."""
         try:
-            professional = self.repository.get(professional_id)
+            professional: Aggregate = self.repository.get(professional_id)
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no professional {professional_id}", field="professional_id") from None
         if not isinstance(professional, Professional):
@@ -305,7 +307,7 @@ class TafLedger(Application[UUID]):
     def actor_for_key(self, key: str, channel: Channel = Channel.API) -> Actor | None:
         """The actor an API key acts as, or None for an unknown or revoked key."""
         try:
-            api_key = self.repository.get(ApiKey.create_id(hash_api_key(key)))
+            api_key: Aggregate = self.repository.get(ApiKey.create_id(hash_api_key(key)))
         except AggregateNotFoundError:
             return None
         if not isinstance(api_key, ApiKey) or api_key.revoked:

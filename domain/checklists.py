@@ -211,7 +211,8 @@ def _infant_seen(family: Family, today: date) -> StepResult:
             continue
         seen = [
             c for c in family.contacts
-            if c.outcome is ContactOutcome.SEEN and child.child_id in c.child_ids_seen and since <= c.occurred_on <= today
+            if c.outcome is ContactOutcome.SEEN and child.child_id in c.child_ids_seen
+            and since <= c.occurred_on <= today
         ]
         if not seen:
             unseen.append(child.name)

@@ -81,6 +81,7 @@ class Family(Aggregate):
         def mutate(self, aggregate: Any) -> Any:
             """Apply the event, then remember its hash as the head of the chain."""
             family = super().mutate(aggregate)
+            assert family is not None
             family.head_hash = self.hash
             family._involve(self)
             return family

@@ -195,7 +195,8 @@ def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
     ledger.raise_concern(a["police"], fid, SourceKind.MEMBER_OF_PUBLIC,
                          "Neighbour reports a baby crying for hours and nobody answering the door.",
                          reporter_known_to_agency=True, when=When(ago(50)))
-    ledger.receive_referral(a["midwife"], fid, SourceKind.AGENCY, "New baby, family previously known, temporary housing.",
+    ledger.receive_referral(a["midwife"], fid, SourceKind.AGENCY,
+                            "New baby, family previously known, temporary housing.",
                             source_agency_id=agency_ids["maternity"], child_ids=[baby.id], when=When(ago(45)))
     ledger.open_episode(coord, fid, 3, when=When(ago(44)))
     ledger.record_contact(hv, fid, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS,

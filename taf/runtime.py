@@ -27,10 +27,9 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 
 def migrate(settings: Settings) -> None:
     """Create the event store, access-log, workers', watchlist and webhook tables (once; safe to repeat)."""
+    from projections.runner import ProjectionSet
     from workers.periodic import PeriodicWork
     from workers.store import migrate_worker_tables
-
-    from projections.runner import ProjectionSet
 
     ledger = build_ledger(settings, create_tables=True)
     try:

@@ -56,7 +56,7 @@ def _a_year_of_events(ledger: TafLedger, team: Team, clock: FakeClock):
     second = ledger.open_episode(team.coordinator, fid, 3)
     ledger.assign_lead(team.coordinator, fid, team.incoming.professional_id)
     ledger.recommend_assessment(team.incoming, fid, AssessmentKind.GCP2, "physical care")
-    for week in range(15):
+    for _week in range(15):
         clock.advance(days=7)
         ledger.record_contact(team.incoming, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN)
     return fid, closure.id, second.id

@@ -21,7 +21,8 @@ def watchlist(ledger: TafLedger) -> Iterator[Watchlist]:
 
 
 def _family_seen_today(ledger: TafLedger, team: Team, clock: FakeClock):
-    family = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=clock.today() - timedelta(days=800))])
+    born = clock.today() - timedelta(days=800)
+    family = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=born)])
     fid = family.family_id
     ledger.open_episode(team.coordinator, fid, 2)
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)

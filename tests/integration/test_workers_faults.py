@@ -167,7 +167,8 @@ def test_beat_runs_the_signal_scan_and_webhook_deliveries_on_the_worker(
     receiver = Receiver()
     hooks = WebhookStore(ledger)
     hook = hooks.register(team.member.professional_id, receiver.url, ["ContactRecorded"], datetime.now(UTC))
-    family = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=clock.today() - timedelta(days=900))])
+    born = clock.today() - timedelta(days=900)
+    family = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=born)])
     fid = family.family_id
     ledger.open_episode(team.coordinator, fid, 2, when=When(clock.today() - timedelta(days=40)))
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
