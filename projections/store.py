@@ -228,6 +228,34 @@ def transaction(datastore: Any, commit: bool) -> Iterator[Any]:
             yield cursor
 
 
+class SideStore:
+    """Tables kept beside the events, in the event store's own database and schema.
+
+    For stores that are not projections (watchlist, webhooks, workers' tables, access
+    log): qualified table names, placeholders in the store's style, and transactions.
+    """
+
+    def __init__(self, ledger: Any):
+        self.datastore: Any = ledger.recorder.datastore
+        self.is_postgres = isinstance(self.datastore, PostgresDatastore)
+        self.schema: str | None = self.datastore.schema if self.is_postgres else None
+        self.serial = "BIGSERIAL PRIMARY KEY" if self.is_postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def table(self, name: str) -> str:
+        """A table name, qualified by the schema on PostgreSQL."""
+        return f'"{self.schema}".{name}' if self.schema else name
+
+    def sql(self, statement: str) -> str:
+        """A statement written with `?` placeholders, in the store's own placeholder style."""
+        return statement.replace("?", "%s") if self.is_postgres else statement
+
+    @contextmanager
+    def cursor(self, commit: bool) -> Iterator[Any]:
+        """A cursor in one transaction, committed on success when `commit`."""
+        with transaction(self.datastore, commit) as cursor:
+            yield cursor
+
+
 def view_for(datastore: Any, name: str, tables: Sequence[str], table_names: Sequence[str]) -> ViewRecorder:
     """The view recorder matching the event store's datastore."""
     view: ViewRecorder

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,7 +20,7 @@ from uuid import UUID
 from domain.application import TafLedger
 from domain.family import Family
 from domain.signals import Signal, SignalThresholds, evaluate_signals
-from projections.store import transaction
+from projections.store import SideStore
 
 FAMILY_TOPIC_SUFFIX = ":Family.FamilyRegistered"
 
@@ -61,27 +60,16 @@ class Watchlist:
     def __init__(self, ledger: TafLedger, thresholds: SignalThresholds | None = None):
         self.ledger = ledger
         self.thresholds = thresholds or SignalThresholds()
-        datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
-        self._datastore = datastore
-        self._postgres = type(datastore).__module__.startswith("eventsourcing.postgres")
-        prefix = f"{datastore.schema}." if self._postgres else ""
-        self.current_table = f"{prefix}watchlist_current"
-        self.history_table = f"{prefix}watchlist_history"
-        self.tracking_table = f"{prefix}watchlist_tracking"
-
-    # ----------------------------------------------------------------- SQL plumbing
-
-    def _sql(self, statement: str) -> str:
-        return statement if self._postgres else statement.replace("%s", "?")
-
-    @contextmanager
-    def _cursor(self, commit: bool) -> Iterator[Any]:
-        with transaction(self._datastore, commit) as cursor:
-            yield cursor
+        self._store = SideStore(ledger)
+        self._sql = self._store.sql
+        self._cursor = self._store.cursor
+        self.current_table = self._store.table("watchlist_current")
+        self.history_table = self._store.table("watchlist_history")
+        self.tracking_table = self._store.table("watchlist_tracking")
 
     def create_tables(self) -> None:
         """Create the watchlist tables if they do not exist."""
-        serial = "BIGSERIAL PRIMARY KEY" if self._postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
+        serial = self._store.serial
         statements = [
             f"""CREATE TABLE IF NOT EXISTS {self.current_table} (
                 family_id TEXT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL, since TEXT NOT NULL,
@@ -108,16 +96,16 @@ class Watchlist:
         agencies = json.dumps([str(a) for a in family.involved_agency_ids])
         people = json.dumps([str(p) for p in family.involved_professional_ids])
         with self._cursor(commit=True) as cursor:
-            cursor.execute(self._sql(f"SELECT signal FROM {self.current_table} WHERE family_id = %s"), (fid,))
+            cursor.execute(self._sql(f"SELECT signal FROM {self.current_table} WHERE family_id = ?"), (fid,))
             standing = {row["signal"] for row in cursor.fetchall()}
             for name in standing - signals.keys():
                 cursor.execute(
-                    self._sql(f"DELETE FROM {self.current_table} WHERE family_id = %s AND signal = %s"), (fid, name)
+                    self._sql(f"DELETE FROM {self.current_table} WHERE family_id = ? AND signal = ?"), (fid, name)
                 )
                 cursor.execute(
                     self._sql(
-                        f"UPDATE {self.history_table} SET cleared_on = %s, cleared_at_version = %s "
-                        "WHERE family_id = %s AND signal = %s AND cleared_on IS NULL"
+                        f"UPDATE {self.history_table} SET cleared_on = ?, cleared_at_version = ? "
+                        "WHERE family_id = ? AND signal = ? AND cleared_on IS NULL"
                     ),
                     (today.isoformat(), family.version, fid, name),
                 )
@@ -127,9 +115,9 @@ class Watchlist:
                 if name in standing:
                     cursor.execute(
                         self._sql(
-                            f"UPDATE {self.current_table} SET severity = %s, since = %s, explanation = %s, "
-                            "event_versions = %s, involved_agencies = %s, involved_professionals = %s "
-                            "WHERE family_id = %s AND signal = %s"
+                            f"UPDATE {self.current_table} SET severity = ?, since = ?, explanation = ?, "
+                            "event_versions = ?, involved_agencies = ?, involved_professionals = ? "
+                            "WHERE family_id = ? AND signal = ?"
                         ),
                         row,
                     )
@@ -138,14 +126,14 @@ class Watchlist:
                         self._sql(
                             f"INSERT INTO {self.current_table} (severity, since, explanation, event_versions, "
                             "involved_agencies, involved_professionals, family_id, signal) "
-                            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                         ),
                         row,
                     )
                     cursor.execute(
                         self._sql(
                             f"INSERT INTO {self.history_table} (family_id, signal, severity, since, explanation, "
-                            "raised_on, raised_at_version) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                            "raised_on, raised_at_version) VALUES (?, ?, ?, ?, ?, ?, ?)"
                         ),
                         (fid, name, signal.severity.value, signal.since.isoformat(), signal.explanation,
                          today.isoformat(), family.version),
@@ -154,15 +142,15 @@ class Watchlist:
 
     def _position(self, name: str) -> int:
         with self._cursor(commit=False) as cursor:
-            cursor.execute(self._sql(f"SELECT position FROM {self.tracking_table} WHERE name = %s"), (name,))
+            cursor.execute(self._sql(f"SELECT position FROM {self.tracking_table} WHERE name = ?"), (name,))
             row = cursor.fetchone()
         return int(row["position"]) if row else 0
 
     def _set_position(self, name: str, position: int) -> None:
         with self._cursor(commit=True) as cursor:
-            cursor.execute(self._sql(f"DELETE FROM {self.tracking_table} WHERE name = %s"), (name,))
+            cursor.execute(self._sql(f"DELETE FROM {self.tracking_table} WHERE name = ?"), (name,))
             cursor.execute(
-                self._sql(f"INSERT INTO {self.tracking_table} (name, position) VALUES (%s, %s)"), (name, position)
+                self._sql(f"INSERT INTO {self.tracking_table} (name, position) VALUES (?, ?)"), (name, position)
             )
 
     def follow(self, today: date | None = None, batch: int = 500) -> int:
@@ -211,10 +199,10 @@ class Watchlist:
         query = f"SELECT * FROM {self.current_table} WHERE 1 = 1"
         params: list[Any] = []
         if signal is not None:
-            query += " AND signal = %s"
+            query += " AND signal = ?"
             params.append(signal)
         if family_id is not None:
-            query += " AND family_id = %s"
+            query += " AND family_id = ?"
             params.append(str(family_id))
         query += " ORDER BY since DESC, family_id, signal"
         with self._cursor(commit=False) as cursor:
@@ -238,7 +226,7 @@ class Watchlist:
         """Every period a signal stood on a family, oldest first."""
         with self._cursor(commit=False) as cursor:
             cursor.execute(
-                self._sql(f"SELECT * FROM {self.history_table} WHERE family_id = %s ORDER BY id"), (str(family_id),)
+                self._sql(f"SELECT * FROM {self.history_table} WHERE family_id = ? ORDER BY id"), (str(family_id),)
             )
             rows = cursor.fetchall()
         return [

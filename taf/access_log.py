@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +18,7 @@ from uuid import UUID
 from domain.application import Clock, TafLedger
 from domain.errors import InvalidValueError
 from domain.values import Actor
-from projections.store import transaction
+from projections.store import SideStore
 
 TABLE = "taf_access_log"
 DEFAULT_LIMIT = 50
@@ -92,16 +90,13 @@ class AccessLog:
     """Records and lists reads of family records, in the event store's database."""
 
     def __init__(self, ledger: TafLedger, clock: Clock | None = None) -> None:
-        self.datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
+        store = SideStore(ledger)
+        self.datastore: Any = store.datastore
         self.clock = clock or ledger.clock
-        self.is_postgres = hasattr(self.datastore, "schema")
-        self.table = f'"{self.datastore.schema}".{TABLE}' if self.is_postgres else TABLE
+        self.is_postgres = store.is_postgres
+        self.table = store.table(TABLE)
         self.mark = "%s" if self.is_postgres else "?"
-
-    @contextmanager
-    def _cursor(self, commit: bool) -> Iterator[Any]:
-        with transaction(self.datastore, commit) as cursor:
-            yield cursor
+        self._cursor = store.cursor
 
     def create_table(self) -> None:
         """Create the table, its indexes and the triggers refusing changes (safe to repeat)."""

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from domain.application import TafLedger
-from projections.store import transaction
+from projections.store import SideStore
 
 RELAY_NAME = "taf_relay"
 
@@ -53,14 +53,12 @@ class WorkerStore:
     """SQL access to the workers' tables, sharing the ledger's own connection pool."""
 
     def __init__(self, ledger: TafLedger):
-        recorder: Any = ledger.recorder
-        self.datastore: Any = recorder.datastore
-        self.is_postgres = type(self.datastore).__module__.startswith("eventsourcing.postgres")
-        schema = getattr(self.datastore, "schema", None) if self.is_postgres else None
-        prefix = f'"{schema}".' if schema else ""
+        self._store = SideStore(ledger)
+        self.datastore: Any = self._store.datastore
+        self.is_postgres = self._store.is_postgres
         self.names = {
-            "handover_requests": f"{prefix}taf_handover_requests",
-            "notifications": f"{prefix}taf_notifications",
+            "handover_requests": self._store.table("taf_handover_requests"),
+            "notifications": self._store.table("taf_notifications"),
         }
         self.tracking = self._tracking_recorder()
 
@@ -81,7 +79,7 @@ class WorkerStore:
     @contextmanager
     def transaction(self, commit: bool = True) -> Iterator[Any]:
         """A cursor in one transaction, committed on success when asked."""
-        with transaction(self.datastore, commit) as cursor:
+        with self._store.cursor(commit) as cursor:
             yield cursor
 
     def execute(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:

@@ -14,8 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +26,7 @@ from domain.application import TafLedger
 from domain.canonical import describe_event
 from domain.family import Family
 from domain.values import Actor
-from projections.store import transaction
+from projections.store import SideStore
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 2.0
@@ -73,25 +72,16 @@ class WebhookStore:
 
     def __init__(self, ledger: TafLedger):
         self.ledger = ledger
-        datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
-        self._datastore = datastore
-        self._postgres = type(datastore).__module__.startswith("eventsourcing.postgres")
-        prefix = f"{datastore.schema}." if self._postgres else ""
-        self.hooks = f"{prefix}webhooks"
-        self.deliveries = f"{prefix}webhook_deliveries"
-        self.tracking = f"{prefix}webhook_tracking"
-
-    def _sql(self, statement: str) -> str:
-        return statement if self._postgres else statement.replace("%s", "?")
-
-    @contextmanager
-    def _cursor(self, commit: bool) -> Iterator[Any]:
-        with transaction(self._datastore, commit) as cursor:
-            yield cursor
+        self._store = SideStore(ledger)
+        self._sql = self._store.sql
+        self._cursor = self._store.cursor
+        self.hooks = self._store.table("webhooks")
+        self.deliveries = self._store.table("webhook_deliveries")
+        self.tracking = self._store.table("webhook_tracking")
 
     def create_tables(self) -> None:
         """Create the webhook tables if they do not exist."""
-        serial = "BIGSERIAL PRIMARY KEY" if self._postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
+        serial = self._store.serial
         with self._cursor(commit=True) as cursor:
             cursor.execute(
                 f"""CREATE TABLE IF NOT EXISTS {self.hooks} (
@@ -118,7 +108,7 @@ class WebhookStore:
             cursor.execute(
                 self._sql(
                     f"INSERT INTO {self.hooks} (id, professional_id, url, event_types, secret, created_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)"
+                    "VALUES (?, ?, ?, ?, ?, ?)"
                 ),
                 (str(hook.id), str(professional_id), url, json.dumps(hook.event_types), hook.secret,
                  now.isoformat()),
@@ -135,7 +125,7 @@ class WebhookStore:
     def webhook(self, webhook_id: UUID) -> Webhook | None:
         """One subscription, or None."""
         with self._cursor(commit=False) as cursor:
-            cursor.execute(self._sql(f"SELECT * FROM {self.hooks} WHERE id = %s"), (str(webhook_id),))
+            cursor.execute(self._sql(f"SELECT * FROM {self.hooks} WHERE id = ?"), (str(webhook_id),))
             row = cursor.fetchone()
         return self._hook(row) if row else None
 
@@ -148,7 +138,7 @@ class WebhookStore:
 
     def _position(self) -> int:
         with self._cursor(commit=False) as cursor:
-            cursor.execute(self._sql(f"SELECT position FROM {self.tracking} WHERE name = %s"), ("dispatch",))
+            cursor.execute(self._sql(f"SELECT position FROM {self.tracking} WHERE name = ?"), ("dispatch",))
             row = cursor.fetchone()
         return int(row["position"]) if row else 0
 
@@ -190,13 +180,13 @@ class WebhookStore:
                     cursor.execute(
                         self._sql(
                             f"INSERT INTO {self.deliveries} (webhook_id, family_id, position, event_type, body, "
-                            "status, attempts, next_attempt_at) VALUES (%s, %s, %s, %s, %s, 'pending', 0, %s)"
+                            "status, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)"
                         ),
                         (*row, now.isoformat()),
                     )
-                cursor.execute(self._sql(f"DELETE FROM {self.tracking} WHERE name = %s"), ("dispatch",))
+                cursor.execute(self._sql(f"DELETE FROM {self.tracking} WHERE name = ?"), ("dispatch",))
                 cursor.execute(
-                    self._sql(f"INSERT INTO {self.tracking} (name, position) VALUES (%s, %s)"), ("dispatch", position)
+                    self._sql(f"INSERT INTO {self.tracking} (name, position) VALUES (?, ?)"), ("dispatch", position)
                 )
             queued += len(rows)
 
@@ -242,8 +232,8 @@ class WebhookStore:
             with self._cursor(commit=True) as cursor:
                 cursor.execute(
                     self._sql(
-                        f"UPDATE {self.deliveries} SET status = %s, attempts = %s, last_status_code = %s, "
-                        "last_error = %s, last_attempt_at = %s, next_attempt_at = %s WHERE id = %s"
+                        f"UPDATE {self.deliveries} SET status = ?, attempts = ?, last_status_code = ?, "
+                        "last_error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?"
                     ),
                     (status, tries, code, error, now.isoformat(), next_at.isoformat(), row["id"]),
                 )
@@ -254,7 +244,7 @@ class WebhookStore:
         with self._cursor(commit=False) as cursor:
             cursor.execute(
                 self._sql(
-                    f"SELECT * FROM {self.deliveries} WHERE webhook_id = %s AND id > %s ORDER BY id LIMIT %s"
+                    f"SELECT * FROM {self.deliveries} WHERE webhook_id = ? AND id > ? ORDER BY id LIMIT ?"
                 ),
                 (str(webhook_id), after_id, limit),
             )
