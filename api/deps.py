@@ -128,13 +128,13 @@ def read_name(request: Request) -> str:
     return rest.strip("/") or "summary"
 
 
-def record_read(request: Request, actor: Actor, family_id: UUID) -> None:
+def record_read(request: Request, actor: Actor, family_id: UUID, what: str | None = None) -> None:
     """Append an access-log entry for this read; if that fails the read fails (500), never silently."""
     access_log = getattr(request.app.state, "access_log", None)
     try:
         if access_log is None:
             raise RuntimeError("the access log is not set up")
-        access_log.record(actor, family_id, read_name(request))
+        access_log.record(actor, family_id, what or read_name(request))
     except Exception:
         log.exception("access log entry could not be recorded", extra={"family_id": str(family_id)})
         raise ApiError(500, "the read could not be recorded in the access log, so it was not served",

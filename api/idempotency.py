@@ -138,6 +138,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+SECRET_PATHS = frozenset({"/api/v1/api-keys", "/api/v1/webhooks"})  # answers carry a secret shown once
+
+
 class IdempotencyMiddleware:
     """Replays the first answer to a POST repeated with the same Idempotency-Key and body."""
 
@@ -207,6 +210,12 @@ class IdempotencyMiddleware:
                 headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", [])
                            if k.decode("latin-1").lower() in KEPT_HEADERS]
                 body_out = b"".join(m.get("body", b"") for m in held[1:])
+                if scope["path"] in SECRET_PATHS:
+                    # Never keep a secret: a replay says it was recorded once and is not shown again.
+                    status, headers = 409, [["content-type", "application/problem+json"]]
+                    body_out = json.dumps(problem_body(
+                        409, "this request was already recorded; its secret was shown once and is not shown "
+                             "again", rule="secret_not_replayed")).encode()
                 await run_in_threadpool(store.complete, caller, key, status, headers, body_out)
             else:
                 await run_in_threadpool(store.release, caller, key)

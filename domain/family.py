@@ -628,6 +628,12 @@ class Family(Aggregate):
             raise UnknownEntityError("not a TAF member of this family", field="professional_id")
         if self.lead is not None and self.lead.professional_id == professional_id:
             raise RuleViolationError("the lead leaves only through a transfer", rule="lead_cannot_leave")
+        owned = [a for a in self.open_actions() if a.owner_id == professional_id]
+        if owned:
+            raise RuleViolationError(
+                f"reassign this member's {len(owned)} open action(s) before they leave",
+                rule="member_owns_open_actions",
+            )
         self._member_left(meta=meta, professional_id=professional_id)
 
     @event("TafMemberLeft")

@@ -25,6 +25,8 @@ REQUEST_EVENTS = {"ClosureRequested", "TransferRequested"}
 STEP_EVENTS = {
     "ActionCompleted", "ActionCancelled", "ActionReassigned", "TransferAccepted", "HandoverStepCompleted",
     "MeetingHeld", "AssessmentCompleted", "AssessmentDeclined", "ClaimVerified", "ContactRecorded",
+    "ActionAgreed", "AssessmentRecommended", "AssessmentStarted", "ClaimRecorded", "ChildAdded", "ChildBorn",
+    "TafMemberLeft", "EntryCorrected", "GrowthMeasured",
 }
 DECIDED_EVENTS = {"EpisodeClosed", "LeadProfessionalTransferred"}
 NOTIFY_EVENTS = {"HandoverBlocked", *DECIDED_EVENTS}

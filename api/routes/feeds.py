@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import CaseReader, CaseWriter, IdempotencyKey, Ledger
+from api.deps import CaseReader, CaseWriter, IdempotencyKey, Ledger, record_read
 from api.errors import ApiError
 from api.schemas.feeds import (
     FAMILY_EVENT_TOPICS,
@@ -80,6 +80,7 @@ class _Scope:
 
 @router.get("/events", response_model=EventFeedPage, summary="The event feed over the caller's scope")
 def event_feed(
+    request: Request,
     actor: CaseReader,
     ledger: Ledger,
     after: Annotated[int, Query(ge=0, le=10**17, description="Start after this log position.")] = 0,
@@ -114,6 +115,8 @@ def event_feed(
         if len(notifications) < CHUNK and len(items) < limit and position == notifications[-1].id:
             exhausted = True
             break
+    for family_id in dict.fromkeys(item.family_id for item in items):
+        record_read(request, actor, family_id, "event feed")  # every family served is logged
     return EventFeedPage(items=items, next_cursor=None if exhausted else str(position), last_position=position)
 
 

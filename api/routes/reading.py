@@ -162,6 +162,11 @@ def _chronology(family_id: UUID, models: ReadModels, known_at: datetime | None) 
     )
 
 
+def _spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (free text starting with = + - @)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class _Names:
     """Names of agencies, professionals and children for the human-readable forms."""
 
@@ -222,7 +227,7 @@ def chronology(
         writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for item in result.items:
-            writer.writerow(names.row(item))
+            writer.writerow({k: _spreadsheet_safe(v) for k, v in names.row(item).items()})
         return Response(buffer.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="chronology-{family.reference}.csv"'})
     if "text/html" in accept:

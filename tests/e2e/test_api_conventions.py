@@ -208,3 +208,19 @@ def test_metrics_and_readyz_report_projection_lag_and_pending_handovers(api_serv
     pending = [line for line in text.splitlines() if line.startswith("taf_handover_requests_pending{")]
     assert any('kind="closure"' in line and float(line.split()[-1]) >= 1 for line in pending), pending
     assert ready["checks"]["projections"] == "ok" and isinstance(ready["projection_lag"], int)
+
+
+def test_a_replayed_api_key_request_records_nothing_and_never_stores_the_key(api_server: Server) -> None:
+    admin = api_server.client(ADMIN_KEY)
+    agency = admin.post("/api/v1/agencies", json={"name": "Secret Test", "kind": "gp"}).json()["id"]
+    person = admin.post("/api/v1/professionals", json={"name": "Kim", "agency_id": agency, "role": "practitioner",
+                                                        "email": "kim@example.org"}).json()["id"]
+    first = admin.post("/api/v1/api-keys", json={"professional_id": person}, headers={"Idempotency-Key": "key-1"})
+    again = admin.post("/api/v1/api-keys", json={"professional_id": person}, headers={"Idempotency-Key": "key-1"})
+
+    assert first.status_code == 201
+    assert is_problem(again, 409, "secret_not_replayed")
+    with sqlite3.connect(api_server.db_path) as db:
+        stored = b"".join(bytes(r[0]) if isinstance(r[0], bytes) else str(r[0]).encode()
+                          for r in db.execute("SELECT body FROM api_idempotency"))
+    assert first.json()["key"].encode() not in stored

@@ -7,6 +7,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from uuid import UUID
 
 import httpx
 import pytest
@@ -185,3 +186,14 @@ def test_only_the_owner_reads_a_webhooks_deliveries(world: World, receiver: Rece
 
     assert answer.status_code == 404 and answer.json()["rule"] == "not_found"
     assert colleague.get("/api/v1/webhooks").json()["items"] == []
+
+
+def test_reading_the_feed_logs_a_read_of_each_family_served(world: World) -> None:
+    eh = world.agency()
+    coordinator, lead = world.person(eh, "coordinator"), world.person(eh)
+    fid = family_led_by(coordinator, lead)
+    feed(coordinator)
+
+    entries = world.app.state.access_log.query(family_id=UUID(fid), professional_id=UUID(coordinator.id)).items
+
+    assert [e.what for e in entries] == ["event feed"]

@@ -196,3 +196,9 @@ def test_the_lead_is_never_empty_in_an_open_episode_once_set(start: str, names: 
         assert family.lead is not None
     completed = [r for r in family.requests.values() if r.status is RequestStatus.COMPLETED]
     assert len(family.lead_history) == 1 + len(completed)
+
+
+def test_a_member_who_owns_open_actions_cannot_leave_until_they_are_reassigned() -> None:
+    family = FamilyBuilder().episode().lead().member(MEMBER).action(MEMBER).build()
+
+    assert_refused(family, lambda: family.leave_team(COORDINATOR.meta(), MEMBER.id), "member_owns_open_actions")
