@@ -184,15 +184,22 @@ def send_unsent(store: WorkerStore, mailer: Mailer, key: str | None = None) -> i
         query += " AND notification_key LIKE ?"
         params = (f"{key}:%",)
     unsent = store.fetchall(query + " ORDER BY created_at", params)
+    sent = 0
     for row in unsent:
-        mailer.send(Email(row["email"], row["subject"], row["body"]))
+        try:
+            mailer.send(Email(row["email"], row["subject"], row["body"]))
+        except smtplib.SMTPRecipientsRefused:
+            # One refused address must not hold back everyone else's mail; the sweep tries it again.
+            log.warning("mail server refused %s for notification %s", row["email"], row["notification_key"])
+            continue
+        sent += 1
         with store.transaction() as cursor:
             store.execute(
                 cursor,
                 "UPDATE {notifications} SET emailed_at = ? WHERE notification_key = ?",
                 (datetime.now(UTC).isoformat(), row["notification_key"]),
             )
-    return len(unsent)
+    return sent
 
 
 def _email_of(ledger: TafLedger, professional_id: UUID) -> str:

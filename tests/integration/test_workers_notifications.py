@@ -54,7 +54,11 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
             command = line.decode().strip()
             verb = command.upper()
             if verb.startswith("RCPT"):
-                recipients.append(command.split(":", 1)[1].strip(" <>"))
+                address = command.split(":", 1)[1].strip(" <>")
+                if address.startswith("gone"):
+                    reply("550 no such mailbox")
+                    continue
+                recipients.append(address)
                 reply("250 ok")
             elif verb == "DATA":
                 reply("354 go on")
@@ -188,5 +192,25 @@ def test_emails_that_failed_while_smtp_was_down_are_sent_by_the_next_sweep(
     context.mailer = mailer_for(smtp.url)
     run_job(context, Job(SWEEP))
     run_job(context, Job(SWEEP))
+
+    assert [to for to, _ in smtp.messages] == [["lena@example.org"]]
+
+
+def test_an_address_the_mail_server_refuses_does_not_hold_back_other_emails(
+    ledger: TafLedger, team: Team, clock: FakeClock, smtp: FakeSmtpServer
+) -> None:
+    store = WorkerStore(ledger)
+    store.create_tables()
+    context = WorkerContext(ledger, store, mailer_for(smtp.url))
+    gone, lena = _with_email(ledger, team, "Gone"), _with_email(ledger, team, "Lena")
+    fid, _ = family_with_team(ledger, team, clock.today())
+    ledger.join_team(team.coordinator, fid, gone.professional_id)
+    ledger.join_team(team.coordinator, fid, lena.professional_id)
+    rid = request_closure(ledger, team, fid)
+    complete_manual_closure_steps(ledger, team, fid, rid)
+    ledger.evaluate_request(fid, rid)
+
+    for job in _notify_jobs(ledger, store):
+        run_job(context, job)
 
     assert [to for to, _ in smtp.messages] == [["lena@example.org"]]
