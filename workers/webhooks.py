@@ -205,7 +205,7 @@ class WebhookStore:
             heads = cursor.fetchall()
         attempts = 0
         for row in heads:
-            if datetime.fromisoformat(row["next_attempt_at"]) > now:
+            if datetime.fromisoformat(row["next_attempt_at"]) > now or not self._claim(row, now):
                 continue
             attempts += 1
             body = row["body"].encode("utf-8")
@@ -238,6 +238,17 @@ class WebhookStore:
                     (status, tries, code, error, now.isoformat(), next_at.isoformat(), row["id"]),
                 )
         return attempts
+
+    def _claim(self, row: Any, now: datetime) -> bool:
+        """Lease a due delivery to this run, so two overlapping runs never POST it twice."""
+        lease = now + timedelta(seconds=TIMEOUT_SECONDS + 5)
+        with self._cursor(commit=True) as cursor:
+            cursor.execute(
+                self._sql(f"UPDATE {self.deliveries} SET next_attempt_at = ? "
+                          "WHERE id = ? AND status = 'pending' AND next_attempt_at = ?"),
+                (lease.isoformat(), row["id"], row["next_attempt_at"]),
+            )
+            return bool(cursor.rowcount == 1)
 
     def delivery_log(self, webhook_id: UUID, limit: int = 50, after_id: int = 0) -> list[Delivery]:
         """Deliveries of one webhook, oldest first, with their last attempt's result."""

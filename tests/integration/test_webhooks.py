@@ -115,3 +115,23 @@ def test_no_delivery_for_a_family_outside_the_subscribers_scope(
     ledger.register_family(team.member, [ChildInput("Ann", date_of_birth=clock.today())])
 
     assert store.dispatch(involved, now) == 0
+
+
+def test_two_overlapping_delivery_runs_post_each_delivery_once(
+    ledger: TafLedger, team: Team, clock: FakeClock, store: WebhookStore, receiver: Receiver
+) -> None:
+    now = datetime.now(UTC)
+    store.register(team.member.professional_id, receiver.url, ["ContactRecorded"], now)
+    fid = ledger.register_family(team.member, [ChildInput("Ann", date_of_birth=clock.today())]).family_id
+    ledger.record_contact(team.member, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="once")
+    store.dispatch(involved, now)
+    other_run = WebhookStore(ledger)
+
+    with httpx.Client() as client:
+        threads = [threading.Thread(target=s.deliver_due, args=(client, now)) for s in (store, other_run)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert [body["data"]["notes"] for body, _ in receiver.received] == ["once"]
