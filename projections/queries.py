@@ -360,6 +360,11 @@ class ReadModels:
                     [str(actor.professional_id)])
         return ("1 = 0", [])
 
+    def _scoped(self, actor: Actor | None) -> tuple[list[str], list[Any]]:
+        """WHERE clauses and parameters starting a query limited to an actor's scope."""
+        restriction = self.scope_filter(actor)
+        return ([restriction[0]], list(restriction[1])) if restriction is not None else ([], [])
+
     def visible_family_ids(self, actor: Actor) -> set[UUID]:
         """Every family in an actor's scope, from the scope read model."""
         sql, params = self.scope_filter(actor) or ("1 = 1", [])
@@ -379,12 +384,7 @@ class ReadModels:
         visible_to: Actor | None = None,
     ) -> Page[FamilySummary]:
         """Family summaries by reference, filtered; `visible_to` restricts to a caller's scope."""
-        where: list[str] = []
-        params: list[Any] = []
-        restriction = self.scope_filter(visible_to)
-        if restriction is not None:
-            where.append(restriction[0])
-            params.extend(restriction[1])
+        where, params = self._scoped(visible_to)
         if q:
             where.append("search LIKE ? ESCAPE '\\'")
             params.append(_like(q.strip()))
@@ -439,12 +439,7 @@ class ReadModels:
         visible_to: Actor | None = None,
     ) -> Page[OpenAction]:
         """Open actions, overdue first (earliest due first), filtered by owner, family, overdue on `today`."""
-        where: list[str] = []
-        params: list[Any] = []
-        restriction = self.scope_filter(visible_to)
-        if restriction is not None:
-            where.append(restriction[0])
-            params.extend(restriction[1])
+        where, params = self._scoped(visible_to)
         if owner_id is not None:
             where.append("owner_id = ?")
             params.append(str(owner_id))
