@@ -815,7 +815,6 @@ __all__ = [
     "Clock",
     "Evaluation",
     "Recorded",
-    "RuleViolationError",
     "TafLedger",
     "When",
 ]

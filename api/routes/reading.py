@@ -86,9 +86,7 @@ def _family_item(row: SummaryRow) -> FamilyListItem:
 
 
 def _action_item(action: OpenAction) -> ActionItem:
-    return ActionItem(action_id=action.action_id, family_id=action.family_id, description=action.description,
-                      owner_id=action.owner_id, due_on=action.due_on, overdue=action.overdue,
-                      child_ids=list(action.child_ids))
+    return ActionItem.model_validate(action, from_attributes=True)
 
 
 @router.get("/families", response_model=FamilyList, summary="Families in the caller's scope")
@@ -153,12 +151,7 @@ def _chronology(family_id: UUID, models: ReadModels, known_at: datetime | None) 
     rows = models.chronology(family_id, known_at)
     return Chronology(
         family_id=family_id, known_at=known_at,
-        items=[ChronologyItem(
-            version=r.version, event_type=r.event_type, occurred_on=r.occurred_on, date_uncertain=r.date_uncertain,
-            child_ids=r.child_ids, source_agency_id=r.source_agency_id,
-            source_professional_id=r.source_professional_id, what_happened=r.what_happened, kind=r.kind,
-            verification=r.verification, significance=r.significance, action_taken=r.action_taken,
-            outcome=r.outcome, recorded_by=r.recorded_by, recorded_at=r.recorded_at) for r in rows],
+        items=[ChronologyItem.model_validate(r, from_attributes=True) for r in rows],
     )
 
 
