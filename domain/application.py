@@ -25,7 +25,6 @@ from domain.checklists import StepResult
 from domain.errors import (
     ConcurrentChangeError,
     InvalidValueError,
-    RuleViolationError,
     StaleVersionError,
     UnknownEntityError,
 )
