@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 
 from domain import checklists
 from domain.agency import Agency
-from domain.canonical import GENESIS_HASH, chain_hash
+from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
 from domain.checklists import StepResult
 from domain.errors import (
     ConcurrentChangeError,
@@ -744,8 +744,9 @@ class TafLedger(Application[UUID]):
                     return ChainCheck(False, checked, previous, expected_version)
                 try:
                     domain_event: Any = self.mapper.to_domain_event(stored)
-                    fields = {f: getattr(domain_event, f) for f in domain_event.__dataclass_fields__ if f != "hash"}
-                    expected = chain_hash(previous, type(domain_event).__name__, stored.originator_version, fields)
+                    fields = {f: getattr(domain_event, f) for f in domain_event.__dataclass_fields__}
+                    expected = chain_hash(previous, type(domain_event).__name__, stored.originator_version,
+                                          hashed_fields(type(domain_event), fields))
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
                     return ChainCheck(False, checked, previous, stored.originator_version)
                 if expected != getattr(domain_event, "hash", None):

@@ -12,6 +12,41 @@ from typing import Any
 from uuid import UUID
 
 GENESIS_HASH = "0" * 64
+ADDED = "taf_added"  # field metadata: the field was added after events of its class were first stored
+
+
+def added(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING) -> Any:
+    """Declare a field added to an event or value class after some were stored.
+
+    A field declared this way is left out of the canonical form (and so out of the hash)
+    while it holds its default, so events written before the field existed still verify.
+    """
+    if default is dataclasses.MISSING and default_factory is dataclasses.MISSING:
+        raise TypeError("a field added later needs a default")
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata={ADDED: True})
+    return dataclasses.field(default=default, metadata={ADDED: True})
+
+
+def _at_added_default(spec: dataclasses.Field[Any], value: Any) -> bool:
+    """Whether a field added later holds its default (and so is left out of the canonical form)."""
+    if not spec.metadata.get(ADDED):
+        return False
+    if spec.default is not dataclasses.MISSING:
+        return bool(value == spec.default)
+    if spec.default_factory is not dataclasses.MISSING:
+        return bool(value == spec.default_factory())
+    return False
+
+
+def hashed_fields(event_class: type, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's fields as they enter its hash: fields added later are left out at their default."""
+    specs = getattr(event_class, "__dataclass_fields__", {})
+    return {
+        name: value
+        for name, value in fields.items()
+        if name != "hash" and not (name in specs and _at_added_default(specs[name], value))
+    }
 
 
 def canonical(value: Any) -> Any:
@@ -25,7 +60,11 @@ def canonical(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not _at_added_default(f, getattr(value, f.name))
+        }
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from domain import checklists
-from domain.canonical import GENESIS_HASH, chain_hash
+from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
 from domain.errors import (
     InvalidValueError,
     NotPermittedError,
@@ -102,7 +102,7 @@ class Family(Aggregate):
             originator_version=cls.INITIAL_VERSION,
             timestamp=timestamp,
         )
-        digest = chain_hash(GENESIS_HASH, event_class.__name__, cls.INITIAL_VERSION, fields)
+        digest = chain_hash(GENESIS_HASH, event_class.__name__, cls.INITIAL_VERSION, hashed_fields(event_class, fields))
         return super()._create(event_class, id=id, timestamp=timestamp, hash=digest, **kwargs)
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
@@ -115,7 +115,7 @@ class Family(Aggregate):
             timestamp=event_class.create_timestamp(),
         )
         fields.pop("hash", None)
-        digest = chain_hash(self.head_hash, event_class.__name__, version, fields)
+        digest = chain_hash(self.head_hash, event_class.__name__, version, hashed_fields(event_class, fields))
         super().trigger_event(event_class, **dict(fields, hash=digest))
 
     # ------------------------------------------------------------------ family
