@@ -30,6 +30,7 @@ from domain.errors import (
 )
 from domain.family import Family
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
+from domain.signals import DEFAULT_THRESHOLDS, SignalThresholds, evaluate_signals
 from domain.transcodings import register_all
 from domain.values import (
     Actor,
@@ -53,6 +54,7 @@ from domain.values import (
     RequestStatus,
     Role,
     Service,
+    SignalDecision,
     SourceKind,
 )
 
@@ -614,6 +616,35 @@ class TafLedger(Application[UUID]):
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.review_history(m, notes))
 
+    # ----------------------------------------------------------------- signals
+
+    def record_signals(self, family_id: UUID, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> list[str]:
+        """The signal worker: record SignalRaised / SignalCleared where today's signals differ from those standing.
+
+        Idempotent: when nothing changed it records nothing (and returns []), so an event it
+        records itself, relayed back to it, ends there.
+        """
+        worker = Actor(SYSTEM_ID, SYSTEM_ID, Role.ADMIN, Channel.WORKER)
+        for attempt in range(MAX_RETRIES):
+            family = self.get_family(family_id)
+            meta = self._meta(worker, NOW)
+            recorded = family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
+            if not recorded:
+                return []
+            try:
+                self._save(family)
+            except IntegrityError:
+                time.sleep(0.01 * (attempt + 1))
+                continue
+            return recorded
+        raise ConcurrentChangeError("the family kept changing while recording its signals")
+
+    def review_signal(self, actor: Actor, family_id: UUID, signal: str, decision: SignalDecision, rationale: str,
+                      expected_version: int | None = None) -> Recorded:
+        """Record a manager's review of a standing signal (as of now, so it always follows the raise it reviews)."""
+        return self._command(actor, family_id, NOW, expected_version,
+                             lambda f, m: f.review_signal(m, signal, decision, rationale))
+
     def correct_entry(self, actor: Actor, family_id: UUID, event_version: int, correction: str, reason: str,
                       expected_version: int | None = None) -> Recorded:
         """Record a correction of an earlier event."""
@@ -671,11 +702,14 @@ class TafLedger(Application[UUID]):
         request = max(requests, key=lambda r: r.version)
         return request, checklists.evaluate(family, request, self.clock.today())
 
-    def evaluate_request(self, family_id: UUID, request_id: UUID) -> Evaluation:
+    def evaluate_request(self, family_id: UUID, request_id: UUID,
+                         thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Evaluation:
         """The handover guard: complete the request if every step is done, else record what is missing.
 
         Idempotent: a request already completed or withdrawn records nothing, and a
-        blocked request is blocked again only when what is missing has changed.
+        blocked request is blocked again only when what is missing has changed. Before a
+        pending request's checklist is evaluated, the family's signals are brought up to
+        date in the same save, so `standing_signals_reviewed` sees every signal standing today.
         """
         worker = Actor(SYSTEM_ID, SYSTEM_ID, Role.ADMIN, Channel.WORKER)
         for attempt in range(MAX_RETRIES):
@@ -687,7 +721,11 @@ class TafLedger(Application[UUID]):
             steps = checklists.evaluate(family, request, meta.occurred_on)
             if request.status not in (RequestStatus.PENDING, RequestStatus.BLOCKED):
                 return Evaluation(request_id, request.status, steps, None)
+            signals_changed = family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
+            if signals_changed:
+                steps = checklists.evaluate(family, request, meta.occurred_on)
             missing = [s.step for s in steps if not s.done]
+            recorded: str | None
             if not missing:
                 if request.kind is RequestKind.CLOSURE:
                     family.close_episode(meta, request_id)
@@ -696,7 +734,9 @@ class TafLedger(Application[UUID]):
                     family.transfer_lead(meta, request_id)
                     recorded = "LeadProfessionalTransferred"
             elif request.status is RequestStatus.BLOCKED and request.missing_steps == missing:
-                return Evaluation(request_id, request.status, steps, None)
+                if not signals_changed:
+                    return Evaluation(request_id, request.status, steps, None)
+                recorded = None
             else:
                 family.block_request(meta, request_id, missing)
                 recorded = "HandoverBlocked"

@@ -49,6 +49,7 @@ CLOSURE_STEPS = (
     StepSpec("recommended_assessments_resolved", manual=False, auto=True),
     StepSpec("relied_on_claims_verified", manual=False, auto=True),
     StepSpec("infant_seen_recently", manual=False, auto=True),
+    StepSpec("standing_signals_reviewed", manual=False, auto=True),
     StepSpec("manager_signoff", manual=True, auto=False),
     StepSpec("new_area_referral_acknowledged", manual=True, auto=False),
 )
@@ -123,6 +124,8 @@ def closure_steps(family: Family, request: RequestState, today: date) -> list[St
             results.append(_claims_verified(family))
         elif spec.step == "infant_seen_recently":
             results.append(_infant_seen(family, today))
+        elif spec.step == "standing_signals_reviewed":
+            results.append(_signals_reviewed(family))
         else:
             results.append(_manual(request, spec.step))
     return results
@@ -219,3 +222,27 @@ def _infant_seen(family: Family, today: date) -> StepResult:
     if unseen:
         return StepResult(step, False, f"not seen in the last {INFANT_SEEN_WITHIN_DAYS} days: {', '.join(unseen)}")
     return StepResult(step, True, f"every infant seen in the last {INFANT_SEEN_WITHIN_DAYS} days")
+
+
+def _signals_reviewed(family: Family) -> StepResult:
+    """Every signal standing now has a manager's review made after it was last raised (SCR: closed on reassurance)."""
+    step = "standing_signals_reviewed"
+    standing = sorted(family.standing_signals.values(), key=lambda s: s.raised_version)
+    if not standing:
+        return StepResult(step, True, "no signal is standing")
+    unreviewed = [s for s in standing if not s.reviewed_since_raised]
+    if unreviewed:
+        texts = []
+        for signal in unreviewed:
+            earlier = "; reviewed only before it was last raised" if signal.review is not None else ""
+            raised = f"last raised on {signal.raised_on.isoformat()}, v{signal.raised_version}"
+            texts.append(f"{signal.name} ({raised}{earlier})")
+        return StepResult(
+            step, False, f"{len(unreviewed)} standing signal(s) without a manager's review since last raised: "
+            + ", ".join(texts),
+        )
+    evidence = "; ".join(
+        f"{s.name}: {s.review.decision.value} on {s.review.on.isoformat()} (v{s.review.version})"
+        for s in standing if s.review is not None
+    )
+    return StepResult(step, True, "every standing signal reviewed by a manager since it was last raised", evidence)

@@ -23,6 +23,7 @@ from domain.errors import (
     UnknownEntityError,
 )
 from domain.scope import involved_by
+from domain.signals import SIGNAL_NAMES, Severity, Signal
 from domain.state import (
     ActionState,
     AssessmentState,
@@ -37,12 +38,15 @@ from domain.state import (
     PlanState,
     ReferralState,
     RequestState,
+    SignalReviewState,
+    SignalState,
     StepRecord,
 )
 from domain.values import (
     AssessmentKind,
     AssessmentStatus,
     Carer,
+    Channel,
     Child,
     ClaimOutcome,
     ClosureReason,
@@ -60,6 +64,7 @@ from domain.values import (
     RequestStatus,
     Role,
     Service,
+    SignalDecision,
     SourceKind,
 )
 
@@ -162,6 +167,7 @@ class Family(Aggregate):
         self.involved_agency_ids: list[UUID] = []
         self.involved_professional_ids: list[UUID] = []
         self.corrections: list[list[Any]] = []  # [corrected_version, version]
+        self._signals: dict[str, SignalState] = {}
 
     def _add_child_state(self, child: Child, version: int) -> None:
         self.children[str(child.child_id)] = ChildState(
@@ -181,6 +187,12 @@ class Family(Aggregate):
         for professional_id in people:
             if professional_id not in self.involved_professional_ids:
                 self.involved_professional_ids.append(professional_id)
+
+    @property
+    def standing_signals(self) -> dict[str, SignalState]:
+        """The signals the worker recorded as standing, by name (none in snapshots taken before signals were)."""
+        signals: dict[str, SignalState] = self.__dict__.setdefault("_signals", {})
+        return signals
 
     @property
     def next_version(self) -> int:
@@ -1030,6 +1042,95 @@ class Family(Aggregate):
         if episode is not None and episode.history_reviewed_on is None:
             episode.history_reviewed_on = meta.occurred_on
 
+    # -------------------------------------------------------------- signals
+
+    def record_signals(self, meta: Meta, signals: Sequence[Signal]) -> list[str]:
+        """Record the signals that started or stopped holding (the worker only); returns the events recorded.
+
+        Idempotent: a signal already standing is raised again only when it rests on a fact
+        its record does not name (a new event version) or its severity has risen, so the
+        review it had no longer covers it; a signal that merely lost facts or changed its
+        wording records nothing.
+        """
+        if meta.channel is not Channel.WORKER:
+            raise NotPermittedError("signals are recorded by the worker", rule="signals_recorded_by_worker")
+        evaluated = {s.name: s for s in signals}
+        recorded: list[str] = []
+        for name in [n for n in self.standing_signals if n not in evaluated]:
+            self._signal_cleared(meta=meta, signal=name)
+            recorded.append("SignalCleared")
+        for signal in evaluated.values():
+            standing = self.standing_signals.get(signal.name)
+            if standing is not None and not _raised_again(standing, signal):
+                continue
+            self._signal_raised(
+                meta=meta,
+                signal=signal.name,
+                severity=signal.severity,
+                since=signal.since,
+                explanation=signal.explanation,
+                event_versions=list(signal.event_versions),
+            )
+            recorded.append("SignalRaised")
+        return recorded
+
+    @event("SignalRaised")
+    def _signal_raised(
+        self,
+        meta: Meta,
+        signal: str,
+        severity: Severity,
+        since: date,
+        explanation: str,
+        event_versions: list[int],
+    ) -> None:
+        version = self.next_version
+        standing = self.standing_signals.get(signal)
+        self.standing_signals[signal] = SignalState(
+            name=signal,
+            severity=severity.value,
+            since=since,
+            explanation=explanation,
+            event_versions=list(event_versions),
+            raised_on=meta.occurred_on,
+            raised_version=version,
+            first_raised_version=standing.first_raised_version if standing is not None else version,
+            review=standing.review if standing is not None else None,
+        )
+
+    @event("SignalCleared")
+    def _signal_cleared(self, meta: Meta, signal: str) -> None:
+        self.standing_signals.pop(signal, None)
+
+    def review_signal(self, meta: Meta, signal: str, decision: SignalDecision, rationale: str) -> None:
+        """Record a manager's judgement on a standing signal (a decision: refused when it is not standing)."""
+        if meta.actor_role is not Role.MANAGER:
+            raise NotPermittedError("only a manager reviews a signal", rule="signal_review_needs_manager")
+        if signal not in SIGNAL_NAMES:
+            raise InvalidValueError(f"no signal named '{signal}'", rule="unknown_signal", field="signal")
+        rationale = _require_text(rationale, "rationale", "rationale_required")
+        standing = self.standing_signals.get(signal)
+        if standing is None:
+            raise RuleViolationError(f"'{signal}' is not standing on this family", rule="signal_not_standing")
+        self._signal_reviewed(
+            meta=meta, signal=signal, decision=decision, rationale=rationale, raised_version=standing.raised_version
+        )
+
+    @event("SignalReviewed")
+    def _signal_reviewed(
+        self, meta: Meta, signal: str, decision: SignalDecision, rationale: str, raised_version: int
+    ) -> None:
+        standing = self.standing_signals.get(signal)
+        if standing is not None:
+            standing.review = SignalReviewState(
+                decision=decision,
+                rationale=rationale,
+                by=meta.actor_id,
+                by_agency_id=meta.actor_agency_id,
+                on=meta.occurred_on,
+                version=self.next_version,
+            )
+
     # ------------------------------------------------------------- handover
 
     def _pending(self, request_id: UUID, kind: RequestKind | None = None) -> RequestState:
@@ -1220,6 +1321,13 @@ class Family(Aggregate):
     @event("EntryCorrected")
     def _entry_corrected(self, meta: Meta, event_version: int, correction: str, reason: str) -> None:
         self.corrections.append([event_version, self.next_version])
+
+
+def _raised_again(standing: SignalState, signal: Signal) -> bool:
+    """Whether a standing signal now rests on a fact its record does not name, or has become more severe."""
+    if set(signal.event_versions) - set(standing.event_versions):
+        return True
+    return standing.severity == Severity.MEDIUM.value and signal.severity is Severity.HIGH
 
 
 def _check_level(level: int) -> None:

@@ -20,6 +20,7 @@ from domain.values import (
     RequestKind,
     RequestStatus,
     Role,
+    SignalDecision,
     SourceKind,
 )
 
@@ -199,6 +200,38 @@ class RequestState:
     missing_steps: list[str] = field(default_factory=list)
     steps_done: dict[str, StepRecord] = field(default_factory=dict)
     ended_version: int | None = None
+
+
+@dataclass
+class SignalReviewState:
+    """A manager's review of a standing signal (the last one is kept)."""
+
+    decision: SignalDecision
+    rationale: str
+    by: UUID
+    by_agency_id: UUID
+    on: date
+    version: int
+
+
+@dataclass
+class SignalState:
+    """A signal the worker recorded as standing, as last raised, and its last review."""
+
+    name: str
+    severity: str
+    since: date
+    explanation: str
+    event_versions: list[int]
+    raised_on: date
+    raised_version: int
+    first_raised_version: int
+    review: SignalReviewState | None = None
+
+    @property
+    def reviewed_since_raised(self) -> bool:
+        """Whether the last review was made after the signal was last raised."""
+        return self.review is not None and self.review.version > self.raised_version
 
 
 @dataclass

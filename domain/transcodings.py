@@ -16,6 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain import state, values
 from domain.checklists import StepResult
+from domain.signals import Severity
 
 
 class DateAsISO(Transcoding):
@@ -72,7 +73,7 @@ def _members(module: Any) -> list[type[Any]]:
 def register_all(transcoder: JSONTranscoder) -> None:
     """Register every domain transcoding on an eventsourcing JSON transcoder."""
     transcoder.register(DateAsISO())
-    for cls in _members(values) + _members(state) + [StepResult]:
+    for cls in _members(values) + _members(state) + [StepResult, Severity]:
         if issubclass(cls, Enum):
             transcoder.register(EnumAsValue(cls))
         elif dataclasses.is_dataclass(cls):

@@ -170,6 +170,14 @@ class ClosureReason(Enum):
     MOVED_AWAY = "moved_away"
 
 
+class SignalDecision(Enum):
+    """A manager's judgement on a standing signal."""
+
+    ACCEPT_RISK = "accept_risk"
+    ACT = "act"
+    NOT_APPLICABLE = "not_applicable"
+
+
 class RequestKind(Enum):
     """The two kinds of handover request."""
 

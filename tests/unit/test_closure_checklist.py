@@ -7,13 +7,16 @@ from datetime import date, timedelta
 import pytest
 
 from domain import checklists
-from domain.values import AssessmentKind, ClaimOutcome, ClosureReason
+from domain.signals import Severity, Signal
+from domain.values import AssessmentKind, ClaimOutcome, ClosureReason, SignalDecision
 from tests.unit.builders import (
     LEAD,
     MANAGER,
     MANUAL_CLOSURE_STEPS,
     MEMBER,
     TODAY,
+    WORKER,
+    FamilyBuilder,
     born,
     born_on,
     checklist,
@@ -28,7 +31,7 @@ from tests.unit.builders import (
 ALWAYS = [
     "open_actions_resolved", "outcomes_reviewed", "family_informed", "taf_members_notified",
     "universal_services_informed", "recommended_assessments_resolved", "relied_on_claims_verified",
-    "manager_signoff",
+    "standing_signals_reviewed", "manager_signoff",
 ]
 
 
@@ -271,3 +274,75 @@ def test_a_signoff_recorded_by_a_non_manager_does_not_count() -> None:
 
     result = checklist(builder)["manager_signoff"]
     assert not result.done and "not a manager" in result.reason
+
+
+# --------------------------------------------------------------- standing_signals_reviewed
+
+
+def _signal(name: str, *versions: int) -> Signal:
+    return Signal(name, Severity.MEDIUM, TODAY, f"{name} holds", list(versions))
+
+
+def _raise(builder: FamilyBuilder, *signals: Signal) -> FamilyBuilder:
+    """The worker records exactly these signals as standing today."""
+    builder.family.record_signals(WORKER.meta(), list(signals))
+    return builder
+
+
+def _review(builder: FamilyBuilder, name: str, decision: SignalDecision = SignalDecision.ACCEPT_RISK) -> FamilyBuilder:
+    builder.family.review_signal(MANAGER.meta(), name, decision, "discussed in supervision")
+    return builder
+
+
+def test_with_no_signal_standing_the_signal_step_is_done() -> None:
+    result = checklist(ready_to_close())["standing_signals_reviewed"]
+
+    assert result.done and not result.manual and result.reason == "no signal is standing"
+
+
+def test_a_standing_signal_without_a_review_blocks_closure() -> None:
+    builder = _raise(ready_to_close(), _signal("lapsed_contact", 2))
+
+    result = checklist(builder)["standing_signals_reviewed"]
+    assert missing(builder) == ["standing_signals_reviewed"]
+    assert "lapsed_contact" in result.reason and f"v{builder.family.version}" in result.reason
+
+
+@pytest.mark.parametrize("decision", list(SignalDecision))
+def test_a_review_made_after_the_signal_was_raised_lets_closure_through(decision: SignalDecision) -> None:
+    builder = _review(_raise(ready_to_close(), _signal("lapsed_contact", 2)), "lapsed_contact", decision)
+
+    result = checklist(builder)["standing_signals_reviewed"]
+    assert missing(builder) == [] and f"lapsed_contact: {decision.value}" in result.evidence
+
+
+def test_a_signal_raised_again_after_its_review_blocks_closure_until_reviewed_again() -> None:
+    builder = _review(_raise(ready_to_close(), _signal("lapsed_contact", 2)), "lapsed_contact")
+    _raise(builder, _signal("lapsed_contact", 2, 9))
+
+    result = checklist(builder)["standing_signals_reviewed"]
+    assert not result.done and "reviewed only before it was last raised" in result.reason
+    assert missing(_review(builder, "lapsed_contact")) == []
+
+
+def test_a_review_of_an_earlier_period_does_not_cover_a_signal_raised_anew() -> None:
+    builder = _review(_raise(ready_to_close(), _signal("lapsed_contact", 2)), "lapsed_contact")
+    _raise(builder)  # cleared
+    _raise(builder, _signal("lapsed_contact", 2))
+
+    assert missing(builder) == ["standing_signals_reviewed"]
+
+
+def test_every_standing_signal_needs_its_own_review() -> None:
+    builder = _raise(ready_to_close(), _signal("lapsed_contact", 2), _signal("concern_without_response", 3))
+    _review(builder, "lapsed_contact")
+
+    result = checklist(builder)["standing_signals_reviewed"]
+    assert not result.done and "concern_without_response" in result.reason and "lapsed_contact" not in result.reason
+
+
+def test_a_cleared_signal_needs_no_review() -> None:
+    builder = _raise(ready_to_close(), _signal("lapsed_contact", 2))
+    _raise(builder)
+
+    assert missing(builder) == []

@@ -10,7 +10,15 @@ import pytest
 
 from domain.application import ChildInput, TafLedger
 from domain.errors import UnknownEntityError
-from domain.values import Channel, ClosureReason, ContactKind, ContactOutcome, RequestKind, RequestStatus
+from domain.values import (
+    Channel,
+    ClosureReason,
+    ContactKind,
+    ContactOutcome,
+    RequestKind,
+    RequestStatus,
+    SignalDecision,
+)
 from tests.conftest import FakeClock, Team
 
 CLOSURE_MANUAL = ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed")
@@ -32,6 +40,13 @@ def _closure(ledger: TafLedger, team: Team, family_id: UUID, *steps: str, signed
     if signed:
         ledger.complete_step(team.manager, family_id, request_id, "manager_signoff", "agreed")
     return request_id
+
+
+def _signals_reviewed(ledger: TafLedger, team: Team, family_id: UUID) -> None:
+    """The worker records today's signals and a manager reviews each (closure needs it since issue 11)."""
+    ledger.record_signals(family_id)
+    for name in ledger.get_family(family_id).standing_signals:
+        ledger.review_signal(team.manager, family_id, name, SignalDecision.ACCEPT_RISK, "seen at the clinic")
 
 
 def _events_after(ledger: TafLedger, family_id: UUID, version: int) -> list[Any]:
@@ -143,6 +158,7 @@ def test_an_infant_seen_28_days_before_evaluation_lets_closure_through(
     ledger.record_contact(team.member, family_id, ContactKind.HOME_VISIT, ContactOutcome.SEEN, [child_id])
     clock.advance(days=28)
     request_id = _closure(ledger, team, family_id, *CLOSURE_MANUAL)
+    _signals_reviewed(ledger, team, family_id)
 
     assert ledger.evaluate_request(family_id, request_id).recorded == "EpisodeClosed"
 
@@ -155,6 +171,7 @@ def test_an_infant_last_seen_29_days_before_evaluation_blocks_closure(
     ledger.record_contact(team.member, family_id, ContactKind.HOME_VISIT, ContactOutcome.SEEN, [child_id])
     clock.advance(days=29)
     request_id = _closure(ledger, team, family_id, *CLOSURE_MANUAL)
+    _signals_reviewed(ledger, team, family_id)
 
     evaluation = ledger.evaluate_request(family_id, request_id)
 
