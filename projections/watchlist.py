@@ -1,11 +1,13 @@
-"""The watchlist read model: current signals per family, and the history of each signal.
+"""The watchlist read model: the signals standing on each family, their last review, and their history.
 
-Signals are pure functions of a family and a date (`domain.signals`), so this read model
-is refreshed two ways: as events arrive (a follower of the event log re-evaluates the
-family an event belongs to) and by a scheduled scan that re-evaluates every family for
-today, so signals that fire by the passing of time appear without any new event.
-A signal that stops holding is cleared; its history row keeps when it was raised and
-cleared, and by which event, so a reviewer can see how long it stood.
+It derives from the family streams only: `SignalRaised` and `SignalCleared` (recorded by
+the signal worker when a family's signals change, after an event or as days pass) and
+`SignalReviewed` (a manager's judgement). So it rebuilds exactly from the log: drop the
+tables and follow from the start. Signals themselves are evaluated by the worker
+(`workers.periodic`, `workers.handover.record_signals`), never here.
+
+The scope of each row (the family's involved agencies and professionals) is the family's
+as it stands now, refreshed whenever any of its events is followed.
 """
 
 from __future__ import annotations
@@ -18,11 +20,25 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import TafLedger
-from domain.family import Family
-from domain.signals import Signal, SignalThresholds, evaluate_signals
+from domain.signals import SignalThresholds
 from projections.store import SideStore
 
+FAMILY_TOPIC = "domain.family:Family."
 FAMILY_TOPIC_SUFFIX = ":Family.FamilyRegistered"
+SIGNAL_EVENTS = frozenset({"SignalRaised", "SignalCleared", "SignalReviewed"})
+TRACKING_NAME = "signal_events"
+
+
+@dataclass(frozen=True)
+class SignalReviewEntry:
+    """A manager's last review of a standing signal."""
+
+    decision: str
+    rationale: str
+    reviewed_by: UUID
+    reviewed_on: date
+    event_version: int
+    after_last_raised: bool
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,9 @@ class WatchlistEntry:
     event_versions: list[int]
     involved_agency_ids: list[UUID]
     involved_professional_ids: list[UUID]
+    raised_on: date | None = None
+    raised_at_version: int | None = None
+    last_review: SignalReviewEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,10 @@ class SignalHistory:
     cleared_at_version: int | None
 
 
+def _event_name(topic: str) -> str | None:
+    return topic[len(FAMILY_TOPIC):] if topic.startswith(FAMILY_TOPIC) else None
+
+
 class Watchlist:
     """The watchlist tables, in the same database as the event store."""
 
@@ -63,8 +86,8 @@ class Watchlist:
         self._store = SideStore(ledger)
         self._sql = self._store.sql
         self._cursor = self._store.cursor
-        self.current_table = self._store.table("watchlist_current")
-        self.history_table = self._store.table("watchlist_history")
+        self.current_table = self._store.table("watchlist_signals")
+        self.history_table = self._store.table("watchlist_periods")
         self.tracking_table = self._store.table("watchlist_tracking")
 
     def create_tables(self) -> None:
@@ -74,12 +97,14 @@ class Watchlist:
             f"""CREATE TABLE IF NOT EXISTS {self.current_table} (
                 family_id TEXT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL, since TEXT NOT NULL,
                 explanation TEXT NOT NULL, event_versions TEXT NOT NULL, involved_agencies TEXT NOT NULL,
-                involved_professionals TEXT NOT NULL, PRIMARY KEY (family_id, signal))""",
+                involved_professionals TEXT NOT NULL, raised_on TEXT NOT NULL, raised_at_version INTEGER NOT NULL,
+                review_decision TEXT, review_rationale TEXT, reviewed_by TEXT, reviewed_on TEXT,
+                reviewed_at_version INTEGER, PRIMARY KEY (family_id, signal))""",
             f"""CREATE TABLE IF NOT EXISTS {self.history_table} (
                 id {serial}, family_id TEXT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL,
                 since TEXT NOT NULL, explanation TEXT NOT NULL, raised_on TEXT NOT NULL,
                 raised_at_version INTEGER NOT NULL, cleared_on TEXT, cleared_at_version INTEGER)""",
-            f"""CREATE INDEX IF NOT EXISTS watchlist_history_family ON {self.history_table} (family_id)""",
+            f"""CREATE INDEX IF NOT EXISTS watchlist_periods_family ON {self.history_table} (family_id)""",
             f"""CREATE TABLE IF NOT EXISTS {self.tracking_table} (
                 name TEXT PRIMARY KEY, position BIGINT NOT NULL)""",
         ]
@@ -87,89 +112,117 @@ class Watchlist:
             for statement in statements:
                 cursor.execute(statement)
 
-    # ------------------------------------------------------------------- refreshing
-
-    def refresh(self, family: Family, today: date) -> list[Signal]:
-        """Re-evaluate one family's signals for a day; raise new ones, clear ended ones."""
-        signals = {s.name: s for s in evaluate_signals(family, today, self.thresholds)}
-        fid = str(family.id)
-        agencies = json.dumps([str(a) for a in family.involved_agency_ids])
-        people = json.dumps([str(p) for p in family.involved_professional_ids])
+    def rebuild(self) -> int:
+        """Drop the watchlist's rows and tracking, and replay the log from the start; returns the position."""
         with self._cursor(commit=True) as cursor:
-            cursor.execute(self._sql(f"SELECT signal FROM {self.current_table} WHERE family_id = ?"), (fid,))
-            standing = {row["signal"] for row in cursor.fetchall()}
-            for name in standing - signals.keys():
-                cursor.execute(
-                    self._sql(f"DELETE FROM {self.current_table} WHERE family_id = ? AND signal = ?"), (fid, name)
-                )
-                cursor.execute(
-                    self._sql(
-                        f"UPDATE {self.history_table} SET cleared_on = ?, cleared_at_version = ? "
-                        "WHERE family_id = ? AND signal = ? AND cleared_on IS NULL"
-                    ),
-                    (today.isoformat(), family.version, fid, name),
-                )
-            for name, signal in signals.items():
-                row = (signal.severity.value, signal.since.isoformat(), signal.explanation,
-                       json.dumps(signal.event_versions), agencies, people, fid, name)
-                if name in standing:
-                    cursor.execute(
-                        self._sql(
-                            f"UPDATE {self.current_table} SET severity = ?, since = ?, explanation = ?, "
-                            "event_versions = ?, involved_agencies = ?, involved_professionals = ? "
-                            "WHERE family_id = ? AND signal = ?"
-                        ),
-                        row,
-                    )
-                else:
-                    cursor.execute(
-                        self._sql(
-                            f"INSERT INTO {self.current_table} (severity, since, explanation, event_versions, "
-                            "involved_agencies, involved_professionals, family_id, signal) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                        ),
-                        row,
-                    )
-                    cursor.execute(
-                        self._sql(
-                            f"INSERT INTO {self.history_table} (family_id, signal, severity, since, explanation, "
-                            "raised_on, raised_at_version) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                        ),
-                        (fid, name, signal.severity.value, signal.since.isoformat(), signal.explanation,
-                         today.isoformat(), family.version),
-                    )
-        return list(signals.values())
+            cursor.execute(f"DELETE FROM {self.current_table}")
+            cursor.execute(f"DELETE FROM {self.history_table}")
+            cursor.execute(self._sql(f"DELETE FROM {self.tracking_table} WHERE name = ?"), (TRACKING_NAME,))
+        return self.follow()
 
-    def _position(self, name: str) -> int:
+    # -------------------------------------------------------------------- following
+
+    def _position(self) -> int:
         with self._cursor(commit=False) as cursor:
-            cursor.execute(self._sql(f"SELECT position FROM {self.tracking_table} WHERE name = ?"), (name,))
+            cursor.execute(self._sql(f"SELECT position FROM {self.tracking_table} WHERE name = ?"), (TRACKING_NAME,))
             row = cursor.fetchone()
         return int(row["position"]) if row else 0
 
-    def _set_position(self, name: str, position: int) -> None:
-        with self._cursor(commit=True) as cursor:
-            cursor.execute(self._sql(f"DELETE FROM {self.tracking_table} WHERE name = ?"), (name,))
-            cursor.execute(
-                self._sql(f"INSERT INTO {self.tracking_table} (name, position) VALUES (?, ?)"), (name, position)
-            )
+    def _lock_position(self, cursor: Any) -> int:
+        """Take the tracking row for the rest of the transaction; return the position."""
+        cursor.execute(
+            self._sql(f"INSERT INTO {self.tracking_table} (name, position) VALUES (?, 0) "
+                      "ON CONFLICT (name) DO NOTHING"),
+            (TRACKING_NAME,),
+        )
+        suffix = " FOR UPDATE" if self._store.is_postgres else ""
+        cursor.execute(
+            self._sql(f"SELECT position FROM {self.tracking_table} WHERE name = ?{suffix}"), (TRACKING_NAME,)
+        )
+        return int(cursor.fetchone()["position"])
 
-    def follow(self, today: date | None = None, batch: int = 500) -> int:
-        """Re-evaluate the families touched by events since the last call; returns the new position.
+    def follow(self, batch: int = 500) -> int:
+        """Apply the family events recorded since the last call; returns the new position.
 
-        A family is refreshed after all of a batch's events are read, so a crash between
-        the refresh and the position update only repeats an idempotent refresh.
+        Each batch is applied in one transaction with the tracking row, and only if no other
+        follower moved the row meanwhile (then the batch is read again from the new position),
+        so every event changes the tables once, whoever follows.
         """
-        today = today or self.ledger.clock.today()
-        position = self._position("events")
+        position = self._position()
         while True:
             notifications = self.ledger.recorder.select_notifications(start=position + 1, limit=batch)
             if not notifications:
                 return position
-            touched = {n.originator_id for n in notifications if ":Family." in n.topic}
-            for family_id in touched:
-                self.refresh(self.ledger.get_family(family_id), today)
-            position = notifications[-1].id
-            self._set_position("events", position)
+            events = [self.ledger.mapper.to_domain_event(n) for n in notifications
+                      if _event_name(n.topic) in SIGNAL_EVENTS]
+            touched = list(dict.fromkeys(str(n.originator_id) for n in notifications if _event_name(n.topic)))
+            scopes = {fid: self._scope(UUID(fid)) for fid in touched}
+            last = notifications[-1].id
+            with self._cursor(commit=True) as cursor:
+                current = self._lock_position(cursor)
+                if current == position:
+                    for event in events:
+                        self._apply(cursor, event)
+                    for fid, (agencies, people) in scopes.items():
+                        cursor.execute(
+                            self._sql(f"UPDATE {self.current_table} SET involved_agencies = ?, "
+                                      "involved_professionals = ? WHERE family_id = ?"),
+                            (agencies, people, fid),
+                        )
+                    cursor.execute(
+                        self._sql(f"UPDATE {self.tracking_table} SET position = ? WHERE name = ?"),
+                        (last, TRACKING_NAME),
+                    )
+                    current = last
+            position = current
+
+    def _scope(self, family_id: UUID) -> tuple[str, str]:
+        family = self.ledger.get_family(family_id)
+        return (json.dumps([str(a) for a in family.involved_agency_ids]),
+                json.dumps([str(p) for p in family.involved_professional_ids]))
+
+    def _apply(self, cursor: Any, event: Any) -> None:
+        name = type(event).__name__
+        fid, version = str(event.originator_id), int(event.originator_version)
+        day = event.meta.occurred_on.isoformat()
+        if name == "SignalRaised":
+            row = (event.severity.value, event.since.isoformat(), event.explanation, json.dumps(event.event_versions),
+                   day, version, fid, event.signal)
+            cursor.execute(
+                self._sql(f"UPDATE {self.current_table} SET severity = ?, since = ?, explanation = ?, "
+                          "event_versions = ?, raised_on = ?, raised_at_version = ? "
+                          "WHERE family_id = ? AND signal = ?"),
+                row,
+            )
+            if cursor.rowcount:
+                return  # raised again while standing: the same period goes on
+            cursor.execute(
+                self._sql(f"INSERT INTO {self.current_table} (severity, since, explanation, event_versions, raised_on, "
+                          "raised_at_version, family_id, signal, involved_agencies, involved_professionals) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]')"),
+                row,
+            )
+            cursor.execute(
+                self._sql(f"INSERT INTO {self.history_table} (family_id, signal, severity, since, explanation, "
+                          "raised_on, raised_at_version) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                (fid, event.signal, event.severity.value, event.since.isoformat(), event.explanation, day, version),
+            )
+        elif name == "SignalCleared":
+            cursor.execute(
+                self._sql(f"DELETE FROM {self.current_table} WHERE family_id = ? AND signal = ?"), (fid, event.signal)
+            )
+            cursor.execute(
+                self._sql(f"UPDATE {self.history_table} SET cleared_on = ?, cleared_at_version = ? "
+                          "WHERE family_id = ? AND signal = ? AND cleared_on IS NULL"),
+                (day, version, fid, event.signal),
+            )
+        elif name == "SignalReviewed":
+            cursor.execute(
+                self._sql(f"UPDATE {self.current_table} SET review_decision = ?, review_rationale = ?, "
+                          "reviewed_by = ?, reviewed_on = ?, reviewed_at_version = ? "
+                          "WHERE family_id = ? AND signal = ?"),
+                (event.decision.value, event.rationale, str(event.meta.actor_id), day, version, fid, event.signal),
+            )
 
     def family_ids(self) -> Iterator[UUID]:
         """Every family in the event log, found from their registration events."""
@@ -182,15 +235,6 @@ class Watchlist:
                 if notification.topic.endswith(FAMILY_TOPIC_SUFFIX):
                     yield notification.originator_id  # type: ignore[misc]
             position = notifications[-1].id
-
-    def scan(self, today: date | None = None) -> int:
-        """Re-evaluate every family for today (the scheduled scan); returns families scanned."""
-        today = today or self.ledger.clock.today()
-        count = 0
-        for family_id in list(self.family_ids()):
-            self.refresh(self.ledger.get_family(family_id), today)
-            count += 1
-        return count
 
     # --------------------------------------------------------------------- reading
 
@@ -208,19 +252,7 @@ class Watchlist:
         with self._cursor(commit=False) as cursor:
             cursor.execute(self._sql(query), tuple(params))
             rows = cursor.fetchall()
-        return [
-            WatchlistEntry(
-                family_id=UUID(row["family_id"]),
-                signal=row["signal"],
-                severity=row["severity"],
-                since=date.fromisoformat(row["since"]),
-                explanation=row["explanation"],
-                event_versions=json.loads(row["event_versions"]),
-                involved_agency_ids=[UUID(a) for a in json.loads(row["involved_agencies"])],
-                involved_professional_ids=[UUID(p) for p in json.loads(row["involved_professionals"])],
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
 
     def history(self, family_id: UUID) -> list[SignalHistory]:
         """Every period a signal stood on a family, oldest first."""
@@ -243,3 +275,29 @@ class Watchlist:
             )
             for row in rows
         ]
+
+
+def _entry(row: Any) -> WatchlistEntry:
+    review = None
+    if row["reviewed_at_version"] is not None:
+        review = SignalReviewEntry(
+            decision=row["review_decision"],
+            rationale=row["review_rationale"],
+            reviewed_by=UUID(row["reviewed_by"]),
+            reviewed_on=date.fromisoformat(row["reviewed_on"]),
+            event_version=int(row["reviewed_at_version"]),
+            after_last_raised=int(row["reviewed_at_version"]) > int(row["raised_at_version"]),
+        )
+    return WatchlistEntry(
+        family_id=UUID(row["family_id"]),
+        signal=row["signal"],
+        severity=row["severity"],
+        since=date.fromisoformat(row["since"]),
+        explanation=row["explanation"],
+        event_versions=json.loads(row["event_versions"]),
+        involved_agency_ids=[UUID(a) for a in json.loads(row["involved_agencies"])],
+        involved_professional_ids=[UUID(p) for p in json.loads(row["involved_professionals"])],
+        raised_on=date.fromisoformat(row["raised_on"]),
+        raised_at_version=int(row["raised_at_version"]),
+        last_review=review,
+    )

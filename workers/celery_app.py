@@ -17,7 +17,18 @@ from typing import Any
 from celery import Celery, signals
 
 from taf.settings import Settings
-from workers.handover import EVALUATE, NOTIFY, SWEEP, Job, WorkerContext, evaluate_request, notify_handover, sweep
+from workers.handover import (
+    EVALUATE,
+    NOTIFY,
+    SIGNALS,
+    SWEEP,
+    Job,
+    WorkerContext,
+    evaluate_request,
+    notify_handover,
+    record_signals,
+    sweep,
+)
 from workers.periodic import SIGNAL_SCAN, WATCHLIST_FOLLOW, WEBHOOK_SECONDS, WEBHOOKS, PeriodicWork
 
 log = logging.getLogger("taf.workers")
@@ -57,7 +68,7 @@ def build_context(settings: Settings) -> WorkerContext:
     from workers.store import WorkerStore
 
     ledger = build_ledger(settings)
-    return WorkerContext(ledger, WorkerStore(ledger), mailer_for(settings.smtp_url))
+    return WorkerContext(ledger, WorkerStore(ledger), mailer_for(settings.smtp_url), settings.thresholds())
 
 
 def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUEUE) -> Celery:
@@ -95,6 +106,10 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
     @app.task(name=EVALUATE, **retrying)
     def evaluate_task(family_id: str, request_id: str) -> dict[str, Any]:
         return evaluate_request(holder.get(), family_id, request_id)
+
+    @app.task(name=SIGNALS, **retrying)
+    def signals_task(family_id: str) -> dict[str, Any]:
+        return record_signals(holder.get(), family_id)
 
     @app.task(name=NOTIFY, **retrying)
     def notify_task(family_id: str, version: int, event: str, request_id: str,

@@ -68,7 +68,7 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
     """Start the relay and the periodic sweep in a daemon thread, running jobs in-process."""
     store = WorkerStore(ledger)
     store.create_tables()
-    context = WorkerContext(ledger, store, mailer or mailer_for(settings.smtp_url))
+    context = WorkerContext(ledger, store, mailer or mailer_for(settings.smtp_url), settings.thresholds())
     enqueue = InProcessEnqueuer(context)
     relay = Relay(ledger, store, enqueue)
     periodic = PeriodicWork(ledger, settings)

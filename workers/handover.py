@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.application import TafLedger
 from domain.errors import UnknownEntityError
+from domain.signals import DEFAULT_THRESHOLDS, SignalThresholds
 from domain.values import RequestStatus
 from workers.notifications import Mailer, deliver, handover_notice, send_unsent, stalled_notice
 from workers.store import WorkerStore
@@ -24,6 +25,7 @@ log = logging.getLogger("taf.workers")
 STALLED_AFTER_DAYS = 5
 
 EVALUATE = "taf.evaluate_request"
+SIGNALS = "taf.record_signals"
 NOTIFY = "taf.notify_handover"
 SWEEP = "taf.sweep"
 
@@ -43,6 +45,7 @@ class WorkerContext:
     ledger: TafLedger
     store: WorkerStore
     mailer: Mailer
+    thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 
 
 def evaluate_job(family_id: UUID, request_id: UUID) -> Job:
@@ -50,11 +53,29 @@ def evaluate_job(family_id: UUID, request_id: UUID) -> Job:
     return Job(EVALUATE, {"family_id": str(family_id), "request_id": str(request_id)})
 
 
+def signals_job(family_id: UUID) -> Job:
+    """The job that records a family's signal changes."""
+    return Job(SIGNALS, {"family_id": str(family_id)})
+
+
+def record_signals(ctx: WorkerContext, family_id: str) -> dict[str, Any]:
+    """Record SignalRaised / SignalCleared where the family's signals today differ from those standing.
+
+    Idempotent: a re-run (or the run its own events trigger through the relay) records nothing.
+    """
+    try:
+        recorded = ctx.ledger.record_signals(UUID(family_id), ctx.thresholds)
+    except UnknownEntityError:
+        log.warning("no family %s; no signals to record", family_id)
+        return {"recorded": []}
+    return {"recorded": recorded}
+
+
 def evaluate_request(ctx: WorkerContext, family_id: str, request_id: str) -> dict[str, Any]:
     """Run the handover guard on one request; raise handover_stalled when it has been blocked too long."""
     fid, rid = UUID(family_id), UUID(request_id)
     try:
-        evaluation = ctx.ledger.evaluate_request(fid, rid)
+        evaluation = ctx.ledger.evaluate_request(fid, rid, ctx.thresholds)
     except UnknownEntityError:
         log.warning("no request %s in family %s; nothing to evaluate", rid, fid)
         return {"status": "unknown", "recorded": None}
@@ -101,6 +122,7 @@ def sweep(ctx: WorkerContext) -> list[Job]:
 
 TASK_BODIES: dict[str, Callable[..., Any]] = {
     EVALUATE: evaluate_request,
+    SIGNALS: record_signals,
     NOTIFY: notify_handover,
 }
 

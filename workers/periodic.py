@@ -7,13 +7,16 @@ and by the embedded thread without Redis: the same code on both transports.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from uuid import UUID
 
 import httpx
 
 from domain import scope
 from domain.application import TafLedger
 from domain.family import Family
+from domain.signals import SignalThresholds
 from domain.values import Actor
 from projections.watchlist import Watchlist
 from taf.settings import Settings
@@ -27,6 +30,15 @@ WEBHOOKS = "taf.webhooks"
 WEBHOOK_SECONDS = 5.0
 
 
+def scan_signals(ledger: TafLedger, family_ids: Iterable[UUID], thresholds: SignalThresholds) -> int:
+    """Record each family's signal changes for today (the worker, channel worker); returns families scanned."""
+    count = 0
+    for family_id in list(family_ids):
+        ledger.record_signals(family_id, thresholds)
+        count += 1
+    return count
+
+
 def can_see(actor: Actor, family: Family) -> bool:
     """Whether a webhook's owner may see a family (the API's scope rule)."""
     return scope.may_see(actor, family.involved_agency_ids, family.involved_professional_ids)
@@ -37,7 +49,8 @@ class PeriodicWork:
 
     def __init__(self, ledger: TafLedger, settings: Settings):
         self.ledger = ledger
-        self.watchlist = Watchlist(ledger, settings.thresholds())
+        self.thresholds = settings.thresholds()
+        self.watchlist = Watchlist(ledger, self.thresholds)
         self.webhooks = WebhookStore(ledger)
         self._client: httpx.Client | None = None
 
@@ -47,12 +60,16 @@ class PeriodicWork:
         self.webhooks.create_tables()
 
     def follow_watchlist(self) -> int:
-        """Re-evaluate the signals of families touched by new events; returns the log position."""
-        return self.watchlist.follow(self.ledger.clock.today())
+        """Bring the watchlist up to date with the signal events recorded since; returns the log position."""
+        return self.watchlist.follow()
 
     def scan_signals(self) -> int:
-        """Re-evaluate every family's signals for today (time-based signals); returns families scanned."""
-        scanned = self.watchlist.scan(self.ledger.clock.today())
+        """The periodic signal scan: record the signals that the passing of days raised or cleared.
+
+        Every family is evaluated for today; SignalRaised / SignalCleared are recorded only
+        where something changed. Returns the number of families scanned.
+        """
+        scanned = scan_signals(self.ledger, self.watchlist.family_ids(), self.thresholds)
         log.info("signal scan: %d families", scanned)
         return scanned
 

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import TafLedger
-from workers.handover import NOTIFY, Job, evaluate_job
+from workers.handover import NOTIFY, Job, evaluate_job, signals_job
 from workers.store import PendingChange, WorkerStore
 
 log = logging.getLogger("taf.workers.relay")
@@ -26,7 +26,7 @@ STEP_EVENTS = {
     "ActionCompleted", "ActionCancelled", "ActionReassigned", "TransferAccepted", "HandoverStepCompleted",
     "MeetingHeld", "AssessmentCompleted", "AssessmentDeclined", "ClaimVerified", "ContactRecorded",
     "ActionAgreed", "AssessmentRecommended", "AssessmentStarted", "ClaimRecorded", "ChildAdded", "ChildBorn",
-    "TafMemberLeft", "EntryCorrected", "GrowthMeasured",
+    "TafMemberLeft", "EntryCorrected", "GrowthMeasured", "SignalRaised", "SignalCleared", "SignalReviewed",
 }
 DECIDED_EVENTS = {"EpisodeClosed", "LeadProfessionalTransferred"}
 NOTIFY_EVENTS = {"HandoverBlocked", *DECIDED_EVENTS}
@@ -61,6 +61,9 @@ class Relay:
         notifications = self.ledger.recorder.select_notifications(start=start, limit=self.batch_size)
         if not notifications:
             return 0
+        # Every family event may change the family's signals. The worker's own SignalRaised and
+        # SignalCleared come back here too; evaluating again then records nothing, so it ends there.
+        signal_families = dict.fromkeys(_family_id(n) for n in notifications if event_name(n.topic) is not None)
         relevant = [(n, name) for n in notifications if (name := event_name(n.topic)) in INTERESTING]
         pending = self.store.pending_requests({_family_id(n) for n, _ in relevant})
         changes: list[PendingChange] = []
@@ -92,7 +95,8 @@ class Relay:
             elif name in ENDING_EVENTS:
                 family_pending.pop(event.request_id, None)
                 changes.append(PendingChange(family_id, event.request_id))
-        jobs = [evaluate_job(fid, rid) for fid, rid in evaluations] + notices
+        jobs = ([signals_job(fid) for fid in signal_families] + [evaluate_job(fid, rid) for fid, rid in evaluations]
+                + notices)
         if jobs:
             self.enqueue(jobs)
         self.store.advance_relay(notifications[-1].id, changes)

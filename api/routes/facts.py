@@ -27,6 +27,7 @@ from api.schemas.requests import (
     ReferralIn,
     RegistrationIn,
     SharingDecisionIn,
+    SignalReviewIn,
     SupervisionIn,
 )
 from api.schemas.responses import WriteResult
@@ -179,6 +180,17 @@ def record_supervision(body: SupervisionIn, _manager: Supervisor, w: Write) -> W
     """Record management supervision of the case (managers only)."""
     return w.done(w.ledger.record_supervision(w.actor, w.family_id, body.discussion, body.decisions,
                                               body.next_due, when(body), w.expected))
+
+
+@router.post("/signal-reviews", summary="Review a standing signal (manager)", status_code=201,
+             response_model=WriteResult)
+def review_signal(body: SignalReviewIn, _manager: Supervisor, w: Write) -> WriteResult:
+    """Record a manager's judgement (accept_risk, act, not_applicable) on a signal standing on the family.
+
+    409 `signal_not_standing` when the signal is not standing (never raised, or cleared).
+    """
+    return w.done(w.ledger.review_signal(w.actor, w.family_id, body.signal.value, body.decision, body.rationale,
+                                         w.expected))
 
 
 @router.post("/history-review", summary="Record a history review", status_code=201,

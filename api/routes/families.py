@@ -86,7 +86,7 @@ def register_family(body: FamilyCreate, actor: CaseWriter, ledger: Ledger, respo
 def get_family(family: VisibleFamily, ledger: Ledger, request: Request, response: Response) -> FamilySummary:
     """The family as it stands now, with its version (also as ETag) and its signals today."""
     response.headers["ETag"] = etag(family.version)
-    return summarise(family, family_signals(family, ledger.clock.today(), request.app.state.settings.thresholds()))
+    return summarise(family, family_signals(family))
 
 
 @router.post("/{family_id}/children", status_code=201, response_model=WriteResult, summary="Add a child")

@@ -1,4 +1,9 @@
-"""The watchlist: signals over the caller's scope, a family's signals now, and their history."""
+"""The watchlist: signals over the caller's scope, a family's signals now, and their history.
+
+Every answer derives from the signal events on the family streams (SignalRaised,
+SignalCleared, SignalReviewed), which the worker records; nothing here evaluates signals
+or records events.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,21 @@ import json
 import logging
 import sqlite3
 import threading
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
-from api.deps import CaseReader, Ledger, VisibleFamily
+from api.deps import CaseReader, VisibleFamily
 from api.errors import ApiError
 from api.schemas.reading import SignalHistoryPage, SignalName, SignalPeriod, WatchlistPage
-from api.schemas.responses import SignalView
+from api.schemas.responses import SignalReviewView, SignalView
 from domain import scope
 from domain.family import Family
-from domain.signals import SignalThresholds, evaluate_signals
-from projections.watchlist import Watchlist, WatchlistEntry
+from domain.signals import SIGNAL_NAMES
+from domain.state import SignalState
+from projections.watchlist import SignalReviewEntry, Watchlist, WatchlistEntry
+from workers.periodic import scan_signals
 
 router = APIRouter(prefix="/api/v1", tags=["watchlist"])
 log = logging.getLogger("taf.api.watchlist")
@@ -52,11 +58,13 @@ class WatchlistService:
                     raise
                 log.info("watchlist refreshed concurrently by another follower: %s", error)
 
-    def scan(self, today: date | None = None) -> int:
-        """The periodic scan: catch up with the log, then re-evaluate every family for today."""
+    def scan(self) -> int:
+        """Run the signal worker's periodic scan in this process, then catch up with the log."""
         with self._lock:
-            self.watchlist.follow(today)
-            return self.watchlist.scan(today)
+            watchlist = self.watchlist
+            scanned = scan_signals(watchlist.ledger, watchlist.family_ids(), watchlist.thresholds)
+            watchlist.follow()
+            return scanned
 
 
 def _concurrent_refresh(error: Exception) -> bool:
@@ -70,10 +78,10 @@ def _concurrent_refresh(error: Exception) -> bool:
     return isinstance(error, psycopg.errors.UniqueViolation)
 
 
-def scan_watchlist(app: FastAPI, today: date | None = None) -> int:
-    """Run the watchlist's time-based scan for a running app (for the beat or the embedded thread)."""
+def scan_watchlist(app: FastAPI) -> int:
+    """Run the signal worker's scan for today in a running app's process, and follow (tests, by hand)."""
     service: WatchlistService = app.state.watchlist
-    return service.scan(today)
+    return service.scan()
 
 
 def get_watchlist(request: Request) -> WatchlistService:
@@ -85,13 +93,33 @@ def get_watchlist(request: Request) -> WatchlistService:
 Watch = Annotated[WatchlistService, Depends(get_watchlist)]
 
 
-def family_signals(family: Family, today: date, thresholds: SignalThresholds) -> list[SignalView]:
-    """The family's signals computed now from the aggregate."""
-    return [
-        SignalView(family_id=family.id, signal=s.name, severity=s.severity.value, since=s.since,  # type: ignore[arg-type]
-                   explanation=s.explanation, event_versions=s.event_versions)
-        for s in evaluate_signals(family, today, thresholds)
-    ]
+def _order(name: str) -> int:
+    return SIGNAL_NAMES.index(name) if name in SIGNAL_NAMES else len(SIGNAL_NAMES)
+
+
+def _signal_view(family: Family, standing: SignalState) -> SignalView:
+    review = standing.review
+    return SignalView(
+        family_id=family.id, signal=standing.name, severity=standing.severity,  # type: ignore[arg-type]
+        since=standing.since, explanation=standing.explanation, event_versions=standing.event_versions,
+        raised_on=standing.raised_on, raised_at_version=standing.raised_version,
+        last_review=None if review is None else SignalReviewView(
+            decision=review.decision.value, rationale=review.rationale, reviewed_by=review.by,  # type: ignore[arg-type]
+            reviewed_on=review.on, event_version=review.version, after_last_raised=standing.reviewed_since_raised),
+    )
+
+
+def family_signals(family: Family) -> list[SignalView]:
+    """The signals standing on the family as the worker recorded them, in the order of DOMAIN.md's table."""
+    return [_signal_view(family, s) for s in sorted(family.standing_signals.values(), key=lambda s: _order(s.name))]
+
+
+def _review_view(review: SignalReviewEntry | None) -> SignalReviewView | None:
+    if review is None:
+        return None
+    return SignalReviewView(decision=review.decision, rationale=review.rationale,  # type: ignore[arg-type]
+                            reviewed_by=review.reviewed_by, reviewed_on=review.reviewed_on,
+                            event_version=review.event_version, after_last_raised=review.after_last_raised)
 
 
 def _bad_cursor() -> ApiError:
@@ -153,16 +181,18 @@ def watchlist(actor: CaseReader, watch: Watch, signal: SignalName | None = None,
     next_cursor = _encode(list(_entry_key(page[-1]))) if len(entries) > limit and page else None
     return WatchlistPage(
         items=[SignalView(family_id=e.family_id, signal=e.signal, severity=e.severity,  # type: ignore[arg-type]
-                          since=e.since, explanation=e.explanation, event_versions=e.event_versions)
+                          since=e.since, explanation=e.explanation, event_versions=e.event_versions,
+                          raised_on=e.raised_on, raised_at_version=e.raised_at_version,
+                          last_review=_review_view(e.last_review))
                for e in page],
         next_cursor=next_cursor,
     )
 
 
 @router.get("/families/{family_id}/signals", response_model=list[SignalView], summary="A family's signals")
-def signals(family: VisibleFamily, ledger: Ledger, request: Request) -> list[SignalView]:
-    """The family's signals computed now from its events, in the order of DOMAIN.md's table."""
-    return family_signals(family, ledger.clock.today(), request.app.state.settings.thresholds())
+def signals(family: VisibleFamily) -> list[SignalView]:
+    """The signals standing on the family (its SignalRaised / SignalCleared events), with each one's last review."""
+    return family_signals(family)
 
 
 @router.get("/families/{family_id}/signal-history", response_model=SignalHistoryPage,

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.reading import SignalName
 from domain.values import (
     AgencyKind,
     AssessmentKind,
@@ -21,6 +22,7 @@ from domain.values import (
     ReferralOutcome,
     Role,
     Service,
+    SignalDecision,
     SourceKind,
 )
 
@@ -373,6 +375,14 @@ class SupervisionIn(Fact):
     discussion: RequiredText
     decisions: Text = ""
     next_due: date | None = None
+
+
+class SignalReviewIn(Body):
+    """A manager's review of a signal standing on the family (recorded as of now)."""
+
+    signal: SignalName = Field(description="A signal standing on the family (GET /families/{id}/signals).")
+    decision: SignalDecision = Field(description="accept_risk, act or not_applicable.")
+    rationale: RequiredText
 
 
 class HistoryReviewIn(Fact):

@@ -162,6 +162,18 @@ class PendingRequestView(BaseModel):
     requested_on: date
 
 
+class SignalReviewView(BaseModel):
+    """A manager's last review of a standing signal."""
+
+    decision: Literal["accept_risk", "act", "not_applicable"]
+    rationale: str
+    reviewed_by: UUID = Field(description="The manager who reviewed it.")
+    reviewed_on: date
+    event_version: int = Field(description="The family version of the SignalReviewed event.")
+    after_last_raised: bool = Field(description="Whether the review was made after the signal was last raised "
+                                                "(only such a review counts for closure).")
+
+
 class SignalView(BaseModel):
     """A signal standing on a family: the rule, since when, why, and the events behind it."""
 
@@ -171,6 +183,9 @@ class SignalView(BaseModel):
     since: date
     explanation: str
     event_versions: list[int]
+    raised_on: date | None = Field(default=None, description="The day the worker last raised it (SignalRaised).")
+    raised_at_version: int | None = Field(default=None, description="The family version of that SignalRaised.")
+    last_review: SignalReviewView | None = Field(default=None, description="A manager's last review, if any.")
 
 
 class FamilySummary(BaseModel):

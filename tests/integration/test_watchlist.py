@@ -1,4 +1,8 @@
-"""The watchlist read model: signals appear as events arrive and as time passes, and clear."""
+"""The watchlist read model: signals appear as events arrive and as time passes, and clear.
+
+Since issue 11 the worker records SignalRaised / SignalCleared and the watchlist follows
+those events; `scan` below is the worker's periodic scan followed by the read model.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,22 @@ from domain.application import ChildInput, TafLedger
 from domain.values import ContactKind, ContactOutcome, SourceKind
 from projections.watchlist import Watchlist
 from tests.conftest import FakeClock, Team
+from workers.periodic import scan_signals
+
+
+class ScannedWatchlist(Watchlist):
+    """The watchlist with the signal worker's scan in front of it, as the beat runs both."""
+
+    def scan(self) -> int:
+        """Record today's signal changes for every family (the worker), then follow."""
+        scanned = scan_signals(self.ledger, self.family_ids(), self.thresholds)
+        self.follow()
+        return scanned
 
 
 @pytest.fixture
-def watchlist(ledger: TafLedger) -> Iterator[Watchlist]:
-    store = Watchlist(ledger)
+def watchlist(ledger: TafLedger) -> Iterator[ScannedWatchlist]:
+    store = ScannedWatchlist(ledger)
     store.create_tables()
     yield store
 
@@ -32,7 +47,7 @@ def _family_seen_today(ledger: TafLedger, team: Team, clock: FakeClock):
 
 
 def test_lapsed_contact_appears_through_the_scan_with_no_new_event(
-    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: Watchlist
+    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: ScannedWatchlist
 ) -> None:
     fid, _ = _family_seen_today(ledger, team, clock)
     watchlist.follow()
@@ -46,7 +61,7 @@ def test_lapsed_contact_appears_through_the_scan_with_no_new_event(
 
 
 def test_a_signal_clears_when_its_condition_ends_and_keeps_its_history(
-    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: Watchlist
+    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: ScannedWatchlist
 ) -> None:
     fid, children = _family_seen_today(ledger, team, clock)
     clock.advance(days=29)
@@ -54,17 +69,17 @@ def test_a_signal_clears_when_its_condition_ends_and_keeps_its_history(
     raised_version = ledger.get_family(fid).version
 
     visit = ledger.record_contact(team.lead, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN, child_ids_seen=children)
-    watchlist.follow()
+    watchlist.scan()
 
     assert watchlist.current(family_id=fid) == []
     [period] = watchlist.history(fid)
     assert (period.signal, period.raised_at_version, period.cleared_at_version) == (
-        "lapsed_contact", raised_version, visit.version)
+        "lapsed_contact", raised_version, visit.version + 1)  # the worker's SignalCleared follows the visit
     assert period.raised_on == period.cleared_on == clock.today()
 
 
 def test_a_concern_without_response_is_watched_from_the_next_day(
-    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: Watchlist
+    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: ScannedWatchlist
 ) -> None:
     fid, _ = _family_seen_today(ledger, team, clock)
     concern = ledger.raise_concern(team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "Baby crying for hours",
@@ -79,7 +94,7 @@ def test_a_concern_without_response_is_watched_from_the_next_day(
     assert concern.version in entry.event_versions
 
 
-def test_the_embedded_workers_scan_raises_time_based_signals_without_new_events(
+def test_the_embedded_workers_scan_records_a_time_based_signal_as_one_signal_raised(
     ledger: TafLedger, team: Team, clock: FakeClock, store_settings
 ) -> None:
     from tests.integration.workers_harness import wait_until
@@ -96,7 +111,10 @@ def test_the_embedded_workers_scan_raises_time_based_signals_without_new_events(
 
         clock.advance(days=29)
 
-        wait_until(lambda: [e.signal for e in watchlist.current(family_id=fid)] == ["lapsed_contact"])
-        assert ledger.recorder.max_notification_id() == events_before, "no event was needed"
+        wait_until(lambda: watchlist.follow() and [e.signal for e in watchlist.current(family_id=fid)]
+                   == ["lapsed_contact"])
+        new_events = list(ledger.family_events(fid, after_version=ledger.get_family(fid).version - 1))
+        assert ledger.recorder.max_notification_id() == (events_before or 0) + 1
+        assert [type(e).__name__ for e in new_events] == ["SignalRaised"]
     finally:
         workers.stop()

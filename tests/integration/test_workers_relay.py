@@ -15,7 +15,7 @@ from tests.integration.workers_harness import (
     request_closure,
     request_status,
 )
-from workers.handover import EVALUATE, NOTIFY, SWEEP, Job, WorkerContext, run_job
+from workers.handover import EVALUATE, NOTIFY, SWEEP, Job, WorkerContext, run_job, signals_job
 from workers.notifications import LogMailer, notifications_for
 from workers.relay import Relay, relay_lag
 from workers.store import WorkerStore
@@ -78,7 +78,7 @@ def test_the_relay_evaluates_pending_requests_when_a_step_event_arrives(
     ledger.complete_action(team.lead, fid, actions[0])
     relay.run_once()
 
-    assert transport.jobs == [Job(EVALUATE, {"family_id": str(fid), "request_id": str(rid)})]
+    assert transport.jobs == [signals_job(fid), Job(EVALUATE, {"family_id": str(fid), "request_id": str(rid)})]
 
 
 def test_the_relay_ignores_step_events_of_families_without_a_pending_request(
@@ -90,7 +90,7 @@ def test_the_relay_ignores_step_events_of_families_without_a_pending_request(
     ledger.complete_action(team.lead, fid, actions[0])
     Relay(ledger, store, transport).run_once()
 
-    assert transport.jobs == []
+    assert [job for job in transport.jobs if job.name == EVALUATE] == []
 
 
 def test_the_relay_asks_for_notices_when_a_request_is_blocked(
