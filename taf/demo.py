@@ -27,6 +27,7 @@ from domain.values import (
     ReferralOutcome,
     Role,
     Service,
+    SignalDecision,
     SourceKind,
 )
 
@@ -185,6 +186,9 @@ def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
     ]:
         ledger.complete_step(fsw, fid, closure.id, step, evidence)
     ledger.complete_step(manager, fid, closure.id, "manager_signoff", "Closure agreed in supervision.")
+    ledger.record_signals(fid)  # the signal worker, then the manager accepts each standing risk (as the SCR found)
+    for signal in list(ledger.get_family(fid).standing_signals):
+        ledger.review_signal(manager, fid, signal, SignalDecision.ACCEPT_RISK, "Family moving away; Eastbridge told.")
     ledger.evaluate_request(fid, closure.id)
     ledger.clock = real_clock
 

@@ -108,10 +108,18 @@ class World:
         return Caller(professional_id, agency_id, role, self.client, str(issued.json()["key"]))
 
     def move_to(self, day: date) -> None:
-        """Set the clock to midday of a day (never backwards) and run the watchlist's scan, as the beat would."""
+        """Set the clock to midday of a day (never backwards) and run the signal scan, as the beat would."""
         moved = datetime.combine(day, time(12), UTC)
         assert moved >= self.clock.current, f"the clock does not go back to {day}"
         self.clock.current = moved
+        self.run_signal_worker()
+
+    def run_signal_worker(self) -> None:
+        """Record every family's signal changes now (the worker's scan) and follow the watchlist.
+
+        The embedded workers do the same in the background; running it here makes a test
+        independent of their timing (both are idempotent).
+        """
         scan_watchlist(self.app)
 
 

@@ -30,7 +30,7 @@ WRITE = [("POST", F + p) for p in (
     "/corrections", "/transfer/acceptance", "/handover-steps")] + [
     ("DELETE", F + "/members/{x}"), ("DELETE", F + "/closure"), ("DELETE", F + "/transfer")]
 LEAD = [("POST", F + "/lead")]
-SUPERVISION = [("POST", F + "/supervision")]
+SUPERVISION = [("POST", F + "/supervision"), ("POST", F + "/signal-reviews")]
 HANDOVER = [("POST", F + "/closure"), ("POST", F + "/transfer")]
 CREATE_FAMILY = [("POST", "/api/v1/families")]
 DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals"), ("POST", "/api/v1/api-keys"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 from tests.e2e.app_client import Caller, World, world
 
@@ -13,7 +14,10 @@ TODAY = date(2026, 6, 1)
 
 
 def family_with_concern(world: World, coordinator: Caller, lead: Caller, raised_on: date) -> tuple[str, str]:
-    """A family whose lead is `lead`, with a concern from a neighbour and no response: (family, concern) ids."""
+    """A family whose lead is `lead`, with a concern from a neighbour and no response: (family, concern) ids.
+
+    The signal worker has evaluated it once (the watchlist itself has not followed yet).
+    """
     family = coordinator.write("/api/v1/families", {
         "children": [{"name": "Robin", "date_of_birth": "2023-02-01"}],
         "carers": [{"name": "Jo", "relationship": "mother"}], "address": "4 Mill Lane", "housing": "settled"})
@@ -23,6 +27,7 @@ def family_with_concern(world: World, coordinator: Caller, lead: Caller, raised_
     concern = coordinator.write(f"{base}/concerns", {
         "source_kind": "member_of_public", "description": "children left alone", "reporter_known_to_agency": True,
         "occurred_on": raised_on.isoformat()})
+    world.ledger.record_signals(UUID(family["id"]))  # the signal worker has run (it follows every event)
     return str(family["id"]), str(concern["id"])
 
 
@@ -31,7 +36,7 @@ def signals_of(answer: Any, family_id: str) -> list[str]:
     return [item["signal"] for item in answer.json()["items"] if item["family_id"] == family_id]
 
 
-def test_family_signals_are_computed_now_and_also_shown_in_the_summary(world: World) -> None:
+def test_family_signals_are_those_the_worker_recorded_and_also_shown_in_the_summary(world: World) -> None:
     eh = world.agency()
     coordinator, lead = world.person(eh, "coordinator"), world.person(eh)
     fid, concern = family_with_concern(world, coordinator, lead, TODAY - timedelta(days=3))
@@ -44,6 +49,7 @@ def test_family_signals_are_computed_now_and_also_shown_in_the_summary(world: Wo
     assert signal["since"] == (TODAY - timedelta(days=1)).isoformat() and signal["severity"] == "medium"
     assert "a member of the public, reporter known to an agency" in signal["explanation"]
     assert signal["event_versions"] == [4]
+    assert (signal["raised_on"], signal["raised_at_version"], signal["last_review"]) == (TODAY.isoformat(), 5, None)
     assert lead.get(f"/api/v1/families/{fid}").json()["signals"] == answer.json()
 
 
@@ -120,16 +126,16 @@ def test_signal_history_shows_when_a_signal_was_raised_and_cleared(world: World)
     eh = world.agency()
     coordinator, lead = world.person(eh, "coordinator"), world.person(eh)
     fid, concern = family_with_concern(world, coordinator, lead, TODAY - timedelta(days=3))
-    coordinator.get("/api/v1/watchlist")
     world.move_to(TODAY + timedelta(days=1))
     lead.write(f"/api/v1/families/{fid}/concerns/{concern}/response", {"response": "visited, children safe",
                                                                         "welfare_check_done": True})
+    world.run_signal_worker()
 
     answer = lead.get(f"/api/v1/families/{fid}/signal-history")
 
     assert answer.status_code == 200, answer.text
-    [period] = answer.json()["items"]
+    [period] = answer.json()["items"]  # raised by SignalRaised (v5), cleared by SignalCleared (v7) after the response
     assert (period["signal"], period["raised_on"], period["raised_at_version"]) == (
-        "concern_without_response", TODAY.isoformat(), 4)
-    assert (period["cleared_on"], period["cleared_at_version"]) == ((TODAY + timedelta(days=1)).isoformat(), 5)
+        "concern_without_response", TODAY.isoformat(), 5)
+    assert (period["cleared_on"], period["cleared_at_version"]) == ((TODAY + timedelta(days=1)).isoformat(), 7)
     assert signals_of(lead.get("/api/v1/watchlist"), fid) == []
