@@ -16,6 +16,7 @@ from domain.family import Family
 from domain.values import ClosureReason, ContactKind, ContactOutcome, RequestStatus
 from tests.conftest import FakeClock, Team
 from tests.integration.test_audit_chain import family_of_five
+from tests.integration.workers_harness import review_standing_signals
 
 CONTACTS_PER_EPISODE = 110
 OUTCOMES = [ContactOutcome.SEEN, ContactOutcome.NO_ACCESS, ContactOutcome.WAS_NOT_BROUGHT]
@@ -31,6 +32,7 @@ def two_episode_family(ledger: TafLedger, team: Team, clock: FakeClock) -> UUID:
     for step in MANUAL_STEPS:
         ledger.complete_step(team.lead, fid, closure.id, step, "done")
     ledger.complete_step(team.manager, fid, closure.id, "manager_signoff", "agreed")
+    review_standing_signals(ledger, team, fid)
     assert ledger.evaluate_request(fid, closure.id).status is RequestStatus.COMPLETED
     ledger.open_episode(team.coordinator, fid, 3)
     ledger.assign_lead(team.coordinator, fid, team.incoming.professional_id)

@@ -21,12 +21,14 @@ from domain.values import (
 )
 from tests.conftest import FakeClock, Team
 from tests.integration.fingerprint import fingerprint, replay
+from tests.integration.workers_harness import review_standing_signals
 
 
 def _close(ledger: TafLedger, team: Team, fid, request_id) -> None:
     for step in ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed"):
         ledger.complete_step(team.lead, fid, request_id, step, f"{step} done")
     ledger.complete_step(team.manager, fid, request_id, "manager_signoff", "agreed in supervision")
+    review_standing_signals(ledger, team, fid)
     ledger.evaluate_request(fid, request_id)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import ActionInput, ChildInput, TafLedger
-from domain.values import ClosureReason, MeetingKind, RequestKind
+from domain.values import ClosureReason, MeetingKind, RequestKind, SignalDecision
 from taf.settings import Settings
 from tests.conftest import PG_URL, Team, unavailable
 
@@ -190,6 +190,13 @@ def family_with_team(ledger: TafLedger, team: Team, today: date, open_actions: i
         )
         actions = recorded.extra_ids
     return fid, actions
+
+
+def review_standing_signals(ledger: TafLedger, team: Team, fid: UUID) -> None:
+    """The signal worker records today's signals and a manager accepts each (closure needs it since issue 11)."""
+    ledger.record_signals(fid)
+    for name in list(ledger.get_family(fid).standing_signals):
+        ledger.review_signal(team.manager, fid, name, SignalDecision.ACCEPT_RISK, "discussed in supervision")
 
 
 def request_closure(ledger: TafLedger, team: Team, fid: UUID) -> UUID:
