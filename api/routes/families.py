@@ -84,7 +84,7 @@ def register_family(body: FamilyCreate, actor: CaseWriter, ledger: Ledger, respo
 
 @router.get("/{family_id}", response_model=FamilySummary, summary="A family's summary")
 def get_family(family: VisibleFamily, ledger: Ledger, request: Request, response: Response) -> FamilySummary:
-    """The family as it stands now, with its version (also as ETag) and its signals today."""
+    """The family as it stands now, with its version (also as ETag) and the signals standing on it."""
     response.headers["ETag"] = etag(family.version)
     return summarise(family, family_signals(family))
 

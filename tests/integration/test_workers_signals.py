@@ -169,3 +169,20 @@ def _days_ago(clock: FakeClock, days: int) -> Any:
 
 def _rows(items: list[Any]) -> list[Any]:
     return sorted(repr(item) for item in items)
+
+
+def test_standing_signals_and_their_reviews_survive_a_snapshot(
+    ledger: TafLedger, team: Team, clock: FakeClock, periodic: PeriodicWork
+) -> None:
+    fid, _ = family_seen_today(ledger, team, clock)
+    clock.advance(days=29)
+    periodic.scan_signals()
+    ledger.review_signal(team.manager, fid, "lapsed_contact", SignalDecision.ACCEPT_RISK, "nursery sees him daily")
+    before = ledger.get_family(fid).standing_signals
+
+    ledger.take_snapshot(fid)
+    snapshot = next(iter(ledger.snapshots.get(fid, desc=True, limit=1)))  # type: ignore[union-attr]
+
+    assert snapshot.originator_version == ledger.get_family(fid).version
+    assert ledger.get_family(fid).standing_signals == before
+    assert before["lapsed_contact"].reviewed_since_raised
