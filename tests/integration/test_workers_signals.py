@@ -186,3 +186,19 @@ def test_standing_signals_and_their_reviews_survive_a_snapshot(
     assert snapshot.originator_version == ledger.get_family(fid).version
     assert ledger.get_family(fid).standing_signals == before
     assert before["lapsed_contact"].reviewed_since_raised
+
+
+def test_the_hash_chain_verifies_over_the_signal_events(
+    ledger: TafLedger, team: Team, clock: FakeClock, relay: Relay, periodic: PeriodicWork
+) -> None:
+    fid, children = family_seen_today(ledger, team, clock)
+    clock.advance(days=29)
+    periodic.scan_signals()
+    ledger.review_signal(team.manager, fid, "lapsed_contact", SignalDecision.NOT_APPLICABLE, "child in hospital")
+    ledger.record_contact(team.lead, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN, child_ids_seen=children)
+    drain(relay)
+
+    check = ledger.verify_chain(fid)
+
+    assert check.valid and check.events_checked == ledger.get_family(fid).version
+    assert [name for name, _ in signal_events(ledger, fid)] == ["SignalRaised", "SignalReviewed", "SignalCleared"]
