@@ -29,6 +29,7 @@ def migrate(settings: Settings) -> None:
     """Create the event store, access-log, workers', watchlist and webhook tables (once; safe to repeat)."""
     from projections.runner import ProjectionSet
     from workers.periodic import PeriodicWork
+    from web.sessions import SessionStore
     from workers.store import migrate_worker_tables
 
     ledger = build_ledger(settings, create_tables=True)
@@ -36,6 +37,7 @@ def migrate(settings: Settings) -> None:
         migrate_worker_tables(ledger)
         PeriodicWork(ledger, settings).create_tables()
         ProjectionSet(ledger, create_tables=True)
+        SessionStore(ledger).create_table()
     finally:
         ledger.close()
 
