@@ -28,8 +28,8 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 def migrate(settings: Settings) -> None:
     """Create the event store, access-log, workers', watchlist and webhook tables (once; safe to repeat)."""
     from projections.runner import ProjectionSet
-    from workers.periodic import PeriodicWork
     from web.sessions import SessionStore
+    from workers.periodic import PeriodicWork
     from workers.store import migrate_worker_tables
 
     ledger = build_ledger(settings, create_tables=True)

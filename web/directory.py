@@ -114,7 +114,9 @@ class Directory:
     def person_name(self, professional_id: UUID | None) -> str:
         """A professional's name, or a short form of the id when unknown."""
         person = self.person(professional_id)
-        return person.name if person else ("" if professional_id is None else f"professional {str(professional_id)[:8]}")
+        if person is not None:
+            return person.name
+        return "" if professional_id is None else f"professional {str(professional_id)[:8]}"
 
     def agency_name(self, agency_id: UUID | None) -> str:
         """An agency's name, or a short form of the id when unknown."""

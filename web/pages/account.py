@@ -87,7 +87,8 @@ def _check(request: Request, email: str, password: str, values: dict[str, str]) 
     if wait:
         minutes = max(1, (wait + 59) // 60)
         errors = FormErrors()
-        errors.add(None, f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
+        plural = "s" if minutes > 1 else ""
+        errors.add(None, f"Too many failed sign-in attempts. Try again in {minutes} minute{plural}.")
         return _sign_in_page(request, errors, values, status=429)
     professional = state.directory.by_email(email)
     ok = (professional is not None and professional.active and not professional.is_system
