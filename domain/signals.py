@@ -24,9 +24,19 @@ Readings of the table where it leaves room:
 - A missed contact is an outcome in MISSED_OUTCOMES. For `was_not_brought_pattern` a child
   counts as an infant if under 12 months on the day of the missed contact; the cohort
   looks for a missed contact in the last 90 days (`cohort_missed_window_days`).
-- Agencies involved in an episode: the lead's, the TAF members', and those that recorded
-  a contact since the episode opened.
-- For GP registration the family "arrives" when registered or when it returns to the area.
+- Agencies involved, with or without an episode: the lead's, the TAF members', and every
+  agency whose last fact (contact, concern, referral, registration, growth; a referral
+  counts for its source agency) is in the last 90 days. Each is involved since the first
+  day of its run of facts (`domain.state.note_involvement`). A lead exists only inside an
+  episode: without one, the family has had no lead since the last closure (or ever).
+- Seeing a child means a contact with outcome seen that is face to face: phone and video
+  calls are recorded but never count.
+- `lapsed_contact` without an episode: per infant, from the last face-to-face contact that
+  saw them (or birth). "A standing signal" is any other rule holding on the same day
+  (lapsed_contact itself excluded); "an open concern" one with no response. A family
+  recorded as away is not watched here.
+- For GP registration the family "arrives" when registered or when it returns to the area;
+  the rule waits while the family is away, but never while an episode is open.
 - `facts_after_closure` uses event versions: facts recorded after the last EpisodeClosed
   while no episode is open; reopening clears it.
 """
