@@ -179,6 +179,24 @@ def test_an_infant_last_seen_29_days_before_evaluation_blocks_closure(
     assert ledger.get_family(family_id).requests[str(request_id)].missing_steps == ["infant_seen_recently"]
 
 
+def test_the_guard_records_a_signal_the_worker_has_not_yet_recorded_and_blocks_closure_on_its_review(
+    ledger: TafLedger, team: Team, clock: FakeClock
+) -> None:
+    family_id = _family(ledger, team, clock, days_old=90)
+    child_id = next(iter(ledger.get_family(family_id).children.values())).child_id
+    ledger.record_contact(team.member, family_id, ContactKind.HOME_VISIT, ContactOutcome.SEEN, [child_id])
+    clock.advance(days=20)  # lapsed_contact holds (infant: 14 days), not yet recorded by the signal worker
+    request_id = _closure(ledger, team, family_id, *CLOSURE_MANUAL)
+    version = ledger.get_family(family_id).version
+
+    evaluation = ledger.evaluate_request(family_id, request_id)
+
+    assert evaluation.recorded == "HandoverBlocked"
+    assert _names(_events_after(ledger, family_id, version)) == ["SignalRaised", "HandoverBlocked"]
+    assert ledger.get_family(family_id).requests[str(request_id)].missing_steps == ["standing_signals_reviewed"]
+    assert ledger.record_signals(family_id) == [], "the signal worker finds nothing left to record"
+
+
 def test_a_complete_transfer_records_lead_professional_transferred_once(
     ledger: TafLedger, team: Team, clock: FakeClock
 ) -> None:
