@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
 from eventsourcing.utils import get_topic
 
-from domain import checklists
+from domain import checklists, history
 from domain.agency import Agency
 from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
 from domain.checklists import StepResult
@@ -29,21 +29,28 @@ from domain.errors import (
     UnknownEntityError,
 )
 from domain.family import Family
+from domain.history import CarriedItem
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
+from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds
+from domain.state import EpisodeState
 from domain.transcodings import register_all
 from domain.values import (
+    Acknowledgement,
     Actor,
     AgencyKind,
     AssessmentKind,
     Carer,
     Channel,
     Child,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
+    ConcernAction,
     ConsentCapacity,
     ContactFrequency,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     Gcp2Grades,
     Housing,
     MeetingKind,
@@ -411,6 +418,12 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.decide_referral(m, referral_id, outcome, reason, feedback_sent_on),
                              referral_id)
 
+    def give_referral_feedback(self, actor: Actor, family_id: UUID, referral_id: UUID, feedback: str,
+                               given_to: str, when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record feedback given to the referrer after a referral's decision."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.give_referral_feedback(m, referral_id, feedback, given_to), referral_id)
+
     def raise_concern(self, actor: Actor, family_id: UUID, source_kind: SourceKind, description: str,
                       reporter_known_to_agency: bool = False, child_ids: Sequence[UUID] = (),
                       when: When = NOW, expected_version: int | None = None) -> Recorded:
@@ -422,10 +435,10 @@ class TafLedger(Application[UUID]):
 
     def respond_to_concern(self, actor: Actor, family_id: UUID, concern_id: UUID, response: str,
                            welfare_check_done: bool = False, when: When = NOW,
-                           expected_version: int | None = None) -> Recorded:
-        """Record the response to a concern."""
+                           expected_version: int | None = None, action: ConcernAction | None = None) -> Recorded:
+        """Record the response to a concern, and what was done."""
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done),
+                             lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done, action),
                              concern_id)
 
     def give_consent(self, actor: Actor, family_id: UUID, given_by: str, capacity: ConsentCapacity, scope: str,
@@ -575,6 +588,12 @@ class TafLedger(Application[UUID]):
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.verify_claim(m, claim_id, outcome, method), claim_id)
 
+    def decide_on_claim(self, actor: Actor, family_id: UUID, claim_id: UUID, decision: ClaimDecision,
+                        rationale: str, when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a manager's decision on a claim that could not be verified."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.decide_on_claim(m, claim_id, decision, rationale), claim_id)
+
     def recommend_assessment(self, actor: Actor, family_id: UUID, kind: AssessmentKind, reason: str = "",
                              when: When = NOW, expected_version: int | None = None) -> Recorded:
         """Recommend an assessment."""
@@ -596,10 +615,13 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.complete_assessment(m, assessment_id, findings, grades), assessment_id)
 
     def decline_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, reason: str,
-                           when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Record that an assessment was declined."""
+                           when: When = NOW, expected_version: int | None = None,
+                           reason_kind: DeclineReasonKind = DeclineReasonKind.NOT_NEEDED,
+                           superseded_by: UUID | None = None) -> Recorded:
+        """Record that an assessment was declined, and why."""
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.decline_assessment(m, assessment_id, reason), assessment_id)
+                             lambda f, m: f.decline_assessment(m, assessment_id, reason, reason_kind, superseded_by),
+                             assessment_id)
 
     def record_supervision(self, actor: Actor, family_id: UUID, discussion: str, decisions: str = "",
                            next_due: date | None = None, when: When = NOW,
@@ -609,10 +631,35 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.record_supervision(m, discussion, decisions, next_due))
 
     def review_history(self, actor: Actor, family_id: UUID, notes: str = "", when: When = NOW,
-                       expected_version: int | None = None) -> Recorded:
-        """Record that the family's history was reviewed."""
+                       expected_version: int | None = None, acknowledged: Sequence[Acknowledgement] = (),
+                       overseen_by: UUID | None = None, expectations: str = "",
+                       thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Recorded:
+        """Record a review of the family's earlier episodes, against the items they carry forward."""
+        overseer_role = None
+        if overseen_by is not None:
+            overseer_role = self._referenced_professional(overseen_by, "overseen_by").role
+        carried = [c.item for c in self.carried_forward(family_id, thresholds)]
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.review_history(m, notes))
+                             lambda f, m: f.review_history(m, notes, acknowledged, overseen_by, overseer_role,
+                                                           expectations, carried))
+
+    def carried_forward(self, family_id: UUID, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> list[CarriedItem]:
+        """What earlier episodes leave for the open (reopened) one, or for the next when none is open."""
+        family = self.get_family(family_id)
+        episode = family.open_episode
+        before = self.get_family(family_id, version=episode.opened_version - 1) if episode is not None else family
+        signals = {
+            e.episode_id: self._signals_at_closure(family_id, e, thresholds)
+            for e in before.episodes if e.closed_version is not None and e.closed_on is not None
+        }
+        return history.carried_forward(before, signals)
+
+    def _signals_at_closure(self, family_id: UUID, episode: EpisodeState,
+                            thresholds: SignalThresholds) -> list[Signal]:
+        """The signals standing when an episode closed (from the family just before EpisodeClosed)."""
+        assert episode.closed_version is not None and episode.closed_on is not None
+        before_closure = self.get_family(family_id, version=episode.closed_version - 1)
+        return history.signals_standing_at_closure(before_closure, episode.closed_on, thresholds)
 
     def correct_entry(self, actor: Actor, family_id: UUID, event_version: int, correction: str, reason: str,
                       expected_version: int | None = None) -> Recorded:
