@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds, evaluate_signals
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from domain.family import Family
 
 REVIEWERS = frozenset({Role.COORDINATOR, Role.MANAGER})  # besides the lead
+CarriedKind = Literal[
+    "closed_episode", "signal_at_closure", "declined_assessment", "dropped_assessment", "unverified_claim",
+    "unverifiable_claim", "gp_registration",
+]
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class CarriedItem:
     """One thing an earlier episode leaves for the next: its key, kind, what it says and the events behind it."""
 
     item: str
-    kind: str
+    kind: CarriedKind
     summary: str
     event_versions: list[int]
 
