@@ -29,6 +29,13 @@ Readings of the table where it leaves room:
 - For GP registration the family "arrives" when registered or when it returns to the area.
 - `facts_after_closure` uses event versions: facts recorded after the last EpisodeClosed
   while no episode is open; reopening clears it.
+- A claim found "unable to verify" without a manager's decision stays unverified (same
+  14-day clock). An assessment declined because the family left or refused comes back on
+  the day a later episode opens, until started, completed or declined again by a manager.
+- A concern counts as answered only by a response recording a welfare check or a referral,
+  or no further action decided by a coordinator or a manager; referral feedback is either
+  `feedback_sent_on` on the decision or ReferralFeedbackGiven, and anonymous referrals have
+  no referrer to tell.
 """
 
 from __future__ import annotations
