@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
 from eventsourcing.utils import get_topic
 
 from domain import checklists
@@ -28,6 +28,7 @@ from domain.errors import (
     StaleVersionError,
     UnknownEntityError,
 )
+from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
 from domain.transcodings import register_all
@@ -140,10 +141,15 @@ class TafLedger(Application[UUID]):
     is_snapshotting_enabled = True
 
     def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None):
+        register_stored_topics()
         super().__init__(env)
         self.clock = clock or Clock()
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
         self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper with our transcoder, filling in fields added after events were stored."""
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=TafMapper)
 
     def construct_transcoder(self) -> Transcoder:
         """A JSON transcoder that knows every domain type."""
@@ -494,7 +500,7 @@ class TafLedger(Application[UUID]):
 
     def hold_meeting(self, actor: Actor, family_id: UUID, kind: MeetingKind, held_on: date,
                      attendee_ids: Sequence[UUID] = (), apology_ids: Sequence[UUID] = (),
-                     family_attended: bool = False, decisions: str = "",
+                     family_attended: bool | None = None, decisions: str = "",
                      actions: Sequence[ActionInput] = (), expected_version: int | None = None,
                      date_uncertain: bool = False) -> Recorded:
         """Record a meeting and the actions it agreed, in one save."""
@@ -725,10 +731,12 @@ class TafLedger(Application[UUID]):
         return iter(self.events.get(family_id, gt=gt, limit=limit))
 
     def verify_chain(self, family_id: UUID) -> ChainCheck:
-        """Recompute the family's hash chain from its stored events (never snapshots).
+        """Recompute the family's hash chain from its stored events (never snapshots), as stored.
 
         An event that is missing, cannot be decrypted or decoded, or whose content does not
-        match its hash breaks the chain at its version; the check stops there.
+        match its hash breaks the chain at its version; the check stops there. The hash is
+        compared over each event's fields as they were stored, before any upcast, and the
+        event must also still load with today's classes (`domain/evolution.py`).
         """
         previous = GENESIS_HASH
         checked = 0
@@ -743,13 +751,14 @@ class TafLedger(Application[UUID]):
                 if stored.originator_version != expected_version:
                     return ChainCheck(False, checked, previous, expected_version)
                 try:
-                    domain_event: Any = self.mapper.to_domain_event(stored)
-                    fields = {f: getattr(domain_event, f) for f in domain_event.__dataclass_fields__}
-                    expected = chain_hash(previous, type(domain_event).__name__, stored.originator_version,
-                                          hashed_fields(type(domain_event), fields))
+                    assert isinstance(self.mapper, TafMapper)
+                    type_name, event_class, fields = self.mapper.stored_fields(stored)  # as stored: not upcast
+                    expected = chain_hash(previous, type_name, stored.originator_version,
+                                          hashed_fields(event_class, fields))
+                    self.mapper.to_domain_event(stored)  # and it still loads with today's classes
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
                     return ChainCheck(False, checked, previous, stored.originator_version)
-                if expected != getattr(domain_event, "hash", None):
+                if expected != fields.get("hash"):
                     return ChainCheck(False, checked, previous, stored.originator_version)
                 previous = expected
                 last_version = stored.originator_version
