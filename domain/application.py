@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
 from eventsourcing.utils import get_topic
@@ -189,10 +189,28 @@ class TafLedger(Application[UUID]):
             return self.recorder.max_notification_id() or 0
         return recordings[-1].notification.id
 
+    def _projector(self, aggregate_id: UUID, version: int | None,
+                   fold: Callable[[Any, Any], Any] = project_aggregate) -> Callable[[Any, Any], Any]:
+        """Fold events onto a snapshot, or replay all the events when the snapshot predates the state kept now."""
+
+        def project(aggregate: Any, events: Any) -> Any:
+            aggregate = fold(aggregate, events)
+            if aggregate is not None and aggregate.__dict__.get(Family.SNAPSHOT_PREDATES_STATE):
+                aggregate = fold(None, self.events.get(aggregate_id, lte=version))
+            return aggregate
+
+        return project
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
+                      projector_func: Callable[[Any, Any], Any] = project_aggregate) -> None:
+        """Take a snapshot, of a full replay when the last snapshot predates the state kept now."""
+        super().take_snapshot(aggregate_id, version, self._projector(aggregate_id, version, projector_func))
+
     def get_family(self, family_id: UUID, version: int | None = None) -> Family:
         """Load a family (optionally as it was at a version), or UnknownEntityError."""
         try:
-            family: Aggregate = self.repository.get(family_id, version=version)
+            family: Aggregate = self.repository.get(family_id, version=version,
+                                                    projector_func=self._projector(family_id, version))
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no family {family_id}", field="family_id") from None
         if not isinstance(family, Family):
@@ -457,11 +475,13 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.record_sharing_decision(m, what, with_whom, lawful_basis, why))
 
     def open_episode(self, actor: Actor, family_id: UUID, level: int, when: When = NOW,
-                     expected_version: int | None = None) -> Recorded:
-        """Open an episode (a reopening when the family had one before)."""
+                     expected_version: int | None = None, address: str | None = None,
+                     housing: Housing | None = None) -> Recorded:
+        """Open an episode (a reopening when the family had one before; records a return from away)."""
         episode_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.open_new_episode(m, episode_id, level), episode_id)
+                             lambda f, m: f.open_new_episode(m, episode_id, level, address=address, housing=housing),
+                             episode_id)
 
     def change_level(self, actor: Actor, family_id: UUID, episode_id: UUID, level: int, reason: str,
                      when: When = NOW, expected_version: int | None = None) -> Recorded:

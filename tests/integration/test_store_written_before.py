@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from domain.application import TafLedger
 from domain.family import Family
 from domain.signals import evaluate_signals
+from domain.values import ContactKind, ContactOutcome
 from taf.audit import family_ids
 from taf.cli import app
 from taf.runtime import build_ledger
@@ -115,3 +116,22 @@ def test_meetings_stored_with_the_old_default_read_as_attendance_not_recorded(
     assert [m.family_attended for m in meetings] == [None, True, None]
     assert family.missed_meetings == []
     assert old_ledger.verify_chain(family.id).valid
+
+
+def test_the_next_snapshot_of_a_family_is_taken_from_a_full_replay(store: Settings) -> None:
+    ledger = build_ledger(store.model_copy(update={"snapshot_interval": 1}))  # a snapshot at every save
+    try:
+        family = _meetings_family(ledger)
+        ledger.record_contact(ledger.actor_for(family.lead.professional_id), family.id,  # type: ignore[arg-type, union-attr]
+                              ContactKind.HOME_VISIT, ContactOutcome.SEEN)
+        (state,) = _rows(store, f"SELECT state FROM stored_snapshots WHERE originator_id = '{family.id.hex}' "
+                                "ORDER BY originator_version DESC LIMIT 1")
+        loaded = ledger.get_family(family.id)
+        replayed = replay(list(ledger.events.get(family.id)))
+    finally:
+        ledger.close()
+
+    snapshot = json.loads(bytes(state[0]))
+    assert snapshot["state"]["class_version"] == Family.class_version
+    assert Family.SNAPSHOT_PREDATES_STATE not in snapshot["state"]
+    assert fingerprint(loaded) == fingerprint(replayed)
