@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import chain
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain import checklists
 from domain.agency import Agency
@@ -191,13 +192,18 @@ class TafLedger(Application[UUID]):
 
     def _projector(self, aggregate_id: UUID, version: int | None,
                    fold: Callable[[Any, Any], Any] = project_aggregate) -> Callable[[Any, Any], Any]:
-        """Fold events onto a snapshot, or replay all the events when the snapshot predates the state kept now."""
+        """Fold events onto a snapshot, or replay every event when a family's snapshot predates state kept now."""
 
         def project(aggregate: Any, events: Any) -> Any:
-            aggregate = fold(aggregate, events)
-            if aggregate is not None and aggregate.__dict__.get(Family.SNAPSHOT_PREDATES_STATE):
-                aggregate = fold(None, self.events.get(aggregate_id, lte=version))
-            return aggregate
+            events = iter(events)
+            first = next(events, None)
+            if first is None:
+                return aggregate
+            if isinstance(first, Snapshot) and resolve_topic(first.topic) is Family and not all(
+                name in first.state for name in Family.SNAPSHOT_MUST_HOLD
+            ):
+                return fold(None, self.events.get(aggregate_id, lte=version))
+            return fold(aggregate, chain([first], events))
 
         return project
 

@@ -78,25 +78,19 @@ class Family(Aggregate):
     """A family: its members, episodes, team, plan, facts and handover requests.
 
     `class_version` numbers the shape of the state kept in snapshots: a change that adds
-    state bumps it and adds `upcast_vN_vN+1`, which gives an older snapshot that state.
-    When the new state cannot be derived from an older snapshot's state, the upcast sets
-    `SNAPSHOT_PREDATES_STATE` and the family is replayed from its events instead
-    (`TafLedger.get_family`); the next snapshot is taken from the replay.
+    state an older snapshot can be given bumps it and adds `upcast_vN_vN+1`. State that
+    cannot be derived from an older snapshot's state is named in `SNAPSHOT_MUST_HOLD`
+    instead: a snapshot without it is passed over and the family replayed from its events
+    (`TafLedger.get_family`), and the next snapshot is taken from that replay.
     """
 
     class_version = 2
-    SNAPSHOT_PREDATES_STATE = "snapshot_predates_state"
+    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement",)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
-        """Version 2 keeps the TAF meetings the family missed (none were recorded as missed before).
-
-        It also keeps each agency's run of recorded facts (`involvement`), which a snapshot
-        taken before it cannot give: such a snapshot is replayed past.
-        """
+        """Version 2 keeps the TAF meetings the family missed; none were recorded as missed before."""
         state.setdefault("missed_meetings", [])
-        if "involvement" not in state:
-            state[Family.SNAPSHOT_PREDATES_STATE] = True
 
     class Event(Aggregate.Event):
         """Base of every family event: carries the hash that chains it to the one before."""

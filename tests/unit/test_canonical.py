@@ -73,17 +73,9 @@ def test_meeting_held_version_2_reads_a_stored_false_as_not_recorded() -> None:
     assert (stored["family_attended"], kept["family_attended"]) == (None, True)
 
 
-def test_a_snapshot_from_before_version_2_gets_no_missed_meetings_and_is_replayed_past() -> None:
+def test_a_snapshot_from_before_version_2_gets_no_missed_meetings() -> None:
     state: dict[str, Any] = {"reference": "TAF-1"}
 
     Family.upcast_v1_v2(state)
 
-    assert state == {"reference": "TAF-1", "missed_meetings": [], Family.SNAPSHOT_PREDATES_STATE: True}
-
-
-def test_a_version_1_snapshot_that_already_keeps_involvement_is_used() -> None:
-    state: dict[str, Any] = {"reference": "TAF-1", "involvement": {}}
-
-    Family.upcast_v1_v2(state)
-
-    assert state == {"reference": "TAF-1", "involvement": {}, "missed_meetings": []}
+    assert state == {"reference": "TAF-1", "missed_meetings": []}
