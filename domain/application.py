@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import chain
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
-from eventsourcing.utils import get_topic
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain import checklists, history
 from domain.agency import Agency
@@ -28,6 +29,7 @@ from domain.errors import (
     StaleVersionError,
     UnknownEntityError,
 )
+from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
 from domain.history import CarriedItem
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
@@ -147,10 +149,15 @@ class TafLedger(Application[UUID]):
     is_snapshotting_enabled = True
 
     def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None):
+        register_stored_topics()
         super().__init__(env)
         self.clock = clock or Clock()
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
         self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper with our transcoder, filling in fields added after events were stored."""
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=TafMapper)
 
     def construct_transcoder(self) -> Transcoder:
         """A JSON transcoder that knows every domain type."""
@@ -190,10 +197,33 @@ class TafLedger(Application[UUID]):
             return self.recorder.max_notification_id() or 0
         return recordings[-1].notification.id
 
+    def _projector(self, aggregate_id: UUID, version: int | None,
+                   fold: Callable[[Any, Any], Any] = project_aggregate) -> Callable[[Any, Any], Any]:
+        """Fold events onto a snapshot, or replay every event when a family's snapshot predates state kept now."""
+
+        def project(aggregate: Any, events: Any) -> Any:
+            events = iter(events)
+            first = next(events, None)
+            if first is None:
+                return aggregate
+            if isinstance(first, Snapshot) and resolve_topic(first.topic) is Family and not all(
+                name in first.state for name in Family.SNAPSHOT_MUST_HOLD
+            ):
+                return fold(None, self.events.get(aggregate_id, lte=version))
+            return fold(aggregate, chain([first], events))
+
+        return project
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
+                      projector_func: Callable[[Any, Any], Any] = project_aggregate) -> None:
+        """Take a snapshot, of a full replay when the last snapshot predates the state kept now."""
+        super().take_snapshot(aggregate_id, version, self._projector(aggregate_id, version, projector_func))
+
     def get_family(self, family_id: UUID, version: int | None = None) -> Family:
         """Load a family (optionally as it was at a version), or UnknownEntityError."""
         try:
-            family: Aggregate = self.repository.get(family_id, version=version)
+            family: Aggregate = self.repository.get(family_id, version=version,
+                                                    projector_func=self._projector(family_id, version))
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no family {family_id}", field="family_id") from None
         if not isinstance(family, Family):
@@ -509,7 +539,7 @@ class TafLedger(Application[UUID]):
 
     def hold_meeting(self, actor: Actor, family_id: UUID, kind: MeetingKind, held_on: date,
                      attendee_ids: Sequence[UUID] = (), apology_ids: Sequence[UUID] = (),
-                     family_attended: bool = False, decisions: str = "",
+                     family_attended: bool | None = None, decisions: str = "",
                      actions: Sequence[ActionInput] = (), expected_version: int | None = None,
                      date_uncertain: bool = False) -> Recorded:
         """Record a meeting and the actions it agreed, in one save."""
@@ -774,10 +804,12 @@ class TafLedger(Application[UUID]):
         return iter(self.events.get(family_id, gt=gt, limit=limit))
 
     def verify_chain(self, family_id: UUID) -> ChainCheck:
-        """Recompute the family's hash chain from its stored events (never snapshots).
+        """Recompute the family's hash chain from its stored events (never snapshots), as stored.
 
         An event that is missing, cannot be decrypted or decoded, or whose content does not
-        match its hash breaks the chain at its version; the check stops there.
+        match its hash breaks the chain at its version; the check stops there. The hash is
+        compared over each event's fields as they were stored, before any upcast
+        (`domain/evolution.py`).
         """
         previous = GENESIS_HASH
         checked = 0
@@ -792,13 +824,13 @@ class TafLedger(Application[UUID]):
                 if stored.originator_version != expected_version:
                     return ChainCheck(False, checked, previous, expected_version)
                 try:
-                    domain_event: Any = self.mapper.to_domain_event(stored)
-                    fields = {f: getattr(domain_event, f) for f in domain_event.__dataclass_fields__}
-                    expected = chain_hash(previous, type(domain_event).__name__, stored.originator_version,
-                                          hashed_fields(type(domain_event), fields))
+                    assert isinstance(self.mapper, TafMapper)
+                    type_name, event_class, fields = self.mapper.stored_fields(stored)  # as stored: not upcast
+                    expected = chain_hash(previous, type_name, stored.originator_version,
+                                          hashed_fields(event_class, fields))
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
                     return ChainCheck(False, checked, previous, stored.originator_version)
-                if expected != getattr(domain_event, "hash", None):
+                if expected != fields.get("hash"):
                     return ChainCheck(False, checked, previous, stored.originator_version)
                 previous = expected
                 last_version = stored.originator_version

@@ -36,6 +36,7 @@ from domain.state import (
     InvolvementState,
     LeadState,
     MemberState,
+    MissedMeetingState,
     PlanState,
     ReferralState,
     RequestState,
@@ -79,7 +80,22 @@ def _require_text(value: str, field: str, rule: str) -> str:
 
 
 class Family(Aggregate):
-    """A family: its members, episodes, team, plan, facts and handover requests."""
+    """A family: its members, episodes, team, plan, facts and handover requests.
+
+    `class_version` numbers the shape of the state kept in snapshots: a change that adds
+    state an older snapshot can be given bumps it and adds `upcast_vN_vN+1`. State that
+    cannot be derived from an older snapshot's state is named in `SNAPSHOT_MUST_HOLD`
+    instead: a snapshot without it is passed over and the family replayed from its events
+    (`TafLedger.get_family`), and the next snapshot is taken from that replay.
+    """
+
+    class_version = 2
+    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement",)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 2 keeps the TAF meetings the family missed; none were recorded as missed before."""
+        state.setdefault("missed_meetings", [])
 
     class Event(Aggregate.Event):
         """Base of every family event: carries the hash that chains it to the one before."""
@@ -164,6 +180,7 @@ class Family(Aggregate):
         self.actions: dict[str, ActionState] = {}
         self.contacts: list[ContactState] = []
         self.involvement: dict[str, InvolvementState] = {}  # per agency: its run of recorded facts
+        self.missed_meetings: list[MissedMeetingState] = []
         self.claims: dict[str, ClaimState] = {}
         self.assessments: dict[str, AssessmentState] = {}
         self.requests: dict[str, RequestState] = {}
@@ -784,10 +801,10 @@ class Family(Aggregate):
         held_on: date,
         attendee_ids: Sequence[UUID],
         apology_ids: Sequence[UUID],
-        family_attended: bool,
+        family_attended: bool | None,
         decisions: str,
     ) -> None:
-        """Record a meeting that happened (a fact)."""
+        """Record a meeting that happened (a fact); `family_attended` None means not recorded."""
         self._meeting_held(
             meta=meta,
             meeting_id=meeting_id,
@@ -799,7 +816,32 @@ class Family(Aggregate):
             decisions=decisions,
         )
 
-    @event("MeetingHeld")
+    class MeetingHeld(Event):
+        """A meeting that happened; `family_attended` is None when it was not recorded.
+
+        Version 2: before it, `family_attended` was a bool that the API defaulted to False,
+        so a stored False cannot be told from "not recorded" and reads as None (the hash
+        is checked over the stored value, so it still verifies).
+        """
+
+        class_version = 2
+
+        meta: Meta
+        meeting_id: UUID
+        kind: MeetingKind
+        held_on: date
+        attendee_ids: list[UUID]
+        apology_ids: list[UUID]
+        family_attended: bool | None
+        decisions: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """A False stored before version 2 may be the old default: not recorded."""
+            if state.get("family_attended") is False:
+                state["family_attended"] = None
+
+    @event(MeetingHeld)
     def _meeting_held(
         self,
         meta: Meta,
@@ -808,9 +850,15 @@ class Family(Aggregate):
         held_on: date,
         attendee_ids: list[UUID],
         apology_ids: list[UUID],
-        family_attended: bool,
+        family_attended: bool | None,
         decisions: str,
     ) -> None:
+        if kind is MeetingKind.TAF and family_attended is False:
+            self.missed_meetings.append(
+                MissedMeetingState(
+                    meeting_id=meeting_id, held_on=held_on, agency_id=meta.actor_agency_id, version=self.next_version
+                )
+            )
         if kind is MeetingKind.HANDOVER:
             request = self.pending_request(RequestKind.TRANSFER)
             if request is not None and held_on >= request.requested_on:

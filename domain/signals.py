@@ -21,9 +21,12 @@ Readings of the table where it leaves room:
   one, 28 days (14 with a child under 12 months). The clock starts at the last contact
   with outcome seen, or at the episode's opening if nobody was seen since. "No-access
   visits in a row" are home visits with outcome no access, with nobody seen since the first.
-- A missed contact is an outcome in MISSED_OUTCOMES. For `was_not_brought_pattern` a child
-  counts as an infant if under 12 months on the day of the missed contact; the cohort
-  looks for a missed contact in the last 90 days (`cohort_missed_window_days`).
+- A missed contact is an outcome in MISSED_OUTCOMES. `was_not_brought_pattern` also counts
+  declined contacts and TAF meetings recorded with `family_attended` explicitly False (a
+  meeting stored before that field could be left unrecorded reads as not recorded, and
+  is not counted); a child counts as an infant if under 12 months on the day of the
+  missed contact or meeting. The cohort looks for a missed contact in the last 90 days
+  (`cohort_missed_window_days`).
 - Agencies involved, with or without an episode: the lead's, the TAF members', and every
   agency whose last fact (contact, concern, referral, registration, growth; a referral
   counts for its source agency) is in the last 90 days. Each is involved since the first
@@ -225,6 +228,33 @@ def _missed_in_window(family: Family, today: date, window_days: int) -> list[Con
         c for c in family.contacts
         if c.outcome in MISSED_OUTCOMES and 0 <= _elapsed(c.occurred_on, today) <= window_days
     )
+
+
+PATTERN_OUTCOMES = MISSED_OUTCOMES | {ContactOutcome.DECLINED}
+
+
+@dataclass(frozen=True)
+class _Missed:
+    """A missed contact or a TAF meeting the family did not attend, as the pattern counts it."""
+
+    on: date
+    version: int
+    agency_id: UUID
+    text: str
+
+
+def _pattern_in_window(family: Family, today: date, window_days: int) -> list[_Missed]:
+    items = [
+        _Missed(c.occurred_on, c.version, c.agency_id, _contact_text(c))
+        for c in family.contacts
+        if c.outcome in PATTERN_OUTCOMES and 0 <= _elapsed(c.occurred_on, today) <= window_days
+    ]
+    items += [
+        _Missed(m.held_on, m.version, m.agency_id, f"TAF meeting the family missed on {_at(m.held_on, m.version)}")
+        for m in family.missed_meetings
+        if 0 <= _elapsed(m.held_on, today) <= window_days
+    ]
+    return sorted(items, key=lambda i: (i.on, i.version))
 
 
 def _versions(*groups: Iterable[int | None]) -> list[int]:
@@ -438,26 +468,26 @@ def _reasons_to_watch(
 def was_not_brought_pattern(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """Missed contacts across agencies in the last 90 days: two or more, or any one with an infant."""
-    window = _missed_in_window(family, today, thresholds.missed_window_days)
+    """Missed or declined contacts and missed TAF meetings in the last 90 days: two or more, or one with an infant."""
+    window = _pattern_in_window(family, today, thresholds.missed_window_days)
     if not window:
         return None
     children = list(family.children.values())
-    with_infant = [c for c in window if any(is_infant(child, c.occurred_on) for child in children)]
+    with_infant = [c for c in window if any(is_infant(child, c.on) for child in children)]
     sinces: list[date] = []
     if len(window) >= thresholds.missed_contacts > 0:
-        sinces.append(window[thresholds.missed_contacts - 1].occurred_on)
+        sinces.append(window[thresholds.missed_contacts - 1].on)
     if len(with_infant) >= thresholds.infant_missed_contacts > 0:
-        sinces.append(with_infant[thresholds.infant_missed_contacts - 1].occurred_on)
+        sinces.append(with_infant[thresholds.infant_missed_contacts - 1].on)
     if not sinces:
         return None
     agencies = len({c.agency_id for c in window})
     explanation = (
         f"{len(window)} missed contact(s) across {agencies} agenc{'y' if agencies == 1 else 'ies'} in the "
-        f"{thresholds.missed_window_days} days to {today.isoformat()}: {_and([_contact_text(c) for c in window])}."
+        f"{thresholds.missed_window_days} days to {today.isoformat()}: {_and([c.text for c in window])}."
     )
     if with_infant:
-        infants = [child for child in children if any(is_infant(child, c.occurred_on) for c in with_infant)]
+        infants = [child for child in children if any(is_infant(child, c.on) for c in with_infant)]
         explanation += f" A child was under 12 months at the time: {_and([_child_text(c) for c in infants])}."
     return Signal(
         "was_not_brought_pattern", _severity(family, today), min(sinces), explanation,

@@ -190,6 +190,16 @@ def note_involvement(
 
 
 @dataclass
+class MissedMeetingState:
+    """A TAF meeting the family was expected at and did not attend (`family_attended` False)."""
+
+    meeting_id: UUID
+    held_on: date
+    agency_id: UUID
+    version: int
+
+
+@dataclass
 class ClaimState:
     """A self-reported claim and whether it was checked."""
 

@@ -283,7 +283,7 @@ class MeetingIn(Body):
     date_uncertain: bool = False
     attendee_ids: Ids = []
     apology_ids: Ids = []
-    family_attended: bool = False
+    family_attended: bool | None = None  # absent: not recorded
     decisions: Text = ""
     actions: Annotated[list[MeetingAction], Field(max_length=50)] = []
 

@@ -51,6 +51,7 @@ from domain.values import (
     DeclineReasonKind,
     Gcp2Grades,
     Housing,
+    MeetingKind,
     Meta,
     ReferralOutcome,
     RequestKind,
@@ -134,6 +135,12 @@ class Story:
     ) -> int:
         seen = [self.child_id] if outcome is ContactOutcome.SEEN else []
         self.family.record_contact(self.meta(on, agency), uuid4(), kind, outcome, seen, True, True, "")
+        return self.version
+
+    def meeting(
+        self, on: date, attended: bool | None, kind: MeetingKind = MeetingKind.TAF, agency: UUID | None = None
+    ) -> int:
+        self.family.hold_meeting(self.meta(on, agency), uuid4(), kind, on, [], [], attended, "")
         return self.version
 
     def assign_lead(self, on: date, agency: UUID | None = None) -> int:
@@ -413,6 +420,74 @@ class TestWasNotBroughtPattern:
         signal = story.signal(was_not_brought_pattern, day(2))
         assert signal is not None and signal.severity is Severity.HIGH
         assert "Baby (born" in signal.explanation and f"(v{missed})" in signal.explanation
+
+    def test_one_declined_contact_without_an_infant_is_not_a_pattern(self) -> None:
+        story = Story()
+        story.contact(day(1), ContactOutcome.DECLINED, ContactKind.HOME_VISIT)
+        assert story.signal(was_not_brought_pattern, day(2)) is None
+
+    def test_two_declined_contacts_fire(self) -> None:
+        story = Story()
+        first = story.contact(day(1), ContactOutcome.DECLINED, ContactKind.HOME_VISIT)
+        second = story.contact(day(5), ContactOutcome.DECLINED, ContactKind.CLINIC, agency=uuid4())
+        signal = story.signal(was_not_brought_pattern, day(5))
+        assert signal is not None and signal.since == day(5)
+        assert f"declined (home visit) on {day(1).isoformat()} (v{first})" in signal.explanation
+        assert signal.event_versions == [first, second]
+
+    def test_a_taf_meeting_the_family_did_not_attend_counts_with_a_missed_contact(self) -> None:
+        story = Story()
+        meeting = story.meeting(day(3), attended=False, agency=uuid4())
+        contact = story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        signal = story.signal(was_not_brought_pattern, day(8))
+        assert signal is not None and signal.since == day(8)
+        assert f"TAF meeting the family missed on {day(3).isoformat()} (v{meeting})" in signal.explanation
+        assert "across 2 agencies" in signal.explanation
+        assert signal.event_versions == [meeting, contact]
+
+    def test_two_missed_taf_meetings_fire_on_their_own(self) -> None:
+        story = Story()
+        story.meeting(day(1), attended=False)
+        assert story.signal(was_not_brought_pattern, day(1)) is None
+        story.meeting(day(20), attended=False)
+        signal = story.signal(was_not_brought_pattern, day(20))
+        assert signal is not None and signal.since == day(20)
+
+    @pytest.mark.parametrize("attended", [None, True])
+    def test_a_taf_meeting_attended_or_not_recorded_does_not_count(self, attended: bool | None) -> None:
+        story = Story()
+        story.meeting(day(3), attended=attended)
+        story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert story.signal(was_not_brought_pattern, day(8)) is None
+
+    @pytest.mark.parametrize("kind", [MeetingKind.REVIEW, MeetingKind.HANDOVER, MeetingKind.PROFESSIONALS])
+    def test_only_taf_meetings_count(self, kind: MeetingKind) -> None:
+        story = Story()
+        story.meeting(day(3), attended=False, kind=kind)
+        story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert story.signal(was_not_brought_pattern, day(8)) is None
+
+    def test_a_missed_taf_meeting_counts_for_90_days(self) -> None:
+        story = Story()
+        story.meeting(day(0), attended=False)
+        story.contact(day(50), ContactOutcome.NO_ACCESS)
+        assert story.signal(was_not_brought_pattern, day(90)) is not None
+        assert story.signal(was_not_brought_pattern, day(91)) is None
+
+    def test_one_missed_taf_meeting_fires_while_a_child_is_under_12_months(self) -> None:
+        story = Story([infant()])
+        meeting = story.meeting(day(1), attended=False)
+        signal = story.signal(was_not_brought_pattern, day(1))
+        assert signal is not None and signal.severity is Severity.HIGH
+        assert signal.event_versions == [meeting]
+
+    def test_the_meeting_event_records_attendance_as_given(self) -> None:
+        story = Story()
+        story.meeting(day(1), attended=None)
+        story.meeting(day(2), attended=False)
+        events = story.family.collect_events()[-2:]
+        assert [type(e).__name__ for e in events] == ["MeetingHeld", "MeetingHeld"]
+        assert [e.family_attended for e in events] == [None, False]
 
     def test_a_child_turned_one_before_the_missed_contact_is_no_longer_an_infant(self) -> None:
         inside, outside = Story([infant(born=date(2025, 1, 2))]), Story([infant(born=date(2025, 1, 1))])
