@@ -1,0 +1,5 @@
+"""Admin."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
