@@ -24,7 +24,7 @@ def test_the_lead_sees_families_overdue_actions_and_the_transfer_steps_to_comple
         page = service.sign_in("school@demo.taf.invalid").get("/")
         assert h1(page.text) == "My work"
         text = text_of(page.text)
-        assert "BRIGHT-01 Lead professional" in text
+        assert "BRIGHT-01 Lead" in text
         assert "Arrange attendance support BRIGHT-01 22 May 2026 Overdue" in text  # the demo's action, 10 days ago
         assert "Handover meeting held" in text
         assert f'href="/families/{bright}/handover-steps/new?request_id=' in page.text

@@ -146,7 +146,7 @@ def agencies(request: Request, user: AdminUser) -> HTMLResponse:
 @router.get("/admin/agencies/new", response_class=HTMLResponse)
 def agency_form(request: Request, user: AdminUser) -> HTMLResponse:
     """The form to add an agency."""
-    return _form(request, user, title="Add an agency", fields=AGENCY_FIELDS, back=("/admin/agencies", "Agencies"),
+    return _form(request, user, title="Add an agency", fields=AGENCY_FIELDS, back=("/admin/agencies", "agencies"),
                  button="Add agency")
 
 
@@ -162,7 +162,7 @@ def add_agency(request: Request, user: AdminUser, form: PostedForm) -> Response:
         else:
             _changed(request)
             return done("/admin/agencies", "agency-added")
-    return _form(request, user, title="Add an agency", fields=AGENCY_FIELDS, back=("/admin/agencies", "Agencies"),
+    return _form(request, user, title="Add an agency", fields=AGENCY_FIELDS, back=("/admin/agencies", "agencies"),
                  button="Add agency", values=kept_values(AGENCY_FIELDS, form), errors=errors, status=400)
 
 
@@ -171,7 +171,11 @@ def add_agency(request: Request, user: AdminUser, form: PostedForm) -> Response:
 
 def _role_field(hint: str = "") -> Field:
     return Field("role", "Role", "radios", hint=hint,
-                 choices=[(r.value, f"{ROLE_LABELS[r.value]}: {ROLE_HINTS[r.value].lower()}") for r in Role])
+                 choices=[(r.value, f"{ROLE_LABELS[r.value]}: {_lower_first(ROLE_HINTS[r.value])}") for r in Role])
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _professional_fields(request: Request) -> list[Field]:
@@ -197,7 +201,7 @@ def professionals(request: Request, user: AdminUser) -> HTMLResponse:
 def professional_form(request: Request, user: AdminUser) -> HTMLResponse:
     """The form to add a professional."""
     return _form(request, user, title="Add a professional", fields=_professional_fields(request),
-                 back=("/admin/professionals", "Professionals"), button="Add professional",
+                 back=("/admin/professionals", "professionals"), button="Add professional",
                  values={"is_system": "no"})
 
 
@@ -216,7 +220,7 @@ def add_professional(request: Request, user: AdminUser, form: PostedForm) -> Res
             _changed(request)
             return done(f"/admin/professionals/{professional_id}", "professional-added")
     return _form(request, user, title="Add a professional", fields=fields,
-                 back=("/admin/professionals", "Professionals"), button="Add professional",
+                 back=("/admin/professionals", "professionals"), button="Add professional",
                  values=kept_values(fields, form), errors=errors, status=400)
 
 
@@ -256,11 +260,14 @@ def _password_form(person: Person) -> tuple[list[Field], dict[str, Any]]:
                                       "email. Any sessions they have now are signed out."}
 
 
+def _deactivation_warning(person: Person) -> str:
+    return (f"{person.name} will be signed out at once, their API keys will stop working, and they can no longer "
+            "lead a family, join a team or own an action. This cannot be undone here.")
+
+
 @_simple_form("deactivation", "Deactivate", "Deactivate")
 def _deactivation_form(person: Person) -> tuple[list[Field], dict[str, Any]]:
-    return DEACTIVATION_FIELDS, {"danger": True, "warning": f"{person.name} will be signed out at once, their "
-                                 "API keys will stop working, and they can no longer lead a family, join a team "
-                                 "or own an action. This cannot be undone here."}
+    return DEACTIVATION_FIELDS, {"danger": True, "warning": _deactivation_warning(person)}
 
 
 PASSWORD_FIELDS = [Field("password", "New password", "password", required=True),
@@ -324,7 +331,7 @@ def deactivate(request: Request, professional_id: UUID, user: AdminUser, form: P
             _changed(request, person.id)
             return done(f"/admin/professionals/{person.id}", "professional-deactivated")
     return _refused(request, user, person, "Deactivate", "Deactivate", DEACTIVATION_FIELDS, form, errors,
-                    danger=True)
+                    danger=True, warning=_deactivation_warning(person))
 
 
 # ------------------------------------------------------------------ API keys
