@@ -95,3 +95,17 @@ def _people(service):
     from web.directory import Directory
 
     return Directory(service.ledger).people()
+
+
+def test_names_with_html_in_them_show_as_text(tmp_path, clock) -> None:
+    from domain.application import ChildInput
+
+    with web_service(tmp_path, clock) as service:
+        service.demo()
+        coord = service.ledger.actor_for(next(p.id for p in _people(service) if p.email.startswith("coord@")))
+        service.ledger.register_family(coord, [ChildInput("<script>alert(1)</script>", date_of_birth=clock.today())],
+                                       reference="X<img src=x onerror=alert(1)>")
+        service.wait_for_projections()
+        page = service.sign_in("coord@demo.taf.invalid").get("/families?q=script")
+        assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+        assert "<img src=x" not in page.text and "X&lt;img src=x onerror=alert(1)&gt;" in page.text

@@ -97,3 +97,13 @@ def test_an_admin_sees_my_work_without_case_data(tmp_path, clock) -> None:
         service.demo()
         page = service.sign_in("admin@demo.taf.invalid").get("/")
         assert page.status_code == 200 and "My families" not in page.text and "Notifications" in page.text
+
+
+def test_a_coordinator_is_shown_the_open_families_without_a_lead(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        service.demo()
+        service.wait_for_projections()
+        page = service.sign_in("coord@demo.taf.invalid").get("/")
+        assert "1 open family has no lead professional" in text_of(page.text)
+        assert 'href="/families?status=open&amp;without_lead=yes"' in page.text
+        assert "no lead professional" not in text_of(service.sign_in("hv@demo.taf.invalid").get("/").text)

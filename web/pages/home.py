@@ -18,6 +18,7 @@ from web.pages.watchlist import StandingSignal, visible_signals
 from web.render import DONE_MESSAGES
 
 router = APIRouter()
+MAX_COUNTED = 500
 DONE_MESSAGES["notification-read"] = "Notification marked as read"
 
 
@@ -93,9 +94,14 @@ def my_work(request: Request, user: CurrentUser) -> HTMLResponse:
         steps = [WaitingStep(s.family_id, found.get(s.family_id, ""), s.kind, s.title, s.reason, s.href)
                  if not s.reference else s for s in steps]
     signals: list[StandingSignal] = [s for s in visible_signals(request, user) if s.family_id in mine]
+    without_lead = 0
+    if scope.may_assign_lead(user.actor):
+        without_lead = len(models.list_families(status="open", without_lead=True, limit=MAX_COUNTED,
+                                                visible_to=user.actor).items)
     return page(request, "my_work.html", user, title="My work", case_data=True, families=families,
                 actions=actions, steps=steps, signals=signals, notifications=notifications,
-                references=references, directory=web_state(request).directory)
+                references=references, directory=web_state(request).directory, without_lead=without_lead,
+                max_counted=MAX_COUNTED)
 
 
 @router.post("/notifications/read")
