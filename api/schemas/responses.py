@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain.history import CarriedKind
 from domain.values import AgencyKind, EpisodeKind, RequestKind, RequestStatus, Role
 
 
@@ -172,6 +173,15 @@ class SignalReviewView(BaseModel):
     event_version: int = Field(description="The family version of the SignalReviewed event.")
     after_last_raised: bool = Field(description="Whether the review was made after the signal was last raised "
                                                 "(only such a review counts for closure).")
+
+
+class CarriedForwardItem(BaseModel):
+    """Something an earlier episode leaves for the reopened one, for its history review to acknowledge."""
+
+    item: str = Field(description="A stable key, e.g. 'assessment:<id>', to acknowledge in a history review.")
+    kind: CarriedKind
+    summary: str
+    event_versions: list[int]
 
 
 class SignalView(BaseModel):

@@ -84,17 +84,33 @@ def test_a_standing_signal_resting_on_a_new_fact_is_raised_again() -> None:
     assert standing.explanation == "three missed"
 
 
-def test_a_standing_signal_that_only_lost_a_fact_or_changed_its_wording_is_not_raised_again() -> None:
+def test_a_standing_signal_whose_wording_alone_changed_is_not_raised_again() -> None:
     family = with_standing(lapsed([2, 3])).build()
 
-    assert family.record_signals(WORKER.meta(), [lapsed([3], explanation="reworded")]) == []
+    assert family.record_signals(WORKER.meta(), [lapsed([3, 2], explanation="in the 90 days to tomorrow")]) == []
 
 
-def test_a_standing_signal_becoming_more_severe_is_raised_again_and_less_severe_is_not() -> None:
+def test_a_standing_signal_that_lost_a_fact_is_raised_again() -> None:
+    family = with_standing(lapsed([2, 3])).build()
+
+    assert family.record_signals(WORKER.meta(), [lapsed([3])]) == ["SignalRaised"]
+    assert family.standing_signals["lapsed_contact"].event_versions == [3]
+
+
+def test_a_standing_signal_holding_since_another_day_is_raised_again() -> None:
     family = with_standing(lapsed([2])).build()
+    later = Signal("lapsed_contact", Severity.MEDIUM, TODAY, "not seen", [2])
 
-    assert family.record_signals(WORKER.meta(), [lapsed([2], Severity.HIGH)]) == ["SignalRaised"]
-    assert family.record_signals(WORKER.meta(), [lapsed([2], Severity.MEDIUM)]) == []
+    assert family.record_signals(WORKER.meta(), [later]) == ["SignalRaised"]
+    assert family.standing_signals["lapsed_contact"].since == TODAY
+
+
+@pytest.mark.parametrize(("before", "after"), [(Severity.MEDIUM, Severity.HIGH), (Severity.HIGH, Severity.MEDIUM)])
+def test_a_standing_signal_changing_severity_is_raised_again(before: Severity, after: Severity) -> None:
+    family = with_standing(lapsed([2], before)).build()
+
+    assert family.record_signals(WORKER.meta(), [lapsed([2], after)]) == ["SignalRaised"]
+    assert family.standing_signals["lapsed_contact"].severity == after.value
 
 
 def test_only_the_worker_records_signals() -> None:

@@ -21,6 +21,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.routes.watchlist import scan_watchlist
 from domain.application import TafLedger
 from taf.demo import DEMO_PASSWORD, DemoResult, load_demo_data
 from taf.service import create_service
@@ -124,15 +125,17 @@ class WebService:
         return browser
 
     def wait_for_projections(self) -> None:
-        """Wait until the read models have caught up with every recorded event."""
+        """Wait until the signal worker has recorded today's signals and the read models have caught up."""
+        scan_watchlist(self.app)  # signals are events the worker records (issue 11); the watchlist follows them
         position = self.ledger.recorder.max_notification_id() or 0
         self.app.state.read_models.wait_for(position, timeout=10)
 
 
 @contextmanager
-def web_service(tmp_path: Path, clock: Any = None, demo: bool = True) -> Iterator[WebService]:
-    """The whole service (API and pages) over a fresh SQLite store in tmp_path."""
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}", _env_file=None)
+def web_service(tmp_path: Path, clock: Any = None, demo: bool = True, workers: bool = True) -> Iterator[WebService]:
+    """The whole service (API and pages) over a fresh SQLite store in tmp_path (workers=False: no worker thread)."""
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}", _env_file=None,
+                        in_process_workers=workers)
     app = create_service(settings, clock=clock, demo=demo)
     with TestClient(app) as base:
         yield WebService(app, base)
