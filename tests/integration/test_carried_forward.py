@@ -27,6 +27,7 @@ from domain.values import (
 from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import overwrite_state, stored_state
+from tests.integration.workers_harness import review_standing_signals
 
 STEPS = ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed")
 
@@ -54,6 +55,7 @@ def reopened(ledger: TafLedger, team: Team, clock: FakeClock) -> Reopened:
     for step in STEPS:
         ledger.complete_step(team.lead, fid, request_id, step, "letter on file")
     ledger.complete_step(team.manager, fid, request_id, "manager_signoff", "agreed")
+    review_standing_signals(ledger, team, fid)  # closure needs each standing signal reviewed (issue 11 item 4)
     assert ledger.evaluate_request(fid, request_id).recorded == "EpisodeClosed"
     clock.advance(days=40)
     ledger.open_episode(team.coordinator, fid, 2)
