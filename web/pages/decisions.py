@@ -269,7 +269,7 @@ ACTION_PARTS = [Field("description", "Description", "text"), _owner(),
                 Field("due_on", "Due date", "date", hint="For example, 27 3 2026.")]
 MEETING_FIELDS = [
     Field("kind", "Kind of meeting", "radios", choices=MEETING_KINDS),
-    Field("held_on", "Held on", "date", hint="For example, 27 3 2026."),
+    Field("held_on", "Date held", "date", hint="For example, 27 3 2026."),
     Field("date_uncertain", "Is the date uncertain?", "yesno"),
     Field("attendee_ids", "Attendees", "checkboxes", choices=FormContext.people),
     Field("apology_ids", "Apologies", "checkboxes", choices=FormContext.people,
