@@ -115,7 +115,7 @@ class FamilyForm:
     fields: Sequence[Field]
     submit: Submit
     done_message: str
-    button: str | Callable[[FormContext], str] = "Save"
+    button: str | Callable[[FormContext], str] = ""  # empty: the title
     intro: str = ""
     roles: frozenset[Role] | None = None  # who may use it (403 for others); None: anyone who records case data
     extra: Callable[[FormContext], dict[str, Any]] | None = None  # JSON fields the page adds itself
@@ -132,7 +132,8 @@ class FamilyForm:
 
     def button_for(self, ctx: FormContext) -> str:
         """The submit button's text in this context."""
-        return self.button(ctx) if callable(self.button) else self.button
+        text = self.button(ctx) if callable(self.button) else self.button
+        return text or self.title_for(ctx)
 
     def fields_for(self, ctx: FormContext) -> list[Field]:
         """The fields the page shows in this context."""
