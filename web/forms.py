@@ -54,7 +54,7 @@ class Field:
     parts: Sequence[Field] = ()  # the fields of each row (rows) or of the object (group)
     count: int = 0  # how many rows the page offers (rows)
     item: str = ""  # what one row is called, e.g. "Action" (rows: "Action 1", "Action 2" ...)
-    invalid: str = ""  # the message for a value that is there but not valid (instead of the model's)
+    invalid: str = ""  # the message for a value that is not valid (instead of the model's); for choices, also absent
     prefix: str = ""  # said before this field's messages (a row's parts: "Action 2")
     inline: bool = False  # radios side by side
     shown: Callable[[Any], bool] | None = None  # whether the page shows it, from the form's context
@@ -228,6 +228,8 @@ def _plain_message(f: Field, error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     label = f.label[0].lower() + f.label[1:] if f.label else f.name
     if kind == "missing" or (kind in ("string_too_short", "too_short") and error.get("input", "") in ("", [])):
+        if f.invalid and f.kind in CHOICE_KINDS:
+            return f.invalid  # a choice's own prompt says what to select
         return f"Select {label}" if f.kind in CHOICE_KINDS else f"Enter {label}"
     if f.invalid:
         return f.invalid

@@ -116,7 +116,7 @@ def test_a_gcp2_grade_of_6_or_a_missing_grade_is_refused_next_to_it(tmp_path, cl
         assert field_error(six.text, "grades-safety") == "Select a grade from 1 to 5 for safety"
         assert 'value="3" checked' in six.text  # physical care kept
         missing = hv.post(path, {**GRADES, "grades-love": ""})
-        assert field_error(missing.text, "grades-love") == "Select love"
+        assert field_error(missing.text, "grades-love") == "Select a grade from 1 to 5 for love"
         nothing = hv.post(path, {"findings": "No grades at all"})
         assert field_error(nothing.text, "grades-physical_care") == "A GCP2 needs its grades"
         assert recorded(service, story.family_id) == before
