@@ -16,7 +16,7 @@ a nested place (`actions.1.due_on`) is shown next to the input of that row.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -140,8 +140,8 @@ def _leaf_value(f: Field, values: FormData) -> Any:
     if f.kind == "checkboxes":
         return [str(v) for v in values.getlist(f.name) if str(v).strip()] or None
     if f.kind == "yesno":
-        raw = str(values.get(f.name, "")).strip()
-        return {"yes": True, "no": False}.get(raw, raw or None)
+        answer = str(values.get(f.name, "")).strip()
+        return {"yes": True, "no": False}.get(answer, answer or None)
     if f.kind == "lines":
         lines = [line.strip() for line in str(values.get(f.name, "")).splitlines() if line.strip()]
         return lines or None
@@ -219,12 +219,12 @@ BOUNDS = {"greater_than_equal": ("ge", "{} or more"), "greater_than": ("gt", "mo
           "less_than_equal": ("le", "{} or less"), "less_than": ("lt", "less than {}")}
 
 
-def _message(f: Field, error: dict[str, Any]) -> str:
+def _message(f: Field, error: Mapping[str, Any]) -> str:
     text = _plain_message(f, error)
     return f"{f.prefix}: {text[0].lower()}{text[1:]}" if f.prefix else text
 
 
-def _plain_message(f: Field, error: dict[str, Any]) -> str:
+def _plain_message(f: Field, error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     label = f.label[0].lower() + f.label[1:] if f.label else f.name
     if kind == "missing" or (kind in ("string_too_short", "too_short") and error.get("input", "") in ("", [])):
