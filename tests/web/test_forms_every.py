@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from domain.application import ChildInput
 from domain.values import RequestKind, SourceKind
 from tests.web.family_setup import family_with_team, recorded
-from tests.web.pages import h1, web_service
+from tests.web.pages import field_error, h1, text_of, web_service
 
 DAY = {"occurred_on-day": "20", "occurred_on-month": "5", "occurred_on-year": "2026"}
 
@@ -129,3 +132,21 @@ def test_transfer_is_requested_accepted_and_withdrawn_by_the_right_people(tmp_pa
         _post(fsw, f"{base}/closure/withdrawal", {})
         assert recorded(service, story.family_id)[-5:] == [
             "TransferRequested", "TransferAccepted", "RequestWithdrawn", "ClosureRequested", "RequestWithdrawn"]
+
+
+def test_an_episode_is_opened_for_a_family_without_one_and_a_form_needs_its_csrf_token(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        story = family_with_team(service)
+        coord_actor = story.actor(service, "coord")
+        registered = service.ledger.register_family(coord_actor, [ChildInput("Sam New", date(2025, 1, 5))])
+        base = f"/families/{registered.family_id}"
+        coord = service.sign_in("coord@demo.taf.invalid")
+        assert h1(coord.get(f"{base}/episodes/new").text) == "Open an episode"
+        assert coord.post(f"{base}/episodes/new", {"level": "2"}, csrf=False).status_code == 403
+        assert recorded(service, registered.family_id) == ["FamilyRegistered"]
+        too_high = coord.post(f"{base}/episodes/new", {"level": "5"})
+        assert field_error(too_high.text, "level") == "Level of need must be 4 or less"
+        _post(coord, f"{base}/episodes/new", {"level": "2"})
+        assert recorded(service, registered.family_id) == ["FamilyRegistered", "EpisodeOpened"]
+        again = coord.post(f"{base}/episodes/new", {"level": "2"})
+        assert again.status_code == 400 and "already has an open episode" in text_of(again.text)
