@@ -215,3 +215,14 @@ def test_every_fact_form_for_a_child_names_the_child_and_records_for_them(tmp_pa
         assert hv.post(path, {"weight_kg": "4.6"}).status_code == 303
         assert event_types(service, story.family_id)[-1] == "GrowthMeasured"
         assert hv.get(f"/families/{story.family_id}/children/{UUID(int=5)}/growth/new").status_code == 404
+
+
+def test_opening_a_form_is_a_logged_read_of_the_family(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        story = family_with_team(service)
+        fsw = service.sign_in("fsw@demo.taf.invalid")
+        fsw.get(f"/families/{story.family_id}/contacts/new")
+        fsw.get(f"/families/{story.family_id}/record")
+        entries = service.app.state.access_log.query(family_id=story.family_id).items
+        assert [(e.professional_id, e.what) for e in entries][-2:] == [
+            (story.people["fsw"], "contacts/new"), (story.people["fsw"], "record")]

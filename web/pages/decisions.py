@@ -85,8 +85,9 @@ def _missing_manual_steps(ctx: FormContext) -> list[tuple[str, str]]:
     if request is None:
         return []
     steps = checklists.evaluate(ctx.family, request, ctx.today)
+    may_sign_off = ctx.user.role is Role.MANAGER and request.requested_by != ctx.user.id
     return [(s.step, step_title(s.step)) for s in steps if s.manual and not s.done
-            and (s.step != "manager_signoff" or ctx.user.role is Role.MANAGER)]
+            and (s.step != "manager_signoff" or may_sign_off)]
 
 
 def _step(ctx: FormContext) -> str:

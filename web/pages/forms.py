@@ -29,7 +29,17 @@ from domain.application import Recorded, TafLedger, When
 from domain.errors import DomainError, NotPermittedError, UnknownEntityError
 from domain.family import Family
 from domain.values import Actor, Role
-from web.context import CurrentUser, PageError, PostedForm, User, done, page, web_state, writable_family
+from web.context import (
+    CurrentUser,
+    PageError,
+    PostedForm,
+    User,
+    done,
+    page,
+    readable_family,
+    web_state,
+    writable_family,
+)
 from web.directory import Directory
 from web.forms import Field, FormErrors, domain_error, kept_values, leaves, validate
 from web.render import DONE_MESSAGES
@@ -185,6 +195,7 @@ def _checked(form: FamilyForm, ctx: FormContext) -> FormContext:
 def _get(form: FamilyForm) -> Callable[..., Response]:
     def show_form(request: Request, family_id: UUID, user: CurrentUser, item_id: UUID | None = None) -> Response:
         ctx = _checked(form, form_context(request, user, family_id, item_id))
+        readable_family(request, user, family_id, form.path)  # the form shows the family's record: a logged read
         return _show(request, form, ctx, form.initial(ctx), FormErrors())
 
     return show_form
@@ -219,6 +230,7 @@ def record(request: Request, form: FamilyForm, ctx: FormContext, posted: FormDat
                 status = 403
         else:
             return done(f"/families/{ctx.family.id}", form.name)
+    readable_family(request, ctx.user, ctx.family.id, form.path)  # shown again with the family's record: logged
     return _show(request, form, ctx, kept_values(fields, posted), errors, status=status)
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from domain import scope
 from domain.family import Family
 from domain.values import AssessmentStatus, RequestKind, RequestStatus, Role
-from web.context import CurrentUser, User, page, web_state, writable_family
+from web.context import CurrentUser, User, page, readable_family, web_state, writable_family
 from web.directory import Directory
 from web.pages.facts import ASSESSMENT_KINDS
 from web.pages.family import step_title
@@ -156,7 +156,8 @@ def _oversight(user: User) -> Section:
 @router.get("/families/{family_id}/record", response_class=HTMLResponse)
 def record_index(request: Request, family_id: UUID, user: CurrentUser) -> HTMLResponse:
     """Every form for this family that this person may use, grouped by subject."""
-    family = writable_family(request, user, family_id)
+    writable_family(request, user, family_id)  # 403 for a role that records nothing, 404 outside scope
+    family = readable_family(request, user, family_id, "record")
     directory = web_state(request).directory
     sections = [
         Section("Contacts", [("Record a contact", "contacts/new", "Visits, calls and appointments, also missed ones")]),
