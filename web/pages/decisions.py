@@ -306,7 +306,7 @@ register(
     ], _join, "Added to the team", button="Add to the team"),
     FamilyForm("member-left", "members/{item_id}/leave", "Remove from the team", Confirmation, [],
                _leave, "Removed from the team", item=_member, describe=_describe_member,
-               button="Remove from the team",
+               button="Remove from the team", warning=True,
                intro="Someone who owns open actions must hand them on first. The lead leaves only through a "
                      "transfer."),
     # ---- the plan, meetings and actions
@@ -340,7 +340,8 @@ register(
     FamilyForm("action-cancelled", "actions/{item_id}/cancellation", "Cancel an action", ActionCancellation, [
         Field("reason", "Reason", "textarea"),
         OCCURRED,
-    ], _cancel, "Action cancelled", item=_open_action, describe=_describe_action, button="Cancel action"),
+    ], _cancel, "Action cancelled", item=_open_action, describe=_describe_action, button="Cancel action",
+        warning=True),
     # ---- handover
     FamilyForm("closure", "closure/new", "Request closure", ClosureRequestIn, [
         Field("reason", "Reason", "radios", choices=CLOSURE_REASONS),
@@ -367,9 +368,9 @@ register(
     FamilyForm("closure-withdrawn", "closure/withdrawal", "Withdraw the closure request", Withdrawal, [
         Field("reason", "Reason", "textarea"),
     ], _withdraw(RequestKind.CLOSURE), "Closure request withdrawn", item=_pending(RequestKind.CLOSURE),
-        refusal=_may_withdraw, describe=_describe_request, button="Withdraw request"),
+        refusal=_may_withdraw, describe=_describe_request, button="Withdraw request", warning=True),
     FamilyForm("transfer-withdrawn", "transfer/withdrawal", "Withdraw the transfer request", Withdrawal, [
         Field("reason", "Reason", "textarea"),
     ], _withdraw(RequestKind.TRANSFER), "Transfer request withdrawn", item=_pending(RequestKind.TRANSFER),
-        refusal=_may_withdraw, describe=_describe_request, button="Withdraw request"),
+        refusal=_may_withdraw, describe=_describe_request, button="Withdraw request", warning=True),
 )

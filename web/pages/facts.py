@@ -359,7 +359,7 @@ register(
         Field("occurred_on", "Date withdrawn", "date", hint=DATE_HINT),
         Field("reason", "Reason", "textarea"),
     ], _withdraw_consent, "Consent withdrawal recorded", item=_consent, describe=_describe_consent,
-        button="Withdraw consent"),
+        button="Withdraw consent", warning=True),
     FamilyForm("sharing", "sharing-decisions/new", "Record a sharing decision", SharingDecisionIn, [
         OCCURRED,
         Field("what", "What", "textarea", hint="What information is shared, or not shared."),

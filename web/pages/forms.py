@@ -135,6 +135,7 @@ class FamilyForm:
     describe: Callable[[FormContext], list[tuple[str, str]]] | None = None  # what the form is about
     build: Callable[[FormContext, dict[str, Any]], dict[str, Any]] | None = None  # reshapes the JSON body
     when_field: str = "occurred_on"  # the date input a "not in the future" refusal belongs to
+    warning: bool = False  # the button undoes or ends something (a red GOV.UK warning button)
 
     def title_for(self, ctx: FormContext) -> str:
         """The page's title and h1 in this context."""
