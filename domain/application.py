@@ -10,40 +10,50 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import chain
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
-from eventsourcing.utils import get_topic
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
 
-from domain import checklists
+from domain import checklists, history
 from domain.agency import Agency
 from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
 from domain.checklists import StepResult
 from domain.errors import (
     ConcurrentChangeError,
     InvalidValueError,
+    RuleViolationError,
     StaleVersionError,
     UnknownEntityError,
 )
+from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
+from domain.history import CarriedItem
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
+from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds
+from domain.state import EpisodeState
 from domain.transcodings import register_all
 from domain.values import (
+    Acknowledgement,
     Actor,
     AgencyKind,
     AssessmentKind,
     Carer,
     Channel,
     Child,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
+    ConcernAction,
     ConsentCapacity,
     ContactFrequency,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     Gcp2Grades,
     Housing,
     MeetingKind,
@@ -60,6 +70,7 @@ SYSTEM_ID = UUID(int=0)
 MAX_RETRIES = 5
 VERIFY_PAGE = 500
 FAMILY_TOPIC = get_topic(Family) + "."
+API_KEY_TOPIC = get_topic(ApiKey.ApiKeyIssued)  # type: ignore[attr-defined]
 
 
 class ChainCheck(NamedTuple):
@@ -92,6 +103,16 @@ class When:
 
 
 NOW = When()
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """An API key as the directory lists it (never its secret)."""
+
+    id: UUID
+    professional_id: UUID
+    issued_at: datetime
+    revoked: bool
 
 
 @dataclass(frozen=True)
@@ -140,10 +161,15 @@ class TafLedger(Application[UUID]):
     is_snapshotting_enabled = True
 
     def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None):
+        register_stored_topics()
         super().__init__(env)
         self.clock = clock or Clock()
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
         self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper with our transcoder, filling in fields added after events were stored."""
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=TafMapper)
 
     def construct_transcoder(self) -> Transcoder:
         """A JSON transcoder that knows every domain type."""
@@ -183,10 +209,33 @@ class TafLedger(Application[UUID]):
             return self.recorder.max_notification_id() or 0
         return recordings[-1].notification.id
 
+    def _projector(self, aggregate_id: UUID, version: int | None,
+                   fold: Callable[[Any, Any], Any] = project_aggregate) -> Callable[[Any, Any], Any]:
+        """Fold events onto a snapshot, or replay every event when a family's snapshot predates state kept now."""
+
+        def project(aggregate: Any, events: Any) -> Any:
+            events = iter(events)
+            first = next(events, None)
+            if first is None:
+                return aggregate
+            if isinstance(first, Snapshot) and resolve_topic(first.topic) is Family and not all(
+                name in first.state for name in Family.SNAPSHOT_MUST_HOLD
+            ):
+                return fold(None, self.events.get(aggregate_id, lte=version))
+            return fold(aggregate, chain([first], events))
+
+        return project
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
+                      projector_func: Callable[[Any, Any], Any] = project_aggregate) -> None:
+        """Take a snapshot, of a full replay when the last snapshot predates the state kept now."""
+        super().take_snapshot(aggregate_id, version, self._projector(aggregate_id, version, projector_func))
+
     def get_family(self, family_id: UUID, version: int | None = None) -> Family:
         """Load a family (optionally as it was at a version), or UnknownEntityError."""
         try:
-            family: Aggregate = self.repository.get(family_id, version=version)
+            family: Aggregate = self.repository.get(family_id, version=version,
+                                                    projector_func=self._projector(family_id, version))
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no family {family_id}", field="family_id") from None
         if not isinstance(family, Family):
@@ -281,6 +330,68 @@ class TafLedger(Application[UUID]):
             raise InvalidValueError(
                 f"no professional {professional_id}", rule="unknown_professional", field=field_name
             ) from None
+
+    def _refuse_inactive(self, professional_id: UUID, field_name: str) -> None:
+        """Refuse to give a deactivated professional anything to lead or do (unknown ids are left to the family)."""
+        try:
+            professional = self.get_professional(professional_id)
+        except UnknownEntityError:
+            return
+        if not professional.active:
+            raise RuleViolationError(f"{professional.name} is deactivated and cannot be assigned",
+                                     rule="professional_inactive", field=field_name)
+
+    def change_role(self, actor_id: UUID, professional_id: UUID, role: Role) -> None:
+        """Give a professional another role."""
+        professional = self.get_professional(professional_id)
+        if professional.role is not role:
+            professional.change_role(role, actor_id)
+            self._save(professional)
+
+    def deactivate_professional(self, actor_id: UUID, professional_id: UUID, reason: str) -> list[UUID]:
+        """Deactivate a professional and revoke their API keys, in one save; returns the revoked keys' ids.
+
+        Keys are found by scanning the ApiKeyIssued notifications (there is no index of keys
+        per professional); `actor_for` refuses an inactive professional anyway, so a key
+        missed here would still not work.
+        """
+        professional = self.get_professional(professional_id)
+        professional.deactivate(reason, actor_id)
+        keys = [key for key in self._api_keys() if key.professional_id == professional_id and not key.revoked]
+        for key in keys:
+            key.revoke(actor_id)
+        self._save(professional, *keys)
+        return [key.id for key in keys]
+
+    def _api_keys(self) -> list[ApiKey]:
+        found: list[ApiKey] = []
+        start = 0
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=500, topics=[API_KEY_TOPIC],
+                                                      inclusive_of_start=False)
+            for notification in page:
+                key: Aggregate = self.repository.get(notification.originator_id)  # type: ignore[arg-type]
+                if isinstance(key, ApiKey):
+                    found.append(key)
+            if len(page) < 500:
+                return found
+            start = page[-1].id
+
+    def api_keys(self, professional_id: UUID | None = None) -> list[ApiKeyInfo]:
+        """Every API key (or one professional's), oldest first: id, owner, when issued, whether revoked."""
+        return [ApiKeyInfo(k.id, k.professional_id, k.created_on, k.revoked) for k in self._api_keys()
+                if professional_id is None or k.professional_id == professional_id]
+
+    def revoke_api_key(self, actor_id: UUID, key_id: UUID) -> None:
+        """Revoke an API key by its id; it stops working from the next request."""
+        try:
+            key: Aggregate = self.repository.get(key_id)
+        except AggregateNotFoundError:
+            raise UnknownEntityError(f"no API key {key_id}", field="key_id") from None
+        if not isinstance(key, ApiKey):
+            raise UnknownEntityError(f"no API key {key_id}", field="key_id")
+        key.revoke(actor_id)
+        self._save(key)
 
     def set_password(self, actor_id: UUID, professional_id: UUID, password: str) -> None:
         """Set a professional's web password."""
@@ -411,6 +522,12 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.decide_referral(m, referral_id, outcome, reason, feedback_sent_on),
                              referral_id)
 
+    def give_referral_feedback(self, actor: Actor, family_id: UUID, referral_id: UUID, feedback: str,
+                               given_to: str, when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record feedback given to the referrer after a referral's decision."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.give_referral_feedback(m, referral_id, feedback, given_to), referral_id)
+
     def raise_concern(self, actor: Actor, family_id: UUID, source_kind: SourceKind, description: str,
                       reporter_known_to_agency: bool = False, child_ids: Sequence[UUID] = (),
                       when: When = NOW, expected_version: int | None = None) -> Recorded:
@@ -422,10 +539,10 @@ class TafLedger(Application[UUID]):
 
     def respond_to_concern(self, actor: Actor, family_id: UUID, concern_id: UUID, response: str,
                            welfare_check_done: bool = False, when: When = NOW,
-                           expected_version: int | None = None) -> Recorded:
-        """Record the response to a concern."""
+                           expected_version: int | None = None, action: ConcernAction | None = None) -> Recorded:
+        """Record the response to a concern, and what was done."""
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done),
+                             lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done, action),
                              concern_id)
 
     def give_consent(self, actor: Actor, family_id: UUID, given_by: str, capacity: ConsentCapacity, scope: str,
@@ -451,11 +568,13 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.record_sharing_decision(m, what, with_whom, lawful_basis, why))
 
     def open_episode(self, actor: Actor, family_id: UUID, level: int, when: When = NOW,
-                     expected_version: int | None = None) -> Recorded:
-        """Open an episode (a reopening when the family had one before)."""
+                     expected_version: int | None = None, address: str | None = None,
+                     housing: Housing | None = None) -> Recorded:
+        """Open an episode (a reopening when the family had one before; records a return from away)."""
         episode_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.open_new_episode(m, episode_id, level), episode_id)
+                             lambda f, m: f.open_new_episode(m, episode_id, level, address=address, housing=housing),
+                             episode_id)
 
     def change_level(self, actor: Actor, family_id: UUID, episode_id: UUID, level: int, reason: str,
                      when: When = NOW, expected_version: int | None = None) -> Recorded:
@@ -467,6 +586,7 @@ class TafLedger(Application[UUID]):
                     when: When = NOW, expected_version: int | None = None) -> Recorded:
         """Assign the lead professional."""
         lead = self._referenced_professional(professional_id, "professional_id")
+        self._refuse_inactive(professional_id, "professional_id")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.assign_lead(m, professional_id, lead.agency_id, agreed_with_family),
                              professional_id)
@@ -475,6 +595,7 @@ class TafLedger(Application[UUID]):
                   expected_version: int | None = None) -> Recorded:
         """Add a TAF member."""
         member = self._referenced_professional(professional_id, "professional_id")
+        self._refuse_inactive(professional_id, "professional_id")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.join_team(m, professional_id, member.agency_id), professional_id)
 
@@ -494,10 +615,12 @@ class TafLedger(Application[UUID]):
 
     def hold_meeting(self, actor: Actor, family_id: UUID, kind: MeetingKind, held_on: date,
                      attendee_ids: Sequence[UUID] = (), apology_ids: Sequence[UUID] = (),
-                     family_attended: bool = False, decisions: str = "",
+                     family_attended: bool | None = None, decisions: str = "",
                      actions: Sequence[ActionInput] = (), expected_version: int | None = None,
                      date_uncertain: bool = False) -> Recorded:
         """Record a meeting and the actions it agreed, in one save."""
+        for action in actions:
+            self._refuse_inactive(action.owner_id, "actions")
         meeting_id = uuid4()
         action_ids = [uuid4() for _ in actions]
 
@@ -515,7 +638,8 @@ class TafLedger(Application[UUID]):
     def agree_action(self, actor: Actor, family_id: UUID, description: str, owner_id: UUID, due_on: date,
                      child_ids: Sequence[UUID] = (), when: When = NOW,
                      expected_version: int | None = None) -> Recorded:
-        """Agree an action."""
+        """Agree an action (not for a deactivated owner)."""
+        self._refuse_inactive(owner_id, "owner_id")
         action_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.agree_action(m, action_id, description, owner_id, due_on, child_ids),
@@ -529,7 +653,8 @@ class TafLedger(Application[UUID]):
 
     def reassign_action(self, actor: Actor, family_id: UUID, action_id: UUID, owner_id: UUID,
                         when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Reassign an action."""
+        """Reassign an action (not to a deactivated owner)."""
+        self._refuse_inactive(owner_id, "owner_id")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.reassign_action(m, action_id, owner_id), action_id)
 
@@ -575,6 +700,12 @@ class TafLedger(Application[UUID]):
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.verify_claim(m, claim_id, outcome, method), claim_id)
 
+    def decide_on_claim(self, actor: Actor, family_id: UUID, claim_id: UUID, decision: ClaimDecision,
+                        rationale: str, when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a manager's decision on a claim that could not be verified."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.decide_on_claim(m, claim_id, decision, rationale), claim_id)
+
     def recommend_assessment(self, actor: Actor, family_id: UUID, kind: AssessmentKind, reason: str = "",
                              when: When = NOW, expected_version: int | None = None) -> Recorded:
         """Recommend an assessment."""
@@ -596,10 +727,13 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.complete_assessment(m, assessment_id, findings, grades), assessment_id)
 
     def decline_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, reason: str,
-                           when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Record that an assessment was declined."""
+                           when: When = NOW, expected_version: int | None = None,
+                           reason_kind: DeclineReasonKind = DeclineReasonKind.NOT_NEEDED,
+                           superseded_by: UUID | None = None) -> Recorded:
+        """Record that an assessment was declined, and why."""
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.decline_assessment(m, assessment_id, reason), assessment_id)
+                             lambda f, m: f.decline_assessment(m, assessment_id, reason, reason_kind, superseded_by),
+                             assessment_id)
 
     def record_supervision(self, actor: Actor, family_id: UUID, discussion: str, decisions: str = "",
                            next_due: date | None = None, when: When = NOW,
@@ -609,10 +743,35 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.record_supervision(m, discussion, decisions, next_due))
 
     def review_history(self, actor: Actor, family_id: UUID, notes: str = "", when: When = NOW,
-                       expected_version: int | None = None) -> Recorded:
-        """Record that the family's history was reviewed."""
+                       expected_version: int | None = None, acknowledged: Sequence[Acknowledgement] = (),
+                       overseen_by: UUID | None = None, expectations: str = "",
+                       thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Recorded:
+        """Record a review of the family's earlier episodes, against the items they carry forward."""
+        overseer_role = None
+        if overseen_by is not None:
+            overseer_role = self._referenced_professional(overseen_by, "overseen_by").role
+        carried = [c.item for c in self.carried_forward(family_id, thresholds)]
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.review_history(m, notes))
+                             lambda f, m: f.review_history(m, notes, acknowledged, overseen_by, overseer_role,
+                                                           expectations, carried))
+
+    def carried_forward(self, family_id: UUID, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> list[CarriedItem]:
+        """What earlier episodes leave for the open (reopened) one, or for the next when none is open."""
+        family = self.get_family(family_id)
+        episode = family.open_episode
+        before = self.get_family(family_id, version=episode.opened_version - 1) if episode is not None else family
+        signals = {
+            e.episode_id: self._signals_at_closure(family_id, e, thresholds)
+            for e in before.episodes if e.closed_version is not None and e.closed_on is not None
+        }
+        return history.carried_forward(before, signals)
+
+    def _signals_at_closure(self, family_id: UUID, episode: EpisodeState,
+                            thresholds: SignalThresholds) -> list[Signal]:
+        """The signals standing when an episode closed (from the family just before EpisodeClosed)."""
+        assert episode.closed_version is not None and episode.closed_on is not None
+        before_closure = self.get_family(family_id, version=episode.closed_version - 1)
+        return history.signals_standing_at_closure(before_closure, episode.closed_on, thresholds)
 
     def correct_entry(self, actor: Actor, family_id: UUID, event_version: int, correction: str, reason: str,
                       expected_version: int | None = None) -> Recorded:
@@ -633,6 +792,7 @@ class TafLedger(Application[UUID]):
                          expected_version: int | None = None) -> Recorded:
         """Ask for the lead to pass to another professional; the worker decides."""
         incoming = self._referenced_professional(to_professional_id, "to_professional_id")
+        self._refuse_inactive(to_professional_id, "to_professional_id")
         request_id = uuid4()
         return self._command(actor, family_id, NOW, expected_version,
                              lambda f, m: f.request_transfer(m, request_id, to_professional_id,
@@ -725,10 +885,12 @@ class TafLedger(Application[UUID]):
         return iter(self.events.get(family_id, gt=gt, limit=limit))
 
     def verify_chain(self, family_id: UUID) -> ChainCheck:
-        """Recompute the family's hash chain from its stored events (never snapshots).
+        """Recompute the family's hash chain from its stored events (never snapshots), as stored.
 
         An event that is missing, cannot be decrypted or decoded, or whose content does not
-        match its hash breaks the chain at its version; the check stops there.
+        match its hash breaks the chain at its version; the check stops there. The hash is
+        compared over each event's fields as they were stored, before any upcast
+        (`domain/evolution.py`).
         """
         previous = GENESIS_HASH
         checked = 0
@@ -743,13 +905,13 @@ class TafLedger(Application[UUID]):
                 if stored.originator_version != expected_version:
                     return ChainCheck(False, checked, previous, expected_version)
                 try:
-                    domain_event: Any = self.mapper.to_domain_event(stored)
-                    fields = {f: getattr(domain_event, f) for f in domain_event.__dataclass_fields__}
-                    expected = chain_hash(previous, type(domain_event).__name__, stored.originator_version,
-                                          hashed_fields(type(domain_event), fields))
+                    assert isinstance(self.mapper, TafMapper)
+                    type_name, event_class, fields = self.mapper.stored_fields(stored)  # as stored: not upcast
+                    expected = chain_hash(previous, type_name, stored.originator_version,
+                                          hashed_fields(event_class, fields))
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
                     return ChainCheck(False, checked, previous, stored.originator_version)
-                if expected != getattr(domain_event, "hash", None):
+                if expected != fields.get("hash"):
                     return ChainCheck(False, checked, previous, stored.originator_version)
                 previous = expected
                 last_version = stored.originator_version

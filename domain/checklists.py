@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from domain.state import RequestState
-from domain.values import ClosureReason, ContactOutcome, RequestKind, Role
+from domain.values import ClosureReason, RequestKind, Role
 
 if TYPE_CHECKING:
     from domain.family import Family
@@ -91,6 +91,8 @@ def _add_years(day: date, years: int) -> date:
 def step_applies(family: Family, request: RequestState, step: str, today: date) -> bool:
     """Whether a conditional step applies to this request."""
     if step == "infant_seen_recently":
+        if request.reason == ClosureReason.MOVED_AWAY.value:
+            return False  # the new area sees the child: new_area_referral_acknowledged instead
         return any(is_infant(c, today) for c in family.children.values())
     if step == "new_area_referral_acknowledged":
         return request.reason == ClosureReason.MOVED_AWAY.value
@@ -187,17 +189,26 @@ def _assessments_resolved(family: Family) -> StepResult:
     unresolved = [
         a for a in family.assessments.values() if a.status.value not in ("completed", "declined")
     ]
-    if unresolved:
-        kinds = ", ".join(f"{a.kind.value} ({a.status.value} since {a.recommended_on.isoformat()})" for a in unresolved)
-        return StepResult(step, False, f"unresolved assessment(s): {kinds}")
+    came_back = [a for a in family.assessments.values() if family.came_back_in(a) is not None]
+    if unresolved or came_back:
+        texts = [f"{a.kind.value} ({a.status.value} since {a.recommended_on.isoformat()})" for a in unresolved]
+        texts += [
+            f"{a.kind.value} (declined, {a.decline_reason_kind.value if a.decline_reason_kind else 'not_needed'}, "
+            "and came back: start it, complete it, or a manager declines it again)"
+            for a in came_back
+        ]
+        return StepResult(step, False, f"unresolved assessment(s): {', '.join(texts)}")
     return StepResult(step, True, "every recommended assessment is completed or declined")
 
 
 def _claims_verified(family: Family) -> StepResult:
     step = "relied_on_claims_verified"
-    unverified = [c for c in family.claims.values() if c.relied_on_in_plan and c.verification is None]
+    unverified = [c for c in family.claims.values() if c.relied_on_in_plan and not c.checked]
     if unverified:
-        statements = "; ".join(c.statement for c in unverified[:3])
+        statements = "; ".join(
+            c.statement + (" (unable to verify, no manager's decision)" if c.verification is not None else "")
+            for c in unverified[:3]
+        )
         return StepResult(step, False, f"{len(unverified)} relied-on claim(s) not verified: {statements}")
     return StepResult(step, True, "every claim the plan relies on has been checked")
 
@@ -211,11 +222,13 @@ def _infant_seen(family: Family, today: date) -> StepResult:
             continue
         seen = [
             c for c in family.contacts
-            if c.outcome is ContactOutcome.SEEN and child.child_id in c.child_ids_seen
+            if c.seen_face_to_face and child.child_id in c.child_ids_seen
             and since <= c.occurred_on <= today
         ]
         if not seen:
             unseen.append(child.name)
     if unseen:
-        return StepResult(step, False, f"not seen in the last {INFANT_SEEN_WITHIN_DAYS} days: {', '.join(unseen)}")
-    return StepResult(step, True, f"every infant seen in the last {INFANT_SEEN_WITHIN_DAYS} days")
+        return StepResult(
+            step, False, f"not seen face to face in the last {INFANT_SEEN_WITHIN_DAYS} days: {', '.join(unseen)}"
+        )
+    return StepResult(step, True, f"every infant seen face to face in the last {INFANT_SEEN_WITHIN_DAYS} days")

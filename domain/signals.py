@@ -21,19 +21,39 @@ Readings of the table where it leaves room:
   one, 28 days (14 with a child under 12 months). The clock starts at the last contact
   with outcome seen, or at the episode's opening if nobody was seen since. "No-access
   visits in a row" are home visits with outcome no access, with nobody seen since the first.
-- A missed contact is an outcome in MISSED_OUTCOMES. For `was_not_brought_pattern` a child
-  counts as an infant if under 12 months on the day of the missed contact; the cohort
-  looks for a missed contact in the last 90 days (`cohort_missed_window_days`).
-- Agencies involved in an episode: the lead's, the TAF members', and those that recorded
-  a contact since the episode opened.
-- For GP registration the family "arrives" when registered or when it returns to the area.
+- A missed contact is an outcome in MISSED_OUTCOMES. `was_not_brought_pattern` also counts
+  declined contacts and TAF meetings recorded with `family_attended` explicitly False (a
+  meeting stored before that field could be left unrecorded reads as not recorded, and
+  is not counted); a child counts as an infant if under 12 months on the day of the
+  missed contact or meeting. The cohort looks for a missed contact in the last 90 days
+  (`cohort_missed_window_days`).
+- Agencies involved, with or without an episode: the lead's, the TAF members', and every
+  agency whose last fact (contact, concern, referral, registration, growth; a referral
+  counts for its source agency) is in the last 90 days. Each is involved since the first
+  day of its run of facts (`domain.state.note_involvement`). A lead exists only inside an
+  episode: without one, the family has had no lead since the last closure (or ever).
+- Seeing a child means a contact with outcome seen that is face to face: phone and video
+  calls are recorded but never count.
+- `lapsed_contact` without an episode: per infant, from the last face-to-face contact that
+  saw them (or birth). "A standing signal" is any other rule holding on the same day
+  (lapsed_contact itself excluded); "an open concern" one with no response. A family
+  recorded as away is not watched here.
+- For GP registration the family "arrives" when registered or when it returns to the area;
+  the rule waits while the family is away, but never while an episode is open.
 - `facts_after_closure` uses event versions: facts recorded after the last EpisodeClosed
   while no episode is open; reopening clears it.
+- A claim found "unable to verify" without a manager's decision stays unverified (same
+  14-day clock). An assessment declined because the family left or refused comes back on
+  the day a later episode opens, until started, completed or declined again by a manager.
+- A concern counts as answered only by a response recording a welfare check or a referral,
+  or no further action decided by a coordinator or a manager; referral feedback is either
+  `feedback_sent_on` on the decision or ReferralFeedbackGiven, and anonymous referrals have
+  no referrer to tell.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
@@ -41,12 +61,14 @@ from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from domain.checklists import is_infant
-from domain.state import ChildState, ContactState, EpisodeState, RequestState
+from domain.state import AssessmentState, ChildState, ClaimState, ContactState, EpisodeState, RequestState
 from domain.values import (
     MISSED_OUTCOMES,
     AssessmentStatus,
+    ClaimOutcome,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     Housing,
     RequestStatus,
     Service,
@@ -96,9 +118,12 @@ class SignalThresholds:
     referral_feedback_within_days: int = 1
     handover_blocked_days: int = 5
     multi_agency_count: int = 2
+    involvement_window_days: int = 90
     weight_drop_kg: float = 0.0
     cohort_move_within_months: int = 6
     cohort_missed_window_days: int = 90
+    infant_unseen_without_episode_days: int = 42
+    closed_episode_within_months: int = 12
 
 
 DEFAULT_THRESHOLDS = SignalThresholds()
@@ -118,6 +143,13 @@ _KIND_WORDS = {
     ContactKind.CLINIC: "clinic appointment",
     ContactKind.CENTRE: "centre appointment",
     ContactKind.SCHOOL: "school contact",
+    ContactKind.VIDEO: "video call",
+}
+_DECLINE_WORDS = {
+    DeclineReasonKind.NOT_NEEDED: "it was not needed",
+    DeclineReasonKind.FAMILY_REFUSED: "the family refused",
+    DeclineReasonKind.FAMILY_LEFT: "the family left",
+    DeclineReasonKind.SUPERSEDED: "it was superseded",
 }
 _SOURCE_WORDS = {
     SourceKind.AGENCY: "an agency",
@@ -198,6 +230,33 @@ def _missed_in_window(family: Family, today: date, window_days: int) -> list[Con
     )
 
 
+PATTERN_OUTCOMES = MISSED_OUTCOMES | {ContactOutcome.DECLINED}
+
+
+@dataclass(frozen=True)
+class _Missed:
+    """A missed contact or a TAF meeting the family did not attend, as the pattern counts it."""
+
+    on: date
+    version: int
+    agency_id: UUID
+    text: str
+
+
+def _pattern_in_window(family: Family, today: date, window_days: int) -> list[_Missed]:
+    items = [
+        _Missed(c.occurred_on, c.version, c.agency_id, _contact_text(c))
+        for c in family.contacts
+        if c.outcome in PATTERN_OUTCOMES and 0 <= _elapsed(c.occurred_on, today) <= window_days
+    ]
+    items += [
+        _Missed(m.held_on, m.version, m.agency_id, f"TAF meeting the family missed on {_at(m.held_on, m.version)}")
+        for m in family.missed_meetings
+        if 0 <= _elapsed(m.held_on, today) <= window_days
+    ]
+    return sorted(items, key=lambda i: (i.on, i.version))
+
+
 def _versions(*groups: Iterable[int | None]) -> list[int]:
     return sorted({v for group in groups for v in group if v is not None})
 
@@ -205,41 +264,86 @@ def _versions(*groups: Iterable[int | None]) -> list[int]:
 @dataclass(frozen=True)
 class _Involvement:
     agency_id: UUID
-    on: date
-    version: int
-    what: str
+    on: date  # since when the agency has been involved
+    versions: tuple[int, ...]
+    text: str
 
 
-def _agencies_involved(family: Family, episode: EpisodeState) -> list[_Involvement]:
-    """Each agency involved in the open episode (lead, TAF members, contacts), first involvement first."""
-    seen: dict[UUID, _Involvement] = {}
+def _involvement(family: Family, today: date, thresholds: SignalThresholds) -> list[_Involvement]:
+    """Each agency involved with the family on the day, earliest first, with or without an episode.
+
+    The lead's and the TAF members' agencies, and every agency that recorded a fact (contact,
+    concern, referral, registration, growth) in the last 90 days.
+    """
     candidates: list[_Involvement] = []
-    if family.lead is not None:
-        candidates.append(_Involvement(family.lead.agency_id, family.lead.since, family.lead.version, "lead"))
+    lead = family.lead
+    if lead is not None and lead.since <= today:
+        candidates.append(
+            _Involvement(lead.agency_id, lead.since, (lead.version,), f"lead on {_at(lead.since, lead.version)}")
+        )
     for member in family.members.values():
-        candidates.append(_Involvement(member.agency_id, member.since, member.version, "TAF member joined"))
-    for contact in family.contacts:
-        if contact.version > episode.opened_version:
+        if member.since <= today:
             candidates.append(
-                _Involvement(contact.agency_id, contact.occurred_on, contact.version, "contact recorded")
+                _Involvement(member.agency_id, member.since, (member.version,),
+                             f"TAF member joined on {_at(member.since, member.version)}")
             )
-    for item in sorted(candidates, key=lambda i: (i.on, i.version)):
+    for run in family.agencies_involvement().values():
+        if run.since > today or _elapsed(run.last_on, today) > thresholds.involvement_window_days:
+            continue
+        text = f"{run.last_what} on {_at(run.last_on, run.last_version)}"
+        if run.since != run.last_on:
+            text += f" (facts recorded since {_at(run.since, run.since_version)})"
+        candidates.append(_Involvement(run.agency_id, run.since, (run.since_version, run.last_version), text))
+    seen: dict[UUID, _Involvement] = {}
+    for item in sorted(candidates, key=lambda i: (i.on, min(i.versions))):
         seen.setdefault(item.agency_id, item)
     return list(seen.values())
 
 
 def _involvement_text(items: list[_Involvement]) -> str:
-    return _and([f"{i.what} on {_at(i.on, i.version)}" for i in items])
+    return _and([i.text for i in items])
+
+
+def _several_agencies(family: Family, today: date, thresholds: SignalThresholds) -> list[_Involvement]:
+    """The agencies involved on the day when there are at least `multi_agency_count` of them, else none."""
+    involved = _involvement(family, today, thresholds)
+    if thresholds.multi_agency_count <= 0 or len(involved) < thresholds.multi_agency_count:
+        return []
+    return involved
+
+
+def _without_lead_since(family: Family) -> tuple[date, int, str]:
+    """Since when the family has had no lead (it has none now): the day, the event version, and why."""
+    episode = family.open_episode
+    if episode is not None:
+        opened = _at(episode.opened_on, episode.opened_version)
+        return episode.opened_on, episode.opened_version, f"the episode opened on {opened}"
+    closed = family.episodes[-1] if family.episodes else None
+    if closed is not None and closed.closed_on is not None and closed.closed_version is not None:
+        return closed.closed_on, closed.closed_version, (
+            f"no episode open since one closed on {_at(closed.closed_on, closed.closed_version)}"
+        )
+    return family.registered_on, 1, "no episode opened"
 
 
 # -------------------------------------------------------------------- rules
 
 
-def lapsed_contact(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
-    """No contact with outcome seen within the plan's interval, or no-access home visits in a row."""
+def lapsed_contact(
+    family: Family,
+    today: date,
+    thresholds: SignalThresholds = DEFAULT_THRESHOLDS,
+    standing: Sequence[Signal] | None = None,
+) -> Signal | None:
+    """Nobody seen face to face in time, no-access visits in a row, or an infant unseen without an episode.
+
+    In an episode: the plan's interval, or no-access home visits in a row. Without one: an
+    infant unseen for 42 days in a family with a standing signal (`standing`: what the other
+    rules give for the same day, computed when not given), an open concern or a recent closure.
+    """
     episode = family.open_episode
     if episode is None:
-        return None
+        return _infant_unseen_without_episode(family, today, thresholds, standing)
     parts: list[str] = []
     versions: list[int] = []
     sinces: list[date] = []
@@ -255,23 +359,28 @@ def lapsed_contact(family: Family, today: date, thresholds: SignalThresholds = D
         who = "with a child under 12 months" if infant else "without a plan frequency"
         basis = f"the expected interval for a family {who} is {_days(interval)}"
         basis_versions = []
-    seen = _by_day(c for c in family.contacts if c.outcome is ContactOutcome.SEEN and c.occurred_on <= today)
+    seen = _by_day(c for c in family.contacts if c.seen_face_to_face and c.occurred_on <= today)
     last = seen[-1] if seen else None
     if last is not None and last.occurred_on >= episode.opened_on:
         start, start_version = last.occurred_on, last.version
         start_text = f"the family was last seen on {_at(start, start_version)}"
     else:
         start, start_version = episode.opened_on, episode.opened_version
-        start_text = f"nobody has seen the family since the episode opened on {_at(start, start_version)}"
+        start_text = (
+            f"nobody has seen the family face to face since the episode opened on {_at(start, start_version)}"
+        )
     if _elapsed(start, today) > interval:
         due = start + timedelta(days=interval)
-        parts.append(f"No contact with outcome seen: {start_text}; {basis}, so contact was due by {due.isoformat()}.")
+        parts.append(
+            f"No face-to-face contact with outcome seen (phone and video calls do not count): {start_text}; "
+            f"{basis}, so contact was due by {due.isoformat()}."
+        )
         versions += [start_version, *basis_versions]
         sinces.append(due + timedelta(days=1))
 
     run: list[ContactState] = []
     for contact in reversed(_by_day(c for c in family.contacts if c.occurred_on <= today)):
-        if contact.outcome is ContactOutcome.SEEN:
+        if contact.seen_face_to_face:
             break
         if contact.kind is ContactKind.HOME_VISIT and contact.outcome is ContactOutcome.NO_ACCESS:
             run.insert(0, contact)
@@ -286,29 +395,99 @@ def lapsed_contact(family: Family, today: date, thresholds: SignalThresholds = D
     return Signal("lapsed_contact", _severity(family, today), min(sinces), " ".join(parts), _versions(versions))
 
 
+def _infant_unseen_without_episode(
+    family: Family, today: date, thresholds: SignalThresholds, standing: Sequence[Signal] | None
+) -> Signal | None:
+    """Without an episode: an infant not seen face to face for 42 days, in a family that gives reason to watch."""
+    if not family.in_area:
+        return None  # recorded as away: no agency here can see the child
+    limit = thresholds.infant_unseen_without_episode_days
+    unseen: list[tuple[date, str, list[int]]] = []  # (first day overdue, text, versions)
+    for child in family.children.values():
+        if not is_infant(child, today):
+            continue
+        assert child.date_of_birth is not None
+        seen = _by_day(
+            c for c in family.contacts
+            if c.seen_face_to_face and child.child_id in c.child_ids_seen and c.occurred_on <= today
+        )
+        if seen:
+            last = seen[-1]
+            start, versions = last.occurred_on, [last.version]
+            text = f"last seen face to face on {_at(last.occurred_on, last.version)}"
+        else:
+            start, text, versions = child.date_of_birth, "not seen face to face since birth", _child_versions(child)
+        if _elapsed(start, today) > limit:
+            unseen.append((start + timedelta(days=limit + 1), f"{_child_text(child)}, {text}", versions))
+    if not unseen:
+        return None
+    reasons = _reasons_to_watch(family, today, thresholds, standing)
+    if not reasons:
+        return None
+    unseen.sort(key=lambda u: u[0])
+    reasons.sort(key=lambda r: r[0])
+    explanation = (
+        f"No episode open and a child under 12 months not seen face to face for more than {_days(limit)} "
+        f"(phone and video calls do not count): {_and([text for _d, text, _v in unseen])}. "
+        f"The family gives reason to watch: {_and([text for _d, text, _v in reasons])}."
+    )
+    since = max(unseen[0][0], reasons[0][0])
+    return Signal(
+        "lapsed_contact", Severity.HIGH, since, explanation,
+        _versions(*(v for _d, _t, v in unseen), *(v for _d, _t, v in reasons)),
+    )
+
+
+def _reasons_to_watch(
+    family: Family, today: date, thresholds: SignalThresholds, standing: Sequence[Signal] | None
+) -> list[tuple[date, str, list[int]]]:
+    """Why a family without an episode is watched: a closure in the last 12 months, an open concern, a signal."""
+    reasons: list[tuple[date, str, list[int]]] = []
+    closed = family.episodes[-1] if family.episodes else None
+    if closed is not None and closed.closed_on is not None and closed.closed_on <= today:
+        if _add_months(today, -thresholds.closed_episode_within_months) <= closed.closed_on:
+            reasons.append(
+                (closed.closed_on, f"an episode closed on {_at(closed.closed_on, closed.closed_version)}",
+                 [closed.closed_version or 0])
+            )
+    for concern in family.concerns.values():
+        if (concern.resolved_on is None or concern.resolved_on > today) and concern.raised_on <= today:
+            reasons.append(
+                (concern.raised_on,
+                 f"a concern raised on {_at(concern.raised_on, concern.version)} and not responded to",
+                 [concern.version])
+            )
+    if standing is None:
+        standing = _other_signals(family, today, thresholds)
+    for signal in standing:
+        if signal.name != "lapsed_contact":
+            reasons.append((signal.since, f"{signal.name} standing since {signal.since.isoformat()}", []))
+    return reasons
+
+
 def was_not_brought_pattern(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """Missed contacts across agencies in the last 90 days: two or more, or any one with an infant."""
-    window = _missed_in_window(family, today, thresholds.missed_window_days)
+    """Missed or declined contacts and missed TAF meetings in the last 90 days: two or more, or one with an infant."""
+    window = _pattern_in_window(family, today, thresholds.missed_window_days)
     if not window:
         return None
     children = list(family.children.values())
-    with_infant = [c for c in window if any(is_infant(child, c.occurred_on) for child in children)]
+    with_infant = [c for c in window if any(is_infant(child, c.on) for child in children)]
     sinces: list[date] = []
     if len(window) >= thresholds.missed_contacts > 0:
-        sinces.append(window[thresholds.missed_contacts - 1].occurred_on)
+        sinces.append(window[thresholds.missed_contacts - 1].on)
     if len(with_infant) >= thresholds.infant_missed_contacts > 0:
-        sinces.append(with_infant[thresholds.infant_missed_contacts - 1].occurred_on)
+        sinces.append(with_infant[thresholds.infant_missed_contacts - 1].on)
     if not sinces:
         return None
     agencies = len({c.agency_id for c in window})
     explanation = (
         f"{len(window)} missed contact(s) across {agencies} agenc{'y' if agencies == 1 else 'ies'} in the "
-        f"{thresholds.missed_window_days} days to {today.isoformat()}: {_and([_contact_text(c) for c in window])}."
+        f"{thresholds.missed_window_days} days to {today.isoformat()}: {_and([c.text for c in window])}."
     )
     if with_infant:
-        infants = [child for child in children if any(is_infant(child, c.occurred_on) for c in with_infant)]
+        infants = [child for child in children if any(is_infant(child, c.on) for c in with_infant)]
         explanation += f" A child was under 12 months at the time: {_and([_child_text(c) for c in infants])}."
     return Signal(
         "was_not_brought_pattern", _severity(family, today), min(sinces), explanation,
@@ -319,74 +498,109 @@ def was_not_brought_pattern(
 def infant_without_lead(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """A child under 12 months (or expected) in an open episode or recent referral, with no lead after 10 days."""
+    """An infant (or expected) with an open episode, a recent referral or several agencies, no lead after 10 days."""
     infants = [
         child for child in family.children.values()
         if is_infant(child, today) or (child.date_of_birth is None and child.expected_on is not None)
     ]
     if not infants or family.lead is not None:
         return None
-    starts: list[tuple[date, int, str]] = []
+    starts: list[tuple[date, list[int], str]] = []
     episode = family.open_episode
     if episode is not None:
-        starts.append((episode.opened_on, episode.opened_version, "the episode opened"))
+        starts.append(
+            (episode.opened_on, [episode.opened_version],
+             f"the episode opened on {_at(episode.opened_on, episode.opened_version)}")
+        )
     for referral in family.referrals.values():
         if 0 <= _elapsed(referral.received_on, today) <= thresholds.referral_window_days:
-            starts.append((referral.received_on, referral.version, "a referral was received"))
+            starts.append(
+                (referral.received_on, [referral.version],
+                 f"a referral was received on {_at(referral.received_on, referral.version)}")
+            )
+    involved = _several_agencies(family, today, thresholds)
+    if involved:
+        first = involved[thresholds.multi_agency_count - 1].on
+        starts.append(
+            (first, [v for i in involved for v in i.versions],
+             f"{len(involved)} agencies involved in the last {_days(thresholds.involvement_window_days)}, "
+             f"{thresholds.multi_agency_count} of them from {first.isoformat()} ({_involvement_text(involved)})")
+        )
     if not starts:
         return None
-    start, version, what = min(starts)
+    lead_gone, lead_gone_version, lead_gone_text = _without_lead_since(family)
+    start, on, versions, what = min(
+        ((max(on, lead_gone), on, vs, text) for on, vs, text in starts), key=lambda item: (item[0], item[1])
+    )
     if _elapsed(start, today) <= thresholds.lead_within_days:
         return None
+    if start > on:  # the lead went with the episode that closed after this began
+        what += f", and {lead_gone_text}"
+        versions = versions + [lead_gone_version]
     due = start + timedelta(days=thresholds.lead_within_days)
     explanation = (
-        f"{_and([_child_text(c) for c in infants])}: under 12 months or expected. {what.capitalize()} on "
-        f"{_at(start, version)} and no lead professional was assigned by {due.isoformat()}."
+        f"{_and([_child_text(c) for c in infants])}: under 12 months or expected. {what[0].upper() + what[1:]}; "
+        f"no lead professional was assigned by {due.isoformat()}."
     )
     child_versions = [v for c in infants for v in _child_versions(c)]
     return Signal(
-        "infant_without_lead", Severity.HIGH, due + timedelta(days=1), explanation, _versions([version], child_versions)
+        "infant_without_lead", Severity.HIGH, due + timedelta(days=1), explanation, _versions(versions, child_versions)
     )
 
 
 def no_lead_multi_agency(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """An open episode with two or more agencies involved and no lead professional."""
-    episode = family.open_episode
-    if episode is None or family.lead is not None:
+    """Two or more agencies involved in the last 90 days, with or without an episode, and no lead professional."""
+    if family.lead is not None:
         return None
-    involved = [i for i in _agencies_involved(family, episode) if i.on <= today]
-    if thresholds.multi_agency_count <= 0 or len(involved) < thresholds.multi_agency_count:
+    involved = _several_agencies(family, today, thresholds)
+    if not involved:
         return None
-    since = max(episode.opened_on, involved[thresholds.multi_agency_count - 1].on)
+    lead_gone, lead_gone_version, lead_gone_text = _without_lead_since(family)
+    since = max(lead_gone, involved[thresholds.multi_agency_count - 1].on)
     explanation = (
-        f"{len(involved)} agencies involved in the episode opened on {_at(episode.opened_on, episode.opened_version)} "
-        f"and no lead professional: {_involvement_text(involved)}."
+        f"{len(involved)} agencies involved with the family in the {_days(thresholds.involvement_window_days)} to "
+        f"{today.isoformat()} and no lead professional ({lead_gone_text}): {_involvement_text(involved)}."
     )
     return Signal(
         "no_lead_multi_agency", _severity(family, today), since, explanation,
-        _versions([episode.opened_version], (i.version for i in involved)),
+        _versions([lead_gone_version], (v for i in involved for v in i.versions)),
     )
 
 
 def unverified_claim(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
-    """A self-reported claim the plan relies on, unverified after 14 days."""
+    """A claim the plan relies on, unverified after 14 days, or unable to be verified without a manager's decision."""
     limit = thresholds.claim_verified_within_days
     claims = sorted(
         (
             c for c in family.claims.values()
-            if c.relied_on_in_plan and c.verification is None and _elapsed(c.recorded_on, today) > limit
+            if c.relied_on_in_plan and not _checked_by(c, today) and _elapsed(c.recorded_on, today) > limit
         ),
         key=lambda c: (c.recorded_on, c.version),
     )
     if not claims:
         return None
-    texts = [f'"{c.statement}" recorded on {_at(c.recorded_on, c.version)}' for c in claims]
+    texts = []
+    for claim in claims:
+        text = f'"{claim.statement}" recorded on {_at(claim.recorded_on, claim.version)}'
+        if claim.verification is ClaimOutcome.UNABLE_TO_VERIFY and claim.verified_on is not None:
+            text += f", unable to be verified on {_at(claim.verified_on, claim.verified_version)} and no manager's " \
+                    "decision on it"
+        texts.append(text)
     explanation = f"The plan relies on self-reported claim(s) not verified within {_days(limit)}: {_and(texts)}."
     since = claims[0].recorded_on + timedelta(days=limit + 1)
-    versions = _versions(c.version for c in claims)
+    versions = _versions((c.version for c in claims), (c.verified_version for c in claims))
     return Signal("unverified_claim", _severity(family, today), since, explanation, versions)
+
+
+def _checked_by(claim: ClaimState, today: date) -> bool:
+    """Whether a claim was verified or contradicted by today, or found unable to be verified with a decision."""
+    if claim.verification is None or (claim.verified_on is not None and claim.verified_on > today):
+        return False
+    if claim.decided_on is not None and claim.decided_on > today:
+        return False
+    return claim.checked
 
 
 def _arrival_version(family: Family) -> int:
@@ -401,8 +615,8 @@ def not_registered_with_gp(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
     """A child under 5 not registered with a GP 42 days after birth or after the family arrived."""
-    if not family.in_area:
-        return None
+    if not family.in_area and family.open_episode is None:
+        return None  # away from the area with no episode open; never suppressed while an episode is open
     limit = thresholds.gp_registered_within_days
     late: list[tuple[date, ChildState, str, list[int]]] = []
     for child in family.children.values():
@@ -446,21 +660,58 @@ def dropped_recommendation(
         ),
         key=lambda a: (a.recommended_on, a.version),
     )
-    if not dropped:
+    came_back = _came_back(family, today)
+    if not dropped and not came_back:
         return None
     current = family.open_episode.episode_id if family.open_episode is not None else None
-    texts = []
-    for assessment in dropped:
-        where = " in an earlier episode" if assessment.episode_id not in (None, current) else ""
-        texts.append(
-            f"{assessment.kind.value.upper().replace('_', ' ')} assessment recommended on "
-            f"{_at(assessment.recommended_on, assessment.version)}{where}"
+    parts: list[str] = []
+    sinces: list[date] = []
+    versions: list[int | None] = []
+    if dropped:
+        texts = []
+        for assessment in dropped:
+            where = " in an earlier episode" if assessment.episode_id not in (None, current) else ""
+            texts.append(
+                f"{_assessment_name(assessment)} assessment recommended on "
+                f"{_at(assessment.recommended_on, assessment.version)}{where}"
+            )
+        parts.append(f"Not started within {_days(limit)}: {_and(texts)}.")
+        sinces.append(dropped[0].recommended_on + timedelta(days=limit + 1))
+        versions += [a.version for a in dropped]
+    if came_back:
+        texts = []
+        for assessment, episode in came_back:
+            assert assessment.decline_reason_kind is not None
+            texts.append(
+                f"{_assessment_name(assessment)} assessment recommended on "
+                f"{_at(assessment.recommended_on, assessment.version)}, declined because "
+                f"{_DECLINE_WORDS[assessment.decline_reason_kind]} "
+                f"(v{assessment.comes_back_after}), back since the episode opened on "
+                f"{_at(episode.opened_on, episode.opened_version)}"
+            )
+            sinces.append(episode.opened_on)
+            versions += [assessment.version, assessment.comes_back_after, episode.opened_version]
+        parts.append(
+            f"Came back when a new episode opened, not yet started, completed or declined again by a manager: "
+            f"{_and(texts)}."
         )
-    explanation = f"Not started within {_days(limit)}: {_and(texts)}."
-    since = dropped[0].recommended_on + timedelta(days=limit + 1)
     return Signal(
-        "dropped_recommendation", _severity(family, today), since, explanation, _versions(a.version for a in dropped)
+        "dropped_recommendation", _severity(family, today), min(sinces), " ".join(parts), _versions(versions)
     )
+
+
+def _assessment_name(assessment: AssessmentState) -> str:
+    return assessment.kind.value.upper().replace("_", " ")
+
+
+def _came_back(family: Family, today: date) -> list[tuple[AssessmentState, EpisodeState]]:
+    """Assessments declined because the family left or refused, back since a later episode opened by today."""
+    back = []
+    for assessment in family.assessments.values():
+        episode = family.came_back_in(assessment)
+        if episode is not None and episode.opened_on <= today:
+            back.append((assessment, episode))
+    return sorted(back, key=lambda pair: (pair[1].opened_on, pair[0].version))
 
 
 def reopened_without_history_review(
@@ -474,13 +725,20 @@ def reopened_without_history_review(
     missing = []
     if episode.history_reviewed_on is None:
         missing.append("no history review")
+        if episode.last_review_version is not None:
+            missing[-1] += (
+                f" that counts (the review at v{episode.last_review_version}: "
+                f"{'; '.join(episode.history_review_shortfalls)})"
+            )
     if episode.oversight_on is None:
         missing.append("no senior oversight")
     if not missing or _elapsed(episode.opened_on, today) <= limit:
         return None
     previous = next((e for e in family.episodes if e.episode_id == episode.previous_episode_id), None)
     earlier = ""
-    versions = [episode.opened_version]
+    versions: list[int | None] = [episode.opened_version]
+    if episode.history_reviewed_on is None:
+        versions.append(episode.last_review_version)
     if previous is not None and previous.closed_on is not None:
         earlier = f" after the episode closed on {_at(previous.closed_on, previous.closed_version)}"
         versions.append(previous.closed_version or 0)
@@ -498,10 +756,13 @@ def reopened_without_history_review(
 def concern_without_response(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """A concern with no recorded response after 1 day, whatever its source."""
+    """A concern with no response recording what was done after 1 day, whatever its source."""
     limit = thresholds.concern_response_within_days
     open_concerns = sorted(
-        (c for c in family.concerns.values() if c.responded_on is None and _elapsed(c.raised_on, today) > limit),
+        (
+            c for c in family.concerns.values()
+            if (c.resolved_on is None or c.resolved_on > today) and _elapsed(c.raised_on, today) > limit
+        ),
         key=lambda c: (c.raised_on, c.version),
     )
     if not open_concerns:
@@ -510,24 +771,34 @@ def concern_without_response(
     for concern in open_concerns:
         known = ", reporter known to an agency" if concern.reporter_known_to_agency else ""
         source = _SOURCE_WORDS[concern.source_kind]
-        texts.append(f"raised on {_at(concern.raised_on, concern.version)} by {source}{known}")
-    explanation = f"Concern(s) with no recorded response within {_days(limit)}: {_and(texts)}."
+        text = f"raised on {_at(concern.raised_on, concern.version)} by {source}{known}"
+        if concern.responded_on is not None and concern.responded_on <= today:
+            text += (
+                f" (a response on {_at(concern.responded_on, concern.responded_version)} recorded no welfare check, "
+                "no referral and no decision of no further action by a coordinator or a manager)"
+            )
+        texts.append(text)
+    explanation = (
+        f"Concern(s) with no response recording what was done within {_days(limit)}: {_and(texts)}."
+    )
     since = open_concerns[0].raised_on + timedelta(days=limit + 1)
     return Signal(
         "concern_without_response", _severity(family, today), since, explanation,
-        _versions(c.version for c in open_concerns),
+        _versions((c.version for c in open_concerns), (c.responded_version for c in open_concerns)),
     )
 
 
 def referral_without_feedback(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """A referral decision without feedback to the referrer after 1 day."""
+    """A referral decision from a known referrer (not anonymous) without feedback after 1 day."""
     limit = thresholds.referral_feedback_within_days
     silent = sorted(
         (
             r for r in family.referrals.values()
             if r.outcome is not None and r.decided_on is not None and r.feedback_sent_on is None
+            and (r.feedback_given_on is None or r.feedback_given_on > today)
+            and r.source_kind is not SourceKind.ANONYMOUS
             and _elapsed(r.decided_on, today) > limit
         ),
         key=lambda r: (r.decided_on or r.received_on, r.version),
@@ -685,16 +956,14 @@ def vulnerable_infant_cohort(
     versions += [c.version for c in missed]
     became.append(missed[0].occurred_on)
 
-    episode = family.open_episode
     if family.lead is None:
         parts.append("no lead professional")
     else:
-        involved = _agencies_involved(family, episode) if episode is not None else []
-        involved = [i for i in involved if i.on <= today]
-        if thresholds.multi_agency_count <= 0 or len(involved) < thresholds.multi_agency_count:
+        involved = _several_agencies(family, today, thresholds)
+        if not involved:
             return None
         parts.append(f"{len(involved)} agencies involved ({_involvement_text(involved)})")
-        versions += [i.version for i in involved]
+        versions += [v for i in involved for v in i.versions]
         became.append(involved[thresholds.multi_agency_count - 1].on)
     explanation = "; ".join(parts) + "."
     explanation = explanation[0].upper() + explanation[1:]
@@ -723,13 +992,24 @@ RULES: tuple[Rule, ...] = (
 SIGNAL_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)
 
 
-def evaluate_signals(
-    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
-) -> list[Signal]:
-    """Every signal that holds for the family on the given day, in the order of DOMAIN.md's table."""
+def _other_signals(family: Family, today: date, thresholds: SignalThresholds) -> list[Signal]:
+    """What every rule but lapsed_contact gives for the day (lapsed_contact reads them: no recursion)."""
     signals = []
     for rule in RULES:
+        if rule is lapsed_contact:
+            continue
         signal = rule(family, today, thresholds)
         if signal is not None:
             signals.append(signal)
     return signals
+
+
+def evaluate_signals(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> list[Signal]:
+    """Every signal that holds for the family on the given day, in the order of DOMAIN.md's table."""
+    others = _other_signals(family, today, thresholds)
+    lapsed = lapsed_contact(family, today, thresholds, others)
+    order = {rule.__name__: n for n, rule in enumerate(RULES)}
+    signals = others + ([lapsed] if lapsed is not None else [])
+    return sorted(signals, key=lambda signal: order[signal.name])

@@ -9,11 +9,13 @@ from uuid import UUID
 from domain.values import (
     AssessmentKind,
     AssessmentStatus,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
     ConsentCapacity,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     EpisodeKind,
     Gcp2Grades,
     ReferralOutcome,
@@ -51,8 +53,11 @@ class EpisodeState:
     closed_on: date | None = None
     closed_version: int | None = None
     close_reason: ClosureReason | None = None
-    history_reviewed_on: date | None = None
+    history_reviewed_on: date | None = None  # the first history review that counts (DOMAIN.md, Reopening)
     oversight_on: date | None = None
+    history_reviewed_version: int | None = None
+    last_review_version: int | None = None  # the last history review that did not count, and why
+    history_review_shortfalls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +94,8 @@ class ReferralState:
     decided_on: date | None = None
     decided_version: int | None = None
     feedback_sent_on: date | None = None
+    feedback_given_on: date | None = None  # feedback recorded after the decision
+    feedback_version: int | None = None
 
 
 @dataclass
@@ -100,7 +107,10 @@ class ConcernState:
     reporter_known_to_agency: bool
     raised_on: date
     version: int
-    responded_on: date | None = None
+    responded_on: date | None = None  # the first response of any kind
+    responded_version: int | None = None
+    resolved_on: date | None = None  # the first response recording what was done, by someone who may decide it
+    resolved_version: int | None = None
 
 
 @dataclass
@@ -140,6 +150,54 @@ class ContactState:
     child_ids_seen: list[UUID]
     version: int
 
+    @property
+    def seen_face_to_face(self) -> bool:
+        """Whether this contact saw the family face to face (a phone or video call never does)."""
+        return self.outcome is ContactOutcome.SEEN and self.kind.is_face_to_face
+
+
+@dataclass
+class InvolvementState:
+    """An agency's run of facts recorded about a family: bounded, one per agency, not a list of facts.
+
+    `since` is the first day of the run (a fact more than INVOLVEMENT_RUN_DAYS + 1 days after the
+    last one starts a new run); `last_on` the last day it recorded a fact, and what that was.
+    """
+
+    agency_id: UUID
+    since: date
+    since_version: int
+    last_on: date
+    last_version: int
+    last_what: str
+
+
+INVOLVEMENT_RUN_DAYS = 90  # DOMAIN.md: agencies involved "in the last 90 days"
+
+
+def note_involvement(
+    table: dict[str, InvolvementState], agency_id: UUID, on: date, version: int, what: str
+) -> None:
+    """Fold one fact recorded by an agency into its run of involvement (late facts included)."""
+    key = str(agency_id)
+    run = table.get(key)
+    if run is None or (on - run.last_on).days > INVOLVEMENT_RUN_DAYS + 1:
+        table[key] = InvolvementState(agency_id, on, version, on, version, what)
+    elif on >= run.last_on:
+        run.last_on, run.last_version, run.last_what = on, version, what
+    elif on < run.since and (run.since - on).days <= INVOLVEMENT_RUN_DAYS + 1:
+        run.since, run.since_version = on, version
+
+
+@dataclass
+class MissedMeetingState:
+    """A TAF meeting the family was expected at and did not attend (`family_attended` False)."""
+
+    meeting_id: UUID
+    held_on: date
+    agency_id: UUID
+    version: int
+
 
 @dataclass
 class ClaimState:
@@ -151,6 +209,18 @@ class ClaimState:
     recorded_on: date
     version: int
     verification: ClaimOutcome | None = None
+    verified_on: date | None = None
+    verified_version: int | None = None
+    decision: ClaimDecision | None = None  # a manager's decision on a claim unable to be verified
+    decided_on: date | None = None
+    decided_version: int | None = None
+
+    @property
+    def checked(self) -> bool:
+        """Verified or contradicted, or unable to be verified with a manager's decision on it."""
+        if self.verification is ClaimOutcome.UNABLE_TO_VERIFY:
+            return self.decision is not None
+        return self.verification is not None
 
 
 @dataclass
@@ -165,6 +235,10 @@ class AssessmentState:
     status: AssessmentStatus = AssessmentStatus.RECOMMENDED
     grades: Gcp2Grades | None = None
     decline_reason: str | None = None
+    decline_reason_kind: DeclineReasonKind | None = None
+    declined_version: int | None = None
+    superseded_by: UUID | None = None
+    comes_back_after: int | None = None  # version of a declination because the family left or refused, unsettled
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -34,16 +35,23 @@ from domain.signals import (
     vulnerable_infant_cohort,
     was_not_brought_pattern,
 )
+from domain.state import InvolvementState, note_involvement
 from domain.values import (
+    Acknowledgement,
     AssessmentKind,
     Channel,
     Child,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
+    ConcernAction,
     ContactFrequency,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
+    Gcp2Grades,
     Housing,
+    MeetingKind,
     Meta,
     ReferralOutcome,
     RequestKind,
@@ -129,6 +137,12 @@ class Story:
         self.family.record_contact(self.meta(on, agency), uuid4(), kind, outcome, seen, True, True, "")
         return self.version
 
+    def meeting(
+        self, on: date, attended: bool | None, kind: MeetingKind = MeetingKind.TAF, agency: UUID | None = None
+    ) -> int:
+        self.family.hold_meeting(self.meta(on, agency), uuid4(), kind, on, [], [], attended, "")
+        return self.version
+
     def assign_lead(self, on: date, agency: UUID | None = None) -> int:
         self.family.assign_lead(self.meta(on), uuid4(), agency or self.agency, True)
         return self.version
@@ -159,10 +173,17 @@ class Story:
         self.family.close_episode(self.meta(on, role=Role.COORDINATOR), request_id)
         return self.version
 
-    def concern(self, on: date, source: SourceKind = SourceKind.MEMBER_OF_PUBLIC, known: bool = False) -> UUID:
+    def concern(
+        self, on: date, source: SourceKind = SourceKind.MEMBER_OF_PUBLIC, known: bool = False,
+        agency: UUID | None = None,
+    ) -> UUID:
         concern_id = uuid4()
-        self.family.raise_concern(self.meta(on), concern_id, source, "children left alone", known)
+        self.family.raise_concern(self.meta(on, agency), concern_id, source, "children left alone", known)
         return concern_id
+
+    def register_gp(self, on: date, agency: UUID | None = None) -> int:
+        self.family.record_registration(self.meta(on, agency), self.child_id, Service.GP)
+        return self.version
 
     def weigh(self, on: date, kg: float) -> int:
         self.family.measure_growth(self.meta(on), self.child_id, kg)
@@ -238,6 +259,25 @@ class TestLapsedContact:
         assert f"{day(3).isoformat()} (v{first}) and {day(6).isoformat()} (v{second})" in signal.explanation
         assert signal.event_versions == [first, second]
 
+    @pytest.mark.parametrize("kind", [ContactKind.PHONE, ContactKind.VIDEO])
+    def test_a_phone_or_video_call_marked_seen_does_not_count_as_seeing(self, kind: ContactKind) -> None:
+        story = Story()
+        story.open_episode()
+        seen = story.contact(day(1))
+        story.contact(day(20), kind=kind)
+        assert story.signal(lapsed_contact, day(29)) is None
+        signal = story.signal(lapsed_contact, day(30))
+        assert signal is not None and f"last seen on {day(1).isoformat()} (v{seen})" in signal.explanation
+        assert "phone and video calls do not count" in signal.explanation
+
+    def test_a_video_call_does_not_break_the_row_of_no_access_visits(self) -> None:
+        story = Story()
+        story.open_episode()
+        story.contact(day(1), ContactOutcome.NO_ACCESS)
+        story.contact(day(2), ContactOutcome.SEEN, ContactKind.VIDEO)
+        story.contact(day(3), ContactOutcome.NO_ACCESS)
+        assert story.signal(lapsed_contact, day(3)) is not None
+
     def test_a_seen_contact_breaks_the_row_of_no_access_visits(self) -> None:
         story = Story()
         story.open_episode()
@@ -245,6 +285,105 @@ class TestLapsedContact:
         story.contact(day(2), ContactOutcome.SEEN, ContactKind.CLINIC)
         story.contact(day(3), ContactOutcome.NO_ACCESS)
         assert story.signal(lapsed_contact, day(4)) is None
+
+
+class TestLapsedContactWithoutAnEpisode:
+    """An infant not seen face to face for 42 days, in a family that gives reason to watch."""
+
+    def closed_after_a_visit(self) -> tuple[Story, int, int]:
+        story = Story([infant()])
+        story.register_gp(day(0))
+        story.open_episode(day(0))
+        seen = story.contact(day(1))
+        closed = story.close_episode(day(2))
+        return story, seen, closed
+
+    def test_fires_more_than_42_days_after_the_infant_was_last_seen_after_a_closure(self) -> None:
+        story, seen, closed = self.closed_after_a_visit()
+        assert story.signal(lapsed_contact, day(43)) is None
+        signal = story.signal(lapsed_contact, day(44))
+        assert signal is not None and signal.since == day(44) and signal.severity is Severity.HIGH
+        assert f"last seen face to face on {day(1).isoformat()} (v{seen})" in signal.explanation
+        assert f"an episode closed on {day(2).isoformat()} (v{closed})" in signal.explanation
+        assert {seen, closed} <= set(signal.event_versions)
+
+    @pytest.mark.parametrize("kind", [ContactKind.PHONE, ContactKind.VIDEO])
+    def test_a_phone_or_video_call_does_not_reset_the_clock(self, kind: ContactKind) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        story.contact(day(30), kind=kind)
+        assert story.signal(lapsed_contact, day(44)) is not None
+
+    def test_a_face_to_face_visit_resets_the_clock(self) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        visit = story.contact(day(30), kind=ContactKind.CLINIC)
+        assert story.signal(lapsed_contact, day(72)) is None
+        signal = story.signal(lapsed_contact, day(73))
+        assert signal is not None and f"(v{visit})" in signal.explanation
+
+    def test_a_contact_that_saw_only_another_child_does_not_count(self) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        sibling = child("Sam")
+        story.add_child(sibling, day(3))
+        story.family.record_contact(
+            story.meta(day(30)), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [sibling.child_id], True,
+            True, "",
+        )
+        assert story.signal(lapsed_contact, day(44)) is not None
+
+    def test_an_episode_closed_12_months_ago_still_counts_but_not_a_day_more(self) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        closed = story.close_episode(date(2026, 1, 7))
+        baby = child("Baby", born=None, expected=date(2026, 10, 1))
+        story.add_child(baby, date(2026, 9, 1))
+        story.family.record_birth(story.meta(date(2026, 10, 1)), baby.child_id, date(2026, 10, 1))
+        story.family.record_registration(story.meta(date(2026, 10, 2)), baby.child_id, Service.GP)
+        signal = story.signal(lapsed_contact, date(2027, 1, 7))
+        assert signal is not None and f"(v{closed})" in signal.explanation
+        assert "not seen face to face since birth" in signal.explanation
+        assert story.signal(lapsed_contact, date(2027, 1, 8)) is None
+
+    def test_an_open_concern_is_reason_to_watch_until_responded_to(self) -> None:
+        story = Story([infant()])
+        story.register_gp(day(0))
+        concern_id = story.concern(day(0))
+        signal = story.signal(lapsed_contact, day(0))
+        assert signal is not None and signal.since == day(0)
+        assert f"a concern raised on {day(0).isoformat()}" in signal.explanation
+        story.family.respond_to_concern(story.meta(day(1)), concern_id, "welfare check: all well", True)
+        assert story.signal(lapsed_contact, day(1)) is None
+
+    def test_a_standing_signal_is_reason_to_watch(self) -> None:
+        story = Story([infant(born=day(0))])
+        assert story.signal(lapsed_contact, day(42)) is None
+        signal = story.signal(lapsed_contact, day(43))
+        assert signal is not None and signal.since == day(43)
+        assert f"not_registered_with_gp standing since {day(43).isoformat()}" in signal.explanation
+        story.register_gp(day(43))
+        assert story.signal(lapsed_contact, day(43)) is None
+
+    def test_an_infant_in_a_family_with_nothing_to_watch_is_not_this_signal(self) -> None:
+        story = Story([infant()])
+        story.register_gp(day(0))
+        assert story.signal(lapsed_contact, day(200)) is None
+
+    def test_a_child_who_turned_one_is_not_an_infant(self) -> None:
+        story = Story([infant(born=date(2025, 3, 1))])
+        story.register_gp(day(0))
+        story.concern(day(0))
+        assert story.signal(lapsed_contact, date(2026, 2, 28)) is not None
+        assert story.signal(lapsed_contact, date(2026, 3, 1)) is None
+
+    def test_a_family_recorded_away_is_not_watched_here(self) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        story.family.leave_area(story.meta(day(3)), "abroad")
+        assert story.signal(lapsed_contact, day(60)) is None
+
+    def test_the_threshold_is_a_setting(self) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        shorter = SignalThresholds(infant_unseen_without_episode_days=20)
+        assert story.signal(lapsed_contact, day(21), shorter) is None
+        assert story.signal(lapsed_contact, day(22), shorter) is not None
 
 
 # -------------------------------------------------- was_not_brought_pattern
@@ -281,6 +420,74 @@ class TestWasNotBroughtPattern:
         signal = story.signal(was_not_brought_pattern, day(2))
         assert signal is not None and signal.severity is Severity.HIGH
         assert "Baby (born" in signal.explanation and f"(v{missed})" in signal.explanation
+
+    def test_one_declined_contact_without_an_infant_is_not_a_pattern(self) -> None:
+        story = Story()
+        story.contact(day(1), ContactOutcome.DECLINED, ContactKind.HOME_VISIT)
+        assert story.signal(was_not_brought_pattern, day(2)) is None
+
+    def test_two_declined_contacts_fire(self) -> None:
+        story = Story()
+        first = story.contact(day(1), ContactOutcome.DECLINED, ContactKind.HOME_VISIT)
+        second = story.contact(day(5), ContactOutcome.DECLINED, ContactKind.CLINIC, agency=uuid4())
+        signal = story.signal(was_not_brought_pattern, day(5))
+        assert signal is not None and signal.since == day(5)
+        assert f"declined (home visit) on {day(1).isoformat()} (v{first})" in signal.explanation
+        assert signal.event_versions == [first, second]
+
+    def test_a_taf_meeting_the_family_did_not_attend_counts_with_a_missed_contact(self) -> None:
+        story = Story()
+        meeting = story.meeting(day(3), attended=False, agency=uuid4())
+        contact = story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        signal = story.signal(was_not_brought_pattern, day(8))
+        assert signal is not None and signal.since == day(8)
+        assert f"TAF meeting the family missed on {day(3).isoformat()} (v{meeting})" in signal.explanation
+        assert "across 2 agencies" in signal.explanation
+        assert signal.event_versions == [meeting, contact]
+
+    def test_two_missed_taf_meetings_fire_on_their_own(self) -> None:
+        story = Story()
+        story.meeting(day(1), attended=False)
+        assert story.signal(was_not_brought_pattern, day(1)) is None
+        story.meeting(day(20), attended=False)
+        signal = story.signal(was_not_brought_pattern, day(20))
+        assert signal is not None and signal.since == day(20)
+
+    @pytest.mark.parametrize("attended", [None, True])
+    def test_a_taf_meeting_attended_or_not_recorded_does_not_count(self, attended: bool | None) -> None:
+        story = Story()
+        story.meeting(day(3), attended=attended)
+        story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert story.signal(was_not_brought_pattern, day(8)) is None
+
+    @pytest.mark.parametrize("kind", [MeetingKind.REVIEW, MeetingKind.HANDOVER, MeetingKind.PROFESSIONALS])
+    def test_only_taf_meetings_count(self, kind: MeetingKind) -> None:
+        story = Story()
+        story.meeting(day(3), attended=False, kind=kind)
+        story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert story.signal(was_not_brought_pattern, day(8)) is None
+
+    def test_a_missed_taf_meeting_counts_for_90_days(self) -> None:
+        story = Story()
+        story.meeting(day(0), attended=False)
+        story.contact(day(50), ContactOutcome.NO_ACCESS)
+        assert story.signal(was_not_brought_pattern, day(90)) is not None
+        assert story.signal(was_not_brought_pattern, day(91)) is None
+
+    def test_one_missed_taf_meeting_fires_while_a_child_is_under_12_months(self) -> None:
+        story = Story([infant()])
+        meeting = story.meeting(day(1), attended=False)
+        signal = story.signal(was_not_brought_pattern, day(1))
+        assert signal is not None and signal.severity is Severity.HIGH
+        assert signal.event_versions == [meeting]
+
+    def test_the_meeting_event_records_attendance_as_given(self) -> None:
+        story = Story()
+        story.meeting(day(1), attended=None)
+        story.meeting(day(2), attended=False)
+        events = story.family.collect_events()[-2:]
+        assert [type(e).__name__ for e in events] == ["MeetingHeld", "MeetingHeld"]
+        assert [e.family_attended for e in events] == [None, False]
 
     def test_a_child_turned_one_before_the_missed_contact_is_no_longer_an_infant(self) -> None:
         inside, outside = Story([infant(born=date(2025, 1, 2))]), Story([infant(born=date(2025, 1, 1))])
@@ -326,6 +533,45 @@ class TestInfantWithoutLead:
         assert signal is not None
         assert f"referral was received on {day(0).isoformat()} (v{referral})" in signal.explanation
         assert story.signal(infant_without_lead, day(31)) is None
+
+    def test_two_agencies_involved_without_an_episode_start_the_clock(self) -> None:
+        story = Story([infant()])
+        first = story.contact(day(0), agency=uuid4())
+        story.concern(day(2), agency=uuid4())
+        concern = story.version
+        assert story.signal(infant_without_lead, day(12)) is None
+        signal = story.signal(infant_without_lead, day(13))
+        assert signal is not None and signal.since == day(13)
+        assert f"2 agencies involved in the last 90 days, 2 of them from {day(2).isoformat()}" in signal.explanation
+        assert f"contact recorded on {day(0).isoformat()} (v{first})" in signal.explanation
+        assert f"concern raised on {day(2).isoformat()} (v{concern})" in signal.explanation
+        assert {first, concern} <= set(signal.event_versions)
+
+    def test_one_agency_alone_without_an_episode_or_referral_is_not_enough(self) -> None:
+        story = Story([infant()])
+        story.contact(day(0))
+        story.weigh(day(5), 5.0)
+        assert story.signal(infant_without_lead, day(60)) is None
+
+    def test_involvement_counts_for_90_days_after_an_agencys_last_fact(self) -> None:
+        story = Story([infant(born=day(-30))])
+        story.contact(day(0), agency=uuid4())
+        story.register_gp(day(1), agency=uuid4())
+        assert story.signal(infant_without_lead, day(90)) is not None
+        assert story.signal(infant_without_lead, day(91)) is None
+
+    def test_the_clock_restarts_when_the_lead_goes_with_a_closed_episode(self) -> None:
+        story = Story([infant()])
+        story.contact(day(0), agency=uuid4())
+        story.open_episode(day(0))
+        story.assign_lead(day(1))
+        story.contact(day(15))
+        closed = story.close_episode(day(20))
+        assert story.signal(infant_without_lead, day(30)) is None
+        signal = story.signal(infant_without_lead, day(31))
+        assert signal is not None and signal.since == day(31)
+        assert f"no episode open since one closed on {day(20).isoformat()} (v{closed})" in signal.explanation
+        assert closed in signal.event_versions
 
     def test_a_child_who_turned_one_is_not_an_infant(self) -> None:
         inside = Story([infant(born=date(2025, 1, 17))])
@@ -373,6 +619,91 @@ class TestNoLeadMultiAgency:
         story.assign_lead(day(2))
         assert story.signal(no_lead_multi_agency, day(2)) is None
 
+    def test_fires_without_an_episode_when_two_agencies_record_facts(self) -> None:
+        story = Story([child("Baby", born=day(-100))])
+        contact = story.contact(day(0), agency=uuid4())
+        assert story.signal(no_lead_multi_agency, day(5)) is None
+        registration = story.register_gp(day(5), agency=uuid4())
+        signal = story.signal(no_lead_multi_agency, day(5))
+        assert signal is not None and signal.since == day(5)
+        assert "no episode opened" in signal.explanation
+        assert f"contact recorded on {day(0).isoformat()} (v{contact})" in signal.explanation
+        assert f"registration recorded on {day(5).isoformat()} (v{registration})" in signal.explanation
+        assert {contact, registration} <= set(signal.event_versions)
+
+    @pytest.mark.parametrize(("fact", "what"), [
+        ("concern", "concern raised"), ("growth", "growth measured"), ("referral", "referral received"),
+    ])
+    def test_every_kind_of_fact_makes_its_agency_involved(self, fact: str, what: str) -> None:
+        story = Story([infant()])
+        story.contact(day(0), agency=uuid4())
+        other = uuid4()
+        if fact == "concern":
+            story.concern(day(1), agency=other)
+        elif fact == "growth":
+            story.family.measure_growth(story.meta(day(1), other), story.child_id, 4.2)
+        else:  # recorded by the front door, from another agency: the referring agency is involved
+            story.family.receive_referral(story.meta(day(1)), uuid4(), SourceKind.AGENCY, other, "neglect", [])
+        signal = story.signal(no_lead_multi_agency, day(1))
+        assert signal is not None and f"{what} on {day(1).isoformat()}" in signal.explanation
+
+    def test_an_agency_counts_for_90_days_after_its_last_fact(self) -> None:
+        story = Story()
+        story.contact(day(0), agency=uuid4())
+        story.contact(day(0), agency=uuid4())
+        assert story.signal(no_lead_multi_agency, day(90)) is not None
+        assert story.signal(no_lead_multi_agency, day(91)) is None
+
+    def test_fires_again_after_the_episode_closes_and_the_lead_goes(self) -> None:
+        story = Story()
+        story.contact(day(0), agency=uuid4())
+        story.open_episode(day(0))
+        story.assign_lead(day(1))
+        story.contact(day(3))
+        assert story.signal(no_lead_multi_agency, day(3)) is None
+        closed = story.close_episode(day(10))
+        signal = story.signal(no_lead_multi_agency, day(10))
+        assert signal is not None and signal.since == day(10)
+        assert f"no episode open since one closed on {day(10).isoformat()} (v{closed})" in signal.explanation
+
+    def test_a_worker_event_does_not_make_an_agency_involved(self) -> None:
+        story = Story()
+        story.contact(day(0), agency=uuid4())
+        worker = Meta(uuid4(), uuid4(), Role.ADMIN, Channel.WORKER, day(1))
+        story.family.record_contact(worker, uuid4(), ContactKind.PHONE, ContactOutcome.SEEN, [], False, True, "")
+        assert story.signal(no_lead_multi_agency, day(1)) is None
+
+
+class TestInvolvementRuns:
+    """Per agency the aggregate keeps one run of days with facts, not a list of facts."""
+
+    def test_facts_within_91_days_of_each_other_extend_the_run(self) -> None:
+        table: dict[str, InvolvementState] = {}
+        agency = uuid4()
+        note_involvement(table, agency, day(0), 2, "contact recorded")
+        note_involvement(table, agency, day(91), 3, "concern raised")
+        run = table[str(agency)]
+        assert (run.since, run.since_version, run.last_on, run.last_version) == (day(0), 2, day(91), 3)
+        assert run.last_what == "concern raised"
+
+    def test_a_gap_of_more_than_91_days_starts_a_new_run(self) -> None:
+        table: dict[str, InvolvementState] = {}
+        agency = uuid4()
+        note_involvement(table, agency, day(0), 2, "contact recorded")
+        note_involvement(table, agency, day(92), 3, "growth measured")
+        assert (table[str(agency)].since, table[str(agency)].since_version) == (day(92), 3)
+
+    def test_a_fact_recorded_late_extends_the_run_backwards_or_changes_nothing(self) -> None:
+        table: dict[str, InvolvementState] = {}
+        agency = uuid4()
+        note_involvement(table, agency, day(100), 2, "contact recorded")
+        note_involvement(table, agency, day(50), 3, "concern raised")
+        note_involvement(table, agency, day(-100), 4, "concern raised")
+        note_involvement(table, agency, day(70), 5, "concern raised")
+        run = table[str(agency)]
+        assert (run.since, run.since_version, run.last_on, run.last_version) == (day(50), 3, day(100), 2)
+        assert len(table) == 1
+
 
 # ----------------------------------------------------------- unverified_claim
 
@@ -397,11 +728,36 @@ class TestUnverifiedClaim:
         self.record_claim(story, relied_on=False)
         assert story.signal(unverified_claim, day(60)) is None
 
-    def test_a_checked_claim_is_ignored_whatever_the_finding(self) -> None:
+    @pytest.mark.parametrize("outcome", [ClaimOutcome.VERIFIED, ClaimOutcome.CONTRADICTED])
+    def test_a_claim_verified_or_contradicted_is_ignored(self, outcome: ClaimOutcome) -> None:
         story = Story()
         claim_id, _v = self.record_claim(story)
-        story.family.verify_claim(story.meta(day(20)), claim_id, ClaimOutcome.CONTRADICTED, "visited grandmother")
+        story.family.verify_claim(story.meta(day(20)), claim_id, outcome, "visited grandmother")
         assert story.signal(unverified_claim, day(60)) is None
+
+    def test_unable_to_verify_keeps_it_standing_after_14_days(self) -> None:
+        story = Story()
+        claim_id, recorded = self.record_claim(story)
+        story.family.verify_claim(story.meta(day(3)), claim_id, ClaimOutcome.UNABLE_TO_VERIFY, "no phone number")
+        verified = story.version
+        assert story.signal(unverified_claim, day(14)) is None
+        signal = story.signal(unverified_claim, day(15))
+        assert signal is not None and signal.since == day(15)
+        assert f"unable to be verified on {day(3).isoformat()} (v{verified}) and no manager's decision" in (
+            signal.explanation
+        )
+        assert signal.event_versions == [recorded, verified]
+
+    def test_a_managers_decision_on_a_claim_unable_to_be_verified_silences_it(self) -> None:
+        story = Story()
+        claim_id, _v = self.record_claim(story)
+        story.family.verify_claim(story.meta(day(3)), claim_id, ClaimOutcome.UNABLE_TO_VERIFY, "no phone number")
+        story.family.decide_on_claim(
+            story.meta(day(20), role=Role.MANAGER, who=story.manager), claim_id, ClaimDecision.ACT_ON_IT,
+            "weekly visits instead of relying on it",
+        )
+        assert story.signal(unverified_claim, day(19)) is not None  # evaluated before the decision was made
+        assert story.signal(unverified_claim, day(20)) is None
 
 
 # ----------------------------------------------------- not_registered_with_gp
@@ -435,6 +791,26 @@ class TestNotRegisteredWithGp:
         assert story.signal(not_registered_with_gp, day(100)) is None
         story.family.return_to_area(story.meta(day(100)), "2 Mill Lane", Housing.TEMPORARY)
         returned = story.version
+        assert story.signal(not_registered_with_gp, day(142)) is None
+        signal = story.signal(not_registered_with_gp, day(143))
+        assert signal is not None and f"arrived on {day(100).isoformat()} (v{returned})" in signal.explanation
+
+    def test_is_never_suppressed_while_an_episode_is_open(self) -> None:
+        story = Story([child("Kit", born=date(2024, 6, 1))])
+        story.open_episode(day(0))
+        story.family.leave_area(story.meta(day(1)), "abroad")
+        assert story.signal(not_registered_with_gp, day(42)) is None
+        signal = story.signal(not_registered_with_gp, day(43))
+        assert signal is not None and f"the family arrived on {D0.isoformat()} (v1)" in signal.explanation
+
+    def test_reopening_a_family_recorded_away_counts_from_its_return(self) -> None:
+        story = Story([child("Kit", born=date(2024, 6, 1))])
+        story.open_episode(day(0))
+        story.close_episode(day(1))
+        story.family.leave_area(story.meta(day(2)), "abroad")
+        assert story.signal(not_registered_with_gp, day(100)) is None
+        story.family.open_new_episode(story.meta(day(100)), uuid4(), 2)
+        returned = story.version - 1
         assert story.signal(not_registered_with_gp, day(142)) is None
         signal = story.signal(not_registered_with_gp, day(143))
         assert signal is not None and f"arrived on {day(100).isoformat()} (v{returned})" in signal.explanation
@@ -478,6 +854,67 @@ class TestDroppedRecommendation:
         signal = story.signal(dropped_recommendation, day(41))
         assert signal is not None and signal.event_versions == [version]
 
+    def declined_then_reopened(self, kind: DeclineReasonKind) -> tuple[Story, UUID, list[int]]:
+        story = Story()
+        story.open_episode(day(0))
+        assessment_id, recommended = self.recommend(story, day(1))
+        story.family.decline_assessment(story.meta(day(5)), assessment_id, "mother took the children away", kind)
+        declined = story.version
+        story.close_episode(day(6))
+        reopened = story.open_episode(day(60))
+        return story, assessment_id, [recommended, declined, reopened]
+
+    @pytest.mark.parametrize("kind", [DeclineReasonKind.FAMILY_LEFT, DeclineReasonKind.FAMILY_REFUSED])
+    def test_declined_because_the_family_left_or_refused_comes_back_the_day_a_new_episode_opens(
+        self, kind: DeclineReasonKind
+    ) -> None:
+        story, _id, versions = self.declined_then_reopened(kind)
+        assert story.signal(dropped_recommendation, day(59)) is None
+        signal = story.signal(dropped_recommendation, day(60))
+        assert signal is not None and signal.since == day(60)
+        assert f"back since the episode opened on {day(60).isoformat()} (v{versions[2]})" in signal.explanation
+        assert signal.event_versions == versions
+
+    @pytest.mark.parametrize("kind", [DeclineReasonKind.NOT_NEEDED, DeclineReasonKind.SUPERSEDED])
+    def test_declined_as_not_needed_or_superseded_does_not_come_back(self, kind: DeclineReasonKind) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        assessment_id, _v = self.recommend(story, day(1))
+        other_id, _w = self.recommend(story, day(1))
+        superseded_by = other_id if kind is DeclineReasonKind.SUPERSEDED else None
+        story.family.decline_assessment(story.meta(day(5)), assessment_id, "not needed", kind, superseded_by)
+        story.family.start_assessment(story.meta(day(5)), other_id)
+        story.family.complete_assessment(story.meta(day(5)), other_id, "ok", Gcp2Grades(2, 2, 2, 2))
+        story.close_episode(day(6))
+        story.open_episode(day(60))
+        assert story.signal(dropped_recommendation, day(61)) is None
+
+    def test_declined_because_the_family_left_stays_quiet_until_a_new_episode_opens(self) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        assessment_id, _v = self.recommend(story, day(1))
+        story.family.decline_assessment(story.meta(day(5)), assessment_id, "left", DeclineReasonKind.FAMILY_LEFT)
+        story.close_episode(day(6))
+        assert story.signal(dropped_recommendation, day(200)) is None
+
+    def test_starting_it_again_clears_it(self) -> None:
+        story, assessment_id, _v = self.declined_then_reopened(DeclineReasonKind.FAMILY_LEFT)
+        story.family.start_assessment(story.meta(day(62)), assessment_id)
+        assert story.signal(dropped_recommendation, day(63)) is None
+
+    def test_declined_again_by_a_manager_clears_it(self) -> None:
+        story, assessment_id, _v = self.declined_then_reopened(DeclineReasonKind.FAMILY_REFUSED)
+        story.family.decline_assessment(
+            story.meta(day(62), role=Role.MANAGER, who=story.manager), assessment_id, "needs met another way"
+        )
+        assert story.signal(dropped_recommendation, day(63)) is None
+
+    @pytest.mark.parametrize("role", [Role.PRACTITIONER, Role.COORDINATOR])
+    def test_declined_again_by_someone_who_is_not_a_manager_leaves_it_standing(self, role: Role) -> None:
+        story, assessment_id, _v = self.declined_then_reopened(DeclineReasonKind.FAMILY_REFUSED)
+        story.family.decline_assessment(story.meta(day(62), role=role), assessment_id, "needs met another way")
+        assert story.signal(dropped_recommendation, day(63)) is not None
+
 
 # ------------------------------------------- reopened_without_history_review
 
@@ -501,16 +938,79 @@ class TestReopenedWithoutHistoryReview:
         assert "no history review and no senior oversight" in signal.explanation
         assert signal.event_versions == [closed, reopened]
 
+    CARRIED = ("episode:one", "claim:two")
+
+    def review(self, story: Story, **changes: Any) -> int:
+        """A history review that counts, unless `changes` take something away."""
+        review: dict[str, Any] = {
+            "meta": story.meta(day(21)),
+            "notes": "read episode one",
+            "acknowledged": [Acknowledgement(item, "read and discussed") for item in self.CARRIED],
+            "overseen_by": story.manager,
+            "overseen_by_role": Role.MANAGER,
+            "expectations": "monthly supervision; GCP2 started within 28 days",
+            "carried_forward": list(self.CARRIED),
+        }
+        review.update(changes)
+        story.family.review_history(**review)
+        return story.version
+
     def test_a_history_review_alone_is_not_enough(self) -> None:
         story, _c, _r = self.reopened()
-        story.family.review_history(story.meta(day(21)), "read episode one")
+        self.review(story)
         signal = story.signal(reopened_without_history_review, day(31))
         assert signal is not None and "no senior oversight" in signal.explanation
         assert "no history review" not in signal.explanation
 
     def test_history_review_and_senior_oversight_silence_it(self) -> None:
         story, _c, _r = self.reopened()
-        story.family.review_history(story.meta(day(21)), "read episode one")
+        self.review(story)
+        story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
+        assert story.signal(reopened_without_history_review, day(31)) is None
+
+    def test_the_lead_may_make_the_review(self) -> None:
+        story, _c, _r = self.reopened()
+        lead = uuid4()
+        story.family.assign_lead(story.meta(day(20)), lead, story.agency, True)
+        self.review(story, meta=story.meta(day(21), role=Role.PRACTITIONER, who=lead))
+        story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
+        assert story.signal(reopened_without_history_review, day(31)) is None
+
+    @pytest.mark.parametrize(
+        ("change", "shortfall"),
+        [
+            ("practitioner", "not made by the lead, a coordinator or a manager"),
+            ("empty_notes", "no notes"),
+            ("one_not_acknowledged", "1 carried-forward item(s) not acknowledged with a note"),
+            ("empty_note", "1 carried-forward item(s) not acknowledged with a note"),
+            ("no_overseer", "no overseeing manager named"),
+            ("overseer_not_manager", "the overseer named is not a manager"),
+            ("no_expectations", "no expectations of the overseer recorded"),
+        ],
+    )
+    def test_a_review_short_of_the_rule_is_recorded_but_does_not_count(self, change: str, shortfall: str) -> None:
+        story, _c, _r = self.reopened()
+        changes: dict[str, Any] = {
+            "practitioner": {"meta": story.meta(day(21), role=Role.PRACTITIONER)},
+            "empty_notes": {"notes": "  "},
+            "one_not_acknowledged": {"acknowledged": [Acknowledgement("episode:one", "read")]},
+            "empty_note": {"acknowledged": [Acknowledgement("episode:one", "read"), Acknowledgement("claim:two", " ")]},
+            "no_overseer": {"overseen_by": None, "overseen_by_role": None},
+            "overseer_not_manager": {"overseen_by_role": Role.PRACTITIONER},
+            "no_expectations": {"expectations": ""},
+        }[change]
+        review = self.review(story, **changes)
+        story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
+        assert story.signal(reopened_without_history_review, day(30)) is None
+        signal = story.signal(reopened_without_history_review, day(31))
+        assert signal is not None
+        assert f"no history review that counts (the review at v{review}: {shortfall})" in signal.explanation
+        assert review in signal.event_versions
+
+    def test_a_later_review_that_counts_silences_it(self) -> None:
+        story, _c, _r = self.reopened()
+        self.review(story, notes="")
+        self.review(story)
         story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
         assert story.signal(reopened_without_history_review, day(31)) is None
 
@@ -537,11 +1037,45 @@ class TestConcernWithoutResponse:
         )
         assert signal.event_versions == [version]
 
-    def test_a_response_silences_it(self) -> None:
+    def test_a_response_saying_a_welfare_check_was_done_silences_it(self) -> None:
         story = Story()
         concern_id = story.concern(day(0))
         story.family.respond_to_concern(story.meta(day(3)), concern_id, "welfare check done", True)
         assert story.signal(concern_without_response, day(5)) is None
+
+    @pytest.mark.parametrize("action", [ConcernAction.WELFARE_CHECK, ConcernAction.REFERRAL])
+    def test_a_response_recording_a_check_or_a_referral_silences_it_whoever_records_it(
+        self, action: ConcernAction
+    ) -> None:
+        story = Story()
+        concern_id = story.concern(day(0))
+        story.family.respond_to_concern(story.meta(day(1), role=Role.PRACTITIONER), concern_id, "done", False,
+                                        action)
+        assert story.signal(concern_without_response, day(2)) is None
+
+    @pytest.mark.parametrize(("role", "clears"), [
+        (Role.PRACTITIONER, False), (Role.COORDINATOR, True), (Role.MANAGER, True),
+    ])
+    def test_no_further_action_counts_only_when_a_coordinator_or_a_manager_decides_it(
+        self, role: Role, clears: bool
+    ) -> None:
+        story = Story()
+        concern_id = story.concern(day(0))
+        story.family.respond_to_concern(
+            story.meta(day(1), role=role), concern_id, "seen at clinic yesterday, well", False,
+            ConcernAction.NO_FURTHER_ACTION,
+        )
+        assert (story.signal(concern_without_response, day(2)) is None) is clears
+
+    def test_a_response_recording_nothing_done_is_recorded_but_leaves_it_standing(self) -> None:
+        story = Story()
+        concern_id = story.concern(day(0))
+        story.family.respond_to_concern(story.meta(day(1)), concern_id, "Caller unreliable; no action", False)
+        responded = story.version
+        signal = story.signal(concern_without_response, day(2))
+        assert signal is not None and signal.since == day(2)
+        assert f"a response on {day(1).isoformat()} (v{responded}) recorded no welfare check" in signal.explanation
+        assert responded in signal.event_versions
 
 
 # ------------------------------------------------- referral_without_feedback
@@ -569,6 +1103,22 @@ class TestReferralWithoutFeedback:
 
     def test_feedback_sent_silences_it(self) -> None:
         story, _r, _d = self.decided(day(3))
+        assert story.signal(referral_without_feedback, day(30)) is None
+
+    def test_feedback_given_after_the_decision_silences_it_from_that_day(self) -> None:
+        story, _r, _d = self.decided(None)
+        referral_id = next(iter(story.family.referrals.values())).referral_id
+        story.family.give_referral_feedback(story.meta(day(6)), referral_id, "below threshold: why", "the school")
+        assert story.signal(referral_without_feedback, day(5)) is not None
+        assert story.signal(referral_without_feedback, day(6)) is None
+
+    def test_an_anonymous_referral_never_fires(self) -> None:
+        story = Story()
+        referral_id = uuid4()
+        story.family.receive_referral(story.meta(day(0)), referral_id, SourceKind.ANONYMOUS, None, "neglect", [])
+        story.family.decide_referral(
+            story.meta(day(3)), referral_id, ReferralOutcome.NO_FURTHER_ACTION, "below threshold", None
+        )
         assert story.signal(referral_without_feedback, day(30)) is None
 
     def test_an_undecided_referral_is_not_this_signal(self) -> None:
@@ -777,6 +1327,12 @@ class TestEvaluateSignals:
         assert [s.name for s in evaluate_signals(story.family, day(15), SignalThresholds())] == [
             "lapsed_contact", "was_not_brought_pattern", "infant_without_lead", "vulnerable_infant_cohort",
         ]
+
+    def test_lapsed_contact_without_an_episode_reads_the_other_rules_in_table_order(self) -> None:
+        story = Story([infant(born=day(0))])
+        signals = evaluate_signals(story.family, day(43), SignalThresholds())
+        assert [s.name for s in signals] == ["lapsed_contact", "not_registered_with_gp"]
+        assert signals[0] == lapsed_contact(story.family, day(43), SignalThresholds())
 
     @pytest.mark.parametrize(("days", "fires"), [(5, False), (6, True)])
     def test_thresholds_are_settings(self, days: int, fires: bool) -> None:
