@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from domain.application import ChildInput
-from domain.values import RequestKind, SourceKind
-from tests.web.family_setup import family_with_team, recorded
+from domain.values import AssessmentKind, RequestKind, SourceKind
+from tests.web.family_setup import family_with_team, people, recorded
 from tests.web.pages import field_error, h1, text_of, web_service
 
 DAY = {"occurred_on-day": "20", "occurred_on-month": "5", "occurred_on-year": "2026"}
@@ -139,14 +139,52 @@ def test_an_episode_is_opened_for_a_family_without_one_and_a_form_needs_its_csrf
         story = family_with_team(service)
         coord_actor = story.actor(service, "coord")
         registered = service.ledger.register_family(coord_actor, [ChildInput("Sam New", date(2025, 1, 5))])
+        service.ledger.leave_area(coord_actor, registered.family_id, "Eastbridge")
         base = f"/families/{registered.family_id}"
         coord = service.sign_in("coord@demo.taf.invalid")
-        assert h1(coord.get(f"{base}/episodes/new").text) == "Open an episode"
+        page = coord.get(f"{base}/episodes/new")
+        assert h1(page.text) == "Open an episode" and 'name="address"' in page.text  # it left the area
         assert coord.post(f"{base}/episodes/new", {"level": "2"}, csrf=False).status_code == 403
-        assert recorded(service, registered.family_id) == ["FamilyRegistered"]
+        assert recorded(service, registered.family_id) == ["FamilyRegistered", "FamilyLeftArea"]
         too_high = coord.post(f"{base}/episodes/new", {"level": "5"})
         assert field_error(too_high.text, "level") == "Level of need must be 4 or less"
-        _post(coord, f"{base}/episodes/new", {"level": "2"})
-        assert recorded(service, registered.family_id) == ["FamilyRegistered", "EpisodeOpened"]
+        _post(coord, f"{base}/episodes/new", {"level": "2", "address": "4 New Road", "housing": "settled"})
+        assert recorded(service, registered.family_id)[-2:] == ["FamilyReturned", "EpisodeOpened"]
+        assert service.ledger.get_family(registered.family_id).address == "4 New Road"
         again = coord.post(f"{base}/episodes/new", {"level": "2"})
         assert again.status_code == 400 and "already has an open episode" in text_of(again.text)
+
+
+def test_a_history_review_acknowledges_the_items_earlier_episodes_carry_forward(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        ashby = service.demo().family_ids[0]  # reopened: a GCP2 never done, a GP registration refused before
+        manager_id = people(service)["manager"]
+        items = [c.item for c in service.ledger.carried_forward(ashby, service.app.state.settings.thresholds())]
+        assert items
+        coord = service.sign_in("coord@demo.taf.invalid")
+        page = coord.get(f"/families/{ashby}/history-review/new")
+        assert h1(page.text) == "Record a history review" and "Items carried forward" in page.text
+        _post(coord, f"/families/{ashby}/history-review/new", {
+            "acknowledged": items, "overseen_by": str(manager_id), "expectations": "Fortnightly supervision.",
+            "notes": "Read both episodes."})
+        review = list(service.ledger.family_events(ashby))[-1]
+        assert type(review).__name__ == "HistoryReviewed"
+        assert [a.item for a in review.acknowledged] == items and review.overseen_by == manager_id
+
+
+def test_a_concern_response_says_what_was_done_and_a_declined_assessment_why(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        story = family_with_team(service)
+        base = f"/families/{story.family_id}"
+        police = story.actor(service, "police")
+        concern = service.ledger.raise_concern(police, story.family_id, SourceKind.ANONYMOUS, "Crying at night.").id
+        gcp2 = service.ledger.recommend_assessment(story.actor(service, "hv"), story.family_id,
+                                                   AssessmentKind.GCP2).id
+        coord = service.sign_in("coord@demo.taf.invalid")
+        _post(coord, f"{base}/concerns/{concern}/response", {"response": "Visited, all well.",
+                                                             "action": "welfare_check", "welfare_check_done": "yes"})
+        _post(coord, f"{base}/assessments/{gcp2}/declination", {"reason_kind": "family_refused",
+                                                                "reason": "Mother said no."})
+        events = list(service.ledger.family_events(story.family_id))
+        assert events[-2].action.value == "welfare_check"
+        assert events[-1].reason_kind.value == "family_refused"

@@ -31,7 +31,7 @@ from domain import checklists, scope
 from domain.application import ActionInput, Recorded, TafLedger, When
 from domain.values import Actor, ClosureReason, ContactFrequency, MeetingKind, RequestKind, RequestStatus, Role
 from web.forms import Field, enum_choices
-from web.pages.facts import DATE_HINT
+from web.pages.facts import DATE_HINT, HOUSING
 from web.pages.family import step_title
 from web.pages.forms import FamilyForm, FormContext, register, when
 from web.render import format_date, words
@@ -172,7 +172,12 @@ def _describe_episode(ctx: FormContext) -> list[tuple[str, str]]:
 
 
 def _open(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
-    return ledger.open_episode(actor, ctx.family.id, body.level, when(body))
+    return ledger.open_episode(actor, ctx.family.id, body.level, when(body), address=body.address,
+                               housing=body.housing)
+
+
+def _away(ctx: FormContext) -> bool:
+    return not ctx.family.in_area
 
 
 def _level(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
@@ -285,6 +290,10 @@ register(
     FamilyForm("episode", "episodes/new", _episode_title, EpisodeOpen, [
         Field("level", "Level of need", "radios", choices=LEVELS),
         Field("occurred_on", "Date opened", "date", hint=DATE_HINT),
+        Field("address", "Address", "textarea", shown=_away,
+              hint="The family was recorded as having left the area: where it lives now. Leave empty for the last "
+                   "known address."),
+        Field("housing", "Housing", "radios", choices=HOUSING, shown=_away),
     ], _open, "Episode opened", button=_episode_title,
         intro="A family that had an episode before gets a new one linked to the last. Review its history within "
               "10 days."),

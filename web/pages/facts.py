@@ -38,16 +38,20 @@ from domain import scope
 from domain.application import ChildInput, Recorded, TafLedger
 from domain.errors import InvalidValueError, UnknownEntityError
 from domain.values import (
+    Acknowledgement,
     Actor,
     AssessmentKind,
     AssessmentStatus,
     ClaimOutcome,
+    ConcernAction,
     ConsentCapacity,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     Gcp2Grades,
     Housing,
     ReferralOutcome,
+    Role,
     Service,
     SourceKind,
 )
@@ -190,7 +194,7 @@ def _raise_concern(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any)
 
 def _respond(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
     return ledger.respond_to_concern(actor, ctx.family.id, ctx.item.concern_id, body.response,
-                                     body.welfare_check_done, when(body))
+                                     body.welfare_check_done, when(body), action=body.action)
 
 
 def _give_consent(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
@@ -262,7 +266,15 @@ def _complete(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> R
 
 
 def _decline(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
-    return ledger.decline_assessment(actor, ctx.family.id, ctx.item.assessment_id, body.reason, when(body))
+    return ledger.decline_assessment(actor, ctx.family.id, ctx.item.assessment_id, body.reason, when(body),
+                                     reason_kind=body.reason_kind, superseded_by=body.superseded_by)
+
+
+def _other_assessments(ctx: FormContext) -> list[tuple[str, str]]:
+    names = dict(ASSESSMENT_KINDS)
+    return [(str(a.assessment_id), f"{names.get(a.kind.value, words(a.kind))}, recommended "
+                                   f"{format_date(a.recommended_on)}")
+            for a in ctx.family.assessments.values() if a.assessment_id != ctx.item_id]
 
 
 def _supervise(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
@@ -271,7 +283,24 @@ def _supervise(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> 
 
 
 def _review(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
-    return ledger.review_history(actor, ctx.family.id, body.notes, when(body))
+    acknowledged = [Acknowledgement(a.item, a.note) for a in body.acknowledged]
+    return ledger.review_history(actor, ctx.family.id, body.notes, when(body), None, acknowledged, body.overseen_by,
+                                 body.expectations, ctx.settings.thresholds())
+
+
+def _carried_forward(ctx: FormContext) -> list[tuple[str, str]]:
+    items = ctx.ledger.carried_forward(ctx.family.id, ctx.settings.thresholds()) if ctx.ledger is not None else []
+    return [(c.item, c.summary) for c in items]
+
+
+def _acknowledgements(ctx: FormContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Each ticked item becomes an acknowledgement, as the API takes them."""
+    body["acknowledged"] = [{"item": item, "note": ""} for item in body.get("acknowledged", [])]
+    return body
+
+
+def _managers(ctx: FormContext) -> list[tuple[str, str]]:
+    return ctx.professionals([Role.MANAGER])
 
 
 def _correct(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
@@ -343,6 +372,9 @@ register(
     FamilyForm("concern-response", "concerns/{item_id}/response", "Respond to a concern", ConcernResponse, [
         Field("occurred_on", "Date of the response", "date", hint=DATE_HINT),
         Field("response", "Response", "textarea", hint="What was done about the concern."),
+        Field("action", "Action", "radios", choices=enum_choices(ConcernAction, {
+            "welfare_check": "Welfare check", "referral": "Referral",
+            "no_further_action": "No further action (a coordinator or manager decides this)"})),
         Field("welfare_check_done", "Was a welfare check done?", "yesno"),
     ], _respond, "Response recorded", item=_concern, describe=_describe_concern),
     # ---- consent and sharing
@@ -433,6 +465,11 @@ register(
         refusal=_not_resolved),
     FamilyForm("assessment-declination", "assessments/{item_id}/declination", "Record that an assessment was declined",
                AssessmentDeclination, [
+        Field("reason_kind", "Kind of reason", "radios", choices=enum_choices(DeclineReasonKind, {
+            "not_needed": "Not needed", "family_refused": "The family refused", "family_left": "The family left",
+            "superseded": "Replaced by another assessment"})),
+        Field("superseded_by", "Replaced by", "select", choices=_other_assessments,
+              hint="Only when another assessment replaces this one."),
         Field("reason", "Reason", "textarea", hint="Who declined it and why."),
         Field("occurred_on", "Date declined", "date", hint=DATE_HINT),
     ], _decline, "Declined assessment recorded", item=_assessment, describe=_describe_assessment,
@@ -446,9 +483,14 @@ register(
     ], _supervise, "Supervision recorded", roles=frozenset(scope.SUPERVISORS)),
     FamilyForm("history-review", "history-review/new", "Record a history review", HistoryReviewIn, [
         OCCURRED,
+        Field("acknowledged", "Items carried forward", "checkboxes", choices=_carried_forward,
+              hint="What earlier episodes left open. Tick each one you have read and taken into account."),
+        Field("overseen_by", "Overseen by", "select", choices=_managers,
+              hint="The manager who oversees this episode."),
+        Field("expectations", "Expectations", "textarea", hint="What the manager expects of this episode."),
         Field("notes", "Notes", "textarea", hint="What earlier episodes show, and what is still outstanding from "
                                                  "them."),
-    ], _review, "History review recorded",
+    ], _review, "History review recorded", build=_acknowledgements,
         intro="Read the family's full chronology, including earlier episodes, before you record this."),
     FamilyForm("correction", "corrections/new", "Correct an entry", CorrectionIn, [
         Field("event_version", "Entry", "select", choices=_entries, hint="The entry that is wrong."),

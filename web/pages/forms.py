@@ -59,6 +59,8 @@ class FormContext:
     params: Mapping[str, str] = field(default_factory=dict)  # the page's query parameters
     read_models: Any = None
     item: Any = None  # what `item_id` names, once looked up
+    ledger: Any = None  # the application service, for choices it computes (items carried forward)
+    settings: Any = None
 
     def param(self, name: str) -> str:
         """A query parameter of the page (empty when absent)."""
@@ -164,7 +166,8 @@ def form_context(request: Request, user: User, family_id: UUID, item_id: UUID | 
     """The context of a form on a family this person may record for (403 or 404 otherwise)."""
     family = writable_family(request, user, family_id)
     return FormContext(family, web_state(request).directory, user, item_id, request.app.state.ledger.clock.today(),
-                       params=dict(request.query_params), read_models=request.app.state.read_models)
+                       params=dict(request.query_params), read_models=request.app.state.read_models,
+                       ledger=request.app.state.ledger, settings=request.app.state.settings)
 
 
 def _show(request: Request, form: FamilyForm, ctx: FormContext, values: dict[str, Any], errors: FormErrors,
