@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.application import ChildInput
-from domain.values import AssessmentKind, RequestKind, SourceKind
+from domain.values import AssessmentKind, ClaimOutcome, ReferralOutcome, RequestKind, SourceKind
 from tests.web.family_setup import family_with_team, people, recorded
 from tests.web.pages import field_error, h1, text_of, web_service
 
@@ -188,3 +188,27 @@ def test_a_concern_response_says_what_was_done_and_a_declined_assessment_why(tmp
         events = list(service.ledger.family_events(story.family_id))
         assert events[-2].action.value == "welfare_check"
         assert events[-1].reason_kind.value == "family_refused"
+
+
+def test_referral_feedback_and_a_managers_decision_on_an_unverifiable_claim(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        story = family_with_team(service)
+        base = f"/families/{story.family_id}"
+        hv = story.actor(service, "hv")
+        referral = service.ledger.receive_referral(hv, story.family_id, SourceKind.AGENCY, "Weight falling.").id
+        service.ledger.decide_referral(story.actor(service, "coord"), story.family_id, referral,
+                                       ReferralOutcome.EARLY_HELP, "Early help can meet the need.")
+        claim = service.ledger.record_claim(hv, story.family_id, "Aunt helps.", "Dana", True).id
+        service.ledger.verify_claim(hv, story.family_id, claim, ClaimOutcome.UNABLE_TO_VERIFY, "Aunt unreachable.")
+        coord = service.sign_in("coord@demo.taf.invalid")
+        _post(coord, f"{base}/referrals/{referral}/feedback", {"feedback": "Early help offered.",
+                                                               "given_to": "Sarah Lund"})
+        assert coord.get(f"{base}/claims/{claim}/decision").status_code == 403  # managers only
+        manager = service.sign_in("manager@demo.taf.invalid")
+        assert "Decide on a claim" in manager.get(f"{base}/record").text
+        missing = manager.post(f"{base}/claims/{claim}/decision", {"decision": "act_on_it"})
+        assert field_error(missing.text, "rationale") == "Enter rationale"
+        _post(manager, f"{base}/claims/{claim}/decision", {"decision": "act_on_it", "rationale": "Plan changed."})
+        family = service.ledger.get_family(story.family_id)
+        assert family.referrals[str(referral)].feedback_given_on is not None
+        assert family.claims[str(claim)].decision.value == "act_on_it"

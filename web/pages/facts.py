@@ -16,6 +16,7 @@ from api.schemas.requests import (
     AssessmentStart,
     BirthRecord,
     ChildAdd,
+    ClaimDecisionIn,
     ClaimIn,
     ClaimVerification,
     ConcernIn,
@@ -28,6 +29,7 @@ from api.schemas.requests import (
     HistoryReviewIn,
     LeftArea,
     ReferralDecision,
+    ReferralFeedbackIn,
     ReferralIn,
     RegistrationIn,
     ReturnedToArea,
@@ -42,6 +44,7 @@ from domain.values import (
     Actor,
     AssessmentKind,
     AssessmentStatus,
+    ClaimDecision,
     ClaimOutcome,
     ConcernAction,
     ConsentCapacity,
@@ -185,6 +188,15 @@ def _receive_referral(ledger: TafLedger, actor: Actor, ctx: FormContext, body: A
 def _decide_referral(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
     return ledger.decide_referral(actor, ctx.family.id, ctx.item.referral_id, body.outcome, body.reason,
                                   body.feedback_sent_on, when(body))
+
+
+def _feedback(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
+    return ledger.give_referral_feedback(actor, ctx.family.id, ctx.item.referral_id, body.feedback, body.given_to,
+                                         when(body, body.given_on))
+
+
+def _decide_claim(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
+    return ledger.decide_on_claim(actor, ctx.family.id, ctx.item.claim_id, body.decision, body.rationale, when(body))
 
 
 def _raise_concern(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
@@ -360,6 +372,13 @@ register(
         Field("occurred_on", "Date decided", "date", hint=DATE_HINT),
     ], _decide_referral, "Referral decision recorded", item=_referral, describe=_describe_referral,
         button="Record the decision"),
+    FamilyForm("referral-feedback", "referrals/{item_id}/feedback", "Record feedback to the referrer",
+               ReferralFeedbackIn, [
+        Field("feedback", "Feedback", "textarea", hint="What the referrer was told about the decision and why."),
+        Field("given_to", "Given to", "text", hint="Who was told."),
+        Field("given_on", "Date given", "date", hint=DATE_HINT),
+    ], _feedback, "Feedback recorded", item=_referral, describe=_describe_referral, when_field="given_on",
+        button="Record feedback"),
     FamilyForm("concern", "concerns/new", "Record a concern", ConcernIn, [
         OCCURRED,
         Field("source_kind", "Who raised the concern", "radios", choices=SOURCES),
@@ -444,6 +463,14 @@ register(
         Field("method", "Method", "textarea", hint="How it was checked, and with whom."),
         Field("occurred_on", "Date checked", "date", hint=DATE_HINT),
     ], _verify, "Claim verification recorded", item=_claim, describe=_describe_claim, button="Verify claim"),
+    FamilyForm("claim-decision", "claims/{item_id}/decision", "Decide on a claim", ClaimDecisionIn, [
+        Field("decision", "Decision", "radios", choices=enum_choices(ClaimDecision, {
+            "accept_unverified": "Accept it without verification", "act_on_it": "Act on it"})),
+        Field("rationale", "Rationale", "textarea", hint="Why, given that it could not be verified."),
+        OCCURRED,
+    ], _decide_claim, "Decision on the claim recorded", item=_claim, describe=_describe_claim,
+        roles=frozenset(scope.SUPERVISORS), button="Record the decision",
+        intro="For a claim that could not be verified: a manager decides whether the plan may rely on it."),
     # ---- assessments
     FamilyForm("assessment", "assessments/new", "Recommend an assessment", AssessmentIn, [
         Field("kind", "Kind of assessment", "radios", choices=ASSESSMENT_KINDS),

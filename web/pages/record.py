@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from domain import scope
 from domain.family import Family
-from domain.values import AssessmentStatus, RequestKind, RequestStatus, Role
+from domain.values import AssessmentStatus, ClaimOutcome, RequestKind, RequestStatus, Role
 from web.context import CurrentUser, User, page, readable_family, web_state, writable_family
 from web.directory import Directory
 from web.pages.facts import ASSESSMENT_KINDS
@@ -39,6 +39,10 @@ def _front_door(family: Family) -> Section:
         if r.outcome is None:
             section.add("Decide referral", f"referrals/{r.referral_id}/decision",
                         f"Received {format_date(r.received_on)} from {words(r.source_kind).lower()}")
+    for r in sorted(family.referrals.values(), key=lambda r: r.received_on):
+        if r.outcome is not None and r.feedback_given_on is None:
+            section.add("Record feedback to the referrer", f"referrals/{r.referral_id}/feedback",
+                        f"Decided {format_date(r.decided_on)}: {words(r.outcome).lower()}")
     section.add("Record a concern", "concerns/new")
     for c in sorted(family.concerns.values(), key=lambda c: c.raised_on):
         section.add("Respond to concern", f"concerns/{c.concern_id}/response",
@@ -97,12 +101,15 @@ def _episode(family: Family, user: User, directory: Directory) -> Section:
     return section
 
 
-def _claims_and_assessments(family: Family) -> Section:
+def _claims_and_assessments(family: Family, user: User) -> Section:
     section = Section("Claims and assessments")
     section.add("Record a claim", "claims/new", "Something the family says that has not been checked")
     for c in family.claims.values():
         if c.verification is None:
             section.add("Verify claim", f"claims/{c.claim_id}/verification", c.statement)
+        elif c.verification is ClaimOutcome.UNABLE_TO_VERIFY and c.decision is None \
+                and scope.may_record_supervision(user.actor):
+            section.add("Decide on a claim", f"claims/{c.claim_id}/decision", c.statement)
     section.add("Recommend an assessment", "assessments/new")
     names = dict(ASSESSMENT_KINDS)
     for a in family.assessments.values():
@@ -161,8 +168,8 @@ def record_index(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRe
     directory = web_state(request).directory
     sections = [
         Section("Contacts", [("Record a contact", "contacts/new", "Visits, calls and appointments, also missed ones")]),
-        _front_door(family), _children(family), _episode(family, user, directory), _claims_and_assessments(family),
-        _consent(family), _handover(family, user), _oversight(user),
+        _front_door(family), _children(family), _episode(family, user, directory),
+        _claims_and_assessments(family, user), _consent(family), _handover(family, user), _oversight(user),
     ]
     return page(request, "record.html", user, title="More things to record", family=family,
                 sections=[s for s in sections if s.links])
