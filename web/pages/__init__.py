@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from web.pages import account, facts, family, home
+from web.pages import account, audit, chronology, facts, family, home
 from web.pages.forms import router as forms_router
 
-ROUTERS = (account.router, home.router, family.router, forms_router)
+ROUTERS = (account.router, home.router, family.router, forms_router, chronology.router, audit.router)
 
 __all__ = ["ROUTERS", "facts"]
