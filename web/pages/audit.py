@@ -63,8 +63,20 @@ def _plain(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def event_line(event: Any, directory: Directory) -> EventLine:
-    """An event's envelope, who (by name), its data as name/value pairs, and its hash."""
+def directory_names(directory: Directory) -> dict[str, str]:
+    """Every professional's and agency's name by id (as text), to show beside ids in event data."""
+    names = {str(a.id): a.name for a in directory.agencies()}
+    names.update({str(p.id): p.name for p in directory.people()})
+    return names
+
+
+def _with_name(value: str, names: dict[str, str]) -> str:
+    return f"{value} ({names[value]})" if value in names else value
+
+
+def event_line(event: Any, directory: Directory, names: dict[str, str] | None = None) -> EventLine:
+    """An event's envelope, who (by name), its data as name/value pairs (names beside known ids), and its hash."""
+    names = names if names is not None else directory_names(directory)
     d = describe_event(event)
     actor = UUID(d["actor_id"]) if d["actor_id"] else None
     agency = UUID(d["actor_agency_id"]) if d["actor_agency_id"] else None
@@ -74,7 +86,7 @@ def event_line(event: Any, directory: Directory) -> EventLine:
         recorded_at=d["recorded_at"],
         who="TAF Ledger" if actor == SYSTEM_ID else directory.person_name(actor),
         agency="TAF Ledger" if agency == SYSTEM_ID else directory.agency_name(agency),
-        channel=d["channel"] or "", data=[(k.replace("_", " "), _plain(v)) for k, v in data.items()],
+        channel=d["channel"] or "", data=[(k.replace("_", " "), _with_name(_plain(v), names)) for k, v in data.items()],
         hash=d["hash"] or "",
     )
 
@@ -166,7 +178,8 @@ def history_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRe
     pages = max(1, -(-family.version // EVENTS_PER_PAGE))
     raw_page = request.query_params.get("page", "1")
     number = int(raw_page) if raw_page.isdigit() and 1 <= int(raw_page) <= pages else 1
-    events = [event_line(e, directory) for e in
+    names = directory_names(directory)
+    events = [event_line(e, directory, names) for e in
               ledger.family_events(family_id, after_version=(number - 1) * EVENTS_PER_PAGE, limit=EVENTS_PER_PAGE)]
 
     sq = parse_state_query(request)
