@@ -301,9 +301,14 @@ class Picture:
         remote = sum(1 for m in contacts if m.outcome == "seen" and m.hollow)
         missed = len(contacts) - seen - remote
         agencies = len({m.agency_id for m in contacts})
-        parts = [f"From {_words(self.start)} to {_words(self.end)}: {_count(len(contacts), 'contact')} by "
-                 f"{_count(agencies, 'agency', 'agencies')} across {_count(len(self.lanes), 'agency lane')}; "
-                 f"{seen} seen face to face, {remote} by phone or video, {missed} missed or declined."]
+        span = f"From {_words(self.start)} to {_words(self.end)}: "
+        if contacts:
+            parts = [span + f"{_count(len(contacts), 'contact')} by {_count(agencies, 'agency', 'agencies')}; "
+                     f"{seen} seen face to face, {remote} by phone or video, {missed} missed or declined."]
+        else:
+            parts = [span + "no contacts recorded."]
+        if len(self.lanes) > agencies:
+            parts.append(f"{_count(len(self.lanes), 'agency', 'agencies')} made entries in all.")
         if self.gaps:
             longest = max(g.days for g in self.gaps)
             parts.append(f"{_count(len(self.gaps), 'gap')} longer than expected with nobody seen face to face, "
