@@ -37,13 +37,13 @@ def test_without_the_aggregates_contact_list_a_contact_is_read_back_from_its_row
     from uuid import uuid4
 
     from projections.queries import ChronologyRow
-    from web.pages.chronology import _contact_from_row
+    from web.pages.chronology import contact_from_row
 
     def row(what: str, outcome: str) -> ChronologyRow:
         agency = uuid4()
         return ChronologyRow(uuid4(), 5, 9, "ContactRecorded", date(2026, 5, 1), False, [], agency, uuid4(), what,
                              "fact", "", "positive", "", outcome, uuid4(), datetime(2026, 5, 1, tzinfo=UTC))
 
-    assert _contact_from_row(row("Phone contact: seen", "seen")).kind == "phone"
-    missed = _contact_from_row(row("Home visit contact: was not brought", "was not brought"))
+    assert contact_from_row(row("Phone contact: seen", "seen")).kind == "phone"
+    missed = contact_from_row(row("Home visit contact: was not brought", "was not brought"))
     assert (missed.kind, missed.outcome) == ("home_visit", "was_not_brought")

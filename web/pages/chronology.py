@@ -188,7 +188,7 @@ def family_contacts(family: Family) -> dict[int, ContactFacts]:
             for c in getattr(family, "contacts", None) or []}
 
 
-def _contact_from_row(row: ChronologyRow) -> ContactFacts:
+def contact_from_row(row: ChronologyRow) -> ContactFacts:
     """A contact's kind and outcome read back from its chronology row (when the aggregate has no list)."""
     lowered = row.what_happened.lower()
     kind = next((k for prefix, k in KIND_PREFIXES.items() if lowered.startswith(prefix)), "home_visit")
@@ -236,7 +236,7 @@ def build_picture(ledger: Any, family: Family, then: Family | None, rows: Sequen
     known = family_contacts(family)
     for r in rows:
         if r.event_type == "ContactRecorded":
-            facts = known.get(r.version) or _contact_from_row(r)
+            facts = known.get(r.version) or contact_from_row(r)
             contacts.append(pic.ContactIn(r.occurred_on, str(facts.agency_id), names.agency(facts.agency_id),
                                           facts.kind, facts.outcome, r.version, r.what_happened))
             continue
