@@ -207,3 +207,11 @@ def test_html_in_a_note_shows_as_text_on_the_chronology_pages(tmp_path, clock) -
             page = coord.get(f"/families/{family_id}/{path}")
             assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_an_auditor_may_read_the_chronology_and_an_admin_may_not(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        family_id = ashby(service)
+        assert service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/chronology").status_code == 200
+        assert service.sign_in(f"admin@{DOMAIN}").get(f"/families/{family_id}/chronology").status_code == 403
+        assert reads(service, family_id, "chronology") == [actor(service, "auditor").professional_id]
