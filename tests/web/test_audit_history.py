@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from domain.values import ContactKind, ContactOutcome
@@ -138,3 +138,17 @@ def test_html_in_event_data_shows_as_text(tmp_path, clock) -> None:
                                       ContactOutcome.SEEN, notes="<script>alert(1)</script>")
         page = service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/history")
         assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_a_manager_gets_404_on_the_history_of_a_family_outside_their_agencys_scope(tmp_path, clock) -> None:
+    from domain.application import ChildInput
+
+    with web_service(tmp_path, clock) as service:
+        ashby(service)
+        child = ChildInput("Ada Quill", date(2020, 1, 5))
+        school_only = service.ledger.register_family(actor(service, "school"), [child], reference="QUILL-01")
+        assert service.sign_in(f"manager@{DOMAIN}").get(f"/families/{school_only.family_id}/history").status_code \
+            == 404
+        assert service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{school_only.family_id}/history").status_code \
+            == 200
+        assert reads(service, school_only.family_id, "events") == [actor(service, "auditor").professional_id]
