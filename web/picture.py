@@ -13,7 +13,7 @@ period in which nobody saw the family face to face for longer than the period's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -377,8 +377,10 @@ def build(
     entries = [e for e in entries if start <= e.on <= end]
 
     lanes_order: dict[str, str] = {}
-    for item in sorted([*contacts, *entries], key=lambda i: (i.on, i.version)):
-        lanes_order.setdefault(item.agency_id, item.agency_name)
+    firsts: list[tuple[date, int, str, str]] = [(i.on, i.version, i.agency_id, i.agency_name) for i in contacts]
+    firsts += [(i.on, i.version, i.agency_id, i.agency_name) for i in entries]
+    for _, _, agency_id, agency_name in sorted(firsts):
+        lanes_order.setdefault(agency_id, agency_name)
 
     left, right = LABEL_WIDTH, width - RIGHT_MARGIN
     span = max((stop - start).days, 1)
@@ -434,8 +436,7 @@ def build(
     return picture
 
 
-def _ticks(start: date, end: date, x_of: object) -> list[Tick]:
-    assert callable(x_of)
+def _ticks(start: date, end: date, x_of: Callable[[date], float]) -> list[Tick]:
     months: list[date] = []
     day = start
     while day <= end:
