@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from domain.application import ChildInput, When
@@ -60,6 +61,12 @@ def family_with_team(service: WebService, lead: str | None = "fsw") -> Story:
 def event_types(service: WebService, family_id: UUID) -> list[str]:
     """The names of the family's events, oldest first."""
     return [type(e).__name__ for e in service.ledger.family_events(family_id)]
+
+
+def people_events(service: WebService, family_id: UUID) -> list[Any]:
+    """The events people recorded, oldest first (the signal worker may add its own at any time)."""
+    return [e for e in service.ledger.family_events(family_id)
+            if getattr(getattr(e, "meta", None), "channel", None) is not Channel.WORKER]
 
 
 def recorded(service: WebService, family_id: UUID) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import date
 
 from domain.application import ChildInput
 from domain.values import AssessmentKind, ClaimOutcome, ReferralOutcome, RequestKind, SourceKind
-from tests.web.family_setup import family_with_team, people, recorded
+from tests.web.family_setup import family_with_team, people, people_events, recorded
 from tests.web.pages import field_error, h1, text_of, web_service
 
 DAY = {"occurred_on-day": "20", "occurred_on-month": "5", "occurred_on-year": "2026"}
@@ -167,7 +167,7 @@ def test_a_history_review_acknowledges_the_items_earlier_episodes_carry_forward(
         _post(coord, f"/families/{ashby}/history-review/new", {
             "acknowledged": items, "overseen_by": str(manager_id), "expectations": "Fortnightly supervision.",
             "notes": "Read both episodes."})
-        review = list(service.ledger.family_events(ashby))[-1]
+        review = people_events(service, ashby)[-1]
         assert type(review).__name__ == "HistoryReviewed"
         assert [a.item for a in review.acknowledged] == items and review.overseen_by == manager_id
 
@@ -185,7 +185,7 @@ def test_a_concern_response_says_what_was_done_and_a_declined_assessment_why(tmp
                                                              "action": "welfare_check", "welfare_check_done": "yes"})
         _post(coord, f"{base}/assessments/{gcp2}/declination", {"reason_kind": "family_refused",
                                                                 "reason": "Mother said no."})
-        events = list(service.ledger.family_events(story.family_id))
+        events = people_events(service, story.family_id)
         assert events[-2].action.value == "welfare_check"
         assert events[-1].reason_kind.value == "family_refused"
 

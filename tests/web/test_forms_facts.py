@@ -8,7 +8,7 @@ from eventsourcing.utils import get_topic
 
 from domain.family import Family
 from domain.values import AssessmentKind, ContactOutcome
-from tests.web.family_setup import event_types, family_with_team, recorded
+from tests.web.family_setup import event_types, family_with_team, people_events, recorded
 from tests.web.pages import error_summary, field_error, h1, text_of, web_service
 
 CONTACT = {"occurred_on-day": "20", "occurred_on-month": "5", "occurred_on-year": "2026", "kind": "home_visit",
@@ -24,7 +24,7 @@ def test_a_contact_is_recorded_and_the_family_page_confirms_it(tmp_path, clock) 
         assert response.status_code == 303
         assert response.headers["location"] == f"/families/{story.family_id}?done=contact"
         assert "Contact recorded" in text_of(fsw.get(response.headers["location"]).text)
-        contact = list(service.ledger.family_events(story.family_id))[-1]
+        contact = people_events(service, story.family_id)[-1]
         assert type(contact).__name__ == "ContactRecorded"
         assert contact.outcome is ContactOutcome.SEEN and contact.child_ids_seen == [story.child_id]
         assert str(contact.meta.occurred_on) == "2026-05-20" and contact.meta.channel.value == "web"
