@@ -22,7 +22,7 @@ from domain.errors import (
     RuleViolationError,
     UnknownEntityError,
 )
-from domain.scope import involved_by
+from domain.scope import involved_by, known_by
 from domain.state import (
     ActionState,
     AssessmentState,
@@ -161,6 +161,9 @@ class Family(Aggregate):
         self.supervision_dates: list[date] = []
         self.involved_agency_ids: list[UUID] = []
         self.involved_professional_ids: list[UUID] = []
+        self.known_agency_ids: list[UUID] = []
+        self.matched: dict[str, list[UUID]] = {}  # agency id -> the children it matched
+        self.postcode = ""
         self.corrections: list[list[Any]] = []  # [corrected_version, version]
 
     def _add_child_state(self, child: Child, version: int) -> None:
@@ -170,6 +173,7 @@ class Family(Aggregate):
             date_of_birth=child.date_of_birth,
             expected_on=child.expected_on,
             added_version=version,
+            nhs_number=child.nhs_number,
         )
 
     def _involve(self, event: Any) -> None:
@@ -181,6 +185,9 @@ class Family(Aggregate):
         for professional_id in people:
             if professional_id not in self.involved_professional_ids:
                 self.involved_professional_ids.append(professional_id)
+        for agency_id in known_by(event):
+            if agency_id not in self.known_agency_ids:
+                self.known_agency_ids.append(agency_id)
 
     @property
     def next_version(self) -> int:
@@ -263,6 +270,29 @@ class Family(Aggregate):
         child = self.children[str(child_id)]
         child.date_of_birth = born_on
         child.born_version = self.next_version
+
+    def record_postcode(self, meta: Meta, postcode: str) -> None:
+        """Record the postcode of the family's address (used to match a child by name and date of birth)."""
+        _require_text(postcode, "postcode", "postcode_required")
+        if len(postcode.strip()) > 10:
+            raise InvalidValueError("postcode is at most 10 characters", rule="postcode_invalid", field="postcode")
+        self._postcode_recorded(meta=meta, postcode=postcode.strip().upper())
+
+    @event("PostcodeRecorded")
+    def _postcode_recorded(self, meta: Meta, postcode: str) -> None:
+        self.postcode = postcode
+
+    def record_match(self, meta: Meta, child_id: UUID, by: str) -> bool:
+        """Record that the actor's agency found this family by a child; False when it had already."""
+        self.child(child_id)
+        if child_id in self.matched.get(str(meta.actor_agency_id), []):
+            return False
+        self._matched(meta=meta, child_id=child_id, by=by)
+        return True
+
+    @event("FamilyMatched")
+    def _matched(self, meta: Meta, child_id: UUID, by: str) -> None:
+        self.matched.setdefault(str(meta.actor_agency_id), []).append(child_id)
 
     def change_address(self, meta: Meta, address: str, housing: Housing) -> None:
         """Record a move or a change of housing status."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -176,6 +176,7 @@ class SignalView(BaseModel):
 class FamilySummary(BaseModel):
     """A family as it stands now."""
 
+    access: Literal["full"] = "full"
     id: UUID
     reference: str
     version: int
@@ -191,6 +192,43 @@ class FamilySummary(BaseModel):
     pending_requests: list[PendingRequestView]
     open_actions_count: int
     signals: list[SignalView]
+
+
+class LeadContact(BaseModel):
+    """How to reach the lead professional."""
+
+    name: str
+    email: str
+    agency_name: str
+
+
+class OwnRecord(BaseModel):
+    """An entry the caller's agency recorded for the family."""
+
+    version: int
+    type: str
+    occurred_on: date
+    recorded_at: datetime
+
+
+class FamilyNeedToKnow(BaseModel):
+    """What an agency that matched a family or recorded for it sees: need-to-know, not the whole record."""
+
+    access: Literal["need_to_know"] = "need_to_know"
+    id: UUID
+    reference: str
+    version: int
+    children: list[ChildView] = Field(description="The children the caller's agency matched.")
+    lead: LeadView | None
+    lead_contact: LeadContact | None
+    recorded_by_your_agency: list[OwnRecord]
+
+
+class FamilyMatched(BaseModel):
+    """The one family a child was found in."""
+
+    family_id: UUID
+    child_id: UUID
 
 
 class Readiness(BaseModel):

@@ -251,12 +251,13 @@ def test_a_birth_sets_the_date_of_birth_of_an_expected_child() -> None:
     assert family.children[str(builder.child_id)].date_of_birth == TODAY
 
 
-def test_anyone_recording_a_fact_becomes_involved_with_the_family() -> None:
+def test_anyone_recording_a_fact_makes_their_agency_know_the_family_without_a_part_in_it() -> None:
     family = FamilyBuilder().build()
 
     family.record_claim(MEMBER.meta(), uuid4(), "dad helps", "mother", False)
 
-    assert MEMBER.id in family.involved_professional_ids and MEMBER.agency_id in family.involved_agency_ids
+    assert MEMBER.agency_id in family.known_agency_ids
+    assert MEMBER.id not in family.involved_professional_ids and MEMBER.agency_id not in family.involved_agency_ids
 
 
 def test_a_correction_points_at_the_event_it_corrects() -> None:
