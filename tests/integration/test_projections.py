@@ -19,7 +19,7 @@ from domain.application import ChildInput, TafLedger, When
 from domain.chronology import chronology_entry
 from domain.errors import DomainError
 from domain.family import Family
-from domain.scope import may_see
+from domain.scope import may_know, may_see
 from domain.values import (
     AssessmentKind,
     AssessmentStatus,
@@ -55,7 +55,7 @@ def read_models(projection_set: ProjectionSet) -> ReadModels:
 OPS = (
     "register", "open", "lead", "join", "leave", "action", "complete", "cancel", "reassign", "contact",
     "late_contact", "claim", "verify", "assess", "decline", "close", "transfer", "accept", "step", "evaluate",
-    "withdraw", "meeting", "advance", "child", "birth", "level",
+    "withdraw", "meeting", "advance", "child", "birth", "level", "match", "outsider_contact",
 )
 
 
@@ -141,6 +141,10 @@ def run_step(ledger: TafLedger, team: Team, clock: FakeClock, families: list[UUI
             ledger.record_birth(team.lead, fid, expected[0].child_id, today)
     elif op == "level" and family.open_episode is not None:
         ledger.change_level(team.lead, fid, family.open_episode.episode_id, 1 + n % 4, "reviewed")
+    elif op == "match":
+        ledger.record_match(team.outsider, fid, next(iter(family.children.values())).child_id, "nhs_number")
+    elif op == "outsider_contact":
+        ledger.record_contact(team.outsider, fid, ContactKind.CLINIC, ContactOutcome.SEEN)
 
 
 # ---------------------------------------------------------------- the direct fold
@@ -283,6 +287,11 @@ def test_every_read_model_equals_the_fold_over_the_families(
         for fid in families:
             f = ledger.get_family(fid)
             assert (fid in visible) == may_see(actor, f.involved_agency_ids, f.involved_professional_ids)
+    for actor in (team.outsider, team.member, team.manager, team.auditor):
+        known = read_models.known_family_ids(actor)
+        for fid in families:
+            f = ledger.get_family(fid)
+            assert (fid in known) == may_know(actor, f.known_agency_ids)
 
 
 # ---------------------------------------------------------------- queries
