@@ -70,7 +70,7 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
         in_area=family.in_area,
         address=family.address,
         children=[ChildView(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
-                            expected_on=c.expected_on) for c in family.children.values()],
+                            expected_on=c.expected_on, nhs_number=c.nhs_number) for c in family.children.values()],
         carers=[CarerView(name=c.name, relationship=c.relationship) for c in family.carers],
         open_episode=None if episode is None else EpisodeView(
             episode_id=episode.episode_id, level=episode.level, opened_on=episode.opened_on, kind=episode.kind,
@@ -109,7 +109,8 @@ def need_to_know(family: Family, actor: Actor, ledger: TafLedger) -> FamilyNeedT
         reference=family.reference,
         version=family.version,
         children=[ChildView(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
-                            expected_on=c.expected_on) for c in family.children.values() if c.child_id in matched],
+                            expected_on=c.expected_on, nhs_number=c.nhs_number)
+                  for c in family.children.values() if c.child_id in matched],
         lead=None if lead is None else LeadView(professional_id=lead.professional_id, agency_id=lead.agency_id,
                                                 since=lead.since),
         lead_contact=contact,

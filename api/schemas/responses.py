@@ -118,6 +118,7 @@ class ChildView(BaseModel):
     name: str
     date_of_birth: date | None
     expected_on: date | None
+    nhs_number: str | None = None
 
 
 class CarerView(BaseModel):
