@@ -443,10 +443,14 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.record_birth(m, child_id, born_on), child_id)
 
     def change_address(self, actor: Actor, family_id: UUID, address: str, housing: Housing,
-                       when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Record a new address or housing status."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.change_address(m, address, housing))
+                       when: When = NOW, expected_version: int | None = None, postcode: str | None = None) -> Recorded:
+        """Record a new address or housing status (and the new postcode, when known)."""
+        def change(family: Family, meta: Meta) -> None:
+            family.change_address(meta, address, housing)
+            if postcode is not None and postcode.strip():
+                family.record_postcode(meta, postcode)
+
+        return self._command(actor, family_id, when, expected_version, change)
 
     def leave_area(self, actor: Actor, family_id: UUID, destination: str, when: When = NOW,
                    expected_version: int | None = None) -> Recorded:

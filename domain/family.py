@@ -303,6 +303,7 @@ class Family(Aggregate):
     def _address_changed(self, meta: Meta, address: str, housing: Housing) -> None:
         self.address = address
         self.housing = housing
+        self.postcode = ""  # the old postcode is no longer the family's; a new one follows when known
         self.moves.append([meta.occurred_on, housing, self.next_version])
 
     def leave_area(self, meta: Meta, destination: str) -> None:
@@ -323,6 +324,7 @@ class Family(Aggregate):
     @event("FamilyReturned")
     def _returned(self, meta: Meta, address: str, housing: Housing) -> None:
         self.in_area = True
+        self.postcode = ""
         self.arrived_on = meta.occurred_on
         self.address = address
         self.housing = housing

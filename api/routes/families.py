@@ -86,6 +86,7 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
         ],
         open_actions_count=len(family.open_actions()),
         signals=signals or [],
+        known_agency_ids=list(family.known_agency_ids),
     )
 
 
@@ -206,7 +207,7 @@ def change_address(family_id: UUID, body: AddressChange, _family: WritableFamily
                    _key: IdempotencyKey) -> WriteResult:
     """Record a move or a change of housing status (moved_on is when it happened)."""
     return written(response, ledger.change_address(actor, family_id, body.address, body.housing,
-                                                   when(body, body.moved_on), expected))
+                                                   when(body, body.moved_on), expected, body.postcode))
 
 
 @router.post("/{family_id}/left-area", status_code=201, response_model=WriteResult, summary="Family left the area")

@@ -147,6 +147,7 @@ class AddressChange(Fact):
     address: RequiredText
     housing: Housing
     moved_on: date | None = None
+    postcode: Postcode | None = None
 
 
 class LeftArea(Fact):

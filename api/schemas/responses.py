@@ -193,6 +193,8 @@ class FamilySummary(BaseModel):
     pending_requests: list[PendingRequestView]
     open_actions_count: int
     signals: list[SignalView]
+    known_agency_ids: list[UUID] = Field(default=[], description="Agencies that matched the family or recorded "
+                                                                 "for it (they see need-to-know).")
 
 
 class LeadContact(BaseModel):

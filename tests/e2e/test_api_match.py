@@ -132,6 +132,18 @@ def test_a_postcode_when_given_must_be_the_familys(scene: Scene) -> None:
     assert match(scene.gp, scene.position, name="Ava Stone", date_of_birth=DOB, postcode="LU1 2AC").status_code == 404
 
 
+def test_after_a_move_the_new_postcode_matches_and_the_old_one_no_longer_does(scene: Scene) -> None:
+    base = f"/api/v1/families/{scene.family_id}"
+    moved = scene.lead.write(f"{base}/address", {"address": "2 New Road", "housing": "temporary",
+                                                 "postcode": "LU4 9ZZ"})
+    ava = {"name": "Ava Stone", "date_of_birth": DOB}
+    assert match(scene.gp, moved["position"], **ava, postcode="LU4 9ZZ").status_code == 200
+    assert match(scene.gp, moved["position"], **ava, postcode="LU1 2AB").status_code == 404
+    unknown = scene.lead.write(f"{base}/address", {"address": "3 Far Lane", "housing": "shared"})
+    assert match(scene.gp, unknown["position"], **ava, postcode="LU4 9ZZ").status_code == 404
+    assert match(scene.gp, unknown["position"], **ava).status_code == 200
+
+
 def test_no_match_and_several_matches_get_the_same_404(scene: Scene) -> None:
     twin = scene.coordinator.write("/api/v1/families", {"children": [{"name": "Ava Stone", "date_of_birth": DOB}]})
     several = match(scene.gp, twin["position"], name="Ava Stone", date_of_birth=DOB)
@@ -236,6 +248,12 @@ def test_recording_makes_the_agency_involved_for_the_signals(scene: Scene) -> No
 
 
 # ------------------------------------------------------------- need-to-know
+
+
+def test_the_team_sees_which_agencies_know_the_family(scene: Scene) -> None:
+    match(scene.gp, nhs_number=NHS)
+    known = scene.lead.get(f"/api/v1/families/{scene.family_id}").json()["known_agency_ids"]
+    assert scene.gp.agency_id in known
 
 
 def test_an_agency_that_matched_sees_need_to_know(scene: Scene) -> None:

@@ -28,6 +28,7 @@ from domain.values import (
     ClosureReason,
     ContactKind,
     ContactOutcome,
+    Housing,
     MeetingKind,
     RequestKind,
     RequestStatus,
@@ -317,6 +318,27 @@ def test_families_are_found_by_reference_child_or_carer_name(
     assert found("eh-2") == {jones}
     assert found("50%_") == {jones}
     assert found("n%") == set()
+
+
+def test_children_are_found_by_name_date_of_birth_and_the_familys_postcode(
+    ledger: TafLedger, team: Team, projection_set: ProjectionSet, read_models: ReadModels
+) -> None:
+    dob = ledger.clock.today() - timedelta(days=60)
+    first = ledger.register_family(team.coordinator, [ChildInput("Ava Stone", dob)], postcode="lu1 2ab")
+    second = ledger.register_family(team.coordinator, [ChildInput("Bo Stone", expected_on=dob + timedelta(days=90))])
+    ledger.record_birth(team.lead, second.family_id, second.extra_ids[0], dob)
+    ledger.add_child(team.lead, second.family_id, ChildInput("Ava  stone", dob))
+    projection_set.catch_up()
+
+    assert {f for f, _ in read_models.match_children("ava stone", dob)} == {first.family_id, second.family_id}
+    assert read_models.match_children("AVA STONE", dob, "LU12AB") == [(first.family_id, first.extra_ids[0])]
+    assert read_models.match_children("Ava Stone", dob + timedelta(days=1)) == []
+    assert read_models.match_children("Bo Stone", dob) == [(second.family_id, second.extra_ids[0])]
+
+    ledger.change_address(team.lead, first.family_id, "2 New Road", Housing.TEMPORARY, postcode="LU4 9ZZ")
+    projection_set.catch_up()
+    assert read_models.match_children("Ava Stone", dob, "LU1 2AB") == []
+    assert read_models.match_children("Ava Stone", dob, "lu4 9zz") == [(first.family_id, first.extra_ids[0])]
 
 
 def test_families_filter_by_status_lead_and_missing_lead(

@@ -268,3 +268,25 @@ def test_a_correction_points_at_the_event_it_corrects() -> None:
     (corrected,) = emitted(family)
     assert event_names([corrected]) == ["EntryCorrected"] and corrected.event_version == 1
     assert family.corrections == [[1, 2]]
+
+
+def test_a_postcode_is_recorded_upper_case_and_a_move_forgets_it() -> None:
+    family = FamilyBuilder().build()
+
+    family.record_postcode(LEAD.meta(), " lu1 2ab ")
+    family.change_address(LEAD.meta(), "2 New Road", Housing.TEMPORARY)
+
+    assert event_names(emitted(family)) == ["PostcodeRecorded", "AddressChanged"]
+    assert family.postcode == ""
+
+
+@pytest.mark.parametrize(("postcode", "refused"), [("LU12 3ABCD", False), ("LU12 3ABCDE", True), ("  ", True)])
+def test_a_postcode_is_one_to_ten_characters(postcode: str, refused: bool) -> None:
+    family = FamilyBuilder().build()
+    if refused:
+        with pytest.raises(InvalidValueError):
+            family.record_postcode(LEAD.meta(), postcode)
+        assert emitted(family) == []
+    else:
+        family.record_postcode(LEAD.meta(), postcode)
+        assert family.postcode == postcode
