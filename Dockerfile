@@ -1,4 +1,15 @@
 # TAF Ledger: one image for every process (api, projector, relay, worker, beat, migrate).
+
+# The web front end's assets: GOV.UK Frontend and htmx from npm (package-lock.json), compiled with sass.
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY bin/build-assets ./bin/build-assets
+COPY web/scss ./web/scss
+COPY web/js ./web/js
+RUN bash bin/build-assets
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,6 +33,7 @@ COPY projections ./projections
 COPY api ./api
 COPY workers ./workers
 COPY web ./web
+COPY --from=assets /build/web/static ./web/static
 COPY taf ./taf
 RUN pip install .
 

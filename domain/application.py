@@ -521,11 +521,13 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.record_sharing_decision(m, what, with_whom, lawful_basis, why))
 
     def open_episode(self, actor: Actor, family_id: UUID, level: int, when: When = NOW,
-                     expected_version: int | None = None) -> Recorded:
-        """Open an episode (a reopening when the family had one before)."""
+                     expected_version: int | None = None, address: str | None = None,
+                     housing: Housing | None = None) -> Recorded:
+        """Open an episode (a reopening when the family had one before; records a return from away)."""
         episode_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.open_new_episode(m, episode_id, level), episode_id)
+                             lambda f, m: f.open_new_episode(m, episode_id, level, address=address, housing=housing),
+                             episode_id)
 
     def change_level(self, actor: Actor, family_id: UUID, episode_id: UUID, level: int, reason: str,
                      when: When = NOW, expected_version: int | None = None) -> Recorded:

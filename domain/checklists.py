@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from domain.state import RequestState
-from domain.values import ClosureReason, ContactOutcome, RequestKind, Role
+from domain.values import ClosureReason, RequestKind, Role
 
 if TYPE_CHECKING:
     from domain.family import Family
@@ -91,6 +91,8 @@ def _add_years(day: date, years: int) -> date:
 def step_applies(family: Family, request: RequestState, step: str, today: date) -> bool:
     """Whether a conditional step applies to this request."""
     if step == "infant_seen_recently":
+        if request.reason == ClosureReason.MOVED_AWAY.value:
+            return False  # the new area sees the child: new_area_referral_acknowledged instead
         return any(is_infant(c, today) for c in family.children.values())
     if step == "new_area_referral_acknowledged":
         return request.reason == ClosureReason.MOVED_AWAY.value
@@ -211,11 +213,13 @@ def _infant_seen(family: Family, today: date) -> StepResult:
             continue
         seen = [
             c for c in family.contacts
-            if c.outcome is ContactOutcome.SEEN and child.child_id in c.child_ids_seen
+            if c.seen_face_to_face and child.child_id in c.child_ids_seen
             and since <= c.occurred_on <= today
         ]
         if not seen:
             unseen.append(child.name)
     if unseen:
-        return StepResult(step, False, f"not seen in the last {INFANT_SEEN_WITHIN_DAYS} days: {', '.join(unseen)}")
-    return StepResult(step, True, f"every infant seen in the last {INFANT_SEEN_WITHIN_DAYS} days")
+        return StepResult(
+            step, False, f"not seen face to face in the last {INFANT_SEEN_WITHIN_DAYS} days: {', '.join(unseen)}"
+        )
+    return StepResult(step, True, f"every infant seen face to face in the last {INFANT_SEEN_WITHIN_DAYS} days")

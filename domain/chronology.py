@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.values import ContactOutcome, Housing, Meta, ReferralOutcome
+from domain.values import REMOTE_CONTACT_KINDS, ContactOutcome, Housing, Meta, ReferralOutcome
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
@@ -65,14 +65,17 @@ def _v(value: Any) -> str:
 def _contact(e: Any) -> _Row:
     outcome: ContactOutcome = e.outcome
     missed = outcome.is_missed or outcome is ContactOutcome.DECLINED
-    what = f"{_v(e.kind).capitalize()} contact: {_v(outcome)}"
+    said = _v(outcome)
+    if outcome is ContactOutcome.SEEN and e.kind in REMOTE_CONTACT_KINDS:
+        said = "spoken with, not seen face to face"  # a phone or video call never sees a child
+    what = f"{_v(e.kind).capitalize()} contact: {said}"
     if outcome is ContactOutcome.SEEN and e.home_entered:
         what += ", home entered"
     if not e.planned:
         what += " (unplanned)"
     if e.notes:
         what += f". {e.notes}"
-    return _Row(what, NEGATIVE if missed else POSITIVE, outcome=_v(outcome), child_ids=tuple(e.child_ids_seen))
+    return _Row(what, NEGATIVE if missed else POSITIVE, outcome=said, child_ids=tuple(e.child_ids_seen))
 
 
 def _referral_decided(e: Any) -> _Row:

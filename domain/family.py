@@ -32,17 +32,20 @@ from domain.state import (
     ConsentState,
     ContactState,
     EpisodeState,
+    InvolvementState,
     LeadState,
     MemberState,
     PlanState,
     ReferralState,
     RequestState,
     StepRecord,
+    note_involvement,
 )
 from domain.values import (
     AssessmentKind,
     AssessmentStatus,
     Carer,
+    Channel,
     Child,
     ClaimOutcome,
     ClosureReason,
@@ -155,6 +158,7 @@ class Family(Aggregate):
         self.plan: PlanState | None = None
         self.actions: dict[str, ActionState] = {}
         self.contacts: list[ContactState] = []
+        self.involvement: dict[str, InvolvementState] = {}  # per agency: its run of recorded facts
         self.claims: dict[str, ClaimState] = {}
         self.assessments: dict[str, AssessmentState] = {}
         self.requests: dict[str, RequestState] = {}
@@ -188,6 +192,24 @@ class Family(Aggregate):
         for agency_id in known_by(event):
             if agency_id not in self.known_agency_ids:
                 self.known_agency_ids.append(agency_id)
+
+    def _note_fact(self, meta: Meta, what: str, agency_id: UUID | None = None) -> None:
+        """Remember that an agency recorded a fact (involvement for the signals); one entry per agency."""
+        if meta.channel is Channel.WORKER:
+            return
+        note_involvement(
+            self.agencies_involvement(), agency_id or meta.actor_agency_id, meta.occurred_on, self.next_version, what
+        )
+
+    def agencies_involvement(self) -> dict[str, InvolvementState]:
+        """Per agency, its run of recorded facts (contacts, concerns, referrals, registrations, growth)."""
+        table: dict[str, InvolvementState] | None = self.__dict__.get("involvement")
+        if table is None:  # restored from a snapshot taken before this was kept: rebuild from the contacts
+            table = {}
+            for contact in sorted(self.contacts, key=lambda c: (c.occurred_on, c.version)):
+                note_involvement(table, contact.agency_id, contact.occurred_on, contact.version, "contact recorded")
+            self.involvement = table
+        return table
 
     @property
     def next_version(self) -> int:
@@ -322,7 +344,7 @@ class Family(Aggregate):
         self._returned(meta=meta, address=address, housing=housing)
 
     @event("FamilyReturned")
-    def _returned(self, meta: Meta, address: str, housing: Housing) -> None:
+    def _returned(self, meta: Meta, address: str, housing: Housing | None) -> None:
         self.in_area = True
         self.postcode = ""
         self.arrived_on = meta.occurred_on
@@ -370,6 +392,7 @@ class Family(Aggregate):
             version=self.next_version,
             referrer_id=meta.actor_id,
         )
+        self._note_fact(meta, "referral received", source_agency_id)
 
     def decide_referral(
         self,
@@ -447,6 +470,7 @@ class Family(Aggregate):
             raised_on=meta.occurred_on,
             version=self.next_version,
         )
+        self._note_fact(meta, "concern raised")
 
     def respond_to_concern(
         self, meta: Meta, concern_id: UUID, response: str, welfare_check_done: bool
@@ -536,14 +560,34 @@ class Family(Aggregate):
 
     # ------------------------------------------------------------- episodes
 
-    def open_new_episode(self, meta: Meta, episode_id: UUID, level: int, kind: EpisodeKind | None = None) -> None:
-        """Open an episode; on a family with a closed episode it is a reopening."""
+    def open_new_episode(
+        self,
+        meta: Meta,
+        episode_id: UUID,
+        level: int,
+        kind: EpisodeKind | None = None,
+        address: str | None = None,
+        housing: Housing | None = None,
+    ) -> None:
+        """Open an episode; on a family with a closed episode it is a reopening.
+
+        For a family recorded as having left the area, its return is recorded first (at the
+        given address and housing, else the last known ones).
+        """
         if self.open_episode is not None:
             raise RuleViolationError("the family already has an open episode", rule="one_open_episode")
         _check_level(level)
+        if address is not None:
+            address = _require_text(address, "address", "address_required")
         previous = self.episodes[-1].episode_id if self.episodes else None
         if kind is None:
             kind = EpisodeKind.REOPENED if previous is not None else EpisodeKind.NEW
+        if not self.in_area:
+            self._returned(
+                meta=meta,
+                address=address if address is not None else self.address,
+                housing=housing if housing is not None else self.housing,
+            )
         self._episode_opened(
             meta=meta, episode_id=episode_id, level=level, kind=kind, previous_episode_id=previous
         )
@@ -899,6 +943,7 @@ class Family(Aggregate):
                 version=self.next_version,
             )
         )
+        self._note_fact(meta, "contact recorded")
 
     def measure_growth(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
         """Record a weight measurement."""
@@ -910,6 +955,7 @@ class Family(Aggregate):
     @event("GrowthMeasured")
     def _growth_measured(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
         self.children[str(child_id)].weights.append([meta.occurred_on, weight_kg, self.next_version])
+        self._note_fact(meta, "growth measured")
 
     def record_registration(self, meta: Meta, child_id: UUID, service: Service) -> None:
         """Record a child's registration with a universal service."""
@@ -919,6 +965,7 @@ class Family(Aggregate):
     @event("RegistrationRecorded")
     def _registration_recorded(self, meta: Meta, child_id: UUID, service: Service) -> None:
         self.children[str(child_id)].registrations[service.value] = meta.occurred_on
+        self._note_fact(meta, "registration recorded")
 
     # --------------------------------------------------------- verification
 

@@ -24,16 +24,26 @@ Readings of the table where it leaves room:
 - A missed contact is an outcome in MISSED_OUTCOMES. For `was_not_brought_pattern` a child
   counts as an infant if under 12 months on the day of the missed contact; the cohort
   looks for a missed contact in the last 90 days (`cohort_missed_window_days`).
-- Agencies involved in an episode: the lead's, the TAF members', and those that recorded
-  a contact since the episode opened.
-- For GP registration the family "arrives" when registered or when it returns to the area.
+- Agencies involved, with or without an episode: the lead's, the TAF members', and every
+  agency whose last fact (contact, concern, referral, registration, growth; a referral
+  counts for its source agency) is in the last 90 days. Each is involved since the first
+  day of its run of facts (`domain.state.note_involvement`). A lead exists only inside an
+  episode: without one, the family has had no lead since the last closure (or ever).
+- Seeing a child means a contact with outcome seen that is face to face: phone and video
+  calls are recorded but never count.
+- `lapsed_contact` without an episode: per infant, from the last face-to-face contact that
+  saw them (or birth). "A standing signal" is any other rule holding on the same day
+  (lapsed_contact itself excluded); "an open concern" one with no response. A family
+  recorded as away is not watched here.
+- For GP registration the family "arrives" when registered or when it returns to the area;
+  the rule waits while the family is away, but never while an episode is open.
 - `facts_after_closure` uses event versions: facts recorded after the last EpisodeClosed
   while no episode is open; reopening clears it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
@@ -41,7 +51,7 @@ from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from domain.checklists import is_infant
-from domain.state import ChildState, ContactState, EpisodeState, RequestState
+from domain.state import ChildState, ContactState, RequestState
 from domain.values import (
     MISSED_OUTCOMES,
     AssessmentStatus,
@@ -96,9 +106,12 @@ class SignalThresholds:
     referral_feedback_within_days: int = 1
     handover_blocked_days: int = 5
     multi_agency_count: int = 2
+    involvement_window_days: int = 90
     weight_drop_kg: float = 0.0
     cohort_move_within_months: int = 6
     cohort_missed_window_days: int = 90
+    infant_unseen_without_episode_days: int = 42
+    closed_episode_within_months: int = 12
 
 
 DEFAULT_THRESHOLDS = SignalThresholds()
@@ -118,6 +131,7 @@ _KIND_WORDS = {
     ContactKind.CLINIC: "clinic appointment",
     ContactKind.CENTRE: "centre appointment",
     ContactKind.SCHOOL: "school contact",
+    ContactKind.VIDEO: "video call",
 }
 _SOURCE_WORDS = {
     SourceKind.AGENCY: "an agency",
@@ -205,41 +219,86 @@ def _versions(*groups: Iterable[int | None]) -> list[int]:
 @dataclass(frozen=True)
 class _Involvement:
     agency_id: UUID
-    on: date
-    version: int
-    what: str
+    on: date  # since when the agency has been involved
+    versions: tuple[int, ...]
+    text: str
 
 
-def _agencies_involved(family: Family, episode: EpisodeState) -> list[_Involvement]:
-    """Each agency involved in the open episode (lead, TAF members, contacts), first involvement first."""
-    seen: dict[UUID, _Involvement] = {}
+def _involvement(family: Family, today: date, thresholds: SignalThresholds) -> list[_Involvement]:
+    """Each agency involved with the family on the day, earliest first, with or without an episode.
+
+    The lead's and the TAF members' agencies, and every agency that recorded a fact (contact,
+    concern, referral, registration, growth) in the last 90 days.
+    """
     candidates: list[_Involvement] = []
-    if family.lead is not None:
-        candidates.append(_Involvement(family.lead.agency_id, family.lead.since, family.lead.version, "lead"))
+    lead = family.lead
+    if lead is not None and lead.since <= today:
+        candidates.append(
+            _Involvement(lead.agency_id, lead.since, (lead.version,), f"lead on {_at(lead.since, lead.version)}")
+        )
     for member in family.members.values():
-        candidates.append(_Involvement(member.agency_id, member.since, member.version, "TAF member joined"))
-    for contact in family.contacts:
-        if contact.version > episode.opened_version:
+        if member.since <= today:
             candidates.append(
-                _Involvement(contact.agency_id, contact.occurred_on, contact.version, "contact recorded")
+                _Involvement(member.agency_id, member.since, (member.version,),
+                             f"TAF member joined on {_at(member.since, member.version)}")
             )
-    for item in sorted(candidates, key=lambda i: (i.on, i.version)):
+    for run in family.agencies_involvement().values():
+        if run.since > today or _elapsed(run.last_on, today) > thresholds.involvement_window_days:
+            continue
+        text = f"{run.last_what} on {_at(run.last_on, run.last_version)}"
+        if run.since != run.last_on:
+            text += f" (facts recorded since {_at(run.since, run.since_version)})"
+        candidates.append(_Involvement(run.agency_id, run.since, (run.since_version, run.last_version), text))
+    seen: dict[UUID, _Involvement] = {}
+    for item in sorted(candidates, key=lambda i: (i.on, min(i.versions))):
         seen.setdefault(item.agency_id, item)
     return list(seen.values())
 
 
 def _involvement_text(items: list[_Involvement]) -> str:
-    return _and([f"{i.what} on {_at(i.on, i.version)}" for i in items])
+    return _and([i.text for i in items])
+
+
+def _several_agencies(family: Family, today: date, thresholds: SignalThresholds) -> list[_Involvement]:
+    """The agencies involved on the day when there are at least `multi_agency_count` of them, else none."""
+    involved = _involvement(family, today, thresholds)
+    if thresholds.multi_agency_count <= 0 or len(involved) < thresholds.multi_agency_count:
+        return []
+    return involved
+
+
+def _without_lead_since(family: Family) -> tuple[date, int, str]:
+    """Since when the family has had no lead (it has none now): the day, the event version, and why."""
+    episode = family.open_episode
+    if episode is not None:
+        opened = _at(episode.opened_on, episode.opened_version)
+        return episode.opened_on, episode.opened_version, f"the episode opened on {opened}"
+    closed = family.episodes[-1] if family.episodes else None
+    if closed is not None and closed.closed_on is not None and closed.closed_version is not None:
+        return closed.closed_on, closed.closed_version, (
+            f"no episode open since one closed on {_at(closed.closed_on, closed.closed_version)}"
+        )
+    return family.registered_on, 1, "no episode opened"
 
 
 # -------------------------------------------------------------------- rules
 
 
-def lapsed_contact(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
-    """No contact with outcome seen within the plan's interval, or no-access home visits in a row."""
+def lapsed_contact(
+    family: Family,
+    today: date,
+    thresholds: SignalThresholds = DEFAULT_THRESHOLDS,
+    standing: Sequence[Signal] | None = None,
+) -> Signal | None:
+    """Nobody seen face to face in time, no-access visits in a row, or an infant unseen without an episode.
+
+    In an episode: the plan's interval, or no-access home visits in a row. Without one: an
+    infant unseen for 42 days in a family with a standing signal (`standing`: what the other
+    rules give for the same day, computed when not given), an open concern or a recent closure.
+    """
     episode = family.open_episode
     if episode is None:
-        return None
+        return _infant_unseen_without_episode(family, today, thresholds, standing)
     parts: list[str] = []
     versions: list[int] = []
     sinces: list[date] = []
@@ -255,23 +314,28 @@ def lapsed_contact(family: Family, today: date, thresholds: SignalThresholds = D
         who = "with a child under 12 months" if infant else "without a plan frequency"
         basis = f"the expected interval for a family {who} is {_days(interval)}"
         basis_versions = []
-    seen = _by_day(c for c in family.contacts if c.outcome is ContactOutcome.SEEN and c.occurred_on <= today)
+    seen = _by_day(c for c in family.contacts if c.seen_face_to_face and c.occurred_on <= today)
     last = seen[-1] if seen else None
     if last is not None and last.occurred_on >= episode.opened_on:
         start, start_version = last.occurred_on, last.version
         start_text = f"the family was last seen on {_at(start, start_version)}"
     else:
         start, start_version = episode.opened_on, episode.opened_version
-        start_text = f"nobody has seen the family since the episode opened on {_at(start, start_version)}"
+        start_text = (
+            f"nobody has seen the family face to face since the episode opened on {_at(start, start_version)}"
+        )
     if _elapsed(start, today) > interval:
         due = start + timedelta(days=interval)
-        parts.append(f"No contact with outcome seen: {start_text}; {basis}, so contact was due by {due.isoformat()}.")
+        parts.append(
+            f"No face-to-face contact with outcome seen (phone and video calls do not count): {start_text}; "
+            f"{basis}, so contact was due by {due.isoformat()}."
+        )
         versions += [start_version, *basis_versions]
         sinces.append(due + timedelta(days=1))
 
     run: list[ContactState] = []
     for contact in reversed(_by_day(c for c in family.contacts if c.occurred_on <= today)):
-        if contact.outcome is ContactOutcome.SEEN:
+        if contact.seen_face_to_face:
             break
         if contact.kind is ContactKind.HOME_VISIT and contact.outcome is ContactOutcome.NO_ACCESS:
             run.insert(0, contact)
@@ -284,6 +348,76 @@ def lapsed_contact(family: Family, today: date, thresholds: SignalThresholds = D
     if not parts:
         return None
     return Signal("lapsed_contact", _severity(family, today), min(sinces), " ".join(parts), _versions(versions))
+
+
+def _infant_unseen_without_episode(
+    family: Family, today: date, thresholds: SignalThresholds, standing: Sequence[Signal] | None
+) -> Signal | None:
+    """Without an episode: an infant not seen face to face for 42 days, in a family that gives reason to watch."""
+    if not family.in_area:
+        return None  # recorded as away: no agency here can see the child
+    limit = thresholds.infant_unseen_without_episode_days
+    unseen: list[tuple[date, str, list[int]]] = []  # (first day overdue, text, versions)
+    for child in family.children.values():
+        if not is_infant(child, today):
+            continue
+        assert child.date_of_birth is not None
+        seen = _by_day(
+            c for c in family.contacts
+            if c.seen_face_to_face and child.child_id in c.child_ids_seen and c.occurred_on <= today
+        )
+        if seen:
+            last = seen[-1]
+            start, versions = last.occurred_on, [last.version]
+            text = f"last seen face to face on {_at(last.occurred_on, last.version)}"
+        else:
+            start, text, versions = child.date_of_birth, "not seen face to face since birth", _child_versions(child)
+        if _elapsed(start, today) > limit:
+            unseen.append((start + timedelta(days=limit + 1), f"{_child_text(child)}, {text}", versions))
+    if not unseen:
+        return None
+    reasons = _reasons_to_watch(family, today, thresholds, standing)
+    if not reasons:
+        return None
+    unseen.sort(key=lambda u: u[0])
+    reasons.sort(key=lambda r: r[0])
+    explanation = (
+        f"No episode open and a child under 12 months not seen face to face for more than {_days(limit)} "
+        f"(phone and video calls do not count): {_and([text for _d, text, _v in unseen])}. "
+        f"The family gives reason to watch: {_and([text for _d, text, _v in reasons])}."
+    )
+    since = max(unseen[0][0], reasons[0][0])
+    return Signal(
+        "lapsed_contact", Severity.HIGH, since, explanation,
+        _versions(*(v for _d, _t, v in unseen), *(v for _d, _t, v in reasons)),
+    )
+
+
+def _reasons_to_watch(
+    family: Family, today: date, thresholds: SignalThresholds, standing: Sequence[Signal] | None
+) -> list[tuple[date, str, list[int]]]:
+    """Why a family without an episode is watched: a closure in the last 12 months, an open concern, a signal."""
+    reasons: list[tuple[date, str, list[int]]] = []
+    closed = family.episodes[-1] if family.episodes else None
+    if closed is not None and closed.closed_on is not None and closed.closed_on <= today:
+        if _add_months(today, -thresholds.closed_episode_within_months) <= closed.closed_on:
+            reasons.append(
+                (closed.closed_on, f"an episode closed on {_at(closed.closed_on, closed.closed_version)}",
+                 [closed.closed_version or 0])
+            )
+    for concern in family.concerns.values():
+        if concern.responded_on is None and concern.raised_on <= today:
+            reasons.append(
+                (concern.raised_on,
+                 f"a concern raised on {_at(concern.raised_on, concern.version)} and not responded to",
+                 [concern.version])
+            )
+    if standing is None:
+        standing = _other_signals(family, today, thresholds)
+    for signal in standing:
+        if signal.name != "lapsed_contact":
+            reasons.append((signal.since, f"{signal.name} standing since {signal.since.isoformat()}", []))
+    return reasons
 
 
 def was_not_brought_pattern(
@@ -319,54 +453,74 @@ def was_not_brought_pattern(
 def infant_without_lead(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """A child under 12 months (or expected) in an open episode or recent referral, with no lead after 10 days."""
+    """An infant (or expected) with an open episode, a recent referral or several agencies, no lead after 10 days."""
     infants = [
         child for child in family.children.values()
         if is_infant(child, today) or (child.date_of_birth is None and child.expected_on is not None)
     ]
     if not infants or family.lead is not None:
         return None
-    starts: list[tuple[date, int, str]] = []
+    starts: list[tuple[date, list[int], str]] = []
     episode = family.open_episode
     if episode is not None:
-        starts.append((episode.opened_on, episode.opened_version, "the episode opened"))
+        starts.append(
+            (episode.opened_on, [episode.opened_version],
+             f"the episode opened on {_at(episode.opened_on, episode.opened_version)}")
+        )
     for referral in family.referrals.values():
         if 0 <= _elapsed(referral.received_on, today) <= thresholds.referral_window_days:
-            starts.append((referral.received_on, referral.version, "a referral was received"))
+            starts.append(
+                (referral.received_on, [referral.version],
+                 f"a referral was received on {_at(referral.received_on, referral.version)}")
+            )
+    involved = _several_agencies(family, today, thresholds)
+    if involved:
+        first = involved[thresholds.multi_agency_count - 1].on
+        starts.append(
+            (first, [v for i in involved for v in i.versions],
+             f"{len(involved)} agencies involved in the last {_days(thresholds.involvement_window_days)}, "
+             f"{thresholds.multi_agency_count} of them from {first.isoformat()} ({_involvement_text(involved)})")
+        )
     if not starts:
         return None
-    start, version, what = min(starts)
+    lead_gone, lead_gone_version, lead_gone_text = _without_lead_since(family)
+    start, on, versions, what = min(
+        ((max(on, lead_gone), on, vs, text) for on, vs, text in starts), key=lambda item: (item[0], item[1])
+    )
     if _elapsed(start, today) <= thresholds.lead_within_days:
         return None
+    if start > on:  # the lead went with the episode that closed after this began
+        what += f", and {lead_gone_text}"
+        versions = versions + [lead_gone_version]
     due = start + timedelta(days=thresholds.lead_within_days)
     explanation = (
-        f"{_and([_child_text(c) for c in infants])}: under 12 months or expected. {what.capitalize()} on "
-        f"{_at(start, version)} and no lead professional was assigned by {due.isoformat()}."
+        f"{_and([_child_text(c) for c in infants])}: under 12 months or expected. {what[0].upper() + what[1:]}; "
+        f"no lead professional was assigned by {due.isoformat()}."
     )
     child_versions = [v for c in infants for v in _child_versions(c)]
     return Signal(
-        "infant_without_lead", Severity.HIGH, due + timedelta(days=1), explanation, _versions([version], child_versions)
+        "infant_without_lead", Severity.HIGH, due + timedelta(days=1), explanation, _versions(versions, child_versions)
     )
 
 
 def no_lead_multi_agency(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """An open episode with two or more agencies involved and no lead professional."""
-    episode = family.open_episode
-    if episode is None or family.lead is not None:
+    """Two or more agencies involved in the last 90 days, with or without an episode, and no lead professional."""
+    if family.lead is not None:
         return None
-    involved = [i for i in _agencies_involved(family, episode) if i.on <= today]
-    if thresholds.multi_agency_count <= 0 or len(involved) < thresholds.multi_agency_count:
+    involved = _several_agencies(family, today, thresholds)
+    if not involved:
         return None
-    since = max(episode.opened_on, involved[thresholds.multi_agency_count - 1].on)
+    lead_gone, lead_gone_version, lead_gone_text = _without_lead_since(family)
+    since = max(lead_gone, involved[thresholds.multi_agency_count - 1].on)
     explanation = (
-        f"{len(involved)} agencies involved in the episode opened on {_at(episode.opened_on, episode.opened_version)} "
-        f"and no lead professional: {_involvement_text(involved)}."
+        f"{len(involved)} agencies involved with the family in the {_days(thresholds.involvement_window_days)} to "
+        f"{today.isoformat()} and no lead professional ({lead_gone_text}): {_involvement_text(involved)}."
     )
     return Signal(
         "no_lead_multi_agency", _severity(family, today), since, explanation,
-        _versions([episode.opened_version], (i.version for i in involved)),
+        _versions([lead_gone_version], (v for i in involved for v in i.versions)),
     )
 
 
@@ -401,8 +555,8 @@ def not_registered_with_gp(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
     """A child under 5 not registered with a GP 42 days after birth or after the family arrived."""
-    if not family.in_area:
-        return None
+    if not family.in_area and family.open_episode is None:
+        return None  # away from the area with no episode open; never suppressed while an episode is open
     limit = thresholds.gp_registered_within_days
     late: list[tuple[date, ChildState, str, list[int]]] = []
     for child in family.children.values():
@@ -685,16 +839,14 @@ def vulnerable_infant_cohort(
     versions += [c.version for c in missed]
     became.append(missed[0].occurred_on)
 
-    episode = family.open_episode
     if family.lead is None:
         parts.append("no lead professional")
     else:
-        involved = _agencies_involved(family, episode) if episode is not None else []
-        involved = [i for i in involved if i.on <= today]
-        if thresholds.multi_agency_count <= 0 or len(involved) < thresholds.multi_agency_count:
+        involved = _several_agencies(family, today, thresholds)
+        if not involved:
             return None
         parts.append(f"{len(involved)} agencies involved ({_involvement_text(involved)})")
-        versions += [i.version for i in involved]
+        versions += [v for i in involved for v in i.versions]
         became.append(involved[thresholds.multi_agency_count - 1].on)
     explanation = "; ".join(parts) + "."
     explanation = explanation[0].upper() + explanation[1:]
@@ -723,13 +875,24 @@ RULES: tuple[Rule, ...] = (
 SIGNAL_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)
 
 
-def evaluate_signals(
-    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
-) -> list[Signal]:
-    """Every signal that holds for the family on the given day, in the order of DOMAIN.md's table."""
+def _other_signals(family: Family, today: date, thresholds: SignalThresholds) -> list[Signal]:
+    """What every rule but lapsed_contact gives for the day (lapsed_contact reads them: no recursion)."""
     signals = []
     for rule in RULES:
+        if rule is lapsed_contact:
+            continue
         signal = rule(family, today, thresholds)
         if signal is not None:
             signals.append(signal)
     return signals
+
+
+def evaluate_signals(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> list[Signal]:
+    """Every signal that holds for the family on the given day, in the order of DOMAIN.md's table."""
+    others = _other_signals(family, today, thresholds)
+    lapsed = lapsed_contact(family, today, thresholds, others)
+    order = {rule.__name__: n for n, rule in enumerate(RULES)}
+    signals = others + ([lapsed] if lapsed is not None else [])
+    return sorted(signals, key=lambda signal: order[signal.name])

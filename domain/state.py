@@ -141,6 +141,44 @@ class ContactState:
     child_ids_seen: list[UUID]
     version: int
 
+    @property
+    def seen_face_to_face(self) -> bool:
+        """Whether this contact saw the family face to face (a phone or video call never does)."""
+        return self.outcome is ContactOutcome.SEEN and self.kind.is_face_to_face
+
+
+@dataclass
+class InvolvementState:
+    """An agency's run of facts recorded about a family: bounded, one per agency, not a list of facts.
+
+    `since` is the first day of the run (a fact more than INVOLVEMENT_RUN_DAYS + 1 days after the
+    last one starts a new run); `last_on` the last day it recorded a fact, and what that was.
+    """
+
+    agency_id: UUID
+    since: date
+    since_version: int
+    last_on: date
+    last_version: int
+    last_what: str
+
+
+INVOLVEMENT_RUN_DAYS = 90  # DOMAIN.md: agencies involved "in the last 90 days"
+
+
+def note_involvement(
+    table: dict[str, InvolvementState], agency_id: UUID, on: date, version: int, what: str
+) -> None:
+    """Fold one fact recorded by an agency into its run of involvement (late facts included)."""
+    key = str(agency_id)
+    run = table.get(key)
+    if run is None or (on - run.last_on).days > INVOLVEMENT_RUN_DAYS + 1:
+        table[key] = InvolvementState(agency_id, on, version, on, version, what)
+    elif on >= run.last_on:
+        run.last_on, run.last_version, run.last_what = on, version, what
+    elif on < run.since and (run.since - on).days <= INVOLVEMENT_RUN_DAYS + 1:
+        run.since, run.since_version = on, version
+
 
 @dataclass
 class ClaimState:

@@ -105,6 +105,15 @@ class ContactKind(Enum):
     CLINIC = "clinic"
     CENTRE = "centre"
     SCHOOL = "school"
+    VIDEO = "video"
+
+    @property
+    def is_face_to_face(self) -> bool:
+        """Whether a contact of this kind can see a child (phone and video calls never do)."""
+        return self not in REMOTE_CONTACT_KINDS
+
+
+REMOTE_CONTACT_KINDS = frozenset({ContactKind.PHONE, ContactKind.VIDEO})
 
 
 class ContactOutcome(Enum):

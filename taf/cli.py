@@ -31,16 +31,17 @@ def serve(
     """Run the API and web front end (with in-process projections and workers when embedded)."""
     import uvicorn
 
-    from api.app import create_app
     from taf.runtime import build_ledger
+    from taf.service import create_service
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level)
     ledger = build_ledger(settings)
     if demo:
         _print_demo(ledger)
-    uvicorn.run(create_app(settings, ledger=ledger), host=host or settings.host, port=port or settings.port,
-                access_log=False)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"[bold]TAF Ledger[/bold] is starting: open http://{host}:{port}/ in your browser")
+    uvicorn.run(create_service(settings, ledger=ledger, demo=demo), host=host, port=port, access_log=False)
 
 
 @app.command()

@@ -31,6 +31,7 @@ from domain.values import (
 )
 
 DEMO_MARKER = uuid5(NAMESPACE_URL, "taf-ledger:demo-data")
+DEMO_EMAIL_DOMAIN = "demo.taf.invalid"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - fictional accounts, printed for the demo
 
 
@@ -107,7 +108,7 @@ def load_demo_data(ledger: TafLedger) -> DemoResult:
     ids: dict[str, UUID] = {}
     actors: dict[str, Actor] = {}
     for key, name, agency, role, is_system in people:
-        email = f"{key}@demo.taf.invalid"
+        email = f"{key}@{DEMO_EMAIL_DOMAIN}"
         pid = ledger.register_professional(system, name, agency_ids[agency], role, email, is_system)
         if not is_system:
             ledger.set_password(system, pid, DEMO_PASSWORD)

@@ -28,6 +28,7 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 def migrate(settings: Settings) -> None:
     """Create the event store, access-log, workers', watchlist and webhook tables (once; safe to repeat)."""
     from projections.runner import ProjectionSet
+    from web.sessions import SessionStore
     from workers.periodic import PeriodicWork
     from workers.store import migrate_worker_tables
 
@@ -36,6 +37,7 @@ def migrate(settings: Settings) -> None:
         migrate_worker_tables(ledger)
         PeriodicWork(ledger, settings).create_tables()
         ProjectionSet(ledger, create_tables=True)
+        SessionStore(ledger).create_table()
     finally:
         ledger.close()
 

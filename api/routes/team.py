@@ -30,8 +30,12 @@ router = APIRouter(prefix="/api/v1/families/{family_id}", tags=["team and plan"]
 @router.post("/episodes", summary="Open an episode", status_code=201,
              response_model=WriteResult)
 def open_episode(body: EpisodeOpen, w: Write) -> WriteResult:
-    """Open an episode; on a family with a closed episode it is a reopening linked to the last one."""
-    return w.done(w.ledger.open_episode(w.actor, w.family_id, body.level, when(body), w.expected))
+    """Open an episode; on a family with a closed episode it is a reopening linked to the last one.
+
+    For a family recorded as having left the area, opening also records its return (FamilyReturned).
+    """
+    return w.done(w.ledger.open_episode(w.actor, w.family_id, body.level, when(body), w.expected,
+                                        address=body.address, housing=body.housing))
 
 
 @router.post("/episodes/{episode_id}/level", summary="Change the level of need", status_code=201,

@@ -227,6 +227,15 @@ class EpisodeOpen(Fact):
     """Open an episode at a level of need."""
 
     level: Annotated[int, Field(ge=1, le=4)]
+    address: Annotated[str | None, Field(
+        min_length=1, max_length=10_000,
+        description="For a family recorded as having left the area: where it lives now (default: the last known "
+        "address). Opening records its return.",
+    )] = None
+    housing: Housing | None = Field(
+        default=None,
+        description="For a family recorded as having left the area: its housing now (default: the last known).",
+    )
 
 
 class LevelChange(Fact):

@@ -166,12 +166,10 @@ class FamilyBuilder:
         self.claim_ids.append(claim_id)
         return self
 
-    def seen(self, on: date, *children: Child) -> FamilyBuilder:
+    def seen(self, on: date, *children: Child, kind: ContactKind = ContactKind.HOME_VISIT) -> FamilyBuilder:
         """Record a contact on a day where the given children (default: all) were seen."""
         ids = [c.child_id for c in (children or tuple(self.children))]
-        self.family.record_contact(
-            MEMBER.meta(on), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, ids, True, True, ""
-        )
+        self.family.record_contact(MEMBER.meta(on), uuid4(), kind, ContactOutcome.SEEN, ids, True, True, "")
         return self
 
     def closure(self, reason: ClosureReason = ClosureReason.NEEDS_MET, by: Person = LEAD) -> FamilyBuilder:

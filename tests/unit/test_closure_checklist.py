@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from domain import checklists
-from domain.values import AssessmentKind, ClaimOutcome, ClosureReason
+from domain.values import AssessmentKind, ClaimOutcome, ClosureReason, ContactKind
 from tests.unit.builders import (
     LEAD,
     MANAGER,
@@ -199,6 +199,28 @@ def test_seeing_an_older_sibling_does_not_count_for_the_infant() -> None:
     builder = ready_to_close(baby, sibling).seen(TODAY, sibling)
 
     assert missing(builder) == ["infant_seen_recently"]
+
+
+@pytest.mark.parametrize("kind", [ContactKind.PHONE, ContactKind.VIDEO])
+def test_an_infant_marked_seen_on_a_phone_or_video_call_is_not_seen(kind: ContactKind) -> None:
+    builder = ready_to_close(born(60)).seen(TODAY, kind=kind)
+
+    result = checklist(builder)["infant_seen_recently"]
+    assert not result.done and "face to face" in result.reason
+
+
+@pytest.mark.parametrize("kind", [k for k in ContactKind if k not in (ContactKind.PHONE, ContactKind.VIDEO)])
+def test_an_infant_seen_face_to_face_counts_whatever_the_setting(kind: ContactKind) -> None:
+    builder = ready_to_close(born(60)).seen(TODAY - timedelta(days=28), kind=kind)
+
+    assert missing(builder) == []
+
+
+def test_a_closure_for_moving_away_does_not_need_the_infant_seen() -> None:
+    builder = in_episode(born(60)).closure(ClosureReason.MOVED_AWAY).steps(*MANUAL_CLOSURE_STEPS).signed_off()
+
+    assert "infant_seen_recently" not in checklist(builder)
+    assert missing(builder) == ["new_area_referral_acknowledged"]
 
 
 def test_a_child_who_turns_one_before_evaluation_no_longer_needs_the_step() -> None:

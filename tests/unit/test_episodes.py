@@ -10,7 +10,7 @@ import pytest
 
 from domain.errors import InvalidValueError
 from domain.family import Family
-from domain.values import ClosureReason, ContactFrequency, EpisodeKind, MeetingKind
+from domain.values import ClosureReason, ContactFrequency, EpisodeKind, Housing, MeetingKind
 from tests.unit.builders import (
     COORDINATOR,
     INCOMING,
@@ -66,6 +66,58 @@ def test_after_closure_a_new_episode_is_a_reopening_linked_to_the_previous_one()
     (opened,) = emitted(family)
     assert opened.kind is EpisodeKind.REOPENED and opened.previous_episode_id == first
     assert len(family.episodes) == 2
+
+
+def away_after_closure() -> Family:
+    """A family whose episode closed when it moved away, recorded as having left the area."""
+    builder = ready_to_close(reason=ClosureReason.MOVED_AWAY)
+    family = builder.family
+    family.close_episode(WORKER.meta(), builder.request_id)
+    family.leave_area(LEAD.meta(), "abroad")
+    family.collect_events()
+    return family
+
+
+def test_reopening_a_family_recorded_away_records_its_return_first_at_the_last_known_address() -> None:
+    family = away_after_closure()
+    back_on = TODAY + timedelta(days=200)
+
+    family.open_new_episode(COORDINATOR.meta(back_on), uuid4(), 2)
+
+    returned, opened = emitted(family)
+    assert event_names([returned, opened]) == ["FamilyReturned", "EpisodeOpened"]
+    assert returned.address == "1 Test Street" and returned.housing is None and returned.meta.occurred_on == back_on
+    assert opened.kind is EpisodeKind.REOPENED
+    assert family.in_area and family.arrived_on == back_on
+
+
+def test_reopening_a_family_recorded_away_records_the_address_and_housing_given() -> None:
+    family = away_after_closure()
+
+    family.open_new_episode(COORDINATOR.meta(), uuid4(), 2, address="Flat 4, Mill Court", housing=Housing.TEMPORARY)
+
+    returned, _opened = emitted(family)
+    assert returned.address == "Flat 4, Mill Court" and returned.housing is Housing.TEMPORARY
+    assert family.address == "Flat 4, Mill Court" and family.housing is Housing.TEMPORARY
+
+
+def test_opening_an_episode_for_a_family_in_the_area_records_no_return() -> None:
+    family = FamilyBuilder().build()
+
+    family.open_new_episode(COORDINATOR.meta(), uuid4(), 2, address="Flat 4, Mill Court", housing=Housing.SHARED)
+
+    assert event_names(emitted(family)) == ["EpisodeOpened"]
+    assert family.address == "1 Test Street"
+
+
+def test_a_blank_address_on_reopening_is_refused() -> None:
+    family = away_after_closure()
+
+    assert_refused(
+        family, lambda: family.open_new_episode(COORDINATOR.meta(), uuid4(), 2, address="  "),
+        "address_required", InvalidValueError,
+    )
+    assert not family.in_area
 
 
 PLAN_COMMANDS: dict[str, Callable[[Family], None]] = {

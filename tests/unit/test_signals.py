@@ -34,6 +34,7 @@ from domain.signals import (
     vulnerable_infant_cohort,
     was_not_brought_pattern,
 )
+from domain.state import InvolvementState, note_involvement
 from domain.values import (
     AssessmentKind,
     Channel,
@@ -159,10 +160,17 @@ class Story:
         self.family.close_episode(self.meta(on, role=Role.COORDINATOR), request_id)
         return self.version
 
-    def concern(self, on: date, source: SourceKind = SourceKind.MEMBER_OF_PUBLIC, known: bool = False) -> UUID:
+    def concern(
+        self, on: date, source: SourceKind = SourceKind.MEMBER_OF_PUBLIC, known: bool = False,
+        agency: UUID | None = None,
+    ) -> UUID:
         concern_id = uuid4()
-        self.family.raise_concern(self.meta(on), concern_id, source, "children left alone", known)
+        self.family.raise_concern(self.meta(on, agency), concern_id, source, "children left alone", known)
         return concern_id
+
+    def register_gp(self, on: date, agency: UUID | None = None) -> int:
+        self.family.record_registration(self.meta(on, agency), self.child_id, Service.GP)
+        return self.version
 
     def weigh(self, on: date, kg: float) -> int:
         self.family.measure_growth(self.meta(on), self.child_id, kg)
@@ -238,6 +246,25 @@ class TestLapsedContact:
         assert f"{day(3).isoformat()} (v{first}) and {day(6).isoformat()} (v{second})" in signal.explanation
         assert signal.event_versions == [first, second]
 
+    @pytest.mark.parametrize("kind", [ContactKind.PHONE, ContactKind.VIDEO])
+    def test_a_phone_or_video_call_marked_seen_does_not_count_as_seeing(self, kind: ContactKind) -> None:
+        story = Story()
+        story.open_episode()
+        seen = story.contact(day(1))
+        story.contact(day(20), kind=kind)
+        assert story.signal(lapsed_contact, day(29)) is None
+        signal = story.signal(lapsed_contact, day(30))
+        assert signal is not None and f"last seen on {day(1).isoformat()} (v{seen})" in signal.explanation
+        assert "phone and video calls do not count" in signal.explanation
+
+    def test_a_video_call_does_not_break_the_row_of_no_access_visits(self) -> None:
+        story = Story()
+        story.open_episode()
+        story.contact(day(1), ContactOutcome.NO_ACCESS)
+        story.contact(day(2), ContactOutcome.SEEN, ContactKind.VIDEO)
+        story.contact(day(3), ContactOutcome.NO_ACCESS)
+        assert story.signal(lapsed_contact, day(3)) is not None
+
     def test_a_seen_contact_breaks_the_row_of_no_access_visits(self) -> None:
         story = Story()
         story.open_episode()
@@ -245,6 +272,105 @@ class TestLapsedContact:
         story.contact(day(2), ContactOutcome.SEEN, ContactKind.CLINIC)
         story.contact(day(3), ContactOutcome.NO_ACCESS)
         assert story.signal(lapsed_contact, day(4)) is None
+
+
+class TestLapsedContactWithoutAnEpisode:
+    """An infant not seen face to face for 42 days, in a family that gives reason to watch."""
+
+    def closed_after_a_visit(self) -> tuple[Story, int, int]:
+        story = Story([infant()])
+        story.register_gp(day(0))
+        story.open_episode(day(0))
+        seen = story.contact(day(1))
+        closed = story.close_episode(day(2))
+        return story, seen, closed
+
+    def test_fires_more_than_42_days_after_the_infant_was_last_seen_after_a_closure(self) -> None:
+        story, seen, closed = self.closed_after_a_visit()
+        assert story.signal(lapsed_contact, day(43)) is None
+        signal = story.signal(lapsed_contact, day(44))
+        assert signal is not None and signal.since == day(44) and signal.severity is Severity.HIGH
+        assert f"last seen face to face on {day(1).isoformat()} (v{seen})" in signal.explanation
+        assert f"an episode closed on {day(2).isoformat()} (v{closed})" in signal.explanation
+        assert {seen, closed} <= set(signal.event_versions)
+
+    @pytest.mark.parametrize("kind", [ContactKind.PHONE, ContactKind.VIDEO])
+    def test_a_phone_or_video_call_does_not_reset_the_clock(self, kind: ContactKind) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        story.contact(day(30), kind=kind)
+        assert story.signal(lapsed_contact, day(44)) is not None
+
+    def test_a_face_to_face_visit_resets_the_clock(self) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        visit = story.contact(day(30), kind=ContactKind.CLINIC)
+        assert story.signal(lapsed_contact, day(72)) is None
+        signal = story.signal(lapsed_contact, day(73))
+        assert signal is not None and f"(v{visit})" in signal.explanation
+
+    def test_a_contact_that_saw_only_another_child_does_not_count(self) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        sibling = child("Sam")
+        story.add_child(sibling, day(3))
+        story.family.record_contact(
+            story.meta(day(30)), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [sibling.child_id], True,
+            True, "",
+        )
+        assert story.signal(lapsed_contact, day(44)) is not None
+
+    def test_an_episode_closed_12_months_ago_still_counts_but_not_a_day_more(self) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        closed = story.close_episode(date(2026, 1, 7))
+        baby = child("Baby", born=None, expected=date(2026, 10, 1))
+        story.add_child(baby, date(2026, 9, 1))
+        story.family.record_birth(story.meta(date(2026, 10, 1)), baby.child_id, date(2026, 10, 1))
+        story.family.record_registration(story.meta(date(2026, 10, 2)), baby.child_id, Service.GP)
+        signal = story.signal(lapsed_contact, date(2027, 1, 7))
+        assert signal is not None and f"(v{closed})" in signal.explanation
+        assert "not seen face to face since birth" in signal.explanation
+        assert story.signal(lapsed_contact, date(2027, 1, 8)) is None
+
+    def test_an_open_concern_is_reason_to_watch_until_responded_to(self) -> None:
+        story = Story([infant()])
+        story.register_gp(day(0))
+        concern_id = story.concern(day(0))
+        signal = story.signal(lapsed_contact, day(0))
+        assert signal is not None and signal.since == day(0)
+        assert f"a concern raised on {day(0).isoformat()}" in signal.explanation
+        story.family.respond_to_concern(story.meta(day(1)), concern_id, "welfare check: all well", True)
+        assert story.signal(lapsed_contact, day(1)) is None
+
+    def test_a_standing_signal_is_reason_to_watch(self) -> None:
+        story = Story([infant(born=day(0))])
+        assert story.signal(lapsed_contact, day(42)) is None
+        signal = story.signal(lapsed_contact, day(43))
+        assert signal is not None and signal.since == day(43)
+        assert f"not_registered_with_gp standing since {day(43).isoformat()}" in signal.explanation
+        story.register_gp(day(43))
+        assert story.signal(lapsed_contact, day(43)) is None
+
+    def test_an_infant_in_a_family_with_nothing_to_watch_is_not_this_signal(self) -> None:
+        story = Story([infant()])
+        story.register_gp(day(0))
+        assert story.signal(lapsed_contact, day(200)) is None
+
+    def test_a_child_who_turned_one_is_not_an_infant(self) -> None:
+        story = Story([infant(born=date(2025, 3, 1))])
+        story.register_gp(day(0))
+        story.concern(day(0))
+        assert story.signal(lapsed_contact, date(2026, 2, 28)) is not None
+        assert story.signal(lapsed_contact, date(2026, 3, 1)) is None
+
+    def test_a_family_recorded_away_is_not_watched_here(self) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        story.family.leave_area(story.meta(day(3)), "abroad")
+        assert story.signal(lapsed_contact, day(60)) is None
+
+    def test_the_threshold_is_a_setting(self) -> None:
+        story, _seen, _closed = self.closed_after_a_visit()
+        shorter = SignalThresholds(infant_unseen_without_episode_days=20)
+        assert story.signal(lapsed_contact, day(21), shorter) is None
+        assert story.signal(lapsed_contact, day(22), shorter) is not None
 
 
 # -------------------------------------------------- was_not_brought_pattern
@@ -327,6 +453,45 @@ class TestInfantWithoutLead:
         assert f"referral was received on {day(0).isoformat()} (v{referral})" in signal.explanation
         assert story.signal(infant_without_lead, day(31)) is None
 
+    def test_two_agencies_involved_without_an_episode_start_the_clock(self) -> None:
+        story = Story([infant()])
+        first = story.contact(day(0), agency=uuid4())
+        story.concern(day(2), agency=uuid4())
+        concern = story.version
+        assert story.signal(infant_without_lead, day(12)) is None
+        signal = story.signal(infant_without_lead, day(13))
+        assert signal is not None and signal.since == day(13)
+        assert f"2 agencies involved in the last 90 days, 2 of them from {day(2).isoformat()}" in signal.explanation
+        assert f"contact recorded on {day(0).isoformat()} (v{first})" in signal.explanation
+        assert f"concern raised on {day(2).isoformat()} (v{concern})" in signal.explanation
+        assert {first, concern} <= set(signal.event_versions)
+
+    def test_one_agency_alone_without_an_episode_or_referral_is_not_enough(self) -> None:
+        story = Story([infant()])
+        story.contact(day(0))
+        story.weigh(day(5), 5.0)
+        assert story.signal(infant_without_lead, day(60)) is None
+
+    def test_involvement_counts_for_90_days_after_an_agencys_last_fact(self) -> None:
+        story = Story([infant(born=day(-30))])
+        story.contact(day(0), agency=uuid4())
+        story.register_gp(day(1), agency=uuid4())
+        assert story.signal(infant_without_lead, day(90)) is not None
+        assert story.signal(infant_without_lead, day(91)) is None
+
+    def test_the_clock_restarts_when_the_lead_goes_with_a_closed_episode(self) -> None:
+        story = Story([infant()])
+        story.contact(day(0), agency=uuid4())
+        story.open_episode(day(0))
+        story.assign_lead(day(1))
+        story.contact(day(15))
+        closed = story.close_episode(day(20))
+        assert story.signal(infant_without_lead, day(30)) is None
+        signal = story.signal(infant_without_lead, day(31))
+        assert signal is not None and signal.since == day(31)
+        assert f"no episode open since one closed on {day(20).isoformat()} (v{closed})" in signal.explanation
+        assert closed in signal.event_versions
+
     def test_a_child_who_turned_one_is_not_an_infant(self) -> None:
         inside = Story([infant(born=date(2025, 1, 17))])
         outside = Story([infant(born=date(2025, 1, 16))])
@@ -372,6 +537,91 @@ class TestNoLeadMultiAgency:
         story.join(day(1), uuid4())
         story.assign_lead(day(2))
         assert story.signal(no_lead_multi_agency, day(2)) is None
+
+    def test_fires_without_an_episode_when_two_agencies_record_facts(self) -> None:
+        story = Story([child("Baby", born=day(-100))])
+        contact = story.contact(day(0), agency=uuid4())
+        assert story.signal(no_lead_multi_agency, day(5)) is None
+        registration = story.register_gp(day(5), agency=uuid4())
+        signal = story.signal(no_lead_multi_agency, day(5))
+        assert signal is not None and signal.since == day(5)
+        assert "no episode opened" in signal.explanation
+        assert f"contact recorded on {day(0).isoformat()} (v{contact})" in signal.explanation
+        assert f"registration recorded on {day(5).isoformat()} (v{registration})" in signal.explanation
+        assert {contact, registration} <= set(signal.event_versions)
+
+    @pytest.mark.parametrize(("fact", "what"), [
+        ("concern", "concern raised"), ("growth", "growth measured"), ("referral", "referral received"),
+    ])
+    def test_every_kind_of_fact_makes_its_agency_involved(self, fact: str, what: str) -> None:
+        story = Story([infant()])
+        story.contact(day(0), agency=uuid4())
+        other = uuid4()
+        if fact == "concern":
+            story.concern(day(1), agency=other)
+        elif fact == "growth":
+            story.family.measure_growth(story.meta(day(1), other), story.child_id, 4.2)
+        else:  # recorded by the front door, from another agency: the referring agency is involved
+            story.family.receive_referral(story.meta(day(1)), uuid4(), SourceKind.AGENCY, other, "neglect", [])
+        signal = story.signal(no_lead_multi_agency, day(1))
+        assert signal is not None and f"{what} on {day(1).isoformat()}" in signal.explanation
+
+    def test_an_agency_counts_for_90_days_after_its_last_fact(self) -> None:
+        story = Story()
+        story.contact(day(0), agency=uuid4())
+        story.contact(day(0), agency=uuid4())
+        assert story.signal(no_lead_multi_agency, day(90)) is not None
+        assert story.signal(no_lead_multi_agency, day(91)) is None
+
+    def test_fires_again_after_the_episode_closes_and_the_lead_goes(self) -> None:
+        story = Story()
+        story.contact(day(0), agency=uuid4())
+        story.open_episode(day(0))
+        story.assign_lead(day(1))
+        story.contact(day(3))
+        assert story.signal(no_lead_multi_agency, day(3)) is None
+        closed = story.close_episode(day(10))
+        signal = story.signal(no_lead_multi_agency, day(10))
+        assert signal is not None and signal.since == day(10)
+        assert f"no episode open since one closed on {day(10).isoformat()} (v{closed})" in signal.explanation
+
+    def test_a_worker_event_does_not_make_an_agency_involved(self) -> None:
+        story = Story()
+        story.contact(day(0), agency=uuid4())
+        worker = Meta(uuid4(), uuid4(), Role.ADMIN, Channel.WORKER, day(1))
+        story.family.record_contact(worker, uuid4(), ContactKind.PHONE, ContactOutcome.SEEN, [], False, True, "")
+        assert story.signal(no_lead_multi_agency, day(1)) is None
+
+
+class TestInvolvementRuns:
+    """Per agency the aggregate keeps one run of days with facts, not a list of facts."""
+
+    def test_facts_within_91_days_of_each_other_extend_the_run(self) -> None:
+        table: dict[str, InvolvementState] = {}
+        agency = uuid4()
+        note_involvement(table, agency, day(0), 2, "contact recorded")
+        note_involvement(table, agency, day(91), 3, "concern raised")
+        run = table[str(agency)]
+        assert (run.since, run.since_version, run.last_on, run.last_version) == (day(0), 2, day(91), 3)
+        assert run.last_what == "concern raised"
+
+    def test_a_gap_of_more_than_91_days_starts_a_new_run(self) -> None:
+        table: dict[str, InvolvementState] = {}
+        agency = uuid4()
+        note_involvement(table, agency, day(0), 2, "contact recorded")
+        note_involvement(table, agency, day(92), 3, "growth measured")
+        assert (table[str(agency)].since, table[str(agency)].since_version) == (day(92), 3)
+
+    def test_a_fact_recorded_late_extends_the_run_backwards_or_changes_nothing(self) -> None:
+        table: dict[str, InvolvementState] = {}
+        agency = uuid4()
+        note_involvement(table, agency, day(100), 2, "contact recorded")
+        note_involvement(table, agency, day(50), 3, "concern raised")
+        note_involvement(table, agency, day(-100), 4, "concern raised")
+        note_involvement(table, agency, day(70), 5, "concern raised")
+        run = table[str(agency)]
+        assert (run.since, run.since_version, run.last_on, run.last_version) == (day(50), 3, day(100), 2)
+        assert len(table) == 1
 
 
 # ----------------------------------------------------------- unverified_claim
@@ -435,6 +685,26 @@ class TestNotRegisteredWithGp:
         assert story.signal(not_registered_with_gp, day(100)) is None
         story.family.return_to_area(story.meta(day(100)), "2 Mill Lane", Housing.TEMPORARY)
         returned = story.version
+        assert story.signal(not_registered_with_gp, day(142)) is None
+        signal = story.signal(not_registered_with_gp, day(143))
+        assert signal is not None and f"arrived on {day(100).isoformat()} (v{returned})" in signal.explanation
+
+    def test_is_never_suppressed_while_an_episode_is_open(self) -> None:
+        story = Story([child("Kit", born=date(2024, 6, 1))])
+        story.open_episode(day(0))
+        story.family.leave_area(story.meta(day(1)), "abroad")
+        assert story.signal(not_registered_with_gp, day(42)) is None
+        signal = story.signal(not_registered_with_gp, day(43))
+        assert signal is not None and f"the family arrived on {D0.isoformat()} (v1)" in signal.explanation
+
+    def test_reopening_a_family_recorded_away_counts_from_its_return(self) -> None:
+        story = Story([child("Kit", born=date(2024, 6, 1))])
+        story.open_episode(day(0))
+        story.close_episode(day(1))
+        story.family.leave_area(story.meta(day(2)), "abroad")
+        assert story.signal(not_registered_with_gp, day(100)) is None
+        story.family.open_new_episode(story.meta(day(100)), uuid4(), 2)
+        returned = story.version - 1
         assert story.signal(not_registered_with_gp, day(142)) is None
         signal = story.signal(not_registered_with_gp, day(143))
         assert signal is not None and f"arrived on {day(100).isoformat()} (v{returned})" in signal.explanation
@@ -777,6 +1047,12 @@ class TestEvaluateSignals:
         assert [s.name for s in evaluate_signals(story.family, day(15), SignalThresholds())] == [
             "lapsed_contact", "was_not_brought_pattern", "infant_without_lead", "vulnerable_infant_cohort",
         ]
+
+    def test_lapsed_contact_without_an_episode_reads_the_other_rules_in_table_order(self) -> None:
+        story = Story([infant(born=day(0))])
+        signals = evaluate_signals(story.family, day(43), SignalThresholds())
+        assert [s.name for s in signals] == ["lapsed_contact", "not_registered_with_gp"]
+        assert signals[0] == lapsed_contact(story.family, day(43), SignalThresholds())
 
     @pytest.mark.parametrize(("days", "fires"), [(5, False), (6, True)])
     def test_thresholds_are_settings(self, days: int, fires: bool) -> None:

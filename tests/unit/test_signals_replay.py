@@ -75,3 +75,20 @@ def test_a_family_restored_from_a_snapshot_gives_the_same_signals() -> None:
     restored = snapshot.mutate(None)
     today = D0 + timedelta(days=60)
     assert evaluate_signals(restored, today) == evaluate_signals(family, today)
+
+
+def test_a_snapshot_from_before_involvement_was_kept_reads_it_from_the_contacts() -> None:
+    family, _events = busy_family()
+    family.record_contact(
+        Meta(uuid4(), uuid4(), Role.PRACTITIONER, Channel.API, D0 + timedelta(days=5)), uuid4(),
+        ContactKind.CLINIC, ContactOutcome.SEEN, [], False, True, "",
+    )
+    codec = mapper()
+    snapshot: Any = codec.to_domain_event(codec.to_stored_event(Snapshot.take(family)))
+    del snapshot.state["involvement"]
+    restored = snapshot.mutate(None)
+    involved = restored.agencies_involvement()
+    assert {run.agency_id for run in involved.values()} == {c.agency_id for c in family.contacts}
+    restored.measure_growth(Meta(uuid4(), uuid4(), Role.PRACTITIONER, Channel.API, D0 + timedelta(days=6)),
+                            next(iter(family.children.values())).child_id, 3.5)
+    assert len(restored.agencies_involvement()) == 3

@@ -1,0 +1,1 @@
+"""Browser tests: Debian's Chromium driven by Playwright against `taf serve` started as a process."""

@@ -1,0 +1,1 @@
+"""Web front end tests: pages through TestClient, and the browser tests."""
