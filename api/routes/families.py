@@ -126,6 +126,7 @@ def match_family(body: FamilyMatch, actor: CaseWriter, ledger: Ledger, models: M
 
     404 when no family or several match (the same answer); every match is in the access log.
     Afterwards the caller's agency may record facts for the family and sees need-to-know.
+    A match by name reads the child index: `X-Consistent-With` includes a family just registered.
     """
     if body.nhs_number is not None:
         by = "nhs_number"

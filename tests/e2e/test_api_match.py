@@ -302,6 +302,8 @@ def test_a_family_known_only_by_need_to_know_is_in_none_of_the_lists(scene: Scen
     scene.gp.write(f"/api/v1/families/{scene.family_id}/contacts", {"kind": "clinic", "outcome": "seen"})
     assert scene.gp.get("/api/v1/families").json()["items"] == []
     assert scene.gp.get("/api/v1/watchlist").json()["items"] == []
+    assert scene.gp.get("/api/v1/actions").json()["items"] == []
+    assert scene.gp_system.get("/api/v1/events").json()["items"] == []
 
 
 def test_an_agency_that_did_not_match_gets_404(scene: Scene) -> None:
