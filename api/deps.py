@@ -152,8 +152,8 @@ def read_name(request: Request) -> str:
     return rest.strip("/") or "summary"
 
 
-def record_read(request: Request, actor: Actor, family_id: UUID, what: str | None = None) -> None:
-    """Append an access-log entry for this read; if that fails the read fails (500), never silently."""
+def record_read(request: Request, actor: Actor, family_id: UUID | None, what: str | None = None) -> None:
+    """Append an access-log entry for this read (no family: a match that found none); failing, the read fails (500)."""
     access_log = getattr(request.app.state, "access_log", None)
     try:
         if access_log is None:
