@@ -10,15 +10,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import chain
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
-from eventsourcing.utils import get_topic
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
 
-from domain import checklists
+from domain import checklists, history
 from domain.agency import Agency
 from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
 from domain.checklists import StepResult
@@ -29,23 +30,31 @@ from domain.errors import (
     StaleVersionError,
     UnknownEntityError,
 )
+from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
+from domain.history import CarriedItem
 from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
+from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds
+from domain.state import EpisodeState
 from domain.transcodings import register_all
 from domain.values import (
+    Acknowledgement,
     Actor,
     AgencyKind,
     AssessmentKind,
     Carer,
     Channel,
     Child,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
+    ConcernAction,
     ConsentCapacity,
     ContactFrequency,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     Gcp2Grades,
     Housing,
     MeetingKind,
@@ -143,10 +152,15 @@ class TafLedger(Application[UUID]):
     is_snapshotting_enabled = True
 
     def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None):
+        register_stored_topics()
         super().__init__(env)
         self.clock = clock or Clock()
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
         self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper with our transcoder, filling in fields added after events were stored."""
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=TafMapper)
 
     def construct_transcoder(self) -> Transcoder:
         """A JSON transcoder that knows every domain type."""
@@ -186,25 +200,37 @@ class TafLedger(Application[UUID]):
             return self.recorder.max_notification_id() or 0
         return recordings[-1].notification.id
 
+    def _projector(self, aggregate_id: UUID, version: int | None,
+                   fold: Callable[[Any, Any], Any] = project_aggregate) -> Callable[[Any, Any], Any]:
+        """Fold events onto a snapshot, or replay every event when a family's snapshot predates state kept now."""
+
+        def project(aggregate: Any, events: Any) -> Any:
+            events = iter(events)
+            first = next(events, None)
+            if first is None:
+                return aggregate
+            if isinstance(first, Snapshot) and resolve_topic(first.topic) is Family and not all(
+                name in first.state for name in Family.SNAPSHOT_MUST_HOLD
+            ):
+                return fold(None, self.events.get(aggregate_id, lte=version))
+            return fold(aggregate, chain([first], events))
+
+        return project
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
+                      projector_func: Callable[[Any, Any], Any] = project_aggregate) -> None:
+        """Take a snapshot, of a full replay when the last snapshot predates the state kept now."""
+        super().take_snapshot(aggregate_id, version, self._projector(aggregate_id, version, projector_func))
+
     def get_family(self, family_id: UUID, version: int | None = None) -> Family:
         """Load a family (optionally as it was at a version), or UnknownEntityError."""
         try:
-            family: Aggregate = self.repository.get(family_id, version=version)
+            family: Aggregate = self.repository.get(family_id, version=version,
+                                                    projector_func=self._projector(family_id, version))
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no family {family_id}", field="family_id") from None
         if not isinstance(family, Family):
             raise UnknownEntityError(f"no family {family_id}", field="family_id")
-        if "known_agency_ids" not in family.__dict__:
-            family = self._replay(family_id, version)  # a snapshot taken before need-to-know scope
-        return family
-
-    def _replay(self, family_id: UUID, version: int | None) -> Family:
-        """The family folded from its events alone, without a snapshot."""
-        family: Any = None
-        domain_event: Any
-        for domain_event in self.events.get(family_id, lte=version):
-            family = domain_event.mutate(family)
-        assert isinstance(family, Family)
         return family
 
     def _command(
@@ -481,6 +507,12 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.decide_referral(m, referral_id, outcome, reason, feedback_sent_on),
                              referral_id)
 
+    def give_referral_feedback(self, actor: Actor, family_id: UUID, referral_id: UUID, feedback: str,
+                               given_to: str, when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record feedback given to the referrer after a referral's decision."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.give_referral_feedback(m, referral_id, feedback, given_to), referral_id)
+
     def raise_concern(self, actor: Actor, family_id: UUID, source_kind: SourceKind, description: str,
                       reporter_known_to_agency: bool = False, child_ids: Sequence[UUID] = (),
                       when: When = NOW, expected_version: int | None = None) -> Recorded:
@@ -492,10 +524,10 @@ class TafLedger(Application[UUID]):
 
     def respond_to_concern(self, actor: Actor, family_id: UUID, concern_id: UUID, response: str,
                            welfare_check_done: bool = False, when: When = NOW,
-                           expected_version: int | None = None) -> Recorded:
-        """Record the response to a concern."""
+                           expected_version: int | None = None, action: ConcernAction | None = None) -> Recorded:
+        """Record the response to a concern, and what was done."""
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done),
+                             lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done, action),
                              concern_id)
 
     def give_consent(self, actor: Actor, family_id: UUID, given_by: str, capacity: ConsentCapacity, scope: str,
@@ -566,7 +598,7 @@ class TafLedger(Application[UUID]):
 
     def hold_meeting(self, actor: Actor, family_id: UUID, kind: MeetingKind, held_on: date,
                      attendee_ids: Sequence[UUID] = (), apology_ids: Sequence[UUID] = (),
-                     family_attended: bool = False, decisions: str = "",
+                     family_attended: bool | None = None, decisions: str = "",
                      actions: Sequence[ActionInput] = (), expected_version: int | None = None,
                      date_uncertain: bool = False) -> Recorded:
         """Record a meeting and the actions it agreed, in one save."""
@@ -647,6 +679,12 @@ class TafLedger(Application[UUID]):
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.verify_claim(m, claim_id, outcome, method), claim_id)
 
+    def decide_on_claim(self, actor: Actor, family_id: UUID, claim_id: UUID, decision: ClaimDecision,
+                        rationale: str, when: When = NOW, expected_version: int | None = None) -> Recorded:
+        """Record a manager's decision on a claim that could not be verified."""
+        return self._command(actor, family_id, when, expected_version,
+                             lambda f, m: f.decide_on_claim(m, claim_id, decision, rationale), claim_id)
+
     def recommend_assessment(self, actor: Actor, family_id: UUID, kind: AssessmentKind, reason: str = "",
                              when: When = NOW, expected_version: int | None = None) -> Recorded:
         """Recommend an assessment."""
@@ -668,10 +706,13 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.complete_assessment(m, assessment_id, findings, grades), assessment_id)
 
     def decline_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, reason: str,
-                           when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Record that an assessment was declined."""
+                           when: When = NOW, expected_version: int | None = None,
+                           reason_kind: DeclineReasonKind = DeclineReasonKind.NOT_NEEDED,
+                           superseded_by: UUID | None = None) -> Recorded:
+        """Record that an assessment was declined, and why."""
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.decline_assessment(m, assessment_id, reason), assessment_id)
+                             lambda f, m: f.decline_assessment(m, assessment_id, reason, reason_kind, superseded_by),
+                             assessment_id)
 
     def record_supervision(self, actor: Actor, family_id: UUID, discussion: str, decisions: str = "",
                            next_due: date | None = None, when: When = NOW,
@@ -681,10 +722,35 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.record_supervision(m, discussion, decisions, next_due))
 
     def review_history(self, actor: Actor, family_id: UUID, notes: str = "", when: When = NOW,
-                       expected_version: int | None = None) -> Recorded:
-        """Record that the family's history was reviewed."""
+                       expected_version: int | None = None, acknowledged: Sequence[Acknowledgement] = (),
+                       overseen_by: UUID | None = None, expectations: str = "",
+                       thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Recorded:
+        """Record a review of the family's earlier episodes, against the items they carry forward."""
+        overseer_role = None
+        if overseen_by is not None:
+            overseer_role = self._referenced_professional(overseen_by, "overseen_by").role
+        carried = [c.item for c in self.carried_forward(family_id, thresholds)]
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.review_history(m, notes))
+                             lambda f, m: f.review_history(m, notes, acknowledged, overseen_by, overseer_role,
+                                                           expectations, carried))
+
+    def carried_forward(self, family_id: UUID, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> list[CarriedItem]:
+        """What earlier episodes leave for the open (reopened) one, or for the next when none is open."""
+        family = self.get_family(family_id)
+        episode = family.open_episode
+        before = self.get_family(family_id, version=episode.opened_version - 1) if episode is not None else family
+        signals = {
+            e.episode_id: self._signals_at_closure(family_id, e, thresholds)
+            for e in before.episodes if e.closed_version is not None and e.closed_on is not None
+        }
+        return history.carried_forward(before, signals)
+
+    def _signals_at_closure(self, family_id: UUID, episode: EpisodeState,
+                            thresholds: SignalThresholds) -> list[Signal]:
+        """The signals standing when an episode closed (from the family just before EpisodeClosed)."""
+        assert episode.closed_version is not None and episode.closed_on is not None
+        before_closure = self.get_family(family_id, version=episode.closed_version - 1)
+        return history.signals_standing_at_closure(before_closure, episode.closed_on, thresholds)
 
     def correct_entry(self, actor: Actor, family_id: UUID, event_version: int, correction: str, reason: str,
                       expected_version: int | None = None) -> Recorded:
@@ -797,10 +863,12 @@ class TafLedger(Application[UUID]):
         return iter(self.events.get(family_id, gt=gt, limit=limit))
 
     def verify_chain(self, family_id: UUID) -> ChainCheck:
-        """Recompute the family's hash chain from its stored events (never snapshots).
+        """Recompute the family's hash chain from its stored events (never snapshots), as stored.
 
         An event that is missing, cannot be decrypted or decoded, or whose content does not
-        match its hash breaks the chain at its version; the check stops there.
+        match its hash breaks the chain at its version; the check stops there. The hash is
+        compared over each event's fields as they were stored, before any upcast
+        (`domain/evolution.py`).
         """
         previous = GENESIS_HASH
         checked = 0
@@ -815,13 +883,13 @@ class TafLedger(Application[UUID]):
                 if stored.originator_version != expected_version:
                     return ChainCheck(False, checked, previous, expected_version)
                 try:
-                    domain_event: Any = self.mapper.to_domain_event(stored)
-                    fields = {f: getattr(domain_event, f) for f in domain_event.__dataclass_fields__}
-                    expected = chain_hash(previous, type(domain_event).__name__, stored.originator_version,
-                                          hashed_fields(type(domain_event), fields))
+                    assert isinstance(self.mapper, TafMapper)
+                    type_name, event_class, fields = self.mapper.stored_fields(stored)  # as stored: not upcast
+                    expected = chain_hash(previous, type_name, stored.originator_version,
+                                          hashed_fields(event_class, fields))
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
                     return ChainCheck(False, checked, previous, stored.originator_version)
-                if expected != getattr(domain_event, "hash", None):
+                if expected != fields.get("hash"):
                     return ChainCheck(False, checked, previous, stored.originator_version)
                 previous = expected
                 last_version = stored.originator_version

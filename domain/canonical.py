@@ -1,4 +1,26 @@
-"""Canonical, deterministic rendering of event content, and the per-family hash chain."""
+"""Canonical, deterministic rendering of event content, and the per-family hash chain.
+
+The rule that lets event classes evolve without breaking old chains:
+
+1. An event's hash covers the previous hash, its type name, its version and its fields
+   *as stored*: what the event was written with, decoded, before any upcast and before
+   any default is filled in for a field it lacks (`domain.evolution.TafMapper.stored_fields`).
+   An upcast changes what the aggregate and readers see, never what is hashed, so an
+   upcast that changes a stored value (`MeetingHeld.family_attended`: False written as
+   the old default now reads as None, "not recorded") leaves the chain verifying.
+2. A field added to an event, to `Meta` or to a value dataclass after some were stored
+   is declared with `added(default)`; it is left out of the canonical form while it
+   holds that default, so old events (which lack it, or whose nested values decode with
+   it at its default) and new events that do not use it hash alike, and a new event
+   that sets it is hashed with it. Only new fields take `added()`: marking an existing
+   field would drop stored values equal to the default from the hash.
+3. The canonical form depends on decoded values only (`canonical`), never on the
+   transcoder's bytes, so a change of transcoder does not change any hash.
+
+To add a field to an event made by an `@event("Name")` method, declare the event class
+on the aggregate (`class Name(Event)`, every field of the method, the new one with
+`added()`) and decorate the method with `@event(Name)`: the topic stays the same.
+"""
 
 from __future__ import annotations
 

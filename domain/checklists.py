@@ -189,17 +189,26 @@ def _assessments_resolved(family: Family) -> StepResult:
     unresolved = [
         a for a in family.assessments.values() if a.status.value not in ("completed", "declined")
     ]
-    if unresolved:
-        kinds = ", ".join(f"{a.kind.value} ({a.status.value} since {a.recommended_on.isoformat()})" for a in unresolved)
-        return StepResult(step, False, f"unresolved assessment(s): {kinds}")
+    came_back = [a for a in family.assessments.values() if family.came_back_in(a) is not None]
+    if unresolved or came_back:
+        texts = [f"{a.kind.value} ({a.status.value} since {a.recommended_on.isoformat()})" for a in unresolved]
+        texts += [
+            f"{a.kind.value} (declined, {a.decline_reason_kind.value if a.decline_reason_kind else 'not_needed'}, "
+            "and came back: start it, complete it, or a manager declines it again)"
+            for a in came_back
+        ]
+        return StepResult(step, False, f"unresolved assessment(s): {', '.join(texts)}")
     return StepResult(step, True, "every recommended assessment is completed or declined")
 
 
 def _claims_verified(family: Family) -> StepResult:
     step = "relied_on_claims_verified"
-    unverified = [c for c in family.claims.values() if c.relied_on_in_plan and c.verification is None]
+    unverified = [c for c in family.claims.values() if c.relied_on_in_plan and not c.checked]
     if unverified:
-        statements = "; ".join(c.statement for c in unverified[:3])
+        statements = "; ".join(
+            c.statement + (" (unable to verify, no manager's decision)" if c.verification is not None else "")
+            for c in unverified[:3]
+        )
         return StepResult(step, False, f"{len(unverified)} relied-on claim(s) not verified: {statements}")
     return StepResult(step, True, "every claim the plan relies on has been checked")
 

@@ -1,25 +1,31 @@
-"""The shared multi-agency chronology: which family events are significant, and how they read.
+"""The shared multi-agency chronology: how each family event reads as a row.
 
-A pure mapping from one recorded family event to one chronology row (or None when the
-event is not significant). No I/O: the chronology projection and the audit code both
-use it, so the chronology reads the same wherever it is shown.
+A pure mapping from one recorded family event to one chronology row. Every family event
+makes a row (DOMAIN.md: nothing is left out): the events listed in `_ROWS` read in their
+own words; any other, such as an event added later, gets a row named after its type
+(`_default_row`). Each row says whether it is a fact, a professional opinion, a
+self-report or a third-party report (a member of the public's or an anonymous report).
+No I/O: the chronology projection and the audit code both use it, so the chronology
+reads the same wherever it is shown.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.values import REMOTE_CONTACT_KINDS, ContactOutcome, Housing, Meta, ReferralOutcome
+from domain.values import REMOTE_CONTACT_KINDS, ContactOutcome, Housing, Meta, ReferralOutcome, SourceKind
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
 FACT = "fact"
-OPINION = "opinion"
+OPINION = "opinion"  # a professional opinion
 SELF_REPORT = "self_report"
+THIRD_PARTY = "third_party_report"  # a member of the public's or an anonymous report
 
 INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
 
@@ -37,7 +43,7 @@ class ChronologyEntry:
     source_agency_id: UUID
     source_professional_id: UUID
     what_happened: str
-    kind: str  # fact, opinion or self_report
+    kind: str  # fact, opinion, self_report or third_party_report
     verification: str  # "" when not applicable
     significance: str  # positive or negative
     action_taken: str
@@ -60,6 +66,45 @@ class _Row:
 
 def _v(value: Any) -> str:
     return str(getattr(value, "value", value)).replace("_", " ")
+
+
+def _reported_by(source_kind: SourceKind) -> str:
+    """The kind of a report by its source: the family's own word, a third party's, or a professional's fact."""
+    if source_kind is SourceKind.FAMILY:
+        return SELF_REPORT
+    if source_kind in (SourceKind.MEMBER_OF_PUBLIC, SourceKind.ANONYMOUS):
+        return THIRD_PARTY
+    return FACT
+
+
+def _words(type_name: str) -> str:
+    """An event type name as words: 'ReferralFeedbackGiven' -> 'Referral feedback given'."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", type_name).capitalize()
+
+
+_NOTE_FIELDS = ("reason", "rationale", "notes", "note", "description", "evidence", "response")
+
+
+def _default_row(e: Any) -> _Row:
+    """The row of an event with no wording of its own: its type in words, its children and its note."""
+    child_ids = tuple(getattr(e, "child_ids", ()) or ())
+    if not child_ids and getattr(e, "child_id", None) is not None:
+        child_ids = (e.child_id,)
+    note = next((v for f in _NOTE_FIELDS if isinstance(v := getattr(e, f, None), str) and v), "")
+    return _Row(_words(type(e).__name__), POSITIVE, action=note, child_ids=child_ids)
+
+
+def _child_added(e: Any) -> _Row:
+    child = e.child
+    if child.date_of_birth is None:
+        expected = f" on {child.expected_on.isoformat()}" if child.expected_on else ""
+        return _Row(f"Baby expected{expected} ({child.name})", NEGATIVE, child_ids=(child.child_id,))
+    return _Row(f"Child added: {child.name}, born {child.date_of_birth.isoformat()}", POSITIVE,
+                child_ids=(child.child_id,))
+
+
+def _signal_name(e: Any) -> str:
+    return _v(getattr(e, "signal", "") or getattr(e, "name", ""))
 
 
 def _contact(e: Any) -> _Row:
@@ -103,16 +148,19 @@ def _assessment_completed(e: Any) -> _Row:
 
 
 def _meeting(e: Any) -> _Row:
-    attended = "family attended" if e.family_attended else "family did not attend"
+    attended = {True: "family attended", False: "family did not attend", None: "family attendance not recorded"}
     return _Row(
-        f"{_v(e.kind).capitalize()} meeting held ({attended})",
-        POSITIVE if e.family_attended else NEGATIVE,
+        f"{_v(e.kind).capitalize()} meeting held ({attended[e.family_attended]})",
+        NEGATIVE if e.family_attended is False else POSITIVE,
         action=e.decisions,
     )
 
 
 _ROWS: dict[str, Callable[[Any], _Row]] = {
-    "FamilyRegistered": lambda e: _Row(f"Family registered ({e.reference})", NEGATIVE),
+    "FamilyRegistered": lambda e: _Row(
+        f"Family registered ({e.reference})", NEGATIVE, child_ids=tuple(c.child_id for c in e.children)
+    ),
+    "ChildAdded": _child_added,
     "ChildBorn": lambda e: _Row("Child born", POSITIVE, child_ids=(e.child_id,)),
     "AddressChanged": lambda e: _Row(
         f"Moved address; housing {_v(e.housing)}", NEGATIVE if e.housing in INSECURE_HOUSING else POSITIVE
@@ -122,6 +170,7 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
     "ReferralReceived": lambda e: _Row(
         f"Referral received from {_v(e.source_kind)}: {e.concerns}",
         NEGATIVE,
+        kind=_reported_by(e.source_kind),
         child_ids=tuple(e.child_ids),
         source_agency_id=e.source_agency_id,
     ),
@@ -131,7 +180,7 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
         + (" (reporter known to an agency)" if e.reporter_known_to_agency else "")
         + f": {e.description}",
         NEGATIVE,
-        kind=SELF_REPORT if _v(e.source_kind) == "family" else FACT,
+        kind=_reported_by(e.source_kind),
         child_ids=tuple(e.child_ids),
     ),
     "ConcernResponded": lambda e: _Row(
@@ -139,7 +188,17 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
         POSITIVE,
         action=e.response,
     ),
+    "ConsentGiven": lambda e: _Row(
+        f"Consent to share given by {e.given_by} ({_v(e.capacity)}): {e.scope}", POSITIVE
+    ),
     "ConsentWithdrawn": lambda e: _Row("Consent to share withdrawn", NEGATIVE, action=e.reason),
+    "SharingDecisionRecorded": lambda e: _Row(
+        f"Decision to share {e.what}" + (f" with {e.with_whom}" if e.with_whom else "")
+        + f" (lawful basis: {e.lawful_basis})",
+        POSITIVE,
+        kind=OPINION,
+        action=e.why,
+    ),
     "EpisodeOpened": lambda e: _Row(f"Episode opened ({_v(e.kind)}), level of need {e.level}", POSITIVE),
     "LevelOfNeedChanged": lambda e: _Row(
         f"Level of need changed to {e.level}", NEGATIVE if e.level >= 3 else POSITIVE, kind=OPINION, action=e.reason
@@ -148,9 +207,18 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
     "LeadProfessionalAssigned": lambda e: _Row(
         "Lead professional assigned" + (" (agreed with the family)" if e.agreed_with_family else ""), POSITIVE
     ),
+    "TafMemberJoined": lambda e: _Row("A professional joined the team around the family", POSITIVE),
+    "TafMemberLeft": lambda e: _Row("A professional left the team around the family", NEGATIVE),
     "PlanAgreed": lambda e: _Row("Plan agreed: " + "; ".join(e.outcomes), POSITIVE, kind=OPINION),
     "MeetingHeld": _meeting,
+    "ActionAgreed": lambda e: _Row(
+        f"Action agreed: {e.description} (due {e.due_on.isoformat()})", POSITIVE, child_ids=tuple(e.child_ids)
+    ),
+    "ActionCompleted": lambda e: _Row("Action completed", POSITIVE, outcome=e.note),
+    "ActionReassigned": lambda e: _Row("Action reassigned to another member of the team", POSITIVE),
+    "ActionCancelled": lambda e: _Row("Action cancelled", NEGATIVE, action=e.reason),
     "ContactRecorded": _contact,
+    "GrowthMeasured": lambda e: _Row(f"Weighed: {e.weight_kg:g} kg", POSITIVE, child_ids=(e.child_id,)),
     "RegistrationRecorded": lambda e: _Row(f"Registered with {_v(e.service)}", POSITIVE, child_ids=(e.child_id,)),
     "ClaimRecorded": lambda e: _Row(
         f"Self-reported by {e.reported_by}: {e.statement}"
@@ -192,21 +260,30 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
     "EntryCorrected": lambda e: _Row(
         f"Correction of entry {e.event_version}: {e.correction}", NEGATIVE, action=e.reason
     ),
+    "SignalRaised": lambda e: _Row(
+        f"Signal raised: {_signal_name(e)}", NEGATIVE, action=str(getattr(e, "explanation", "") or "")
+    ),
+    "SignalCleared": lambda e: _Row(f"Signal cleared: {_signal_name(e)}", POSITIVE),
+    "SignalReviewed": lambda e: _Row(
+        f"Manager's review of signal {_signal_name(e)}: {_v(getattr(e, 'decision', ''))}",
+        POSITIVE,
+        kind=OPINION,
+        action=str(getattr(e, "rationale", "") or ""),
+    ),
 }
 
 
 def significant_event_types() -> frozenset[str]:
-    """The family event names that make a chronology row."""
+    """The family event names with wording of their own (every other family event gets a default row)."""
     return frozenset(_ROWS)
 
 
 def chronology_entry(event: Any) -> ChronologyEntry | None:
-    """The chronology row of a family event, or None when the event is not significant."""
-    make = _ROWS.get(type(event).__name__)
+    """The chronology row of a family event (None for an event that is not a family's: it has no `meta`)."""
     meta: Meta | None = getattr(event, "meta", None)
-    if make is None or meta is None:
+    if meta is None:
         return None
-    row = make(event)
+    row = _ROWS.get(type(event).__name__, _default_row)(event)
     return ChronologyEntry(
         family_id=event.originator_id,
         version=event.originator_version,

@@ -15,13 +15,14 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from domain import checklists
-from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
+from domain.canonical import GENESIS_HASH, added, chain_hash, hashed_fields
 from domain.errors import (
     InvalidValueError,
     NotPermittedError,
     RuleViolationError,
     UnknownEntityError,
 )
+from domain.history import history_review_shortfalls
 from domain.scope import involved_by, known_by
 from domain.state import (
     ActionState,
@@ -35,6 +36,7 @@ from domain.state import (
     InvolvementState,
     LeadState,
     MemberState,
+    MissedMeetingState,
     PlanState,
     ReferralState,
     RequestState,
@@ -42,17 +44,21 @@ from domain.state import (
     note_involvement,
 )
 from domain.values import (
+    Acknowledgement,
     AssessmentKind,
     AssessmentStatus,
     Carer,
     Channel,
     Child,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
+    ConcernAction,
     ConsentCapacity,
     ContactFrequency,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     EpisodeKind,
     Gcp2Grades,
     Housing,
@@ -74,7 +80,24 @@ def _require_text(value: str, field: str, rule: str) -> str:
 
 
 class Family(Aggregate):
-    """A family: its members, episodes, team, plan, facts and handover requests."""
+    """A family: its members, episodes, team, plan, facts and handover requests.
+
+    `class_version` numbers the shape of the state kept in snapshots: a change that adds
+    state an older snapshot can be given bumps it and adds `upcast_vN_vN+1`. State that
+    cannot be derived from an older snapshot's state is named in `SNAPSHOT_MUST_HOLD`
+    instead: a snapshot without it is passed over and the family replayed from its events
+    (`TafLedger.get_family`), and the next snapshot is taken from that replay.
+    """
+
+    class_version = 2
+    # known_agency_ids: a snapshot from before need-to-know scope also holds the older, wider
+    # involved_* lists (every author had a part), so it is replayed past to recompute both.
+    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode")
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 2 keeps the TAF meetings the family missed; none were recorded as missed before."""
+        state.setdefault("missed_meetings", [])
 
     class Event(Aggregate.Event):
         """Base of every family event: carries the hash that chains it to the one before."""
@@ -159,6 +182,7 @@ class Family(Aggregate):
         self.actions: dict[str, ActionState] = {}
         self.contacts: list[ContactState] = []
         self.involvement: dict[str, InvolvementState] = {}  # per agency: its run of recorded facts
+        self.missed_meetings: list[MissedMeetingState] = []
         self.claims: dict[str, ClaimState] = {}
         self.assessments: dict[str, AssessmentState] = {}
         self.requests: dict[str, RequestState] = {}
@@ -433,6 +457,27 @@ class Family(Aggregate):
         referral.decided_version = self.next_version
         referral.feedback_sent_on = feedback_sent_on
 
+    def give_referral_feedback(self, meta: Meta, referral_id: UUID, feedback: str, given_to: str) -> None:
+        """Record the feedback given to the referrer on a decided referral (why, and what happens next)."""
+        referral: ReferralState = self._lookup(self.referrals, referral_id, "referral")
+        _require_text(feedback, "feedback", "feedback_required")
+        _require_text(given_to, "given_to", "given_to_required")
+        if referral.outcome is None:
+            raise RuleViolationError("feedback follows the referral's decision; decide it first",
+                                     rule="referral_not_decided")
+        if referral.decided_on is not None and meta.occurred_on < referral.decided_on:
+            raise InvalidValueError("feedback cannot be given before the decision", rule="feedback_before_decision",
+                                    field="given_on")
+        self._referral_feedback_given(meta=meta, referral_id=referral_id, feedback=feedback.strip(),
+                                      given_to=given_to.strip())
+
+    @event("ReferralFeedbackGiven")
+    def _referral_feedback_given(self, meta: Meta, referral_id: UUID, feedback: str, given_to: str) -> None:
+        referral = self.referrals[str(referral_id)]
+        if referral.feedback_given_on is None:
+            referral.feedback_given_on = meta.occurred_on
+            referral.feedback_version = self.next_version
+
     def raise_concern(
         self,
         meta: Meta,
@@ -473,22 +518,43 @@ class Family(Aggregate):
         self._note_fact(meta, "concern raised")
 
     def respond_to_concern(
-        self, meta: Meta, concern_id: UUID, response: str, welfare_check_done: bool
+        self,
+        meta: Meta,
+        concern_id: UUID,
+        response: str,
+        welfare_check_done: bool,
+        action: ConcernAction | None = None,
     ) -> None:
-        """Record the response to a concern."""
+        """Record the response to a concern (a fact: recorded whatever it says)."""
         self._lookup(self.concerns, concern_id, "concern")
         _require_text(response, "response", "response_required")
         self._concern_responded(
-            meta=meta, concern_id=concern_id, response=response, welfare_check_done=welfare_check_done
+            meta=meta, concern_id=concern_id, response=response, welfare_check_done=welfare_check_done,
+            action=action,
         )
 
-    @event("ConcernResponded")
+    class ConcernResponded(Event):
+        """A response to a concern; `action` (what was done) was added later."""
+
+        meta: Meta
+        concern_id: UUID
+        response: str
+        welfare_check_done: bool
+        action: ConcernAction | None = added(None)
+
+    @event(ConcernResponded)
     def _concern_responded(
-        self, meta: Meta, concern_id: UUID, response: str, welfare_check_done: bool
+        self, meta: Meta, concern_id: UUID, response: str, welfare_check_done: bool,
+        action: ConcernAction | None = None,
     ) -> None:
         concern = self.concerns[str(concern_id)]
         if concern.responded_on is None:
             concern.responded_on = meta.occurred_on
+            concern.responded_version = self.next_version
+        if concern.resolved_on is None and response_resolves_concern(meta.actor_role, response, welfare_check_done,
+                                                                     action):
+            concern.resolved_on = meta.occurred_on
+            concern.resolved_version = self.next_version
 
     # -------------------------------------------------------------- consent
 
@@ -769,10 +835,10 @@ class Family(Aggregate):
         held_on: date,
         attendee_ids: Sequence[UUID],
         apology_ids: Sequence[UUID],
-        family_attended: bool,
+        family_attended: bool | None,
         decisions: str,
     ) -> None:
-        """Record a meeting that happened (a fact)."""
+        """Record a meeting that happened (a fact); `family_attended` None means not recorded."""
         self._meeting_held(
             meta=meta,
             meeting_id=meeting_id,
@@ -784,7 +850,32 @@ class Family(Aggregate):
             decisions=decisions,
         )
 
-    @event("MeetingHeld")
+    class MeetingHeld(Event):
+        """A meeting that happened; `family_attended` is None when it was not recorded.
+
+        Version 2: before it, `family_attended` was a bool that the API defaulted to False,
+        so a stored False cannot be told from "not recorded" and reads as None (the hash
+        is checked over the stored value, so it still verifies).
+        """
+
+        class_version = 2
+
+        meta: Meta
+        meeting_id: UUID
+        kind: MeetingKind
+        held_on: date
+        attendee_ids: list[UUID]
+        apology_ids: list[UUID]
+        family_attended: bool | None
+        decisions: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """A False stored before version 2 may be the old default: not recorded."""
+            if state.get("family_attended") is False:
+                state["family_attended"] = None
+
+    @event(MeetingHeld)
     def _meeting_held(
         self,
         meta: Meta,
@@ -793,9 +884,15 @@ class Family(Aggregate):
         held_on: date,
         attendee_ids: list[UUID],
         apology_ids: list[UUID],
-        family_attended: bool,
+        family_attended: bool | None,
         decisions: str,
     ) -> None:
+        if kind is MeetingKind.TAF and family_attended is False:
+            self.missed_meetings.append(
+                MissedMeetingState(
+                    meeting_id=meeting_id, held_on=held_on, agency_id=meta.actor_agency_id, version=self.next_version
+                )
+            )
         if kind is MeetingKind.HANDOVER:
             request = self.pending_request(RequestKind.TRANSFER)
             if request is not None and held_on >= request.requested_on:
@@ -1003,7 +1100,33 @@ class Family(Aggregate):
 
     @event("ClaimVerified")
     def _claim_verified(self, meta: Meta, claim_id: UUID, outcome: ClaimOutcome, method: str) -> None:
-        self.claims[str(claim_id)].verification = outcome
+        claim = self.claims[str(claim_id)]
+        claim.verification = outcome
+        claim.verified_on = meta.occurred_on
+        claim.verified_version = self.next_version
+        claim.decision = None  # a new finding needs its own decision
+        claim.decided_on = None
+        claim.decided_version = None
+
+    def decide_on_claim(self, meta: Meta, claim_id: UUID, decision: ClaimDecision, rationale: str) -> None:
+        """A manager's decision on a claim that could not be verified (accept it unverified, or act on it)."""
+        claim: ClaimState = self._lookup(self.claims, claim_id, "claim")
+        if meta.actor_role is not Role.MANAGER:
+            raise NotPermittedError("only a manager decides on an unverifiable claim", rule="manager_only")
+        _require_text(rationale, "rationale", "rationale_required")
+        if claim.verification is not ClaimOutcome.UNABLE_TO_VERIFY:
+            raise RuleViolationError(
+                "a decision is for a claim checked and found unable to be verified; verify it first",
+                rule="claim_not_unable_to_verify",
+            )
+        self._claim_decided(meta=meta, claim_id=claim_id, decision=decision, rationale=rationale.strip())
+
+    @event("ClaimDecided")
+    def _claim_decided(self, meta: Meta, claim_id: UUID, decision: ClaimDecision, rationale: str) -> None:
+        claim = self.claims[str(claim_id)]
+        claim.decision = decision
+        claim.decided_on = meta.occurred_on
+        claim.decided_version = self.next_version
 
     # ----------------------------------------------------------- assessment
 
@@ -1028,14 +1151,15 @@ class Family(Aggregate):
 
     def _unresolved_assessment(self, assessment_id: UUID) -> AssessmentState:
         assessment: AssessmentState = self._lookup(self.assessments, assessment_id, "assessment")
-        if assessment.status in (AssessmentStatus.COMPLETED, AssessmentStatus.DECLINED):
+        settled = assessment.status is AssessmentStatus.DECLINED and assessment.comes_back_after is None
+        if assessment.status is AssessmentStatus.COMPLETED or settled:
             raise RuleViolationError(
                 f"assessment already {assessment.status.value}", rule="assessment_already_resolved"
             )
         return assessment
 
     def start_assessment(self, meta: Meta, assessment_id: UUID) -> None:
-        """Record that a recommended assessment has started."""
+        """Record that a recommended assessment has started (also one declined because the family left or refused)."""
         assessment = self._unresolved_assessment(assessment_id)
         if assessment.status is AssessmentStatus.STARTED:
             raise RuleViolationError("assessment already started", rule="assessment_already_started")
@@ -1043,7 +1167,9 @@ class Family(Aggregate):
 
     @event("AssessmentStarted")
     def _assessment_started(self, meta: Meta, assessment_id: UUID) -> None:
-        self.assessments[str(assessment_id)].status = AssessmentStatus.STARTED
+        assessment = self.assessments[str(assessment_id)]
+        assessment.status = AssessmentStatus.STARTED
+        assessment.comes_back_after = None
 
     def complete_assessment(
         self, meta: Meta, assessment_id: UUID, findings: str, grades: Gcp2Grades | None
@@ -1070,18 +1196,63 @@ class Family(Aggregate):
         assessment = self.assessments[str(assessment_id)]
         assessment.status = AssessmentStatus.COMPLETED
         assessment.grades = grades
+        assessment.comes_back_after = None
 
-    def decline_assessment(self, meta: Meta, assessment_id: UUID, reason: str) -> None:
-        """Record that an assessment was declined, with the reason."""
+    def decline_assessment(
+        self,
+        meta: Meta,
+        assessment_id: UUID,
+        reason: str,
+        reason_kind: DeclineReasonKind = DeclineReasonKind.NOT_NEEDED,
+        superseded_by: UUID | None = None,
+    ) -> None:
+        """Record that an assessment was declined, with the reason and its kind."""
         self._unresolved_assessment(assessment_id)
         _require_text(reason, "reason", "reason_required")
-        self._assessment_declined(meta=meta, assessment_id=assessment_id, reason=reason)
+        if reason_kind is DeclineReasonKind.SUPERSEDED:
+            if superseded_by is None:
+                raise InvalidValueError("a superseded assessment names the one that supersedes it",
+                                        rule="superseded_by_required", field="superseded_by")
+            if superseded_by == assessment_id or str(superseded_by) not in self.assessments:
+                raise InvalidValueError(f"no other assessment {superseded_by} in this family",
+                                        rule="unknown_assessment", field="superseded_by")
+        elif superseded_by is not None:
+            raise InvalidValueError("superseded_by goes with reason_kind 'superseded'",
+                                    rule="superseded_by_needs_superseded", field="superseded_by")
+        self._assessment_declined(meta=meta, assessment_id=assessment_id, reason=reason, reason_kind=reason_kind,
+                                  superseded_by=superseded_by)
 
-    @event("AssessmentDeclined")
-    def _assessment_declined(self, meta: Meta, assessment_id: UUID, reason: str) -> None:
+    class AssessmentDeclined(Event):
+        """An assessment declined; `reason_kind` and `superseded_by` were added later."""
+
+        meta: Meta
+        assessment_id: UUID
+        reason: str
+        reason_kind: DeclineReasonKind = added(DeclineReasonKind.NOT_NEEDED)
+        superseded_by: UUID | None = added(None)
+
+    @event(AssessmentDeclined)
+    def _assessment_declined(
+        self, meta: Meta, assessment_id: UUID, reason: str,
+        reason_kind: DeclineReasonKind = DeclineReasonKind.NOT_NEEDED, superseded_by: UUID | None = None,
+    ) -> None:
         assessment = self.assessments[str(assessment_id)]
         assessment.status = AssessmentStatus.DECLINED
         assessment.decline_reason = reason
+        assessment.decline_reason_kind = reason_kind
+        assessment.declined_version = self.next_version
+        assessment.superseded_by = superseded_by
+        if reason_kind.comes_back:
+            assessment.comes_back_after = self.next_version
+        elif meta.actor_role is Role.MANAGER:
+            assessment.comes_back_after = None
+        # Otherwise a recommendation that came back stays outstanding: only a manager settles it.
+
+    def came_back_in(self, assessment: AssessmentState) -> EpisodeState | None:
+        """The episode in which an assessment declined because the family left or refused came back, if any."""
+        if assessment.comes_back_after is None:
+            return None
+        return next((e for e in self.episodes if e.opened_version > assessment.comes_back_after), None)
 
     # ------------------------------------------------------------ oversight
 
@@ -1099,15 +1270,61 @@ class Family(Aggregate):
         if episode is not None and episode.oversight_on is None:
             episode.oversight_on = meta.occurred_on
 
-    def review_history(self, meta: Meta, notes: str) -> None:
-        """Acknowledge previous episodes and outstanding recommendations."""
-        self._history_reviewed(meta=meta, notes=notes)
+    def review_history(
+        self,
+        meta: Meta,
+        notes: str,
+        acknowledged: Sequence[Acknowledgement] = (),
+        overseen_by: UUID | None = None,
+        overseen_by_role: Role | None = None,
+        expectations: str = "",
+        carried_forward: Sequence[str] = (),
+    ) -> None:
+        """Record a review of earlier episodes (always recorded); it counts for a reopening only as DOMAIN.md says."""
+        known = set(carried_forward)
+        for index, acknowledgement in enumerate(acknowledged):
+            if acknowledgement.item not in known:
+                raise InvalidValueError(
+                    f"'{acknowledgement.item}' is not an item carried forward from earlier episodes",
+                    rule="unknown_carried_forward_item", field=f"acknowledged.{index}.item",
+                )
+        self._history_reviewed(
+            meta=meta, notes=notes, acknowledged=list(acknowledged) or None, overseen_by=overseen_by,
+            overseen_by_role=overseen_by_role if overseen_by is not None else None,
+            expectations=expectations, carried_forward=list(carried_forward) or None,
+        )
 
-    @event("HistoryReviewed")
-    def _history_reviewed(self, meta: Meta, notes: str) -> None:
+    class HistoryReviewed(Event):
+        """A history review; what it acknowledged, who oversees and what they expect were added later."""
+
+        meta: Meta
+        notes: str
+        acknowledged: list[Acknowledgement] | None = added(None)
+        overseen_by: UUID | None = added(None)
+        overseen_by_role: Role | None = added(None)
+        expectations: str = added("")
+        carried_forward: list[str] | None = added(None)  # the items it was made against
+
+    @event(HistoryReviewed)
+    def _history_reviewed(
+        self, meta: Meta, notes: str, acknowledged: list[Acknowledgement] | None = None,
+        overseen_by: UUID | None = None, overseen_by_role: Role | None = None, expectations: str = "",
+        carried_forward: list[str] | None = None,
+    ) -> None:
         episode = self.open_episode
-        if episode is not None and episode.history_reviewed_on is None:
+        if episode is None or episode.history_reviewed_on is not None:
+            return
+        by_lead = self.lead is not None and self.lead.professional_id == meta.actor_id
+        shortfalls = history_review_shortfalls(
+            meta.actor_role, by_lead, notes, acknowledged or [], carried_forward or [], overseen_by,
+            overseen_by_role, expectations,
+        )
+        if shortfalls:
+            episode.last_review_version = self.next_version
+            episode.history_review_shortfalls = shortfalls
+        else:
             episode.history_reviewed_on = meta.occurred_on
+            episode.history_reviewed_version = self.next_version
 
     # ------------------------------------------------------------- handover
 
@@ -1299,6 +1516,20 @@ class Family(Aggregate):
     @event("EntryCorrected")
     def _entry_corrected(self, meta: Meta, event_version: int, correction: str, reason: str) -> None:
         self.corrections.append([event_version, self.next_version])
+
+
+def response_resolves_concern(
+    role: Role, response: str, welfare_check_done: bool, action: ConcernAction | None
+) -> bool:
+    """Whether a concern response records what was done, as `concern_without_response` needs it."""
+    # A welfare check or a referral counts whoever records it (a response stored before `action`
+    # existed counts when it says a welfare check was done); no further action is a decision, so it
+    # counts only from a coordinator or a manager, with its reason.
+    if welfare_check_done or action in (ConcernAction.WELFARE_CHECK, ConcernAction.REFERRAL):
+        return True
+    if action is ConcernAction.NO_FURTHER_ACTION:
+        return role in (Role.COORDINATOR, Role.MANAGER) and bool(response.strip())
+    return False
 
 
 def _check_level(level: int) -> None:

@@ -21,9 +21,12 @@ Readings of the table where it leaves room:
   one, 28 days (14 with a child under 12 months). The clock starts at the last contact
   with outcome seen, or at the episode's opening if nobody was seen since. "No-access
   visits in a row" are home visits with outcome no access, with nobody seen since the first.
-- A missed contact is an outcome in MISSED_OUTCOMES. For `was_not_brought_pattern` a child
-  counts as an infant if under 12 months on the day of the missed contact; the cohort
-  looks for a missed contact in the last 90 days (`cohort_missed_window_days`).
+- A missed contact is an outcome in MISSED_OUTCOMES. `was_not_brought_pattern` also counts
+  declined contacts and TAF meetings recorded with `family_attended` explicitly False (a
+  meeting stored before that field could be left unrecorded reads as not recorded, and
+  is not counted); a child counts as an infant if under 12 months on the day of the
+  missed contact or meeting. The cohort looks for a missed contact in the last 90 days
+  (`cohort_missed_window_days`).
 - Agencies involved, with or without an episode: the lead's, the TAF members', and every
   agency whose last fact (contact, concern, referral, registration, growth; a referral
   counts for its source agency) is in the last 90 days. Each is involved since the first
@@ -39,6 +42,13 @@ Readings of the table where it leaves room:
   the rule waits while the family is away, but never while an episode is open.
 - `facts_after_closure` uses event versions: facts recorded after the last EpisodeClosed
   while no episode is open; reopening clears it.
+- A claim found "unable to verify" without a manager's decision stays unverified (same
+  14-day clock). An assessment declined because the family left or refused comes back on
+  the day a later episode opens, until started, completed or declined again by a manager.
+- A concern counts as answered only by a response recording a welfare check or a referral,
+  or no further action decided by a coordinator or a manager; referral feedback is either
+  `feedback_sent_on` on the decision or ReferralFeedbackGiven, and anonymous referrals have
+  no referrer to tell.
 """
 
 from __future__ import annotations
@@ -51,12 +61,14 @@ from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from domain.checklists import is_infant
-from domain.state import ChildState, ContactState, RequestState
+from domain.state import AssessmentState, ChildState, ClaimState, ContactState, EpisodeState, RequestState
 from domain.values import (
     MISSED_OUTCOMES,
     AssessmentStatus,
+    ClaimOutcome,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     Housing,
     RequestStatus,
     Service,
@@ -132,6 +144,12 @@ _KIND_WORDS = {
     ContactKind.CENTRE: "centre appointment",
     ContactKind.SCHOOL: "school contact",
     ContactKind.VIDEO: "video call",
+}
+_DECLINE_WORDS = {
+    DeclineReasonKind.NOT_NEEDED: "it was not needed",
+    DeclineReasonKind.FAMILY_REFUSED: "the family refused",
+    DeclineReasonKind.FAMILY_LEFT: "the family left",
+    DeclineReasonKind.SUPERSEDED: "it was superseded",
 }
 _SOURCE_WORDS = {
     SourceKind.AGENCY: "an agency",
@@ -210,6 +228,33 @@ def _missed_in_window(family: Family, today: date, window_days: int) -> list[Con
         c for c in family.contacts
         if c.outcome in MISSED_OUTCOMES and 0 <= _elapsed(c.occurred_on, today) <= window_days
     )
+
+
+PATTERN_OUTCOMES = MISSED_OUTCOMES | {ContactOutcome.DECLINED}
+
+
+@dataclass(frozen=True)
+class _Missed:
+    """A missed contact or a TAF meeting the family did not attend, as the pattern counts it."""
+
+    on: date
+    version: int
+    agency_id: UUID
+    text: str
+
+
+def _pattern_in_window(family: Family, today: date, window_days: int) -> list[_Missed]:
+    items = [
+        _Missed(c.occurred_on, c.version, c.agency_id, _contact_text(c))
+        for c in family.contacts
+        if c.outcome in PATTERN_OUTCOMES and 0 <= _elapsed(c.occurred_on, today) <= window_days
+    ]
+    items += [
+        _Missed(m.held_on, m.version, m.agency_id, f"TAF meeting the family missed on {_at(m.held_on, m.version)}")
+        for m in family.missed_meetings
+        if 0 <= _elapsed(m.held_on, today) <= window_days
+    ]
+    return sorted(items, key=lambda i: (i.on, i.version))
 
 
 def _versions(*groups: Iterable[int | None]) -> list[int]:
@@ -406,7 +451,7 @@ def _reasons_to_watch(
                  [closed.closed_version or 0])
             )
     for concern in family.concerns.values():
-        if concern.responded_on is None and concern.raised_on <= today:
+        if (concern.resolved_on is None or concern.resolved_on > today) and concern.raised_on <= today:
             reasons.append(
                 (concern.raised_on,
                  f"a concern raised on {_at(concern.raised_on, concern.version)} and not responded to",
@@ -423,26 +468,26 @@ def _reasons_to_watch(
 def was_not_brought_pattern(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """Missed contacts across agencies in the last 90 days: two or more, or any one with an infant."""
-    window = _missed_in_window(family, today, thresholds.missed_window_days)
+    """Missed or declined contacts and missed TAF meetings in the last 90 days: two or more, or one with an infant."""
+    window = _pattern_in_window(family, today, thresholds.missed_window_days)
     if not window:
         return None
     children = list(family.children.values())
-    with_infant = [c for c in window if any(is_infant(child, c.occurred_on) for child in children)]
+    with_infant = [c for c in window if any(is_infant(child, c.on) for child in children)]
     sinces: list[date] = []
     if len(window) >= thresholds.missed_contacts > 0:
-        sinces.append(window[thresholds.missed_contacts - 1].occurred_on)
+        sinces.append(window[thresholds.missed_contacts - 1].on)
     if len(with_infant) >= thresholds.infant_missed_contacts > 0:
-        sinces.append(with_infant[thresholds.infant_missed_contacts - 1].occurred_on)
+        sinces.append(with_infant[thresholds.infant_missed_contacts - 1].on)
     if not sinces:
         return None
     agencies = len({c.agency_id for c in window})
     explanation = (
         f"{len(window)} missed contact(s) across {agencies} agenc{'y' if agencies == 1 else 'ies'} in the "
-        f"{thresholds.missed_window_days} days to {today.isoformat()}: {_and([_contact_text(c) for c in window])}."
+        f"{thresholds.missed_window_days} days to {today.isoformat()}: {_and([c.text for c in window])}."
     )
     if with_infant:
-        infants = [child for child in children if any(is_infant(child, c.occurred_on) for c in with_infant)]
+        infants = [child for child in children if any(is_infant(child, c.on) for c in with_infant)]
         explanation += f" A child was under 12 months at the time: {_and([_child_text(c) for c in infants])}."
     return Signal(
         "was_not_brought_pattern", _severity(family, today), min(sinces), explanation,
@@ -525,22 +570,37 @@ def no_lead_multi_agency(
 
 
 def unverified_claim(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
-    """A self-reported claim the plan relies on, unverified after 14 days."""
+    """A claim the plan relies on, unverified after 14 days, or unable to be verified without a manager's decision."""
     limit = thresholds.claim_verified_within_days
     claims = sorted(
         (
             c for c in family.claims.values()
-            if c.relied_on_in_plan and c.verification is None and _elapsed(c.recorded_on, today) > limit
+            if c.relied_on_in_plan and not _checked_by(c, today) and _elapsed(c.recorded_on, today) > limit
         ),
         key=lambda c: (c.recorded_on, c.version),
     )
     if not claims:
         return None
-    texts = [f'"{c.statement}" recorded on {_at(c.recorded_on, c.version)}' for c in claims]
+    texts = []
+    for claim in claims:
+        text = f'"{claim.statement}" recorded on {_at(claim.recorded_on, claim.version)}'
+        if claim.verification is ClaimOutcome.UNABLE_TO_VERIFY and claim.verified_on is not None:
+            text += f", unable to be verified on {_at(claim.verified_on, claim.verified_version)} and no manager's " \
+                    "decision on it"
+        texts.append(text)
     explanation = f"The plan relies on self-reported claim(s) not verified within {_days(limit)}: {_and(texts)}."
     since = claims[0].recorded_on + timedelta(days=limit + 1)
-    versions = _versions(c.version for c in claims)
+    versions = _versions((c.version for c in claims), (c.verified_version for c in claims))
     return Signal("unverified_claim", _severity(family, today), since, explanation, versions)
+
+
+def _checked_by(claim: ClaimState, today: date) -> bool:
+    """Whether a claim was verified or contradicted by today, or found unable to be verified with a decision."""
+    if claim.verification is None or (claim.verified_on is not None and claim.verified_on > today):
+        return False
+    if claim.decided_on is not None and claim.decided_on > today:
+        return False
+    return claim.checked
 
 
 def _arrival_version(family: Family) -> int:
@@ -600,21 +660,58 @@ def dropped_recommendation(
         ),
         key=lambda a: (a.recommended_on, a.version),
     )
-    if not dropped:
+    came_back = _came_back(family, today)
+    if not dropped and not came_back:
         return None
     current = family.open_episode.episode_id if family.open_episode is not None else None
-    texts = []
-    for assessment in dropped:
-        where = " in an earlier episode" if assessment.episode_id not in (None, current) else ""
-        texts.append(
-            f"{assessment.kind.value.upper().replace('_', ' ')} assessment recommended on "
-            f"{_at(assessment.recommended_on, assessment.version)}{where}"
+    parts: list[str] = []
+    sinces: list[date] = []
+    versions: list[int | None] = []
+    if dropped:
+        texts = []
+        for assessment in dropped:
+            where = " in an earlier episode" if assessment.episode_id not in (None, current) else ""
+            texts.append(
+                f"{_assessment_name(assessment)} assessment recommended on "
+                f"{_at(assessment.recommended_on, assessment.version)}{where}"
+            )
+        parts.append(f"Not started within {_days(limit)}: {_and(texts)}.")
+        sinces.append(dropped[0].recommended_on + timedelta(days=limit + 1))
+        versions += [a.version for a in dropped]
+    if came_back:
+        texts = []
+        for assessment, episode in came_back:
+            assert assessment.decline_reason_kind is not None
+            texts.append(
+                f"{_assessment_name(assessment)} assessment recommended on "
+                f"{_at(assessment.recommended_on, assessment.version)}, declined because "
+                f"{_DECLINE_WORDS[assessment.decline_reason_kind]} "
+                f"(v{assessment.comes_back_after}), back since the episode opened on "
+                f"{_at(episode.opened_on, episode.opened_version)}"
+            )
+            sinces.append(episode.opened_on)
+            versions += [assessment.version, assessment.comes_back_after, episode.opened_version]
+        parts.append(
+            f"Came back when a new episode opened, not yet started, completed or declined again by a manager: "
+            f"{_and(texts)}."
         )
-    explanation = f"Not started within {_days(limit)}: {_and(texts)}."
-    since = dropped[0].recommended_on + timedelta(days=limit + 1)
     return Signal(
-        "dropped_recommendation", _severity(family, today), since, explanation, _versions(a.version for a in dropped)
+        "dropped_recommendation", _severity(family, today), min(sinces), " ".join(parts), _versions(versions)
     )
+
+
+def _assessment_name(assessment: AssessmentState) -> str:
+    return assessment.kind.value.upper().replace("_", " ")
+
+
+def _came_back(family: Family, today: date) -> list[tuple[AssessmentState, EpisodeState]]:
+    """Assessments declined because the family left or refused, back since a later episode opened by today."""
+    back = []
+    for assessment in family.assessments.values():
+        episode = family.came_back_in(assessment)
+        if episode is not None and episode.opened_on <= today:
+            back.append((assessment, episode))
+    return sorted(back, key=lambda pair: (pair[1].opened_on, pair[0].version))
 
 
 def reopened_without_history_review(
@@ -628,13 +725,20 @@ def reopened_without_history_review(
     missing = []
     if episode.history_reviewed_on is None:
         missing.append("no history review")
+        if episode.last_review_version is not None:
+            missing[-1] += (
+                f" that counts (the review at v{episode.last_review_version}: "
+                f"{'; '.join(episode.history_review_shortfalls)})"
+            )
     if episode.oversight_on is None:
         missing.append("no senior oversight")
     if not missing or _elapsed(episode.opened_on, today) <= limit:
         return None
     previous = next((e for e in family.episodes if e.episode_id == episode.previous_episode_id), None)
     earlier = ""
-    versions = [episode.opened_version]
+    versions: list[int | None] = [episode.opened_version]
+    if episode.history_reviewed_on is None:
+        versions.append(episode.last_review_version)
     if previous is not None and previous.closed_on is not None:
         earlier = f" after the episode closed on {_at(previous.closed_on, previous.closed_version)}"
         versions.append(previous.closed_version or 0)
@@ -652,10 +756,13 @@ def reopened_without_history_review(
 def concern_without_response(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """A concern with no recorded response after 1 day, whatever its source."""
+    """A concern with no response recording what was done after 1 day, whatever its source."""
     limit = thresholds.concern_response_within_days
     open_concerns = sorted(
-        (c for c in family.concerns.values() if c.responded_on is None and _elapsed(c.raised_on, today) > limit),
+        (
+            c for c in family.concerns.values()
+            if (c.resolved_on is None or c.resolved_on > today) and _elapsed(c.raised_on, today) > limit
+        ),
         key=lambda c: (c.raised_on, c.version),
     )
     if not open_concerns:
@@ -664,24 +771,34 @@ def concern_without_response(
     for concern in open_concerns:
         known = ", reporter known to an agency" if concern.reporter_known_to_agency else ""
         source = _SOURCE_WORDS[concern.source_kind]
-        texts.append(f"raised on {_at(concern.raised_on, concern.version)} by {source}{known}")
-    explanation = f"Concern(s) with no recorded response within {_days(limit)}: {_and(texts)}."
+        text = f"raised on {_at(concern.raised_on, concern.version)} by {source}{known}"
+        if concern.responded_on is not None and concern.responded_on <= today:
+            text += (
+                f" (a response on {_at(concern.responded_on, concern.responded_version)} recorded no welfare check, "
+                "no referral and no decision of no further action by a coordinator or a manager)"
+            )
+        texts.append(text)
+    explanation = (
+        f"Concern(s) with no response recording what was done within {_days(limit)}: {_and(texts)}."
+    )
     since = open_concerns[0].raised_on + timedelta(days=limit + 1)
     return Signal(
         "concern_without_response", _severity(family, today), since, explanation,
-        _versions(c.version for c in open_concerns),
+        _versions((c.version for c in open_concerns), (c.responded_version for c in open_concerns)),
     )
 
 
 def referral_without_feedback(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """A referral decision without feedback to the referrer after 1 day."""
+    """A referral decision from a known referrer (not anonymous) without feedback after 1 day."""
     limit = thresholds.referral_feedback_within_days
     silent = sorted(
         (
             r for r in family.referrals.values()
             if r.outcome is not None and r.decided_on is not None and r.feedback_sent_on is None
+            and (r.feedback_given_on is None or r.feedback_given_on > today)
+            and r.source_kind is not SourceKind.ANONYMOUS
             and _elapsed(r.decided_on, today) > limit
         ),
         key=lambda r: (r.decided_on or r.received_on, r.version),

@@ -9,11 +9,13 @@ from uuid import UUID
 from domain.values import (
     AssessmentKind,
     AssessmentStatus,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
     ConsentCapacity,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     EpisodeKind,
     Gcp2Grades,
     ReferralOutcome,
@@ -52,8 +54,11 @@ class EpisodeState:
     closed_on: date | None = None
     closed_version: int | None = None
     close_reason: ClosureReason | None = None
-    history_reviewed_on: date | None = None
+    history_reviewed_on: date | None = None  # the first history review that counts (DOMAIN.md, Reopening)
     oversight_on: date | None = None
+    history_reviewed_version: int | None = None
+    last_review_version: int | None = None  # the last history review that did not count, and why
+    history_review_shortfalls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +95,8 @@ class ReferralState:
     decided_on: date | None = None
     decided_version: int | None = None
     feedback_sent_on: date | None = None
+    feedback_given_on: date | None = None  # feedback recorded after the decision
+    feedback_version: int | None = None
 
 
 @dataclass
@@ -101,7 +108,10 @@ class ConcernState:
     reporter_known_to_agency: bool
     raised_on: date
     version: int
-    responded_on: date | None = None
+    responded_on: date | None = None  # the first response of any kind
+    responded_version: int | None = None
+    resolved_on: date | None = None  # the first response recording what was done, by someone who may decide it
+    resolved_version: int | None = None
 
 
 @dataclass
@@ -181,6 +191,16 @@ def note_involvement(
 
 
 @dataclass
+class MissedMeetingState:
+    """A TAF meeting the family was expected at and did not attend (`family_attended` False)."""
+
+    meeting_id: UUID
+    held_on: date
+    agency_id: UUID
+    version: int
+
+
+@dataclass
 class ClaimState:
     """A self-reported claim and whether it was checked."""
 
@@ -190,6 +210,18 @@ class ClaimState:
     recorded_on: date
     version: int
     verification: ClaimOutcome | None = None
+    verified_on: date | None = None
+    verified_version: int | None = None
+    decision: ClaimDecision | None = None  # a manager's decision on a claim unable to be verified
+    decided_on: date | None = None
+    decided_version: int | None = None
+
+    @property
+    def checked(self) -> bool:
+        """Verified or contradicted, or unable to be verified with a manager's decision on it."""
+        if self.verification is ClaimOutcome.UNABLE_TO_VERIFY:
+            return self.decision is not None
+        return self.verification is not None
 
 
 @dataclass
@@ -204,6 +236,10 @@ class AssessmentState:
     status: AssessmentStatus = AssessmentStatus.RECOMMENDED
     grades: Gcp2Grades | None = None
     decline_reason: str | None = None
+    decline_reason_kind: DeclineReasonKind | None = None
+    declined_version: int | None = None
+    superseded_by: UUID | None = None
+    comes_back_after: int | None = None  # version of a declination because the family left or refused, unsettled
 
 
 @dataclass

@@ -63,6 +63,14 @@ class SourceKind(Enum):
     FAMILY = "family"
 
 
+class ConcernAction(Enum):
+    """What was done about a concern."""
+
+    WELFARE_CHECK = "welfare_check"
+    REFERRAL = "referral"
+    NO_FURTHER_ACTION = "no_further_action"
+
+
 class ReferralOutcome(Enum):
     """What was decided about a referral."""
 
@@ -153,6 +161,13 @@ class ClaimOutcome(Enum):
     UNABLE_TO_VERIFY = "unable_to_verify"
 
 
+class ClaimDecision(Enum):
+    """A manager's decision on a claim that could not be verified."""
+
+    ACCEPT_UNVERIFIED = "accept_unverified"
+    ACT_ON_IT = "act_on_it"
+
+
 class AssessmentKind(Enum):
     """Kinds of assessment that can be recommended."""
 
@@ -160,6 +175,20 @@ class AssessmentKind(Enum):
     GCP2 = "gcp2"
     GCP2_ANTENATAL = "gcp2_antenatal"
     OTHER = "other"
+
+
+class DeclineReasonKind(Enum):
+    """Why an assessment was declined; a family that left or refused brings it back in a new episode."""
+
+    NOT_NEEDED = "not_needed"
+    FAMILY_REFUSED = "family_refused"
+    FAMILY_LEFT = "family_left"
+    SUPERSEDED = "superseded"
+
+    @property
+    def comes_back(self) -> bool:
+        """Whether the recommendation returns when a new episode opens (the family left or refused)."""
+        return self in (DeclineReasonKind.FAMILY_LEFT, DeclineReasonKind.FAMILY_REFUSED)
 
 
 class AssessmentStatus(Enum):
@@ -255,3 +284,11 @@ class Gcp2Grades:
     safety: int
     love: int
     esteem: int
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """An item carried forward from earlier episodes, acknowledged in a history review with a note."""
+
+    item: str
+    note: str

@@ -1,7 +1,8 @@
 """Tamper evidence across the store: find every family and recompute its hash chain.
 
 Family ids are found by scanning the notification log (the global, ordered event log) for
-the topic of the family's created event, `FamilyRegistered`, a page at a time. The topic
+the topic of the family's created event, `FamilyRegistered` (today's and any it was
+stored under before a move, `domain.evolution.STORED_TOPICS`), a page at a time. The topic
 column is never encrypted, so this works with a cipher key too, and it needs no extra
 table or index: one pass over the log, filtered in the database. Verification itself reads
 each family's stored events (never snapshots) through `TafLedger.verify_chain`.
@@ -16,9 +17,14 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.application import ChainCheck, TafLedger
+from domain.evolution import STORED_TOPICS
 from domain.family import Family
 
 FAMILY_CREATED_TOPIC = get_topic(Family.FamilyRegistered)  # type: ignore[attr-defined]
+# Families registered before a move of the Family class carry the topic it had then.
+FAMILY_CREATED_TOPICS = sorted(
+    {FAMILY_CREATED_TOPIC} | {f"{topic}.FamilyRegistered" for topic, cls in STORED_TOPICS.items() if cls is Family}
+)
 SCAN_PAGE = 1000
 
 
@@ -40,7 +46,7 @@ def family_ids(ledger: TafLedger, page_size: int = SCAN_PAGE) -> Iterator[UUID]:
     start: int | None = None
     while True:
         page = ledger.recorder.select_notifications(
-            start, page_size, topics=[FAMILY_CREATED_TOPIC], inclusive_of_start=False
+            start, page_size, topics=FAMILY_CREATED_TOPICS, inclusive_of_start=False
         )
         for notification in page:
             yield UUID(str(notification.originator_id))
@@ -69,4 +75,6 @@ def verify_families(
     return results
 
 
-__all__ = ["FAMILY_CREATED_TOPIC", "FamilyCheck", "family_ids", "verify_families", "verify_family"]
+__all__ = [
+    "FAMILY_CREATED_TOPIC", "FAMILY_CREATED_TOPICS", "FamilyCheck", "family_ids", "verify_families", "verify_family",
+]

@@ -24,7 +24,7 @@ FAMILY_TOPIC = "domain.family:Family."
 REQUEST_EVENTS = {"ClosureRequested", "TransferRequested"}
 STEP_EVENTS = {
     "ActionCompleted", "ActionCancelled", "ActionReassigned", "TransferAccepted", "HandoverStepCompleted",
-    "MeetingHeld", "AssessmentCompleted", "AssessmentDeclined", "ClaimVerified", "ContactRecorded",
+    "MeetingHeld", "AssessmentCompleted", "AssessmentDeclined", "ClaimVerified", "ClaimDecided", "ContactRecorded",
     "ActionAgreed", "AssessmentRecommended", "AssessmentStarted", "ClaimRecorded", "ChildAdded", "ChildBorn",
     "TafMemberLeft", "EntryCorrected", "GrowthMeasured",
 }

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from api.deps import Supervisor
+from api.deps import Ledger, Supervisor, VisibleFamily
 from api.routes.common import FactWrite, Write, when
 from api.schemas.requests import (
     AssessmentCompletion,
     AssessmentDeclination,
     AssessmentIn,
     AssessmentStart,
+    ClaimDecisionIn,
     ClaimIn,
     ClaimVerification,
     ConcernIn,
@@ -24,14 +25,15 @@ from api.schemas.requests import (
     GrowthIn,
     HistoryReviewIn,
     ReferralDecision,
+    ReferralFeedbackIn,
     ReferralIn,
     RegistrationIn,
     SharingDecisionIn,
     SupervisionIn,
 )
-from api.schemas.responses import WriteResult
+from api.schemas.responses import CarriedForwardItem, WriteResult
 from domain.errors import InvalidValueError, UnknownEntityError
-from domain.values import Gcp2Grades
+from domain.values import Acknowledgement, Gcp2Grades
 
 router = APIRouter(prefix="/api/v1/families/{family_id}", tags=["facts"])
 
@@ -59,6 +61,14 @@ def decide_referral(referral_id: UUID, body: ReferralDecision, w: Write) -> Writ
                                            body.feedback_sent_on, when(body), w.expected))
 
 
+@router.post("/referrals/{referral_id}/feedback", summary="Record feedback to the referrer", status_code=201,
+             response_model=WriteResult)
+def give_referral_feedback(referral_id: UUID, body: ReferralFeedbackIn, w: Write) -> WriteResult:
+    """Record the feedback given to the referrer after the decision (given_on is when)."""
+    return w.done(w.ledger.give_referral_feedback(w.actor, w.family_id, referral_id, body.feedback, body.given_to,
+                                                  when(body, body.given_on), w.expected))
+
+
 @router.post("/concerns", summary="Record a concern", status_code=201,
              response_model=WriteResult)
 def raise_concern(body: ConcernIn, w: FactWrite) -> WriteResult:
@@ -70,9 +80,9 @@ def raise_concern(body: ConcernIn, w: FactWrite) -> WriteResult:
 @router.post("/concerns/{concern_id}/response", summary="Respond to a concern", status_code=201,
              response_model=WriteResult)
 def respond_to_concern(concern_id: UUID, body: ConcernResponse, w: Write) -> WriteResult:
-    """Record the response to a concern."""
+    """Record the response to a concern and what was done (always recorded)."""
     return w.done(w.ledger.respond_to_concern(w.actor, w.family_id, concern_id, body.response,
-                                              body.welfare_check_done, when(body), w.expected))
+                                              body.welfare_check_done, when(body), w.expected, body.action))
 
 
 @router.post("/consents", summary="Record consent", status_code=201,
@@ -139,6 +149,14 @@ def verify_claim(claim_id: UUID, body: ClaimVerification, w: Write) -> WriteResu
                                         w.expected))
 
 
+@router.post("/claims/{claim_id}/decision", summary="Decide on a claim unable to be verified (manager)",
+             status_code=201, response_model=WriteResult)
+def decide_on_claim(claim_id: UUID, body: ClaimDecisionIn, _manager: Supervisor, w: Write) -> WriteResult:
+    """Record a manager's decision on a claim found unable to be verified, with the rationale."""
+    return w.done(w.ledger.decide_on_claim(w.actor, w.family_id, claim_id, body.decision, body.rationale,
+                                           when(body), w.expected))
+
+
 @router.post("/assessments", summary="Recommend an assessment", status_code=201,
              response_model=WriteResult)
 def recommend_assessment(body: AssessmentIn, w: Write) -> WriteResult:
@@ -168,9 +186,9 @@ def complete_assessment(assessment_id: UUID, w: Write, body: AssessmentCompletio
 @router.post("/assessments/{assessment_id}/declination", summary="Record a declined assessment", status_code=201,
              response_model=WriteResult)
 def decline_assessment(assessment_id: UUID, body: AssessmentDeclination, w: Write) -> WriteResult:
-    """Record that an assessment was declined, with the reason."""
+    """Record that an assessment was declined, with the reason and its kind."""
     return w.done(w.ledger.decline_assessment(w.actor, w.family_id, assessment_id, body.reason, when(body),
-                                              w.expected))
+                                              w.expected, body.reason_kind, body.superseded_by))
 
 
 @router.post("/supervision", summary="Record supervision (manager)", status_code=201,
@@ -181,12 +199,23 @@ def record_supervision(body: SupervisionIn, _manager: Supervisor, w: Write) -> W
                                               body.next_due, when(body), w.expected))
 
 
+@router.get("/carried-forward", summary="What earlier episodes carry forward", response_model=list[CarriedForwardItem])
+def carried_forward(family: VisibleFamily, ledger: Ledger, request: Request) -> list[CarriedForwardItem]:
+    """The closures, signals, assessments, claims and GP registrations earlier episodes leave for a history review."""
+    items = ledger.carried_forward(family.id, request.app.state.settings.thresholds())
+    return [CarriedForwardItem(item=i.item, kind=i.kind, summary=i.summary, event_versions=i.event_versions)
+            for i in items]
+
+
 @router.post("/history-review", summary="Record a history review", status_code=201,
              response_model=WriteResult)
-def review_history(w: Write, body: HistoryReviewIn | None = None) -> WriteResult:
-    """Record that previous episodes and outstanding recommendations were reviewed."""
+def review_history(w: Write, request: Request, body: HistoryReviewIn | None = None) -> WriteResult:
+    """Record a review of earlier episodes; it counts for a reopening only as DOMAIN.md says (always recorded)."""
     body = body or HistoryReviewIn()
-    return w.done(w.ledger.review_history(w.actor, w.family_id, body.notes, when(body), w.expected))
+    acknowledged = [Acknowledgement(a.item, a.note) for a in body.acknowledged]
+    return w.done(w.ledger.review_history(w.actor, w.family_id, body.notes, when(body), w.expected, acknowledged,
+                                          body.overseen_by, body.expectations,
+                                          request.app.state.settings.thresholds()))
 
 
 @router.post("/corrections", summary="Correct an earlier entry", status_code=201,

@@ -177,6 +177,15 @@ class _Names:
                 self._cache[ref] = "TAF Ledger" if ref.int == 0 else str(ref)
         return self._cache[ref]
 
+    def named(self, item: ChronologyItem) -> ChronologyItem:
+        """The row with the names of its children, agency and professionals beside their ids."""
+        return item.model_copy(update={
+            "child_names": [self.children.get(c, str(c)) for c in item.child_ids],
+            "source_agency_name": self.of(item.source_agency_id, "agency"),
+            "source_professional_name": self.of(item.source_professional_id, "professional"),
+            "recorded_by_name": self.of(item.recorded_by, "professional"),
+        })
+
     def row(self, item: ChronologyItem) -> dict[str, str]:
         return {
             "occurred_on": item.occurred_on.isoformat(),
@@ -239,4 +248,5 @@ def chronology(
         html = render("chronology.html", family=family, known_at=known_at, columns=CSV_COLUMNS,
                       rows=[names.row(i) for i in result.items], printed_at=ledger.clock.now())
         return HTMLResponse(html)
-    return result
+    names = _Names(ledger, family)
+    return result.model_copy(update={"items": [names.named(i) for i in result.items]})

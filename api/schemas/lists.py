@@ -123,13 +123,17 @@ class ChronologyItem(BaseModel):
     source_agency_id: UUID
     source_professional_id: UUID
     what_happened: str
-    kind: str
+    kind: str  # fact, opinion (a professional's), self_report or third_party_report
     verification: str
     significance: str
     action_taken: str
     outcome: str
     recorded_by: UUID
     recorded_at: datetime
+    child_names: list[str] = []
+    source_agency_name: str = ""
+    source_professional_name: str = ""
+    recorded_by_name: str = ""
 
 
 class Chronology(BaseModel):

@@ -11,11 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.values import (
     AgencyKind,
     AssessmentKind,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
+    ConcernAction,
     ConsentCapacity,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
     Housing,
     MeetingKind,
     ReferralOutcome,
@@ -183,6 +186,14 @@ class ReferralDecision(Fact):
     feedback_sent_on: date | None = None
 
 
+class ReferralFeedbackIn(Fact):
+    """Feedback given to the referrer after a referral's decision."""
+
+    feedback: RequiredText
+    given_to: Name
+    given_on: date | None = Field(default=None, description="When the feedback was given; default now.")
+
+
 class ConcernIn(Fact):
     """A concern raised about the children."""
 
@@ -193,10 +204,11 @@ class ConcernIn(Fact):
 
 
 class ConcernResponse(Fact):
-    """The response to a concern."""
+    """The response to a concern, and what was done (no further action counts from a coordinator or manager)."""
 
     response: RequiredText
     welfare_check_done: bool = False
+    action: ConcernAction | None = None
 
 
 class ConsentIn(Fact):
@@ -289,7 +301,7 @@ class MeetingIn(Body):
     date_uncertain: bool = False
     attendee_ids: Ids = []
     apology_ids: Ids = []
-    family_attended: bool = False
+    family_attended: bool | None = None  # absent: not recorded
     decisions: Text = ""
     actions: Annotated[list[MeetingAction], Field(max_length=50)] = []
 
@@ -361,6 +373,13 @@ class ClaimVerification(Fact):
     method: RequiredText
 
 
+class ClaimDecisionIn(Fact):
+    """A manager's decision on a claim that could not be verified."""
+
+    decision: ClaimDecision
+    rationale: RequiredText
+
+
 class AssessmentIn(Fact):
     """Recommend an assessment."""
 
@@ -389,9 +408,11 @@ class AssessmentCompletion(Fact):
 
 
 class AssessmentDeclination(Fact):
-    """An assessment declined, with the reason."""
+    """An assessment declined, with the reason and its kind."""
 
     reason: RequiredText
+    reason_kind: DeclineReasonKind = DeclineReasonKind.NOT_NEEDED
+    superseded_by: UUID | None = Field(default=None, description="The assessment that supersedes this one.")
 
 
 class SupervisionIn(Fact):
@@ -402,10 +423,20 @@ class SupervisionIn(Fact):
     next_due: date | None = None
 
 
+class AcknowledgementIn(Body):
+    """An item carried forward from earlier episodes (its key from GET /carried-forward), with a note."""
+
+    item: Annotated[str, Field(min_length=1, max_length=200)]
+    note: Text = ""
+
+
 class HistoryReviewIn(Fact):
-    """The family's history was reviewed."""
+    """The family's history was reviewed: what was acknowledged, who oversees the episode and what they expect."""
 
     notes: Text = ""
+    acknowledged: Annotated[list[AcknowledgementIn], Field(max_length=500)] = []
+    overseen_by: UUID | None = Field(default=None, description="The manager who oversees the episode.")
+    expectations: Text = ""
 
 
 class CorrectionIn(Body):

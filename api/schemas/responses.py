@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain.history import CarriedKind
 from domain.values import AgencyKind, EpisodeKind, RequestKind, RequestStatus, Role
 
 
@@ -161,6 +162,15 @@ class PendingRequestView(BaseModel):
     kind: RequestKind
     status: RequestStatus
     requested_on: date
+
+
+class CarriedForwardItem(BaseModel):
+    """Something an earlier episode leaves for the reopened one, for its history review to acknowledge."""
+
+    item: str = Field(description="A stable key, e.g. 'assessment:<id>', to acknowledge in a history review.")
+    kind: CarriedKind
+    summary: str
+    event_versions: list[int]
 
 
 class SignalView(BaseModel):

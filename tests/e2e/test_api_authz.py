@@ -19,7 +19,7 @@ __all__ = ["api_server"]
 
 F = "/api/v1/families/{family_id}"
 READ = [("GET", F), ("GET", F + "/closure"), ("GET", F + "/transfer"), ("GET", F + "/signals"),
-        ("GET", F + "/signal-history"), ("GET", F + "/chronology")]
+        ("GET", F + "/signal-history"), ("GET", F + "/chronology"), ("GET", F + "/carried-forward")]
 WRITE = [("POST", F + p) for p in (
     "/children", "/children/{x}/birth", "/address", "/left-area", "/returned", "/referrals",
     "/referrals/{x}/decision", "/concerns", "/concerns/{x}/response", "/consents", "/consents/{x}/withdrawal",
@@ -27,10 +27,10 @@ WRITE = [("POST", F + p) for p in (
     "/actions/{x}/completion", "/actions/{x}/reassignment", "/actions/{x}/cancellation", "/contacts",
     "/children/{x}/growth", "/children/{x}/registrations", "/claims", "/claims/{x}/verification", "/assessments",
     "/assessments/{x}/start", "/assessments/{x}/completion", "/assessments/{x}/declination", "/history-review",
-    "/corrections", "/transfer/acceptance", "/handover-steps")] + [
+    "/corrections", "/transfer/acceptance", "/handover-steps", "/referrals/{x}/feedback")] + [
     ("DELETE", F + "/members/{x}"), ("DELETE", F + "/closure"), ("DELETE", F + "/transfer")]
 LEAD = [("POST", F + "/lead")]
-SUPERVISION = [("POST", F + "/supervision")]
+SUPERVISION = [("POST", F + "/supervision"), ("POST", F + "/claims/{x}/decision")]
 HANDOVER = [("POST", F + "/closure"), ("POST", F + "/transfer")]
 CREATE_FAMILY = [("POST", "/api/v1/families")]
 MATCH = [("POST", "/api/v1/families/match")]

@@ -233,6 +233,17 @@ def test_meeting_records_its_actions(case: Case) -> None:
     assert case.lead.get(case.base).json()["open_actions_count"] == 1
 
 
+def test_meeting_attendance_absent_is_not_recorded(case: Case) -> None:
+    unsaid = write_ok(case.lead.post(f"{case.base}/meetings", {"kind": "taf", "held_on": "2026-11-21"}))
+    missed = write_ok(case.lead.post(f"{case.base}/meetings", {"kind": "taf", "held_on": "2026-11-22",
+                                                               "family_attended": False}))
+
+    events = case.coordinator.get(f"{case.base}/events", params={"limit": 500}).json()["items"]
+    attended = {e["version"]: e["data"]["family_attended"] for e in events if e["type"] == "MeetingHeld"}
+
+    assert (attended[unsaid["version"]], attended[missed["version"]]) == (None, False)
+
+
 def test_action_completes_once(case: Case) -> None:
     action = write_ok(case.lead.post(f"{case.base}/actions", {
         "description": "book clinic", "owner_id": case.lead.id, "due_on": "2026-12-10",

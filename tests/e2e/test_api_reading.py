@@ -125,6 +125,33 @@ def test_the_chronology_reads_as_json_csv_and_a_printable_page(staff: dict[str, 
     assert is_problem(staff["outsider"].get(path), 404)
 
 
+def test_chronology_rows_carry_names_and_the_kind_of_each_source(staff: dict[str, Person]) -> None:
+    family = register_family(staff["coordinator"], reference="READ-NAMES")
+    family_id, (child_id,) = family["id"], family["child_ids"]
+    base = f"/api/v1/families/{family_id}"
+    lead = staff["lead"]
+    assert staff["coordinator"].post(f"{base}/episodes", {"level": 2}).status_code == 201
+    assert staff["coordinator"].post(f"{base}/lead", {"professional_id": lead.id}).status_code == 201
+    assert staff["coordinator"].post(f"{base}/members", {"professional_id": staff["colleague"].id}).status_code == 201
+    assert lead.post(f"{base}/concerns", {"source_kind": "anonymous", "description": "Crying for hours"}
+                     ).status_code == 201
+    assert lead.post(f"{base}/children", {"name": "Bump", "expected_on": "2099-01-01"}).status_code == 201
+    last = lead.post(f"{base}/children/{child_id}/growth", {"weight_kg": 6.4})
+    assert last.status_code == 201, last.text
+
+    rows = lead.get(f"{base}/chronology", headers=consistent(last.json()["position"])).json()["items"]
+
+    by_type = {r["event_type"]: r for r in rows}
+    assert {"TafMemberJoined", "ChildAdded", "GrowthMeasured"} <= set(by_type)
+    growth = by_type["GrowthMeasured"]
+    assert growth["child_ids"] == [child_id] and growth["child_names"] == ["Baby"]
+    assert growth["source_professional_id"] == lead.id and growth["source_professional_name"].startswith("Practitioner")
+    assert growth["source_agency_id"] == lead.agency_id and growth["source_agency_name"].startswith("Agency")
+    assert growth["recorded_by_name"] == growth["source_professional_name"]
+    assert by_type["ConcernRaised"]["kind"] == "third_party_report"
+    assert by_type["ChildAdded"]["what_happened"] == "Baby expected on 2099-01-01 (Bump)"
+
+
 def test_the_chronology_known_at_a_time_shows_only_what_was_recorded_by_then(staff: dict[str, Person]) -> None:
     family_id, position = led_family(staff, "READ-KNOWN")
     path = f"/api/v1/families/{family_id}/chronology"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from domain.application import TafLedger
-from domain.values import MeetingKind, RequestKind
+from domain.values import ClaimDecision, ClaimOutcome, MeetingKind, RequestKind
 from taf.runtime import migrate
 from taf.settings import Settings
 from tests.conftest import REDIS_URL, FakeClock, Team
@@ -140,6 +140,21 @@ def test_closure_completes_once_the_last_step_is_done_without_a_new_request(
     wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed")
     assert ledger.get_family(fid).open_episode is None
     assert event_names(ledger, fid).count("ClosureRequested") == 1
+
+
+def test_a_managers_decision_on_a_claim_unable_to_be_verified_completes_a_blocked_closure(
+    running: WorkerStore, ledger: TafLedger, team: Team, clock: FakeClock
+) -> None:
+    fid, _ = family_with_team(ledger, team, clock.today(), open_actions=0)
+    claim_id = ledger.record_claim(team.lead, fid, "grandmother helps daily", "mother", relied_on_in_plan=True).id
+    ledger.verify_claim(team.lead, fid, claim_id, ClaimOutcome.UNABLE_TO_VERIFY, "no number for her")
+    rid = request_closure(ledger, team, fid)
+    complete_manual_closure_steps(ledger, team, fid, rid)
+    wait_until(lambda: ledger.get_family(fid).requests[str(rid)].missing_steps == ["relied_on_claims_verified"])
+
+    ledger.decide_on_claim(team.manager, fid, claim_id, ClaimDecision.ACT_ON_IT, "weekly visits instead")
+
+    wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed")
 
 
 def test_transfer_waits_for_acceptance_and_reassigned_actions_and_the_outgoing_lead_stays_lead(

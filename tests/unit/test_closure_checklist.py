@@ -7,13 +7,23 @@ from datetime import date, timedelta
 import pytest
 
 from domain import checklists
-from domain.values import AssessmentKind, ClaimOutcome, ClosureReason, ContactKind
+from domain.values import (
+    AssessmentKind,
+    ClaimDecision,
+    ClaimOutcome,
+    ClosureReason,
+    ContactKind,
+    DeclineReasonKind,
+    Gcp2Grades,
+)
 from tests.unit.builders import (
     LEAD,
     MANAGER,
     MANUAL_CLOSURE_STEPS,
     MEMBER,
     TODAY,
+    WORKER,
+    FamilyBuilder,
     born,
     born_on,
     checklist,
@@ -115,6 +125,59 @@ def test_an_assessment_declined_with_a_reason_is_resolved() -> None:
     assert missing(builder) == []
 
 
+def _declined_then_reopened(kind: DeclineReasonKind) -> FamilyBuilder:
+    """A GCP2 declined for a reason of a kind, the episode closed, a new one opened and a closure requested."""
+    builder = ready_to_close().assessment()
+    builder.family.decline_assessment(LEAD.meta(), builder.assessment_ids[0], "declined", kind)
+    builder.family.close_episode(WORKER.meta(), builder.request_id)
+    return builder.episode().lead().member().closure().steps(*MANUAL_CLOSURE_STEPS).signed_off()
+
+
+@pytest.mark.parametrize("kind", [DeclineReasonKind.FAMILY_LEFT, DeclineReasonKind.FAMILY_REFUSED])
+def test_an_assessment_declined_because_the_family_left_or_refused_comes_back_in_the_next_closure(
+    kind: DeclineReasonKind,
+) -> None:
+    builder = _declined_then_reopened(kind)
+
+    result = checklist(builder)["recommended_assessments_resolved"]
+    assert not result.done and f"declined, {kind.value}, and came back" in result.reason
+
+
+@pytest.mark.parametrize("kind", [DeclineReasonKind.NOT_NEEDED, DeclineReasonKind.SUPERSEDED])
+def test_an_assessment_declined_as_not_needed_stays_resolved_in_the_next_closure(kind: DeclineReasonKind) -> None:
+    builder = ready_to_close().assessment().assessment()
+    first, second = builder.assessment_ids
+    superseded_by = second if kind is DeclineReasonKind.SUPERSEDED else None
+    builder.family.decline_assessment(LEAD.meta(), first, "declined", kind, superseded_by)
+    builder.family.complete_assessment(LEAD.meta(), second, "done", Gcp2Grades(2, 2, 2, 2))
+    builder.family.close_episode(WORKER.meta(), builder.request_id)
+    builder.episode().lead().member().closure().steps(*MANUAL_CLOSURE_STEPS).signed_off()
+
+    assert missing(builder) == []
+
+
+def test_an_assessment_that_came_back_is_resolved_once_a_manager_declines_it_again() -> None:
+    builder = _declined_then_reopened(DeclineReasonKind.FAMILY_LEFT)
+    builder.family.decline_assessment(MANAGER.meta(), builder.assessment_ids[0], "no longer needed", )
+
+    assert missing(builder) == []
+
+
+def test_an_assessment_that_came_back_stays_unresolved_when_a_practitioner_declines_it_again() -> None:
+    builder = _declined_then_reopened(DeclineReasonKind.FAMILY_LEFT)
+    builder.family.decline_assessment(LEAD.meta(), builder.assessment_ids[0], "no longer needed")
+
+    assert missing(builder) == ["recommended_assessments_resolved"]
+
+
+def test_an_assessment_that_came_back_is_resolved_once_completed() -> None:
+    builder = _declined_then_reopened(DeclineReasonKind.FAMILY_REFUSED)
+    builder.family.start_assessment(LEAD.meta(), builder.assessment_ids[0])
+    builder.family.complete_assessment(LEAD.meta(), builder.assessment_ids[0], "done", Gcp2Grades(3, 2, 2, 2))
+
+    assert missing(builder) == []
+
+
 # --------------------------------------------------------------- relied_on_claims_verified
 
 
@@ -131,11 +194,35 @@ def test_an_unverified_claim_the_plan_does_not_rely_on_is_ignored() -> None:
     assert missing(builder) == []
 
 
-@pytest.mark.parametrize("outcome", list(ClaimOutcome))
-def test_a_relied_on_claim_counts_once_checked_whatever_the_finding(outcome: ClaimOutcome) -> None:
+@pytest.mark.parametrize("outcome", [ClaimOutcome.VERIFIED, ClaimOutcome.CONTRADICTED])
+def test_a_relied_on_claim_counts_once_verified_or_contradicted(outcome: ClaimOutcome) -> None:
     builder = ready_to_close().claim(relied_on=True, outcome=outcome)
 
     assert missing(builder) == []
+
+
+def test_a_relied_on_claim_unable_to_be_verified_blocks_closure_without_a_managers_decision() -> None:
+    builder = ready_to_close().claim(relied_on=True, outcome=ClaimOutcome.UNABLE_TO_VERIFY)
+
+    result = checklist(builder)["relied_on_claims_verified"]
+    assert not result.done and "no manager's decision" in result.reason
+
+
+@pytest.mark.parametrize("decision", list(ClaimDecision))
+def test_a_managers_decision_on_a_claim_unable_to_be_verified_completes_the_step(decision: ClaimDecision) -> None:
+    builder = ready_to_close().claim(relied_on=True, outcome=ClaimOutcome.UNABLE_TO_VERIFY)
+    builder.family.decide_on_claim(MANAGER.meta(), builder.claim_ids[-1], decision, "grandmother abroad; accepted")
+
+    assert missing(builder) == []
+
+
+def test_a_new_check_unable_to_verify_needs_a_new_decision() -> None:
+    builder = ready_to_close().claim(relied_on=True, outcome=ClaimOutcome.UNABLE_TO_VERIFY)
+    claim_id = builder.claim_ids[-1]
+    builder.family.decide_on_claim(MANAGER.meta(), claim_id, ClaimDecision.ACT_ON_IT, "visit weekly instead")
+    builder.family.verify_claim(LEAD.meta(), claim_id, ClaimOutcome.UNABLE_TO_VERIFY, "phoned again")
+
+    assert missing(builder) == ["relied_on_claims_verified"]
 
 
 # -------------------------------------------------------------------- infant_seen_recently

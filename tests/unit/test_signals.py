@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -36,15 +37,21 @@ from domain.signals import (
 )
 from domain.state import InvolvementState, note_involvement
 from domain.values import (
+    Acknowledgement,
     AssessmentKind,
     Channel,
     Child,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
+    ConcernAction,
     ContactFrequency,
     ContactKind,
     ContactOutcome,
+    DeclineReasonKind,
+    Gcp2Grades,
     Housing,
+    MeetingKind,
     Meta,
     ReferralOutcome,
     RequestKind,
@@ -128,6 +135,12 @@ class Story:
     ) -> int:
         seen = [self.child_id] if outcome is ContactOutcome.SEEN else []
         self.family.record_contact(self.meta(on, agency), uuid4(), kind, outcome, seen, True, True, "")
+        return self.version
+
+    def meeting(
+        self, on: date, attended: bool | None, kind: MeetingKind = MeetingKind.TAF, agency: UUID | None = None
+    ) -> int:
+        self.family.hold_meeting(self.meta(on, agency), uuid4(), kind, on, [], [], attended, "")
         return self.version
 
     def assign_lead(self, on: date, agency: UUID | None = None) -> int:
@@ -408,6 +421,74 @@ class TestWasNotBroughtPattern:
         assert signal is not None and signal.severity is Severity.HIGH
         assert "Baby (born" in signal.explanation and f"(v{missed})" in signal.explanation
 
+    def test_one_declined_contact_without_an_infant_is_not_a_pattern(self) -> None:
+        story = Story()
+        story.contact(day(1), ContactOutcome.DECLINED, ContactKind.HOME_VISIT)
+        assert story.signal(was_not_brought_pattern, day(2)) is None
+
+    def test_two_declined_contacts_fire(self) -> None:
+        story = Story()
+        first = story.contact(day(1), ContactOutcome.DECLINED, ContactKind.HOME_VISIT)
+        second = story.contact(day(5), ContactOutcome.DECLINED, ContactKind.CLINIC, agency=uuid4())
+        signal = story.signal(was_not_brought_pattern, day(5))
+        assert signal is not None and signal.since == day(5)
+        assert f"declined (home visit) on {day(1).isoformat()} (v{first})" in signal.explanation
+        assert signal.event_versions == [first, second]
+
+    def test_a_taf_meeting_the_family_did_not_attend_counts_with_a_missed_contact(self) -> None:
+        story = Story()
+        meeting = story.meeting(day(3), attended=False, agency=uuid4())
+        contact = story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        signal = story.signal(was_not_brought_pattern, day(8))
+        assert signal is not None and signal.since == day(8)
+        assert f"TAF meeting the family missed on {day(3).isoformat()} (v{meeting})" in signal.explanation
+        assert "across 2 agencies" in signal.explanation
+        assert signal.event_versions == [meeting, contact]
+
+    def test_two_missed_taf_meetings_fire_on_their_own(self) -> None:
+        story = Story()
+        story.meeting(day(1), attended=False)
+        assert story.signal(was_not_brought_pattern, day(1)) is None
+        story.meeting(day(20), attended=False)
+        signal = story.signal(was_not_brought_pattern, day(20))
+        assert signal is not None and signal.since == day(20)
+
+    @pytest.mark.parametrize("attended", [None, True])
+    def test_a_taf_meeting_attended_or_not_recorded_does_not_count(self, attended: bool | None) -> None:
+        story = Story()
+        story.meeting(day(3), attended=attended)
+        story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert story.signal(was_not_brought_pattern, day(8)) is None
+
+    @pytest.mark.parametrize("kind", [MeetingKind.REVIEW, MeetingKind.HANDOVER, MeetingKind.PROFESSIONALS])
+    def test_only_taf_meetings_count(self, kind: MeetingKind) -> None:
+        story = Story()
+        story.meeting(day(3), attended=False, kind=kind)
+        story.contact(day(8), ContactOutcome.WAS_NOT_BROUGHT, ContactKind.CLINIC)
+        assert story.signal(was_not_brought_pattern, day(8)) is None
+
+    def test_a_missed_taf_meeting_counts_for_90_days(self) -> None:
+        story = Story()
+        story.meeting(day(0), attended=False)
+        story.contact(day(50), ContactOutcome.NO_ACCESS)
+        assert story.signal(was_not_brought_pattern, day(90)) is not None
+        assert story.signal(was_not_brought_pattern, day(91)) is None
+
+    def test_one_missed_taf_meeting_fires_while_a_child_is_under_12_months(self) -> None:
+        story = Story([infant()])
+        meeting = story.meeting(day(1), attended=False)
+        signal = story.signal(was_not_brought_pattern, day(1))
+        assert signal is not None and signal.severity is Severity.HIGH
+        assert signal.event_versions == [meeting]
+
+    def test_the_meeting_event_records_attendance_as_given(self) -> None:
+        story = Story()
+        story.meeting(day(1), attended=None)
+        story.meeting(day(2), attended=False)
+        events = story.family.collect_events()[-2:]
+        assert [type(e).__name__ for e in events] == ["MeetingHeld", "MeetingHeld"]
+        assert [e.family_attended for e in events] == [None, False]
+
     def test_a_child_turned_one_before_the_missed_contact_is_no_longer_an_infant(self) -> None:
         inside, outside = Story([infant(born=date(2025, 1, 2))]), Story([infant(born=date(2025, 1, 1))])
         for story in (inside, outside):
@@ -647,11 +728,36 @@ class TestUnverifiedClaim:
         self.record_claim(story, relied_on=False)
         assert story.signal(unverified_claim, day(60)) is None
 
-    def test_a_checked_claim_is_ignored_whatever_the_finding(self) -> None:
+    @pytest.mark.parametrize("outcome", [ClaimOutcome.VERIFIED, ClaimOutcome.CONTRADICTED])
+    def test_a_claim_verified_or_contradicted_is_ignored(self, outcome: ClaimOutcome) -> None:
         story = Story()
         claim_id, _v = self.record_claim(story)
-        story.family.verify_claim(story.meta(day(20)), claim_id, ClaimOutcome.CONTRADICTED, "visited grandmother")
+        story.family.verify_claim(story.meta(day(20)), claim_id, outcome, "visited grandmother")
         assert story.signal(unverified_claim, day(60)) is None
+
+    def test_unable_to_verify_keeps_it_standing_after_14_days(self) -> None:
+        story = Story()
+        claim_id, recorded = self.record_claim(story)
+        story.family.verify_claim(story.meta(day(3)), claim_id, ClaimOutcome.UNABLE_TO_VERIFY, "no phone number")
+        verified = story.version
+        assert story.signal(unverified_claim, day(14)) is None
+        signal = story.signal(unverified_claim, day(15))
+        assert signal is not None and signal.since == day(15)
+        assert f"unable to be verified on {day(3).isoformat()} (v{verified}) and no manager's decision" in (
+            signal.explanation
+        )
+        assert signal.event_versions == [recorded, verified]
+
+    def test_a_managers_decision_on_a_claim_unable_to_be_verified_silences_it(self) -> None:
+        story = Story()
+        claim_id, _v = self.record_claim(story)
+        story.family.verify_claim(story.meta(day(3)), claim_id, ClaimOutcome.UNABLE_TO_VERIFY, "no phone number")
+        story.family.decide_on_claim(
+            story.meta(day(20), role=Role.MANAGER, who=story.manager), claim_id, ClaimDecision.ACT_ON_IT,
+            "weekly visits instead of relying on it",
+        )
+        assert story.signal(unverified_claim, day(19)) is not None  # evaluated before the decision was made
+        assert story.signal(unverified_claim, day(20)) is None
 
 
 # ----------------------------------------------------- not_registered_with_gp
@@ -748,6 +854,67 @@ class TestDroppedRecommendation:
         signal = story.signal(dropped_recommendation, day(41))
         assert signal is not None and signal.event_versions == [version]
 
+    def declined_then_reopened(self, kind: DeclineReasonKind) -> tuple[Story, UUID, list[int]]:
+        story = Story()
+        story.open_episode(day(0))
+        assessment_id, recommended = self.recommend(story, day(1))
+        story.family.decline_assessment(story.meta(day(5)), assessment_id, "mother took the children away", kind)
+        declined = story.version
+        story.close_episode(day(6))
+        reopened = story.open_episode(day(60))
+        return story, assessment_id, [recommended, declined, reopened]
+
+    @pytest.mark.parametrize("kind", [DeclineReasonKind.FAMILY_LEFT, DeclineReasonKind.FAMILY_REFUSED])
+    def test_declined_because_the_family_left_or_refused_comes_back_the_day_a_new_episode_opens(
+        self, kind: DeclineReasonKind
+    ) -> None:
+        story, _id, versions = self.declined_then_reopened(kind)
+        assert story.signal(dropped_recommendation, day(59)) is None
+        signal = story.signal(dropped_recommendation, day(60))
+        assert signal is not None and signal.since == day(60)
+        assert f"back since the episode opened on {day(60).isoformat()} (v{versions[2]})" in signal.explanation
+        assert signal.event_versions == versions
+
+    @pytest.mark.parametrize("kind", [DeclineReasonKind.NOT_NEEDED, DeclineReasonKind.SUPERSEDED])
+    def test_declined_as_not_needed_or_superseded_does_not_come_back(self, kind: DeclineReasonKind) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        assessment_id, _v = self.recommend(story, day(1))
+        other_id, _w = self.recommend(story, day(1))
+        superseded_by = other_id if kind is DeclineReasonKind.SUPERSEDED else None
+        story.family.decline_assessment(story.meta(day(5)), assessment_id, "not needed", kind, superseded_by)
+        story.family.start_assessment(story.meta(day(5)), other_id)
+        story.family.complete_assessment(story.meta(day(5)), other_id, "ok", Gcp2Grades(2, 2, 2, 2))
+        story.close_episode(day(6))
+        story.open_episode(day(60))
+        assert story.signal(dropped_recommendation, day(61)) is None
+
+    def test_declined_because_the_family_left_stays_quiet_until_a_new_episode_opens(self) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        assessment_id, _v = self.recommend(story, day(1))
+        story.family.decline_assessment(story.meta(day(5)), assessment_id, "left", DeclineReasonKind.FAMILY_LEFT)
+        story.close_episode(day(6))
+        assert story.signal(dropped_recommendation, day(200)) is None
+
+    def test_starting_it_again_clears_it(self) -> None:
+        story, assessment_id, _v = self.declined_then_reopened(DeclineReasonKind.FAMILY_LEFT)
+        story.family.start_assessment(story.meta(day(62)), assessment_id)
+        assert story.signal(dropped_recommendation, day(63)) is None
+
+    def test_declined_again_by_a_manager_clears_it(self) -> None:
+        story, assessment_id, _v = self.declined_then_reopened(DeclineReasonKind.FAMILY_REFUSED)
+        story.family.decline_assessment(
+            story.meta(day(62), role=Role.MANAGER, who=story.manager), assessment_id, "needs met another way"
+        )
+        assert story.signal(dropped_recommendation, day(63)) is None
+
+    @pytest.mark.parametrize("role", [Role.PRACTITIONER, Role.COORDINATOR])
+    def test_declined_again_by_someone_who_is_not_a_manager_leaves_it_standing(self, role: Role) -> None:
+        story, assessment_id, _v = self.declined_then_reopened(DeclineReasonKind.FAMILY_REFUSED)
+        story.family.decline_assessment(story.meta(day(62), role=role), assessment_id, "needs met another way")
+        assert story.signal(dropped_recommendation, day(63)) is not None
+
 
 # ------------------------------------------- reopened_without_history_review
 
@@ -771,16 +938,79 @@ class TestReopenedWithoutHistoryReview:
         assert "no history review and no senior oversight" in signal.explanation
         assert signal.event_versions == [closed, reopened]
 
+    CARRIED = ("episode:one", "claim:two")
+
+    def review(self, story: Story, **changes: Any) -> int:
+        """A history review that counts, unless `changes` take something away."""
+        review: dict[str, Any] = {
+            "meta": story.meta(day(21)),
+            "notes": "read episode one",
+            "acknowledged": [Acknowledgement(item, "read and discussed") for item in self.CARRIED],
+            "overseen_by": story.manager,
+            "overseen_by_role": Role.MANAGER,
+            "expectations": "monthly supervision; GCP2 started within 28 days",
+            "carried_forward": list(self.CARRIED),
+        }
+        review.update(changes)
+        story.family.review_history(**review)
+        return story.version
+
     def test_a_history_review_alone_is_not_enough(self) -> None:
         story, _c, _r = self.reopened()
-        story.family.review_history(story.meta(day(21)), "read episode one")
+        self.review(story)
         signal = story.signal(reopened_without_history_review, day(31))
         assert signal is not None and "no senior oversight" in signal.explanation
         assert "no history review" not in signal.explanation
 
     def test_history_review_and_senior_oversight_silence_it(self) -> None:
         story, _c, _r = self.reopened()
-        story.family.review_history(story.meta(day(21)), "read episode one")
+        self.review(story)
+        story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
+        assert story.signal(reopened_without_history_review, day(31)) is None
+
+    def test_the_lead_may_make_the_review(self) -> None:
+        story, _c, _r = self.reopened()
+        lead = uuid4()
+        story.family.assign_lead(story.meta(day(20)), lead, story.agency, True)
+        self.review(story, meta=story.meta(day(21), role=Role.PRACTITIONER, who=lead))
+        story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
+        assert story.signal(reopened_without_history_review, day(31)) is None
+
+    @pytest.mark.parametrize(
+        ("change", "shortfall"),
+        [
+            ("practitioner", "not made by the lead, a coordinator or a manager"),
+            ("empty_notes", "no notes"),
+            ("one_not_acknowledged", "1 carried-forward item(s) not acknowledged with a note"),
+            ("empty_note", "1 carried-forward item(s) not acknowledged with a note"),
+            ("no_overseer", "no overseeing manager named"),
+            ("overseer_not_manager", "the overseer named is not a manager"),
+            ("no_expectations", "no expectations of the overseer recorded"),
+        ],
+    )
+    def test_a_review_short_of_the_rule_is_recorded_but_does_not_count(self, change: str, shortfall: str) -> None:
+        story, _c, _r = self.reopened()
+        changes: dict[str, Any] = {
+            "practitioner": {"meta": story.meta(day(21), role=Role.PRACTITIONER)},
+            "empty_notes": {"notes": "  "},
+            "one_not_acknowledged": {"acknowledged": [Acknowledgement("episode:one", "read")]},
+            "empty_note": {"acknowledged": [Acknowledgement("episode:one", "read"), Acknowledgement("claim:two", " ")]},
+            "no_overseer": {"overseen_by": None, "overseen_by_role": None},
+            "overseer_not_manager": {"overseen_by_role": Role.PRACTITIONER},
+            "no_expectations": {"expectations": ""},
+        }[change]
+        review = self.review(story, **changes)
+        story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
+        assert story.signal(reopened_without_history_review, day(30)) is None
+        signal = story.signal(reopened_without_history_review, day(31))
+        assert signal is not None
+        assert f"no history review that counts (the review at v{review}: {shortfall})" in signal.explanation
+        assert review in signal.event_versions
+
+    def test_a_later_review_that_counts_silences_it(self) -> None:
+        story, _c, _r = self.reopened()
+        self.review(story, notes="")
+        self.review(story)
         story.family.record_supervision(story.meta(day(22), role=Role.MANAGER), "episode one", "GCP2", None)
         assert story.signal(reopened_without_history_review, day(31)) is None
 
@@ -807,11 +1037,45 @@ class TestConcernWithoutResponse:
         )
         assert signal.event_versions == [version]
 
-    def test_a_response_silences_it(self) -> None:
+    def test_a_response_saying_a_welfare_check_was_done_silences_it(self) -> None:
         story = Story()
         concern_id = story.concern(day(0))
         story.family.respond_to_concern(story.meta(day(3)), concern_id, "welfare check done", True)
         assert story.signal(concern_without_response, day(5)) is None
+
+    @pytest.mark.parametrize("action", [ConcernAction.WELFARE_CHECK, ConcernAction.REFERRAL])
+    def test_a_response_recording_a_check_or_a_referral_silences_it_whoever_records_it(
+        self, action: ConcernAction
+    ) -> None:
+        story = Story()
+        concern_id = story.concern(day(0))
+        story.family.respond_to_concern(story.meta(day(1), role=Role.PRACTITIONER), concern_id, "done", False,
+                                        action)
+        assert story.signal(concern_without_response, day(2)) is None
+
+    @pytest.mark.parametrize(("role", "clears"), [
+        (Role.PRACTITIONER, False), (Role.COORDINATOR, True), (Role.MANAGER, True),
+    ])
+    def test_no_further_action_counts_only_when_a_coordinator_or_a_manager_decides_it(
+        self, role: Role, clears: bool
+    ) -> None:
+        story = Story()
+        concern_id = story.concern(day(0))
+        story.family.respond_to_concern(
+            story.meta(day(1), role=role), concern_id, "seen at clinic yesterday, well", False,
+            ConcernAction.NO_FURTHER_ACTION,
+        )
+        assert (story.signal(concern_without_response, day(2)) is None) is clears
+
+    def test_a_response_recording_nothing_done_is_recorded_but_leaves_it_standing(self) -> None:
+        story = Story()
+        concern_id = story.concern(day(0))
+        story.family.respond_to_concern(story.meta(day(1)), concern_id, "Caller unreliable; no action", False)
+        responded = story.version
+        signal = story.signal(concern_without_response, day(2))
+        assert signal is not None and signal.since == day(2)
+        assert f"a response on {day(1).isoformat()} (v{responded}) recorded no welfare check" in signal.explanation
+        assert responded in signal.event_versions
 
 
 # ------------------------------------------------- referral_without_feedback
@@ -839,6 +1103,22 @@ class TestReferralWithoutFeedback:
 
     def test_feedback_sent_silences_it(self) -> None:
         story, _r, _d = self.decided(day(3))
+        assert story.signal(referral_without_feedback, day(30)) is None
+
+    def test_feedback_given_after_the_decision_silences_it_from_that_day(self) -> None:
+        story, _r, _d = self.decided(None)
+        referral_id = next(iter(story.family.referrals.values())).referral_id
+        story.family.give_referral_feedback(story.meta(day(6)), referral_id, "below threshold: why", "the school")
+        assert story.signal(referral_without_feedback, day(5)) is not None
+        assert story.signal(referral_without_feedback, day(6)) is None
+
+    def test_an_anonymous_referral_never_fires(self) -> None:
+        story = Story()
+        referral_id = uuid4()
+        story.family.receive_referral(story.meta(day(0)), referral_id, SourceKind.ANONYMOUS, None, "neglect", [])
+        story.family.decide_referral(
+            story.meta(day(3)), referral_id, ReferralOutcome.NO_FURTHER_ACTION, "below threshold", None
+        )
         assert story.signal(referral_without_feedback, day(30)) is None
 
     def test_an_undecided_referral_is_not_this_signal(self) -> None:
