@@ -46,6 +46,11 @@ class ActorCache:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, Actor | None]] = {}
 
+    def clear(self) -> None:
+        """Forget every key (after a key is revoked or a professional deactivated or changed)."""
+        with self._lock:
+            self._entries.clear()
+
     def lookup(self, ledger: TafLedger, key: str) -> Actor | None:
         """The actor for a key (None for an unknown or revoked key)."""
         digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()

@@ -27,6 +27,7 @@ from domain.errors import (
     ChildAlreadyRegisteredError,
     ConcurrentChangeError,
     InvalidValueError,
+    RuleViolationError,
     StaleVersionError,
     UnknownEntityError,
 )
@@ -71,6 +72,7 @@ SYSTEM_ID = UUID(int=0)
 MAX_RETRIES = 5
 VERIFY_PAGE = 500
 FAMILY_TOPIC = get_topic(Family) + "."
+API_KEY_TOPIC = get_topic(ApiKey.ApiKeyIssued)  # type: ignore[attr-defined]
 
 
 class ChainCheck(NamedTuple):
@@ -103,6 +105,16 @@ class When:
 
 
 NOW = When()
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """An API key as the directory lists it (never its secret)."""
+
+    id: UUID
+    professional_id: UUID
+    issued_at: datetime
+    revoked: bool
 
 
 @dataclass(frozen=True)
@@ -366,6 +378,68 @@ class TafLedger(Application[UUID]):
                 f"no professional {professional_id}", rule="unknown_professional", field=field_name
             ) from None
 
+    def _refuse_inactive(self, professional_id: UUID, field_name: str) -> None:
+        """Refuse to give a deactivated professional anything to lead or do (unknown ids are left to the family)."""
+        try:
+            professional = self.get_professional(professional_id)
+        except UnknownEntityError:
+            return
+        if not professional.active:
+            raise RuleViolationError(f"{professional.name} is deactivated and cannot be assigned",
+                                     rule="professional_inactive", field=field_name)
+
+    def change_role(self, actor_id: UUID, professional_id: UUID, role: Role) -> None:
+        """Give a professional another role."""
+        professional = self.get_professional(professional_id)
+        if professional.role is not role:
+            professional.change_role(role, actor_id)
+            self._save(professional)
+
+    def deactivate_professional(self, actor_id: UUID, professional_id: UUID, reason: str) -> list[UUID]:
+        """Deactivate a professional and revoke their API keys, in one save; returns the revoked keys' ids.
+
+        Keys are found by scanning the ApiKeyIssued notifications (there is no index of keys
+        per professional); `actor_for` refuses an inactive professional anyway, so a key
+        missed here would still not work.
+        """
+        professional = self.get_professional(professional_id)
+        professional.deactivate(reason, actor_id)
+        keys = [key for key in self._api_keys() if key.professional_id == professional_id and not key.revoked]
+        for key in keys:
+            key.revoke(actor_id)
+        self._save(professional, *keys)
+        return [key.id for key in keys]
+
+    def _api_keys(self) -> list[ApiKey]:
+        found: list[ApiKey] = []
+        start = 0
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=500, topics=[API_KEY_TOPIC],
+                                                      inclusive_of_start=False)
+            for notification in page:
+                key: Aggregate = self.repository.get(notification.originator_id)  # type: ignore[arg-type]
+                if isinstance(key, ApiKey):
+                    found.append(key)
+            if len(page) < 500:
+                return found
+            start = page[-1].id
+
+    def api_keys(self, professional_id: UUID | None = None) -> list[ApiKeyInfo]:
+        """Every API key (or one professional's), oldest first: id, owner, when issued, whether revoked."""
+        return [ApiKeyInfo(k.id, k.professional_id, k.created_on, k.revoked) for k in self._api_keys()
+                if professional_id is None or k.professional_id == professional_id]
+
+    def revoke_api_key(self, actor_id: UUID, key_id: UUID) -> None:
+        """Revoke an API key by its id; it stops working from the next request."""
+        try:
+            key: Aggregate = self.repository.get(key_id)
+        except AggregateNotFoundError:
+            raise UnknownEntityError(f"no API key {key_id}", field="key_id") from None
+        if not isinstance(key, ApiKey):
+            raise UnknownEntityError(f"no API key {key_id}", field="key_id")
+        key.revoke(actor_id)
+        self._save(key)
+
     def set_password(self, actor_id: UUID, professional_id: UUID, password: str) -> None:
         """Set a professional's web password."""
         professional = self.get_professional(professional_id)
@@ -571,6 +645,7 @@ class TafLedger(Application[UUID]):
                     when: When = NOW, expected_version: int | None = None) -> Recorded:
         """Assign the lead professional."""
         lead = self._referenced_professional(professional_id, "professional_id")
+        self._refuse_inactive(professional_id, "professional_id")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.assign_lead(m, professional_id, lead.agency_id, agreed_with_family),
                              professional_id)
@@ -579,6 +654,7 @@ class TafLedger(Application[UUID]):
                   expected_version: int | None = None) -> Recorded:
         """Add a TAF member."""
         member = self._referenced_professional(professional_id, "professional_id")
+        self._refuse_inactive(professional_id, "professional_id")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.join_team(m, professional_id, member.agency_id), professional_id)
 
@@ -602,6 +678,8 @@ class TafLedger(Application[UUID]):
                      actions: Sequence[ActionInput] = (), expected_version: int | None = None,
                      date_uncertain: bool = False) -> Recorded:
         """Record a meeting and the actions it agreed, in one save."""
+        for action in actions:
+            self._refuse_inactive(action.owner_id, "actions")
         meeting_id = uuid4()
         action_ids = [uuid4() for _ in actions]
 
@@ -619,7 +697,8 @@ class TafLedger(Application[UUID]):
     def agree_action(self, actor: Actor, family_id: UUID, description: str, owner_id: UUID, due_on: date,
                      child_ids: Sequence[UUID] = (), when: When = NOW,
                      expected_version: int | None = None) -> Recorded:
-        """Agree an action."""
+        """Agree an action (not for a deactivated owner)."""
+        self._refuse_inactive(owner_id, "owner_id")
         action_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.agree_action(m, action_id, description, owner_id, due_on, child_ids),
@@ -633,7 +712,8 @@ class TafLedger(Application[UUID]):
 
     def reassign_action(self, actor: Actor, family_id: UUID, action_id: UUID, owner_id: UUID,
                         when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Reassign an action."""
+        """Reassign an action (not to a deactivated owner)."""
+        self._refuse_inactive(owner_id, "owner_id")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.reassign_action(m, action_id, owner_id), action_id)
 
@@ -771,6 +851,7 @@ class TafLedger(Application[UUID]):
                          expected_version: int | None = None) -> Recorded:
         """Ask for the lead to pass to another professional; the worker decides."""
         incoming = self._referenced_professional(to_professional_id, "to_professional_id")
+        self._refuse_inactive(to_professional_id, "to_professional_id")
         request_id = uuid4()
         return self._command(actor, family_id, NOW, expected_version,
                              lambda f, m: f.request_transfer(m, request_id, to_professional_id,

@@ -91,6 +91,18 @@ class Professional(Aggregate):
     def _password_set(self, password_hash: str, actor_id: UUID) -> None:
         self.password_hash = password_hash
 
+    def deactivate(self, reason: str, actor_id: UUID) -> None:
+        """Deactivate the professional: they can no longer sign in, use a key, lead or be assigned."""
+        if not reason.strip():
+            raise InvalidValueError("give a reason for deactivating", rule="reason_required", field="reason")
+        if not self.active:
+            raise RuleViolationError("professional is already deactivated", rule="professional_inactive")
+        self._deactivated(reason=reason.strip(), actor_id=actor_id)
+
+    @event("ProfessionalDeactivated")
+    def _deactivated(self, reason: str, actor_id: UUID) -> None:
+        self.active = False
+
     def check_password(self, password: str) -> bool:
         """Whether the password matches the stored hash."""
         return self.password_hash is not None and verify_password(password, self.password_hash)

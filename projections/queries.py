@@ -568,6 +568,22 @@ class ReadModels:
         found = self.checklists(family_id, kind)
         return max(found, key=lambda c: (c.requested_on, c.family_version)) if found else None
 
+    def incoming_transfers(self, professional_id: UUID) -> list[Checklist]:
+        """Transfer requests pending or blocked whose incoming lead is this professional (to accept)."""
+        with self._read() as tx:
+            return self._checklists(tx, "kind = 'transfer' AND status IN ('pending', 'blocked') "
+                                        "AND to_professional_id = ?", [str(professional_id)])
+
+    def awaiting_signoff(self, manager: Actor) -> list[Checklist]:
+        """Pending or blocked requests in a manager's scope whose manager sign-off is not done (not their own)."""
+        where, params = self._scoped(manager)
+        where += ["status IN ('pending', 'blocked')", "requested_by <> ?",
+                  "request_id IN (SELECT request_id FROM pj_checklist_step WHERE step = 'manager_signoff' "
+                  "AND done = 0)"]
+        params.append(str(manager.professional_id))
+        with self._read() as tx:
+            return self._checklists(tx, " AND ".join(where), params)
+
     # -------------------------------------------------------------- chronology
 
     def chronology(self, family_id: UUID, known_at: datetime | None = None) -> list[ChronologyRow]:

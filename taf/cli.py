@@ -9,10 +9,12 @@ from rich.console import Console
 
 from projections.cli import app as projections_app
 from projections.cli import projector as run_projector
+from taf.cli_admin import admin_app
 from taf.cli_audit import audit_app
 from taf.settings import Settings
 
 app = typer.Typer(help="TAF Ledger: multi-agency coordination on an immutable event log.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(projections_app, name="projections")
 console = Console()

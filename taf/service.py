@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from fastapi import FastAPI
 
 from api.app import create_app
@@ -9,11 +12,37 @@ from domain.application import Clock, TafLedger
 from taf.demo import DEMO_EMAIL_DOMAIN
 from taf.settings import Settings
 from web.app import install as install_web
+from workers import notifications
+from workers.store import WorkerStore
+
+
+class Notifications:
+    """A professional's in-app notifications, for the pages (which do not import the workers)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._store: WorkerStore | None = None
+
+    def _worker_store(self) -> WorkerStore:
+        if self._store is None:
+            store = WorkerStore(self.app.state.ledger)
+            store.create_tables()
+            self._store = store
+        return self._store
+
+    def for_professional(self, professional_id: UUID, unread_only: bool = False) -> list[Any]:
+        """A professional's notifications, newest first (key, family_id, kind, subject, body, created_at, read)."""
+        return notifications.notifications_for(self._worker_store(), professional_id, unread_only)
+
+    def mark_read(self, professional_id: UUID, key: str) -> None:
+        """Mark one of the professional's own notifications as read (someone else's is left alone)."""
+        notifications.mark_read(self._worker_store(), professional_id, key)
 
 
 def create_service(settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None,
                    demo: bool = False) -> FastAPI:
     """The API and the web pages over one ledger (the demo logins shown on the sign-in page in demo mode)."""
     app = create_app(settings, ledger=ledger, clock=clock)
+    app.state.notifications = Notifications(app)
     install_web(app, demo_email_domain=DEMO_EMAIL_DOMAIN if demo else None)
     return app

@@ -78,6 +78,7 @@ class WebhookStore:
         self.hooks = self._store.table("webhooks")
         self.deliveries = self._store.table("webhook_deliveries")
         self.tracking = self._store.table("webhook_tracking")
+        self.pauses = self._store.table("webhook_pauses")
 
     def create_tables(self) -> None:
         """Create the webhook tables if they do not exist."""
@@ -97,6 +98,9 @@ class WebhookStore:
             )
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.tracking} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.pauses} (webhook_id TEXT PRIMARY KEY, paused_at TEXT NOT NULL)"
             )
 
     # ------------------------------------------------------------- subscriptions
@@ -128,6 +132,31 @@ class WebhookStore:
             cursor.execute(self._sql(f"SELECT * FROM {self.hooks} WHERE id = ?"), (str(webhook_id),))
             row = cursor.fetchone()
         return self._hook(row) if row else None
+
+    def paused_ids(self) -> set[UUID]:
+        """The subscriptions paused by an admin: their deliveries wait (still queued, in order) until resumed."""
+        with self._cursor(commit=False) as cursor:
+            cursor.execute(f"SELECT webhook_id FROM {self.pauses}")
+            rows = cursor.fetchall()
+        return {UUID(row["webhook_id"]) for row in rows}
+
+    def pause(self, webhook_id: UUID, now: datetime) -> None:
+        """Stop delivering to a subscription until it is resumed (events keep being queued for it)."""
+        with self._cursor(commit=True) as cursor:
+            cursor.execute(self._sql(f"DELETE FROM {self.pauses} WHERE webhook_id = ?"), (str(webhook_id),))
+            cursor.execute(self._sql(f"INSERT INTO {self.pauses} (webhook_id, paused_at) VALUES (?, ?)"),
+                           (str(webhook_id), now.isoformat()))
+
+    def resume(self, webhook_id: UUID) -> None:
+        """Deliver to a paused subscription again, starting with what was queued while it was paused."""
+        with self._cursor(commit=True) as cursor:
+            cursor.execute(self._sql(f"DELETE FROM {self.pauses} WHERE webhook_id = ?"), (str(webhook_id),))
+
+    def delete(self, webhook_id: UUID) -> None:
+        """Remove a subscription and the deliveries still queued for it."""
+        with self._cursor(commit=True) as cursor:
+            for table, column in ((self.pauses, "webhook_id"), (self.deliveries, "webhook_id"), (self.hooks, "id")):
+                cursor.execute(self._sql(f"DELETE FROM {table} WHERE {column} = ?"), (str(webhook_id),))
 
     @staticmethod
     def _hook(row: Any) -> Webhook:
@@ -198,7 +227,8 @@ class WebhookStore:
         with self._cursor(commit=False) as cursor:
             cursor.execute(
                 f"SELECT d.*, h.url, h.secret FROM {self.deliveries} d JOIN {self.hooks} h ON h.id = d.webhook_id "
-                f"WHERE d.status = 'pending' AND d.position = (SELECT MIN(e.position) FROM {self.deliveries} e "
+                f"WHERE d.status = 'pending' AND d.webhook_id NOT IN (SELECT p.webhook_id FROM {self.pauses} p) "
+                f"AND d.position = (SELECT MIN(e.position) FROM {self.deliveries} e "
                 "WHERE e.webhook_id = d.webhook_id AND e.family_id = d.family_id AND e.status = 'pending') "
                 "ORDER BY d.position"
             )

@@ -6,11 +6,11 @@ from typing import Annotated
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import Admin, CurrentActor, IdempotencyKey, Ledger
 from api.errors import ApiError
-from api.schemas.requests import AgencyCreate, ApiKeyCreate, PasswordSet, ProfessionalCreate
+from api.schemas.requests import AgencyCreate, ApiKeyCreate, PasswordSet, ProfessionalCreate, ProfessionalDeactivation
 from api.schemas.responses import (
     AgencyPage,
     AgencyView,
@@ -120,4 +120,18 @@ def set_password(professional_id: UUID, body: PasswordSet, actor: Annotated[Acto
                  ledger: Ledger) -> Response:
     """Set a professional's password for the web front end (admin, or the professional themselves)."""
     ledger.set_password(actor.professional_id, professional_id, body.password)
+    return Response(status_code=204)
+
+
+@router.post("/professionals/{professional_id}/deactivation", status_code=204, response_class=Response,
+             summary="Deactivate a professional")
+def deactivate_professional(professional_id: UUID, body: ProfessionalDeactivation, actor: Admin,
+                            ledger: Ledger, request: Request) -> Response:
+    """Deactivate a professional (admin): their API keys are revoked, their web sessions end at once, and they
+    can no longer lead, join a team or own an action."""
+    try:
+        ledger.deactivate_professional(actor.professional_id, professional_id, body.reason)
+    except UnknownEntityError:
+        raise ApiError(404, f"no professional {professional_id}", rule="not_found") from None
+    request.app.state.actor_cache.clear()  # their keys stop working from the next request
     return Response(status_code=204)

@@ -78,6 +78,12 @@ class ApiKeyCreate(Body):
     professional_id: UUID
 
 
+class ProfessionalDeactivation(Body):
+    """Why a professional is deactivated (their keys and web sessions end; they can no longer be assigned)."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+
+
 class PasswordSet(Body):
     """A web password (at least 10 characters)."""
 

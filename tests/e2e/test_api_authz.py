@@ -35,7 +35,7 @@ HANDOVER = [("POST", F + "/closure"), ("POST", F + "/transfer")]
 CREATE_FAMILY = [("POST", "/api/v1/families")]
 MATCH = [("POST", "/api/v1/families/match")]
 DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals"), ("POST", "/api/v1/api-keys"),
-                   ("POST", "/api/v1/professionals/{x}/password")]
+                   ("POST", "/api/v1/professionals/{x}/password"), ("POST", "/api/v1/professionals/{x}/deactivation")]
 DIRECTORY_READ = [("GET", "/api/v1/agencies"), ("GET", "/api/v1/professionals")]
 CASE_LISTS = [("GET", "/api/v1/watchlist"), ("GET", "/api/v1/events"), ("GET", "/api/v1/families"),
               ("GET", "/api/v1/actions"), ("GET", "/api/v1/worklist")]

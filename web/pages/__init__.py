@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from web.pages import account, facts, family, home
+from web.pages import account, admin, facts, families, family, home, watchlist
 from web.pages.forms import router as forms_router
 
-ROUTERS = (account.router, home.router, family.router, forms_router)
+ROUTERS = (account.router, home.router, families.router, watchlist.router, admin.router, family.router,
+           forms_router)
 
 __all__ = ["ROUTERS", "facts"]
