@@ -4,9 +4,10 @@ Two tiers of involvement, both kept by the Family aggregate from its events and 
 scope read model with the same per-event rules (`involved_by`, `known_by`):
 
 - a *part in the family* (`involved_agency_ids`, `involved_professional_ids`): the lead, TAF
-  members, an incoming professional, a referrer (author or referring agency), the agency
-  that registered the family, and agencies covered by a consent to share. It opens the
-  whole record:
+  members, an incoming professional, a referrer (author or referring agency), the author of
+  the family's registration or of a decision taking the case on (opening an episode,
+  assigning the lead, adding a TAF member: the early-help service's own), and agencies
+  covered by a consent to share. It opens the whole record:
   - practitioner: families where they (a person) or their agency (a system account) have
     a part now or had one in any earlier episode;
   - coordinator: every family;
@@ -119,7 +120,10 @@ def may_run_directory(actor: Actor) -> bool:
 
 AGENCY_FIELDS = ("source_agency_id", "agency_id", "to_agency_id")
 PROFESSIONAL_FIELDS = ("professional_id", "to_professional_id")
-AUTHOR_TAKES_PART = frozenset({"FamilyRegistered", "ReferralReceived"})
+# events whose author takes a part: registering the family, referring it, taking the case on
+AUTHOR_TAKES_PART = frozenset({
+    "FamilyRegistered", "ReferralReceived", "EpisodeOpened", "LeadProfessionalAssigned", "TafMemberJoined",
+})
 CONSENT_EVENTS = frozenset({"ConsentGiven"})
 
 
@@ -127,7 +131,8 @@ def involved_by(event: object) -> tuple[list[UUID], list[UUID]]:
     """The agencies and professionals a family event gives a part in the family (the whole record).
 
     The lead, TAF members, an incoming professional, a referrer (the author and the referring
-    agency), the author of the family's registration and the agencies a consent covers.
+    agency), the author of the family's registration or of a decision taking the case on
+    (`AUTHOR_TAKES_PART`) and the agencies a consent covers.
     Other authors only come to know the family (`known_by`). The Family aggregate and the
     scope read model both use this one rule, so lists and single reads agree.
     """

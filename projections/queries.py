@@ -382,6 +382,13 @@ class ReadModels:
                           (str(actor.agency_id),))
         return {UUID(r["family_id"]) for r in rows}
 
+    def families_of_agency(self, agency_id: UUID) -> set[UUID]:
+        """Every family an agency has a part in or knows (recorded for or matched): what 'involved' filters mean."""
+        with self._read() as tx:
+            rows = tx.all("SELECT DISTINCT family_id FROM pj_family_scope WHERE kind IN ('agency', 'known') "
+                          "AND ref = ?", (str(agency_id),))
+        return {UUID(r["family_id"]) for r in rows}
+
     def match_children(self, name: str, date_of_birth: date, postcode: str | None = None) -> list[tuple[UUID, UUID]]:
         """(family id, child id) of every child with this name and date of birth (and family postcode, when given)."""
         sql = "SELECT family_id, child_id FROM pj_child_index WHERE name_key = ? AND date_of_birth = ?"

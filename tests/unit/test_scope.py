@@ -8,7 +8,7 @@ import pytest
 
 from domain import scope
 from domain.family import Family
-from domain.values import Actor, Channel, ConsentCapacity, ContactKind, ContactOutcome, Role, SourceKind
+from domain.values import Actor, Channel, ClaimOutcome, ConsentCapacity, ContactKind, ContactOutcome, Role, SourceKind
 from tests.unit.builders import COORDINATOR, EARLY_HELP, HEALTH, LEAD, MEMBER, OUTSIDER, POLICE, WORKER, FamilyBuilder
 from tests.unit.builders import Person as P
 
@@ -143,3 +143,19 @@ def test_a_member_of_health_sees_the_record_through_the_team_not_through_facts()
     assert not full(family, actor(MEMBER))
     family.join_team(COORDINATOR.meta(), MEMBER.id, HEALTH)
     assert full(family, actor(MEMBER))
+
+
+def test_taking_the_case_on_gives_the_deciding_agency_a_part() -> None:
+    family = FamilyBuilder().build()
+    deciding = P(uuid4(), GP, Role.COORDINATOR)
+    family.open_new_episode(deciding.meta(), uuid4(), 2)
+    assert full(family, actor(GP_PERSON, role=Role.MANAGER))
+
+
+def test_recording_a_claim_or_a_verification_gives_no_part() -> None:
+    family = FamilyBuilder().episode().build()
+    claim_id = uuid4()
+    family.record_claim(GP_PERSON.meta(), claim_id, "nan helps", "mother", True)
+    family.verify_claim(GP_PERSON.meta(), claim_id, ClaimOutcome.VERIFIED, "phoned nan")
+    assert not full(family, actor(GP_PERSON, role=Role.MANAGER))
+    assert knows(family, actor(GP_PERSON, role=Role.MANAGER))
