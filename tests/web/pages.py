@@ -130,9 +130,10 @@ class WebService:
 
 
 @contextmanager
-def web_service(tmp_path: Path, clock: Any = None, demo: bool = True) -> Iterator[WebService]:
-    """The whole service (API and pages) over a fresh SQLite store in tmp_path."""
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}", _env_file=None)
+def web_service(tmp_path: Path, clock: Any = None, demo: bool = True, workers: bool = True) -> Iterator[WebService]:
+    """The whole service (API and pages) over a fresh SQLite store in tmp_path (workers=False: no worker thread)."""
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}", _env_file=None,
+                        in_process_workers=workers)
     app = create_service(settings, clock=clock, demo=demo)
     with TestClient(app) as base:
         yield WebService(app, base)

@@ -143,7 +143,7 @@ def test_an_issued_key_is_shown_once_works_against_the_api_and_can_be_revoked(tm
 
 
 def test_webhooks_are_listed_paused_resumed_and_deleted(tmp_path, clock) -> None:
-    with web_service(tmp_path, clock) as service:
+    with web_service(tmp_path, clock, workers=False) as service:  # deliveries only through the test's transport
         service.demo()
         hooks = service.app.state.webhooks
         hv = service.ledger.actor_for(_id(service, "hv"))

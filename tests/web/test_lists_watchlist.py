@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.web.pages import h1, text_of, web_service
+from web.render import format_date
 
 
 def _rows(markup: str) -> list[tuple[str, str]]:
@@ -24,7 +25,9 @@ def test_a_coordinator_sees_every_signal_with_its_explanation_since_and_lead(tmp
         rows = _rows(page.text)
         assert ("Infant without lead", "MORGAN-01") in rows and ("Unverified claim", "ASHBY-01") in rows
         text = text_of(page.text)
-        assert "28 May 2026" in text and "Grace Adeyemi" in text and "No lead" in text
+        since = {e.signal: e.since for e in service.app.state.watchlist.watchlist.current()}
+        assert format_date(since["infant_without_lead"]) in text
+        assert "Grace Adeyemi" in text and "No lead" in text
         assert "The plan relies on self-reported claim" in text
 
 
