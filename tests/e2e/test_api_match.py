@@ -284,7 +284,9 @@ def test_the_chronology_shows_an_agency_that_only_knows_the_family_its_own_rows(
     base = f"/api/v1/families/{scene.family_id}"
     contact = scene.gp.write(f"{base}/contacts", {"kind": "clinic", "outcome": "seen"})
     rows = scene.gp.get(f"{base}/chronology", headers={"X-Consistent-With": str(contact["position"])}).json()["items"]
-    assert [r["version"] for r in rows] == [contact["version"]]
+    assert [(r["version"], r["event_type"]) for r in rows] == [
+        (contact["version"] - 1, "FamilyMatched"), (contact["version"], "ContactRecorded")]
+    assert rows[0]["what_happened"] == "Family found by an agency that knows the child, by NHS number"
     everything = scene.coordinator.get(f"{base}/chronology").json()["items"]
     assert len(everything) > 1
 
