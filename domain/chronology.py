@@ -147,10 +147,14 @@ def _assessment_completed(e: Any) -> _Row:
     return _Row(text, NEGATIVE if worst >= 4 else POSITIVE, kind=OPINION, outcome=e.findings)
 
 
+MEETING_NAMES = {"taf": "TAF", "review": "Review", "handover": "Handover", "professionals": "Professionals'"}
+
+
 def _meeting(e: Any) -> _Row:
     attended = {True: "family attended", False: "family did not attend", None: "family attendance not recorded"}
+    kind = _v(e.kind)
     return _Row(
-        f"{_v(e.kind).capitalize()} meeting held ({attended[e.family_attended]})",
+        f"{MEETING_NAMES.get(kind, kind.capitalize())} meeting held ({attended[e.family_attended]})",
         NEGATIVE if e.family_attended is False else POSITIVE,
         action=e.decisions,
     )

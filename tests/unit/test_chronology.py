@@ -177,7 +177,7 @@ def test_a_meeting_says_whether_the_family_attended(attended: bool | None, words
 
     row = only_row(family)
 
-    assert (row.what_happened, row.significance) == (f"Taf meeting held ({words})", significance)
+    assert (row.what_happened, row.significance) == (f"TAF meeting held ({words})", significance)
 
 
 def test_sharing_decisions_and_consent_are_rows() -> None:

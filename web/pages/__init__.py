@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from web.pages import account, admin, audit, chronology, facts, families, family, home, watchlist
+from web.pages import (
+    account,
+    admin,
+    audit,
+    chronology,
+    decisions,
+    facts,
+    families,
+    family,
+    home,
+    record,
+    registration,
+    watchlist,
+)
 from web.pages.forms import router as forms_router
 
-ROUTERS = (account.router, home.router, families.router, watchlist.router, admin.router, family.router,
-           forms_router, chronology.router, audit.router)
+# registration before family: /families/new must win over /families/{family_id}
+ROUTERS = (account.router, home.router, families.router, watchlist.router, admin.router, registration.router,
+           family.router, forms_router, record.router, chronology.router, audit.router)
 
-__all__ = ["ROUTERS", "facts"]
+__all__ = ["ROUTERS", "decisions", "facts"]
