@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
@@ -125,6 +126,29 @@ def visible_family(family_id: UUID, actor: Actor, ledger: TafLedger) -> Family:
     return family
 
 
+@dataclass(frozen=True)
+class Reach:
+    """A family the caller may read, and whether they see the whole record or need-to-know only."""
+
+    family: Family
+    full: bool
+
+
+def reached_family(family_id: UUID, actor: Actor, ledger: TafLedger) -> Reach:
+    """The family with the caller's reach: the whole record (`may_see`) or need-to-know (`may_know`); else 404."""
+    if not scope.reads_case_data(actor):
+        raise ApiError(403, "this role has no access to case data", rule="role_not_permitted")
+    try:
+        family = ledger.get_family(family_id)
+    except UnknownEntityError:
+        raise _not_found(family_id) from None
+    if scope.may_see(actor, family.involved_agency_ids, family.involved_professional_ids):
+        return Reach(family, True)
+    if scope.may_know(actor, family.known_agency_ids):
+        return Reach(family, False)
+    raise _not_found(family_id)
+
+
 def read_name(request: Request) -> str:
     """What a family read is called in the access log: the route's path after the family ("summary" for none)."""
     route = request.scope.get("route")
@@ -133,8 +157,8 @@ def read_name(request: Request) -> str:
     return rest.strip("/") or "summary"
 
 
-def record_read(request: Request, actor: Actor, family_id: UUID, what: str | None = None) -> None:
-    """Append an access-log entry for this read; if that fails the read fails (500), never silently."""
+def record_read(request: Request, actor: Actor, family_id: UUID | None, what: str | None = None) -> None:
+    """Append an access-log entry for this read (no family: a match that found none); failing, the read fails (500)."""
     access_log = getattr(request.app.state, "access_log", None)
     try:
         if access_log is None:
@@ -151,6 +175,14 @@ def readable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger, reques
     family = visible_family(family_id, actor, ledger)
     record_read(request, actor, family.id)
     return family
+
+
+def reachable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger, request: Request) -> Reach:
+    """Dependency for reads that also answer need-to-know: `reached_family`, then an access-log entry."""
+    reach = reached_family(family_id, actor, ledger)
+    what = read_name(request) + ("" if reach.full else " (need-to-know)")
+    record_read(request, actor, reach.family.id, what)
+    return reach
 
 
 def _family_exists(ledger: TafLedger, family_id: UUID) -> bool:
@@ -189,10 +221,23 @@ def writable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger) -> Fam
     return visible_family(family_id, actor, ledger)
 
 
+def fact_writable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger) -> Family:
+    """The family if the actor may record facts for it: its team and referrers, or an agency that knows it.
+
+    403 for a read-only role, 404 outside both.
+    """
+    if scope.reads_case_data(actor) and not scope.records_case_data(actor):
+        raise ApiError(403, f"the {actor.role.value} role records nothing", rule="role_not_permitted")
+    return reached_family(family_id, actor, ledger).family
+
+
 VisibleFamily = Annotated[Family, Depends(readable_family)]
+ReachableFamily = Annotated[Reach, Depends(reachable_family)]
 AuditedFamily = Annotated[UUID, Depends(audited_family)]
-FAMILY_READS = (readable_family, audited_family)  # every GET under /families/{family_id} depends on one
+# every GET under /families/{family_id} depends on one
+FAMILY_READS = (readable_family, audited_family, reachable_family)
 WritableFamily = Annotated[Family, Depends(writable_family)]
+FactWritableFamily = Annotated[Family, Depends(fact_writable_family)]
 
 
 def if_match(
@@ -236,9 +281,12 @@ __all__ = [
     "CurrentActor",
     "ExpectedVersion",
     "FAMILY_READS",
+    "FactWritableFamily",
     "IdempotencyKey",
     "LeadAssigner",
     "Ledger",
+    "Reach",
+    "ReachableFamily",
     "Supervisor",
     "VisibleFamily",
     "WritableFamily",
@@ -248,7 +296,10 @@ __all__ = [
     "current_actor",
     "get_ledger",
     "if_match",
+    "fact_writable_family",
+    "reachable_family",
     "readable_family",
+    "reached_family",
     "record_read",
     "require_roles",
     "visible_family",

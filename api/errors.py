@@ -11,7 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain import scope
 from domain.errors import (
+    ChildAlreadyRegisteredError,
     ConcurrentChangeError,
     DomainError,
     InvalidValueError,
@@ -66,6 +68,8 @@ class Problem(BaseModel):
     detail: str
     rule: str | None = Field(default=None, description="The domain rule that refused the request.")
     errors: list[FieldError] | None = Field(default=None, description="The invalid fields.")
+    family_id: str | None = Field(default=None, description="child_already_registered: the child's family, "
+                                                            "when the caller may see it.")
 
 
 class ApiError(Exception):
@@ -139,11 +143,31 @@ def _loc(field: str | None) -> list[str | int]:
     return ["body", *field.split(".")]
 
 
-def _handle_domain(_: Request, error: Exception) -> JSONResponse:
+def _handle_domain(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     status = domain_status(error)
     errors = [{"loc": _loc(error.field), "msg": error.detail}] if status == 422 else None
+    if isinstance(error, ChildAlreadyRegisteredError):
+        return _child_already_registered(request, error)
     return problem_response(status, error.detail, rule=error.rule, errors=errors)
+
+
+def _child_already_registered(request: Request, error: ChildAlreadyRegisteredError) -> JSONResponse:
+    """409, naming the family the child belongs to when the caller may see it (whole record or need-to-know)."""
+    body = problem_body(409, error.detail, rule=error.rule)
+    actor = getattr(request.state, "actor", None)
+    ledger = getattr(request.app.state, "ledger", None)
+    if actor is not None and ledger is not None and scope.reads_case_data(actor):
+        try:
+            family = ledger.get_family(error.family_id)
+        except UnknownEntityError:
+            family = None
+        if family is not None and (
+            scope.may_see(actor, family.involved_agency_ids, family.involved_professional_ids)
+            or scope.may_know(actor, family.known_agency_ids)
+        ):
+            body["family_id"] = str(family.id)
+    return JSONResponse(body, status_code=409, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _handle_api(_: Request, error: Exception) -> JSONResponse:

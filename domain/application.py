@@ -24,6 +24,7 @@ from domain.agency import Agency
 from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
 from domain.checklists import StepResult
 from domain.errors import (
+    ChildAlreadyRegisteredError,
     ConcurrentChangeError,
     InvalidValueError,
     RuleViolationError,
@@ -33,6 +34,7 @@ from domain.errors import (
 from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
 from domain.history import CarriedItem
+from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
 from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds, evaluate_signals
 from domain.state import EpisodeState
@@ -144,6 +146,7 @@ class ChildInput:
     name: str
     date_of_birth: date | None = None
     expected_on: date | None = None
+    nhs_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -251,10 +254,15 @@ class TafLedger(Application[UUID]):
         expected_version: int | None,
         change: Callable[[Family, Meta], None],
         entity_id: UUID | None = None,
+        numbers: Sequence[Child] = (),
     ) -> Recorded:
-        """Load, change, save; retry on a concurrent save unless the caller pinned a version."""
+        """Load, change, save; retry on a concurrent save unless the caller pinned a version.
+
+        `numbers` are children whose NHS numbers are claimed in the same save as the change.
+        """
         meta = self._meta(actor, when)
         for attempt in range(MAX_RETRIES):
+            self._refuse_known_numbers(numbers)
             family = self.get_family(family_id)
             if expected_version is not None and family.version != expected_version:
                 raise StaleVersionError(
@@ -262,14 +270,53 @@ class TafLedger(Application[UUID]):
                 )
             change(family, meta)
             try:
-                position = self._save(family)
+                position = self._save(family, *self._claims(family_id, numbers))
             except IntegrityError:
+                self._refuse_known_numbers(numbers)
                 if expected_version is not None:
                     raise StaleVersionError("family changed while saving", field="If-Match") from None
                 time.sleep(0.01 * (attempt + 1))
                 continue
             return Recorded(entity_id or family_id, family_id, family.version, position)
         raise ConcurrentChangeError("the family kept changing while saving; try again")
+
+    # ------------------------------------------------------------- NHS numbers
+
+    @staticmethod
+    def _claims(family_id: UUID, children: Sequence[Child]) -> list[ChildNumber]:
+        """One fresh NHS-number aggregate per numbered child, to be saved with the family."""
+        return [ChildNumber(nhs_number=c.nhs_number, family_id=family_id, child_id=c.child_id)
+                for c in children if c.nhs_number]
+
+    def _refuse_known_numbers(self, children: Sequence[Child]) -> None:
+        """ChildAlreadyRegisteredError when any of these children's NHS numbers is already known."""
+        numbers = [c.nhs_number for c in children if c.nhs_number]
+        if len(set(numbers)) < len(numbers):
+            raise InvalidValueError("the same NHS number is given for two children", rule="nhs_number_repeated",
+                                    field="nhs_number")
+        for number in numbers:
+            known = self.find_child(number)
+            if known is not None:
+                raise ChildAlreadyRegisteredError(
+                    "a child with this NHS number is already registered", family_id=known[0], field="nhs_number"
+                )
+
+    def find_child(self, number: str) -> tuple[UUID, UUID] | None:
+        """The family and child an NHS number belongs to, or None when the platform does not know it."""
+        try:
+            found: Aggregate = self.repository.get(child_number_id(nhs_number(number)))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, ChildNumber):
+            return None
+        return found.family_id, found.child_id
+
+    def record_match(self, actor: Actor, family_id: UUID, child_id: UUID, by: str) -> Recorded:
+        """Record that the actor's agency found this family by a child (nothing new when it had already)."""
+        def change(family: Family, meta: Meta) -> None:
+            family.record_match(meta, child_id, by)
+
+        return self._command(actor, family_id, NOW, None, change, child_id)
 
     # --------------------------------------------------------------- directory
 
@@ -454,12 +501,14 @@ class TafLedger(Application[UUID]):
         reference: str | None = None,
         when: When = NOW,
         family_id: UUID | None = None,
+        postcode: str | None = None,
     ) -> Recorded:
-        """Register a family with at least one child (born or expected)."""
+        """Register a family with at least one child (born or expected); NHS numbers are unique across families."""
         meta = self._meta(actor, when)
         if not children:
             raise InvalidValueError("a family needs at least one child", rule="children_required", field="children")
-        made = [_make_child(c, self.clock.today()) for c in children]
+        made = [_make_child(c, self.clock.today(), f"children.{i}.nhs_number") for i, c in enumerate(children)]
+        self._refuse_known_numbers(made)
         family_id = family_id or uuid4()
         reference = (reference or "").strip() or f"TAF-{family_id.hex[:8].upper()}"
         family = Family(
@@ -472,7 +521,13 @@ class TafLedger(Application[UUID]):
             housing=housing,
             languages=list(languages),
         )
-        position = self._save(family)
+        if postcode is not None and postcode.strip():
+            family.record_postcode(meta, postcode)
+        try:
+            position = self._save(family, *self._claims(family_id, made))
+        except IntegrityError:
+            self._refuse_known_numbers(made)
+            raise
         return Recorded(family_id, family_id, family.version, position, [c.child_id for c in made])
 
     def add_child(self, actor: Actor, family_id: UUID, child: ChildInput, when: When = NOW,
@@ -480,7 +535,7 @@ class TafLedger(Application[UUID]):
         """Add a child, born or expected."""
         made = _make_child(child, self.clock.today())
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.add_child(m, made), made.child_id)
+                             lambda f, m: f.add_child(m, made), made.child_id, numbers=[made])
 
     def record_birth(self, actor: Actor, family_id: UUID, child_id: UUID, born_on: date,
                      expected_version: int | None = None) -> Recorded:
@@ -489,10 +544,14 @@ class TafLedger(Application[UUID]):
                              lambda f, m: f.record_birth(m, child_id, born_on), child_id)
 
     def change_address(self, actor: Actor, family_id: UUID, address: str, housing: Housing,
-                       when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Record a new address or housing status."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.change_address(m, address, housing))
+                       when: When = NOW, expected_version: int | None = None, postcode: str | None = None) -> Recorded:
+        """Record a new address or housing status (and the new postcode, when known)."""
+        def change(family: Family, meta: Meta) -> None:
+            family.change_address(meta, address, housing)
+            if postcode is not None and postcode.strip():
+                family.record_postcode(meta, postcode)
+
+        return self._command(actor, family_id, when, expected_version, change)
 
     def leave_area(self, actor: Actor, family_id: UUID, destination: str, when: When = NOW,
                    expected_version: int | None = None) -> Recorded:
@@ -995,7 +1054,7 @@ class TafLedger(Application[UUID]):
         return self.get_family(family_id, version=version)
 
 
-def _make_child(child: ChildInput, today: date) -> Child:
+def _make_child(child: ChildInput, today: date, nhs_field: str = "nhs_number") -> Child:
     if child.date_of_birth is not None and child.date_of_birth > today:
         raise InvalidValueError("date_of_birth is in the future", rule="occurred_in_future", field="date_of_birth")
     if not child.name or not child.name.strip():
@@ -1004,8 +1063,9 @@ def _make_child(child: ChildInput, today: date) -> Child:
         raise InvalidValueError(
             "give exactly one of date_of_birth or expected_on", rule="child_birth_or_expected", field="date_of_birth"
         )
+    number = nhs_number(child.nhs_number, nhs_field) if child.nhs_number else None
     return Child(child_id=uuid4(), name=child.name.strip(), date_of_birth=child.date_of_birth,
-                 expected_on=child.expected_on)
+                 expected_on=child.expected_on, nhs_number=number)
 
 
 __all__ = [

@@ -169,6 +169,13 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
     "AddressChanged": lambda e: _Row(
         f"Moved address; housing {_v(e.housing)}", NEGATIVE if e.housing in INSECURE_HOUSING else POSITIVE
     ),
+    "PostcodeRecorded": lambda e: _Row(f"Postcode recorded: {e.postcode}", POSITIVE),
+    "FamilyMatched": lambda e: _Row(
+        "Family found by an agency that knows the child, by "
+        + ("NHS number" if e.by == "nhs_number" else "name and date of birth"),
+        POSITIVE,
+        child_ids=(e.child_id,),
+    ),
     "FamilyLeftArea": lambda e: _Row(f"Family left the area for {e.destination}", NEGATIVE),
     "FamilyReturned": lambda e: _Row(f"Family returned to the area; housing {_v(e.housing)}", NEGATIVE),
     "ReferralReceived": lambda e: _Row(

@@ -20,6 +20,16 @@ class RuleViolationError(DomainError):
     """A decision refused by an invariant (HTTP 409)."""
 
 
+class ChildAlreadyRegisteredError(RuleViolationError):
+    """A child's NHS number already belongs to a family (HTTP 409); `family_id` is that family."""
+
+    rule = "child_already_registered"
+
+    def __init__(self, detail: str, *, family_id: object, field: str | None = None):
+        super().__init__(detail, field=field)
+        self.family_id = family_id
+
+
 class InvalidValueError(DomainError):
     """A value outside what the rule allows, such as a date in the future (HTTP 422)."""
 

@@ -31,6 +31,7 @@ from eventsourcing.utils import register_topic, resolve_topic
 
 from domain.agency import Agency
 from domain.family import Family
+from domain.nhs import ChildNumber
 from domain.professional import ApiKey, Professional
 
 STORED_TOPICS: dict[str, type[Any]] = {
@@ -38,6 +39,7 @@ STORED_TOPICS: dict[str, type[Any]] = {
     "domain.agency:Agency": Agency,
     "domain.professional:Professional": Professional,
     "domain.professional:ApiKey": ApiKey,
+    "domain.nhs:ChildNumber": ChildNumber,
 }
 
 

@@ -23,7 +23,7 @@ from domain.errors import (
     UnknownEntityError,
 )
 from domain.history import history_review_shortfalls
-from domain.scope import involved_by
+from domain.scope import involved_by, known_by
 from domain.signals import SIGNAL_NAMES, Severity, Signal
 from domain.state import (
     ActionState,
@@ -94,7 +94,9 @@ class Family(Aggregate):
     """
 
     class_version = 3
-    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement",)
+    # known_agency_ids: a snapshot from before need-to-know scope also holds the older, wider
+    # involved_* lists (every author had a part), so it is replayed past to recompute both.
+    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode")
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -196,6 +198,9 @@ class Family(Aggregate):
         self.supervision_dates: list[date] = []
         self.involved_agency_ids: list[UUID] = []
         self.involved_professional_ids: list[UUID] = []
+        self.known_agency_ids: list[UUID] = []
+        self.matched: dict[str, list[UUID]] = {}  # agency id -> the children it matched
+        self.postcode = ""
         self.corrections: list[list[Any]] = []  # [corrected_version, version]
         self._signals: dict[str, SignalState] = {}
 
@@ -206,6 +211,7 @@ class Family(Aggregate):
             date_of_birth=child.date_of_birth,
             expected_on=child.expected_on,
             added_version=version,
+            nhs_number=child.nhs_number,
         )
 
     def _involve(self, event: Any) -> None:
@@ -217,6 +223,9 @@ class Family(Aggregate):
         for professional_id in people:
             if professional_id not in self.involved_professional_ids:
                 self.involved_professional_ids.append(professional_id)
+        for agency_id in known_by(event):
+            if agency_id not in self.known_agency_ids:
+                self.known_agency_ids.append(agency_id)
 
     def _note_fact(self, meta: Meta, what: str, agency_id: UUID | None = None) -> None:
         """Remember that an agency recorded a fact (involvement for the signals); one entry per agency."""
@@ -324,6 +333,29 @@ class Family(Aggregate):
         child.date_of_birth = born_on
         child.born_version = self.next_version
 
+    def record_postcode(self, meta: Meta, postcode: str) -> None:
+        """Record the postcode of the family's address (used to match a child by name and date of birth)."""
+        _require_text(postcode, "postcode", "postcode_required")
+        if len(postcode.strip()) > 10:
+            raise InvalidValueError("postcode is at most 10 characters", rule="postcode_invalid", field="postcode")
+        self._postcode_recorded(meta=meta, postcode=postcode.strip().upper())
+
+    @event("PostcodeRecorded")
+    def _postcode_recorded(self, meta: Meta, postcode: str) -> None:
+        self.postcode = postcode
+
+    def record_match(self, meta: Meta, child_id: UUID, by: str) -> bool:
+        """Record that the actor's agency found this family by a child; False when it had already."""
+        self.child(child_id)
+        if child_id in self.matched.get(str(meta.actor_agency_id), []):
+            return False
+        self._matched(meta=meta, child_id=child_id, by=by)
+        return True
+
+    @event("FamilyMatched")
+    def _matched(self, meta: Meta, child_id: UUID, by: str) -> None:
+        self.matched.setdefault(str(meta.actor_agency_id), []).append(child_id)
+
     def change_address(self, meta: Meta, address: str, housing: Housing) -> None:
         """Record a move or a change of housing status."""
         _require_text(address, "address", "address_required")
@@ -333,6 +365,7 @@ class Family(Aggregate):
     def _address_changed(self, meta: Meta, address: str, housing: Housing) -> None:
         self.address = address
         self.housing = housing
+        self.postcode = ""  # the old postcode is no longer the family's; a new one follows when known
         self.moves.append([meta.occurred_on, housing, self.next_version])
 
     def leave_area(self, meta: Meta, destination: str) -> None:
@@ -353,6 +386,7 @@ class Family(Aggregate):
     @event("FamilyReturned")
     def _returned(self, meta: Meta, address: str, housing: Housing | None) -> None:
         self.in_area = True
+        self.postcode = ""
         self.arrived_on = meta.occurred_on
         self.address = address
         self.housing = housing

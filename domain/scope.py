@@ -1,17 +1,27 @@
 """Who may see and record for a family: pure rules of DOMAIN.md "Roles".
 
-A family's scope is decided from the caller (`Actor`) and who has had a part in the family
-(`involved_agency_ids`, `involved_professional_ids`, which the Family aggregate keeps from
-every event: lead, TAF members, referrers, authors of facts, incoming professionals).
+Two tiers of involvement, both kept by the Family aggregate from its events and by the
+scope read model with the same per-event rules (`involved_by`, `known_by`):
 
-- practitioner: families where they (a person) or their agency (a system account) are
-  involved now or were in any earlier episode;
-- coordinator: every family;
-- manager: families their agency is involved in;
-- auditor: reads every family, records nothing;
-- admin: the directory and API keys only, no case data.
+- a *part in the family* (`involved_agency_ids`, `involved_professional_ids`): the lead, TAF
+  members, an incoming professional, a referrer (author or referring agency), the author of
+  the family's registration or of a decision taking the case on (opening an episode,
+  assigning the lead, adding a TAF member: the early-help service's own), and agencies
+  covered by a consent to share. It opens the whole record:
+  - practitioner: families where they (a person) or their agency (a system account) have
+    a part now or had one in any earlier episode;
+  - coordinator: every family;
+  - manager: families their agency has a part in;
+  - auditor: reads every family, records nothing;
+  - admin: the directory and API keys only, no case data.
+- *known to an agency* (`known_agency_ids`): an agency that matched the family (POST
+  /families/match) or recorded anything for it. Its practitioners and managers may record
+  facts (contacts, concerns, referrals, registrations, growth) and see need-to-know: the
+  family's reference, the children it matched, the lead and how to reach them, and what it
+  recorded itself. Recording a fact never opens the rest of the record.
 
-Outside the scope a family is reported as absent (404), never as forbidden.
+`may_see` is the whole-record check; `may_know` and `may_record_facts` are the need-to-know
+ones. Outside both a family is reported as absent (404), never as forbidden.
 """
 
 from __future__ import annotations
@@ -62,6 +72,26 @@ def may_record(actor: Actor, involved_agency_ids: Iterable[UUID], involved_profe
     return records_case_data(actor) and in_scope(actor, involved_agency_ids, involved_professional_ids)
 
 
+def may_match(actor: Actor) -> bool:
+    """Whether the actor's role may look a family up by a child (roles that record case data)."""
+    return records_case_data(actor)
+
+
+def may_know(actor: Actor, known_agency_ids: Iterable[UUID]) -> bool:
+    """Whether the actor's agency knows this family (matched it or recorded for it): need-to-know reads."""
+    return records_case_data(actor) and actor.agency_id in set(known_agency_ids)
+
+
+def may_record_facts(
+    actor: Actor,
+    involved_agency_ids: Iterable[UUID],
+    involved_professional_ids: Iterable[UUID],
+    known_agency_ids: Iterable[UUID],
+) -> bool:
+    """Whether the actor may record facts (contacts, concerns, referrals, registrations, growth) here."""
+    return may_record(actor, involved_agency_ids, involved_professional_ids) or may_know(actor, known_agency_ids)
+
+
 def may_request_handover(actor: Actor, lead_professional_id: UUID | None, lead_agency_id: UUID | None) -> bool:
     """Whether the actor may request closure or transfer: the lead, a coordinator or a manager (in scope)."""
     if actor.role in (Role.COORDINATOR, Role.MANAGER):
@@ -90,27 +120,45 @@ def may_run_directory(actor: Actor) -> bool:
 
 AGENCY_FIELDS = ("source_agency_id", "agency_id", "to_agency_id")
 PROFESSIONAL_FIELDS = ("professional_id", "to_professional_id")
+# events whose author takes a part: registering the family, referring it, taking the case on
+AUTHOR_TAKES_PART = frozenset({
+    "FamilyRegistered", "ReferralReceived", "EpisodeOpened", "LeadProfessionalAssigned", "TafMemberJoined",
+})
+CONSENT_EVENTS = frozenset({"ConsentGiven"})
 
 
 def involved_by(event: object) -> tuple[list[UUID], list[UUID]]:
-    """The agencies and professionals a family event gives a part in the family.
+    """The agencies and professionals a family event gives a part in the family (the whole record).
 
-    The author of any fact (not the handover worker), a referring agency, the lead, TAF
-    members and an incoming professional. The Family aggregate and the scope read model
-    both use this one rule, so lists and single reads agree.
+    The lead, TAF members, an incoming professional, a referrer (the author and the referring
+    agency), the author of the family's registration or of a decision taking the case on
+    (`AUTHOR_TAKES_PART`) and the agencies a consent covers.
+    Other authors only come to know the family (`known_by`). The Family aggregate and the
+    scope read model both use this one rule, so lists and single reads agree.
     """
     agencies: list[UUID] = []
     people: list[UUID] = []
+    name = type(event).__name__
     meta = getattr(event, "meta", None)
-    if meta is not None and meta.channel is not Channel.WORKER:
+    if name in AUTHOR_TAKES_PART and meta is not None and meta.channel is not Channel.WORKER:
         agencies.append(meta.actor_agency_id)
         people.append(meta.actor_id)
-    for name in AGENCY_FIELDS:
-        value = getattr(event, name, None)
+    for field in AGENCY_FIELDS:
+        value = getattr(event, field, None)
         if isinstance(value, UUID):
             agencies.append(value)
-    for name in PROFESSIONAL_FIELDS:
-        value = getattr(event, name, None)
+    for field in PROFESSIONAL_FIELDS:
+        value = getattr(event, field, None)
         if isinstance(value, UUID):
             people.append(value)
+    if name in CONSENT_EVENTS:
+        agencies.extend(a for a in getattr(event, "agency_ids", ()) if isinstance(a, UUID))
     return agencies, people
+
+
+def known_by(event: object) -> list[UUID]:
+    """The agencies a family event makes the family known to: its author's (not the worker's)."""
+    meta = getattr(event, "meta", None)
+    if meta is None or meta.channel is Channel.WORKER:
+        return []
+    return [meta.actor_agency_id]

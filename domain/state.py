@@ -39,6 +39,7 @@ class ChildState:
     registrations: dict[str, date] = field(default_factory=dict)
     weights: list[list[object]] = field(default_factory=list)  # [measured_on, kg, version]
     born_version: int | None = None
+    nhs_number: str | None = None
 
 
 @dataclass

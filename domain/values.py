@@ -7,6 +7,8 @@ from datetime import date
 from enum import Enum
 from uuid import UUID
 
+from domain.canonical import added
+
 
 class Channel(Enum):
     """Where a command came from."""
@@ -263,6 +265,7 @@ class Child:
     name: str
     date_of_birth: date | None = None
     expected_on: date | None = None
+    nhs_number: str | None = added(None)
 
 
 @dataclass(frozen=True)

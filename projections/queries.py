@@ -16,6 +16,7 @@ from uuid import UUID
 from domain import scope
 from domain.values import Actor, Role
 from projections.base import iso
+from projections.child_index import name_key, postcode_key
 from projections.runner import ProjectionSet
 from projections.store import Row, Tx
 
@@ -353,10 +354,10 @@ class ReadModels:
         if actor is None or actor.role in scope.SEES_EVERY_FAMILY:
             return None
         if actor.role is Role.MANAGER or (actor.role is Role.PRACTITIONER and actor.is_system):
-            return ("family_id IN (SELECT family_id FROM pj_scope WHERE kind = 'agency' AND ref = ?)",
+            return ("family_id IN (SELECT family_id FROM pj_family_scope WHERE kind = 'agency' AND ref = ?)",
                     [str(actor.agency_id)])
         if actor.role is Role.PRACTITIONER:
-            return ("family_id IN (SELECT family_id FROM pj_scope WHERE kind = 'person' AND ref = ?)",
+            return ("family_id IN (SELECT family_id FROM pj_family_scope WHERE kind = 'person' AND ref = ?)",
                     [str(actor.professional_id)])
         return ("1 = 0", [])
 
@@ -369,8 +370,35 @@ class ReadModels:
         """Every family in an actor's scope, from the scope read model."""
         sql, params = self.scope_filter(actor) or ("1 = 1", [])
         with self._read() as tx:
-            rows = tx.all(f"SELECT DISTINCT family_id FROM pj_scope WHERE {sql}", params)
+            rows = tx.all(f"SELECT DISTINCT family_id FROM pj_family_scope WHERE {sql}", params)
         return {UUID(r["family_id"]) for r in rows}
+
+    def known_family_ids(self, actor: Actor) -> set[UUID]:
+        """Every family the actor's agency knows (matched or recorded for): need-to-know, `domain.scope.may_know`."""
+        if not scope.records_case_data(actor):
+            return set()
+        with self._read() as tx:
+            rows = tx.all("SELECT family_id FROM pj_family_scope WHERE kind = 'known' AND ref = ?",
+                          (str(actor.agency_id),))
+        return {UUID(r["family_id"]) for r in rows}
+
+    def families_of_agency(self, agency_id: UUID) -> set[UUID]:
+        """Every family an agency has a part in or knows (recorded for or matched): what 'involved' filters mean."""
+        with self._read() as tx:
+            rows = tx.all("SELECT DISTINCT family_id FROM pj_family_scope WHERE kind IN ('agency', 'known') "
+                          "AND ref = ?", (str(agency_id),))
+        return {UUID(r["family_id"]) for r in rows}
+
+    def match_children(self, name: str, date_of_birth: date, postcode: str | None = None) -> list[tuple[UUID, UUID]]:
+        """(family id, child id) of every child with this name and date of birth (and family postcode, when given)."""
+        sql = "SELECT family_id, child_id FROM pj_child_index WHERE name_key = ? AND date_of_birth = ?"
+        params: list[Any] = [name_key(name), date_of_birth.isoformat()]
+        if postcode is not None and postcode.strip():
+            sql += " AND postcode = ?"
+            params.append(postcode_key(postcode))
+        with self._read() as tx:
+            rows = tx.all(sql + " ORDER BY family_id, child_id", params)
+        return [(UUID(r["family_id"]), UUID(r["child_id"])) for r in rows]
 
     def list_families(
         self,

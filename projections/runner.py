@@ -21,6 +21,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscrip
 
 from domain.application import TafLedger
 from projections.base import TafProjection
+from projections.child_index import ChildIndex
 from projections.chronology import Chronology
 from projections.family_summary import FamilySummaries
 from projections.handover_checklists import HandoverChecklists
@@ -40,6 +41,7 @@ ALL: tuple[type[TafProjection], ...] = (
     Chronology,
     Worklists,
     FamilyScope,
+    ChildIndex,
 )
 SHORT_NAMES = {cls.name.removeprefix("pj_"): cls for cls in ALL}
 BATCH = 500  # events per transaction when following the log (the subscription's pull size)

@@ -133,7 +133,8 @@ def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
     hv, fsw, coord, manager, gp = a["hv"], a["fsw"], a["coord"], a["manager"], a["gp"]
     family = ledger.register_family(
         hv,
-        [ChildInput("Mia Ashby", date_of_birth=ago(1600)), ChildInput("Leo Ashby", date_of_birth=ago(700))],
+        [ChildInput("Mia Ashby", date_of_birth=ago(1600), nhs_number="9434765919"),
+         ChildInput("Leo Ashby", date_of_birth=ago(700))],
         carers=[Carer("Kelly Ashby", "mother"), Carer("Dean Fowler", "mother's partner")],
         address="14 Canal Row, Northfield",
         housing=Housing.OVERCROWDED,
@@ -239,7 +240,7 @@ def _simpler_families(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUI
     made.append(f.family_id)
     # A family with a claim verified and nothing outstanding.
     g = ledger.register_family(
-        a["hv"], [ChildInput("Ava Patel", date_of_birth=ago(400))],
+        a["hv"], [ChildInput("Ava Patel", date_of_birth=ago(400), nhs_number="9434765870")],
         carers=[Carer("Nisha Patel", "mother")], address="88 High Street, Northfield", housing=Housing.SETTLED,
         reference="PATEL-01", when=When(ago(60)),
     )

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import Depends, Response
 
-from api.deps import CurrentActor, ExpectedVersion, IdempotencyKey, Ledger, WritableFamily
+from api.deps import CurrentActor, ExpectedVersion, FactWritableFamily, IdempotencyKey, Ledger, WritableFamily
 from api.schemas.requests import Fact
 from api.schemas.responses import WriteResult
 from domain.application import Recorded, TafLedger, When
@@ -62,3 +62,12 @@ def writing(family: WritableFamily, actor: CurrentActor, ledger: Ledger, expecte
 
 
 Write = Annotated[Writing, Depends(writing)]
+
+
+def fact_writing(family: FactWritableFamily, actor: CurrentActor, ledger: Ledger, expected: ExpectedVersion,
+                 response: Response, _key: IdempotencyKey) -> Writing:
+    """Dependency: a fact (contact, concern, referral, registration, growth) for a family the caller knows."""
+    return Writing(family, actor, ledger, expected, response)
+
+
+FactWrite = Annotated[Writing, Depends(fact_writing)]

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from api.deps import Ledger, Supervisor, VisibleFamily
-from api.routes.common import Write, when
+from api.routes.common import FactWrite, Write, when
 from api.schemas.requests import (
     AssessmentCompletion,
     AssessmentDeclination,
@@ -41,7 +41,7 @@ router = APIRouter(prefix="/api/v1/families/{family_id}", tags=["facts"])
 
 @router.post("/referrals", summary="Record a referral", status_code=201,
              response_model=WriteResult)
-def receive_referral(body: ReferralIn, w: Write) -> WriteResult:
+def receive_referral(body: ReferralIn, w: FactWrite) -> WriteResult:
     """Record a referral received at the front door (received_on is when)."""
     if body.source_agency_id is not None:
         try:
@@ -72,7 +72,7 @@ def give_referral_feedback(referral_id: UUID, body: ReferralFeedbackIn, w: Write
 
 @router.post("/concerns", summary="Record a concern", status_code=201,
              response_model=WriteResult)
-def raise_concern(body: ConcernIn, w: Write) -> WriteResult:
+def raise_concern(body: ConcernIn, w: FactWrite) -> WriteResult:
     """Record a concern, whoever reported it."""
     return w.done(w.ledger.raise_concern(w.actor, w.family_id, body.source_kind, body.description,
                                          body.reporter_known_to_agency, body.child_ids, when(body), w.expected))
@@ -112,7 +112,7 @@ def record_sharing_decision(body: SharingDecisionIn, w: Write) -> WriteResult:
 
 @router.post("/contacts", summary="Record a contact", status_code=201,
              response_model=WriteResult)
-def record_contact(body: ContactIn, w: Write) -> WriteResult:
+def record_contact(body: ContactIn, w: FactWrite) -> WriteResult:
     """Record a contact with the family, whatever its outcome."""
     return w.done(w.ledger.record_contact(w.actor, w.family_id, body.kind, body.outcome, body.child_ids_seen,
                                           body.home_entered, body.planned, body.notes, when(body), w.expected))
@@ -120,7 +120,7 @@ def record_contact(body: ContactIn, w: Write) -> WriteResult:
 
 @router.post("/children/{child_id}/growth", summary="Record a weight", status_code=201,
              response_model=WriteResult)
-def measure_growth(child_id: UUID, body: GrowthIn, w: Write) -> WriteResult:
+def measure_growth(child_id: UUID, body: GrowthIn, w: FactWrite) -> WriteResult:
     """Record a child's weight (measured_on is when)."""
     return w.done(w.ledger.measure_growth(w.actor, w.family_id, child_id, body.weight_kg,
                                           when(body, body.measured_on), w.expected))
@@ -128,7 +128,7 @@ def measure_growth(child_id: UUID, body: GrowthIn, w: Write) -> WriteResult:
 
 @router.post("/children/{child_id}/registrations", summary="Record a registration", status_code=201,
              response_model=WriteResult)
-def record_registration(child_id: UUID, body: RegistrationIn, w: Write) -> WriteResult:
+def record_registration(child_id: UUID, body: RegistrationIn, w: FactWrite) -> WriteResult:
     """Record a child's registration with a GP, health visitor, nursery or school (registered_on is when)."""
     return w.done(w.ledger.record_registration(w.actor, w.family_id, child_id, body.service,
                                                when(body, body.registered_on), w.expected))

@@ -1,4 +1,9 @@
-"""Families: registration, the summary, children, address and area."""
+"""Families: registration, the match, the summary, children, address and area.
+
+`GET /families/{id}` answers the whole summary to those with a part in the family, and a
+need-to-know summary (`access: "need_to_know"`) to an agency that only matched the family or
+recorded facts for it (DOMAIN.md, "Agencies that know a child").
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,49 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import CaseWriter, CurrentActor, ExpectedVersion, IdempotencyKey, Ledger, VisibleFamily, WritableFamily
+from api.deps import (
+    CaseWriter,
+    CurrentActor,
+    ExpectedVersion,
+    IdempotencyKey,
+    Ledger,
+    ReachableFamily,
+    WritableFamily,
+    record_read,
+)
+from api.errors import ApiError
 from api.routes.common import etag, when, written
+from api.routes.reading import Models
 from api.routes.watchlist import family_signals
-from api.schemas.requests import AddressChange, BirthRecord, ChildAdd, FamilyCreate, LeftArea, ReturnedToArea
+from api.schemas.requests import (
+    AddressChange,
+    BirthRecord,
+    ChildAdd,
+    FamilyCreate,
+    FamilyMatch,
+    LeftArea,
+    ReturnedToArea,
+)
 from api.schemas.responses import (
     CarerView,
     ChildView,
     EpisodeView,
+    FamilyMatched,
+    FamilyNeedToKnow,
     FamilyRegistered,
     FamilySummary,
+    LeadContact,
     LeadView,
     MemberView,
+    OwnRecord,
     PendingRequestView,
     SignalView,
     WriteResult,
 )
-from domain.application import ChildInput
+from domain.application import ChildInput, TafLedger
+from domain.errors import UnknownEntityError
 from domain.family import Family
-from domain.values import Carer, RequestStatus
+from domain.values import Actor, Carer, RequestStatus
 
 router = APIRouter(prefix="/api/v1/families", tags=["families"])
 
@@ -41,7 +70,7 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
         in_area=family.in_area,
         address=family.address,
         children=[ChildView(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
-                            expected_on=c.expected_on) for c in family.children.values()],
+                            expected_on=c.expected_on, nhs_number=c.nhs_number) for c in family.children.values()],
         carers=[CarerView(name=c.name, relationship=c.relationship) for c in family.carers],
         open_episode=None if episode is None else EpisodeView(
             episode_id=episode.episode_id, level=episode.level, opened_on=episode.opened_on, kind=episode.kind,
@@ -57,7 +86,67 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
         ],
         open_actions_count=len(family.open_actions()),
         signals=signals or [],
+        known_agency_ids=list(family.known_agency_ids),
     )
+
+
+def need_to_know(family: Family, actor: Actor, ledger: TafLedger) -> FamilyNeedToKnow:
+    """What an agency that only knows the family sees: reference, its matched children, the lead, its own records."""
+    matched = family.matched.get(str(actor.agency_id), [])
+    lead = family.lead
+    contact = None
+    if lead is not None:
+        try:
+            person = ledger.get_professional(lead.professional_id)
+            agency = ledger.get_agency(lead.agency_id)
+            contact = LeadContact(name=person.name, email=person.email, agency_name=agency.name)
+        except UnknownEntityError:
+            contact = None
+    own = [OwnRecord(version=e.originator_version, type=type(e).__name__, occurred_on=e.meta.occurred_on,
+                     recorded_at=e.timestamp)
+           for e in ledger.family_events(family.id) if e.meta.actor_agency_id == actor.agency_id]
+    return FamilyNeedToKnow(
+        id=family.id,
+        reference=family.reference,
+        version=family.version,
+        children=[ChildView(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
+                            expected_on=c.expected_on, nhs_number=c.nhs_number)
+                  for c in family.children.values() if c.child_id in matched],
+        lead=None if lead is None else LeadView(professional_id=lead.professional_id, agency_id=lead.agency_id,
+                                                since=lead.since),
+        lead_contact=contact,
+        recorded_by_your_agency=own,
+    )
+
+
+@router.post("/match", response_model=FamilyMatched, summary="Find the family of a child")
+def match_family(body: FamilyMatch, actor: CaseWriter, ledger: Ledger, models: Models,
+                 request: Request) -> FamilyMatched:
+    """Find the one family of a child by NHS number, or by name and date of birth (and postcode).
+
+    404 when no family or several match (the same answer); every match is in the access log.
+    Afterwards the caller's agency may record facts for the family and sees need-to-know.
+    A match by name reads the child index: `X-Consistent-With` includes a family just registered.
+    """
+    if body.nhs_number is not None:
+        by = "nhs_number"
+        found = ledger.find_child(body.nhs_number)
+        hits = [found] if found is not None else []
+    elif body.name is not None and body.date_of_birth is not None:
+        by = "name_and_date_of_birth"
+        hits = models.match_children(body.name, body.date_of_birth, body.postcode)
+    else:
+        missing = "name" if body.name is None else "date_of_birth"
+        raise ApiError(422, "give nhs_number, or name and date_of_birth", rule="match_needs_child",
+                       errors=[{"loc": ["body", missing], "msg": "give nhs_number, or name and date_of_birth"}])
+    families = {family_id for family_id, _ in hits}
+    if len(families) != 1:
+        record_read(request, actor, None, f"match by {by}: no single family")
+        raise ApiError(404, "no single family matches this child", rule="no_match")
+    family_id, child_id = hits[0]
+    ledger.record_match(actor, family_id, child_id, by)
+    record_read(request, actor, family_id, f"match by {by}")
+    return FamilyMatched(family_id=family_id, child_id=child_id)
 
 
 @router.post("", status_code=201, response_model=FamilyRegistered, summary="Register a family")
@@ -66,13 +155,14 @@ def register_family(body: FamilyCreate, actor: CaseWriter, ledger: Ledger, respo
     """Register a family with at least one child, born or expected."""
     recorded = ledger.register_family(
         actor,
-        [ChildInput(c.name, c.date_of_birth, c.expected_on) for c in body.children],
+        [ChildInput(c.name, c.date_of_birth, c.expected_on, c.nhs_number) for c in body.children],
         carers=[Carer(c.name, c.relationship) for c in body.carers],
         address=body.address,
         housing=body.housing,
         languages=body.languages,
         reference=body.reference,
         when=when(body),
+        postcode=body.postcode,
     )
     family = ledger.get_family(recorded.family_id)
     response.headers["ETag"] = etag(recorded.version)
@@ -82,10 +172,17 @@ def register_family(body: FamilyCreate, actor: CaseWriter, ledger: Ledger, respo
                             child_ids=list(recorded.extra_ids))
 
 
-@router.get("/{family_id}", response_model=FamilySummary, summary="A family's summary")
-def get_family(family: VisibleFamily, ledger: Ledger, request: Request, response: Response) -> FamilySummary:
-    """The family as it stands now, with its version (also as ETag) and the signals standing on it."""
+@router.get("/{family_id}", response_model=FamilySummary | FamilyNeedToKnow, summary="A family's summary")
+def get_family(reach: ReachableFamily, actor: CurrentActor, ledger: Ledger, request: Request,
+               response: Response) -> FamilySummary | FamilyNeedToKnow:
+    """The family as it stands now, with its version (also as ETag) and the signals standing on it.
+
+    An agency that only matched the family or recorded facts for it gets the need-to-know summary.
+    """
+    family = reach.family
     response.headers["ETag"] = etag(family.version)
+    if not reach.full:
+        return need_to_know(family, actor, ledger)
     return summarise(family, family_signals(family))
 
 
@@ -93,7 +190,7 @@ def get_family(family: VisibleFamily, ledger: Ledger, request: Request, response
 def add_child(family_id: UUID, body: ChildAdd, _family: WritableFamily, actor: CurrentActor, ledger: Ledger,
               expected: ExpectedVersion, response: Response, _key: IdempotencyKey) -> WriteResult:
     """Add a child, born or expected; the answer's id is the child_id."""
-    child = ChildInput(body.name, body.date_of_birth, body.expected_on)
+    child = ChildInput(body.name, body.date_of_birth, body.expected_on, body.nhs_number)
     return written(response, ledger.add_child(actor, family_id, child, when(body), expected))
 
 
@@ -111,7 +208,7 @@ def change_address(family_id: UUID, body: AddressChange, _family: WritableFamily
                    _key: IdempotencyKey) -> WriteResult:
     """Record a move or a change of housing status (moved_on is when it happened)."""
     return written(response, ledger.change_address(actor, family_id, body.address, body.housing,
-                                                   when(body, body.moved_on), expected))
+                                                   when(body, body.moved_on), expected, body.postcode))
 
 
 @router.post("/{family_id}/left-area", status_code=201, response_model=WriteResult, summary="Family left the area")
@@ -132,4 +229,4 @@ def return_to_area(family_id: UUID, body: ReturnedToArea, _family: WritableFamil
                                                    when(body, body.returned_on), expected))
 
 
-__all__ = ["router", "summarise"]
+__all__ = ["need_to_know", "router", "summarise"]

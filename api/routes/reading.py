@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import CaseReader, Ledger, VisibleFamily
+from api.deps import CaseReader, CurrentActor, Ledger, ReachableFamily
 from api.errors import ApiError
 from api.schemas.lists import (
     ActionItem,
@@ -215,13 +215,22 @@ class _Names:
 )
 def chronology(
     request: Request,
-    family: VisibleFamily,
+    reach: ReachableFamily,
+    actor: CurrentActor,
     models: Models,
     ledger: Ledger,
     known_at: Annotated[datetime | None, Query(description="Only what had been recorded by this time.")] = None,
 ) -> Any:
-    """One row per significant event, oldest first; `known_at` shows what was known then."""
+    """One row per significant event, oldest first; `known_at` shows what was known then.
+
+    An agency that only knows the family (matched it or recorded facts) gets only the rows it recorded.
+    """
+    family = reach.family
     result = _chronology(family.id, models, known_at)
+    if not reach.full:
+        own = {e.originator_version for e in ledger.family_events(family.id)
+               if e.meta is not None and e.meta.actor_agency_id == actor.agency_id}
+        result = result.model_copy(update={"items": [i for i in result.items if i.version in own]})
     accept = request.headers.get("accept", "")
     if "text/csv" in accept:
         names = _Names(ledger, family)

@@ -95,12 +95,18 @@ class PasswordSet(Body):
 # ------------------------------------------------------------------- families
 
 
+NhsNumber = Annotated[str, Field(min_length=1, max_length=20,
+                                   description="10 digits, the last the modulus 11 check digit (spaces allowed).")]
+Postcode = Annotated[str, Field(max_length=10, description="The family's postcode.")]
+
+
 class ChildIn(Body):
     """A child, born (date_of_birth) or expected (expected_on)."""
 
     name: Name
     date_of_birth: date | None = None
     expected_on: date | None = None
+    nhs_number: NhsNumber | None = None
 
 
 class CarerIn(Body):
@@ -119,6 +125,16 @@ class FamilyCreate(Fact):
     housing: Housing | None = None
     languages: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=30)] = []
     reference: Annotated[str | None, Field(max_length=100)] = None
+    postcode: Postcode | None = None
+
+
+class FamilyMatch(Body):
+    """Find the family of a child: by NHS number, or by name and date of birth (and postcode when given)."""
+
+    nhs_number: NhsNumber | None = None
+    name: Name | None = None
+    date_of_birth: date | None = None
+    postcode: Postcode | None = None
 
 
 class ChildAdd(Fact):
@@ -127,6 +143,7 @@ class ChildAdd(Fact):
     name: Name
     date_of_birth: date | None = None
     expected_on: date | None = None
+    nhs_number: NhsNumber | None = None
 
 
 class BirthRecord(Body):
@@ -141,6 +158,7 @@ class AddressChange(Fact):
     address: RequiredText
     housing: Housing
     moved_on: date | None = None
+    postcode: Postcode | None = None
 
 
 class LeftArea(Fact):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -119,6 +119,7 @@ class ChildView(BaseModel):
     name: str
     date_of_birth: date | None
     expected_on: date | None
+    nhs_number: str | None = None
 
 
 class CarerView(BaseModel):
@@ -201,6 +202,7 @@ class SignalView(BaseModel):
 class FamilySummary(BaseModel):
     """A family as it stands now."""
 
+    access: Literal["full"] = "full"
     id: UUID
     reference: str
     version: int
@@ -216,6 +218,45 @@ class FamilySummary(BaseModel):
     pending_requests: list[PendingRequestView]
     open_actions_count: int
     signals: list[SignalView]
+    known_agency_ids: list[UUID] = Field(default=[], description="Agencies that matched the family or recorded "
+                                                                 "for it (they see need-to-know).")
+
+
+class LeadContact(BaseModel):
+    """How to reach the lead professional."""
+
+    name: str
+    email: str
+    agency_name: str
+
+
+class OwnRecord(BaseModel):
+    """An entry the caller's agency recorded for the family."""
+
+    version: int
+    type: str
+    occurred_on: date
+    recorded_at: datetime
+
+
+class FamilyNeedToKnow(BaseModel):
+    """What an agency that matched a family or recorded for it sees: need-to-know, not the whole record."""
+
+    access: Literal["need_to_know"] = "need_to_know"
+    id: UUID
+    reference: str
+    version: int
+    children: list[ChildView] = Field(description="The children the caller's agency matched.")
+    lead: LeadView | None
+    lead_contact: LeadContact | None
+    recorded_by_your_agency: list[OwnRecord]
+
+
+class FamilyMatched(BaseModel):
+    """The one family a child was found in."""
+
+    family_id: UUID
+    child_id: UUID
 
 
 class Readiness(BaseModel):

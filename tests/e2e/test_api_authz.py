@@ -33,6 +33,7 @@ LEAD = [("POST", F + "/lead")]
 SUPERVISION = [("POST", F + "/supervision"), ("POST", F + "/claims/{x}/decision"), ("POST", F + "/signal-reviews")]
 HANDOVER = [("POST", F + "/closure"), ("POST", F + "/transfer")]
 CREATE_FAMILY = [("POST", "/api/v1/families")]
+MATCH = [("POST", "/api/v1/families/match")]
 DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals"), ("POST", "/api/v1/api-keys"),
                    ("POST", "/api/v1/professionals/{x}/password"), ("POST", "/api/v1/professionals/{x}/deactivation")]
 DIRECTORY_READ = [("GET", "/api/v1/agencies"), ("GET", "/api/v1/professionals")]
@@ -52,6 +53,7 @@ MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "supervision": (SUPERVISION, ["403", "403", "403", "ok", "404", "403", "403", "403", "403"]),
     "handover": (HANDOVER, ["403", "403", "ok", "ok", "404", "ok", "404", "ok", "404"]),
     "create_family": (CREATE_FAMILY, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
+    "match": (MATCH, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
     "directory_write": (DIRECTORY_WRITE, ["ok", "403", "403", "403", "403", "403", "403", "403", "403"]),
     "directory_read": (DIRECTORY_READ, ["ok"] * 9),
     # filtered to the caller's scope, so every case reader gets an answer

@@ -19,7 +19,7 @@ from domain.application import ChildInput, TafLedger, When
 from domain.chronology import chronology_entry
 from domain.errors import DomainError
 from domain.family import Family
-from domain.scope import may_see
+from domain.scope import may_know, may_see
 from domain.values import (
     AssessmentKind,
     AssessmentStatus,
@@ -28,6 +28,7 @@ from domain.values import (
     ClosureReason,
     ContactKind,
     ContactOutcome,
+    Housing,
     MeetingKind,
     RequestKind,
     RequestStatus,
@@ -55,7 +56,7 @@ def read_models(projection_set: ProjectionSet) -> ReadModels:
 OPS = (
     "register", "open", "lead", "join", "leave", "action", "complete", "cancel", "reassign", "contact",
     "late_contact", "claim", "verify", "assess", "decline", "close", "transfer", "accept", "step", "evaluate",
-    "withdraw", "meeting", "advance", "child", "birth", "level",
+    "withdraw", "meeting", "advance", "child", "birth", "level", "match", "outsider_contact",
 )
 
 
@@ -141,6 +142,10 @@ def run_step(ledger: TafLedger, team: Team, clock: FakeClock, families: list[UUI
             ledger.record_birth(team.lead, fid, expected[0].child_id, today)
     elif op == "level" and family.open_episode is not None:
         ledger.change_level(team.lead, fid, family.open_episode.episode_id, 1 + n % 4, "reviewed")
+    elif op == "match":
+        ledger.record_match(team.outsider, fid, next(iter(family.children.values())).child_id, "nhs_number")
+    elif op == "outsider_contact":
+        ledger.record_contact(team.outsider, fid, ContactKind.CLINIC, ContactOutcome.SEEN)
 
 
 # ---------------------------------------------------------------- the direct fold
@@ -283,6 +288,11 @@ def test_every_read_model_equals_the_fold_over_the_families(
         for fid in families:
             f = ledger.get_family(fid)
             assert (fid in visible) == may_see(actor, f.involved_agency_ids, f.involved_professional_ids)
+    for actor in (team.outsider, team.member, team.manager, team.auditor):
+        known = read_models.known_family_ids(actor)
+        for fid in families:
+            f = ledger.get_family(fid)
+            assert (fid in known) == may_know(actor, f.known_agency_ids)
 
 
 # ---------------------------------------------------------------- queries
@@ -308,6 +318,27 @@ def test_families_are_found_by_reference_child_or_carer_name(
     assert found("eh-2") == {jones}
     assert found("50%_") == {jones}
     assert found("n%") == set()
+
+
+def test_children_are_found_by_name_date_of_birth_and_the_familys_postcode(
+    ledger: TafLedger, team: Team, projection_set: ProjectionSet, read_models: ReadModels
+) -> None:
+    dob = ledger.clock.today() - timedelta(days=60)
+    first = ledger.register_family(team.coordinator, [ChildInput("Ava Stone", dob)], postcode="lu1 2ab")
+    second = ledger.register_family(team.coordinator, [ChildInput("Bo Stone", expected_on=dob + timedelta(days=90))])
+    ledger.record_birth(team.lead, second.family_id, second.extra_ids[0], dob)
+    ledger.add_child(team.lead, second.family_id, ChildInput("Ava  stone", dob))
+    projection_set.catch_up()
+
+    assert {f for f, _ in read_models.match_children("ava stone", dob)} == {first.family_id, second.family_id}
+    assert read_models.match_children("AVA STONE", dob, "LU12AB") == [(first.family_id, first.extra_ids[0])]
+    assert read_models.match_children("Ava Stone", dob + timedelta(days=1)) == []
+    assert read_models.match_children("Bo Stone", dob) == [(second.family_id, second.extra_ids[0])]
+
+    ledger.change_address(team.lead, first.family_id, "2 New Road", Housing.TEMPORARY, postcode="LU4 9ZZ")
+    projection_set.catch_up()
+    assert read_models.match_children("Ava Stone", dob, "LU1 2AB") == []
+    assert read_models.match_children("Ava Stone", dob, "lu4 9zz") == [(first.family_id, first.extra_ids[0])]
 
 
 def test_families_filter_by_status_lead_and_missing_lead(

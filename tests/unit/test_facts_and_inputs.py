@@ -251,12 +251,13 @@ def test_a_birth_sets_the_date_of_birth_of_an_expected_child() -> None:
     assert family.children[str(builder.child_id)].date_of_birth == TODAY
 
 
-def test_anyone_recording_a_fact_becomes_involved_with_the_family() -> None:
+def test_anyone_recording_a_fact_makes_their_agency_know_the_family_without_a_part_in_it() -> None:
     family = FamilyBuilder().build()
 
     family.record_claim(MEMBER.meta(), uuid4(), "dad helps", "mother", False)
 
-    assert MEMBER.id in family.involved_professional_ids and MEMBER.agency_id in family.involved_agency_ids
+    assert MEMBER.agency_id in family.known_agency_ids
+    assert MEMBER.id not in family.involved_professional_ids and MEMBER.agency_id not in family.involved_agency_ids
 
 
 def test_a_correction_points_at_the_event_it_corrects() -> None:
@@ -267,3 +268,25 @@ def test_a_correction_points_at_the_event_it_corrects() -> None:
     (corrected,) = emitted(family)
     assert event_names([corrected]) == ["EntryCorrected"] and corrected.event_version == 1
     assert family.corrections == [[1, 2]]
+
+
+def test_a_postcode_is_recorded_upper_case_and_a_move_forgets_it() -> None:
+    family = FamilyBuilder().build()
+
+    family.record_postcode(LEAD.meta(), " lu1 2ab ")
+    family.change_address(LEAD.meta(), "2 New Road", Housing.TEMPORARY)
+
+    assert event_names(emitted(family)) == ["PostcodeRecorded", "AddressChanged"]
+    assert family.postcode == ""
+
+
+@pytest.mark.parametrize(("postcode", "refused"), [("LU12 3ABCD", False), ("LU12 3ABCDE", True), ("  ", True)])
+def test_a_postcode_is_one_to_ten_characters(postcode: str, refused: bool) -> None:
+    family = FamilyBuilder().build()
+    if refused:
+        with pytest.raises(InvalidValueError):
+            family.record_postcode(LEAD.meta(), postcode)
+        assert emitted(family) == []
+    else:
+        family.record_postcode(LEAD.meta(), postcode)
+        assert family.postcode == postcode

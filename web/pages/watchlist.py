@@ -67,7 +67,8 @@ def watchlist_page(request: Request, user: CurrentUser, signal: str = "", agency
     chosen_agency = agency if agency in agency_ids else ""
     entries = visible_signals(request, user, chosen_signal or None)
     if chosen_agency:
-        entries = [e for e in entries if UUID(chosen_agency) in e.involved_agency_ids]
+        involved = request.app.state.read_models.families_of_agency(UUID(chosen_agency))  # recorded for it, too
+        entries = [e for e in entries if e.family_id in involved]
     families = {s.id: s for s in _summaries(request, {e.family_id for e in entries})}
     rows = [{"entry": e, "family": families.get(e.family_id)} for e in entries]
     return page(request, "watchlist.html", user, title="Watchlist", rows=rows, directory=directory,
