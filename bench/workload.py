@@ -22,6 +22,7 @@ from domain.values import (
     Carer,
     Channel,
     Child,
+    ClaimDecision,
     ClaimOutcome,
     ClosureReason,
     ContactKind,
@@ -93,7 +94,11 @@ def family_story(staff: Staff, number: int, today: date, rng: random.Random) -> 
                           [child.child_id], True, True, "")
     claim_id = uuid4()
     family.record_claim(_meta(lead, today), claim_id, "Grandmother helps every day", "mother", True)
-    family.verify_claim(_meta(lead, today), claim_id, rng.choice(list(ClaimOutcome)), "phoned grandmother")
+    outcome = rng.choice(list(ClaimOutcome))
+    family.verify_claim(_meta(lead, today), claim_id, outcome, "phoned grandmother")
+    if outcome is ClaimOutcome.UNABLE_TO_VERIFY:  # closure needs a manager's decision on it
+        family.decide_on_claim(_meta(manager, today), claim_id, ClaimDecision.ACCEPT_UNVERIFIED,
+                               "support seen at the home visit")
     assessment_id = uuid4()
     family.recommend_assessment(_meta(lead, today), assessment_id, AssessmentKind.GCP2, "neglect indicators")
     family.decline_assessment(_meta(lead, today), assessment_id, "family declined")
