@@ -180,7 +180,9 @@ def test_beat_runs_the_signal_scan_and_webhook_deliveries_on_the_worker(
                             stderr=subprocess.DEVNULL)
     try:
         watchlist = Watchlist(ledger)
-        wait_until(lambda: "lapsed_contact" in {e.signal for e in watchlist.current(family_id=fid)}, timeout=40)
+        # the scan records SignalRaised on the worker; the watchlist follows it here, as a read would
+        wait_until(lambda: watchlist.follow() >= 0
+                   and "lapsed_contact" in {e.signal for e in watchlist.current(family_id=fid)}, timeout=40)
         wait_until(lambda: [d.status for d in hooks.delivery_log(hook.id)] == ["delivered"], timeout=40)
     finally:
         beat.terminate()
