@@ -14,6 +14,7 @@ from web.pages import (
     home,
     record,
     registration,
+    signals,
     watchlist,
 )
 from web.pages.forms import router as forms_router
@@ -22,4 +23,4 @@ from web.pages.forms import router as forms_router
 ROUTERS = (account.router, home.router, families.router, watchlist.router, admin.router, registration.router,
            family.router, forms_router, record.router, chronology.router, audit.router)
 
-__all__ = ["ROUTERS", "decisions", "facts"]
+__all__ = ["ROUTERS", "decisions", "facts", "signals"]

@@ -102,8 +102,9 @@ def request_panels(family: Family, today: date, directory: Directory) -> list[Re
 
 
 def _signals(request: Request, family: Family, today: date) -> list[Any]:
-    settings = request.app.state.settings
-    return evaluate_signals(family, today, settings.thresholds())
+    """The signals recorded as standing on the family's stream (what the watchlist and the closure step read)."""
+    order = {name: index for index, name in enumerate(s.name for s in evaluate_signals(family, today))}
+    return sorted(family.standing_signals.values(), key=lambda s: (s.severity != "high", order.get(s.name, 99)))
 
 
 def _chronology(request: Request, family_id: UUID) -> list[Any]:
