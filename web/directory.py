@@ -17,6 +17,9 @@ from domain.professional import Professional
 AGENCY_TOPIC = get_topic(Agency.AgencyRegistered)  # type: ignore[attr-defined]
 PROFESSIONAL_TOPIC = get_topic(Professional.ProfessionalRegistered)  # type: ignore[attr-defined]
 PAGE = 500
+SYSTEM_ID = UUID(int=0)  # the actor of what the service's own workers record (signals, handover decisions)
+SERVICE_NAME = "TAF Ledger"
+WORKER_NAME = "recorded automatically"
 CACHE_SECONDS = 10.0
 
 
@@ -113,6 +116,8 @@ class Directory:
 
     def person_name(self, professional_id: UUID | None) -> str:
         """A professional's name, or a short form of the id when unknown."""
+        if professional_id == SYSTEM_ID:
+            return WORKER_NAME
         person = self.person(professional_id)
         if person is not None:
             return person.name
@@ -120,6 +125,8 @@ class Directory:
 
     def agency_name(self, agency_id: UUID | None) -> str:
         """An agency's name, or a short form of the id when unknown."""
+        if agency_id == SYSTEM_ID:
+            return SERVICE_NAME
         agency = self.agency(agency_id)
         return agency.name if agency else ("" if agency_id is None else f"agency {str(agency_id)[:8]}")
 

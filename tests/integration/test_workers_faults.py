@@ -172,6 +172,8 @@ def test_beat_runs_the_signal_scan_and_webhook_deliveries_on_the_worker(
     fid = family.family_id
     ledger.open_episode(team.coordinator, fid, 2, when=When(clock.today() - timedelta(days=40)))
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
+    # the hook's owner is in the team, so the family is in its scope (recording a fact alone gives need-to-know)
+    ledger.join_team(team.coordinator, fid, team.member.professional_id, when=When(clock.today() - timedelta(days=40)))
     ledger.record_contact(team.member, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN,
                           child_ids_seen=family.extra_ids, when=When(clock.today() - timedelta(days=40)))
     env = stack.worker.env() | {"TAF_SIGNAL_SCAN_SECONDS": "1", "TAF_DATA_DIR": str(tmp_path)}
