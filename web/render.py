@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -70,6 +71,21 @@ def words(value: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def dates_in_words(text: str) -> str:
+    """Text written by the rules (signal explanations), with each ISO date written as people write dates."""
+
+    def spelled(found: re.Match[str]) -> str:
+        try:
+            return format_date(date(int(found[1]), int(found[2]), int(found[3])))
+        except ValueError:
+            return found[0]
+
+    return _ISO_DATE.sub(spelled, text or "")
+
+
 def short_id(value: UUID | str | None) -> str:
     """The first eight characters of an id, for people to tell ids apart."""
     return "" if value is None else str(value)[:8]
@@ -80,7 +96,8 @@ def environment() -> Environment:
     """The template environment (autoescaped HTML)."""
     env = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(["html", "svg"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(date=format_date, time=format_time, words=words, short_id=short_id, date_parts=date_parts)
+    env.filters.update(date=format_date, prose=dates_in_words, time=format_time, words=words, short_id=short_id,
+                       date_parts=date_parts)
     env.globals.update(age=age, done_messages=DONE_MESSAGES)
     return env
 

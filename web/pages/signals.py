@@ -9,7 +9,7 @@ from domain.application import Recorded, TafLedger
 from domain.values import Actor, Role, SignalDecision
 from web.forms import Field, enum_choices
 from web.pages.forms import FamilyForm, FormContext, register
-from web.render import words
+from web.render import dates_in_words, format_date, words
 
 DECISIONS = enum_choices(SignalDecision, {"accept_risk": "Accept the risk", "act": "Act on it",
                                           "not_applicable": "Not applicable"})
@@ -29,9 +29,10 @@ def _describe(ctx: FormContext) -> list[tuple[str, str]]:
     signal = ctx.family.standing_signals.get(_chosen(ctx))
     if signal is None:
         return []
-    described = [("Signal", words(signal.name)), ("Why", signal.explanation), ("Since", str(signal.since))]
+    described = [("Signal", words(signal.name)), ("Why", dates_in_words(signal.explanation)),
+                 ("Since", format_date(signal.since))]
     if signal.review is not None:
-        described.append(("Last review", f"{words(signal.review.decision)} on {signal.review.on}"))
+        described.append(("Last review", f"{words(signal.review.decision)} on {format_date(signal.review.on)}"))
     return described
 
 
