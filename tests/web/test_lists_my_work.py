@@ -68,26 +68,26 @@ def test_notifications_show_and_mark_as_read_only_for_their_recipient(tmp_path, 
     with web_service(tmp_path, clock) as service:
         demo = service.demo()
         fsw2 = _person(service, "fsw2")
-        notice = Notice("test:1", demo.family_ids[0], "handover_blocked", "ASHBY-01: closure request blocked",
+        notice = Notice("test:1", demo.family_ids[0], "handover_blocked", "ASHBY-01: a notice for Grace only",
                         "Steps still missing: family_informed.")
         deliver(service.ledger, WorkerStore(service.ledger), LogMailer(), notice, [fsw2.id])
         service.wait_for_projections()
         key = f"test:1:{fsw2.id}"
 
         other = service.sign_in("fsw@demo.taf.invalid")
-        assert "closure request blocked" not in other.get("/").text
+        assert "a notice for Grace only" not in other.get("/").text
         other.post("/notifications/read", {"key": key})  # someone else's key changes nothing
 
         browser = service.sign_in("fsw2@demo.taf.invalid")
         page = browser.get("/")
-        assert "ASHBY-01: closure request blocked" in text_of(page.text)
+        assert "ASHBY-01: a notice for Grace only" in text_of(page.text)
         assert "Mark as read" in text_of(page.text)
         assert browser.post("/notifications/read", {"key": key}, csrf=False).status_code == 403
         answer = browser.post("/notifications/read", {"key": key})
         assert answer.status_code == 303 and answer.headers["location"] == "/?done=notification-read"
         after = browser.get(answer.headers["location"])
         assert "Notification marked as read" in text_of(after.text)
-        assert "ASHBY-01: closure request blocked" in text_of(after.text)
+        assert "ASHBY-01: a notice for Grace only" in text_of(after.text)
         assert not re.search(r"Mark as read", text_of(after.text))
         assert service.app.state.notifications.for_professional(fsw2.id)[0].read
 
