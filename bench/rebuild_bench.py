@@ -25,6 +25,10 @@ def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
+RATIO_GOAL = 0.5  # rebuild rate over the raw notification-log read rate, same run
+RATE_GOAL = 20_000  # events/s
+
+
 def main() -> None:
     """Generate the log, time the baseline and the rebuilds, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -69,8 +73,15 @@ def main() -> None:
                 rate = _rate(count, time.perf_counter() - started)
                 print(f"{'rebuild ' + projection.name.removeprefix('pj_') + ' alone':<44}{rate:>12,.0f} events/s   "
                       f"{rate / raw:.3f}")
+        result("rebuild_ratio", rebuild / raw, RATIO_GOAL)
+        result("rebuild_events_per_s", rebuild, RATE_GOAL)
     finally:
         ledger.close()
+
+
+def result(name: str, value: float, goal: float) -> None:
+    """The bench's closing line for one figure: its value against its goal (issue 13's table)."""
+    print(f"RESULT {name} {value:.3f} goal {goal:g} {'met' if value >= goal else 'short'}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -31,8 +31,7 @@ def written(response: Response, recorded: Recorded) -> WriteResult:
 
 def when(body: Fact, specific: date | None = None) -> When:
     """When the fact happened: a specific date field wins over `occurred_on`."""
-    occurred: date | datetime | None = specific if specific is not None else body.occurred_on
-    return When(occurred_on=occurred, date_uncertain=body.date_uncertain)
+    return body.when(specific)
 
 
 @dataclass

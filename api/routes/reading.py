@@ -7,8 +7,6 @@ position a write returned, so a caller reads its own writes.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -33,15 +31,12 @@ from api.schemas.lists import (
     WorklistFamily,
     WorklistStep,
 )
+from projections.chronology_csv import CSV_COLUMNS, chronology_csv
 from projections.queries import BadCursorError, OpenAction, ReadModels
 from projections.queries import FamilySummary as SummaryRow
 
 router = APIRouter(prefix="/api/v1", tags=["reading"])
 CONSISTENCY_TIMEOUT = 5.0
-CSV_COLUMNS = (
-    "occurred_on", "date_uncertain", "children", "source_agency", "source_professional", "what_happened",
-    "kind", "verification", "significance", "action_taken", "outcome", "recorded_by", "recorded_at", "version",
-)
 
 
 def read_models(
@@ -155,11 +150,6 @@ def _chronology(family_id: UUID, models: ReadModels, known_at: datetime | None) 
     )
 
 
-def _spreadsheet_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (free text starting with = + - @)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 class _Names:
     """Names of agencies, professionals and children for the human-readable forms."""
 
@@ -234,12 +224,7 @@ def chronology(
     accept = request.headers.get("accept", "")
     if "text/csv" in accept:
         names = _Names(ledger, family)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for item in result.items:
-            writer.writerow({k: _spreadsheet_safe(v) for k, v in names.row(item).items()})
-        return Response(buffer.getvalue(), media_type="text/csv",
+        return Response(chronology_csv(names.row(item) for item in result.items), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="chronology-{family.reference}.csv"'})
     if "text/html" in accept:
         from web.render import render

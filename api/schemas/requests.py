@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.reading import SignalName
+from domain.application import When
 from domain.values import (
     AgencyKind,
     AssessmentKind,
@@ -52,6 +53,11 @@ class Fact(Body):
     def when_on(self, specific: date | None = None) -> tuple[date | datetime | None, bool]:
         """The date the event happened: a specific date field wins over `occurred_on`."""
         return (specific if specific is not None else self.occurred_on), self.date_uncertain
+
+    def when(self, specific: date | datetime | None = None) -> When:
+        """When the fact happened, for the application service: a specific date field wins over `occurred_on`."""
+        return When(occurred_on=specific if specific is not None else self.occurred_on,
+                    date_uncertain=self.date_uncertain)
 
 
 # ------------------------------------------------------------------ directory

@@ -8,8 +8,6 @@ it stood at that time. Every read is written to the access log.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from domain.errors import UnknownEntityError
 from domain.family import Family
 from domain.signals import SignalThresholds, evaluate_signals
+from projections.chronology_csv import chronology_csv as csv_text
 from projections.queries import ChronologyRow
 from web import picture as pic
 from web.context import CurrentUser, page, readable_family, web_state
@@ -35,10 +34,6 @@ KINDS = (("fact", "Fact"), ("opinion", "Professional opinion"), ("self_report", 
          ("third_party", "Third-party report"))
 SIGNIFICANCE = (("negative", "Negative"), ("positive", "Positive"))
 ORDERS = (("oldest", "Oldest first"), ("newest", "Newest first"))
-CSV_COLUMNS = (  # the API's CSV columns (api/routes/reading.py), kept in step by hand
-    "occurred_on", "date_uncertain", "children", "source_agency", "source_professional", "what_happened",
-    "kind", "verification", "significance", "action_taken", "outcome", "recorded_by", "recorded_at", "version",
-)
 KIND_PREFIXES = {"home visit": "home_visit", "phone": "phone", "video": "video", "clinic": "clinic",
                  "centre": "centre", "school": "school"}
 
@@ -163,11 +158,6 @@ class Names:
             "recorded_at": r.recorded_at.isoformat(timespec="seconds"),
             "version": str(r.version),
         }
-
-
-def spreadsheet_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (free text starting with = + - @)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # ------------------------------------------------------------------ the picture
@@ -314,13 +304,9 @@ def chronology_page(request: Request, family_id: UUID, user: CurrentUser) -> HTM
 def chronology_csv(request: Request, family_id: UUID, user: CurrentUser) -> Response:
     """The chronology (filtered as on the page) as CSV with names, for spreadsheets."""
     ctx = _gather(request, user, family_id, "chronology.csv")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for r in ctx["shown"]:
-        writer.writerow({k: spreadsheet_safe(v) for k, v in ctx["names"].csv_row(r).items()})
+    text = csv_text(ctx["names"].csv_row(r) for r in ctx["shown"])
     reference = "".join(ch for ch in ctx["family"].reference if ch.isalnum() or ch in "-_") or "family"
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="chronology-{reference}.csv"',
                              "Cache-Control": "no-store"})
 

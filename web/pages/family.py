@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from domain import checklists, scope
 from domain.family import Family
-from domain.signals import evaluate_signals
+from domain.signals import RULES
 from domain.state import RequestState
 from domain.values import RequestKind, RequestStatus
 from web.context import CurrentUser, page, readable_family, web_state
@@ -101,10 +101,13 @@ def request_panels(family: Family, today: date, directory: Directory) -> list[Re
     return panels
 
 
-def _signals(request: Request, family: Family, today: date) -> list[Any]:
+SIGNAL_ORDER = {rule.__name__: index for index, rule in enumerate(RULES)}  # DOMAIN.md's table
+
+
+def _signals(family: Family) -> list[Any]:
     """The signals recorded as standing on the family's stream (what the watchlist and the closure step read)."""
-    order = {name: index for index, name in enumerate(s.name for s in evaluate_signals(family, today))}
-    return sorted(family.standing_signals.values(), key=lambda s: (s.severity != "high", order.get(s.name, 99)))
+    return sorted(family.standing_signals.values(),
+                  key=lambda s: (s.severity != "high", SIGNAL_ORDER.get(s.name, len(SIGNAL_ORDER))))
 
 
 def _chronology(request: Request, family_id: UUID) -> list[Any]:
@@ -124,7 +127,7 @@ def family_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRes
     return page(
         request, "family.html", user, title=family.reference, family=family, directory=directory,
         episode=episode, open_episode=open_episode, actions=actions, panels=request_panels(family, today, directory),
-        signals=_signals(request, family, today), chronology=_chronology(request, family.id),
+        signals=_signals(family), chronology=_chronology(request, family.id),
         may_record=scope.records_case_data(user.actor), may_assign=scope.may_assign_lead(user.actor),
         is_lead=family.lead is not None and family.lead.professional_id == user.id,
         may_read_history=user.role.value in ("auditor", "coordinator", "manager"),

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
+from api.schemas.requests import Fact
 from domain.application import Recorded, TafLedger, When
 from domain.errors import DomainError, NotPermittedError, UnknownEntityError
 from domain.family import Family
@@ -157,9 +158,10 @@ FORMS: list[FamilyForm] = []
 
 
 def when(body: Any, specific: date | datetime | None = None) -> When:
-    """When a fact happened: a specific date field wins over `occurred_on` (as the API reads it)."""
-    occurred = specific if specific is not None else getattr(body, "occurred_on", None)
-    return When(occurred_on=occurred, date_uncertain=bool(getattr(body, "date_uncertain", False)))
+    """When a fact happened, as the API reads it (a body without `occurred_on`, such as a meeting, gives its date)."""
+    if isinstance(body, Fact):
+        return body.when(specific)
+    return When(occurred_on=specific, date_uncertain=bool(getattr(body, "date_uncertain", False)))
 
 
 def form_context(request: Request, user: User, family_id: UUID, item_id: UUID | None = None) -> FormContext:
