@@ -110,8 +110,12 @@ def _signals(family: Family) -> list[Any]:
                   key=lambda s: (s.severity != "high", SIGNAL_ORDER.get(s.name, len(SIGNAL_ORDER))))
 
 
+SIGNAL_ROWS = ("SignalRaised", "SignalCleared")  # shown in the Signals section, not among the last entries
+
+
 def _chronology(request: Request, family_id: UUID) -> list[Any]:
-    rows = request.app.state.read_models.chronology(family_id)
+    """The last entries people recorded (the worker's signal rows stay in the full chronology)."""
+    rows = [r for r in request.app.state.read_models.chronology(family_id) if r.event_type not in SIGNAL_ROWS]
     return list(reversed(rows[-CHRONOLOGY_ROWS:]))
 
 
