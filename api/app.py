@@ -23,6 +23,7 @@ from taf.access_log import AccessLog
 from taf.runtime import bootstrap_admin, build_ledger, migrate
 from taf.settings import Settings
 from workers.embedded import start_embedded as start_workers
+from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
 
 API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router,
@@ -54,7 +55,7 @@ def create_app(
         read_model = Watchlist(app.state.ledger, settings.thresholds())
         read_model.create_tables()
         app.state.watchlist = WatchlistService(read_model)
-        app.state.webhooks = WebhookStore(app.state.ledger)
+        app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
         projections = start_projections(settings) if settings.projections_in_process else None
         app.state.read_models = (projections.read_models if projections is not None

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     signal_thresholds: dict[str, float] = Field(
         default_factory=dict,
-        description="Overrides of domain.signals.SignalThresholds as JSON, e.g. {\"contact_interval_days\": 21}",
+        description='Overrides of domain.signals.SignalThresholds as JSON, e.g. {"contact_interval_days": 21}',
     )
     signal_scan_seconds: float = Field(default=3600.0, gt=0)
     in_process_projections: bool | None = Field(
@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     )
     in_process_workers: bool | None = Field(
         default=None, description="Run the workers in the API process (default: when TAF_REDIS_URL is unset)."
+    )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names or addresses webhooks may reach although internal "
+        "(and over http); every other webhook URL must be https to a public address.",
     )
 
     @field_validator("database_url")
@@ -80,6 +85,11 @@ class Settings(BaseSettings):
     def workers_in_process(self) -> bool:
         """Whether the API process runs the workers itself (no Redis: the embedded mode)."""
         return self.in_process_workers if self.in_process_workers is not None else not self.redis_url
+
+    @property
+    def webhook_hosts_allowed(self) -> list[str]:
+        """The hosts of TAF_WEBHOOK_ALLOWED_HOSTS, one per comma-separated item."""
+        return [host.strip() for host in self.webhook_allowed_hosts.split(",") if host.strip()]
 
     @property
     def is_postgres(self) -> bool:

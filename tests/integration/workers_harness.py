@@ -132,6 +132,8 @@ class CeleryWorker:
         )
         if self.settings.smtp_url:
             env["TAF_SMTP_URL"] = self.settings.smtp_url
+        if self.settings.webhook_allowed_hosts:
+            env["TAF_WEBHOOK_ALLOWED_HOSTS"] = self.settings.webhook_allowed_hosts
         return env
 
     def start(self) -> CeleryWorker:

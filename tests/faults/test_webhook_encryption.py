@@ -1,0 +1,75 @@
+"""Webhooks beside encrypted events (issue 12, defect 5): with TAF_CIPHER_KEY set, delivery
+bodies and secrets are encrypted at rest with the event store's cipher, and deliveries still
+arrive, signed, in plain JSON."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+import httpx
+import psycopg
+import pytest
+from pydantic import SecretStr
+
+from domain.application import ChildInput, TafLedger
+from domain.values import ContactKind, ContactOutcome
+from taf.settings import Settings
+from tests.conftest import FakeClock, Team
+from tests.integration.test_webhooks import Receiver, receiver, store
+from workers.periodic import can_see
+from workers.webhooks import WebhookStore
+
+__all__ = ["receiver", "store"]  # fixtures: a receiver on loopback, a store allowing it
+
+CIPHER_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.fixture
+def store_settings(store_settings: Settings) -> Settings:
+    """Each store, its events encrypted."""
+    return store_settings.model_copy(update={"cipher_key": SecretStr(CIPHER_KEY)})
+
+
+def raw_rows(settings: Settings, table: str) -> list[str]:
+    """Every row of a table as the database holds it, each row's columns joined in one text."""
+    if settings.is_postgres:
+        base = settings.effective_database_url.split("?", 1)[0]
+        with psycopg.connect(base) as conn:
+            rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # the name is schema-qualified
+    else:
+        with sqlite3.connect(str(settings.sqlite_path)) as conn:
+            rows = conn.execute(f"SELECT * FROM {table}").fetchall()
+    return [" ".join(str(value) for value in row) for row in rows]
+
+
+def signed_by(secret: str, body: dict, signature: str) -> bool:
+    raw = json.dumps(body, sort_keys=True).encode()
+    return signature == "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def test_delivery_bodies_and_secrets_hold_no_plain_text_and_still_arrive_signed(
+    ledger: TafLedger,
+    store_settings: Settings,
+    team: Team,
+    clock: FakeClock,
+    store: WebhookStore,
+    receiver: Receiver,
+) -> None:
+    hook = store.register(team.member.professional_id, receiver.url, ["ContactRecorded"], datetime.now(UTC))
+    fid = ledger.register_family(team.member, [ChildInput("Zephyrine", date_of_birth=clock.today())]).family_id
+    ledger.record_contact(team.member, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="Zephyrine was well")
+    now = datetime.now(UTC)
+    store.dispatch(can_see, now)
+
+    stored = raw_rows(store_settings, store.deliveries) + raw_rows(store_settings, store.hooks)
+    with httpx.Client() as client:
+        store.deliver_due(client, now)
+
+    assert len(stored) == 2 and not [row for row in stored if "Zephyrine" in row or hook.secret in row]
+    [(body, signature)] = receiver.received
+    assert body["data"]["notes"] == "Zephyrine was well" and signed_by(hook.secret, body, signature)
