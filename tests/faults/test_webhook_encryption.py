@@ -35,16 +35,19 @@ def store_settings(store_settings: Settings) -> Settings:
     return store_settings.model_copy(update={"cipher_key": SecretStr(CIPHER_KEY)})
 
 
+def raw(settings: Settings, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Run SQL on the database itself (`?` placeholders), past the application: what is really stored."""
+    if settings.is_postgres:
+        with psycopg.connect(settings.effective_database_url.split("?", 1)[0]) as conn:
+            cursor = conn.execute(statement.replace("?", "%s"), params)  # type: ignore[arg-type]
+            return cursor.fetchall() if cursor.description else []
+    with sqlite3.connect(str(settings.sqlite_path)) as conn:
+        return conn.execute(statement, params).fetchall()
+
+
 def raw_rows(settings: Settings, table: str) -> list[str]:
     """Every row of a table as the database holds it, each row's columns joined in one text."""
-    if settings.is_postgres:
-        base = settings.effective_database_url.split("?", 1)[0]
-        with psycopg.connect(base) as conn:
-            rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # the name is schema-qualified
-    else:
-        with sqlite3.connect(str(settings.sqlite_path)) as conn:
-            rows = conn.execute(f"SELECT * FROM {table}").fetchall()
-    return [" ".join(str(value) for value in row) for row in rows]
+    return [" ".join(str(value) for value in row) for row in raw(settings, f"SELECT * FROM {table}")]
 
 
 def signed_by(secret: str, body: dict, signature: str) -> bool:
@@ -73,3 +76,27 @@ def test_delivery_bodies_and_secrets_hold_no_plain_text_and_still_arrive_signed(
     assert len(stored) == 2 and not [row for row in stored if "Zephyrine" in row or hook.secret in row]
     [(body, signature)] = receiver.received
     assert body["data"]["notes"] == "Zephyrine was well" and signed_by(hook.secret, body, signature)
+
+
+def test_rows_written_in_plain_text_before_the_key_was_set_still_deliver(
+    ledger: TafLedger,
+    store_settings: Settings,
+    team: Team,
+    clock: FakeClock,
+    store: WebhookStore,
+    receiver: Receiver,
+) -> None:
+    hook = store.register(team.member.professional_id, receiver.url, ["ContactRecorded"], datetime.now(UTC))
+    fid = ledger.register_family(team.member, [ChildInput("Ann", date_of_birth=clock.today())]).family_id
+    ledger.record_contact(team.member, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="before the key")
+    now = datetime.now(UTC)
+    store.dispatch(can_see, now)
+    plain_body = json.dumps({"family_id": str(fid), "legacy": "body written before TAF_CIPHER_KEY"}, sort_keys=True)
+    raw(store_settings, f"UPDATE {store.hooks} SET secret = ? WHERE id = ?", ("plain-legacy-secret", str(hook.id)))
+    raw(store_settings, f"UPDATE {store.deliveries} SET body = ?", (plain_body,))
+
+    with httpx.Client() as client:
+        store.deliver_due(client, now)
+
+    [(body, signature)] = receiver.received
+    assert body["legacy"] == "body written before TAF_CIPHER_KEY" and signed_by("plain-legacy-secret", body, signature)
