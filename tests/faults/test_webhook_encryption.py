@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -22,7 +23,7 @@ from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.test_webhooks import Receiver, receiver, store
 from workers.periodic import can_see
-from workers.webhooks import WebhookStore
+from workers.webhooks import Webhook, WebhookStore
 
 __all__ = ["receiver", "store"]  # fixtures: a receiver on loopback, a store allowing it
 
@@ -55,48 +56,50 @@ def signed_by(secret: str, body: dict, signature: str) -> bool:
     return signature == "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
-def test_delivery_bodies_and_secrets_hold_no_plain_text_and_still_arrive_signed(
-    ledger: TafLedger,
-    store_settings: Settings,
-    team: Team,
-    clock: FakeClock,
-    store: WebhookStore,
-    receiver: Receiver,
-) -> None:
+@dataclass
+class Queued:
+    """A webhook with one contact queued for it (the contact's note names the child)."""
+
+    hook: Webhook
+    family_id: str
+    at: datetime
+
+
+@pytest.fixture
+def queued(ledger: TafLedger, team: Team, clock: FakeClock, store: WebhookStore, receiver: Receiver) -> Queued:
     hook = store.register(team.member.professional_id, receiver.url, ["ContactRecorded"], datetime.now(UTC))
     fid = ledger.register_family(team.member, [ChildInput("Zephyrine", date_of_birth=clock.today())]).family_id
     ledger.record_contact(team.member, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="Zephyrine was well")
     now = datetime.now(UTC)
     store.dispatch(can_see, now)
+    return Queued(hook, str(fid), now)
 
-    stored = raw_rows(store_settings, store.deliveries) + raw_rows(store_settings, store.hooks)
+
+def deliver(store: WebhookStore, queued: Queued) -> None:
     with httpx.Client() as client:
-        store.deliver_due(client, now)
+        store.deliver_due(client, queued.at)
 
-    assert len(stored) == 2 and not [row for row in stored if "Zephyrine" in row or hook.secret in row]
+
+def test_delivery_bodies_and_secrets_hold_no_plain_text_and_still_arrive_signed(
+    store_settings: Settings, store: WebhookStore, queued: Queued, receiver: Receiver
+) -> None:
+    stored = raw_rows(store_settings, store.deliveries) + raw_rows(store_settings, store.hooks)
+    deliver(store, queued)
+
+    secret = queued.hook.secret
+    assert len(stored) == 2 and not [row for row in stored if "Zephyrine" in row or secret in row]
     [(body, signature)] = receiver.received
-    assert body["data"]["notes"] == "Zephyrine was well" and signed_by(hook.secret, body, signature)
+    assert body["data"]["notes"] == "Zephyrine was well" and signed_by(secret, body, signature)
 
 
 def test_rows_written_in_plain_text_before_the_key_was_set_still_deliver(
-    ledger: TafLedger,
-    store_settings: Settings,
-    team: Team,
-    clock: FakeClock,
-    store: WebhookStore,
-    receiver: Receiver,
+    store_settings: Settings, store: WebhookStore, queued: Queued, receiver: Receiver
 ) -> None:
-    hook = store.register(team.member.professional_id, receiver.url, ["ContactRecorded"], datetime.now(UTC))
-    fid = ledger.register_family(team.member, [ChildInput("Ann", date_of_birth=clock.today())]).family_id
-    ledger.record_contact(team.member, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="before the key")
-    now = datetime.now(UTC)
-    store.dispatch(can_see, now)
-    plain_body = json.dumps({"family_id": str(fid), "legacy": "body written before TAF_CIPHER_KEY"}, sort_keys=True)
-    raw(store_settings, f"UPDATE {store.hooks} SET secret = ? WHERE id = ?", ("plain-legacy-secret", str(hook.id)))
+    plain_body = json.dumps({"family_id": queued.family_id, "legacy": "written before the key"}, sort_keys=True)
+    raw(store_settings, f"UPDATE {store.hooks} SET secret = ?", ("plain-legacy-secret",))
     raw(store_settings, f"UPDATE {store.deliveries} SET body = ?", (plain_body,))
 
-    with httpx.Client() as client:
-        store.deliver_due(client, now)
+    deliver(store, queued)
 
     [(body, signature)] = receiver.received
-    assert body["legacy"] == "body written before TAF_CIPHER_KEY" and signed_by("plain-legacy-secret", body, signature)
+    assert body["legacy"] == "written before the key" and signed_by("plain-legacy-secret", body, signature)
