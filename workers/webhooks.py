@@ -122,6 +122,7 @@ class WebhookStore:
                     id TEXT PRIMARY KEY, professional_id TEXT NOT NULL, url TEXT NOT NULL,
                     event_types TEXT NOT NULL, secret TEXT NOT NULL, created_at TEXT NOT NULL)"""
             )
+            # last_error keeps the last attempt's result class (RESULTS), never an error's text
             cursor.execute(
                 f"""CREATE TABLE IF NOT EXISTS {self.deliveries} (
                     id {serial}, webhook_id TEXT NOT NULL, family_id TEXT NOT NULL, position BIGINT NOT NULL,
@@ -138,10 +139,36 @@ class WebhookStore:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.pauses} (webhook_id TEXT PRIMARY KEY, paused_at TEXT NOT NULL)"
             )
-
-    # ------------------------------------------------------------- subscriptions
+        self.seal_plain_rows()
 
     # ------------------------------------------------------------ sealed values
+
+    def seal_plain_rows(self, batch: int = 500) -> int:
+        """Encrypt the secrets and delivery bodies written before a cipher key was set; returns rows sealed.
+
+        Run with the tables' creation (`taf migrate`, each start), so turning encryption on
+        leaves no personal data in plain text here; until then plain rows are read as they are.
+        """
+        if self._cipher is None:
+            return 0
+        sealed = 0
+        for table, column in ((self.hooks, "secret"), (self.deliveries, "body")):
+            while True:
+                with self._cursor(commit=True) as cursor:
+                    cursor.execute(
+                        self._sql(f"SELECT id, {column} FROM {table} WHERE {column} NOT LIKE ? LIMIT ?"),
+                        (SEALED + "%", batch),
+                    )
+                    rows = cursor.fetchall()
+                    for row in rows:
+                        cursor.execute(
+                            self._sql(f"UPDATE {table} SET {column} = ? WHERE id = ? AND {column} = ?"),
+                            (self._seal(row[column]), row["id"], row[column]),
+                        )
+                sealed += len(rows)
+                if len(rows) < batch:
+                    break
+        return sealed
 
     def _seal(self, text: str) -> str:
         """A value as stored: encrypted with the event store's cipher when it has one."""

@@ -92,14 +92,19 @@ def test_delivery_bodies_and_secrets_hold_no_plain_text_and_still_arrive_signed(
     assert body["data"]["notes"] == "Zephyrine was well" and signed_by(secret, body, signature)
 
 
-def test_rows_written_in_plain_text_before_the_key_was_set_still_deliver(
+def test_rows_written_in_plain_text_before_the_key_are_read_then_sealed_at_start(
     store_settings: Settings, store: WebhookStore, queued: Queued, receiver: Receiver
 ) -> None:
     plain_body = json.dumps({"family_id": queued.family_id, "legacy": "written before the key"}, sort_keys=True)
     raw(store_settings, f"UPDATE {store.hooks} SET secret = ?", ("plain-legacy-secret",))
     raw(store_settings, f"UPDATE {store.deliveries} SET body = ?", (plain_body,))
+    read_plain = store.webhook(queued.hook.id)
 
+    store.create_tables()  # what `taf migrate` and every start do
+    stored = raw_rows(store_settings, store.deliveries) + raw_rows(store_settings, store.hooks)
     deliver(store, queued)
 
+    assert read_plain is not None and read_plain.secret == "plain-legacy-secret"
+    assert not [row for row in stored if "plain-legacy-secret" in row or "written before the key" in row]
     [(body, signature)] = receiver.received
     assert body["legacy"] == "written before the key" and signed_by("plain-legacy-secret", body, signature)
