@@ -130,6 +130,20 @@ def test_a_name_that_later_resolves_to_loopback_is_not_connected_to(
     assert (second.status, second.attempts) == ("pending", 0)
 
 
+def test_a_delivery_connects_to_the_checked_address_keeping_the_name_for_tls_and_host() -> None:
+    sent: list[httpx.Request] = []
+    wire = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(204))  # the network's edge
+    policy = OutboundPolicy(resolve=lambda host, port: ["93.184.216.34"])
+
+    with httpx.Client(transport=wire) as client:
+        policy.post(client, "https://Hooks.Agency.test:8443/hook?x=1", b"{}", {}, timeout=5)
+
+    [request] = sent
+    assert (request.url.host, request.url.port, request.url.path) == ("93.184.216.34", 8443, "/hook")
+    assert request.headers["host"] == "hooks.agency.test:8443"
+    assert request.extensions["sni_hostname"] == "hooks.agency.test"
+
+
 def test_the_delivery_log_shows_a_result_class_never_an_error_text(loopback_world: World) -> None:
     closed = socket.create_server(("127.0.0.1", 0))
     port = closed.getsockname()[1]
