@@ -180,6 +180,7 @@ def deliveries(
                 attempts=d.attempts,
                 last_status_code=d.last_status_code,
                 result=d.result,
+                last_error=d.result if d.result not in (None, "delivered") else None,
                 last_attempt_at=d.last_attempt_at,
                 next_attempt_at=d.next_attempt_at,
             )

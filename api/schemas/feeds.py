@@ -103,6 +103,12 @@ class DeliveryView(BaseModel):
             "resolved to an internal address), refused_scheme (not https); null before the first attempt."
         )
     )
+    last_error: str | None = Field(
+        description=(
+            "Kept for callers written before `result`: the result class of a failed last attempt "
+            "(never the raw error text), null when the last attempt was delivered or none was made."
+        )
+    )
     last_attempt_at: datetime | None
     next_attempt_at: datetime
 
