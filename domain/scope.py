@@ -7,7 +7,7 @@ scope read model with the same per-event rules (`involved_by`, `known_by`):
   members, an incoming professional, a referrer (author or referring agency), the author of
   the family's registration or of a decision taking the case on (opening an episode,
   assigning the lead, adding a TAF member: the early-help service's own), and agencies
-  covered by a consent to share. It opens the whole record:
+  covered by a consent or a sharing decision. It opens the whole record:
   - practitioner: families where they (a person) or their agency (a system account) have
     a part now or had one in any earlier episode;
   - coordinator: every family;
