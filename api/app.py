@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
-from api.deps import ActorCache
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
@@ -81,7 +80,6 @@ def create_app(
     app = FastAPI(title="TAF Ledger", version="1", lifespan=lifespan,
                   description="Multi-agency coordination for early help and children's safeguarding.")
     app.state.settings = settings
-    app.state.actor_cache = ActorCache()
     app.state.metrics = Metrics()
     app.state.readiness_checks = []  # projections register (name, outcome, lag) checks here
     app.state.idempotency = None

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import CaseReader, CaseWriter, IdempotencyKey, Ledger, record_read
+from api.deps import CaseWriter, HistoryReader, IdempotencyKey, Ledger, record_read
 from api.errors import ApiError
 from api.schemas.feeds import (
     FAMILY_EVENT_TOPICS,
@@ -87,13 +87,15 @@ class _Scope:
 @router.get("/events", response_model=EventFeedPage, summary="The event feed over the caller's scope")
 def event_feed(
     request: Request,
-    actor: CaseReader,
+    actor: HistoryReader,
     ledger: Ledger,
     after: Annotated[int, Query(ge=0, le=10**17, description="Start after this log position.")] = 0,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> EventFeedPage:
     """Family events in log order after a position, only for families in the caller's scope.
+
+    The same rule as a family's `/events` (`scope.may_read_history`): a person practitioner gets 403.
 
     At most a few thousand log entries are examined per request: a page can be short, even
     empty, with a `next_cursor`; follow it until `next_cursor` is null, then poll with

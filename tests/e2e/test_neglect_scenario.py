@@ -181,7 +181,8 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             s.watchlist[day] = {i["signal"]: i for i in answer.json()["items"] if i["family_id"] == s.family_id}
             day += timedelta(days=1)
         s.outsider_watchlist = people["outsider"].get("/api/v1/watchlist", params={"limit": 500}).json()["items"]
-        s.outsider_feed = people["outsider"].get("/api/v1/events", params={"limit": 500}).json()["items"]
+        police_system = world.person(police, is_system=True, name="Police records system")
+        s.outsider_feed = police_system.get("/api/v1/events", params={"limit": 500}).json()["items"]
         yield s
 
 
