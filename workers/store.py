@@ -220,6 +220,11 @@ class WorkerStore:
         rows = self.fetchall("SELECT done_at FROM {effects} WHERE effect_key = ?", (key,))
         return bool(rows and rows[0]["done_at"])
 
+    def owed(self) -> int:
+        """How many effects are owed and not done yet (for monitoring, and to know the workers are idle)."""
+        rows = self.fetchall("SELECT COUNT(*) AS owed FROM {effects} WHERE done_at IS NULL")
+        return int(rows[0]["owed"])
+
     def overdue(self, now: datetime, grace: timedelta, limit: int = 500) -> list[Effect]:
         """Effects owed and handed to the transport longer than `grace` ago, marked as handed again now.
 
