@@ -38,8 +38,9 @@ class MailSink:
 def test_workers_started_on_an_old_log_tell_no_one_of_old_closures_but_complete_a_pending_one(
     store_settings: Settings, ledger: TafLedger, team: Team, clock: FakeClock
 ) -> None:
-    lena = ledger.register_professional(uuid.UUID(int=0), "Lena", team.early_help, Role.PRACTITIONER,
-                                        email="lena@example.org")
+    lena = ledger.register_professional(
+        uuid.UUID(int=0), "Lena", team.early_help, Role.PRACTITIONER, email="lena@example.org"
+    )
     closed, _ = family_with_team(ledger, team, clock.today())
     ledger.join_team(team.coordinator, closed, lena)
     closed_rid = request_closure(ledger, team, closed)
