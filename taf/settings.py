@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     signal_thresholds: dict[str, float] = Field(
         default_factory=dict,
-        description="Overrides of domain.signals.SignalThresholds as JSON, e.g. {\"contact_interval_days\": 21}",
+        description='Overrides of domain.signals.SignalThresholds as JSON, e.g. {"contact_interval_days": 21}',
     )
     signal_scan_seconds: float = Field(default=3600.0, gt=0)
     in_process_projections: bool | None = Field(

@@ -91,9 +91,20 @@ class RedisServer:
         """Start it, with an append-only file so queued tasks survive a restart (unless made without persistence)."""
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             *persistence, "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                *persistence,
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import redis
 
@@ -149,9 +160,21 @@ class CeleryWorker:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [TAF, "worker", "--queue", self.queue, "--pool=solo", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", f"--hostname=test-{uuid.uuid4().hex[:6]}@%h"],
-            cwd=self.settings.data_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            [
+                TAF,
+                "worker",
+                "--queue",
+                self.queue,
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname=test-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            cwd=self.settings.data_dir,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
 
@@ -194,9 +217,14 @@ def family_with_team(ledger: TafLedger, team: Team, today: date, open_actions: i
     actions: list[UUID] = []
     if open_actions:
         recorded = ledger.hold_meeting(
-            team.lead, fid, MeetingKind.TAF, today,
-            actions=[ActionInput(f"action {i}", team.lead.professional_id, today + timedelta(days=14))
-                     for i in range(open_actions)],
+            team.lead,
+            fid,
+            MeetingKind.TAF,
+            today,
+            actions=[
+                ActionInput(f"action {i}", team.lead.professional_id, today + timedelta(days=14))
+                for i in range(open_actions)
+            ],
         )
         actions = recorded.extra_ids
     return fid, actions
