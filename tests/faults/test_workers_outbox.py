@@ -36,7 +36,6 @@ from tests.integration.workers_harness import (
 )
 from workers.handover import WorkerContext, evaluate_job, run_job
 from workers.notifications import LogMailer, notifications_for
-from workers.relay import Relay
 from workers.store import WorkerStore
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -128,10 +127,15 @@ def _kinds(store: WorkerStore, person: Actor, fid: UUID) -> Counter[str]:
     return Counter(n.kind for n in notifications_for(store, person.professional_id) if n.family_id == fid)
 
 
+def _unsent(store: WorkerStore) -> int:
+    """Emails recorded and not yet marked as sent."""
+    rows = store.fetchall("SELECT COUNT(*) AS n FROM {notifications} WHERE emailed_at IS NULL AND email <> ''")
+    return int(rows[0]["n"])
+
+
 def _settled(store: WorkerStore) -> bool:
     """Nothing owed and no email waiting: no further notice or email can go out."""
-    unsent = store.fetchall("SELECT COUNT(*) AS n FROM {notifications} WHERE emailed_at IS NULL AND email <> ''")
-    return store.owed() == 0 and unsent[0]["n"] == 0
+    return store.owed() == 0 and _unsent(store) == 0
 
 
 def test_closure_notices_queued_when_redis_restarts_empty_go_out_exactly_once(
@@ -142,7 +146,12 @@ def test_closure_notices_queued_when_redis_restarts_empty_go_out_exactly_once(
     beat = TafProcess(["beat"], env, tmp_path, "beat")
     try:
         lena, address = _emailed_member(ledger, team)
-        families = _closures_awaiting_signoff(ledger, team, clock, lena, 4)
+        families = _closures_awaiting_signoff(ledger, team, clock, lena, 3)
+        store = WorkerStore(ledger)
+        # the blocked notices are out, each email sent and marked so
+        wait_until(
+            lambda: sum(_emails_to(stack, address).values()) == len(families) and _unsent(store) == 0, timeout=30
+        )
         (first_fid, first_rid), *others = families
 
         ledger.complete_step(team.manager, first_fid, first_rid, "manager_signoff", "signed off")
@@ -158,7 +167,6 @@ def test_closure_notices_queued_when_redis_restarts_empty_go_out_exactly_once(
         stack.redis.start()
         stack.worker.start()
 
-        store = WorkerStore(ledger)
         references = {fid: ledger.get_family(fid).reference for fid, _ in families}
         wait_until(
             lambda: all(
@@ -186,65 +194,44 @@ def test_closure_notices_queued_when_redis_restarts_empty_go_out_exactly_once(
     assert _emails_to(stack, address) == expected
 
 
-def test_a_second_relay_waits_as_a_standby_and_takes_over_when_the_first_is_killed(
+def _one_active_one_standby(processes: list[TafProcess], role: str) -> tuple[TafProcess, TafProcess]:
+    """Wait until one of two processes works as `role` and the other waits; return (active, standby)."""
+    wait_until(
+        lambda: (
+            sum(p.logged(f"{role} active") for p in processes) == 1
+            and sum(p.logged(f"{role} standby") for p in processes) == 1
+        ),
+        timeout=30,
+    )
+    first, second = processes
+    return (first, second) if first.logged(f"{role} active") else (second, first)
+
+
+def test_second_relay_and_beat_wait_as_standbys_and_take_over_when_the_first_are_killed(
     stack: Stack, ledger: TafLedger, team: Team, clock: FakeClock, tmp_path: Path
 ) -> None:
-    env = stack.worker.env()
-    relays = [TafProcess(["relay"], env, tmp_path, f"relay-{n}") for n in (1, 2)]
-    try:
-        wait_until(
-            lambda: (
-                sum(r.logged("relay active") for r in relays) == 1
-                and sum(r.logged("relay standby") for r in relays) == 1
-            ),
-            timeout=30,
-        )
-        active, standby = relays if relays[0].logged("relay active") else relays[::-1]
-        fid, _ = family_with_team(ledger, team, clock.today())
-        rid = request_closure(ledger, team, fid)
-        complete_manual_closure_steps(ledger, team, fid, rid)
-        wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed", timeout=30)
-
-        active.kill()
-        wait_until(lambda: standby.logged("relay active"), timeout=30)
-        other, _ = family_with_team(ledger, team, clock.today())
-        other_rid = request_closure(ledger, team, other)
-        complete_manual_closure_steps(ledger, team, other, other_rid)
-
-        wait_until(lambda: request_status(ledger, other, RequestKind.CLOSURE) == "completed", timeout=30)
-        store = WorkerStore(ledger)
-        wait_until(lambda: _kinds(store, team.lead, other)["episode_closed"] == 1, timeout=30)
-    finally:
-        for relay in relays:
-            relay.stop()
-
-
-def test_a_second_beat_waits_as_a_standby_and_sweeps_when_the_first_is_killed(
-    stack: Stack, ledger: TafLedger, team: Team, clock: FakeClock, tmp_path: Path
-) -> None:
-    beats = []
+    processes = []
     for n in (1, 2):
-        directory = tmp_path / f"beat-{n}"
+        directory = tmp_path / f"instance-{n}"
         directory.mkdir()
         env = stack.worker.env() | {"TAF_DATA_DIR": str(directory)}
-        beats.append(TafProcess(["beat"], env, directory, "beat"))
+        processes += [TafProcess(["relay"], env, directory, "relay"), TafProcess(["beat"], env, directory, "beat")]
     try:
-        wait_until(
-            lambda: (
-                sum(b.logged("beat active") for b in beats) == 1 and sum(b.logged("beat standby") for b in beats) == 1
-            ),
-            timeout=30,
-        )
-        active, standby = beats if beats[0].logged("beat active") else beats[::-1]
+        relay, standby_relay = _one_active_one_standby(processes[0::2], "relay")
+        beat, standby_beat = _one_active_one_standby(processes[1::2], "beat")
+        assert not standby_beat.logged("Sending due task")
 
-        active.kill()
-        wait_until(lambda: standby.logged("beat active"), timeout=30)
+        relay.kill()
+        beat.kill()
+        wait_until(lambda: standby_relay.logged("relay active") and standby_beat.logged("beat active"), timeout=30)
         fid, _ = family_with_team(ledger, team, clock.today())
         rid = request_closure(ledger, team, fid)
         complete_manual_closure_steps(ledger, team, fid, rid)
-        Relay(ledger, WorkerStore(ledger), lambda jobs: None).run_once()  # handed over, then lost
 
         wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed", timeout=30)
+        store = WorkerStore(ledger)
+        wait_until(lambda: _kinds(store, team.lead, fid)["episode_closed"] == 1, timeout=30)
+        wait_until(lambda: standby_beat.logged("Sending due task sweep"), timeout=30)
     finally:
-        for beat in beats:
-            beat.stop()
+        for process in processes:
+            process.stop()
