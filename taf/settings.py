@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     port: int = 8000
     projection_poll_seconds: float = Field(default=0.2, gt=0)
     sweep_seconds: float = Field(default=300.0, gt=0)
+    effect_grace_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     smtp_url: str | None = None
     log_level: str = "INFO"
