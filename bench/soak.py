@@ -50,6 +50,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +70,10 @@ TRANSFER_STEPS_BY_LEAD = ("chronology_shared", "family_informed")
 DECIDED = {"EpisodeClosed": "episode_closed", "LeadProfessionalTransferred": "lead_transferred"}
 EMAIL_KINDS = {"episode closed": "episode_closed", "lead professional transferred": "lead_transferred"}
 FAMILY_TOPIC = "domain.family:Family."
+# PostgreSQL connections per process (eventsourcing's pool size and overflow, read under the application
+# name's prefix, TAF_), kept small so the stack fits a database server shared with others.
+POOLS = {"serve": (3, 10), "soak": (1, 3)}
+DEFAULT_POOL = (1, 4)
 
 
 def free_port() -> int:
@@ -274,7 +279,14 @@ class Stack:
 
     def run(self, argv: list[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """Run a one-shot `taf` command in the stack's environment."""
-        return subprocess.run(argv, env=self.env, cwd=self.workdir, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            argv,
+            env={**self.env, **pool_env("one-shot")},
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def start(self, name: str) -> None:
         """Start (or start again) one service."""
@@ -282,7 +294,7 @@ class Stack:
         with self.lock, (self.workdir / f"{name}.log").open("ab") as log:
             service.process = subprocess.Popen(
                 service.argv,
-                env=self.env,
+                env={**self.env, **pool_env(name)},
                 cwd=self.workdir,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -580,6 +592,7 @@ class Driver:
             (3.0 if len(open_families) < 4 else 0.5, self.register_family),
             (5.0, self.record_contact),
             (1.0, self.raise_concern),
+            (0.3, self.contact_burst),
         ]
         if open_families:
             family = self.rng.choice(open_families)
@@ -648,6 +661,16 @@ class Driver:
                 "notes": f"soak contact {self.rng.randint(1, 10**6)}",
             },
         )
+
+    def contact_burst(self, size: int = 12) -> None:
+        """Contacts sent all at once to one recent family, without If-Match: each must be recorded."""
+        fid = self.shared.recent(self.rng, window=1)
+        if fid is None:
+            return
+        body = {"kind": "phone", "outcome": "seen", "notes": "soak burst"}
+        with ThreadPoolExecutor(size) as pool:
+            for _ in range(size):
+                pool.submit(self.api.post, self.people.coordinator.key, self.path(fid, "/contacts"), "contact", body)
 
     def raise_concern(self) -> None:
         """A concern on a recent family, with its response most of the time."""
@@ -1037,9 +1060,14 @@ def check_notifications(
     mailed = email_counts(received, references, emails)
     app_missing, app_extra = compare_counts(expected, in_app)
     mail_missing, mail_extra = compare_counts(expected, mailed)
+    short = sorted(
+        {(references.get(key[0], key[0]), key[1]) for key, n in expected.items() if min(in_app[key], mailed[key]) < n}
+    )
+    kinds = Counter(kind for _, _, kind in decided)
     detail = (
-        f"{len(decided)} decided handovers, {sum(expected.values())} notices due; in-app: {app_missing} "
-        f"missing, {app_extra} extra; emails: {mail_missing} missing, {mail_extra} duplicated or stray"
+        f"{len(decided)} decided handovers ({dict(kinds)}), {sum(expected.values())} notices due; in-app: "
+        f"{app_missing} missing, {app_extra} extra; emails: {mail_missing} missing, {mail_extra} duplicated or stray"
+        + (f"; {len(short)} families short of a notice, e.g. {short[:3]}" if short else "")
     )
     return Check("notifications_wrong", app_missing + app_extra + mail_missing + mail_extra, detail)
 
@@ -1201,6 +1229,12 @@ def parse(argv: list[str] | None) -> Options:
     )
 
 
+def pool_env(name: str) -> dict[str, str]:
+    """The PostgreSQL pool settings of one process of the stack (or of the soak itself)."""
+    size, overflow = POOLS.get(name, DEFAULT_POOL)
+    return {"TAF_POSTGRES_POOL_SIZE": str(size), "TAF_POSTGRES_MAX_OVERFLOW": str(overflow)}
+
+
 def stack_env(workdir: Path, database_url: str, redis_port: int, admin_key: str, smtp_url: str) -> dict[str, str]:
     """The `taf` processes' environment: this stack's settings only (no TAF_* from outside, no .env)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAF_")}
@@ -1262,32 +1296,26 @@ def subscribe_webhook(api: Api, people: Directory, receiver: HookReceiver, run: 
     return int(canary["position"])
 
 
-def settle(
-    store: Store,
-    decided_events: Callable[[], list[tuple[str, int, str]]],
-    due_events: Callable[[], Any],
-    receiver: HookReceiver,
-    seconds: float,
-    sink: MailSink,
-    references: dict[str, str],
-    emails: dict[str, str],
-) -> float:
-    """Wait (at most `seconds`) until every follower is at the head and notices and webhooks are complete."""
+def outstanding(
+    store: Store, since: int, sink: MailSink, receiver: HookReceiver, references: dict[str, str], emails: dict[str, str]
+) -> str:
+    """What the stack still owes after the load ("" when nothing): followers behind, notices, webhook events."""
+    behind = {name: lag for name, lag in store.lag().items() if lag}
+    if behind:
+        return f"behind the head of the log: {behind}"
+    _, due, decided = log_index(store, since)
+    notices = check_notifications(store, decided, sink, references, emails).problems
+    hooks = webhook_problems(due, receiver.received())["missing"] if since else 0
+    owed = [f"{notices} notices wrong" if notices else "", f"{hooks} webhook events undelivered" if hooks else ""]
+    return "; ".join(o for o in owed if o)
+
+
+def settle(owed: Callable[[], str], seconds: float) -> None:
+    """Wait (at most `seconds`) until the stack owes nothing; say how long it took or what is still owed."""
     started = time.monotonic()
-
-    def settled() -> bool:
-        if any(lag != 0 for lag in store.lag().values()):
-            return False
-        notices = check_notifications(store, decided_events(), sink, references, emails)
-        hooks = webhook_problems(due_events(), receiver.received())
-        return notices.problems == 0 and hooks["missing"] == 0
-
-    done = wait_until(settled, timeout=seconds, every=2.0)
+    left = wait_until(lambda: not owed(), timeout=seconds, every=2.0)
     elapsed = time.monotonic() - started
-    print(
-        f"settled in {elapsed:.0f} s" if done else f"not settled after {elapsed:.0f} s; lag {store.lag()}", flush=True
-    )
-    return elapsed
+    print(f"settled in {elapsed:.0f} s" if left else f"not settled after {elapsed:.0f} s: {owed()}", flush=True)
 
 
 def log_index(
@@ -1309,6 +1337,48 @@ def log_index(
     return positions, due, decided
 
 
+def run_load(options: Options, stack: Stack, drivers: list[Driver]) -> Chaos:
+    """The drivers for `--seconds` with the chaos and the supervisor beside them; all stopped on return."""
+    stop_load, stop_chaos = threading.Event(), threading.Event()
+    chaos = Chaos(stack, options.seed, options.chaos_every, options.chaos_downtime)
+    load = [threading.Thread(target=d.run, args=(stop_load,), daemon=True) for d in drivers]
+    keepers = [
+        threading.Thread(target=chaos.run, args=(stop_chaos,), daemon=True),
+        threading.Thread(target=supervise, args=(stack, stop_chaos), daemon=True),
+    ]
+    print(f"running {len(drivers)} command threads for {options.seconds:.0f} s under chaos", flush=True)
+    for thread in load + keepers:
+        thread.start()
+    try:
+        stop_load.wait(options.seconds)
+    finally:
+        stop_load.set()
+        for thread in load:
+            thread.join(120)
+        stop_chaos.set()
+        for thread in keepers:
+            thread.join(30)
+    return chaos
+
+
+def stop_stack(stack: Stack, store: Store) -> None:
+    """Stop the API and the workers, let the projector reach the head of the log, stop it."""
+    for name in ("serve", "beat", "worker", "relay"):
+        stack.stop(name)
+    wait_until(lambda: all(lag <= 0 for name, lag in store.lag().items() if name.startswith("pj_")), timeout=30)
+    stack.stop("projector")
+    crashes = {s.name: s.crashes for s in stack.services.values() if s.crashes}
+    if crashes:
+        print(f"processes that exited by themselves (and were started again): {crashes}")
+
+
+def print_answers(outcomes: Outcomes) -> None:
+    """The API's answers by status, and each kind of refusal."""
+    print(f"answers by status: {dict(sorted(outcomes.answers.items()))}")
+    for refusal, count in sorted(outcomes.refusals.items()):
+        print(f"  refused: {refusal}: {count}")
+
+
 def soak(
     options: Options, stack: Stack, store: Store, sink: MailSink, receiver: HookReceiver, admin_key: str, run: str
 ) -> list[Check]:
@@ -1320,56 +1390,23 @@ def soak(
     since = subscribe_webhook(setup_api, people, receiver, run)
     setup_api.close()
     shared = Shared()
-    stop_load, stop_chaos = threading.Event(), threading.Event()
     drivers = [
         Driver(n, Api(base_url, outcomes), people, shared, options.seed, run, options.handover_timeout)
         for n in range(1, options.threads + 1)
     ]
-    chaos = Chaos(stack, options.seed, options.chaos_every, options.chaos_downtime)
-    threads = [threading.Thread(target=d.run, args=(stop_load,), daemon=True) for d in drivers]
-    threads += [
-        threading.Thread(target=chaos.run, args=(stop_chaos,), daemon=True),
-        threading.Thread(target=supervise, args=(stack, stop_chaos), daemon=True),
-    ]
-    print(f"running {options.threads} command threads for {options.seconds:.0f} s under chaos", flush=True)
-    for thread in threads:
-        thread.start()
-    stop_load.wait(options.seconds)
-    stop_load.set()
-    for thread in threads[:-2]:
-        thread.join(120)
-    stop_chaos.set()
-    for thread in threads[-2:]:
-        thread.join(30)
+    chaos = run_load(options, stack, drivers)
     print(
         f"load done: {len(outcomes.acks)} acknowledged writes; kills {dict(chaos.kills)}; "
-        f"handovers {dict(shared.handovers)}",
+        f"handovers as the drivers saw them {dict(shared.handovers)}",
         flush=True,
     )
-
-    def decided_now() -> list[tuple[str, int, str]]:
-        return log_index(store, since)[2]
-
-    def due_now() -> list[tuple[str, int]]:
-        return log_index(store, since)[1]
-
-    settle(store, decided_now, due_now, receiver, options.settle, sink, shared.references, people.emails())
-    for name in ("serve", "beat", "worker", "relay"):
-        stack.stop(name)
-    wait_until(lambda: all(lag <= 0 for name, lag in store.lag().items() if name.startswith("pj_")), timeout=30)
-    stack.stop("projector")
-    crashes = {s.name: s.crashes for s in stack.services.values() if s.crashes}
-    if crashes:
-        print(f"processes that exited by themselves (restarted): {crashes}")
-    print(f"answers by status: {dict(sorted(outcomes.answers.items()))}")
-    for refusal, count in sorted(outcomes.refusals.items()):
-        print(f"  refused: {refusal}: {count}")
-
+    settle(lambda: outstanding(store, since, sink, receiver, shared.references, people.emails()), options.settle)
+    stop_stack(stack, store)
+    print_answers(outcomes)
     positions, due, decided = log_index(store, since)
-    references = {**shared.references}
-    checks = [
+    return [
         check_writes(outcomes.acks, positions),
-        check_notifications(store, decided, sink, references, people.emails()),
+        check_notifications(store, decided, sink, shared.references, people.emails()),
         check_webhooks(due, receiver, since > 0),
         check_read_models(stack, store),
         check_audit(stack),
@@ -1381,10 +1418,9 @@ def soak(
         Check(
             "server_errors",
             sum(n for status, n in outcomes.answers.items() if status >= 500 or status == 0),
-            "answers 5xx or no answer at all",
+            "answers 5xx, or no answer at all",
         ),
     ]
-    return checks
 
 
 def interrupted(*_: Any) -> None:
@@ -1416,6 +1452,7 @@ def main(argv: list[str] | None = None) -> int:
     store: Store | None = None
     try:
         start_stack(stack)
+        os.environ.update(pool_env("soak"))
         store = Store(database_url, schema)
         checks = soak(options, stack, store, sink, receiver, admin_key, run)
     except KeyboardInterrupt:
