@@ -70,6 +70,7 @@ TRANSFER_STEPS_BY_LEAD = ("chronology_shared", "family_informed")
 DECIDED = {"EpisodeClosed": "episode_closed", "LeadProfessionalTransferred": "lead_transferred"}
 EMAIL_KINDS = {"episode closed": "episode_closed", "lead professional transferred": "lead_transferred"}
 FAMILY_TOPIC = "domain.family:Family."
+HANDOVER_EVENTS = ("ClosureRequested", "TransferRequested", "RequestWithdrawn", *DECIDED)
 # PostgreSQL connections per process (eventsourcing's pool size and overflow, read under the application
 # name's prefix, TAF_), kept small so the stack fits a database server shared with others.
 POOLS = {"serve": (3, 10), "soak": (1, 3)}
@@ -1182,8 +1183,8 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--settle",
         type=float,
-        default=120,
-        help="at most this long to let everything catch up after the chaos (default 120)",
+        default=60,
+        help="at most this long to let everything catch up after the chaos (default 60)",
     )
     parser.add_argument(
         "--handover-timeout",
@@ -1303,9 +1304,9 @@ def outstanding(
     behind = {name: lag for name, lag in store.lag().items() if lag}
     if behind:
         return f"behind the head of the log: {behind}"
-    _, due, decided = log_index(store, since)
-    notices = check_notifications(store, decided, sink, references, emails).problems
-    hooks = webhook_problems(due, receiver.received())["missing"] if since else 0
+    index = log_index(store, since)
+    notices = check_notifications(store, index.decided, sink, references, emails).problems
+    hooks = webhook_problems(index.due, receiver.received())["missing"] if since else 0
     owed = [f"{notices} notices wrong" if notices else "", f"{hooks} webhook events undelivered" if hooks else ""]
     return "; ".join(o for o in owed if o)
 
@@ -1318,23 +1319,32 @@ def settle(owed: Callable[[], str], seconds: float) -> None:
     print(f"settled in {elapsed:.0f} s" if left else f"not settled after {elapsed:.0f} s: {owed()}", flush=True)
 
 
-def log_index(
-    store: Store, since: int
-) -> tuple[dict[tuple[str, int], int], list[tuple[str, int]], list[tuple[str, int, str]]]:
-    """From the log: position by (family, version); family events due to the webhook; decided handovers."""
-    positions: dict[tuple[str, int], int] = {}
-    due: list[tuple[str, int]] = []
-    decided: list[tuple[str, int, str]] = []
+@dataclass
+class LogIndex:
+    """What the checks need from the event log, read in one pass."""
+
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)  # (family, version) -> position
+    due: list[tuple[str, int]] = field(default_factory=list)  # family events the webhook owes
+    decided: list[tuple[str, int, str]] = field(default_factory=list)  # (family, version, notice kind)
+    requested: Counter[str] = field(default_factory=Counter)  # handover requests and their ends, by event
+
+
+def log_index(store: Store, since: int) -> LogIndex:
+    """Index the log: every event's position, the family events since `since`, the handovers."""
+    index = LogIndex()
     for notification in store.notifications():
         key = (str(notification.originator_id), int(notification.originator_version))
-        positions[key] = notification.id
-        if notification.topic.startswith(FAMILY_TOPIC):
-            if since and notification.id >= since:
-                due.append(key)
-            name = notification.topic[len(FAMILY_TOPIC) :]
-            if name in DECIDED:
-                decided.append((*key, DECIDED[name]))
-    return positions, due, decided
+        index.positions[key] = notification.id
+        if not notification.topic.startswith(FAMILY_TOPIC):
+            continue
+        if since and notification.id >= since:
+            index.due.append(key)
+        name = notification.topic[len(FAMILY_TOPIC) :]
+        if name in DECIDED:
+            index.decided.append((*key, DECIDED[name]))
+        if name in HANDOVER_EVENTS:
+            index.requested[name] += 1
+    return index
 
 
 def run_load(options: Options, stack: Stack, drivers: list[Driver]) -> Chaos:
@@ -1403,11 +1413,12 @@ def soak(
     settle(lambda: outstanding(store, since, sink, receiver, shared.references, people.emails()), options.settle)
     stop_stack(stack, store)
     print_answers(outcomes)
-    positions, due, decided = log_index(store, since)
+    index = log_index(store, since)
+    print(f"handovers in the log: {dict(index.requested)}")
     return [
-        check_writes(outcomes.acks, positions),
-        check_notifications(store, decided, sink, shared.references, people.emails()),
-        check_webhooks(due, receiver, since > 0),
+        check_writes(outcomes.acks, index.positions),
+        check_notifications(store, index.decided, sink, shared.references, people.emails()),
+        check_webhooks(index.due, receiver, since > 0),
         check_read_models(stack, store),
         check_audit(stack),
         Check(
