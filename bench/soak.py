@@ -64,12 +64,14 @@ sys.path.insert(0, str(ROOT))
 
 TAF = str(Path(sys.executable).parent / "taf")
 PG_URL = os.environ.get("TAF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CELERY_QUEUE = "taf"  # TAF_QUEUE's default
 CHAOS_VICTIMS = ("projector", "worker", "relay", "redis")
 CLOSURE_STEPS_BY_LEAD = ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed")
 TRANSFER_STEPS_BY_LEAD = ("chronology_shared", "family_informed")
 DECIDED = {"EpisodeClosed": "episode_closed", "LeadProfessionalTransferred": "lead_transferred"}
 EMAIL_KINDS = {"episode closed": "episode_closed", "lead professional transferred": "lead_transferred"}
 FAMILY_TOPIC = "domain.family:Family."
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HANDOVER_EVENTS = ("ClosureRequested", "TransferRequested", "RequestWithdrawn", *DECIDED)
 # PostgreSQL connections per process (eventsourcing's pool size and overflow, read under the application
 # name's prefix, TAF_), kept small so the stack fits a database server shared with others.
@@ -319,29 +321,33 @@ class Stack:
         with self.lock:
             service = self.services[name]
             self.down.add(name)
-            self._signal(service, signal.SIGKILL)
+            self._end(service, graceful=False)
             service.kills += 1
 
     def stop(self, name: str) -> None:
-        """Stop a service gracefully (SIGTERM, SIGKILL after 15 s)."""
+        """Stop a service gracefully: SIGTERM to its main process (which stops its own children), then SIGKILL."""
         with self.lock:
             service = self.services[name]
             self.down.add(name)
-            self._signal(service, signal.SIGTERM, grace=15)
+            self._end(service, graceful=True)
 
     @staticmethod
-    def _signal(service: Service, signum: int, grace: float = 10) -> None:
+    def _end(service: Service, graceful: bool, grace: float = 15) -> None:
+        """End a service's main process, gracefully or not, and then whatever is left of its process group."""
         process = service.process
         if process is None:
             return
+        if graceful:
+            process.terminate()
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
         try:
-            os.killpg(process.pid, signum)
-            process.wait(grace)
+            os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(grace)
+        process.wait(grace)
         service.process = None
 
     def revive(self) -> list[str]:
@@ -352,7 +358,7 @@ class Stack:
                 if name in self.down or service.process is None or service.process.poll() is None:
                     continue
                 service.crashes += 1
-                self._signal(service, signal.SIGKILL)
+                self._end(service, graceful=False)
                 self.start(name)
                 revived.append(name)
         return revived
@@ -361,7 +367,17 @@ class Stack:
         """Kill every process this stack started (whatever state it is in)."""
         with self.lock:
             for service in self.services.values():
-                self._signal(service, signal.SIGKILL)
+                self._end(service, graceful=False)
+
+    def tasks_waiting(self) -> tuple[int, int] | None:
+        """Celery tasks in the soak's Redis: (queued, taken but unacknowledged); None when it does not answer."""
+        import redis
+
+        try:
+            client = redis.Redis(port=self.redis_port, socket_connect_timeout=0.5, socket_timeout=0.5)
+            return int(client.llen(CELERY_QUEUE)), int(client.hlen("unacked"))
+        except redis.RedisError:
+            return None
 
     def log_tail(self, name: str, chars: int = 2000) -> str:
         """The end of a service's log, for a failure message."""
@@ -991,9 +1007,31 @@ class Check:
         return f"RESULT soak_{self.name} {self.problems} goal 0 {'met' if self.problems == 0 else 'short'}"
 
 
-def check_writes(acks: list[Ack], log: dict[tuple[str, int], int]) -> Check:
-    """Every acknowledged write is in the event store, at its family and version."""
-    missing = [a for a in acks if (a.family_id, a.version) not in log]
+@dataclass
+class Witnesses:
+    """What saw the stack's effects from outside: the mail sink and the webhook receiver, and what to match."""
+
+    sink: MailSink
+    receiver: HookReceiver
+    since: int  # the log position from which every family event is due to the webhook (0: not subscribed)
+    references: dict[str, str]  # family id -> reference (email subjects name the reference)
+    emails: dict[str, str]  # professional id -> email address
+
+
+def ids_recorded(store: Store, family_ids: set[str]) -> dict[str, set[str]]:
+    """Every id that appears in each family's stored events (its own, the entities it records, the actors)."""
+    from domain.canonical import describe_event
+
+    found: dict[str, set[str]] = {}
+    for family_id in family_ids:
+        text = json.dumps([describe_event(e) for e in store.ledger.family_events(uuid.UUID(family_id))], default=str)
+        found[family_id] = set(UUID_TEXT.findall(text))
+    return found
+
+
+def check_writes(acks: list[Ack], log: dict[tuple[str, int], int], recorded: dict[str, set[str]]) -> Check:
+    """Every acknowledged write is in the event store: its family has the version answered, and the id it made."""
+    missing = [a for a in acks if (a.family_id, a.version) not in log or a.id not in recorded.get(a.family_id, ())]
     moved = [a for a in acks if (a.family_id, a.version) in log and log[(a.family_id, a.version)] > a.position]
     by_kind = Counter(a.what for a in missing)
     detail = (
@@ -1043,22 +1081,17 @@ def email_counts(
     return got
 
 
-def check_notifications(
-    store: Store,
-    decided: list[tuple[str, int, str]],
-    sink: MailSink,
-    references: dict[str, str],
-    emails: dict[str, str],
-) -> Check:
+def check_notifications(store: Store, decided: list[tuple[str, int, str]], seen: Witnesses) -> Check:
     """Every decided handover notified exactly once per recipient, in the app and by email."""
     expected = expected_notices(store, decided)
     rows = store.rows(
         "SELECT family_id, kind, recipient_id FROM taf_notifications WHERE kind IN (%s, %s)", tuple(DECIDED.values())
     )
     in_app = Counter((r["family_id"], r["kind"], r["recipient_id"]) for r in rows)
-    with sink.lock:
-        received = list(sink.received)
-    mailed = email_counts(received, references, emails)
+    references = seen.references
+    with seen.sink.lock:
+        received = list(seen.sink.received)
+    mailed = email_counts(received, references, seen.emails)
     app_missing, app_extra = compare_counts(expected, in_app)
     mail_missing, mail_extra = compare_counts(expected, mailed)
     short = sorted(
@@ -1097,9 +1130,10 @@ def webhook_problems(expected: list[tuple[str, int]], delivered: list[Delivered]
     }
 
 
-def check_webhooks(expected: list[tuple[str, int]], receiver: HookReceiver, subscribed: bool) -> Check:
+def check_webhooks(expected: list[tuple[str, int]], seen: Witnesses) -> Check:
     """Every family event since the subscription delivered exactly once and in order per family."""
-    if not subscribed:
+    receiver = seen.receiver
+    if not seen.since:
         return Check("webhooks_wrong", len(expected) or 1, "the webhook could not be subscribed")
     problems = webhook_problems(expected, receiver.received())
     detail = (
@@ -1125,6 +1159,7 @@ def check_read_models(stack: Stack, store: Store) -> Check:
     """Each read-model table equals its rebuild from the log (`taf projections rebuild`, the watchlist's rebuild)."""
     from projections.watchlist import Watchlist
 
+    behind = {name: lag for name, lag in store.lag().items() if lag and name != "relay"}
     before = read_model_tables(store)
     rebuilt = stack.run([TAF, "projections", "rebuild"])
     if rebuilt.returncode != 0:
@@ -1140,6 +1175,8 @@ def check_read_models(stack: Stack, store: Store) -> Check:
     detail = f"{len(after)} tables, {rows} rows after the rebuild; " + (
         f"rows differing: {differing}" if differing else "every table equal"
     )
+    if behind:
+        detail += f" (before the rebuild, behind the head of the log: {behind})"
     return Check("read_models_differ", sum(differing.values()), detail)
 
 
@@ -1297,17 +1334,23 @@ def subscribe_webhook(api: Api, people: Directory, receiver: HookReceiver, run: 
     return int(canary["position"])
 
 
-def outstanding(
-    store: Store, since: int, sink: MailSink, receiver: HookReceiver, references: dict[str, str], emails: dict[str, str]
-) -> str:
-    """What the stack still owes after the load ("" when nothing): followers behind, notices, webhook events."""
+def outstanding(stack: Stack, store: Store, seen: Witnesses) -> str:
+    """What the stack still owes after the load ("" when nothing): tasks, followers behind, notices, webhooks."""
+    queued, unacked = stack.tasks_waiting() or (0, 0)
+    owed = [
+        f"{queued} Celery tasks queued" if queued else "",
+        f"{unacked} taken by a worker, not acknowledged (a killed worker's return after the visibility timeout)"
+        if unacked
+        else "",
+    ]
     behind = {name: lag for name, lag in store.lag().items() if lag}
     if behind:
-        return f"behind the head of the log: {behind}"
-    index = log_index(store, since)
-    notices = check_notifications(store, index.decided, sink, references, emails).problems
-    hooks = webhook_problems(index.due, receiver.received())["missing"] if since else 0
-    owed = [f"{notices} notices wrong" if notices else "", f"{hooks} webhook events undelivered" if hooks else ""]
+        owed.append(f"behind the head of the log: {behind}")
+    else:
+        index = log_index(store, seen.since)
+        notices = check_notifications(store, index.decided, seen).problems
+        hooks = webhook_problems(index.due, seen.receiver.received())["missing"] if seen.since else 0
+        owed += [f"{notices} notices wrong" if notices else "", f"{hooks} webhook events undelivered" if hooks else ""]
     return "; ".join(o for o in owed if o)
 
 
@@ -1410,15 +1453,16 @@ def soak(
         f"handovers as the drivers saw them {dict(shared.handovers)}",
         flush=True,
     )
-    settle(lambda: outstanding(store, since, sink, receiver, shared.references, people.emails()), options.settle)
+    seen = Witnesses(sink, receiver, since, shared.references, people.emails())
+    settle(lambda: outstanding(stack, store, seen), options.settle)
     stop_stack(stack, store)
     print_answers(outcomes)
     index = log_index(store, since)
     print(f"handovers in the log: {dict(index.requested)}")
     return [
-        check_writes(outcomes.acks, index.positions),
-        check_notifications(store, index.decided, sink, shared.references, people.emails()),
-        check_webhooks(index.due, receiver, since > 0),
+        check_writes(outcomes.acks, index.positions, ids_recorded(store, {a.family_id for a in outcomes.acks})),
+        check_notifications(store, index.decided, seen),
+        check_webhooks(index.due, seen),
         check_read_models(stack, store),
         check_audit(stack),
         Check(
