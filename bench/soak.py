@@ -1,6 +1,6 @@
 """Soak: mixed commands through HTTP while the projector, worker, relay and Redis die at random; then checks.
 
-    .venv/bin/python -m bench.soak [--seconds 180] [--seed 1] [--threads 4] [--settle 120] [--keep]
+    .venv/bin/python -m bench.soak [--seconds 180] [--seed 1] [--threads 4] [--settle 60] [--keep]
 
 Loopback only. It starts its own redis-server on a spare port (no persistence), a fresh
 PostgreSQL schema in TAF_TEST_DATABASE_URL's database, and the deployment mode's processes
@@ -17,7 +17,8 @@ After `--seconds` it stops the chaos, lets everything settle (at most `--settle`
 seconds), stops the processes and checks; each check prints its counts and ends in a
 line `RESULT soak_<check> <problems> goal 0 met|short`:
 
-- writes: every acknowledged write is in the event store at its family and version;
+- writes: every acknowledged write is in the event store: its family has the version
+  answered, and its events name the id answered;
 - notifications: every decided handover (EpisodeClosed, LeadProfessionalTransferred) has
   exactly one in-app notification and one email per recipient (the lead and TAF members
   just before the decision, and the incoming lead of a transfer);
@@ -51,6 +52,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -484,10 +486,6 @@ class Directory:
     manager: Person
     practitioners: list[Person]
     member: Person
-
-    def by_id(self, pid: str) -> Person:
-        """A person by id."""
-        return next(p for p in (self.coordinator, self.manager, self.member, *self.practitioners) if p.id == pid)
 
     def emails(self) -> dict[str, str]:
         """Email address by professional id."""
@@ -1483,49 +1481,55 @@ def interrupted(*_: Any) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the soak and print its checks; exit 1 when any check falls short."""
+def remove_workdir(workdir: Path, keep: bool) -> None:
+    """Remove the temp dir, or say where its logs are kept."""
+    if keep:
+        print(f"logs kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def soak_on_own_stack(options: Options, run: str) -> list[Check]:
+    """Build the stack (each part's cleanup registered as soon as it exists), soak it, tear it all down."""
     import psycopg
 
+    with ExitStack() as cleanup:
+        workdir = Path(tempfile.mkdtemp(prefix="taf-soak-"))
+        cleanup.callback(remove_workdir, workdir, options.keep)
+        admin = psycopg.connect(PG_URL, autocommit=True)
+        cleanup.callback(admin.close)
+        schema = f"soak_{run}"
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        cleanup.callback(admin.execute, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        sink, receiver = MailSink(), HookReceiver(options.webhook_failure_rate, options.seed)
+        for server in (sink, receiver):
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            cleanup.callback(server.server_close)
+            cleanup.callback(server.shutdown)
+        admin_key = uuid.uuid4().hex + uuid.uuid4().hex
+        database_url = f"{PG_URL}?schema={schema}"
+        redis_port, api_port = free_port(), free_port()
+        env = stack_env(workdir, database_url, redis_port, admin_key, sink.url)
+        stack = Stack(workdir, schema, env, redis_port, api_port)
+        cleanup.callback(stack.close)
+        start_stack(stack)
+        os.environ.update(pool_env("soak"))
+        store = Store(database_url, schema)
+        cleanup.callback(store.close)
+        return soak(options, stack, store, sink, receiver, admin_key, run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the soak and print its checks; exit 1 when any check falls short (130 when interrupted)."""
     options = parse(argv)
     run = uuid.uuid4().hex[:6]
     print(f"soak {run}: seed {options.seed}, {options.seconds:.0f} s, {options.threads} threads", flush=True)
     signal.signal(signal.SIGTERM, interrupted)
-    workdir = Path(tempfile.mkdtemp(prefix="taf-soak-"))
-    schema = f"soak_{run}"
-    admin = psycopg.connect(PG_URL, autocommit=True)
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    sink, receiver = MailSink(), HookReceiver(options.webhook_failure_rate, options.seed)
-    for server in (sink, receiver):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    admin_key = uuid.uuid4().hex + uuid.uuid4().hex
-    database_url = f"{PG_URL}?schema={schema}"
-    redis_port, api_port = free_port(), free_port()
-    stack = Stack(
-        workdir, schema, stack_env(workdir, database_url, redis_port, admin_key, sink.url), redis_port, api_port
-    )
-    store: Store | None = None
     try:
-        start_stack(stack)
-        os.environ.update(pool_env("soak"))
-        store = Store(database_url, schema)
-        checks = soak(options, stack, store, sink, receiver, admin_key, run)
+        checks = soak_on_own_stack(options, run)
     except KeyboardInterrupt:
-        print("interrupted: stopping every process", flush=True)
+        print("interrupted: every process stopped, the schema dropped", flush=True)
         return 130
-    finally:
-        stack.close()
-        if store is not None:
-            store.close()
-        for server in (sink, receiver):
-            server.shutdown()
-            server.server_close()
-        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.close()
-        if options.keep:
-            print(f"logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
     for check in checks:
         print(f"{check.name}: {check.detail}")
     for check in checks:
