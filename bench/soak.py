@@ -653,10 +653,14 @@ class Driver:
         family = FamilyModel(made["id"], reference, lead)
         self.shared.add(family)
         self.families.append(family)
-        if self.api.post(coordinator, self.path(family, "/episodes"), "episode", {"level": 2}) is None:
-            family.state = "stuck"
-            return
-        self.api.post(coordinator, self.path(family, "/lead"), "lead", {"professional_id": lead.id})
+        team_up = (
+            ("/episodes", "episode", {"level": 2}),
+            ("/lead", "lead", {"professional_id": lead.id}),
+        )
+        for rest, what, body in team_up:
+            if self.api.post(coordinator, self.path(family, rest), what, body) is None:
+                family.state = "stuck"  # refused (and counted): its lead's commands would only be refused too
+                return
         self.api.post(coordinator, self.path(family, "/members"), "member", {"professional_id": self.people.member.id})
 
     def record_contact(self) -> None:
@@ -756,14 +760,16 @@ class Driver:
             self.finish_action(family, family.actions[0])
 
     def finish_action(self, family: FamilyModel, action_id: str) -> None:
-        """Complete an action (it is no longer open, whatever the answer: a 409 means it was done)."""
-        self.api.post(
+        """Complete an action; it stays on the list only when the completion was refused as a concurrent change."""
+        status, answer = self.api.call(
+            "POST",
             family.lead.key,
             self.path(family, f"/actions/{action_id}/completion"),
             "action completion",
             {"note": "done"},
         )
-        family.actions.remove(action_id)
+        if not (status == 409 and isinstance(answer, dict) and answer.get("rule") == "concurrent_change"):
+            family.actions.remove(action_id)
 
     def read_own_write(self, family: FamilyModel) -> None:
         """Record a contact and read the family with X-Consistent-With its position (read-your-writes)."""
