@@ -91,7 +91,8 @@ def create_app(
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics,
-                       limiter=RateLimiter(settings.rate_limit_per_minute, settings.redis_url))
+                       limiter=RateLimiter(settings.rate_limit_per_minute, settings.redis_url,
+                                           settings.redis_timeout_seconds, app.state.metrics.redis_failures))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=300.0, gt=0)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     redis_timeout_seconds: float = Field(
-        default=0.05, gt=0, description="Socket timeout of the API's Redis calls (rate limit, readiness)."
+        default=0.1, gt=0, description="Socket timeout of the API's Redis calls (rate limit, readiness)."
     )
     db_pool_size: int = Field(default=4, ge=1, description="Connections the event store's pool keeps open.")
     db_pool_overflow: int = Field(default=4, ge=0, description="Connections it may open beyond that under load.")
