@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
+from api.consistency import PositionWatch
 from api.deps import ActorCache
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
@@ -28,7 +29,7 @@ from workers.webhooks import WebhookStore
 API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router,
                watchlist.router, feeds.router, audit.router)
 PROBLEM_STATUSES = {
-    "get": (401, 403, 404, 422, 429, 503),
+    "get": (401, 403, 404, 409, 422, 429, 503),
     "post": (400, 401, 403, 404, 409, 412, 422, 429),
     "delete": (400, 401, 403, 404, 409, 412, 422, 429),
 }
@@ -59,6 +60,8 @@ def create_app(
         projections = start_projections(settings) if settings.projections_in_process else None
         app.state.read_models = (projections.read_models if projections is not None
                                  else ReadModels.for_ledger(app.state.ledger))
+        app.state.consistency = PositionWatch(app.state.read_models.projections.applied,
+                                              app.state.read_models.projections.head)
         app.state.readiness_checks.append(projection_check)
         app.state.metrics.read_models = app.state.read_models
         workers = start_workers(settings, app.state.ledger) if settings.workers_in_process else None

@@ -166,6 +166,10 @@ class ProjectionSet:
         """Each projection's last applied position."""
         return {p.name: p.position() for p in self.projections}
 
+    def applied(self) -> int:
+        """The last position every projection has applied (what a read of them all includes)."""
+        return min(self.positions().values(), default=0)
+
     def status(self) -> list[ProjectionStatus]:
         """Each projection's position and lag behind the head of the log."""
         head = self.head()
