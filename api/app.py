@@ -57,7 +57,8 @@ def create_app(
         app.state.watchlist = WatchlistService(read_model)
         app.state.webhooks = WebhookStore(app.state.ledger)
         app.state.webhooks.create_tables()
-        projections = start_projections(settings) if settings.projections_in_process else None
+        projections = (start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process
+                       else None)
         app.state.read_models = (projections.read_models if projections is not None
                                  else ReadModels.for_ledger(app.state.ledger))
         app.state.consistency = PositionWatch(app.state.read_models.projections.applied,

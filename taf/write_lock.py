@@ -4,8 +4,10 @@ Two `taf serve` (or worker) processes writing to one family would otherwise race
 loading the family and saving it, and one of them would have to retry. The ledger holds
 `hold(family_id)` around load, change and save: first the in-process lock (so one thread per
 family per process waits on the database), then a transaction-level advisory lock keyed by
-the family id on a connection of a small pool of its own. The lock ends with that
-transaction, so a process that dies mid-write releases it with its connection.
+the family id on a connection of a small pool of its own (opened on the first write, so
+processes that never write families hold none). The lock is taken before any connection of
+the event store's pool, so a writer never waits for one pool while holding the other's last
+connection. It ends with its transaction, so a process that dies mid-write releases it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class PostgresWriteLock:
     def __init__(self, conninfo: str, pool_size: int):
         self._local = LocalWriteLock()
         self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=pool_size, open=True, timeout=SAVE_DEADLINE_SECONDS, name="taf-write-lock"
+            conninfo, min_size=0, max_size=pool_size, open=True, timeout=SAVE_DEADLINE_SECONDS, name="taf-write-lock"
         )
 
     @contextmanager
