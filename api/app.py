@@ -77,6 +77,7 @@ def create_app(
             app.state.metrics.read_models = None
             app.state.idempotency.close()
             app.state.idempotency = None
+            await app.state.rate_limiter.close()
             app.state.access_log = None
             if own:
                 app.state.ledger.close()
@@ -94,9 +95,9 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
-    app.add_middleware(RequestMiddleware, metrics=app.state.metrics,
-                       limiter=RateLimiter(settings.rate_limit_per_minute, settings.redis_url,
-                                           settings.redis_timeout_seconds, app.state.metrics.redis_failures))
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url,
+                                         settings.redis_timeout_seconds, app.state.metrics.redis_failures)
+    app.add_middleware(RequestMiddleware, metrics=app.state.metrics, limiter=app.state.rate_limiter)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

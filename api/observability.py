@@ -125,7 +125,7 @@ class RateLimiter:
     limiter counts locally for `REDIS_PAUSE_SECONDS` before asking Redis again.
     """
 
-    def __init__(self, per_minute: int, redis_url: str | None = None, timeout: float = 0.05,
+    def __init__(self, per_minute: int, redis_url: str | None = None, timeout: float = 0.1,
                  failures: RedisFailures | None = None):
         self.per_minute = per_minute
         self.failures = failures
@@ -161,6 +161,11 @@ class RateLimiter:
             if self.failures is not None:
                 self.failures.record("rate_limit", error)
             return None
+
+    async def close(self) -> None:
+        """Close the Redis connections (made on the event loop that is ending)."""
+        if self._redis is not None:
+            await self._redis.aclose()
 
     def _local_count(self, caller: str, window: int) -> int:
         """This window's count in this process."""

@@ -107,7 +107,11 @@ def test_rate_limit_is_shared_through_redis_by_every_process() -> None:
 
     async def three_hits() -> tuple[int | None, ...]:
         one, two = RateLimiter(2, REDIS_URL, timeout=2), RateLimiter(2, REDIS_URL, timeout=2)
-        return await one.hit(caller), await two.hit(caller), await one.hit(caller)
+        try:
+            return await one.hit(caller), await two.hit(caller), await one.hit(caller)
+        finally:
+            await one.close()
+            await two.close()
 
     first, second, retry_after = asyncio.run(three_hits())
     assert first is None and second is None
