@@ -145,18 +145,18 @@ class LocalWriteLock:
         """Nothing to let go of."""
 
 
-def save_attempts(deadline_seconds: float = SAVE_DEADLINE_SECONDS) -> Iterator[int]:
-    """Attempt numbers for a save that lost a race, pausing with jitter between them, until a deadline.
+def save_attempts(deadline_seconds: float = SAVE_DEADLINE_SECONDS) -> Iterator[None]:
+    """One turn per attempt at a save, pausing with growing jitter after a lost race, until a deadline.
 
     With the write lock, a race is left only with a writer that holds no lock (another
     process on SQLite), so a few attempts suffice; the jitter keeps such writers apart.
     """
     deadline = time.monotonic() + deadline_seconds
-    attempt = 0
+    longest_pause = 0.01
     while True:
-        yield attempt
-        attempt += 1
-        pause = random.uniform(0, min(0.01 * 2**attempt, 0.25))
+        yield
+        longest_pause = min(longest_pause * 2, 0.25)
+        pause = random.uniform(0, longest_pause)
         if time.monotonic() + pause > deadline:
             return
         time.sleep(pause)
