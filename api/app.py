@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
+from api.consistency import PositionWatch
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
@@ -28,7 +29,7 @@ from workers.webhooks import WebhookStore
 API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router,
                watchlist.router, feeds.router, audit.router)
 PROBLEM_STATUSES = {
-    "get": (401, 403, 404, 422, 429, 503),
+    "get": (401, 403, 404, 409, 422, 429, 503),
     "post": (400, 401, 403, 404, 409, 412, 422, 429),
     "delete": (400, 401, 403, 404, 409, 412, 422, 429),
 }
@@ -56,9 +57,12 @@ def create_app(
         app.state.watchlist = WatchlistService(read_model)
         app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
-        projections = start_projections(settings) if settings.projections_in_process else None
+        projections = (start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process
+                       else None)
         app.state.read_models = (projections.read_models if projections is not None
                                  else ReadModels.for_ledger(app.state.ledger))
+        app.state.consistency = PositionWatch(app.state.read_models.projections.applied,
+                                              app.state.read_models.projections.head)
         app.state.readiness_checks.append(projection_check)
         app.state.metrics.read_models = app.state.read_models
         workers = start_workers(settings, app.state.ledger) if settings.workers_in_process else None
@@ -73,6 +77,7 @@ def create_app(
             app.state.metrics.read_models = None
             app.state.idempotency.close()
             app.state.idempotency = None
+            await app.state.rate_limiter.close()
             app.state.access_log = None
             if own:
                 app.state.ledger.close()
@@ -89,8 +94,9 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
-    app.add_middleware(RequestMiddleware, metrics=app.state.metrics,
-                       limiter=RateLimiter(settings.rate_limit_per_minute, settings.redis_url))
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url,
+                                         settings.redis_timeout_seconds, app.state.metrics.redis_failures)
+    app.add_middleware(RequestMiddleware, metrics=app.state.metrics, limiter=app.state.rate_limiter)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -56,7 +56,8 @@ class IdempotencyStore:
             params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
             schema = params.get("schema")
             self.table = f'"{schema}".api_idempotency' if schema else "api_idempotency"
-            self._pool = ConnectionPool(url, min_size=1, max_size=4, open=True, kwargs={"autocommit": True})
+            self._pool = ConnectionPool(url, min_size=1, max_size=settings.db_side_pool_size, open=True,
+                                        kwargs={"autocommit": True})
             blob = "BYTEA"
             real = "DOUBLE PRECISION"
         else:

@@ -16,11 +16,13 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.routing import Match
 
 from api.errors import problem_body
 from api.idempotency import ASGIApp, Message, Receive, Scope, Send
 
+REDIS_PAUSE_SECONDS = 1.0  # after a Redis failure, how long the rate limiter counts locally before asking again
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 access_log = logging.getLogger("taf.api.access")
 error_log = logging.getLogger("taf.api.error")
@@ -71,6 +73,7 @@ class Metrics:
                                 ["method", "route", "status"], registry=self.registry)
         self.latency = Histogram("taf_http_request_duration_seconds", "Time to answer HTTP requests",
                                  ["method", "route"], registry=self.registry)
+        self.redis_failures = RedisFailures(self.registry)
         self.read_models: Any = None
         self.registry.register(_ReadModelCollector(self))
 
@@ -100,34 +103,72 @@ class _ReadModelCollector(Collector):
         yield pending
 
 
-class RateLimiter:
-    """At most N requests per minute per API key (fixed one-minute windows); Redis-backed when configured."""
+class RedisFailures:
+    """Counts and logs Redis calls that failed or timed out, after which the request went ahead without Redis."""
 
-    def __init__(self, per_minute: int, redis_url: str | None = None):
+    def __init__(self, registry: CollectorRegistry):
+        self.counter = Counter("taf_redis_failures", "Redis calls that timed out or failed; the request went ahead",
+                               ["use", "reason"], registry=registry)
+
+    def record(self, use: str, error: BaseException) -> None:
+        """Count one failure of Redis for `use` (rate_limit, readiness) and say so in the log."""
+        reason = "timeout" if isinstance(error, TimeoutError | RedisTimeoutError) else "unreachable"
+        self.counter.labels(use, reason).inc()
+        error_log.warning("redis %s for %s (%s); going ahead without it", reason, use, type(error).__name__)
+
+
+class RateLimiter:
+    """At most N requests per minute per API key (fixed one-minute windows); Redis-backed when configured.
+
+    Redis is asked asynchronously with a short socket timeout and no retries, so a frozen
+    Redis costs a request milliseconds and never blocks the event loop. After a failure the
+    limiter counts locally for `REDIS_PAUSE_SECONDS` before asking Redis again.
+    """
+
+    def __init__(self, per_minute: int, redis_url: str | None = None, timeout: float = 0.1,
+                 failures: RedisFailures | None = None):
         self.per_minute = per_minute
+        self.failures = failures
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[int, int]] = {}
         self._redis: Any = None
+        self._redis_paused_until = 0.0
         if redis_url:
-            import redis
+            self._redis = redis_client(redis_url, timeout)
 
-            self._redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
-
-    def hit(self, caller: str) -> int | None:
+    async def hit(self, caller: str) -> int | None:
         """Count a request; None when allowed, else the seconds until the caller may retry."""
         now = time.time()
         window = int(now // 60)
         retry_after = max(1, int(60 - now % 60))
-        if self._redis is not None:
-            try:
-                key = f"taf:ratelimit:{caller}:{window}"
-                pipe = self._redis.pipeline()
+        count = await self._shared_count(caller, window)
+        if count is None:
+            count = self._local_count(caller, window)
+        return retry_after if count > self.per_minute else None
+
+    async def _shared_count(self, caller: str, window: int) -> int | None:
+        """This window's count across every process, from Redis; None when Redis is not there to ask."""
+        if self._redis is None or time.monotonic() < self._redis_paused_until:
+            return None
+        key = f"taf:ratelimit:{caller}:{window}"
+        try:
+            async with self._redis.pipeline() as pipe:
                 pipe.incr(key)
                 pipe.expire(key, 61)
-                count = int(pipe.execute()[0])
-                return retry_after if count > self.per_minute else None
-            except Exception:  # noqa: BLE001 - Redis down: limit locally rather than refuse or fail
-                pass
+                return int((await pipe.execute())[0])
+        except Exception as error:  # noqa: BLE001 - Redis down or frozen: limit locally rather than refuse or wait
+            self._redis_paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
+            if self.failures is not None:
+                self.failures.record("rate_limit", error)
+            return None
+
+    async def close(self) -> None:
+        """Close the Redis connections (made on the event loop that is ending)."""
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    def _local_count(self, caller: str, window: int) -> int:
+        """This window's count in this process."""
         with self._lock:
             started, count = self._counts.get(caller, (window, 0))
             if started != window:
@@ -136,7 +177,16 @@ class RateLimiter:
             if len(self._counts) > 100_000:
                 self._counts.clear()
             self._counts[caller] = (started, count)
-        return retry_after if count > self.per_minute else None
+        return count
+
+
+def redis_client(url: str, timeout: float) -> Any:
+    """An asyncio Redis client that gives up after `timeout` seconds and does not retry."""
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -201,7 +251,7 @@ class RequestMiddleware:
             retry_after = None
             if path.startswith("/api/"):
                 caller = _header(scope, b"authorization") or f"ip:{(scope.get('client') or ('-',))[0]}"
-                retry_after = self.limiter.hit(hashlib.sha256(caller.encode("latin-1")).hexdigest()[:32])
+                retry_after = await self.limiter.hit(hashlib.sha256(caller.encode("latin-1")).hexdigest()[:32])
             if retry_after is not None:
                 await _send_problem(send_with_id, 429, f"more than {self.limiter.per_minute} requests a minute; "
                                     f"retry in {retry_after} s", rule="rate_limited",

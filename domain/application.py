@@ -6,12 +6,15 @@ Each command loads the family, calls the aggregate, saves, and returns plain dat
 
 from __future__ import annotations
 
+import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
@@ -70,7 +73,7 @@ from domain.values import (
 )
 
 SYSTEM_ID = UUID(int=0)
-MAX_RETRIES = 5
+SAVE_DEADLINE_SECONDS = 10.0  # how long a write without If-Match keeps retrying a concurrent save
 VERIFY_PAGE = 500
 FAMILY_TOPIC = get_topic(Family) + "."
 API_KEY_TOPIC = get_topic(ApiKey.ApiKeyIssued)  # type: ignore[attr-defined]
@@ -95,6 +98,68 @@ class Clock:
     def today(self) -> date:
         """Today's date, UTC."""
         return self.now().date()
+
+
+class WriteLock(Protocol):
+    """Serialises the writes to one family, so a write without If-Match is never refused for a race.
+
+    The ledger takes it around load, change and save. The in-process lock below serves one
+    process; infrastructure may supply one that also serialises several processes.
+    """
+
+    def hold(self, family_id: UUID) -> AbstractContextManager[None]:
+        """Hold the family's write lock for the duration of the `with` block."""
+        ...
+
+    def close(self) -> None:
+        """Let go of whatever the lock holds open (connections)."""
+        ...
+
+
+class LocalWriteLock:
+    """One lock per family in this process, forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[UUID, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, family_id: UUID) -> Iterator[None]:
+        """Hold the family's lock (threads writing to other families are not held up)."""
+        with self._guard:
+            lock, users = self._locks.get(family_id, (None, 0))
+            lock = lock or threading.Lock()
+            self._locks[family_id] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[family_id]
+                if users == 1:
+                    del self._locks[family_id]
+                else:
+                    self._locks[family_id] = (lock, users - 1)
+
+    def close(self) -> None:
+        """Nothing to let go of."""
+
+
+def save_attempts(deadline_seconds: float = SAVE_DEADLINE_SECONDS) -> Iterator[None]:
+    """One turn per attempt at a save, pausing with growing jitter after a lost race, until a deadline.
+
+    With the write lock, a race is left only with a writer that holds no lock (another
+    process on SQLite), so a few attempts suffice; the jitter keeps such writers apart.
+    """
+    deadline = time.monotonic() + deadline_seconds
+    longest_pause = 0.01
+    while True:
+        yield
+        longest_pause = min(longest_pause * 2, 0.25)
+        pause = random.uniform(0, longest_pause)
+        if time.monotonic() + pause > deadline:
+            return
+        time.sleep(pause)
 
 
 @dataclass(frozen=True)
@@ -164,12 +229,19 @@ class TafLedger(Application[UUID]):
     name = "taf"
     is_snapshotting_enabled = True
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None):
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None,
+                 write_lock: WriteLock | None = None):
         register_stored_topics()
         super().__init__(env)
         self.clock = clock or Clock()
+        self.write_lock: WriteLock = write_lock or LocalWriteLock()
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
         self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
+
+    def close(self) -> None:
+        """Close the store and the write lock."""
+        super().close()
+        self.write_lock.close()
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper with our transcoder, filling in fields added after events were stored."""
@@ -256,28 +328,28 @@ class TafLedger(Application[UUID]):
         entity_id: UUID | None = None,
         numbers: Sequence[Child] = (),
     ) -> Recorded:
-        """Load, change, save; retry on a concurrent save unless the caller pinned a version.
+        """Load, change, save under the family's write lock; retry a lost race unless the caller pinned a version.
 
         `numbers` are children whose NHS numbers are claimed in the same save as the change.
         """
         meta = self._meta(actor, when)
-        for attempt in range(MAX_RETRIES):
-            self._refuse_known_numbers(numbers)
-            family = self.get_family(family_id)
-            if expected_version is not None and family.version != expected_version:
-                raise StaleVersionError(
-                    f"family is at version {family.version}, not {expected_version}", field="If-Match"
-                )
-            change(family, meta)
-            try:
-                position = self._save(family, *self._claims(family_id, numbers))
-            except IntegrityError:
+        with self.write_lock.hold(family_id):
+            for _ in save_attempts():
                 self._refuse_known_numbers(numbers)
-                if expected_version is not None:
-                    raise StaleVersionError("family changed while saving", field="If-Match") from None
-                time.sleep(0.01 * (attempt + 1))
-                continue
-            return Recorded(entity_id or family_id, family_id, family.version, position)
+                family = self.get_family(family_id)
+                if expected_version is not None and family.version != expected_version:
+                    raise StaleVersionError(
+                        f"family is at version {family.version}, not {expected_version}", field="If-Match"
+                    )
+                change(family, meta)
+                try:
+                    position = self._save(family, *self._claims(family_id, numbers))
+                except IntegrityError:
+                    self._refuse_known_numbers(numbers)
+                    if expected_version is not None:
+                        raise StaleVersionError("family changed while saving", field="If-Match") from None
+                    continue
+                return Recorded(entity_id or family_id, family_id, family.version, position)
         raise ConcurrentChangeError("the family kept changing while saving; try again")
 
     # ------------------------------------------------------------- NHS numbers
@@ -876,18 +948,18 @@ class TafLedger(Application[UUID]):
         records itself, relayed back to it, ends there.
         """
         worker = Actor(SYSTEM_ID, SYSTEM_ID, Role.ADMIN, Channel.WORKER)
-        for attempt in range(MAX_RETRIES):
-            family = self.get_family(family_id)
-            meta = self._meta(worker, NOW)
-            recorded = family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
-            if not recorded:
-                return []
-            try:
-                self._save(family)
-            except IntegrityError:
-                time.sleep(0.01 * (attempt + 1))
-                continue
-            return recorded
+        with self.write_lock.hold(family_id):
+            for _ in save_attempts():
+                family = self.get_family(family_id)
+                meta = self._meta(worker, NOW)
+                recorded = family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
+                if not recorded:
+                    return []
+                try:
+                    self._save(family)
+                except IntegrityError:
+                    continue
+                return recorded
         raise ConcurrentChangeError("the family kept changing while recording its signals")
 
     def review_signal(self, actor: Actor, family_id: UUID, signal: str, decision: SignalDecision, rationale: str,
@@ -963,40 +1035,40 @@ class TafLedger(Application[UUID]):
         date in the same save, so `standing_signals_reviewed` sees every signal standing today.
         """
         worker = Actor(SYSTEM_ID, SYSTEM_ID, Role.ADMIN, Channel.WORKER)
-        for attempt in range(MAX_RETRIES):
-            family = self.get_family(family_id)
-            request = family.requests.get(str(request_id))
-            if request is None:
-                raise UnknownEntityError(f"no request {request_id}", field="request_id")
-            meta = self._meta(worker, NOW)
-            steps = checklists.evaluate(family, request, meta.occurred_on)
-            if request.status not in (RequestStatus.PENDING, RequestStatus.BLOCKED):
-                return Evaluation(request_id, request.status, steps, None)
-            signals_changed = family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
-            if signals_changed:
+        with self.write_lock.hold(family_id):
+            for _ in save_attempts():
+                family = self.get_family(family_id)
+                request = family.requests.get(str(request_id))
+                if request is None:
+                    raise UnknownEntityError(f"no request {request_id}", field="request_id")
+                meta = self._meta(worker, NOW)
                 steps = checklists.evaluate(family, request, meta.occurred_on)
-            missing = [s.step for s in steps if not s.done]
-            recorded: str | None
-            if not missing:
-                if request.kind is RequestKind.CLOSURE:
-                    family.close_episode(meta, request_id)
-                    recorded = "EpisodeClosed"
-                else:
-                    family.transfer_lead(meta, request_id)
-                    recorded = "LeadProfessionalTransferred"
-            elif request.status is RequestStatus.BLOCKED and request.missing_steps == missing:
-                if not signals_changed:
+                if request.status not in (RequestStatus.PENDING, RequestStatus.BLOCKED):
                     return Evaluation(request_id, request.status, steps, None)
-                recorded = None
-            else:
-                family.block_request(meta, request_id, missing)
-                recorded = "HandoverBlocked"
-            try:
-                self._save(family)
-            except IntegrityError:
-                time.sleep(0.01 * (attempt + 1))
-                continue
-            return Evaluation(request_id, family.requests[str(request_id)].status, steps, recorded)
+                signals_changed = family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
+                if signals_changed:
+                    steps = checklists.evaluate(family, request, meta.occurred_on)
+                missing = [s.step for s in steps if not s.done]
+                recorded: str | None
+                if not missing:
+                    if request.kind is RequestKind.CLOSURE:
+                        family.close_episode(meta, request_id)
+                        recorded = "EpisodeClosed"
+                    else:
+                        family.transfer_lead(meta, request_id)
+                        recorded = "LeadProfessionalTransferred"
+                elif request.status is RequestStatus.BLOCKED and request.missing_steps == missing:
+                    if not signals_changed:
+                        return Evaluation(request_id, request.status, steps, None)
+                    recorded = None
+                else:
+                    family.block_request(meta, request_id, missing)
+                    recorded = "HandoverBlocked"
+                try:
+                    self._save(family)
+                except IntegrityError:
+                    continue
+                return Evaluation(request_id, family.requests[str(request_id)].status, steps, recorded)
         raise ConcurrentChangeError("the family kept changing while evaluating the request")
 
     def pending_request_ids(self, family_id: UUID) -> list[UUID]:

@@ -166,6 +166,10 @@ class ProjectionSet:
         """Each projection's last applied position."""
         return {p.name: p.position() for p in self.projections}
 
+    def applied(self) -> int:
+        """The last position every projection has applied (what a read of them all includes)."""
+        return min(self.positions().values(), default=0)
+
     def status(self) -> list[ProjectionStatus]:
         """Each projection's position and lag behind the head of the log."""
         head = self.head()
@@ -311,10 +315,15 @@ def build_set(settings: Any, names: Sequence[str] | None = None, create_tables: 
     return ProjectionSet(ledger, names, create_tables=create_tables)
 
 
-def start_embedded(settings: Any, names: Sequence[str] | None = None) -> EmbeddedHandle:
-    """Start the projections in a thread of this process; `.stop()` the handle to end it."""
-    projection_set = build_set(settings, names)
-    handle = EmbeddedHandle(Runner(projection_set, settings.projection_poll_seconds), projection_set.ledger, True)
+def start_embedded(settings: Any, names: Sequence[str] | None = None,
+                   ledger: TafLedger | None = None) -> EmbeddedHandle:
+    """Start the projections in a thread of this process; `.stop()` the handle to end it.
+
+    Given the process's ledger, they share its connection pool (one pool per process).
+    """
+    projection_set = build_set(settings, names, ledger=ledger)
+    handle = EmbeddedHandle(Runner(projection_set, settings.projection_poll_seconds), projection_set.ledger,
+                            own_ledger=ledger is None)
     handle.thread.start()
     return handle
 

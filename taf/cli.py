@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 from rich.console import Console
@@ -22,6 +23,15 @@ console = Console()
 
 def _settings() -> Settings:
     return Settings()
+
+
+@app.callback()
+def _name_connections(ctx: typer.Context) -> None:
+    """Name the process's PostgreSQL connections after its command (`taf serve`), for pg_stat_activity.
+
+    libpq reads PGAPPNAME; an operator's own value is kept.
+    """
+    os.environ.setdefault("PGAPPNAME", f"taf {ctx.invoked_subcommand or ''}".strip())
 
 
 @app.command()

@@ -10,6 +10,7 @@ from domain.professional import api_key_id
 from domain.values import AgencyKind, Role
 from taf.access_log import AccessLog
 from taf.settings import Settings
+from taf.write_lock import PostgresWriteLock
 
 log = logging.getLogger("taf")
 
@@ -20,7 +21,9 @@ SYSTEM_ID = UUID(int=0)
 
 def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: bool | None = None) -> TafLedger:
     """Construct the application service for these settings (creating the tables when it creates the store's)."""
-    ledger = TafLedger(settings.eventsourcing_env(create_tables=create_tables), clock=clock)
+    write_lock = (PostgresWriteLock(settings.postgres_conninfo, settings.db_side_pool_size)
+                  if settings.is_postgres else None)
+    ledger = TafLedger(settings.eventsourcing_env(create_tables=create_tables), clock=clock, write_lock=write_lock)
     if create_tables if create_tables is not None else not settings.is_postgres:
         AccessLog(ledger).create_table()
     return ledger

@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=300.0, gt=0)
     effect_grace_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    redis_timeout_seconds: float = Field(
+        default=0.1, gt=0, description="Socket timeout of the API's Redis calls (rate limit, readiness)."
+    )
+    db_pool_size: int = Field(default=4, ge=1, description="Connections the event store's pool keeps open.")
+    db_pool_overflow: int = Field(default=4, ge=0, description="Connections it may open beyond that under load.")
+    db_side_pool_size: int = Field(
+        default=2, ge=1, description="Connections of each side pool (idempotency keys, family write locks)."
+    )
+    consistency_wait_seconds: float = Field(
+        default=5.0, gt=0, le=30, description="How long a read with X-Consistent-With waits for the read models."
+    )
     smtp_url: str | None = None
     log_level: str = "INFO"
     signal_thresholds: dict[str, float] = Field(
@@ -98,6 +109,11 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith(("postgresql://", "postgres://"))
 
     @property
+    def postgres_conninfo(self) -> str:
+        """The PostgreSQL URL as libpq takes it (without our `?schema=`)."""
+        return self.effective_database_url.partition("?")[0]
+
+    @property
     def sqlite_path(self) -> Path | None:
         """The SQLite file, for the embedded mode."""
         url = self.effective_database_url
@@ -123,8 +139,8 @@ class Settings(BaseSettings):
                 POSTGRES_PORT=str(url.port or 5432),
                 POSTGRES_USER=unquote(url.username or "postgres"),
                 POSTGRES_PASSWORD=unquote(url.password or ""),
-                POSTGRES_POOL_SIZE="10",
-                POSTGRES_MAX_OVERFLOW="10",
+                POSTGRES_POOL_SIZE=str(self.db_pool_size),
+                POSTGRES_MAX_OVERFLOW=str(self.db_pool_overflow),
             )
             schema = dict(p.split("=", 1) for p in url.query.split("&") if "=" in p).get("schema")
             if schema:

@@ -26,19 +26,24 @@ def event_store_check(request: Request) -> tuple[str, str, int | None]:
 
 
 def redis_check(request: Request) -> tuple[str, str, int | None]:
-    """Redis answers a ping (only when TAF_REDIS_URL is set)."""
-    url = request.app.state.settings.redis_url
-    if not url:
+    """Redis answers a ping within the API's Redis timeout, without retries (only when TAF_REDIS_URL is set)."""
+    settings = request.app.state.settings
+    if not settings.redis_url:
         return "redis", "not configured", None
     try:
-        import redis
+        from redis import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        timeout = settings.redis_timeout_seconds
+        client = Redis.from_url(settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                retry=Retry(NoBackoff(), 0))
         try:
             client.ping()
         finally:
             client.close()
     except Exception as error:  # noqa: BLE001 - any failure means not ready
+        request.app.state.metrics.redis_failures.record("readiness", error)
         return "redis", f"unreachable: {type(error).__name__}", None
     return "redis", "ok", None
 

@@ -1,8 +1,9 @@
 """Reading routes over the read models: families, actions, worklists, the chronology.
 
 Lists are limited to the caller's scope by the scope read model (the same rule as single
-reads). `X-Consistent-With: <position>` waits up to 5 s for the read models to reach a
-position a write returned, so a caller reads its own writes.
+reads). `X-Consistent-With: <position>` waits (on the event loop, up to a configured cap,
+5 s by default) for the read models to reach a position a write returned, so a caller
+reads its own writes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.consistency import PositionWatch
 from api.deps import CaseReader, CurrentActor, Ledger, ReachableFamily
 from api.errors import ApiError
 from api.schemas.lists import (
@@ -36,18 +38,29 @@ from projections.queries import BadCursorError, OpenAction, ReadModels
 from projections.queries import FamilySummary as SummaryRow
 
 router = APIRouter(prefix="/api/v1", tags=["reading"])
-CONSISTENCY_TIMEOUT = 5.0
 
 
-def read_models(
+async def read_models(
     request: Request,
-    consistent_with: Annotated[int | None, Header(alias="X-Consistent-With", ge=0,
-                                                  description="Wait up to 5 s until the read models "
-                                                              "include this log position.")] = None,
+    consistent_with: Annotated[int | None, Header(
+        alias="X-Consistent-With", ge=0,
+        description="A log position a write returned: wait (up to TAF_CONSISTENCY_WAIT_SECONDS, default 5 s) "
+                    "until the read models include it; 503 when they do not by then, 409 for a position "
+                    "past the end of the log.")] = None,
 ) -> ReadModels:
-    """The read models, caught up to `X-Consistent-With` when the caller sent it (else 503)."""
+    """The read models, caught up to `X-Consistent-With` when the caller sent it.
+
+    Async, so a waiting read holds no worker thread (see api/consistency.py).
+    """
     models: ReadModels = request.app.state.read_models
-    if consistent_with is not None and not models.wait_for(consistent_with, CONSISTENCY_TIMEOUT):
+    if not consistent_with:
+        return models
+    watch: PositionWatch = request.app.state.consistency
+    if await watch.beyond_log(consistent_with):
+        raise ApiError(409, f"position {consistent_with} is past the end of the event log; send a position "
+                       "a write returned", rule="position_beyond_log",
+                       errors=[{"loc": ["header", "X-Consistent-With"], "msg": "past the end of the log"}])
+    if not await watch.reached(consistent_with, request.app.state.settings.consistency_wait_seconds):
         raise ApiError(503, f"the read models have not reached position {consistent_with} yet; retry shortly",
                        rule="not_yet_consistent", headers={"Retry-After": "1"})
     return models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import subprocess
 import tempfile
@@ -103,7 +104,15 @@ def test_rate_limit_is_shared_through_redis_by_every_process() -> None:
     except redis.RedisError as error:
         unavailable("Redis", error)
     caller = f"test-{uuid.uuid4().hex}"
-    one, two = RateLimiter(2, REDIS_URL), RateLimiter(2, REDIS_URL)
-    assert one.hit(caller) is None and two.hit(caller) is None
-    retry_after = one.hit(caller)
+
+    async def three_hits() -> tuple[int | None, ...]:
+        one, two = RateLimiter(2, REDIS_URL, timeout=2), RateLimiter(2, REDIS_URL, timeout=2)
+        try:
+            return await one.hit(caller), await two.hit(caller), await one.hit(caller)
+        finally:
+            await one.close()
+            await two.close()
+
+    first, second, retry_after = asyncio.run(three_hits())
+    assert first is None and second is None
     assert retry_after is not None and 1 <= retry_after <= 60

@@ -171,11 +171,11 @@ def test_the_chronology_known_at_a_time_shows_only_what_was_recorded_by_then(sta
     assert is_problem(lead.get(path, params={"known_at": "2026-01-01T00:00:00"}), 422, "known_at_offset")
 
 
-def test_a_read_waits_for_its_own_write_and_says_when_it_cannot(staff: dict[str, Person]) -> None:
+def test_a_read_waits_for_its_own_write_and_refuses_a_position_never_written(staff: dict[str, Person]) -> None:
     family_id, position = led_family(staff, "READ-RYW")
 
     listed = staff["lead"].get("/api/v1/families", params={"q": "READ-RYW"}, headers=consistent(position))
     future = staff["lead"].get("/api/v1/families", headers=consistent(position + 10_000))
 
     assert [item["lead"]["professional_id"] for item in listed.json()["items"]] == [staff["lead"].id]
-    assert is_problem(future, 503, "not_yet_consistent") and future.headers["Retry-After"] == "1"
+    assert is_problem(future, 409, "position_beyond_log")
