@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     projection_poll_seconds: float = Field(default=0.2, gt=0)
     sweep_seconds: float = Field(default=300.0, gt=0)
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)  # a request body past this answers 413, unread
     smtp_url: str | None = None
     log_level: str = "INFO"
     signal_thresholds: dict[str, float] = Field(
