@@ -16,12 +16,18 @@ import pytest
 from pydantic import BaseModel
 
 import api.schemas.requests as requests
-from tests.e2e.app_client import World, world  # noqa: F401 - the SQLite world fixture
-from tests.faults.edge_worlds import contacts, coordinator, family, postgres_world
+from tests.e2e.app_client import World, start_world
+from tests.faults.edge_worlds import TODAY, contacts, coordinator, family, postgres_world
 from tests.web.family_setup import family_with_team, recorded
 from tests.web.pages import error_summary, field_error, web_service
 
 CONTACT = {"kind": "home_visit", "outcome": "seen", "occurred_on": "2026-05-20"}
+
+
+@pytest.fixture
+def world(tmp_path) -> Iterator[World]:
+    """The app over a fresh SQLite file."""
+    yield from start_world(tmp_path, TODAY)
 
 
 @pytest.fixture
