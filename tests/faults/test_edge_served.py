@@ -1,13 +1,20 @@
-"""Issue 12, defect 11: validation gaps at the edge, through `taf serve` as a user starts it.
+"""Issue 12, defects 11, 6 and 1 (the web): the edge of `taf serve` as a user starts it, API and web pages.
 
 Unknown body fields were silently ignored (a misspelt `occured_on` recorded the fact as of
 today), numbers were read as dates, dates before 1900 or centuries ahead were accepted, plans
 and meetings named agencies and people nobody had registered, bodies had no size limit and two
 families could share a reference. Each is now refused with a problem naming the field or rule.
+
+The chronology CSV answered 500 for a reference like `Zoë😀` (the header could not be encoded),
+a quote in it injected header parameters and a CR LF dropped the connection: Content-Disposition
+is now built by a library (RFC 6266, `filename*` beside an ASCII `filename`), and references with
+control characters are refused at registration. The web forms refuse control characters with
+the API's own models, in the page's error summary.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,10 +22,13 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from contentdisp import parse
 
 from tests.e2e.api_client import Directory, Person, Server, register_family, start_server, stop_server
+from tests.web.pages import error_summary, field_error
 
 LIMIT = 4096
+REFERENCES = ["Zoë😀", 'ASHBY"; filename="evil.exe', "Ünal ‘B’ 01", "50%-A;B"]
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +162,83 @@ def test_a_second_family_with_the_same_reference_is_refused_even_in_a_race(serve
         headers={"X-Consistent-With": str(max(a.json().get("position", 0) for a in answers if a.status_code == 201))},
     )
     assert [f["reference"] for f in listed.json()["items"]] == [reference]
+
+
+def test_the_api_csv_download_names_the_file_after_any_reference(coord) -> None:
+    for reference in REFERENCES:
+        family_id = register_family(coord, reference=reference)["id"]
+        answer = coord.get(f"/api/v1/families/{family_id}/chronology", headers={"Accept": "text/csv"})
+        assert answer.status_code == 200, (reference, answer.text)
+        assert answer.text.startswith("occurred_on,")
+        disposition = parse(answer.headers["content-disposition"], strict=True)
+        assert disposition.type == "attachment"
+        assert disposition.filename == f"chronology-{reference}.csv".replace('"', "_")
+        assert set(disposition.params) <= {"filename", "filename*"}  # nothing injected
+        assert answer.headers["content-disposition"].isascii()  # an ASCII fallback beside filename*
+
+
+def test_a_reference_with_a_line_break_is_refused_at_registration(coord) -> None:
+    answer = coord.post(
+        "/api/v1/families",
+        {"children": [{"name": "Baby", "date_of_birth": "2026-01-10"}], "reference": "ASHBY\r\nSet-Cookie: x=1"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["loc"] == ["body", "reference"]
+    listed = coord.get("/api/v1/families", params={"q": "ASHBY"}).json()["items"]
+    assert [f for f in listed if "Set-Cookie" in f["reference"]] == []
+
+
+def signed_in(server: Server, directory: Directory, person: Person) -> httpx.Client:
+    """A browser signed in to the web pages as this person (a password set for them first)."""
+    password = "a long enough password"
+    assert (
+        directory.admin.post(f"/api/v1/professionals/{person.id}/password", json={"password": password}).status_code
+        == 204
+    )
+    listed = directory.admin.get("/api/v1/professionals", params={"limit": 500}).json()["items"]
+    email = next(p["email"] for p in listed if p["id"] == person.id)
+    browser = httpx.Client(base_url=server.url, timeout=30)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/sign-in").text)
+    assert token is not None
+    answer = browser.post("/sign-in", data={"email": email, "password": password, "csrf_token": token.group(1)})
+    assert answer.status_code == 303, answer.text[:500]
+    return browser
+
+
+def test_the_web_csv_download_keeps_the_reference_in_its_file_name(server) -> None:
+    directory = Directory(server)
+    coord = directory.person(directory.agency(), "coordinator")
+    family_id = register_family(coord, reference="Zoë😀 web")["id"]
+    browser = signed_in(server, directory, coord)
+    try:
+        answer = browser.get(f"/families/{family_id}/chronology.csv")
+    finally:
+        browser.close()
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.headers["content-disposition"].isascii()
+    assert parse(answer.headers["content-disposition"], strict=True).filename == "chronology-Zoë😀 web.csv"
+
+
+def test_a_web_form_shows_a_control_character_in_its_error_summary_and_search_refuses_nul(server) -> None:
+    directory = Directory(server)
+    coord = directory.person(directory.agency(), "coordinator")
+    family_id = with_episode(coord)
+    before = recorded(coord, family_id)
+    browser = signed_in(server, directory, coord)
+    try:
+        form = browser.get(f"/families/{family_id}/contacts/new")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and token is not None
+        answer = browser.post(
+            f"/families/{family_id}/contacts/new",
+            data={"csrf_token": token.group(1), "kind": "home_visit", "outcome": "seen", "notes": "Ruby well\u0000"},
+        )
+        search = browser.get("/families", params={"q": "ASHBY\u0000"})
+    finally:
+        browser.close()
+    assert answer.status_code == 400
+    message = "Description must not contain control characters (such as U+0000)"
+    assert error_summary(answer.text) == [message]
+    assert field_error(answer.text, "notes") == message
+    assert recorded(coord, family_id) == before
+    assert refused(search) == [["query", "q"]]
