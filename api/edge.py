@@ -11,7 +11,7 @@ Two guards, one ASGI layer each, in front of every path (API and web forms alike
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -110,16 +110,15 @@ class BodyLimitMiddleware:
         )
 
 
-def _nul_parameters(scope: Scope) -> list[dict[str, object]]:
-    """Where a NUL sits in the query string or the path, as problem `errors` entries."""
-    found: list[dict[str, object]] = []
+def _nul_parameters(scope: Scope) -> list[list[str]]:
+    """Where a NUL sits: each query parameter holding one (`["query", name]`), and `["path"]`."""
+    found: list[list[str]] = []
     query = scope.get("query_string", b"").decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace"):
         if NUL in name or NUL in value:
-            found.append({"loc": ["query", name.replace(NUL, "\\u0000")], "msg": "must not contain NUL (U+0000)"})
-    path = scope.get("path", "")
-    if NUL in path or NUL in unquote(scope.get("raw_path", b"").decode("latin-1")):
-        found.append({"loc": ["path"], "msg": "must not contain NUL (U+0000)"})
+            found.append(["query", name.replace(NUL, "\\u0000")])
+    if NUL in scope.get("path", ""):  # the ASGI path is already percent-decoded
+        found.append(["path"])
     return found
 
 
@@ -131,9 +130,10 @@ class QueryTextMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse NUL in the query string or the path before a route reads them."""
-        errors = _nul_parameters(scope) if scope["type"] == "http" else []
-        if errors:
-            names = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)  # type: ignore[attr-defined]
+        places = _nul_parameters(scope) if scope["type"] == "http" else []
+        if places:
+            names = ", ".join(".".join(loc) for loc in places)
+            errors: list[dict[str, object]] = [{"loc": loc, "msg": "must not contain NUL (U+0000)"} for loc in places]
             await _send_problem(send, 422, f"invalid parameters: {names}", errors=errors)
             return
         await self.app(scope, receive, send)
