@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
-from api.deps import ActorCache
 from api.edge import BodyLimitMiddleware, QueryTextMiddleware
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
@@ -24,6 +23,7 @@ from taf.access_log import AccessLog
 from taf.runtime import bootstrap_admin, build_ledger, migrate
 from taf.settings import Settings
 from workers.embedded import start_embedded as start_workers
+from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
 
 API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router,
@@ -55,7 +55,7 @@ def create_app(
         read_model = Watchlist(app.state.ledger, settings.thresholds())
         read_model.create_tables()
         app.state.watchlist = WatchlistService(read_model)
-        app.state.webhooks = WebhookStore(app.state.ledger)
+        app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
         projections = start_projections(settings) if settings.projections_in_process else None
         app.state.read_models = (projections.read_models if projections is not None
@@ -81,7 +81,6 @@ def create_app(
     app = FastAPI(title="TAF Ledger", version="1", lifespan=lifespan,
                   description="Multi-agency coordination for early help and children's safeguarding.")
     app.state.settings = settings
-    app.state.actor_cache = ActorCache()
     app.state.metrics = Metrics()
     app.state.readiness_checks = []  # projections register (name, outcome, lag) checks here
     app.state.idempotency = None

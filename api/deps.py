@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -21,9 +18,7 @@ from domain.errors import UnknownEntityError
 from domain.family import Family
 from domain.values import Actor, Channel, Role
 
-ACTOR_CACHE_SECONDS = 5.0
 FAMILY_PATH = "/api/v1/families/{family_id}"
-AUDIT_ROLES = (Role.AUDITOR, Role.COORDINATOR, Role.MANAGER)
 log = logging.getLogger("taf.api")
 
 bearer = HTTPBearer(auto_error=False, description="An API key issued by POST /api/v1/api-keys.")
@@ -38,47 +33,22 @@ def get_ledger(request: Request) -> TafLedger:
 Ledger = Annotated[TafLedger, Depends(get_ledger)]
 
 
-class ActorCache:
-    """Remembers which actor a key acts as for a few seconds, to spare two loads per request."""
-
-    def __init__(self, seconds: float = ACTOR_CACHE_SECONDS):
-        self.seconds = seconds
-        self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, Actor | None]] = {}
-
-    def clear(self) -> None:
-        """Forget every key (after a key is revoked or a professional deactivated or changed)."""
-        with self._lock:
-            self._entries.clear()
-
-    def lookup(self, ledger: TafLedger, key: str) -> Actor | None:
-        """The actor for a key (None for an unknown or revoked key)."""
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-        now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(digest)
-        if entry is not None and entry[0] > now:
-            return entry[1]
-        actor = ledger.actor_for_key(key, Channel.API)
-        with self._lock:
-            if len(self._entries) > 10_000:
-                self._entries.clear()
-            self._entries[digest] = (now + self.seconds, actor)
-        return actor
-
-
 def current_actor(
     request: Request,
     ledger: Ledger,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    """The professional the caller's API key acts as; 401 when the key is missing or unknown."""
+    """The professional the caller's API key acts as; 401 when the key is missing, unknown or revoked.
+
+    The key and its professional are loaded from the event store on every request, with no
+    cache: a key revoked or a professional deactivated through any process is refused by every
+    process from the next request on.
+    """
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or not credentials.credentials:
         raise ApiError(401, "send an API key as 'Authorization: Bearer <key>'", rule="api_key_required",
                        headers=challenge)
-    cache: ActorCache | None = getattr(request.app.state, "actor_cache", None)
-    actor = cache.lookup(ledger, credentials.credentials) if cache else ledger.actor_for_key(credentials.credentials)
+    actor = ledger.actor_for_key(credentials.credentials, Channel.API)
     if actor is None:
         raise ApiError(401, "unknown or revoked API key", rule="api_key_invalid", headers=challenge)
     request.state.actor = actor
@@ -106,7 +76,17 @@ CaseReader = Annotated[Actor, Depends(require_roles(*scope.CASE_READERS))]
 CaseWriter = Annotated[Actor, Depends(require_roles(*scope.CASE_WRITERS))]
 LeadAssigner = Annotated[Actor, Depends(require_roles(*scope.LEAD_ASSIGNERS))]
 Supervisor = Annotated[Actor, Depends(require_roles(*scope.SUPERVISORS))]
-audit_reader = require_roles(*AUDIT_ROLES)
+
+
+def audit_reader(actor: CurrentActor) -> Actor:
+    """A caller who may read full event histories (`scope.may_read_history`); 403 for anyone else."""
+    if not scope.may_read_history(actor):
+        raise ApiError(403, "full event histories are for auditors, coordinators, managers and agency system "
+                            "accounts; read the chronology instead", rule="role_not_permitted")
+    return actor
+
+
+HistoryReader = Annotated[Actor, Depends(audit_reader)]
 
 
 def _not_found(family_id: UUID) -> ApiError:
@@ -191,10 +171,10 @@ def _family_exists(ledger: TafLedger, family_id: UUID) -> bool:
     return bool(first) and first[0].topic.startswith(FAMILY_TOPIC)
 
 
-def audit_scope(family_id: UUID, actor: Annotated[Actor, Depends(audit_reader)], ledger: Ledger) -> UUID:
-    """The family id if the caller may read its history: auditors, coordinators, managers in scope.
+def audit_scope(family_id: UUID, actor: HistoryReader, ledger: Ledger) -> UUID:
+    """The family id if the caller may read its history: auditors, coordinators, managers, system accounts in scope.
 
-    Practitioners get 403, a family outside the scope 404. Roles that see every family are not
+    Person practitioners get 403, a family outside the scope 404. Roles that see every family are not
     made to load it, so a damaged stream can still be checked.
     """
     if actor.role in scope.SEES_EVERY_FAMILY:
@@ -208,7 +188,7 @@ def audit_scope(family_id: UUID, actor: Annotated[Actor, Depends(audit_reader)],
 AuditScope = Annotated[UUID, Depends(audit_scope)]
 
 
-def audited_family(family_id: AuditScope, actor: Annotated[Actor, Depends(audit_reader)], request: Request) -> UUID:
+def audited_family(family_id: AuditScope, actor: HistoryReader, request: Request) -> UUID:
     """Dependency for the audit reads (history, past state, integrity): `audit_scope`, then an access-log entry."""
     record_read(request, actor, family_id)
     return family_id
@@ -282,6 +262,7 @@ __all__ = [
     "ExpectedVersion",
     "FAMILY_READS",
     "FactWritableFamily",
+    "HistoryReader",
     "IdempotencyKey",
     "LeadAssigner",
     "Ledger",

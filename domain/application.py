@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain import checklists, history
+from domain import checklists, history, scope
 from domain.agency import Agency
 from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
 from domain.checklists import StepResult
@@ -407,6 +407,12 @@ class TafLedger(Application[UUID]):
             raise RuleViolationError(f"{professional.name} is deactivated and cannot be assigned",
                                      rule="professional_inactive", field=field_name)
 
+    def _able_to_lead(self, professional_id: UUID, field_name: str) -> Professional:
+        """The professional to be named lead, once the domain has found that they can lead (their role, status)."""
+        professional = self._referenced_professional(professional_id, field_name)
+        scope.require_able_to_lead(professional.role, professional.active, field_name)
+        return professional
+
     def change_role(self, actor_id: UUID, professional_id: UUID, role: Role) -> None:
         """Give a professional another role."""
         professional = self.get_professional(professional_id)
@@ -423,11 +429,28 @@ class TafLedger(Application[UUID]):
         """
         professional = self.get_professional(professional_id)
         professional.deactivate(reason, actor_id)
-        keys = [key for key in self._api_keys() if key.professional_id == professional_id and not key.revoked]
+        keys = self._live_keys(professional_id)
         for key in keys:
             key.revoke(actor_id)
         self._save(professional, *keys)
         return [key.id for key in keys]
+
+    def _live_keys(self, professional_id: UUID) -> list[ApiKey]:
+        return [key for key in self._api_keys() if key.professional_id == professional_id and not key.revoked]
+
+    def revoke_other_keys(self, actor_id: UUID, professional_id: UUID, keep: UUID | None = None) -> list[UUID]:
+        """Revoke every live key of a professional but `keep`, in one save; returns the revoked keys' ids."""
+        for _attempt in range(3):
+            keys = [key for key in self._live_keys(professional_id) if key.id != keep]
+            for key in keys:
+                key.revoke(actor_id)
+            try:
+                if keys:
+                    self._save(*keys)
+            except IntegrityError:  # another process revoked one of them first: look again
+                continue
+            return [key.id for key in keys]
+        raise ConcurrentChangeError("the keys kept changing while they were being revoked")
 
     def _api_keys(self) -> list[ApiKey]:
         found: list[ApiKey] = []
@@ -448,14 +471,25 @@ class TafLedger(Application[UUID]):
         return [ApiKeyInfo(k.id, k.professional_id, k.created_on, k.revoked) for k in self._api_keys()
                 if professional_id is None or k.professional_id == professional_id]
 
-    def revoke_api_key(self, actor_id: UUID, key_id: UUID) -> None:
-        """Revoke an API key by its id; it stops working from the next request."""
+    def _api_key(self, key_id: UUID) -> ApiKey:
         try:
             key: Aggregate = self.repository.get(key_id)
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no API key {key_id}", field="key_id") from None
         if not isinstance(key, ApiKey):
             raise UnknownEntityError(f"no API key {key_id}", field="key_id")
+        return key
+
+    def api_key_owner(self, key_id: UUID) -> UUID | None:
+        """The professional an API key belongs to (None for an unknown key)."""
+        try:
+            return self._api_key(key_id).professional_id
+        except UnknownEntityError:
+            return None
+
+    def revoke_api_key(self, actor_id: UUID, key_id: UUID) -> None:
+        """Revoke an API key by its id; it stops working from the next request."""
+        key = self._api_key(key_id)
         key.revoke(actor_id)
         self._save(key)
 
@@ -649,10 +683,11 @@ class TafLedger(Application[UUID]):
 
     def record_sharing_decision(self, actor: Actor, family_id: UUID, what: str, with_whom: str,
                                 lawful_basis: str, why: str, when: When = NOW,
-                                expected_version: int | None = None) -> Recorded:
-        """Record a decision about sharing information."""
+                                expected_version: int | None = None, agency_ids: Sequence[UUID] = ()) -> Recorded:
+        """Record a decision about sharing information, and the agencies it lets see the family's record."""
         return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.record_sharing_decision(m, what, with_whom, lawful_basis, why))
+                             lambda f, m: f.record_sharing_decision(m, what, with_whom, lawful_basis, why,
+                                                                    agency_ids))
 
     def open_episode(self, actor: Actor, family_id: UUID, level: int, when: When = NOW,
                      expected_version: int | None = None, address: str | None = None,
@@ -672,8 +707,7 @@ class TafLedger(Application[UUID]):
     def assign_lead(self, actor: Actor, family_id: UUID, professional_id: UUID, agreed_with_family: bool = False,
                     when: When = NOW, expected_version: int | None = None) -> Recorded:
         """Assign the lead professional."""
-        lead = self._referenced_professional(professional_id, "professional_id")
-        self._refuse_inactive(professional_id, "professional_id")
+        lead = self._able_to_lead(professional_id, "professional_id")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.assign_lead(m, professional_id, lead.agency_id, agreed_with_family),
                              professional_id)
@@ -916,8 +950,7 @@ class TafLedger(Application[UUID]):
     def request_transfer(self, actor: Actor, family_id: UUID, to_professional_id: UUID, reason: str = "",
                          expected_version: int | None = None) -> Recorded:
         """Ask for the lead to pass to another professional; the worker decides."""
-        incoming = self._referenced_professional(to_professional_id, "to_professional_id")
-        self._refuse_inactive(to_professional_id, "to_professional_id")
+        incoming = self._able_to_lead(to_professional_id, "to_professional_id")
         request_id = uuid4()
         return self._command(actor, family_id, NOW, expected_version,
                              lambda f, m: f.request_transfer(m, request_id, to_professional_id,

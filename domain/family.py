@@ -93,7 +93,7 @@ class Family(Aggregate):
     (`TafLedger.get_family`), and the next snapshot is taken from that replay.
     """
 
-    class_version = 3
+    class_version = 4
     # known_agency_ids: a snapshot from before need-to-know scope also holds the older, wider
     # involved_* lists (every author had a part), so it is replayed past to recompute both.
     SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode")
@@ -107,6 +107,11 @@ class Family(Aggregate):
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         """Version 3 keeps the signals the worker recorded as standing; none were recorded before."""
         state.setdefault("_signals", {})
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Version 4 keeps the agencies sharing decisions cover; no decision named agencies before."""
+        state.setdefault("sharing_agency_ids", [])
 
     class Event(Aggregate.Event):
         """Base of every family event: carries the hash that chains it to the one before."""
@@ -203,6 +208,7 @@ class Family(Aggregate):
         self.postcode = ""
         self.corrections: list[list[Any]] = []  # [corrected_version, version]
         self._signals: dict[str, SignalState] = {}
+        self.sharing_agency_ids: list[UUID] = []  # agencies recorded sharing decisions cover
 
     def _add_child_state(self, child: Child, version: int) -> None:
         self.children[str(child.child_id)] = ChildState(
@@ -625,20 +631,39 @@ class Family(Aggregate):
         self.consents[str(consent_id)].withdrawn_on = meta.occurred_on
 
     def record_sharing_decision(
-        self, meta: Meta, what: str, with_whom: str, lawful_basis: str, why: str
+        self, meta: Meta, what: str, with_whom: str, lawful_basis: str, why: str,
+        agency_ids: Sequence[UUID] = (),
     ) -> None:
-        """Record a decision to share (or not) information, with its lawful basis."""
+        """Record a decision to share (or not) information, with its lawful basis and the agencies it covers."""
         _require_text(what, "what", "what_required")
         _require_text(lawful_basis, "lawful_basis", "lawful_basis_required")
         self._sharing_decision_recorded(
-            meta=meta, what=what, with_whom=with_whom, lawful_basis=lawful_basis, why=why
+            meta=meta, what=what, with_whom=with_whom, lawful_basis=lawful_basis, why=why,
+            agency_ids=list(dict.fromkeys(agency_ids)),
         )
 
-    @event("SharingDecisionRecorded")
+    class SharingDecisionRecorded(Event):
+        """A decision about sharing; `agency_ids` (the agencies it lets see the record) was added later."""
+
+        meta: Meta
+        what: str
+        with_whom: str
+        lawful_basis: str
+        why: str
+        agency_ids: list[UUID] = added(default_factory=list)
+
+    @event(SharingDecisionRecorded)
     def _sharing_decision_recorded(
-        self, meta: Meta, what: str, with_whom: str, lawful_basis: str, why: str
+        self, meta: Meta, what: str, with_whom: str, lawful_basis: str, why: str,
+        agency_ids: list[UUID] | None = None,
     ) -> None:
-        """Only recorded: the fact changes no state the aggregate keeps."""
+        self.sharing_agency_ids.extend(a for a in agency_ids or () if a not in self.sharing_agency_ids)
+
+    def sharing_covers(self, agency_id: UUID) -> bool:
+        """Whether a consent still standing or a recorded sharing decision covers an agency."""
+        if agency_id in self.sharing_agency_ids:
+            return True
+        return any(agency_id in c.agency_ids for c in self.consents.values() if c.withdrawn_on is None)
 
     # ------------------------------------------------------------- episodes
 
@@ -767,11 +792,28 @@ class Family(Aggregate):
         )
         self.lead_history.append(self.lead)
 
+    def team_agency_ids(self) -> set[UUID]:
+        """The agencies of the lead and the TAF members."""
+        agencies = {m.agency_id for m in self.members.values()}
+        if self.lead is not None:
+            agencies.add(self.lead.agency_id)
+        return agencies
+
     def join_team(self, meta: Meta, professional_id: UUID, agency_id: UUID) -> None:
-        """Add a professional to the Team Around the Family."""
+        """Add a professional to the Team Around the Family.
+
+        Joining opens the whole record to them (need-to-know), so bringing in an agency not yet
+        in the team needs a consent or a recorded sharing decision that covers it, unless a
+        coordinator decides it.
+        """
         self._require_open_episode()
         if str(professional_id) in self.members:
             raise RuleViolationError("already a TAF member", rule="already_taf_member")
+        if (agency_id not in self.team_agency_ids() and meta.actor_role is not Role.COORDINATOR
+                and not self.sharing_covers(agency_id)):
+            raise RuleViolationError(
+                "their agency is not yet in the team: record consent or a sharing decision that covers it, "
+                "or ask a coordinator to add them", rule="sharing_decision_required", field="professional_id")
         self._member_joined(meta=meta, professional_id=professional_id, agency_id=agency_id)
 
     @event("TafMemberJoined")

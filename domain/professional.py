@@ -143,6 +143,11 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def api_key_id(key: str) -> UUID:
+    """The id of the API key with this secret (its stream id)."""
+    return ApiKey.create_id(hash_api_key(key))
+
+
 def hash_password(password: str, salt: str | None = None) -> str:
     """A salted scrypt hash of a password."""
     salt = salt or secrets.token_hex(16)

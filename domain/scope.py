@@ -7,7 +7,7 @@ scope read model with the same per-event rules (`involved_by`, `known_by`):
   members, an incoming professional, a referrer (author or referring agency), the author of
   the family's registration or of a decision taking the case on (opening an episode,
   assigning the lead, adding a TAF member: the early-help service's own), and agencies
-  covered by a consent to share. It opens the whole record:
+  covered by a consent or a sharing decision. It opens the whole record:
   - practitioner: families where they (a person) or their agency (a system account) have
     a part now or had one in any earlier episode;
   - coordinator: every family;
@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
+from domain.errors import InvalidValueError
 from domain.values import Actor, Channel, Role
 
 CASE_READERS = frozenset({Role.PRACTITIONER, Role.COORDINATOR, Role.MANAGER, Role.AUDITOR})
@@ -37,6 +38,11 @@ DIRECTORY_WRITERS = frozenset({Role.ADMIN})
 LEAD_ASSIGNERS = frozenset({Role.COORDINATOR, Role.MANAGER})
 SUPERVISORS = frozenset({Role.MANAGER})
 SEES_EVERY_FAMILY = frozenset({Role.COORDINATOR, Role.AUDITOR})
+# roles that lead or take over a family; auditors record nothing and admins see no case data
+LEAD_ROLES = frozenset({Role.PRACTITIONER, Role.COORDINATOR, Role.MANAGER})
+# roles that read a family's full event history in scope; a person practitioner reads the
+# chronology instead, agency system accounts read it to keep their own records in step
+HISTORY_READERS = frozenset({Role.COORDINATOR, Role.MANAGER, Role.AUDITOR})
 
 
 def reads_case_data(actor: Actor) -> bool:
@@ -103,6 +109,31 @@ def may_request_handover(actor: Actor, lead_professional_id: UUID | None, lead_a
     return lead_professional_id == actor.professional_id
 
 
+def may_lead(role: Role, active: bool) -> bool:
+    """Whether a professional of this role and status can be lead (or receive a transfer of the lead)."""
+    return active and role in LEAD_ROLES
+
+
+def require_able_to_lead(role: Role, active: bool, field: str) -> None:
+    """Refuse to name as lead someone who could never act as one: an auditor, an admin, a deactivated person.
+
+    A transfer to them would wait for an acceptance that can never come.
+    """
+    if not may_lead(role, active):
+        what = f"a {role.value}" if active else "a deactivated professional"
+        raise InvalidValueError(f"{what} cannot be lead professional; choose a practitioner, coordinator or "
+                                "manager who is active", rule="lead_must_be_able_to_lead", field=field)
+
+
+def may_read_history(actor: Actor) -> bool:
+    """Whether the actor may read full event histories (a family's `/events`, the event feed, the history page).
+
+    API.md's one rule: auditors, coordinators, managers and agency system accounts, each within
+    their scope; a person practitioner may not.
+    """
+    return actor.role in HISTORY_READERS or (actor.role is Role.PRACTITIONER and actor.is_system)
+
+
 def may_assign_lead(actor: Actor) -> bool:
     """Whether the actor may assign a lead professional (coordinators and managers)."""
     return actor.role in LEAD_ASSIGNERS
@@ -124,7 +155,8 @@ PROFESSIONAL_FIELDS = ("professional_id", "to_professional_id")
 AUTHOR_TAKES_PART = frozenset({
     "FamilyRegistered", "ReferralReceived", "EpisodeOpened", "LeadProfessionalAssigned", "TafMemberJoined",
 })
-CONSENT_EVENTS = frozenset({"ConsentGiven"})
+# events whose `agency_ids` the family's record is shared with: a consent, or a recorded lawful basis
+SHARING_EVENTS = frozenset({"ConsentGiven", "SharingDecisionRecorded"})
 
 
 def involved_by(event: object) -> tuple[list[UUID], list[UUID]]:
@@ -132,7 +164,7 @@ def involved_by(event: object) -> tuple[list[UUID], list[UUID]]:
 
     The lead, TAF members, an incoming professional, a referrer (the author and the referring
     agency), the author of the family's registration or of a decision taking the case on
-    (`AUTHOR_TAKES_PART`) and the agencies a consent covers.
+    (`AUTHOR_TAKES_PART`) and the agencies a consent or a sharing decision covers.
     Other authors only come to know the family (`known_by`). The Family aggregate and the
     scope read model both use this one rule, so lists and single reads agree.
     """
@@ -151,7 +183,7 @@ def involved_by(event: object) -> tuple[list[UUID], list[UUID]]:
         value = getattr(event, field, None)
         if isinstance(value, UUID):
             people.append(value)
-    if name in CONSENT_EVENTS:
+    if name in SHARING_EVENTS:
         agencies.extend(a for a in getattr(event, "agency_ids", ()) if isinstance(a, UUID))
     return agencies, people
 

@@ -28,13 +28,14 @@ class Settings(BaseSettings):
     port: int = 8000
     projection_poll_seconds: float = Field(default=0.2, gt=0)
     sweep_seconds: float = Field(default=300.0, gt=0)
+    effect_grace_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)  # a request body past this answers 413, unread
     smtp_url: str | None = None
     log_level: str = "INFO"
     signal_thresholds: dict[str, float] = Field(
         default_factory=dict,
-        description="Overrides of domain.signals.SignalThresholds as JSON, e.g. {\"contact_interval_days\": 21}",
+        description='Overrides of domain.signals.SignalThresholds as JSON, e.g. {"contact_interval_days": 21}',
     )
     signal_scan_seconds: float = Field(default=3600.0, gt=0)
     in_process_projections: bool | None = Field(
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     )
     in_process_workers: bool | None = Field(
         default=None, description="Run the workers in the API process (default: when TAF_REDIS_URL is unset)."
+    )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names or addresses webhooks may reach although internal "
+        "(and over http); every other webhook URL must be https to a public address.",
     )
 
     @field_validator("database_url")
@@ -81,6 +87,11 @@ class Settings(BaseSettings):
     def workers_in_process(self) -> bool:
         """Whether the API process runs the workers itself (no Redis: the embedded mode)."""
         return self.in_process_workers if self.in_process_workers is not None else not self.redis_url
+
+    @property
+    def webhook_hosts_allowed(self) -> list[str]:
+        """The hosts of TAF_WEBHOOK_ALLOWED_HOSTS, one per comma-separated item."""
+        return [host.strip() for host in self.webhook_allowed_hosts.split(",") if host.strip()]
 
     @property
     def is_postgres(self) -> bool:

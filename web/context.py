@@ -221,8 +221,8 @@ def writable_family(request: Request, user: User, family_id: UUID) -> Family:
 
 
 def audit_family(request: Request, user: User, family_id: UUID, what: str) -> UUID:
-    """A family's id if this person may read its history (auditors; coordinators and managers in scope), logged."""
-    if user.role not in (Role.AUDITOR, Role.COORDINATOR, Role.MANAGER):
+    """A family's id if this person may read its history (`scope.may_read_history`, in scope), logged."""
+    if not scope.may_read_history(user.actor):
         raise PageError(403)
     if user.role in scope.SEES_EVERY_FAMILY:
         if not request.app.state.ledger.exists(family_id):

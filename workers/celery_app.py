@@ -11,22 +11,19 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from celery import Celery, signals
 
 from taf.settings import Settings
 from workers.handover import (
-    EVALUATE,
-    NOTIFY,
-    SIGNALS,
     SWEEP,
+    TASK_BODIES,
     Job,
     WorkerContext,
-    evaluate_request,
-    notify_handover,
-    record_signals,
+    perform,
     sweep,
 )
 from workers.periodic import SIGNAL_SCAN, WATCHLIST_FOLLOW, WEBHOOK_SECONDS, WEBHOOKS, PeriodicWork
@@ -68,7 +65,13 @@ def build_context(settings: Settings) -> WorkerContext:
     from workers.store import WorkerStore
 
     ledger = build_ledger(settings)
-    return WorkerContext(ledger, WorkerStore(ledger), mailer_for(settings.smtp_url), settings.thresholds())
+    return WorkerContext(
+        ledger,
+        WorkerStore(ledger),
+        mailer_for(settings.smtp_url),
+        settings.thresholds(),
+        timedelta(seconds=settings.effect_grace_seconds),
+    )
 
 
 def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUEUE) -> Celery:
@@ -100,21 +103,15 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
     )
     holder = ContextHolder(settings)
     app.taf_context = holder  # type: ignore[attr-defined]
-    retrying: dict[str, Any] = {"autoretry_for": (Exception,), "retry_backoff": True, "retry_backoff_max": 30,
-                                "max_retries": 8}
+    retrying: dict[str, Any] = {
+        "autoretry_for": (Exception,),
+        "retry_backoff": True,
+        "retry_backoff_max": 30,
+        "max_retries": 8,
+    }
 
-    @app.task(name=EVALUATE, **retrying)
-    def evaluate_task(family_id: str, request_id: str) -> dict[str, Any]:
-        return evaluate_request(holder.get(), family_id, request_id)
-
-    @app.task(name=SIGNALS, **retrying)
-    def signals_task(family_id: str) -> dict[str, Any]:
-        return record_signals(holder.get(), family_id)
-
-    @app.task(name=NOTIFY, **retrying)
-    def notify_task(family_id: str, version: int, event: str, request_id: str,
-                    missing_steps: list[str]) -> dict[str, Any]:
-        return notify_handover(holder.get(), family_id, version, event, request_id, missing_steps)
+    for name in TASK_BODIES:
+        app.task(name=name, **retrying)(_effect_task(holder, name))
 
     @app.task(name=SWEEP)
     def sweep_task() -> int:
@@ -162,6 +159,16 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
     return app
 
 
+def _effect_task(holder: ContextHolder, name: str) -> Callable[..., Any]:
+    """The Celery task of one job kind: its keyword arguments, and `effect` when the job is an owed effect."""
+
+    def task(effect: str | None = None, **kwargs: Any) -> Any:
+        return perform(holder.get(), Job(name, kwargs, effect))
+
+    task.__name__ = task.__qualname__ = name.rsplit(".", 1)[-1]
+    return task
+
+
 class CeleryEnqueuer:
     """Sends jobs to the app's queue; raises when the broker cannot take them.
 
@@ -174,7 +181,8 @@ class CeleryEnqueuer:
     def __call__(self, jobs: Sequence[Job]) -> None:
         """Publish each job (the relay advances only after this returns)."""
         for job in jobs:
-            self.app.send_task(job.name, kwargs=job.kwargs, ignore_result=True)
+            kwargs = job.kwargs if job.effect is None else {**job.kwargs, "effect": job.effect}
+            self.app.send_task(job.name, kwargs=kwargs, ignore_result=True)
 
 
 _lazy: dict[str, Celery] = {}

@@ -1,4 +1,9 @@
-"""`taf relay`, `taf worker` and `taf beat`: the deployment's worker processes."""
+"""`taf relay`, `taf worker` and `taf beat`: the deployment's worker processes.
+
+Relay and beat run one at a time per store: each holds an advisory lock while it works
+(workers/leader.py), so a second one started beside it waits as a standby and takes over
+when the first dies. Celery workers scale out freely.
+"""
 
 from __future__ import annotations
 
@@ -21,24 +26,34 @@ def _queue(queue: str | None) -> str:
 
 
 def relay(queue: str | None = typer.Option(None, help=QUEUE_HELP)) -> None:
-    """Relay new events from the event log to the Celery workers (run one per deployment)."""
+    """Relay new events from the event log to the Celery workers (one relays; others wait as standbys)."""
     from taf.runtime import build_ledger
     from taf.settings import Settings
     from workers.celery_app import CeleryEnqueuer, create_celery_app
+    from workers.leader import leadership
     from workers.relay import Relay
     from workers.store import WorkerStore
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
     app = create_celery_app(settings, queue=_queue(queue))
+    stop = _stop_on_signals()
+    leader = leadership(settings, "relay")
     ledger = build_ledger(settings)
+    try:
+        while leader.acquire(stop):
+            relay = Relay(ledger, WorkerStore(ledger), CeleryEnqueuer(app))
+            relay.run(leader.watch(stop), poll_seconds=settings.projection_poll_seconds)
+    finally:
+        leader.close()
+        ledger.close()
+
+
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    try:
-        Relay(ledger, WorkerStore(ledger), CeleryEnqueuer(app)).run(stop, poll_seconds=settings.projection_poll_seconds)
-    finally:
-        ledger.close()
+    return stop
 
 
 def worker(ctx: typer.Context, queue: str | None = typer.Option(None, help=QUEUE_HELP)) -> None:
@@ -47,13 +62,38 @@ def worker(ctx: typer.Context, queue: str | None = typer.Option(None, help=QUEUE
 
 
 def beat(ctx: typer.Context, queue: str | None = typer.Option(None, help=QUEUE_HELP)) -> None:
-    """Run Celery beat, which schedules the sweep every TAF_SWEEP_SECONDS (extra arguments go to `celery beat`)."""
+    """Run Celery beat, which schedules the sweep every TAF_SWEEP_SECONDS (extra arguments go to `celery beat`).
+
+    One beat schedules at a time: a second waits as a standby until the first dies.
+    Beat that loses its lock stops (SIGTERM to itself) rather than run beside the new holder.
+    """
     from taf.settings import Settings
+    from workers.leader import leadership
 
     settings = Settings()
+    logging.basicConfig(level=settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     schedule = str(settings.data_dir / "celerybeat-schedule")
-    _celery(["beat", "--loglevel=INFO", f"--schedule={schedule}", *ctx.args], queue)
+    waiting = _stop_on_signals()
+    leader = leadership(settings, "beat")
+    if not leader.acquire(waiting):
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):  # Celery beat handles these itself from here on
+        signal.signal(signum, signal.SIG_DFL)
+    finished = threading.Event()
+    ended = leader.watch(finished)
+    threading.Thread(target=_terminate_when, args=(ended, finished), name="taf-beat-lock", daemon=True).start()
+    try:
+        _celery(["beat", "--loglevel=INFO", f"--schedule={schedule}", *ctx.args], queue)
+    finally:
+        finished.set()
+        leader.close()
+
+
+def _terminate_when(ended: threading.Event, finished: threading.Event) -> None:
+    ended.wait()
+    if not finished.is_set():
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _celery(argv: list[str], queue: str | None) -> None:

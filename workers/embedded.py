@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from domain.application import TafLedger
 from taf.settings import Settings
@@ -42,8 +43,9 @@ class InProcessEnqueuer:
                     break
                 except Exception:
                     if attempt == ATTEMPTS:
-                        log.exception("job %s %s failed %d times; the sweep will retry it", job.name, job.kwargs,
-                                      ATTEMPTS)
+                        log.exception(
+                            "job %s %s failed %d times; the sweep will retry it", job.name, job.kwargs, ATTEMPTS
+                        )
                     else:
                         time.sleep(0.05 * attempt)
 
@@ -68,7 +70,13 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
     """Start the relay and the periodic sweep in a daemon thread, running jobs in-process."""
     store = WorkerStore(ledger)
     store.create_tables()
-    context = WorkerContext(ledger, store, mailer or mailer_for(settings.smtp_url), settings.thresholds())
+    context = WorkerContext(
+        ledger,
+        store,
+        mailer or mailer_for(settings.smtp_url),
+        settings.thresholds(),
+        timedelta(seconds=settings.effect_grace_seconds),
+    )
     enqueue = InProcessEnqueuer(context)
     relay = Relay(ledger, store, enqueue)
     periodic = PeriodicWork(ledger, settings)

@@ -2,6 +2,9 @@
 
 Each is idempotent: a re-run finds the work done (the ledger's `evaluate_request` records
 nothing new for a decided request; notifications are one row per event and recipient).
+A job the relay recorded as an owed effect carries that effect's key; `perform` skips it
+when it is done already and marks it done with its result, so a redelivered or swept job
+does nothing twice.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,11 +21,12 @@ from domain.errors import UnknownEntityError
 from domain.signals import DEFAULT_THRESHOLDS, SignalThresholds
 from domain.values import RequestStatus
 from workers.notifications import Mailer, deliver, handover_notice, send_unsent, stalled_notice
-from workers.store import WorkerStore
+from workers.store import Effect, WorkerStore
 
 log = logging.getLogger("taf.workers")
 
 STALLED_AFTER_DAYS = 5
+DONE_EFFECTS_KEPT = timedelta(days=7)
 
 EVALUATE = "taf.evaluate_request"
 SIGNALS = "taf.record_signals"
@@ -32,10 +36,11 @@ SWEEP = "taf.sweep"
 
 @dataclass(frozen=True)
 class Job:
-    """A task to run: its name and JSON-friendly keyword arguments."""
+    """A task to run: its name, JSON-friendly keyword arguments and the key of the effect it does, if owed."""
 
     name: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    effect: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -46,16 +51,19 @@ class WorkerContext:
     store: WorkerStore
     mailer: Mailer
     thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+    effect_grace: timedelta = timedelta(seconds=60)
 
 
-def evaluate_job(family_id: UUID, request_id: UUID) -> Job:
-    """The job that evaluates one handover request."""
-    return Job(EVALUATE, {"family_id": str(family_id), "request_id": str(request_id)})
+def evaluate_job(family_id: UUID, request_id: UUID, cause: int | None = None) -> Job:
+    """The job that evaluates one handover request (an owed effect of notification `cause`, when given)."""
+    effect = f"evaluate:{request_id}:{cause}" if cause is not None else None
+    return Job(EVALUATE, {"family_id": str(family_id), "request_id": str(request_id)}, effect)
 
 
-def signals_job(family_id: UUID) -> Job:
-    """The job that records a family's signal changes."""
-    return Job(SIGNALS, {"family_id": str(family_id)})
+def signals_job(family_id: UUID, cause: int | None = None) -> Job:
+    """The job that records a family's signal changes (an owed effect of notification `cause`, when given)."""
+    effect = f"signals:{family_id}:{cause}" if cause is not None else None
+    return Job(SIGNALS, {"family_id": str(family_id)}, effect)
 
 
 def record_signals(ctx: WorkerContext, family_id: str) -> dict[str, Any]:
@@ -96,28 +104,67 @@ def _raise_if_stalled(ctx: WorkerContext, family_id: UUID, request_id: UUID) -> 
 
 
 def notify_handover(
-    ctx: WorkerContext, family_id: str, version: int, event: str, request_id: str, missing_steps: list[str]
+    ctx: WorkerContext,
+    family_id: str,
+    version: int,
+    event: str,
+    request_id: str,
+    missing_steps: list[str],
+    done: Effect | None = None,
 ) -> dict[str, Any]:
-    """Tell the lead and TAF members that a request became blocked or completed (in-app and email)."""
+    """Tell the lead and TAF members that a request became blocked or completed (in-app and email).
+
+    The in-app rows and the effect's done mark (`done`) are written in one transaction.
+    """
     found = handover_notice(ctx.ledger, UUID(family_id), version, event, UUID(request_id), missing_steps)
     if found is None:
+        _mark_done(ctx, done)
         return {"recipients": 0, "emailed": 0}
     notice, recipients = found
-    emailed = deliver(ctx.ledger, ctx.store, ctx.mailer, notice, recipients)
+    emailed = deliver(ctx.ledger, ctx.store, ctx.mailer, notice, recipients, done)
     return {"recipients": len(recipients), "emailed": emailed}
 
 
-def sweep(ctx: WorkerContext) -> list[Job]:
-    """Send emails that failed before, and return every pending request as an evaluate job.
+def _mark_done(ctx: WorkerContext, done: Effect | None) -> None:
+    if done is not None:
+        with ctx.store.transaction() as cursor:
+            ctx.store.mark_done(cursor, done, datetime.now(UTC))
 
-    So a lost task never strands a request, and an SMTP outage delays emails without losing them.
+
+def perform(ctx: WorkerContext, job: Job) -> Any:
+    """Run an effect's job once: nothing when it is done already, else its body and the done mark.
+
+    Notices mark themselves done with their in-app rows; evaluations and signal runs are
+    idempotent on the family's state, so a crash between the body and the mark only runs
+    them again to no effect.
+    """
+    done = Effect(job.effect, job.name, job.kwargs) if job.effect is not None else None
+    if done is not None and ctx.store.is_done(done.key):
+        return {"done_before": done.key}
+    if job.name == NOTIFY:
+        return notify_handover(ctx, **job.kwargs, done=done)
+    result = TASK_BODIES[job.name](ctx, **job.kwargs)
+    _mark_done(ctx, done)
+    return result
+
+
+def sweep(ctx: WorkerContext) -> list[Job]:
+    """Send emails that failed before; return overdue effects and every pending request as jobs.
+
+    So a lost task (a dead worker, Redis restarted without its data) never strands a request
+    or a notice, and an SMTP outage delays emails without losing them.
     """
     try:
         send_unsent(ctx.store, ctx.mailer)
     except Exception as error:  # noqa: BLE001 - tried again at the next sweep; requests come first
         log.warning("could not send pending emails (%s); next sweep will retry", error)
+    now = datetime.now(UTC)
+    overdue = [Job(effect.name, effect.kwargs, effect.key) for effect in ctx.store.overdue(now, ctx.effect_grace)]
+    if overdue:
+        log.info("sweep: handing on %d effects not done after %s", len(overdue), ctx.effect_grace)
+    ctx.store.forget_done(now - DONE_EFFECTS_KEPT)
     pending = ctx.store.pending_requests()
-    return [evaluate_job(fid, rid) for fid, requests in pending.items() for rid in requests]
+    return overdue + [evaluate_job(fid, rid) for fid, requests in pending.items() for rid in requests]
 
 
 TASK_BODIES: dict[str, Callable[..., Any]] = {
@@ -131,4 +178,4 @@ def run_job(ctx: WorkerContext, job: Job) -> Any:
     """Run a job's body in this process (the embedded transport, and the sweep's fan-out there)."""
     if job.name == SWEEP:
         return [run_job(ctx, follow_up) for follow_up in sweep(ctx)]
-    return TASK_BODIES[job.name](ctx, **job.kwargs)
+    return perform(ctx, job)

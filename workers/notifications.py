@@ -1,16 +1,19 @@
 """In-app notifications (a table) and emails to the lead and TAF members about handovers.
 
-Idempotent per event: each (event, recipient) is one row, inserted once; an email is sent
-for a row until it is marked as emailed, so a re-run sends nothing twice once it succeeded.
+Idempotent per event: each (event, recipient) is one row, inserted once. A row's email is
+claimed before it is sent (a lease, so two workers never send the same one), then marked as
+emailed; a failed send gives the claim back for the sweep. A crash between the SMTP hand-over
+and the mark sends that one email again once the lease has run out, with the same Message-ID.
 Emails name the family by its reference only, never the children.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
@@ -19,11 +22,15 @@ from uuid import UUID
 from domain.application import TafLedger
 from domain.errors import UnknownEntityError
 from domain.values import RequestStatus
-from workers.store import WorkerStore
+from workers.store import Effect, WorkerStore
 
 log = logging.getLogger("taf.workers.notifications")
 
 SENDER = "TAF Ledger <no-reply@taf-ledger.invalid>"
+MESSAGE_DOMAIN = "taf-ledger.invalid"
+# Longer than any hand-over to the SMTP server takes (each SMTP step times out after 10 s),
+# so a claim still running is never taken over; a claim left by a crash is taken after it.
+EMAIL_CLAIM = timedelta(seconds=60)
 
 HANDOVER_BLOCKED = "handover_blocked"
 EPISODE_CLOSED = "episode_closed"
@@ -38,6 +45,7 @@ class Email:
     to: str
     subject: str
     body: str
+    message_id: str | None = None
 
 
 class Mailer(Protocol):
@@ -75,6 +83,8 @@ class SmtpMailer:
         message["From"] = SENDER
         message["To"] = email.to
         message["Subject"] = email.subject
+        if email.message_id:
+            message["Message-ID"] = email.message_id
         message.set_content(email.body)
         smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
         with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
@@ -159,9 +169,19 @@ def _team(family: Any) -> list[UUID]:
     return people
 
 
-def deliver(ledger: TafLedger, store: WorkerStore, mailer: Mailer, notice: Notice, recipients: list[UUID]) -> int:
-    """Record the notice for each recipient (once) and email those not emailed yet; returns emails sent."""
-    now = datetime.now(UTC).isoformat()
+def deliver(
+    ledger: TafLedger,
+    store: WorkerStore,
+    mailer: Mailer,
+    notice: Notice,
+    recipients: list[UUID],
+    done: Effect | None = None,
+) -> int:
+    """Record the notice for each recipient (once) and email those not emailed yet; returns emails sent.
+
+    `done`, the effect this delivery does, is marked done in the transaction of the in-app rows.
+    """
+    now = datetime.now(UTC)
     emails = {recipient: _email_of(ledger, recipient) for recipient in recipients}
     with store.transaction() as cursor:
         for recipient in recipients:
@@ -169,37 +189,78 @@ def deliver(ledger: TafLedger, store: WorkerStore, mailer: Mailer, notice: Notic
                 cursor,
                 "INSERT INTO {notifications} (notification_key, recipient_id, family_id, kind, subject, body,"
                 " email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notification_key) DO NOTHING",
-                (f"{notice.key}:{recipient}", str(recipient), str(notice.family_id), notice.kind, notice.subject,
-                 notice.body, emails[recipient], now),
+                (
+                    f"{notice.key}:{recipient}",
+                    str(recipient),
+                    str(notice.family_id),
+                    notice.kind,
+                    notice.subject,
+                    notice.body,
+                    emails[recipient],
+                    now.isoformat(),
+                ),
             )
+        if done is not None:
+            store.mark_done(cursor, done, now)
     return send_unsent(store, mailer, notice.key)
 
 
 def send_unsent(store: WorkerStore, mailer: Mailer, key: str | None = None) -> int:
-    """Email every notification (of one notice, or all) not emailed yet; returns how many were sent."""
-    query = ("SELECT notification_key, email, subject, body FROM {notifications}"
-             " WHERE emailed_at IS NULL AND email <> ''")
-    params: tuple[str, ...] = ()
+    """Email every notification (of one notice, or all) not emailed yet and not claimed; returns how many were sent."""
+    query = (
+        "SELECT notification_key, email, subject, body FROM {notifications}"
+        " WHERE emailed_at IS NULL AND email <> '' AND (email_claimed_at IS NULL OR email_claimed_at < ?)"
+    )
+    params: tuple[str, ...] = ((datetime.now(UTC) - EMAIL_CLAIM).isoformat(),)
     if key is not None:
         query += " AND notification_key LIKE ?"
-        params = (f"{key}:%",)
+        params += (f"{key}:%",)
     unsent = store.fetchall(query + " ORDER BY created_at", params)
     sent = 0
     for row in unsent:
+        if not _claim(store, row["notification_key"]):
+            continue  # another worker is sending it, or has sent it since the query
         try:
-            mailer.send(Email(row["email"], row["subject"], row["body"]))
+            mailer.send(Email(row["email"], row["subject"], row["body"], message_id(row["notification_key"])))
         except smtplib.SMTPRecipientsRefused:
             # One refused address must not hold back everyone else's mail; the sweep tries it again.
             log.warning("mail server refused %s for notification %s", row["email"], row["notification_key"])
+            _release(store, row["notification_key"])
             continue
+        except BaseException:
+            _release(store, row["notification_key"])
+            raise
         sent += 1
-        with store.transaction() as cursor:
-            store.execute(
-                cursor,
-                "UPDATE {notifications} SET emailed_at = ? WHERE notification_key = ?",
-                (datetime.now(UTC).isoformat(), row["notification_key"]),
-            )
+        _set(store, "emailed_at = ?", datetime.now(UTC).isoformat(), row["notification_key"])
     return sent
+
+
+def message_id(notification_key: str) -> str:
+    """The Message-ID of a notification's email: the same on every attempt, so a resent copy is recognisable."""
+    return f"<{hashlib.sha256(notification_key.encode()).hexdigest()[:32]}@{MESSAGE_DOMAIN}>"
+
+
+def _claim(store: WorkerStore, notification_key: str) -> bool:
+    now = datetime.now(UTC)
+    with store.transaction() as cursor:
+        store.execute(
+            cursor,
+            "UPDATE {notifications} SET email_claimed_at = ? WHERE notification_key = ? AND emailed_at IS NULL"
+            " AND (email_claimed_at IS NULL OR email_claimed_at < ?)",
+            (now.isoformat(), notification_key, (now - EMAIL_CLAIM).isoformat()),
+        )
+        return bool(cursor.rowcount == 1)
+
+
+def _release(store: WorkerStore, notification_key: str) -> None:
+    _set(store, "email_claimed_at = ?", None, notification_key)
+
+
+def _set(store: WorkerStore, assignment: str, value: str | None, notification_key: str) -> None:
+    with store.transaction() as cursor:
+        store.execute(
+            cursor, f"UPDATE {{notifications}} SET {assignment} WHERE notification_key = ?", (value, notification_key)
+        )
 
 
 def _email_of(ledger: TafLedger, professional_id: UUID) -> str:
@@ -229,8 +290,15 @@ def notifications_for(store: WorkerStore, professional_id: UUID, unread_only: bo
         query += " AND read_at IS NULL"
     rows = store.fetchall(query + " ORDER BY created_at DESC, notification_key", (str(professional_id),))
     return [
-        InAppNotification(row["notification_key"], UUID(row["family_id"]), row["kind"], row["subject"], row["body"],
-                          row["created_at"], row["read_at"] is not None)
+        InAppNotification(
+            row["notification_key"],
+            UUID(row["family_id"]),
+            row["kind"],
+            row["subject"],
+            row["body"],
+            row["created_at"],
+            row["read_at"] is not None,
+        )
         for row in rows
     ]
 

@@ -20,6 +20,7 @@ from domain.signals import SignalThresholds
 from domain.values import Actor
 from projections.watchlist import Watchlist
 from taf.settings import Settings
+from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
 
 log = logging.getLogger("taf.workers.periodic")
@@ -51,7 +52,7 @@ class PeriodicWork:
         self.ledger = ledger
         self.thresholds = settings.thresholds()
         self.watchlist = Watchlist(ledger, self.thresholds)
-        self.webhooks = WebhookStore(ledger)
+        self.webhooks = WebhookStore(ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         self._client: httpx.Client | None = None
 
     def create_tables(self) -> None:
@@ -78,7 +79,7 @@ class PeriodicWork:
         now = datetime.now(UTC)
         self.webhooks.dispatch(can_see, now)
         if self._client is None:
-            self._client = httpx.Client()
+            self._client = httpx.Client(trust_env=False)  # no proxy: the policy connects to checked addresses
         return self.webhooks.deliver_due(self._client, now)
 
     def close(self) -> None:

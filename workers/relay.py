@@ -2,8 +2,14 @@
 
 It reads from its tracked position, hands the jobs to a transport (Celery or in-process),
 and only then advances the position, in one transaction with the pending-request table it
-keeps. A transport outage (Redis down) therefore delays work and loses none; a crash
-between the hand-over and the advance re-sends jobs, which are idempotent.
+keeps and the effects it owes (one row per job, keyed by the event that called for it). A
+transport outage (Redis down) therefore delays work and loses none; a crash between the
+hand-over and the advance re-sends jobs, which are idempotent; a task Redis forgets stays
+owed in the effects table until the sweep hands it on again.
+
+A relay started afresh on an existing log catches up silently: events up to the origin
+(the head of the log when the workers' tables were first made) rebuild the pending
+requests and re-evaluate those still pending, but owe no notices and no signal runs.
 """
 
 from __future__ import annotations
@@ -16,17 +22,36 @@ from uuid import UUID
 
 from domain.application import TafLedger
 from workers.handover import NOTIFY, Job, evaluate_job, signals_job
-from workers.store import PendingChange, WorkerStore
+from workers.store import Effect, PendingChange, WorkerStore
 
 log = logging.getLogger("taf.workers.relay")
 
 FAMILY_TOPIC = "domain.family:Family."
 REQUEST_EVENTS = {"ClosureRequested", "TransferRequested"}
 STEP_EVENTS = {
-    "ActionCompleted", "ActionCancelled", "ActionReassigned", "TransferAccepted", "HandoverStepCompleted",
-    "MeetingHeld", "AssessmentCompleted", "AssessmentDeclined", "ClaimVerified", "ClaimDecided", "ContactRecorded",
-    "ActionAgreed", "AssessmentRecommended", "AssessmentStarted", "ClaimRecorded", "ChildAdded", "ChildBorn",
-    "TafMemberLeft", "EntryCorrected", "GrowthMeasured", "SignalRaised", "SignalCleared", "SignalReviewed",
+    "ActionCompleted",
+    "ActionCancelled",
+    "ActionReassigned",
+    "TransferAccepted",
+    "HandoverStepCompleted",
+    "MeetingHeld",
+    "AssessmentCompleted",
+    "AssessmentDeclined",
+    "ClaimVerified",
+    "ClaimDecided",
+    "ContactRecorded",
+    "ActionAgreed",
+    "AssessmentRecommended",
+    "AssessmentStarted",
+    "ClaimRecorded",
+    "ChildAdded",
+    "ChildBorn",
+    "TafMemberLeft",
+    "EntryCorrected",
+    "GrowthMeasured",
+    "SignalRaised",
+    "SignalCleared",
+    "SignalReviewed",
 }
 DECIDED_EVENTS = {"EpisodeClosed", "LeadProfessionalTransferred"}
 NOTIFY_EVENTS = {"HandoverBlocked", *DECIDED_EVENTS}
@@ -38,12 +63,27 @@ Enqueue = Callable[[Sequence[Job]], None]
 
 def event_name(topic: str) -> str | None:
     """The Family event class name of a notification topic, or None for other aggregates."""
-    return topic[len(FAMILY_TOPIC):] if topic.startswith(FAMILY_TOPIC) else None
+    return topic[len(FAMILY_TOPIC) :] if topic.startswith(FAMILY_TOPIC) else None
 
 
 def _family_id(notification: Any) -> UUID:
     originator_id = notification.originator_id
     return originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+
+
+def _notice_job(family_id: UUID, name: str, event: Any) -> Job:
+    """The job that tells the team about a blocked or decided request, keyed by the event."""
+    return Job(
+        NOTIFY,
+        {
+            "family_id": str(family_id),
+            "version": event.originator_version,
+            "event": name,
+            "request_id": str(event.request_id),
+            "missing_steps": list(getattr(event, "missing_steps", [])),
+        },
+        effect=f"notify:{family_id}:{event.originator_version}",
+    )
 
 
 class Relay:
@@ -54,20 +94,24 @@ class Relay:
         self.store = store
         self.enqueue = enqueue
         self.batch_size = batch_size
+        self._origin: int | None = None
 
     def run_once(self) -> int:
         """Relay one batch of new notifications; returns how many were read (0 when up to date)."""
+        if self._origin is None:
+            self._origin = self.store.record_origin()
         start = self.store.relay_position() + 1
         notifications = self.ledger.recorder.select_notifications(start=start, limit=self.batch_size)
         if not notifications:
             return 0
+        fresh = [n for n in notifications if n.id > self._origin]
         # Every family event may change the family's signals. The worker's own SignalRaised and
         # SignalCleared come back here too; evaluating again then records nothing, so it ends there.
-        signal_families = dict.fromkeys(_family_id(n) for n in notifications if event_name(n.topic) is not None)
+        signal_families = {_family_id(n): n.id for n in fresh if event_name(n.topic) is not None}
         relevant = [(n, name) for n in notifications if (name := event_name(n.topic)) in INTERESTING]
         pending = self.store.pending_requests({_family_id(n) for n, _ in relevant})
         changes: list[PendingChange] = []
-        evaluations: dict[tuple[UUID, UUID], None] = {}
+        evaluations: dict[tuple[UUID, UUID], int] = {}
         notices: list[Job] = []
         for notification, name in relevant:
             family_id = _family_id(notification)
@@ -77,29 +121,28 @@ class Relay:
                 kind = "closure" if name == "ClosureRequested" else "transfer"
                 family_pending[event.request_id] = kind
                 changes.append(PendingChange(family_id, event.request_id, kind))
-                evaluations[(family_id, event.request_id)] = None
+                evaluations[(family_id, event.request_id)] = notification.id
             elif name in STEP_EVENTS:
                 for request_id in family_pending:
-                    evaluations[(family_id, request_id)] = None
-            if name in NOTIFY_EVENTS:
-                notices.append(Job(NOTIFY, {
-                    "family_id": str(family_id),
-                    "version": event.originator_version,
-                    "event": name,
-                    "request_id": str(event.request_id),
-                    "missing_steps": list(getattr(event, "missing_steps", [])),
-                }))
+                    evaluations[(family_id, request_id)] = notification.id
+            if name in NOTIFY_EVENTS and notification.id > self._origin:
+                notices.append(_notice_job(family_id, name, event))
             if name == "EpisodeClosed":  # also ends a pending transfer
                 family_pending.clear()
                 changes.append(PendingChange(family_id))
             elif name in ENDING_EVENTS:
                 family_pending.pop(event.request_id, None)
                 changes.append(PendingChange(family_id, event.request_id))
-        jobs = ([signals_job(fid) for fid in signal_families] + [evaluate_job(fid, rid) for fid, rid in evaluations]
-                + notices)
+        still_pending = {(fid, rid): at for (fid, rid), at in evaluations.items() if rid in pending.get(fid, {})}
+        jobs = (
+            [signals_job(fid, at) for fid, at in signal_families.items()]
+            + [evaluate_job(fid, rid, at) for (fid, rid), at in still_pending.items()]
+            + notices
+        )
         if jobs:
             self.enqueue(jobs)
-        self.store.advance_relay(notifications[-1].id, changes)
+        effects = [Effect(job.effect, job.name, job.kwargs) for job in jobs if job.effect is not None]
+        self.store.advance_relay(notifications[-1].id, changes, effects)
         return len(notifications)
 
     def _decode(self, notification: Any) -> Any:

@@ -1,6 +1,7 @@
 """Audit: a family's full history, its state at a past point, its hash chain, and the access log.
 
-The three family routes are for auditors (every family), coordinators and managers (in scope);
+The three family routes are for auditors (every family), coordinators, managers and agency
+system accounts (in scope), as is the event feed (`scope.may_read_history`); person
 practitioners get 403. Each read is recorded in the access log by the `AuditedFamily`
 dependency before it is served. The access log itself is for auditors only.
 """

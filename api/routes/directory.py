@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import Admin, CurrentActor, IdempotencyKey, Ledger
 from api.errors import ApiError
@@ -22,7 +22,7 @@ from api.schemas.responses import (
 from domain.agency import Agency
 from domain.application import TafLedger
 from domain.errors import InvalidValueError, UnknownEntityError
-from domain.professional import Professional
+from domain.professional import Professional, api_key_id
 from domain.values import Actor, Role
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
@@ -103,7 +103,20 @@ def issue_api_key(body: ApiKeyCreate, actor: Admin, ledger: Ledger, _key: Idempo
         key = ledger.issue_api_key(actor.professional_id, body.professional_id)
     except UnknownEntityError as error:
         raise InvalidValueError(error.detail, rule="unknown_professional", field="professional_id") from None
-    return ApiKeyIssued(key=key, professional_id=body.professional_id)
+    return ApiKeyIssued(id=api_key_id(key), key=key, professional_id=body.professional_id)
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, response_class=Response, summary="Revoke an API key")
+def revoke_api_key(key_id: UUID, actor: CurrentActor, ledger: Ledger) -> Response:
+    """Revoke an API key (an admin, or the key's own professional): refused by every process from the next request.
+
+    A key that is not the caller's answers 404 to anyone but an admin, as an unknown one does.
+    """
+    owner = ledger.api_key_owner(key_id)
+    if owner is None or (actor.role is not Role.ADMIN and owner != actor.professional_id):
+        raise ApiError(404, f"no API key {key_id}", rule="not_found")
+    ledger.revoke_api_key(actor.professional_id, key_id)
+    return Response(status_code=204)
 
 
 def admin_or_self(professional_id: UUID, actor: CurrentActor) -> Actor:
@@ -126,12 +139,11 @@ def set_password(professional_id: UUID, body: PasswordSet, actor: Annotated[Acto
 @router.post("/professionals/{professional_id}/deactivation", status_code=204, response_class=Response,
              summary="Deactivate a professional")
 def deactivate_professional(professional_id: UUID, body: ProfessionalDeactivation, actor: Admin,
-                            ledger: Ledger, request: Request) -> Response:
+                            ledger: Ledger) -> Response:
     """Deactivate a professional (admin): their API keys are revoked, their web sessions end at once, and they
     can no longer lead, join a team or own an action."""
     try:
         ledger.deactivate_professional(actor.professional_id, professional_id, body.reason)
     except UnknownEntityError:
         raise ApiError(404, f"no professional {professional_id}", rule="not_found") from None
-    request.app.state.actor_cache.clear()  # their keys stop working from the next request
     return Response(status_code=204)

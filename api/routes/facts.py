@@ -105,9 +105,10 @@ def withdraw_consent(consent_id: UUID, w: Write, body: ConsentWithdrawal | None 
 @router.post("/sharing-decisions", summary="Record a sharing decision", status_code=201,
              response_model=WriteResult)
 def record_sharing_decision(body: SharingDecisionIn, w: Write) -> WriteResult:
-    """Record a decision about sharing information and its lawful basis."""
+    """Record a decision about sharing information, its lawful basis and the agencies it covers."""
     return w.done(w.ledger.record_sharing_decision(w.actor, w.family_id, body.what, body.with_whom,
-                                                   body.lawful_basis, body.why, when(body), w.expected))
+                                                   body.lawful_basis, body.why, when(body), w.expected,
+                                                   body.agency_ids))
 
 
 @router.post("/contacts", summary="Record a contact", status_code=201,

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import CaseReader, CaseWriter, IdempotencyKey, Ledger, record_read
+from api.deps import CaseWriter, HistoryReader, IdempotencyKey, Ledger, record_read
 from api.errors import ApiError
 from api.schemas.feeds import (
     FAMILY_EVENT_TOPICS,
@@ -25,6 +25,7 @@ from domain.application import TafLedger
 from domain.canonical import describe_event
 from domain.errors import UnknownEntityError
 from domain.values import Actor
+from workers.outbound import RefusedUrlError
 from workers.webhooks import Webhook, WebhookStore
 
 router = APIRouter(prefix="/api/v1", tags=["feeds"])
@@ -49,8 +50,12 @@ def _number(cursor: str | None, default: int) -> int:
     if cursor is None or cursor == "":
         return default
     if not cursor.isdigit() or len(cursor) > 18:
-        raise ApiError(422, "cursor is not one this API gave out", rule="cursor_invalid",
-                       errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}])
+        raise ApiError(
+            422,
+            "cursor is not one this API gave out",
+            rule="cursor_invalid",
+            errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+        )
     return int(cursor)
 
 
@@ -74,20 +79,23 @@ class _Scope:
                 self._seen[family_id] = False
             else:
                 self._seen[family_id] = scope.may_see(
-                    self.actor, family.involved_agency_ids, family.involved_professional_ids)
+                    self.actor, family.involved_agency_ids, family.involved_professional_ids
+                )
         return self._seen[family_id]
 
 
 @router.get("/events", response_model=EventFeedPage, summary="The event feed over the caller's scope")
 def event_feed(
     request: Request,
-    actor: CaseReader,
+    actor: HistoryReader,
     ledger: Ledger,
     after: Annotated[int, Query(ge=0, le=10**17, description="Start after this log position.")] = 0,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> EventFeedPage:
     """Family events in log order after a position, only for families in the caller's scope.
+
+    The same rule as a family's `/events` (`scope.may_read_history`): a person practitioner gets 403.
 
     At most a few thousand log entries are examined per request: a page can be short, even
     empty, with a `next_cursor`; follow it until `next_cursor` is null, then poll with
@@ -100,7 +108,8 @@ def event_feed(
     exhausted = False
     while len(items) < limit and examined < SCAN_BUDGET:
         notifications = ledger.recorder.select_notifications(
-            start=position, limit=CHUNK, topics=FAMILY_EVENT_TOPICS, inclusive_of_start=False)
+            start=position, limit=CHUNK, topics=FAMILY_EVENT_TOPICS, inclusive_of_start=False
+        )
         if not notifications:
             exhausted = True
             break
@@ -125,10 +134,20 @@ def _view(hook: Webhook) -> WebhookView:
 
 
 @router.post("/webhooks", status_code=201, response_model=WebhookCreated, summary="Subscribe to family events")
-def create_webhook(body: WebhookCreate, actor: CaseWriter, ledger: Ledger, hooks: Hooks,
-                   _key: IdempotencyKey) -> WebhookCreated:
-    """Subscribe a URL to the events of families in the caller's scope; the secret is shown only here."""
-    hook = hooks.register(actor.professional_id, str(body.url), list(body.event_types), ledger.clock.now())
+def create_webhook(
+    body: WebhookCreate, actor: CaseWriter, ledger: Ledger, hooks: Hooks, _key: IdempotencyKey
+) -> WebhookCreated:
+    """Subscribe a URL to the events of families in the caller's scope; the secret is shown only here.
+
+    The URL must be https and its host must resolve to public addresses only, unless the
+    operator allows the host (TAF_WEBHOOK_ALLOWED_HOSTS).
+    """
+    try:
+        hook = hooks.register(actor.professional_id, str(body.url), list(body.event_types), ledger.clock.now())
+    except RefusedUrlError as refused:
+        raise ApiError(
+            422, refused.detail, rule=refused.rule, errors=[{"loc": ["body", "url"], "msg": refused.detail}]
+        ) from None
     return WebhookCreated(**_view(hook).model_dump(), secret=hook.secret)
 
 
@@ -137,14 +156,15 @@ def list_webhooks(actor: CaseWriter, hooks: Hooks, limit: Limit = 50, cursor: Cu
     """The caller's own subscriptions, oldest first."""
     start = _number(cursor, 0)
     mine = [h for h in hooks.webhooks() if h.professional_id == actor.professional_id]
-    page = mine[start:start + limit]
+    page = mine[start : start + limit]
     more = len(mine) > start + limit
     return WebhookPage(items=[_view(h) for h in page], next_cursor=str(start + limit) if more else None)
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=DeliveryPage, summary="A webhook's deliveries")
-def deliveries(webhook_id: UUID, actor: CaseWriter, hooks: Hooks, limit: Limit = 50,
-               cursor: Cursor = None) -> DeliveryPage:
+def deliveries(
+    webhook_id: UUID, actor: CaseWriter, hooks: Hooks, limit: Limit = 50, cursor: Cursor = None
+) -> DeliveryPage:
     """Delivery attempts and their results, oldest first (only for the webhook's owner)."""
     hook = hooks.webhook(webhook_id)
     if hook is None or hook.professional_id != actor.professional_id:
@@ -152,10 +172,22 @@ def deliveries(webhook_id: UUID, actor: CaseWriter, hooks: Hooks, limit: Limit =
     rows = hooks.delivery_log(webhook_id, limit=limit + 1, after_id=_number(cursor, 0))
     page = rows[:limit]
     return DeliveryPage(
-        items=[DeliveryView(id=d.id, family_id=d.family_id, position=d.position, event_type=d.event_type,
-                            status=d.status, attempts=d.attempts, last_status_code=d.last_status_code,
-                            last_error=d.last_error, last_attempt_at=d.last_attempt_at,
-                            next_attempt_at=d.next_attempt_at) for d in page],
+        items=[
+            DeliveryView(
+                id=d.id,
+                family_id=d.family_id,
+                position=d.position,
+                event_type=d.event_type,
+                status=d.status,
+                attempts=d.attempts,
+                last_status_code=d.last_status_code,
+                result=d.result,
+                last_error=d.result if d.result not in (None, "delivered") else None,
+                last_attempt_at=d.last_attempt_at,
+                next_attempt_at=d.next_attempt_at,
+            )
+            for d in page
+        ],
         next_cursor=str(page[-1].id) if len(rows) > limit and page else None,
     )
 

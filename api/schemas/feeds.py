@@ -13,7 +13,8 @@ from domain.family import Family
 
 _BASES = {"Event", "Created"}
 FAMILY_EVENT_TYPES: frozenset[str] = frozenset(
-    name for name, value in vars(Family).items()
+    name
+    for name, value in vars(Family).items()
     if isinstance(value, type) and issubclass(value, Family.Event) and name not in _BASES
 )
 FAMILY_EVENT_TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Family, n)) for n in FAMILY_EVENT_TYPES))
@@ -97,7 +98,19 @@ class DeliveryView(BaseModel):
     status: str = Field(description="pending, delivered or failed (given up after the last retry).")
     attempts: int
     last_status_code: int | None
-    last_error: str | None
+    result: str | None = Field(
+        description=(
+            "The last attempt's result: delivered, http_3xx (redirects are not followed), http_4xx, http_5xx, "
+            "timeout, connection_refused, connection_error, tls_error, dns_error, refused_address (the host "
+            "resolved to an internal address), refused_scheme (not https); null before the first attempt."
+        )
+    )
+    last_error: str | None = Field(
+        description=(
+            "Kept for callers written before `result`: the result class of a failed last attempt "
+            "(never the raw error text), null when the last attempt was delivered or none was made."
+        )
+    )
     last_attempt_at: datetime | None
     next_attempt_at: datetime
 

@@ -310,6 +310,8 @@ class SharingDecisionIn(Fact):
     with_whom: RequiredLine
     lawful_basis: RequiredLine
     why: RequiredText
+    agency_ids: Annotated[Ids, Field(description="The agencies the decision lets see the family's record; a "
+                                                 "professional of such an agency may then join the team.")] = []
 
 
 class EpisodeOpen(Fact):

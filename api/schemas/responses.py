@@ -53,8 +53,9 @@ class ProfessionalPage(BaseModel):
 
 
 class ApiKeyIssued(BaseModel):
-    """A new API key: shown once, stored only as a hash."""
+    """A new API key: shown once, stored only as a hash; `id` names it for revocation."""
 
+    id: UUID
     key: str
     professional_id: UUID
 

@@ -123,11 +123,11 @@ class World:
         scan_watchlist(self.app)
 
 
-def start_world(tmp_path: Path, today: date) -> Iterator[World]:
-    """Start the app in process on a fresh SQLite file with the clock at a day."""
+def start_world(tmp_path: Path, today: date, **overrides: Any) -> Iterator[World]:
+    """Start the app in process on a fresh SQLite file with the clock at a day (and any settings overridden)."""
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}",
                         bootstrap_admin_key=ADMIN_KEY, rate_limit_per_minute=100_000, log_level="WARNING",
-                        _env_file=None)
+                        _env_file=None, **overrides)
     clock = FakeClock(datetime.combine(today, time(12), UTC))
     app = create_app(settings, clock=clock)
     with TestClient(app, raise_server_exceptions=True) as client:

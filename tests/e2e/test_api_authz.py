@@ -37,7 +37,9 @@ MATCH = [("POST", "/api/v1/families/match")]
 DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals"), ("POST", "/api/v1/api-keys"),
                    ("POST", "/api/v1/professionals/{x}/password"), ("POST", "/api/v1/professionals/{x}/deactivation")]
 DIRECTORY_READ = [("GET", "/api/v1/agencies"), ("GET", "/api/v1/professionals")]
-CASE_LISTS = [("GET", "/api/v1/watchlist"), ("GET", "/api/v1/events"), ("GET", "/api/v1/families"),
+KEY_REVOKE = [("DELETE", "/api/v1/api-keys/{x}")]
+EVENT_FEED = [("GET", "/api/v1/events")]
+CASE_LISTS = [("GET", "/api/v1/watchlist"), ("GET", "/api/v1/families"),
               ("GET", "/api/v1/actions"), ("GET", "/api/v1/worklist")]
 WEBHOOKS = [("POST", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks/{x}/deliveries")]
 AUDIT = [("GET", F + "/events"), ("GET", F + "/state"), ("GET", F + "/integrity")]
@@ -56,11 +58,15 @@ MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "match": (MATCH, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
     "directory_write": (DIRECTORY_WRITE, ["ok", "403", "403", "403", "403", "403", "403", "403", "403"]),
     "directory_read": (DIRECTORY_READ, ["ok"] * 9),
+    # an admin, or the key's own professional; anyone else's key answers 404 as an unknown one does
+    "key_revoke": (KEY_REVOKE, ["ok"] * 9),
     # filtered to the caller's scope, so every case reader gets an answer
     "case_lists": (CASE_LISTS, ["403", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
     # a webhook carries case data out to an agency system: roles that record for families
     "webhooks": (WEBHOOKS, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
-    "audit": (AUDIT, ["403", "ok", "ok", "ok", "404", "403", "403", "403", "403"]),
+    # full histories (API.md's one rule): auditors, coordinators, managers and agency systems in scope
+    "event_feed": (EVENT_FEED, ["403", "ok", "ok", "ok", "ok", "403", "403", "ok", "ok"]),
+    "audit": (AUDIT, ["403", "ok", "ok", "ok", "404", "403", "403", "ok", "404"]),
     "access_log": (ACCESS_LOG, ["403", "ok", "403", "403", "403", "403", "403", "403", "403"]),
 }
 

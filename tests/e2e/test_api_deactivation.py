@@ -36,11 +36,13 @@ def test_a_deactivated_professional_cannot_lead_join_or_own_an_action(world: Wor
     assert world.admin().post(f"/api/v1/professionals/{leaver.id}/deactivation",
                               {"reason": "Left"}).status_code == 204
     base = f"/api/v1/families/{family_id}"
-    for path, body in [("/lead", {"professional_id": leaver.id}), ("/members", {"professional_id": leaver.id}),
+    for path, body in [("/members", {"professional_id": leaver.id}),
                        ("/actions", {"description": "Visit", "owner_id": leaver.id, "due_on": "2026-07-01"})]:
         refused = coordinator.post(base + path, body)
         assert refused.status_code == 409, (path, refused.text)
         assert refused.json()["rule"] == "professional_inactive"
+    as_lead = coordinator.post(base + "/lead", {"professional_id": leaver.id})
+    assert as_lead.status_code == 422 and as_lead.json()["rule"] == "lead_must_be_able_to_lead"
 
 
 def test_deactivation_needs_an_admin_a_reason_and_an_active_professional(world: World) -> None:

@@ -275,3 +275,58 @@ def test_tampering_with_an_upcast_value_still_breaks_the_chain(
     check = ledger.verify_chain(fid)
 
     assert (check.valid, check.broken_at_version) == (False, old.version)
+
+
+# ------------------------------- SharingDecisionRecorded.agency_ids: a field added with added()
+
+
+def _rewrite_stored(store_settings: Settings, ledger: TafLedger, fid: UUID, version: int, change: Any) -> None:
+    """Change an event's stored fields in place (decrypting and encrypting as the store does)."""
+    cipher = ledger.mapper.cipher
+    state = stored_state(store_settings, fid, version)
+    fields = json.loads(cipher.decrypt(state) if cipher else state)
+    change(fields)
+    rewritten = json.dumps(fields, separators=(",", ":")).encode()
+    overwrite_state(store_settings, fid, version, cipher.encrypt(rewritten) if cipher else rewritten)
+
+
+def test_a_sharing_decision_stored_before_agency_ids_loads_without_agencies_and_verifies(
+    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings,
+) -> None:
+    fid = written_family(ledger, team, clock)
+    old = ledger.record_sharing_decision(team.lead, fid, "the plan", "school", "consent", "attendance")
+    _rewrite_stored(store_settings, ledger, fid, old.version, lambda f: f.pop("agency_ids"))  # as written before
+
+    events = {e.originator_version: e for e in ledger.events.get(fid)}
+
+    assert events[old.version].agency_ids == []
+    assert ledger.verify_chain(fid).valid
+    assert replay(list(events.values())).sharing_agency_ids == []
+
+
+def test_a_sharing_decision_without_agencies_hashes_as_the_class_before_agency_ids_did(
+    ledger: TafLedger, team: Team, clock: FakeClock,
+) -> None:
+    fid = written_family(ledger, team, clock)
+    previous = ledger.get_family(fid).head_hash
+
+    recorded = ledger.record_sharing_decision(team.lead, fid, "the plan", "school", "consent", "attendance")
+
+    (event,) = ledger.events.get(fid, gt=recorded.version - 1)
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in ("hash", "agency_ids")}
+    assert event.hash == chain_hash(previous, "SharingDecisionRecorded", recorded.version, fields)
+
+
+def test_the_agencies_a_sharing_decision_names_are_hashed(
+    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings,
+) -> None:
+    fid = written_family(ledger, team, clock)
+    school = uuid4()
+    recorded = ledger.record_sharing_decision(team.lead, fid, "the plan", "school", "consent", "attendance",
+                                              agency_ids=[school])
+    assert ledger.get_family(fid).sharing_covers(school) and ledger.verify_chain(fid).valid
+
+    _rewrite_stored(store_settings, ledger, fid, recorded.version, lambda f: f.update(agency_ids=[str(uuid4())]))
+
+    check = ledger.verify_chain(fid)
+    assert (check.valid, check.broken_at_version) == (False, recorded.version)

@@ -17,7 +17,10 @@ from domain.application import ChildInput, TafLedger
 from domain.family import Family
 from domain.values import Actor, ContactKind, ContactOutcome
 from tests.conftest import FakeClock, Team
+from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
+
+LOOPBACK_ALLOWED = OutboundPolicy.allowing(["127.0.0.1"])  # the operator's allow-list, for receivers on loopback
 
 
 class Receiver:
@@ -26,6 +29,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[tuple[dict, str]] = []
         self.fail_next = 0
+        self.failing_families: set[str] = set()  # answers 503 to every event of these families
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,6 +37,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if receiver.fail_next > 0:
                     receiver.fail_next -= 1
+                    self.send_response(503)
+                elif json.loads(body)["family_id"] in receiver.failing_families:
                     self.send_response(503)
                 else:
                     receiver.received.append((json.loads(body), self.headers["X-Signature"]))
@@ -56,7 +62,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def store(ledger: TafLedger) -> WebhookStore:
-    s = WebhookStore(ledger)
+    s = WebhookStore(ledger, LOOPBACK_ALLOWED)
     s.create_tables()
     return s
 
@@ -65,8 +71,9 @@ def involved(actor: Actor, family: Family) -> bool:
     return actor.agency_id in family.involved_agency_ids
 
 
-def test_deliveries_are_signed_and_in_order(ledger: TafLedger, team: Team, clock: FakeClock,
-                                            store: WebhookStore, receiver: Receiver) -> None:
+def test_deliveries_are_signed_and_in_order(
+    ledger: TafLedger, team: Team, clock: FakeClock, store: WebhookStore, receiver: Receiver
+) -> None:
     now = datetime.now(UTC)
     hook = store.register(team.member.professional_id, receiver.url, ["ContactRecorded"], now)
     fid = ledger.register_family(team.member, [ChildInput("Ann", date_of_birth=clock.today())]).family_id
@@ -125,7 +132,7 @@ def test_two_overlapping_delivery_runs_post_each_delivery_once(
     fid = ledger.register_family(team.member, [ChildInput("Ann", date_of_birth=clock.today())]).family_id
     ledger.record_contact(team.member, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="once")
     store.dispatch(involved, now)
-    other_run = WebhookStore(ledger)
+    other_run = WebhookStore(ledger, LOOPBACK_ALLOWED)
 
     with httpx.Client() as client:
         threads = [threading.Thread(target=s.deliver_due, args=(client, now)) for s in (store, other_run)]

@@ -55,7 +55,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         unavailable("a private redis-server", error)
     try:
         with postgres_schema() as url:
-            settings = Settings(data_dir=directory, database_url=url, redis_url=redis.url, _env_file=None)
+            settings = Settings(data_dir=directory, database_url=url, redis_url=redis.url,
+                                webhook_allowed_hosts="127.0.0.1", _env_file=None)
             migrate(settings)
             worker = CeleryWorker(settings, "taf", directory / "worker.log").start()
             try:
@@ -161,11 +162,11 @@ def test_beat_runs_the_signal_scan_and_webhook_deliveries_on_the_worker(
     from domain.application import ChildInput, When
     from domain.values import ContactKind, ContactOutcome
     from projections.watchlist import Watchlist
-    from tests.integration.test_webhooks import Receiver
+    from tests.integration.test_webhooks import LOOPBACK_ALLOWED, Receiver
     from workers.webhooks import WebhookStore
 
     receiver = Receiver()
-    hooks = WebhookStore(ledger)
+    hooks = WebhookStore(ledger, LOOPBACK_ALLOWED)
     hook = hooks.register(team.member.professional_id, receiver.url, ["ContactRecorded"], datetime.now(UTC))
     born = clock.today() - timedelta(days=900)
     family = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=born)])

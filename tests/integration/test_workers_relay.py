@@ -175,3 +175,20 @@ def test_the_relay_lag_counts_events_not_yet_handed_on(
     Relay(ledger, store, Transport()).run_once()
 
     assert relay_lag(ledger, store) == 0
+
+
+def test_a_store_upgraded_with_a_relay_position_still_owes_the_events_after_it(
+    ledger: TafLedger, store: WorkerStore, team: Team, clock: FakeClock
+) -> None:
+    fid, _ = family_with_team(ledger, team, clock.today())
+    Relay(ledger, store, Transport()).run_once()
+    with store.transaction() as cursor:  # as made by a release that kept no origin
+        store.execute(cursor, "DELETE FROM {relay_origin}")
+    rid = request_closure(ledger, team, fid)
+    ledger.evaluate_request(fid, rid)
+    transport = Transport()
+
+    store.create_tables()  # `taf migrate` of the new release
+    Relay(ledger, store, transport).run_once()
+
+    assert [job.kwargs["event"] for job in transport.jobs if job.name == NOTIFY] == ["HandoverBlocked"]

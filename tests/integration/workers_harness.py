@@ -76,9 +76,10 @@ def postgres_schema() -> Iterator[str]:
 class RedisServer:
     """A private redis-server on a spare port, which a test may stop and start again."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, persistent: bool = True):
         self.port = free_port()
         self.directory = directory
+        self.persistent = persistent
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -87,11 +88,23 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        """Start it, with an append-only file so queued tasks survive a restart."""
+        """Start it, with an append-only file so queued tasks survive a restart (unless made without persistence)."""
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                *persistence,
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import redis
 
@@ -104,6 +117,13 @@ class RedisServer:
         wait_until(answers, timeout=10)
         return self
 
+    def kill(self) -> None:
+        """Kill it outright (SIGKILL): without persistence, everything it held is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
     def stop(self) -> None:
         """Stop it (SIGTERM: it flushes the append-only file first)."""
         if self.process is not None:
@@ -115,10 +135,11 @@ class RedisServer:
 class CeleryWorker:
     """A real `taf worker` process (Celery, solo pool) on a queue of its own."""
 
-    def __init__(self, settings: Settings, queue: str, log_path: Path):
+    def __init__(self, settings: Settings, queue: str, log_path: Path, extra_env: dict[str, str] | None = None):
         self.settings = settings
         self.queue = queue
         self.log_path = log_path
+        self.extra_env = extra_env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     def env(self) -> dict[str, str]:
@@ -132,16 +153,30 @@ class CeleryWorker:
         )
         if self.settings.smtp_url:
             env["TAF_SMTP_URL"] = self.settings.smtp_url
-        return env
+        if self.settings.webhook_allowed_hosts:
+            env["TAF_WEBHOOK_ALLOWED_HOSTS"] = self.settings.webhook_allowed_hosts
+        return env | self.extra_env
 
     def start(self) -> CeleryWorker:
         """Start the worker and wait until it consumes its queue."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [TAF, "worker", "--queue", self.queue, "--pool=solo", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", f"--hostname=test-{uuid.uuid4().hex[:6]}@%h"],
-            cwd=self.settings.data_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            [
+                TAF,
+                "worker",
+                "--queue",
+                self.queue,
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname=test-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            cwd=self.settings.data_dir,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
 
@@ -184,9 +219,14 @@ def family_with_team(ledger: TafLedger, team: Team, today: date, open_actions: i
     actions: list[UUID] = []
     if open_actions:
         recorded = ledger.hold_meeting(
-            team.lead, fid, MeetingKind.TAF, today,
-            actions=[ActionInput(f"action {i}", team.lead.professional_id, today + timedelta(days=14))
-                     for i in range(open_actions)],
+            team.lead,
+            fid,
+            MeetingKind.TAF,
+            today,
+            actions=[
+                ActionInput(f"action {i}", team.lead.professional_id, today + timedelta(days=14))
+                for i in range(open_actions)
+            ],
         )
         actions = recorded.extra_ids
     return fid, actions
@@ -222,3 +262,31 @@ def request_status(ledger: TafLedger, fid: UUID, kind: RequestKind) -> str:
 def event_names(ledger: TafLedger, fid: UUID) -> list[str]:
     """The names of a family's events, oldest first."""
     return [type(e).__name__ for e in ledger.family_events(fid)]
+
+
+class TafProcess:
+    """A `taf` command (relay, beat) as its own process, with its output in a log file."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], directory: Path, name: str):
+        self.log_path = directory / f"{name}.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([TAF, *argv], cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def logged(self, text: str) -> bool:
+        """Whether the process has written `text` to its log."""
+        return text in self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """Kill it outright (SIGKILL), as a crash would."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        """Stop it gracefully, or kill it when it does not stop."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()

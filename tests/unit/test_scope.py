@@ -7,6 +7,7 @@ from uuid import uuid4
 import pytest
 
 from domain import scope
+from domain.errors import InvalidValueError, RuleViolationError
 from domain.family import Family
 from domain.values import Actor, Channel, ClaimOutcome, ConsentCapacity, ContactKind, ContactOutcome, Role, SourceKind
 from tests.unit.builders import COORDINATOR, EARLY_HELP, HEALTH, LEAD, MEMBER, OUTSIDER, POLICE, WORKER, FamilyBuilder
@@ -159,3 +160,47 @@ def test_recording_a_claim_or_a_verification_gives_no_part() -> None:
     family.verify_claim(GP_PERSON.meta(), claim_id, ClaimOutcome.VERIFIED, "phoned nan")
     assert not full(family, actor(GP_PERSON, role=Role.MANAGER))
     assert knows(family, actor(GP_PERSON, role=Role.MANAGER))
+
+
+# ----------------------------------------------- who can lead, who reads histories, who joins the team
+
+
+@pytest.mark.parametrize(("role", "active", "can"), [
+    (Role.PRACTITIONER, True, True), (Role.COORDINATOR, True, True), (Role.MANAGER, True, True),
+    (Role.AUDITOR, True, False), (Role.ADMIN, True, False), (Role.PRACTITIONER, False, False),
+])
+def test_only_active_practitioners_coordinators_and_managers_can_lead(role: Role, active: bool, can: bool) -> None:
+    assert scope.may_lead(role, active) is can
+    if not can:
+        with pytest.raises(InvalidValueError) as refused:
+            scope.require_able_to_lead(role, active, "to_professional_id")
+        assert (refused.value.rule, refused.value.field) == ("lead_must_be_able_to_lead", "to_professional_id")
+
+
+def test_full_histories_are_for_auditors_coordinators_managers_and_agency_systems_not_person_practitioners() -> None:
+    assert [scope.may_read_history(actor(LEAD, role=r)) for r in Role] == [False, True, True, True, False]
+    assert scope.may_read_history(actor(LEAD, is_system=True))
+
+
+def test_a_member_brings_in_a_new_agency_only_under_a_sharing_decision_or_consent_covering_it() -> None:
+    family = FamilyBuilder().episode().lead().build()
+    with pytest.raises(RuleViolationError) as refused:
+        family.join_team(LEAD.meta(), GP_PERSON.id, GP)
+    assert refused.value.rule == "sharing_decision_required"
+
+    family.record_sharing_decision(LEAD.meta(), "the plan", "GP", "safeguarding", "joint care", [GP])
+    family.join_team(LEAD.meta(), GP_PERSON.id, GP)
+    family.give_consent(LEAD.meta(), uuid4(), "mother", ConsentCapacity.PARENTAL_RESPONSIBILITY, "police", [POLICE])
+    family.join_team(LEAD.meta(), OUTSIDER.id, POLICE)
+
+    assert {GP_PERSON.id, OUTSIDER.id} <= {m.professional_id for m in family.members.values()}
+    assert GP in family.involved_agency_ids  # the sharing decision gives the agency a part
+
+
+def test_a_coordinator_brings_in_any_agency_and_a_member_adds_colleagues_of_agencies_in_the_team() -> None:
+    family = FamilyBuilder().episode().lead().build()
+    family.join_team(COORDINATOR.meta(), MEMBER.id, HEALTH)
+    family.join_team(MEMBER.meta(), uuid4(), HEALTH)
+    family.join_team(LEAD.meta(), uuid4(), EARLY_HELP)
+    with pytest.raises(RuleViolationError):
+        family.join_team(MEMBER.meta(), OUTSIDER.id, POLICE)

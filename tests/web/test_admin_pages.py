@@ -11,6 +11,8 @@ from domain.application import ChildInput
 from domain.values import ContactKind, ContactOutcome, Role
 from tests.web.pages import error_summary, field_error, h1, text_of, web_service
 from web.directory import Directory
+from workers.outbound import OutboundPolicy
+from workers.webhooks import WebhookStore
 
 
 def _id(service, email_key: str):
@@ -145,7 +147,8 @@ def test_an_issued_key_is_shown_once_works_against_the_api_and_can_be_revoked(tm
 def test_webhooks_are_listed_paused_resumed_and_deleted(tmp_path, clock) -> None:
     with web_service(tmp_path, clock, workers=False) as service:  # deliveries only through the test's transport
         service.demo()
-        hooks = service.app.state.webhooks
+        # the app's tables, with DNS answering a public address for the receiver's name
+        hooks = WebhookStore(service.ledger, OutboundPolicy(resolve=lambda host, port: ["93.184.216.34"]))
         hv = service.ledger.actor_for(_id(service, "hv"))
         hook = hooks.register(hv.professional_id, "https://hv.example.org/hook", [], datetime.now(UTC))
         family = service.ledger.register_family(hv, [ChildInput("Kit Test", date_of_birth=clock.today())])

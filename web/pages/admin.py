@@ -77,11 +77,8 @@ class PasswordChoice(PasswordSet):
 
 
 def _changed(request: Request, professional_id: UUID | None = None) -> None:
-    """After a directory change: names read fresh, cached API actors forgotten, sessions ended when asked."""
+    """After a directory change: names read fresh, sessions ended when asked."""
     web_state(request).directory.refresh()
-    cache = getattr(request.app.state, "actor_cache", None)
-    if cache is not None:
-        cache.clear()
     if professional_id is not None:
         web_state(request).sessions.end_all(professional_id)
 

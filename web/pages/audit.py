@@ -2,9 +2,9 @@
 check, and the access log.
 
 The history is for auditors (every family), coordinators and managers (in scope);
-practitioners get 403 (`audit_family`). The access log is for auditors only. Every read of
-a family here is written to the access log, as the API's audit routes do: "events",
-"state" and "integrity".
+practitioners get 403 (`audit_family`, the API's rule: `scope.may_read_history`). The access
+log is for auditors only. Every read of a family here is written to the access log, as the
+API's audit routes do: "events", "state" and "integrity".
 """
 
 from __future__ import annotations

@@ -220,7 +220,7 @@ def _withdraw_consent(ledger: TafLedger, actor: Actor, ctx: FormContext, body: A
 
 def _share(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
     return ledger.record_sharing_decision(actor, ctx.family.id, body.what, body.with_whom, body.lawful_basis,
-                                          body.why, when(body))
+                                          body.why, when(body), agency_ids=body.agency_ids)
 
 
 def _measure(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
@@ -417,6 +417,8 @@ register(
         Field("with_whom", "With whom", "text"),
         Field("lawful_basis", "Lawful basis", "text", hint="For example, consent or safeguarding a child."),
         Field("why", "Why", "textarea"),
+        Field("agency_ids", "Agencies", "checkboxes", choices=FormContext.agencies,
+              hint="The agencies it lets see the family's record. Their staff may then join the team."),
     ], _share, "Sharing decision recorded"),
     # ---- the family and its children
     FamilyForm("child", "children/new", "Add a child", ChildAdd, [
