@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -67,7 +67,8 @@ def http_rate(base: str, families: int, commands: int, clients: int) -> float:
     server = Server(base, Path("."), Path("."), None)  # type: ignore[arg-type]
     directory = Directory(server)
     person = directory.person(directory.agency(), "coordinator")
-    ids = [person.post("/api/v1/families", {"children": [{"name": "B", "expected_on": "2030-01-01"}]}).json()["id"]
+    expected_on = (date.today() + timedelta(days=100)).isoformat()  # an unborn child is due within a year
+    ids = [person.post("/api/v1/families", {"children": [{"name": "B", "expected_on": expected_on}]}).json()["id"]
            for _ in range(families)]
     per_client = commands // clients
     errors: list[str] = []
@@ -100,8 +101,8 @@ def baselines(settings: Settings, families: int, commands: int) -> tuple[float, 
         agency = ledger.register_agency(system, "Bench", AgencyKind.EARLY_HELP)
         actor = ledger.actor_for(ledger.register_professional(system, "Bench", agency, Role.COORDINATOR))
         assert isinstance(actor, Actor)
-        ids = [ledger.register_family(actor, [ChildInput("B", expected_on=date(2030, 1, 1))]).family_id
-               for _ in range(families)]
+        unborn = ChildInput("B", expected_on=date.today() + timedelta(days=100))
+        ids = [ledger.register_family(actor, [unborn]).family_id for _ in range(families)]
         in_memory = [ledger.get_family(i) for i in ids]
         meta = ledger._meta(actor, When())  # noqa: SLF001 - the bench builds events as the service does
         started = time.perf_counter()

@@ -39,6 +39,7 @@ from domain.family import Family
 from domain.history import CarriedItem
 from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
+from domain.reference import FamilyReference, family_reference_id
 from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds, evaluate_signals
 from domain.state import EpisodeState
 from domain.transcodings import register_all
@@ -74,6 +75,8 @@ from domain.values import (
 
 SYSTEM_ID = UUID(int=0)
 SAVE_DEADLINE_SECONDS = 10.0  # how long a write without If-Match keeps retrying a concurrent save
+DUE_YEARS_AHEAD = 5  # the latest due, review or next-supervision date, in years from today
+EXPECTED_YEARS_AHEAD = 1  # the latest expected date of an unborn child, in years from today
 VERIFY_PAGE = 500
 FAMILY_TOPIC = get_topic(Family) + "."
 API_KEY_TOPIC = get_topic(ApiKey.ApiKeyIssued)  # type: ignore[attr-defined]
@@ -451,6 +454,21 @@ class TafLedger(Application[UUID]):
                 f"no professional {professional_id}", rule="unknown_professional", field=field_name
             ) from None
 
+    def _refuse_unknown_agency(self, agency_id: UUID, field_name: str) -> None:
+        """InvalidValueError naming the field when an id is not an agency of the directory."""
+        try:
+            self.get_agency(agency_id)
+        except UnknownEntityError:
+            raise InvalidValueError(f"no agency {agency_id}", rule="unknown_agency", field=field_name) from None
+
+    def _refuse_far_ahead(self, value: date | None, field_name: str) -> None:
+        """InvalidValueError for a due or review date further ahead than anyone plans (a slip of the keyboard)."""
+        latest = years_after(self.clock.today(), DUE_YEARS_AHEAD)
+        if value is not None and value > latest:
+            raise InvalidValueError(f"{field_name} must be on or before {latest.isoformat()} "
+                                    f"({DUE_YEARS_AHEAD} years from today)", rule="date_too_far_ahead",
+                                    field=field_name)
+
     def _refuse_inactive(self, professional_id: UUID, field_name: str) -> None:
         """Refuse to give a deactivated professional anything to lead or do (unknown ids are left to the family)."""
         try:
@@ -617,6 +635,7 @@ class TafLedger(Application[UUID]):
         self._refuse_known_numbers(made)
         family_id = family_id or uuid4()
         reference = (reference or "").strip() or f"TAF-{family_id.hex[:8].upper()}"
+        self._refuse_known_reference(reference)
         family = Family(
             family_id=family_id,
             meta=meta,
@@ -629,12 +648,20 @@ class TafLedger(Application[UUID]):
         )
         if postcode is not None and postcode.strip():
             family.record_postcode(meta, postcode)
+        claim = FamilyReference(reference=reference, family_id=family_id)
         try:
-            position = self._save(family, *self._claims(family_id, made))
+            position = self._save(family, claim, *self._claims(family_id, made))
         except IntegrityError:
             self._refuse_known_numbers(made)
+            self._refuse_known_reference(reference)
             raise
         return Recorded(family_id, family_id, family.version, position, [c.child_id for c in made])
+
+    def _refuse_known_reference(self, reference: str) -> None:
+        """RuleViolationError when another family already has this reference (compared normalised)."""
+        if family_reference_id(reference) in self.repository:
+            raise RuleViolationError("another family already has this reference", rule="family_reference_taken",
+                                     field="reference")
 
     def add_child(self, actor: Actor, family_id: UUID, child: ChildInput, when: When = NOW,
                   expected_version: int | None = None) -> Recorded:
@@ -774,7 +801,10 @@ class TafLedger(Application[UUID]):
     def agree_plan(self, actor: Actor, family_id: UUID, outcomes: Sequence[str],
                    contact_every: Sequence[ContactFrequency] = (), review_by: date | None = None,
                    when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Agree the plan."""
+        """Agree the plan (every agency it expects contact from is in the directory)."""
+        for i, frequency in enumerate(contact_every):
+            self._refuse_unknown_agency(frequency.agency_id, f"contact_every_days.{i}.agency_id")
+        self._refuse_far_ahead(review_by, "review_by")
         plan_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.agree_plan(m, plan_id, outcomes, contact_every, review_by), plan_id)
@@ -784,9 +814,13 @@ class TafLedger(Application[UUID]):
                      family_attended: bool | None = None, decisions: str = "",
                      actions: Sequence[ActionInput] = (), expected_version: int | None = None,
                      date_uncertain: bool = False) -> Recorded:
-        """Record a meeting and the actions it agreed, in one save."""
-        for action in actions:
+        """Record a meeting and the actions it agreed, in one save (attendees and apologies are in the directory)."""
+        for name, ids in (("attendee_ids", attendee_ids), ("apology_ids", apology_ids)):
+            for i, professional_id in enumerate(ids):
+                self._referenced_professional(professional_id, f"{name}.{i}")
+        for i, action in enumerate(actions):
             self._refuse_inactive(action.owner_id, "actions")
+            self._refuse_far_ahead(action.due_on, f"actions.{i}.due_on")
         meeting_id = uuid4()
         action_ids = [uuid4() for _ in actions]
 
@@ -806,6 +840,7 @@ class TafLedger(Application[UUID]):
                      expected_version: int | None = None) -> Recorded:
         """Agree an action (not for a deactivated owner)."""
         self._refuse_inactive(owner_id, "owner_id")
+        self._refuse_far_ahead(due_on, "due_on")
         action_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.agree_action(m, action_id, description, owner_id, due_on, child_ids),
@@ -905,6 +940,7 @@ class TafLedger(Application[UUID]):
                            next_due: date | None = None, when: When = NOW,
                            expected_version: int | None = None) -> Recorded:
         """Record management supervision."""
+        self._refuse_far_ahead(next_due, "next_due")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.record_supervision(m, discussion, decisions, next_due))
 
@@ -1159,9 +1195,21 @@ class TafLedger(Application[UUID]):
         return self.get_family(family_id, version=version)
 
 
+def years_after(day: date, years: int) -> date:
+    """The same day `years` later (28 February for a 29 February that year lacks)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _make_child(child: ChildInput, today: date, nhs_field: str = "nhs_number") -> Child:
     if child.date_of_birth is not None and child.date_of_birth > today:
         raise InvalidValueError("date_of_birth is in the future", rule="occurred_in_future", field="date_of_birth")
+    latest_expected = years_after(today, EXPECTED_YEARS_AHEAD)
+    if child.expected_on is not None and child.expected_on > latest_expected:
+        raise InvalidValueError(f"expected_on must be on or before {latest_expected.isoformat()} (a year from today)",
+                                rule="date_too_far_ahead", field="expected_on")
     if not child.name or not child.name.strip():
         raise InvalidValueError("a child needs a name", rule="child_name_required", field="name")
     if (child.date_of_birth is None) == (child.expected_on is None):

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     consistency_wait_seconds: float = Field(
         default=5.0, gt=0, le=30, description="How long a read with X-Consistent-With waits for the read models."
     )
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)  # a request body past this answers 413, unread
     smtp_url: str | None = None
     log_level: str = "INFO"
     signal_thresholds: dict[str, float] = Field(
