@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
 from domain import checklists, history, scope
@@ -40,6 +40,7 @@ from domain.history import CarriedItem
 from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
 from domain.reference import FamilyReference, family_reference_id
+from domain.saves import SaveListeners
 from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds, evaluate_signals
 from domain.state import EpisodeState
 from domain.transcodings import register_all
@@ -238,6 +239,7 @@ class TafLedger(Application[UUID]):
         super().__init__(env)
         self.clock = clock or Clock()
         self.write_lock: WriteLock = write_lock or LocalWriteLock()
+        self.saves = SaveListeners()  # projections and the relay of this process wake on each save
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
         self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
 
@@ -281,6 +283,13 @@ class TafLedger(Application[UUID]):
             occurred_on=occurred,
             date_uncertain=when.date_uncertain,
         )
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save as the library does, then tell this process's followers where the log now ends."""
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            self.saves.saved(recordings[-1].notification.id)
+        return recordings
 
     def _save(self, *aggregates: Aggregate) -> int:
         recordings = self.save(*aggregates)

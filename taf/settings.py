@@ -26,7 +26,10 @@ class Settings(BaseSettings):
     snapshot_interval: int = Field(default=50, ge=0)
     host: str = "127.0.0.1"
     port: int = 8000
-    projection_poll_seconds: float = Field(default=0.2, gt=0)
+    projection_poll_seconds: float = Field(
+        default=1.0, gt=0,
+        description="How often projections and the relay look at the log when nothing woke them (a fallback).",
+    )
     sweep_seconds: float = Field(default=300.0, gt=0)
     effect_grace_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_minute: int = Field(default=600, ge=1)

@@ -1,6 +1,8 @@
 """The embedded transport: without Redis, the relay and the same task bodies run in a background thread.
 
 The same thread keeps the watchlist current, runs the daily signal scan and delivers webhooks.
+It wakes when this process saves (and on PostgreSQL when any process does), so a last
+checklist step is evaluated at once; the poll interval is only the fallback.
 
 Jobs run as the relay hands them over, before its position advances, so a crash re-runs
 them (they are idempotent). A job that keeps failing is logged and left to the sweep.
@@ -22,6 +24,7 @@ from workers.notifications import Mailer, mailer_for
 from workers.periodic import WEBHOOK_SECONDS, PeriodicWork
 from workers.relay import Relay
 from workers.store import WorkerStore
+from workers.wakeup import Wakeup
 
 log = logging.getLogger("taf.workers.embedded")
 
@@ -82,12 +85,14 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
     periodic = PeriodicWork(ledger, settings)
     periodic.create_tables()
     stop_event = threading.Event()
+    wakeup = Wakeup(ledger, stop_event)
 
     def loop() -> None:
         next_sweep = time.monotonic() + settings.sweep_seconds
         next_scan = time.monotonic()
         next_webhooks = time.monotonic()
         while not stop_event.is_set():
+            wakeup.clear()
             try:
                 read = relay.run_once()
                 periodic.follow_watchlist()
@@ -106,7 +111,8 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
                 stop_event.wait(1.0)
                 continue
             if read == 0:
-                stop_event.wait(settings.projection_poll_seconds)
+                wakeup.wait(settings.projection_poll_seconds)
+        wakeup.close()
 
     thread = threading.Thread(target=loop, name="taf-embedded-workers", daemon=True)
     thread.start()

@@ -23,6 +23,7 @@ from uuid import UUID
 from domain.application import TafLedger
 from workers.handover import NOTIFY, Job, evaluate_job, signals_job
 from workers.store import Effect, PendingChange, WorkerStore
+from workers.wakeup import Wakeup
 
 log = logging.getLogger("taf.workers.relay")
 
@@ -57,6 +58,7 @@ DECIDED_EVENTS = {"EpisodeClosed", "LeadProfessionalTransferred"}
 NOTIFY_EVENTS = {"HandoverBlocked", *DECIDED_EVENTS}
 ENDING_EVENTS = {"RequestWithdrawn", *DECIDED_EVENTS}
 INTERESTING = REQUEST_EVENTS | STEP_EVENTS | NOTIFY_EVENTS | ENDING_EVENTS
+RETRY_FIRST = 0.2  # seconds before the relay tries a failed batch again; doubles up to max_backoff
 
 Enqueue = Callable[[Sequence[Job]], None]
 
@@ -148,47 +150,29 @@ class Relay:
     def _decode(self, notification: Any) -> Any:
         return self.ledger.mapper.to_domain_event(notification)
 
-    def run(self, stop: threading.Event, poll_seconds: float = 0.2, max_backoff: float = 5.0) -> None:
+    def run(self, stop: threading.Event, poll_seconds: float = 1.0, max_backoff: float = 5.0) -> None:
         """Relay until stopped; when the transport or the store fails, wait and try the same batch again.
 
-        On PostgreSQL a LISTEN thread wakes the relay as soon as events are recorded; the
-        poll interval remains the fallback (and the only trigger on SQLite).
+        Woken as soon as events are recorded (workers/wakeup.py); `poll_seconds` is only the
+        fallback for a missed wake-up (and the pace of retries after a failure).
         """
-        wake = threading.Event()
-        listener = None
-        if getattr(self.ledger.recorder, "channel_name", None):
-            listener = threading.Thread(target=self._listen, args=(wake, stop), name="taf-relay-listen", daemon=True)
-            listener.start()
-        backoff = poll_seconds
-        while not stop.is_set():
-            wake.clear()
-            try:
-                read = self.run_once()
-            except Exception as error:  # noqa: BLE001 - retried below, never skipped
-                log.warning("relay could not hand on events (%s); retrying in %.1fs", error, backoff)
-                stop.wait(backoff)
-                backoff = min(max_backoff, backoff * 2)
-                continue
-            backoff = poll_seconds
-            if read == 0:
-                wake.wait(poll_seconds)
-        if listener is not None:
-            listener.join(5)
-
-    def _listen(self, wake: threading.Event, stop: threading.Event) -> None:
-        from psycopg.sql import SQL, Identifier
-
-        recorder: Any = self.ledger.recorder
-        while not stop.is_set():
-            try:
-                with recorder.datastore.get_connection() as conn:
-                    conn.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
-                    while not stop.is_set():
-                        for _ in conn.notifies(timeout=0.2, stop_after=1):
-                            wake.set()
-            except Exception as error:  # noqa: BLE001 - polling carries on meanwhile
-                log.warning("relay cannot listen for new events (%s); polling only", error)
-                stop.wait(1.0)
+        wakeup = Wakeup(self.ledger, stop)
+        backoff = RETRY_FIRST
+        try:
+            while not stop.is_set():
+                wakeup.clear()
+                try:
+                    read = self.run_once()
+                except Exception as error:  # noqa: BLE001 - retried below, never skipped
+                    log.warning("relay could not hand on events (%s); retrying in %.1fs", error, backoff)
+                    stop.wait(backoff)
+                    backoff = min(max_backoff, backoff * 2)
+                    continue
+                backoff = RETRY_FIRST
+                if read == 0:
+                    wakeup.wait(poll_seconds)
+        finally:
+            wakeup.close()
 
 
 def relay_lag(ledger: TafLedger, store: WorkerStore) -> int:
