@@ -291,7 +291,6 @@ class EventFailure(Exception):
     def __init__(self, notification: Notification, error: BaseException):
         super().__init__(f"{type(error).__name__}: {error}")
         self.notification = notification
-        self.error = error
 
 
 class Decoder:
@@ -336,7 +335,6 @@ class Lane:
         self.stopping = stopping
         self.wake = threading.Event()
         self.errors = 0
-        self.last_error: BaseException | None = None
         self._fault_recorded = True  # a fault may be left from an earlier process: clear it once caught up
 
     @property
@@ -394,14 +392,13 @@ class Lane:
     def failed(self, error: BaseException) -> None:
         """Log the failure and record it as this projection's fault (the event, when one is to blame)."""
         self.errors += 1
-        self.last_error = error
         log.error("projection %s failed; retrying with backoff", self.short_name, exc_info=error)
-        if isinstance(error, EventFailure):
-            notification = error.notification
-            position, originator, topic = notification.id, str(notification.originator_id), notification.topic
-        else:
-            position, originator, topic = self.projection.position(), None, None
         try:
+            if isinstance(error, EventFailure):
+                notification = error.notification
+                position, originator, topic = notification.id, str(notification.originator_id), notification.topic
+            else:
+                position, originator, topic = self.projection.position(), None, None
             self.projection.view.record_fault(
                 self.projection.name, position, originator, topic, str(error)[:1000], iso(datetime.now(UTC)) or ""
             )
