@@ -51,8 +51,12 @@ def verify(
             with errors.status("finding families in the event log"):
                 ids = list(family_ids(ledger))
         progress = Progress(
-            TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=errors, transient=True,
+            TextColumn("verifying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
         )
         with progress:
             task = progress.add_task("verify", total=len(ids))
@@ -121,12 +125,16 @@ def digest(
         sys.stdout.write(signed.to_json())
     else:
         Path(output).write_text(signed.to_json())
-    errors.print(f"digest of {len(signed.families)} families at log position {signed.log_position}, "
-                 f"public key {signed.public_key}")
+    errors.print(
+        f"digest of {len(signed.families)} families at log position {signed.log_position}, "
+        f"public key {signed.public_key}"
+    )
     broken = [r for r in results if not r.valid]
     for result in broken:
-        errors.print(f"family {result.family_id}: chain broken at version {result.check.broken_at_version} "
-                     "(anchored up to the version before)")
+        errors.print(
+            f"family {result.family_id}: chain broken at version {result.check.broken_at_version} "
+            "(anchored up to the version before)"
+        )
     raise typer.Exit(EXIT_BROKEN if broken else 0)
 
 
@@ -154,8 +162,10 @@ def verify_against(path: Path, family_id: str | None, public_key: str | None) ->
         raise typer.Exit(EXIT_USAGE) from None
     trusted = public_key or settings.audit_public_key
     if trusted is None:
-        errors.print("no trusted public key given (--public-key or TAF_AUDIT_PUBLIC_KEY): the signature is "
-                     "checked with the key the digest names")
+        errors.print(
+            "no trusted public key given (--public-key or TAF_AUDIT_PUBLIC_KEY): the signature is "
+            "checked with the key the digest names"
+        )
     ledger = build_ledger(settings)
     try:
         total = 1 if only is not None else len(signed.families)
@@ -166,8 +176,16 @@ def verify_against(path: Path, family_id: str | None, public_key: str | None) ->
     finally:
         ledger.close()
     for finding in findings:  # one line each, whole, for logs and grep
-        console.print(f"{finding.family_id or 'digest'}: {finding.problem}: {finding.detail}", markup=False,
-                      highlight=False, soft_wrap=True)
-    console.print(f"{total} families checked against the digest of {signed.created_at} "
-                  f"(log position {signed.log_position}), {len(findings)} problems", soft_wrap=True)
+        console.print(
+            f"{finding.subject or 'digest'}: {finding.problem}: {finding.detail}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    others = 0 if only is not None else len(signed.aggregates)
+    console.print(
+        f"{total} families and {others} other aggregates checked against the digest of {signed.created_at} "
+        f"(log position {signed.log_position}), {len(findings)} problems",
+        soft_wrap=True,
+    )
     raise typer.Exit(EXIT_BROKEN if findings else 0)

@@ -14,8 +14,9 @@ extra already installs for the event cipher.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,11 +25,24 @@ from uuid import UUID
 from Crypto.PublicKey import ECC
 from Crypto.Signature import eddsa
 
+from domain.agency import Agency
 from domain.application import TafLedger
 from domain.errors import UnknownEntityError
-from taf.audit import FamilyCheck, verify_families
+from domain.evolution import STORED_TOPICS
+from domain.nhs import ChildNumber
+from domain.professional import ApiKey, Professional
+from taf.audit import SCAN_PAGE, FamilyCheck, verify_families
 
 FORMAT = "taf-audit-digest/1"
+# The aggregates without a hash chain, by the name of the event that creates them.
+CREATED_BY = {
+    Agency: "AgencyRegistered",
+    Professional: "ProfessionalRegistered",
+    ApiKey: "ApiKeyIssued",
+    ChildNumber: "Registered",
+}
+# Their created events' topics, under every module path they were stored with.
+OTHER_CREATED_TOPICS = sorted(f"{topic}.{CREATED_BY[cls]}" for topic, cls in STORED_TOPICS.items() if cls in CREATED_BY)
 
 
 class DigestError(ValueError):
@@ -45,14 +59,25 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class StreamAnchor:
+    """An aggregate without a hash chain (agency, professional, API key, NHS number): version and stream hash."""
+
+    aggregate_id: str
+    kind: str
+    version: int
+    stream_hash: str  # SHA-256 over each stored event's version, topic and stored bytes, in order
+
+
+@dataclass(frozen=True)
 class Digest:
-    """Every family's anchor at one log position, signed."""
+    """Every family's and every other aggregate's anchor at one log position, signed."""
 
     created_at: str
     log_position: int
     families: tuple[Anchor, ...]
     public_key: str  # hex of the raw 32-byte Ed25519 public key
     signature: str = ""  # hex of the Ed25519 signature over `signed_bytes()`
+    aggregates: tuple[StreamAnchor, ...] = ()
 
     def signed_bytes(self) -> bytes:
         """What the signature covers: the digest without its signature, as canonical JSON."""
@@ -61,7 +86,12 @@ class Digest:
 
     def as_dict(self) -> dict[str, Any]:
         """The digest as JSON-ready data."""
-        return {"format": FORMAT, **asdict(self), "families": [asdict(a) for a in self.families]}
+        return {
+            "format": FORMAT,
+            **asdict(self),
+            "families": [asdict(a) for a in self.families],
+            "aggregates": [asdict(a) for a in self.aggregates],
+        }
 
     def to_json(self) -> str:
         """The digest file's text."""
@@ -77,12 +107,17 @@ class Digest:
             families = tuple(
                 Anchor(str(UUID(a["family_id"])), int(a["version"]), str(a["head_hash"])) for a in data["families"]
             )
+            aggregates = tuple(
+                StreamAnchor(str(UUID(a["aggregate_id"])), str(a["kind"]), int(a["version"]), str(a["stream_hash"]))
+                for a in data["aggregates"]
+            )
             return cls(
                 str(data["created_at"]),
                 int(data["log_position"]),
                 families,
                 str(data["public_key"]),
                 str(data["signature"]),
+                aggregates,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             if isinstance(error, DigestError):
@@ -92,9 +127,9 @@ class Digest:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something wrong found against a digest: which family (none for the digest itself), what, details."""
+    """Something wrong found against a digest: about what, which problem, details."""
 
-    family_id: str | None
+    subject: str | None  # a family id, "<kind> <id>" for another aggregate, None for the digest itself
     problem: str  # signature | missing | truncated | rewritten | broken | not_in_digest
     detail: str
 
@@ -134,6 +169,38 @@ def _anchor(result: FamilyCheck) -> Anchor | None:
     return Anchor(str(result.family_id), version, check.head_hash)
 
 
+def other_aggregates(ledger: TafLedger) -> Iterator[tuple[UUID, str]]:
+    """The id and kind of every aggregate without a hash chain, found by its created event in the log."""
+    start: int | None = None
+    while True:
+        page = ledger.recorder.select_notifications(
+            start, SCAN_PAGE, topics=OTHER_CREATED_TOPICS, inclusive_of_start=False
+        )
+        for notification in page:
+            yield UUID(str(notification.originator_id)), notification.topic.rpartition(":")[2].partition(".")[0].lower()
+        if len(page) < SCAN_PAGE:
+            return
+        start = page[-1].id
+
+
+def stream_state(ledger: TafLedger, aggregate_id: UUID, up_to: int | None = None) -> tuple[int, str]:
+    """An aggregate's last stored version (up to a version) and the hash of its stored events to there."""
+    digest = hashlib.sha256()
+    version = 0
+    for stored in ledger.recorder.select_events(aggregate_id, lte=up_to):
+        version = stored.originator_version
+        digest.update(f"{version}\n{stored.topic}\n".encode() + hashlib.sha256(stored.state).digest())
+    return version, digest.hexdigest()
+
+
+def stream_anchors(ledger: TafLedger) -> tuple[StreamAnchor, ...]:
+    """The anchors of every aggregate without a hash chain."""
+    return tuple(
+        StreamAnchor(str(aggregate_id), kind, *stream_state(ledger, aggregate_id))
+        for aggregate_id, kind in other_aggregates(ledger)
+    )
+
+
 def make_digest(
     ledger: TafLedger,
     key: ECC.EccKey,
@@ -144,9 +211,10 @@ def make_digest(
     position = ledger.recorder.max_notification_id() or 0
     results = verify_families(ledger, ids, on_checked)
     anchors = tuple(a for a in map(_anchor, results) if a is not None)
-    unsigned = Digest(datetime.now(UTC).isoformat(), position, anchors, public_key_hex(key))
+    others = stream_anchors(ledger)
+    unsigned = Digest(datetime.now(UTC).isoformat(), position, anchors, public_key_hex(key), "", others)
     signature = eddsa.new(key, "rfc8032").sign(unsigned.signed_bytes()).hex()
-    return Digest(unsigned.created_at, position, anchors, unsigned.public_key, signature), results
+    return Digest(unsigned.created_at, position, anchors, unsigned.public_key, signature, others), results
 
 
 def signature_finding(digest: Digest, trusted_key: str | None) -> Finding | None:
@@ -193,6 +261,19 @@ def check_family(ledger: TafLedger, anchor: Anchor) -> Finding | None:
     return None
 
 
+def check_stream(ledger: TafLedger, anchor: StreamAnchor) -> Finding | None:
+    """Compare an aggregate without a hash chain with its anchor in the digest."""
+    version, stream_hash = stream_state(ledger, UUID(anchor.aggregate_id), up_to=anchor.version)
+    what = f"{anchor.kind} {anchor.aggregate_id}"
+    if version == 0:
+        return Finding(what, "missing", f"no events; the digest has version {anchor.version}")
+    if version < anchor.version:
+        return Finding(what, "truncated", f"version {version} is lower than the digest's {anchor.version}")
+    if stream_hash != anchor.stream_hash:
+        return Finding(what, "rewritten", f"its events up to version {anchor.version} differ from the digest's")
+    return None
+
+
 def check_digest(
     ledger: TafLedger,
     digest: Digest,
@@ -200,7 +281,7 @@ def check_digest(
     family_id: UUID | None = None,
     on_checked: Callable[[Anchor], None] | None = None,
 ) -> list[Finding]:
-    """Everything wrong against the digest: its signature, then each family it anchors (or just one)."""
+    """Everything wrong against the digest: its signature, each family (or just one), the other aggregates."""
     findings = [f for f in [signature_finding(digest, trusted_key)] if f is not None]
     anchors = [a for a in digest.families if family_id is None or a.family_id == str(family_id)]
     if family_id is not None and not anchors:
@@ -211,4 +292,6 @@ def check_digest(
             findings.append(finding)
         if on_checked is not None:
             on_checked(anchor)
+    if family_id is None:
+        findings.extend(f for f in (check_stream(ledger, a) for a in digest.aggregates) if f is not None)
     return findings

@@ -17,7 +17,7 @@ from Crypto.PublicKey import ECC
 from typer.testing import CliRunner, Result
 
 from domain.application import ChildInput, TafLedger
-from domain.values import ContactKind, ContactOutcome
+from domain.values import ContactKind, ContactOutcome, Role
 from taf.cli import app
 from taf.runtime import build_ledger
 from taf.settings import Settings
@@ -113,7 +113,7 @@ def test_a_truncated_tail_verifies_alone_but_not_against_the_digest(
     assert str(truncated) in result.output and "truncated" in result.output
     assert "version 3 is lower than the digest's 5" in " ".join(result.output.split())
     assert str(intact) not in result.output
-    assert "2 families checked against the digest" in result.output and "1 problems" in result.output
+    assert "2 families and" in result.output and "1 problems" in result.output
 
 
 def test_a_wholesale_rewrite_verifies_alone_but_not_against_the_digest(
@@ -139,6 +139,19 @@ def test_a_wholesale_rewrite_verifies_alone_but_not_against_the_digest(
     assert result.exit_code == 1, result.output
     assert str(rewritten) in result.output and "rewritten" in result.output
     assert "hash at version 5" in " ".join(result.output.split())
+
+
+def test_a_professional_whose_last_event_was_deleted_is_reported(
+    ledger: TafLedger, team: Team, store_settings: Settings, run: Run, tmp_path: Path
+) -> None:
+    ledger.change_role(team.admin.professional_id, team.member.professional_id, Role.COORDINATOR)
+    digest = take_digest(run, tmp_path)
+    delete_events(store_settings, team.member.professional_id, above=1)  # the role change is gone
+
+    result = run("audit", "verify", "--against", str(digest))
+
+    assert result.exit_code == 1, result.output
+    assert f"professional {team.member.professional_id}: truncated" in result.output
 
 
 def test_a_deleted_family_and_an_altered_digest_are_reported(
