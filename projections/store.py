@@ -9,9 +9,11 @@ schema, so the read-model tables live next to the events in both stores.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -222,8 +224,13 @@ class SQLiteView(ViewRecorder, SQLiteTrackingRecorder):
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """BEGIN IMMEDIATE: take SQLite's write lock up front, so reads in it stay valid."""
-        with transaction(self.datastore, commit=True) as raw:
+        """BEGIN IMMEDIATE: take SQLite's write lock up front, so reads in it stay valid.
+
+        SQLite has one writer at a time, so the projections of one process (each in its own
+        thread) queue for it here, in order, rather than racing for the file lock and
+        timing out ("database is locked") behind each other's batches.
+        """
+        with _write_lock(self.datastore), transaction(self.datastore, commit=True) as raw:
             yield Tx(raw, postgres=False)
 
     @contextmanager
@@ -231,6 +238,16 @@ class SQLiteView(ViewRecorder, SQLiteTrackingRecorder):
         """A read transaction (a consistent snapshot in WAL mode)."""
         with self.datastore.transaction(commit=False) as cursor:
             yield Tx(cursor.sqlite_cursor, postgres=False)
+
+
+_WRITE_LOCKS: WeakKeyDictionary[SQLiteDatastore, threading.RLock] = WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(datastore: SQLiteDatastore) -> threading.RLock:
+    """The lock this process's projections take before writing to one SQLite file."""
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(datastore, threading.RLock())
 
 
 class PostgresView(ViewRecorder, PostgresTrackingRecorder):
