@@ -282,6 +282,7 @@ class ProjectionSet:
 RETRY_FIRST = 0.2  # seconds before a failed projection tries again; doubles up to RETRY_MAX
 RETRY_MAX = 10.0
 IDLE_CHECK = 5.0  # a lane looks at the log this often even when no notification woke it
+LANES_AT_ONCE = 2  # lanes using the database at once: with the subscription's two, at most four connections
 DECODED_KEPT = 4 * BATCH  # decoded events the lanes share (the oldest are dropped first)
 
 
@@ -328,11 +329,19 @@ class Lane:
     until the cause is fixed; then it clears the fault and catches up.
     """
 
-    def __init__(self, projection: TafProjection, ledger: TafLedger, decode: Decoder, stopping: threading.Event):
+    def __init__(
+        self,
+        projection: TafProjection,
+        ledger: TafLedger,
+        decode: Decoder,
+        stopping: threading.Event,
+        turns: threading.Semaphore,
+    ):
         self.projection = projection
         self.ledger = ledger
         self.decode = decode
         self.stopping = stopping
+        self.turns = turns  # shared by the lanes: a lane holds a turn while it uses a connection
         self.wake = threading.Event()
         self.errors = 0
         self._fault_recorded = True  # a fault may be left from an earlier process: clear it once caught up
@@ -351,35 +360,51 @@ class Lane:
             if self.stopping.is_set():
                 return
             self.wake.clear()
-            try:
-                self.catch_up()
-                if self._fault_recorded:
-                    self.projection.view.clear_fault(self.projection.name)
-                    self._fault_recorded = False
-                    if self.errors:
-                        log.warning("projection %s applies the log again", self.short_name)
-            except Exception as error:  # noqa: BLE001 - never die silently: record, back off, retry
-                self.failed(error)
+            if self.catch_up():
+                backoff = RETRY_FIRST
+            else:
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, RETRY_MAX)
                 self.wake.set()
-            else:
-                backoff = RETRY_FIRST
 
-    def catch_up(self) -> None:
-        """Apply everything recorded after this projection's position, a batch per transaction."""
-        position = self.projection.position()
+    def catch_up(self) -> bool:
+        """Apply everything recorded after this projection's position, a batch per transaction and turn.
+
+        Returns False when it failed (the fault is recorded), True when it reached the head.
+        """
+        position: int | None = None
         while not self.stopping.is_set():
-            notifications = self.ledger.recorder.select_notifications(
-                start=position, limit=BATCH, inclusive_of_start=False
-            )
-            if not notifications:
-                return
-            try:
-                self.projection.process_batch(self.decode(notifications))
-            except Exception:  # noqa: BLE001 - one event spoils its batch: apply one by one to find it
-                self.apply_one_by_one(notifications)
-            position = notifications[-1].id
+            with self.turns:
+                try:
+                    if position is None:
+                        position = self.projection.position()
+                    position = self.apply_next(position)
+                    if position is None:
+                        self.clear_fault()
+                        return True
+                except Exception as error:  # noqa: BLE001 - never die silently: record, back off, retry
+                    self.failed(error)
+                    return False
+        return True
+
+    def apply_next(self, position: int) -> int | None:
+        """Apply the next batch after `position`; the new position, or None when there was nothing."""
+        notifications = self.ledger.recorder.select_notifications(start=position, limit=BATCH, inclusive_of_start=False)
+        if not notifications:
+            return None
+        try:
+            self.projection.process_batch(self.decode(notifications))
+        except Exception:  # noqa: BLE001 - one event spoils its batch: apply one by one to find it
+            self.apply_one_by_one(notifications)
+        return notifications[-1].id
+
+    def clear_fault(self) -> None:
+        """Forget the recorded fault once the projection has reached the head again."""
+        if self._fault_recorded:
+            self.projection.view.clear_fault(self.projection.name)
+            self._fault_recorded = False
+            if self.errors:
+                log.warning("projection %s applies the log again", self.short_name)
 
     def apply_one_by_one(self, notifications: Sequence[Notification]) -> None:
         """Apply each event in its own transaction; raise EventFailure naming the first that fails."""
@@ -416,7 +441,8 @@ class Runner:
         self._stopping = threading.Event()
         self._subscription: Any = None
         decode = Decoder(projection_set.ledger)
-        self.lanes = [Lane(p, projection_set.ledger, decode, self._stopping) for p in projection_set.projections]
+        turns = threading.Semaphore(LANES_AT_ONCE)
+        self.lanes = [Lane(p, projection_set.ledger, decode, self._stopping, turns) for p in projection_set.projections]
         self.subscription_errors = 0
 
     @property
