@@ -35,8 +35,8 @@ class SaveListeners:
 
     def remove(self, listener: SaveListener) -> None:
         """Stop telling `listener` (nothing happens when it was not added)."""
-        with self._lock:
-            self._listeners = tuple(each for each in self._listeners if each is not listener)
+        with self._lock:  # compared with != : a bound method is equal to, not identical with, the one added
+            self._listeners = tuple(each for each in self._listeners if each != listener)
 
     def saved(self, position: int) -> None:
         """Tell every listener that the log now reaches `position`."""

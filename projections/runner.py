@@ -5,8 +5,10 @@ that projection's position in batches (up to 500) and applies each batch in one
 transaction with its tracking record, so a projection that cannot apply an event stops
 alone while the others keep up. An eventsourcing subscription wakes the lanes when
 events are recorded: LISTEN/NOTIFY on PostgreSQL (`PostgresSubscription`), polling on
-SQLite (whose recorder has no `subscribe`). Lanes share one decoder, so each event is
-decoded once. A failing lane records its fault (the event and the error) in a table
+SQLite (whose recorder has no `subscribe`); the ledger's save listeners wake them at once
+when this process saves. Polling (`TAF_PROJECTION_POLL_SECONDS`) is only the fallback for
+what nothing announced, such as another process's save on SQLite. Lanes share one
+decoder, so each event is decoded once. A failing lane records its fault (the event and the error) in a table
 every process reads (`taf projections status`, `/readyz`, `/metrics`) and retries with
 backoff until the cause is fixed.
 """
@@ -285,7 +287,7 @@ class ProjectionSet:
 
 RETRY_FIRST = 0.2  # seconds before a failed projection tries again; doubles up to RETRY_MAX
 RETRY_MAX = 10.0
-IDLE_CHECK = 5.0  # a lane looks at the log this often even when no notification woke it
+IDLE_CHECK = 5.0  # a lane looks at the log at least this rarely even when nothing woke it (or the poll, if slower)
 LANES_AT_ONCE = 2  # lanes using the database at once: with the subscription's two, at most four connections
 DECODED_KEPT = 4 * BATCH  # decoded events the lanes share (the oldest are dropped first)
 
@@ -340,6 +342,7 @@ class Lane:
         decode: Decoder,
         stopping: threading.Event,
         turns: threading.Semaphore,
+        idle_seconds: float = IDLE_CHECK,
     ):
         self.projection = projection
         self.ledger = ledger
@@ -347,6 +350,7 @@ class Lane:
         self.stopping = stopping
         self.turns = turns  # shared by the lanes: a lane holds a turn while it uses a connection
         self.wake = threading.Event()
+        self.idle_seconds = idle_seconds
         self.errors = 0
         self._fault_recorded = True  # a fault may be left from an earlier process: clear it once caught up
 
@@ -356,11 +360,11 @@ class Lane:
         return self.projection.name.removeprefix("pj_")
 
     def run(self) -> None:
-        """Catch up whenever woken (or every IDLE_CHECK seconds) until stopped; back off after errors."""
+        """Catch up whenever woken (or every `idle_seconds`) until stopped; back off after errors."""
         backoff = RETRY_FIRST
         self.wake.set()
         while not self.stopping.is_set():
-            self.wake.wait(IDLE_CHECK)
+            self.wake.wait(self.idle_seconds)
             if self.stopping.is_set():
                 return
             self.wake.clear()
@@ -439,14 +443,17 @@ class Lane:
 class Runner:
     """Follows the log with one lane per projection until stopped; a subscription wakes the lanes."""
 
-    def __init__(self, projection_set: ProjectionSet, poll_seconds: float = 0.2):
+    def __init__(self, projection_set: ProjectionSet, poll_seconds: float = 1.0):
         self.projection_set = projection_set
         self.poll_seconds = poll_seconds
         self._stopping = threading.Event()
         self._subscription: Any = None
         decode = Decoder(projection_set.ledger)
         turns = threading.Semaphore(LANES_AT_ONCE)
-        self.lanes = [Lane(p, projection_set.ledger, decode, self._stopping, turns) for p in projection_set.projections]
+        idle = max(IDLE_CHECK, poll_seconds)
+        self.lanes = [
+            Lane(p, projection_set.ledger, decode, self._stopping, turns, idle) for p in projection_set.projections
+        ]
         self.subscription_errors = 0
 
     @property
@@ -455,21 +462,29 @@ class Runner:
         return self.subscription_errors + sum(lane.errors for lane in self.lanes)
 
     def run(self) -> None:
-        """Run every lane in its own thread and wake them on each new batch, until `stop()`."""
+        """Run every lane in its own thread; wake them on this process's saves and each new batch, until `stop()`."""
         threads = [
             threading.Thread(target=lane.run, name=f"taf-projection-{lane.short_name}", daemon=True)
             for lane in self.lanes
         ]
         for thread in threads:
             thread.start()
+        saves = self.projection_set.ledger.saves
+        saves.add(self._wake_lanes)
         try:
             self._follow()
         finally:
+            saves.remove(self._wake_lanes)
             self._stopping.set()
             for lane in self.lanes:
                 lane.wake.set()
             for thread in threads:
                 thread.join()
+
+    def _wake_lanes(self, _position: int = 0) -> None:
+        """Tell every lane that the log may have grown."""
+        for lane in self.lanes:
+            lane.wake.set()
 
     def _follow(self) -> None:
         """Wake the lanes on every batch the subscription pulls; resubscribe with backoff after errors."""
@@ -483,8 +498,7 @@ class Runner:
                     self._subscription.stop()
                 with self._subscription as batches:
                     for _batch in batches:
-                        for lane in self.lanes:
-                            lane.wake.set()
+                        self._wake_lanes()
                         backoff = RETRY_FIRST
                         if self._stopping.is_set():
                             break
@@ -551,15 +565,17 @@ def build_set(
     return ProjectionSet(ledger, names, create_tables=create_tables)
 
 
-def start_embedded(settings: Any, names: Sequence[str] | None = None,
-                   ledger: TafLedger | None = None) -> EmbeddedHandle:
+def start_embedded(
+    settings: Any, names: Sequence[str] | None = None, ledger: TafLedger | None = None
+) -> EmbeddedHandle:
     """Start the projections in a thread of this process; `.stop()` the handle to end it.
 
     Given the process's ledger, they share its connection pool (one pool per process).
     """
     projection_set = build_set(settings, names, ledger=ledger)
-    handle = EmbeddedHandle(Runner(projection_set, settings.projection_poll_seconds), projection_set.ledger,
-                            own_ledger=ledger is None)
+    handle = EmbeddedHandle(
+        Runner(projection_set, settings.projection_poll_seconds), projection_set.ledger, own_ledger=ledger is None
+    )
     handle.thread.start()
     return handle
 

@@ -7,18 +7,23 @@ PostgreSQL, NOTIFY from a save made over another connection, as another process 
 
 from __future__ import annotations
 
+import os
 import threading
+from datetime import date
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 
-from domain.application import TafLedger
+from domain.application import ChildInput, TafLedger
 from domain.values import AgencyKind, RequestKind
-from taf.runtime import build_ledger
+from projections.runner import ProjectionSet
+from projections.runner import start_embedded as start_projections
+from taf.runtime import build_ledger, migrate
 from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.workers_harness import (
+    TafProcess,
     complete_manual_closure_steps,
     family_with_team,
     request_closure,
@@ -36,6 +41,46 @@ AN_HOUR = 3600.0
 def hour_polling(settings: Settings) -> Settings:
     """The same store with the polling fallback set to an hour."""
     return settings.model_copy(update={"projection_poll_seconds": AN_HOUR})
+
+
+def test_projections_in_the_saving_process_show_a_save_at_once(
+    store_settings: Settings, ledger: TafLedger, team: Team
+) -> None:
+    migrate(store_settings)
+    handle = start_projections(hour_polling(store_settings), ledger=ledger)
+    try:
+        assert handle.wait_for(ledger.recorder.max_notification_id(), timeout=20)
+
+        recorded = ledger.register_family(team.coordinator, [ChildInput("Ada", date_of_birth=date(2024, 5, 1))])
+
+        assert handle.wait_for(recorded.position, timeout=20)
+        assert handle.read_models.family(recorded.id) is not None
+    finally:
+        handle.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_settings", ["postgres"], indirect=True)
+def test_a_projector_process_shows_a_save_made_by_another_process(
+    store_settings: Settings, ledger: TafLedger, team: Team, tmp_path: Path
+) -> None:
+    migrate(store_settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAF_")}
+    env |= {
+        "TAF_DATABASE_URL": store_settings.database_url,
+        "TAF_DATA_DIR": str(tmp_path),
+        "TAF_PROJECTION_POLL_SECONDS": "3600",
+    }
+    projector = TafProcess(["projector"], env, tmp_path, "projector")
+    projections = ProjectionSet(ledger)
+    try:
+        wait_until(lambda: projections.applied() == ledger.recorder.max_notification_id())
+
+        recorded = ledger.register_family(team.coordinator, [ChildInput("Ada", date_of_birth=date(2024, 5, 1))])
+
+        wait_until(lambda: projections.applied() >= recorded.position)
+    finally:
+        projector.stop()
 
 
 def test_embedded_workers_close_an_episode_when_its_last_step_is_saved(
