@@ -39,21 +39,28 @@ def serve(
     host: str | None = typer.Option(None, help="Interface to bind (default TAF_HOST or 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default TAF_PORT or 8000)."),
     demo: bool = typer.Option(False, "--demo", help="Load the demo data first if it is not loaded yet."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Processes serving requests (above 1: deployments only)."),
 ) -> None:
     """Run the API and web front end (with in-process projections and workers when embedded)."""
     import uvicorn
 
-    from taf.runtime import build_ledger
-    from taf.service import create_service
-
     settings = _settings()
     logging.basicConfig(level=settings.log_level)
-    ledger = build_ledger(settings)
+    if workers > 1 and (settings.projections_in_process or settings.workers_in_process):
+        console.print(
+            "[red]--workers above 1 needs the deployment mode[/red]: PostgreSQL (TAF_DATABASE_URL) with "
+            "`taf projector`, and Redis (TAF_REDIS_URL) with `taf relay` and `taf worker`; the embedded "
+            "projections and workers run in one process only."
+        )
+        raise typer.Exit(2)
     if demo:
-        _print_demo(ledger)
+        _load_demo(settings)
+        os.environ["TAF_DEMO"] = "true"  # read by every worker process's settings
     host, port = host or settings.host, port or settings.port
     console.print(f"[bold]TAF Ledger[/bold] is starting: open http://{host}:{port}/ in your browser")
-    uvicorn.run(create_service(settings, ledger=ledger, demo=demo), host=host, port=port, access_log=False)
+    uvicorn.run(
+        "taf.service:serve_from_environment", factory=True, workers=workers, host=host, port=port, access_log=False
+    )
 
 
 @app.command()
@@ -75,9 +82,13 @@ def projector() -> None:
 @app.command("demo-data")
 def demo_data() -> None:
     """Load the fictional demo families, agencies and professionals; print logins and keys."""
+    _load_demo(_settings())
+
+
+def _load_demo(settings: Settings) -> None:
     from taf.runtime import build_ledger
 
-    ledger = build_ledger(_settings())
+    ledger = build_ledger(settings)
     try:
         _print_demo(ledger)
     finally:

@@ -32,7 +32,7 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 def migrate(settings: Settings) -> None:
     """Create the event store, access-log, workers', watchlist and webhook tables (once; safe to repeat)."""
     from projections.runner import ProjectionSet
-    from web.sessions import SessionStore
+    from web.sessions import SessionStore, SignInThrottle
     from workers.periodic import PeriodicWork
     from workers.store import migrate_worker_tables
 
@@ -42,6 +42,7 @@ def migrate(settings: Settings) -> None:
         PeriodicWork(ledger, settings).create_tables()
         ProjectionSet(ledger, create_tables=True)
         SessionStore(ledger).create_table()
+        SignInThrottle(ledger).create_table()
     finally:
         ledger.close()
 

@@ -39,10 +39,20 @@ class Notifications:
         notifications.mark_read(self._worker_store(), professional_id, key)
 
 
-def create_service(settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None,
-                   demo: bool = False) -> FastAPI:
+def create_service(
+    settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None, demo: bool = False
+) -> FastAPI:
     """The API and the web pages over one ledger (the demo logins shown on the sign-in page in demo mode)."""
     app = create_app(settings, ledger=ledger, clock=clock)
     app.state.notifications = Notifications(app)
     install_web(app, demo_email_domain=DEMO_EMAIL_DOMAIN if demo else None)
     return app
+
+
+def serve_from_environment() -> FastAPI:
+    """The service as `taf serve` runs it: uvicorn calls this factory in each of its worker processes.
+
+    Each process builds its own settings and, in the lifespan, its own ledger and pools.
+    """
+    settings = Settings()
+    return create_service(settings, demo=settings.demo)

@@ -29,11 +29,13 @@ class Settings(BaseSettings):
         default=None, description="Ed25519 public key (hex) `taf audit verify --against` requires digests to carry."
     )
     bootstrap_admin_key: SecretStr | None = None
+    demo: bool = Field(default=False, description="Show the demo logins on the sign-in page (`taf serve --demo`).")
     snapshot_interval: int = Field(default=50, ge=0)
     host: str = "127.0.0.1"
     port: int = 8000
     projection_poll_seconds: float = Field(
-        default=1.0, gt=0,
+        default=1.0,
+        gt=0,
         description="How often projections and the relay look at the log when nothing woke them (a fallback).",
     )
     sweep_seconds: float = Field(default=300.0, gt=0)

@@ -60,7 +60,9 @@ class WebState:
         """Build them over the app's ledger."""
         sessions = SessionStore(ledger)
         sessions.create_table()
-        return cls(sessions, Directory(ledger), SignInThrottle())
+        throttle = SignInThrottle(ledger)
+        throttle.create_table()
+        return cls(sessions, Directory(ledger), throttle)
 
 
 def web_state(request: Request) -> WebState:

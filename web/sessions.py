@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +20,7 @@ from uuid import UUID
 from projections.store import SideStore
 
 TABLE = "taf_web_sessions"
+THROTTLE_TABLE = "taf_sign_in_failures"
 IDLE_LIMIT = timedelta(hours=8)
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -111,41 +110,55 @@ class SessionStore:
 
 
 class SignInThrottle:
-    """Failed sign-ins per account and per address: at most `limit` in `window` seconds each."""
+    """Failed sign-ins per account and per address: at most `limit` in `window` seconds each.
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+    The failures are kept in the database beside the sessions, so every process serving
+    sign-ins (`taf serve --workers N`, several API replicas) counts the same ones.
+    """
+
+    def __init__(self, ledger: Any, limit: int = 5, window: float = 900.0) -> None:
+        self._store = SideStore(ledger)
+        self.table = self._store.table(THROTTLE_TABLE)
         self.limit = limit
         self.window = window
-        self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = {}
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    def create_table(self) -> None:
+        """Create the failures table (safe to repeat)."""
+        with self._store.cursor(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} (throttle_key TEXT NOT NULL, "
+                "failed_at DOUBLE PRECISION NOT NULL)"
+            )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {THROTTLE_TABLE}_key_idx ON {self.table} (throttle_key, failed_at)"
+            )
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {THROTTLE_TABLE}_at_idx ON {self.table} (failed_at)")
 
     def wait_seconds(self, *keys: str) -> int:
         """How long these keys must wait before another try (0 when they may try now)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                int(failures[0] + self.window - now) + 1
-                for failures in (self._recent(k, now) for k in keys)
-                if len(failures) >= self.limit
-            ]
+        now = time.time()
+        marks = ", ".join("?" for _ in keys)
+        with self._store.cursor(commit=False) as cursor:
+            cursor.execute(
+                self._store.sql(
+                    f"SELECT COUNT(*) AS failures, MIN(failed_at) AS oldest FROM {self.table} "
+                    f"WHERE throttle_key IN ({marks}) AND failed_at > ? GROUP BY throttle_key"
+                ),
+                (*keys, now - self.window),
+            )
+            rows = cursor.fetchall()
+        waits = [int(row["oldest"] + self.window - now) + 1 for row in rows if row["failures"] >= self.limit]
         return max(waits, default=0)
 
     def failed(self, *keys: str) -> None:
-        """Count a failed attempt against each key."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > 100_000:
-                self._failures.clear()
+        """Count a failed attempt against each key (and forget failures older than the window)."""
+        now = time.time()
+        with self._store.cursor(commit=True) as cursor:
+            cursor.execute(self._store.sql(f"DELETE FROM {self.table} WHERE failed_at <= ?"), (now - self.window,))
             for key in keys:
-                self._recent(key, now).append(now)
+                cursor.execute(self._store.sql(f"INSERT INTO {self.table} VALUES (?, ?)"), (key, now))
 
     def succeeded(self, account_key: str) -> None:
         """Forget an account's failures after a successful sign-in."""
-        with self._lock:
-            self._failures.pop(account_key, None)
+        with self._store.cursor(commit=True) as cursor:
+            cursor.execute(self._store.sql(f"DELETE FROM {self.table} WHERE throttle_key = ?"), (account_key,))
