@@ -421,7 +421,7 @@ def test_wait_for_returns_once_the_runner_has_applied_a_write(
     handle = start_embedded(store_settings)
     try:
         recorded = ledger.register_family(team.coordinator, [ChildInput("A", expected_on=ledger.clock.today())])
-        assert handle.wait_for(recorded.position, timeout=5.0)
+        assert handle.wait_for(recorded.position, timeout=30.0)
         assert ReadModels(handle.projections).family(recorded.family_id) is not None
         assert not handle.wait_for(recorded.position + 1000, timeout=0.2)
     finally:
