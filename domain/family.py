@@ -44,6 +44,10 @@ from domain.state import (
     SignalReviewState,
     SignalState,
     StepRecord,
+    contacts_rules_read,
+    latest_weights,
+    missed_meetings_rules_read,
+    moves_rules_read,
     note_involvement,
 )
 from domain.values import (
@@ -93,7 +97,7 @@ class Family(Aggregate):
     (`TafLedger.get_family`), and the next snapshot is taken from that replay.
     """
 
-    class_version = 4
+    class_version = 5
     # known_agency_ids: a snapshot from before need-to-know scope also holds the older, wider
     # involved_* lists (every author had a part), so it is replayed past to recompute both.
     SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode")
@@ -112,6 +116,19 @@ class Family(Aggregate):
     def upcast_v3_v4(state: dict[str, Any]) -> None:
         """Version 4 keeps the agencies sharing decisions cover; no decision named agencies before."""
         state.setdefault("sharing_agency_ids", [])
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        """Version 5 keeps what the rules read, not the history: older snapshots drop the rest."""
+        for history in ("lead_history", "supervision_dates", "corrections"):
+            state.pop(history, None)
+        episodes = state.get("episodes") or []
+        closed = episodes[-1].closed_version if episodes else None
+        state["contacts"] = contacts_rules_read(state.get("contacts", []), closed)
+        state["missed_meetings"] = missed_meetings_rules_read(state.get("missed_meetings", []))
+        state["moves"] = moves_rules_read(state.get("moves", []))
+        for child in state.get("children", {}).values():
+            child.weights = latest_weights(child.weights)
 
     class Event(Aggregate.Event):
         """Base of every family event: carries the hash that chains it to the one before."""
@@ -187,26 +204,23 @@ class Family(Aggregate):
         self.arrived_on = meta.occurred_on
         self.episodes: list[EpisodeState] = []
         self.lead: LeadState | None = None
-        self.lead_history: list[LeadState] = []
         self.members: dict[str, MemberState] = {}
         self.referrals: dict[str, ReferralState] = {}
         self.concerns: dict[str, ConcernState] = {}
         self.consents: dict[str, ConsentState] = {}
         self.plan: PlanState | None = None
         self.actions: dict[str, ActionState] = {}
-        self.contacts: list[ContactState] = []
+        self.contacts: list[ContactState] = []  # what the rules read: `contacts_rules_read`
         self.involvement: dict[str, InvolvementState] = {}  # per agency: its run of recorded facts
         self.missed_meetings: list[MissedMeetingState] = []
         self.claims: dict[str, ClaimState] = {}
         self.assessments: dict[str, AssessmentState] = {}
         self.requests: dict[str, RequestState] = {}
-        self.supervision_dates: list[date] = []
         self.involved_agency_ids: list[UUID] = []
         self.involved_professional_ids: list[UUID] = []
         self.known_agency_ids: list[UUID] = []
         self.matched: dict[str, list[UUID]] = {}  # agency id -> the children it matched
         self.postcode = ""
-        self.corrections: list[list[Any]] = []  # [corrected_version, version]
         self._signals: dict[str, SignalState] = {}
         self.sharing_agency_ids: list[UUID] = []  # agencies recorded sharing decisions cover
 
@@ -250,6 +264,12 @@ class Family(Aggregate):
                 note_involvement(table, contact.agency_id, contact.occurred_on, contact.version, "contact recorded")
             self.involvement = table
         return table
+
+    def _closed_version(self) -> int | None:
+        """The version of the last closure while no episode is open (facts after it are watched)."""
+        if self.episodes and self.open_episode is None:
+            return self.episodes[-1].closed_version
+        return None
 
     @property
     def standing_signals(self) -> dict[str, SignalState]:
@@ -372,7 +392,7 @@ class Family(Aggregate):
         self.address = address
         self.housing = housing
         self.postcode = ""  # the old postcode is no longer the family's; a new one follows when known
-        self.moves.append([meta.occurred_on, housing, self.next_version])
+        self.moves = moves_rules_read([*self.moves, [meta.occurred_on, housing, self.next_version]])
 
     def leave_area(self, meta: Meta, destination: str) -> None:
         """Record that the family has left the area (a fact: never refused)."""
@@ -396,7 +416,7 @@ class Family(Aggregate):
         self.arrived_on = meta.occurred_on
         self.address = address
         self.housing = housing
-        self.moves.append([meta.occurred_on, housing, self.next_version])
+        self.moves = moves_rules_read([*self.moves, [meta.occurred_on, housing, self.next_version]])
 
     # ---------------------------------------------------------- front door
 
@@ -790,7 +810,6 @@ class Family(Aggregate):
         self.lead = LeadState(
             professional_id=professional_id, agency_id=agency_id, since=since, version=self.next_version
         )
-        self.lead_history.append(self.lead)
 
     def team_agency_ids(self) -> set[UUID]:
         """The agencies of the lead and the TAF members."""
@@ -946,11 +965,10 @@ class Family(Aggregate):
         decisions: str,
     ) -> None:
         if kind is MeetingKind.TAF and family_attended is False:
-            self.missed_meetings.append(
-                MissedMeetingState(
-                    meeting_id=meeting_id, held_on=held_on, agency_id=meta.actor_agency_id, version=self.next_version
-                )
+            missed = MissedMeetingState(
+                meeting_id=meeting_id, held_on=held_on, agency_id=meta.actor_agency_id, version=self.next_version
             )
+            self.missed_meetings = missed_meetings_rules_read([*self.missed_meetings, missed])
         if kind is MeetingKind.HANDOVER:
             request = self.pending_request(RequestKind.TRANSFER)
             if request is not None and held_on >= request.requested_on:
@@ -1087,17 +1105,16 @@ class Family(Aggregate):
         planned: bool,
         notes: str,
     ) -> None:
-        self.contacts.append(
-            ContactState(
-                contact_id=contact_id,
-                kind=kind,
-                outcome=outcome,
-                occurred_on=meta.occurred_on,
-                agency_id=meta.actor_agency_id,
-                child_ids_seen=list(child_ids_seen),
-                version=self.next_version,
-            )
+        contact = ContactState(
+            contact_id=contact_id,
+            kind=kind,
+            outcome=outcome,
+            occurred_on=meta.occurred_on,
+            agency_id=meta.actor_agency_id,
+            child_ids_seen=list(child_ids_seen),
+            version=self.next_version,
         )
+        self.contacts = contacts_rules_read([*self.contacts, contact], self._closed_version())
         self._note_fact(meta, "contact recorded")
 
     def measure_growth(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
@@ -1109,7 +1126,8 @@ class Family(Aggregate):
 
     @event("GrowthMeasured")
     def _growth_measured(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
-        self.children[str(child_id)].weights.append([meta.occurred_on, weight_kg, self.next_version])
+        child = self.children[str(child_id)]
+        child.weights = latest_weights([*child.weights, [meta.occurred_on, weight_kg, self.next_version]])
         self._note_fact(meta, "growth measured")
 
     def record_registration(self, meta: Meta, child_id: UUID, service: Service) -> None:
@@ -1323,7 +1341,6 @@ class Family(Aggregate):
 
     @event("SupervisionRecorded")
     def _supervision_recorded(self, meta: Meta, discussion: str, decisions: str, next_due: date | None) -> None:
-        self.supervision_dates.append(meta.occurred_on)
         episode = self.open_episode
         if episode is not None and episode.oversight_on is None:
             episode.oversight_on = meta.occurred_on
@@ -1662,7 +1679,7 @@ class Family(Aggregate):
 
     @event("EntryCorrected")
     def _entry_corrected(self, meta: Meta, event_version: int, correction: str, reason: str) -> None:
-        self.corrections.append([event_version, self.next_version])
+        """Changes no state a rule reads: the chronology shows the correction beside the entry."""
 
 
 def _raised_again(standing: SignalState, signal: Signal) -> bool:

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.signals import SignalThresholds
+from domain.state import HISTORY_WINDOW_DAYS, WINDOW_THRESHOLDS
 
 
 class Settings(BaseSettings):
@@ -63,6 +64,10 @@ class Settings(BaseSettings):
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"unknown signal thresholds {unknown}; known: {sorted(known)}")
+        beyond = sorted(k for k in WINDOW_THRESHOLDS if value.get(k, 0) > HISTORY_WINDOW_DAYS)
+        if beyond:
+            raise ValueError(f"signal thresholds {beyond} look back further than the {HISTORY_WINDOW_DAYS} days "
+                             "a family keeps")
         return value
 
     def thresholds(self) -> SignalThresholds:
