@@ -171,6 +171,7 @@ class ContactState:
 
 HISTORY_WINDOW_DAYS = 366  # how far back from the latest fact a pattern is kept
 PATTERN_FACTS_KEPT = 100  # at most this many missed contacts (or missed meetings) in the window
+CONTACTS_PRUNED_ABOVE = PATTERN_FACTS_KEPT * 5 // 4  # summarised again past this many contacts (amortised)
 WINDOW_THRESHOLDS = ("missed_window_days", "cohort_missed_window_days")  # settings bounded by the window
 
 

@@ -9,7 +9,7 @@ from eventsourcing.domain import event
 
 from domain.errors import InvalidValueError
 from domain.family.base import FamilyBase
-from domain.state import ContactState, contacts_rules_read, latest_weights
+from domain.state import CONTACTS_PRUNED_ABOVE, ContactState, contacts_rules_read, latest_weights
 from domain.values import ContactKind, ContactOutcome, Meta, Service
 
 
@@ -66,7 +66,9 @@ class Contacts(FamilyBase):
             child_ids_seen=list(child_ids_seen),
             version=self.next_version,
         )
-        self.contacts = contacts_rules_read([*self.contacts, contact], self._closed_version())
+        self.contacts.append(contact)
+        if len(self.contacts) > CONTACTS_PRUNED_ABOVE:  # a superset of what the rules read decides the same
+            self.contacts = contacts_rules_read(self.contacts, self._closed_version())
         self._note_fact(meta, "contact recorded")
 
     def measure_growth(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
