@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     cipher_key: SecretStr | None = None
     bootstrap_admin_key: SecretStr | None = None
     snapshot_interval: int = Field(default=50, ge=0)
+    aggregate_cache_size: int = Field(default=1000, ge=0)  # families kept in memory per process; 0: none
     host: str = "127.0.0.1"
     port: int = 8000
     projection_poll_seconds: float = Field(default=0.2, gt=0)
@@ -119,6 +120,8 @@ class Settings(BaseSettings):
             "SNAPSHOT_INTERVAL": str(self.snapshot_interval),
             "CREATE_TABLE": "y" if create_tables else "n",
         }
+        if self.aggregate_cache_size > 0:  # the library reads 0 as "no limit"
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
         if self.is_postgres:
             url = urlparse(self.effective_database_url)
             env.update(
