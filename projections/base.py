@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
@@ -34,8 +35,9 @@ def iso(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+@lru_cache(maxsize=1 << 16)
 def sid(value: Any) -> str | None:
-    """A UUID (or None) as text."""
+    """A UUID (or None) as text (remembered: the same ids recur on event after event)."""
     return None if value is None else str(value)
 
 
