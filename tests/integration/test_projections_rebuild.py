@@ -49,8 +49,9 @@ def test_rebuilding_the_old_store_gives_the_read_models_mains_code_built(tmp_pat
 
 
 @pytest.fixture
-def encrypted_ledger(store_settings: Settings) -> Any:
-    """A fresh store encrypting event payloads (TAF_CIPHER_KEY), holding the demo families."""
+def encrypted_ledger(store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A fresh store compressing and encrypting event payloads (TAF_CIPHER_KEY), holding the demo families."""
+    monkeypatch.setenv("COMPRESSOR_TOPIC", "eventsourcing.compressor:ZlibCompressor")  # read by eventsourcing
     settings = store_settings.model_copy(update={"cipher_key": SecretStr(CIPHER_KEY), "snapshot_interval": 3})
     ledger = build_ledger(settings, create_tables=True)
     try:
@@ -61,6 +62,7 @@ def encrypted_ledger(store_settings: Settings) -> Any:
 
 
 def test_a_rebuild_gives_what_following_the_log_event_by_event_gave(encrypted_ledger: TafLedger) -> None:
+    assert encrypted_ledger.mapper.cipher is not None and encrypted_ledger.mapper.compressor is not None
     projection_set = ProjectionSet(encrypted_ledger, create_tables=True)
     projection_set.catch_up(batch=1)
     followed = as_json(dump(projection_set))
