@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository, project_aggregate
 from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic, strtobool
 
 from domain import checklists, history, scope
@@ -43,7 +43,7 @@ from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
 from domain.reference import FamilyReference, family_reference_id
 from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds, evaluate_signals
 from domain.state import EpisodeState
-from domain.transcodings import register_all
+from domain.transcodings import TafTranscoder, register_all
 from domain.values import (
     Acknowledgement,
     Actor,
@@ -288,7 +288,7 @@ class TafLedger(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         """A JSON transcoder that knows every domain type."""
-        transcoder = JSONTranscoder()
+        transcoder = TafTranscoder()
         self.register_transcodings(transcoder)
         register_all(transcoder)
         return transcoder
