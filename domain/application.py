@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository, project_aggregate
 from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic, strtobool
 
 from domain import checklists, history, scope
@@ -44,7 +44,7 @@ from domain.reference import FamilyReference, family_reference_id
 from domain.saves import SaveListeners
 from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds, evaluate_signals
 from domain.state import EpisodeState
-from domain.transcodings import register_all
+from domain.transcodings import TafTranscoder, register_all
 from domain.values import (
     Acknowledgement,
     Actor,
@@ -290,7 +290,7 @@ class TafLedger(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         """A JSON transcoder that knows every domain type."""
-        transcoder = JSONTranscoder()
+        transcoder = TafTranscoder()
         self.register_transcodings(transcoder)
         register_all(transcoder)
         return transcoder
