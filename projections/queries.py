@@ -19,6 +19,7 @@ from projections.base import iso
 from projections.child_index import name_key, postcode_key
 from projections.runner import ProjectionSet
 from projections.store import Row, Tx
+from projections.watchlist import SignalHistory, WatchlistEntry, periods, standing
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -388,6 +389,39 @@ class ReadModels:
             rows = tx.all("SELECT DISTINCT family_id FROM pj_family_scope WHERE kind IN ('agency', 'known') "
                           "AND ref = ?", (str(agency_id),))
         return {UUID(r["family_id"]) for r in rows}
+
+    def watchlist(self, actor: Actor, signal: str | None = None, limit: int = DEFAULT_LIMIT,
+                  after: tuple[int, str, str] | None = None) -> tuple[list[WatchlistEntry], bool]:
+        """One page of the signals standing on the families in an actor's scope, and whether more follow.
+
+        Most recent `since` first, then family and signal (`WatchlistEntry.key`), after the
+        keyset `after`: scope, filter, order, keyset and LIMIT are SQL over the order index.
+        """
+        size = _limit(limit)
+        where, params = self._watchlist_where(actor, signal)
+        with self._read() as tx:
+            rows = standing(tx, where, params, after, size + 1)
+        return rows[:size], len(rows) > size
+
+    def standing_signals(self, actor: Actor, signal: str | None = None) -> list[WatchlistEntry]:
+        """Every signal standing on the families in an actor's scope, in watchlist order (the web lists)."""
+        where, params = self._watchlist_where(actor, signal)
+        with self._read() as tx:
+            return standing(tx, where, params, None, None)
+
+    def _watchlist_where(self, actor: Actor, signal: str | None) -> tuple[list[str], list[Any]]:
+        if not scope.reads_case_data(actor):
+            return ["1 = 0"], []
+        where, params = self._scoped(actor)
+        if signal is not None:
+            where.append("signal = ?")
+            params.append(signal)
+        return where, params
+
+    def signal_history(self, family_id: UUID) -> list[SignalHistory]:
+        """Every period a signal stood on a family, oldest first."""
+        with self._read() as tx:
+            return periods(tx, family_id)
 
     def match_children(self, name: str, date_of_birth: date, postcode: str | None = None) -> list[tuple[UUID, UUID]]:
         """(family id, child id) of every child with this name and date of birth (and family postcode, when given)."""

@@ -1,6 +1,6 @@
 """The embedded transport: without Redis, the relay and the same task bodies run in a background thread.
 
-The same thread keeps the watchlist current, runs the daily signal scan and delivers webhooks.
+The same thread runs the daily signal scan and delivers webhooks (the watchlist is a projection).
 
 Jobs run as the relay hands them over, before its position advances, so a crash re-runs
 them (they are idempotent). A job that keeps failing is logged and left to the sweep.
@@ -90,7 +90,6 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
         while not stop_event.is_set():
             try:
                 read = relay.run_once()
-                periodic.follow_watchlist()
                 now = time.monotonic()
                 if now >= next_sweep:
                     enqueue([Job(SWEEP)])
