@@ -100,12 +100,14 @@ def create_app(
 
 
 def projection_check(request: Request) -> tuple[str, str, int | None]:
-    """Readiness: the read models can be read, and how far they lag behind the event log."""
+    """Readiness: the read models can be read, none has stopped on an event, and how far they lag."""
     try:
         statuses = request.app.state.read_models.projections.status()
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         return "projections", f"unreachable: {type(error).__name__}", None
-    return "projections", "ok", max((s.lag for s in statuses), default=0)
+    lag = max((s.lag for s in statuses), default=0)
+    failing = [f"{s.name.removeprefix('pj_')} {s.fault.describe()}" for s in statuses if s.fault is not None]
+    return "projections", "; ".join(failing) if failing else "ok", lag
 
 
 def _problem_response(status: int) -> dict[str, Any]:

@@ -89,6 +89,7 @@ class ChainCheck(NamedTuple):
     events_checked: int
     head_hash: str  # the last hash that verified (the head when valid)
     broken_at_version: int | None
+    hash_at_version: str | None = None  # the verified hash at the version asked for, if the chain reached it
 
 
 class Clock:
@@ -1143,17 +1144,19 @@ class TafLedger(Application[UUID]):
         gt = after_version if after_version > 0 else None
         return iter(self.events.get(family_id, gt=gt, limit=limit))
 
-    def verify_chain(self, family_id: UUID) -> ChainCheck:
+    def verify_chain(self, family_id: UUID, at_version: int | None = None) -> ChainCheck:
         """Recompute the family's hash chain from its stored events (never snapshots), as stored.
 
         An event that is missing, cannot be decrypted or decoded, or whose content does not
         match its hash breaks the chain at its version; the check stops there. The hash is
         compared over each event's fields as they were stored, before any upcast
-        (`domain/evolution.py`).
+        (`domain/evolution.py`). With `at_version`, the check also reports the verified hash
+        at that version (to compare with a head hash anchored outside the database).
         """
         previous = GENESIS_HASH
         checked = 0
         last_version = 0
+        hash_at: str | None = None
         while True:
             page = self.recorder.select_events(family_id, gt=last_version or None, limit=VERIFY_PAGE)
             for stored in page:
@@ -1162,23 +1165,25 @@ class TafLedger(Application[UUID]):
                 checked += 1
                 expected_version = last_version + 1
                 if stored.originator_version != expected_version:
-                    return ChainCheck(False, checked, previous, expected_version)
+                    return ChainCheck(False, checked, previous, expected_version, hash_at)
                 try:
                     assert isinstance(self.mapper, TafMapper)
                     type_name, event_class, fields = self.mapper.stored_fields(stored)  # as stored: not upcast
                     expected = chain_hash(previous, type_name, stored.originator_version,
                                           hashed_fields(event_class, fields))
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
-                    return ChainCheck(False, checked, previous, stored.originator_version)
+                    return ChainCheck(False, checked, previous, stored.originator_version, hash_at)
                 if expected != fields.get("hash"):
-                    return ChainCheck(False, checked, previous, stored.originator_version)
+                    return ChainCheck(False, checked, previous, stored.originator_version, hash_at)
                 previous = expected
                 last_version = stored.originator_version
+                if last_version == at_version:
+                    hash_at = expected
             if len(page) < VERIFY_PAGE:
                 break
         if checked == 0:
             raise UnknownEntityError(f"no family {family_id}", field="family_id")
-        return ChainCheck(True, checked, previous, None)
+        return ChainCheck(True, checked, previous, None, hash_at)
 
     def _recorded_at(self, family_id: UUID, version: int) -> datetime:
         """When the event at this version was recorded (its timestamp)."""

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     cipher_key: SecretStr | None = None
+    audit_signing_key: SecretStr | None = Field(
+        default=None, description="Ed25519 private key signing `taf audit digest` (hex seed or PEM); never stored."
+    )
+    audit_public_key: str | None = Field(
+        default=None, description="Ed25519 public key (hex) `taf audit verify --against` requires digests to carry."
+    )
     bootstrap_admin_key: SecretStr | None = None
     snapshot_interval: int = Field(default=50, ge=0)
     host: str = "127.0.0.1"

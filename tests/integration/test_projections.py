@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -67,7 +67,7 @@ def run_step(ledger: TafLedger, team: Team, clock: FakeClock, families: list[UUI
         dob = today - timedelta(days=40 * n)
         carers = [Carer(f"Carer {len(families)}", "mother")]
         families.append(ledger.register_family(team.coordinator, [ChildInput(f"Kid {n}", date_of_birth=dob)],
-                                               carers=carers, reference=f"REF-{len(families):03d}-{n}").family_id)
+                                               carers=carers, reference=f"REF-{len(families):03d}-{n}-{uuid4().hex[:6]}").family_id)
         return
     fid = families[i % len(families)]
     family = ledger.get_family(fid)
