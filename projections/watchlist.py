@@ -3,9 +3,12 @@
 A projection like the others (`projections.base`): it applies `SignalRaised`,
 `SignalCleared` and `SignalReviewed` (recorded by the signal worker and by managers) in
 the same transaction as its tracking row, so it rebuilds exactly from the log. A read
-is one indexed query: the caller's scope is a WHERE clause on the family scope read
-model, the order is the `(since_rank, family_id, signal)` index and a page is a LIMIT after
-the keyset of the last row, so a GET neither writes nor follows the log. Signals
+is one index range with a LIMIT, whoever asks, so its cost does not grow with the number
+of families: every standing signal has a row per agency and per professional with a part
+in its family (`pj_watchlist_access`, kept from the same per-event rule as the family
+scope read model, `domain.scope.involved_by`), ordered by `(since_rank, family_id,
+signal)` within each; a page starts after the keyset of the previous page's last row.
+So a GET neither writes nor follows the log. Signals
 themselves are evaluated by the worker (`workers.periodic`), never here.
 """
 
@@ -17,11 +20,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain.scope import involved_by
 from projections.base import TafProjection, iso
 from projections.store import Row, Tx
 
 SIGNALS = "pj_watchlist_signal"
 PERIODS = "pj_watchlist_period"
+ACCESS = "pj_watchlist_access"
+PARTIES = "pj_watchlist_party"
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,10 @@ def rank(since: date) -> int:
 
 
 class SignalWatchlist(TafProjection):
-    """Standing signals (one row per family and signal) and every period each stood."""
+    """Standing signals, who may see each (by agency and professional), and every period each stood."""
 
     name = "pj_watchlist"
-    table_names = (SIGNALS, PERIODS)
+    table_names = (SIGNALS, PERIODS, ACCESS, PARTIES)
     tables = (
         f"CREATE TABLE IF NOT EXISTS {SIGNALS} ("
         "family_id TEXT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL, since TEXT NOT NULL, "
@@ -93,7 +99,29 @@ class SignalWatchlist(TafProjection):
         "family_id TEXT NOT NULL, raised_at_version BIGINT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL, "
         "since TEXT NOT NULL, explanation TEXT NOT NULL, raised_on TEXT NOT NULL, cleared_on TEXT, "
         "cleared_at_version BIGINT, PRIMARY KEY (family_id, raised_at_version))",
+        f"CREATE TABLE IF NOT EXISTS {PARTIES} ("
+        "family_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (family_id, kind, ref))",
+        f"CREATE TABLE IF NOT EXISTS {ACCESS} ("
+        "kind TEXT NOT NULL, ref TEXT NOT NULL, since_rank INTEGER NOT NULL, family_id TEXT NOT NULL, "
+        "signal TEXT NOT NULL, PRIMARY KEY (kind, ref, since_rank, family_id, signal))",
+        f"CREATE INDEX IF NOT EXISTS {ACCESS}_signal_ix ON {ACCESS} (family_id, signal)",
     )
+
+    def on_family_event(self, tx: Tx, e: Any, pos: int) -> None:
+        """A new part in the family: its agency or professional sees the family's standing signals too."""
+        agencies, people = involved_by(e)
+        if not agencies and not people:
+            return
+        fid = str(e.originator_id)
+        for kind, refs in (("agency", agencies), ("person", people)):
+            for ref in dict.fromkeys(str(r) for r in refs):
+                if tx.one(f"SELECT 1 AS known FROM {PARTIES} WHERE family_id = ? AND kind = ? AND ref = ?",
+                          (fid, kind, ref)) is not None:
+                    continue
+                tx.execute(f"INSERT INTO {PARTIES} (family_id, kind, ref) VALUES (?, ?, ?)", (fid, kind, ref))
+                tx.execute(f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
+                           f"SELECT ?, ?, since_rank, family_id, signal FROM {SIGNALS} WHERE family_id = ?",
+                           (kind, ref, fid))
 
     def on_Family_SignalRaised(self, tx: Tx, e: Any, pos: int) -> None:
         fid, version, day = str(e.originator_id), int(e.originator_version), iso(e.meta.occurred_on)
@@ -103,6 +131,8 @@ class SignalWatchlist(TafProjection):
             tx.execute(f"UPDATE {SIGNALS} SET severity = ?, since = ?, since_rank = ?, explanation = ?, "
                        "event_versions = ?, raised_on = ?, raised_at_version = ? WHERE family_id = ? AND signal = ?",
                        (*details, day, version, fid, e.signal))
+            tx.execute(f"UPDATE {ACCESS} SET since_rank = ? WHERE family_id = ? AND signal = ?",
+                       (rank(e.since), fid, e.signal))
             return
         tx.execute(f"INSERT INTO {SIGNALS} (severity, since, since_rank, explanation, event_versions, raised_on, "
                    "raised_at_version, family_id, signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -110,10 +140,14 @@ class SignalWatchlist(TafProjection):
         tx.execute(f"INSERT INTO {PERIODS} (family_id, raised_at_version, signal, severity, since, explanation, "
                    "raised_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (fid, version, e.signal, e.severity.value, iso(e.since), e.explanation, day))
+        tx.execute(f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
+                   f"SELECT kind, ref, ?, family_id, ? FROM {PARTIES} WHERE family_id = ?",
+                   (rank(e.since), e.signal, fid))
 
     def on_Family_SignalCleared(self, tx: Tx, e: Any, pos: int) -> None:
         fid = str(e.originator_id)
         tx.execute(f"DELETE FROM {SIGNALS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
+        tx.execute(f"DELETE FROM {ACCESS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
         tx.execute(f"UPDATE {PERIODS} SET cleared_on = ?, cleared_at_version = ? "
                    "WHERE family_id = ? AND signal = ? AND cleared_on IS NULL",
                    (iso(e.meta.occurred_on), int(e.originator_version), fid, e.signal))
@@ -128,20 +162,33 @@ class SignalWatchlist(TafProjection):
 # --------------------------------------------------------------------- reading
 
 
-def standing(tx: Tx, where: list[str], params: list[Any], after: tuple[int, str, str] | None,
+def standing(tx: Tx, party: tuple[str, str] | None, signal: str | None, after: tuple[int, str, str] | None,
              limit: int | None) -> list[WatchlistEntry]:
-    """Standing signals matching `where`, in watchlist order after a keyset, at most `limit` of them."""
-    clauses, values = list(where), list(params)
+    """Standing signals in watchlist order after a keyset, at most `limit`: every family's, or one party's.
+
+    `party` is ("agency", id) or ("person", id): the signals of the families where that
+    agency or professional has a part, read through their access rows.
+    """
+    table = ACCESS if party is not None else SIGNALS
+    clauses, values = [], []
+    if party is not None:
+        clauses.append("a.kind = ? AND a.ref = ?")
+        values += list(party)
+    if signal is not None:
+        clauses.append("a.signal = ?")
+        values.append(signal)
     if after is not None:
-        clauses.append("(since_rank, family_id, signal) > (?, ?, ?)")
+        clauses.append("(a.since_rank, a.family_id, a.signal) > (?, ?, ?)")
         values += list(after)
-    sql = f"SELECT * FROM {SIGNALS}"
+    sql = f"SELECT a.family_id, a.signal FROM {table} a"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
-    sql += " ORDER BY since_rank, family_id, signal"
+    sql += " ORDER BY a.since_rank, a.family_id, a.signal"
     if limit is not None:
         sql += " LIMIT ?"
         values.append(limit)
+    sql = (f"SELECT s.* FROM ({sql}) page JOIN {SIGNALS} s ON s.family_id = page.family_id AND s.signal = page.signal "
+           "ORDER BY s.since_rank, s.family_id, s.signal")
     return [_entry(row) for row in tx.all(sql, values)]
 
 

@@ -122,3 +122,23 @@ def test_the_embedded_workers_scan_records_a_time_based_signal_as_one_signal_rai
         assert [type(e).__name__ for e in new_events] == ["SignalRaised"]
     finally:
         workers.stop()
+
+
+def test_someone_who_takes_a_part_after_a_signal_was_raised_sees_it_and_an_outsider_never_does(
+    ledger: TafLedger, team: Team, clock: FakeClock, watchlist: ScannedWatchlist
+) -> None:
+    fid, _ = _family_seen_today(ledger, team, clock)
+    clock.advance(days=29)
+    watchlist.scan()
+
+    def seen_by(actor) -> list[str]:  # type: ignore[no-untyped-def]
+        return [e.signal for e in watchlist.read_models.standing_signals(actor) if e.family_id == fid]
+
+    assert seen_by(team.lead) == ["lapsed_contact"] and seen_by(team.member) == []
+    ledger.join_team(team.coordinator, fid, team.member.professional_id)
+    watchlist.follow()
+
+    assert seen_by(team.member) == ["lapsed_contact"]
+    assert seen_by(team.outsider) == []
+    page, more = watchlist.read_models.watchlist(team.member, signal="lapsed_contact", limit=1)
+    assert [e.family_id for e in page] == [fid] and not more

@@ -35,7 +35,7 @@ def test_the_rebuilt_watchlist_equals_the_one_the_old_code_followed(tmp_path: Pa
     shutil.copyfile(FIXTURE, store)
     ledger = build_ledger(Settings(data_dir=tmp_path, database_url=f"sqlite:///{store}", _env_file=None))
     try:
-        ProjectionSet(ledger, ["watchlist", "family_scope"], create_tables=True).rebuild()
+        ProjectionSet(ledger, ["watchlist"], create_tables=True).rebuild()
     finally:
         ledger.close()
 
@@ -45,8 +45,11 @@ def test_the_rebuilt_watchlist_equals_the_one_the_old_code_followed(tmp_path: Pa
     old_periods = _rows(store, f"SELECT {PERIOD} FROM watchlist_periods")
     assert any(row[-1] is not None for row in old_periods)  # a cleared period among them
     assert Counter(_rows(store, f"SELECT {PERIOD} FROM pj_watchlist_period")) == Counter(old_periods)
-    for family_id, agencies, people in _rows(store, "SELECT DISTINCT family_id, involved_agencies, "
-                                                    "involved_professionals FROM watchlist_signals"):
-        scope = _rows(store, f"SELECT kind, ref FROM pj_family_scope WHERE family_id = '{family_id}'")
+    for family_id, signal, agencies, people in _rows(store, "SELECT family_id, signal, involved_agencies, "
+                                                            "involved_professionals FROM watchlist_signals"):
+        scope = _rows(store, f"SELECT kind, ref FROM pj_watchlist_party WHERE family_id = '{family_id}'")
         assert {ref for kind, ref in scope if kind == "agency"} == set(json.loads(str(agencies)))
         assert {ref for kind, ref in scope if kind == "person"} == set(json.loads(str(people)))
+        access = _rows(store, f"SELECT kind, ref FROM pj_watchlist_access WHERE family_id = '{family_id}' "
+                              f"AND signal = '{signal}'")
+        assert sorted(access) == sorted(scope)
