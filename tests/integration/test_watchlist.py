@@ -142,3 +142,25 @@ def test_someone_who_takes_a_part_after_a_signal_was_raised_sees_it_and_an_outsi
     assert seen_by(team.outsider) == []
     page, more = watchlist.read_models.watchlist(team.member, signal="lapsed_contact", limit=1)
     assert [e.family_id for e in page] == [fid] and not more
+
+
+def test_the_scan_records_only_what_changed_across_a_batch_and_nothing_the_next_time(
+    ledger: TafLedger, team: Team, clock: FakeClock
+) -> None:
+    lapsing, _ = _family_seen_today(ledger, team, clock)
+    clock.advance(days=20)
+    seen_lately, _ = _family_seen_today(ledger, team, clock)
+    clock.advance(days=9)  # 29 days since the first family's visit, 9 since the second's
+
+    def recorded_by(work) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+        head = ledger.recorder.max_notification_id() or 0
+        work()
+        return [(n.topic.rsplit(".", 1)[-1], n.originator_id)
+                for n in ledger.recorder.select_notifications(start=head, limit=100, inclusive_of_start=False)]
+
+    def scan() -> None:
+        assert scan_signals(ledger, family_ids(ledger), SignalThresholds(), batch=2) == 2
+
+    assert recorded_by(scan) == [("SignalRaised", lapsing)]
+    assert recorded_by(scan) == []
+    assert seen_lately not in {fid for _, fid in recorded_by(scan)}
