@@ -14,13 +14,14 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import chain
+from threading import Lock
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, Repository, project_aggregate
 from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic, strtobool
 
 from domain import checklists, history, scope
 from domain.agency import Agency
@@ -42,7 +43,7 @@ from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
 from domain.reference import FamilyReference, family_reference_id
 from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds, evaluate_signals
 from domain.state import EpisodeState
-from domain.transcodings import register_all
+from domain.transcodings import TafTranscoder, register_all
 from domain.values import (
     Acknowledgement,
     Actor,
@@ -227,6 +228,30 @@ class ActionInput:
     due_on: date
 
 
+class CachingRepository(Repository[UUID]):
+    """The library's repository, where a thread reads an aggregate's cached copy while no other changes it.
+
+    eventsourcing (checked with 9.5.6) fast-forwards a cached aggregate to the stored events under a
+    per-aggregate lock, but deep-copies it for the caller after releasing that lock, so a thread
+    fast-forwarding the same aggregate could change it mid-copy. Here one of a fixed set of locks,
+    chosen by the aggregate's id, covers the fast-forward and the copy together. Every read still
+    fast-forwards from the store, so events saved by other processes are seen at once.
+    """
+
+    STRIPES = 64
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._stripes = [Lock() for _ in range(self.STRIPES)]
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        """The aggregate (a private copy), from the cache fast-forwarded when cached, else from the store."""
+        if self.cache is None or version is not None:
+            return super().get(aggregate_id, version=version, **kwargs)
+        with self._stripes[hash(aggregate_id) % self.STRIPES]:
+            return super().get(aggregate_id, version=version, **kwargs)
+
+
 class TafLedger(Application[UUID]):
     """The TAF Ledger application: families, the directory and API keys in one event log."""
 
@@ -247,13 +272,23 @@ class TafLedger(Application[UUID]):
         super().close()
         self.write_lock.close()
 
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, with its aggregate cache (`AGGREGATE_CACHE_MAXSIZE`) safe across threads."""
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CachingRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+        )
+
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper with our transcoder, filling in fields added after events were stored."""
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=TafMapper)
 
     def construct_transcoder(self) -> Transcoder:
         """A JSON transcoder that knows every domain type."""
-        transcoder = JSONTranscoder()
+        transcoder = TafTranscoder()
         self.register_transcodings(transcoder)
         register_all(transcoder)
         return transcoder

@@ -51,16 +51,27 @@ def register_stored_topics() -> None:
         register_topic(topic, cls)
 
 
+_DEFAULTS: dict[type[Any], tuple[tuple[str, Any, Any], ...]] = {}
+
+
+def _defaults(event_class: type[Any]) -> tuple[tuple[str, Any, Any], ...]:
+    """Each field of an event class with a default: its name, default and default factory (read once per class)."""
+    found = _DEFAULTS.get(event_class)
+    if found is None:
+        found = _DEFAULTS[event_class] = tuple(
+            (spec.name, spec.default, spec.default_factory)
+            for spec in dataclasses.fields(event_class)
+            if spec.default is not dataclasses.MISSING or spec.default_factory is not dataclasses.MISSING
+        )
+    return found
+
+
 def _fill_defaults(domain_event: Any) -> None:
     """Give a decoded event the declared default of each field it was stored without."""
     state = vars(domain_event)
-    for spec in dataclasses.fields(domain_event):
-        if spec.name in state:
-            continue
-        if spec.default is not dataclasses.MISSING:
-            state[spec.name] = spec.default
-        elif spec.default_factory is not dataclasses.MISSING:
-            state[spec.name] = spec.default_factory()
+    for name, default, factory in _defaults(type(domain_event)):
+        if name not in state:
+            state[name] = default if default is not dataclasses.MISSING else factory()
 
 
 class TafMapper(Mapper[Any]):

@@ -8,11 +8,15 @@ as they were made.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+import json
+from collections.abc import Callable
+from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 
 from domain import state, values
 from domain.checklists import StepResult
@@ -78,3 +82,47 @@ def register_all(transcoder: JSONTranscoder) -> None:
             transcoder.register(EnumAsValue(cls))
         elif dataclasses.is_dataclass(cls):
             transcoder.register(DataclassAsDict(cls))
+
+
+REPEATED = (UUID, date, Enum)  # immutable values that recur across events: decoded once, shared
+CACHED_VALUES = 1 << 16  # per type
+
+
+class TafTranscoder(JSONTranscoder):
+    """The library's JSON transcoder with a faster decoder; it writes the same bytes.
+
+    Encoding is the library's, so stored bytes never change. Decoding gives the same
+    objects from the same bytes: the C JSON scanner calls one small hook per object,
+    which looks the tag up once and shares decoded ids, dates and enum members (they
+    are immutable and repeat on nearly every event). Measured against orjson and a walk
+    of its result, this was faster: the walk in Python costs more than the parse saves.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._decoders: dict[str, Callable[[Any], Any]] = {}
+        self._json_decoder = json.JSONDecoder(object_hook=self._decode_tagged)
+
+    def register(self, transcoding: Transcoding) -> None:
+        """Register a transcoding, remembering its decoder (shared results for immutable types)."""
+        super().register(transcoding)
+        decode = transcoding.decode
+        if issubclass(transcoding.type, REPEATED) and not issubclass(transcoding.type, datetime):
+            decode = lru_cache(maxsize=CACHED_VALUES)(decode)
+        self._decoders[transcoding.name] = decode
+
+    def decode(self, data: bytes) -> Any:
+        """Decode bytes written by `encode` (or by the library's JSONTranscoder) into objects."""
+        return self._json_decoder.decode(data.decode("utf8"))
+
+    def _decode_tagged(self, obj: dict[str, Any]) -> Any:
+        if len(obj) != 2 or "_data_" not in obj:
+            return obj
+        name = obj.get("_type_")
+        if name is None:
+            return obj
+        try:
+            decode = self._decoders[name]
+        except KeyError:
+            raise TranscodingNotRegisteredError(f"Data serialized with name {name!r} is not deserializable.") from None
+        return decode(obj["_data_"])

@@ -15,13 +15,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, UUIDAsHex
 from eventsourcing.utils import get_topic
 
 from domain import checklists
 from domain.family import Family
 from domain.state import RequestState
-from domain.transcodings import register_all
+from domain.transcodings import TafTranscoder, register_all
 from domain.values import RequestStatus
 from projections.base import TafProjection, iso, sid
 from projections.store import Tx
@@ -30,8 +30,8 @@ CACHE_SIZE = 2000
 FAMILY_TOPIC = get_topic(Family)
 
 
-def _transcoder() -> JSONTranscoder:
-    transcoder = JSONTranscoder()
+def _transcoder() -> TafTranscoder:
+    transcoder = TafTranscoder()
     transcoder.register(UUIDAsHex())
     transcoder.register(DecimalAsStr())
     transcoder.register(DatetimeAsISO())

@@ -28,13 +28,28 @@ class FamilyScope(TafProjection):
         "CREATE INDEX IF NOT EXISTS pj_family_scope_ref_ix ON pj_family_scope (kind, ref)",
     )
 
+    def __init__(self, view: Any):
+        super().__init__(view)
+        self._rows: dict[tuple[str, str, str], None] = {}  # this batch's rows, in order, once each
+
+    def begin_batch(self, tx: Tx) -> None:
+        self._rows = {}
+
+    def abort_batch(self) -> None:
+        self._rows = {}
+
     def on_family_event(self, tx: Tx, e: Any, pos: int) -> None:
         agencies, people = involved_by(e)
         family_id = str(e.originator_id)
         for kind, refs in (("agency", agencies), ("person", people), ("known", known_by(e))):
-            for ref in dict.fromkeys(refs):
-                tx.execute(
-                    "INSERT INTO pj_family_scope (family_id, kind, ref) SELECT ?, ?, ? WHERE NOT EXISTS "
-                    "(SELECT 1 FROM pj_family_scope WHERE family_id = ? AND kind = ? AND ref = ?)",
-                    (family_id, kind, str(ref), family_id, kind, str(ref)),
-                )
+            for ref in refs:
+                self._rows[(family_id, kind, str(ref))] = None
+
+    def end_batch(self, tx: Tx) -> None:
+        """Write the batch's rows in one statement; a row already there stays as it is."""
+        tx.executemany(
+            "INSERT INTO pj_family_scope (family_id, kind, ref) VALUES (?, ?, ?) "
+            "ON CONFLICT (family_id, kind, ref) DO NOTHING",
+            list(self._rows),
+        )
+        self._rows = {}

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.signals import SignalThresholds
+from domain.state import HISTORY_WINDOW_DAYS, WINDOW_THRESHOLDS
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     )
     bootstrap_admin_key: SecretStr | None = None
     snapshot_interval: int = Field(default=50, ge=0)
+    aggregate_cache_size: int = Field(default=1000, ge=0)  # families kept in memory per process; 0: none
     host: str = "127.0.0.1"
     port: int = 8000
     projection_poll_seconds: float = Field(default=0.2, gt=0)
@@ -81,6 +83,10 @@ class Settings(BaseSettings):
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"unknown signal thresholds {unknown}; known: {sorted(known)}")
+        beyond = sorted(k for k in WINDOW_THRESHOLDS if value.get(k, 0) > HISTORY_WINDOW_DAYS)
+        if beyond:
+            raise ValueError(f"signal thresholds {beyond} look back further than the {HISTORY_WINDOW_DAYS} days "
+                             "a family keeps")
         return value
 
     def thresholds(self) -> SignalThresholds:
@@ -137,6 +143,8 @@ class Settings(BaseSettings):
             "SNAPSHOT_INTERVAL": str(self.snapshot_interval),
             "CREATE_TABLE": "y" if create_tables else "n",
         }
+        if self.aggregate_cache_size > 0:  # the library reads 0 as "no limit"
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
         if self.is_postgres:
             url = urlparse(self.effective_database_url)
             env.update(

@@ -131,7 +131,11 @@ def test_a_wholesale_rewrite_verifies_alone_but_not_against_the_digest(
         rewrite_wholesale(store_settings, rewritten, forged)
     finally:
         forged.close()
-    assert "Bobbi" in [c.name for c in ledger.get_family(rewritten).children.values()]
+    reader = build_ledger(store_settings, clock=clock)  # a new process's view: the store, not a cached family
+    try:
+        assert "Bobbi" in [c.name for c in reader.get_family(rewritten).children.values()]
+    finally:
+        reader.close()
 
     assert run("audit", "verify", str(rewritten)).exit_code == 0  # recomputed hashes: the chain alone is fooled
     result = run("audit", "verify", "--against", str(digest))
