@@ -15,11 +15,9 @@ from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
 from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
-from api.routes.watchlist import WatchlistService
 from domain.application import Clock, TafLedger
 from projections.queries import ReadModels
 from projections.runner import start_embedded as start_projections
-from projections.watchlist import Watchlist
 from taf.access_log import AccessLog
 from taf.runtime import bootstrap_admin, build_ledger, migrate
 from taf.settings import Settings
@@ -53,9 +51,6 @@ def create_app(
         app.state.access_log = AccessLog(app.state.ledger)
         app.state.idempotency = IdempotencyStore(settings)
         bootstrap_admin(app.state.ledger, settings)
-        read_model = Watchlist(app.state.ledger, settings.thresholds())
-        read_model.create_tables()
-        app.state.watchlist = WatchlistService(read_model)
         app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
         projections = (start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process

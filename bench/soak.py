@@ -24,8 +24,8 @@ line `RESULT soak_<check> <problems> goal 0 met|short`:
   just before the decision, and the incoming lead of a transfer);
 - webhooks: every family event since the subscription was delivered (answered 2xx)
   exactly once, and in order per family;
-- read models: every read-model table equals its rebuild (`taf projections rebuild`, and
-  the watchlist's own rebuild);
+- read models: every read-model table, the watchlist's among them, equals its rebuild
+  (`taf projections rebuild`);
 - audit: `taf audit verify --all` finds no broken chain.
 
 Two more lines count what the issue says must never happen under load: facts refused
@@ -978,16 +978,13 @@ class Store:
         return [row["table_name"] for row in found]
 
     def lag(self) -> dict[str, int]:
-        """How far behind the head each follower is: every projection, the relay, the watchlist."""
+        """How far behind the head each follower is: every projection (the watchlist among them), the relay."""
         head = self.head()
         lag = {}
         for table in self.tables("pj\\_%tracking"):
             done = self.rows(f"SELECT MAX(notification_id) AS p FROM {table}")[0]["p"] or 0
             lag[table.removesuffix("_tracking")] = head - int(done)
-        for name, sql in (
-            ("relay", "SELECT MAX(notification_id) AS p FROM taf_relay_tracking"),
-            ("watchlist", "SELECT MAX(position) AS p FROM watchlist_tracking"),
-        ):
+        for name, sql in (("relay", "SELECT MAX(notification_id) AS p FROM taf_relay_tracking"),):
             try:
                 lag[name] = head - int(self.rows(sql)[0]["p"] or 0)
             except Exception:  # noqa: BLE001 - a table another version names differently: not followed here
@@ -1151,7 +1148,7 @@ def check_webhooks(expected: list[tuple[str, int]], seen: Witnesses) -> Check:
 def read_model_tables(store: Store) -> dict[str, Counter[tuple[Any, ...]]]:
     """Every read-model table's rows (without serial ids), as multisets."""
     contents = {}
-    for table in store.tables("pj\\_%") + store.tables("watchlist\\_%"):
+    for table in store.tables("pj\\_%"):
         if table.endswith("_tracking"):
             continue
         rows = store.rows(f"SELECT * FROM {table}")
@@ -1160,15 +1157,12 @@ def read_model_tables(store: Store) -> dict[str, Counter[tuple[Any, ...]]]:
 
 
 def check_read_models(stack: Stack, store: Store) -> Check:
-    """Each read-model table equals its rebuild from the log (`taf projections rebuild`, the watchlist's rebuild)."""
-    from projections.watchlist import Watchlist
-
+    """Each read-model table (the watchlist's too) equals its rebuild from the log (`taf projections rebuild`)."""
     behind = {name: lag for name, lag in store.lag().items() if lag and name != "relay"}
     before = read_model_tables(store)
     rebuilt = stack.run([TAF, "projections", "rebuild"])
     if rebuilt.returncode != 0:
         return Check("read_models_differ", 1, f"taf projections rebuild failed: {rebuilt.stderr[-500:]}")
-    Watchlist(store.ledger).rebuild()
     after = read_model_tables(store)
     differing = {}
     for table in sorted(set(before) | set(after)):

@@ -1043,6 +1043,26 @@ class TafLedger(Application[UUID]):
                 return recorded
         raise ConcurrentChangeError("the family kept changing while recording its signals")
 
+    def record_signals_of(self, family_ids: Sequence[UUID], thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> int:
+        """The signal scan over several families: evaluated together, their changes saved in one transaction.
+
+        No write lock is held (the database lock holds a connection per family): the save is
+        optimistic, and when it loses a race with a command (which retries its own save),
+        each family of the batch is recorded on its own, under its lock, as after an event.
+        Returns the number of families whose signals changed.
+        """
+        worker = Actor(SYSTEM_ID, SYSTEM_ID, Role.ADMIN, Channel.WORKER)
+        meta = self._meta(worker, NOW)
+        changed = [family for family in (self.get_family(fid) for fid in family_ids)
+                   if family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))]
+        if not changed:
+            return 0
+        try:
+            self._save(*changed)
+        except IntegrityError:
+            return sum(1 for family in changed if self.record_signals(family.id, thresholds))
+        return len(changed)
+
     def review_signal(self, actor: Actor, family_id: UUID, signal: str, decision: SignalDecision, rationale: str,
                       expected_version: int | None = None) -> Recorded:
         """Record a manager's review of a standing signal (as of now, so it always follows the raise it reviews)."""

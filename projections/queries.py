@@ -19,9 +19,11 @@ from projections.base import iso
 from projections.child_index import name_key, postcode_key
 from projections.runner import ProjectionSet
 from projections.store import Row, Tx
+from projections.watchlist import SignalHistory, WatchlistEntry, periods, standing
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
+NO_FAMILY = ("none", "")  # the scope of a role that sees no family
 MAX_LIMIT = 500
 
 
@@ -349,17 +351,28 @@ class ReadModels:
         return found[0] if found else None
 
     @staticmethod
-    def scope_filter(actor: Actor | None) -> tuple[str, list[Any]] | None:
-        """SQL restricting `family_id` to an actor's scope (`domain.scope.in_scope`), or None for all."""
+    def scope_party(actor: Actor | None) -> tuple[str, str] | None:
+        """The scope read model's (kind, ref) that is an actor's scope (`domain.scope.in_scope`), None for all.
+
+        `NO_FAMILY` for a role that sees no family.
+        """
         if actor is None or actor.role in scope.SEES_EVERY_FAMILY:
             return None
         if actor.role is Role.MANAGER or (actor.role is Role.PRACTITIONER and actor.is_system):
-            return ("family_id IN (SELECT family_id FROM pj_family_scope WHERE kind = 'agency' AND ref = ?)",
-                    [str(actor.agency_id)])
+            return ("agency", str(actor.agency_id))
         if actor.role is Role.PRACTITIONER:
-            return ("family_id IN (SELECT family_id FROM pj_family_scope WHERE kind = 'person' AND ref = ?)",
-                    [str(actor.professional_id)])
-        return ("1 = 0", [])
+            return ("person", str(actor.professional_id))
+        return NO_FAMILY
+
+    @classmethod
+    def scope_filter(cls, actor: Actor | None) -> tuple[str, list[Any]] | None:
+        """SQL restricting `family_id` to an actor's scope (`domain.scope.in_scope`), or None for all."""
+        party = cls.scope_party(actor)
+        if party is None:
+            return None
+        if party == NO_FAMILY:
+            return ("1 = 0", [])
+        return ("family_id IN (SELECT family_id FROM pj_family_scope WHERE kind = ? AND ref = ?)", list(party))
 
     def _scoped(self, actor: Actor | None) -> tuple[list[str], list[Any]]:
         """WHERE clauses and parameters starting a query limited to an actor's scope."""
@@ -388,6 +401,36 @@ class ReadModels:
             rows = tx.all("SELECT DISTINCT family_id FROM pj_family_scope WHERE kind IN ('agency', 'known') "
                           "AND ref = ?", (str(agency_id),))
         return {UUID(r["family_id"]) for r in rows}
+
+    def watchlist(self, actor: Actor, signal: str | None = None, limit: int = DEFAULT_LIMIT,
+                  after: tuple[int, str, str] | None = None) -> tuple[list[WatchlistEntry], bool]:
+        """One page of the signals standing on the families in an actor's scope, and whether more follow.
+
+        Most recent `since` first, then family and signal (`WatchlistEntry.key`), after the
+        keyset `after`: one index range with a LIMIT, whoever asks.
+        """
+        size = _limit(limit)
+        rows = self._standing(actor, signal, after, size + 1)
+        return rows[:size], len(rows) > size
+
+    def standing_signals(self, actor: Actor, signal: str | None = None) -> list[WatchlistEntry]:
+        """Every signal standing on the families in an actor's scope, in watchlist order (the web lists)."""
+        return self._standing(actor, signal, None, None)
+
+    def _standing(self, actor: Actor, signal: str | None, after: tuple[int, str, str] | None,
+                  limit: int | None) -> list[WatchlistEntry]:
+        if not scope.reads_case_data(actor):
+            return []
+        party = self.scope_party(actor)
+        if party == NO_FAMILY:
+            return []
+        with self._read() as tx:
+            return standing(tx, party, signal, after, limit)
+
+    def signal_history(self, family_id: UUID) -> list[SignalHistory]:
+        """Every period a signal stood on a family, oldest first."""
+        with self._read() as tx:
+            return periods(tx, family_id)
 
     def match_children(self, name: str, date_of_birth: date, postcode: str | None = None) -> list[tuple[UUID, UUID]]:
         """(family id, child id) of every child with this name and date of birth (and family postcode, when given)."""

@@ -37,6 +37,7 @@ from projections.lead_assignments import LeadAssignments
 from projections.open_actions import OpenActions
 from projections.scope import FamilyScope
 from projections.store import view_for
+from projections.watchlist import SignalWatchlist
 from projections.worklists import Worklists
 
 log = logging.getLogger("taf.projections")
@@ -50,6 +51,7 @@ ALL: tuple[type[TafProjection], ...] = (
     Worklists,
     FamilyScope,
     ChildIndex,
+    SignalWatchlist,
 )
 SHORT_NAMES = {cls.name.removeprefix("pj_"): cls for cls in ALL}
 BATCH = 500  # events per transaction when following the log (the subscription's pull size)

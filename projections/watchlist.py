@@ -1,32 +1,33 @@
 """The watchlist read model: the signals standing on each family, their last review, and their history.
 
-It derives from the family streams only: `SignalRaised` and `SignalCleared` (recorded by
-the signal worker when a family's signals change, after an event or as days pass) and
-`SignalReviewed` (a manager's judgement). So it rebuilds exactly from the log: drop the
-tables and follow from the start. Signals themselves are evaluated by the worker
-(`workers.periodic`, `workers.handover.record_signals`), never here.
-
-The scope of each row (the family's involved agencies and professionals) is the family's
-as it stands now, refreshed whenever any of its events is followed.
+A projection like the others (`projections.base`): it applies `SignalRaised`,
+`SignalCleared` and `SignalReviewed` (recorded by the signal worker and by managers) in
+the same transaction as its tracking row, so it rebuilds exactly from the log. A read
+is one index range with a LIMIT, whoever asks, so its cost does not grow with the number
+of families: every standing signal has a row per agency and per professional with a part
+in its family (`pj_watchlist_access`, kept from the same per-event rule as the family
+scope read model, `domain.scope.involved_by`), ordered by `(since_rank, family_id,
+signal)` within each; a page starts after the keyset of the previous page's last row.
+So a GET neither writes nor follows the log. Signals
+themselves are evaluated by the worker (`workers.periodic`), never here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.application import TafLedger
-from domain.signals import SignalThresholds
-from projections.store import SideStore
+from domain.scope import involved_by
+from projections.base import TafProjection, iso
+from projections.store import Row, Tx
 
-FAMILY_TOPIC = "domain.family:Family."
-FAMILY_TOPIC_SUFFIX = ":Family.FamilyRegistered"
-SIGNAL_EVENTS = frozenset({"SignalRaised", "SignalCleared", "SignalReviewed"})
-TRACKING_NAME = "signal_events"
+SIGNALS = "pj_watchlist_signal"
+PERIODS = "pj_watchlist_period"
+ACCESS = "pj_watchlist_access"
+PARTIES = "pj_watchlist_party"
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,14 @@ class WatchlistEntry:
     since: date
     explanation: str
     event_versions: list[int]
-    involved_agency_ids: list[UUID]
-    involved_professional_ids: list[UUID]
-    raised_on: date | None = None
-    raised_at_version: int | None = None
+    raised_on: date
+    raised_at_version: int
     last_review: SignalReviewEntry | None = None
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        """The watchlist order and keyset: most recent `since` first, then family and signal."""
+        return (rank(self.since), str(self.family_id), self.signal)
 
 
 @dataclass(frozen=True)
@@ -73,211 +77,141 @@ class SignalHistory:
     cleared_at_version: int | None
 
 
-def _event_name(topic: str) -> str | None:
-    return topic[len(FAMILY_TOPIC):] if topic.startswith(FAMILY_TOPIC) else None
+def rank(since: date) -> int:
+    """The sort key of `since`, most recent first, as an integer an ascending index serves."""
+    return -since.toordinal()
 
 
-class Watchlist:
-    """The watchlist tables, in the same database as the event store."""
+class SignalWatchlist(TafProjection):
+    """Standing signals, who may see each (by agency and professional), and every period each stood."""
 
-    def __init__(self, ledger: TafLedger, thresholds: SignalThresholds | None = None):
-        self.ledger = ledger
-        self.thresholds = thresholds or SignalThresholds()
-        self._store = SideStore(ledger)
-        self._sql = self._store.sql
-        self._cursor = self._store.cursor
-        self.current_table = self._store.table("watchlist_signals")
-        self.history_table = self._store.table("watchlist_periods")
-        self.tracking_table = self._store.table("watchlist_tracking")
+    name = "pj_watchlist"
+    table_names = (SIGNALS, PERIODS, ACCESS, PARTIES)
+    tables = (
+        f"CREATE TABLE IF NOT EXISTS {SIGNALS} ("
+        "family_id TEXT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL, since TEXT NOT NULL, "
+        "since_rank INTEGER NOT NULL, explanation TEXT NOT NULL, event_versions TEXT NOT NULL, "
+        "raised_on TEXT NOT NULL, raised_at_version BIGINT NOT NULL, review_decision TEXT, review_rationale TEXT, "
+        "reviewed_by TEXT, reviewed_on TEXT, reviewed_at_version BIGINT, PRIMARY KEY (family_id, signal))",
+        f"CREATE INDEX IF NOT EXISTS {SIGNALS}_order_ix ON {SIGNALS} (since_rank, family_id, signal)",
+        f"CREATE INDEX IF NOT EXISTS {SIGNALS}_signal_ix ON {SIGNALS} (signal, since_rank, family_id)",
+        f"CREATE TABLE IF NOT EXISTS {PERIODS} ("
+        "family_id TEXT NOT NULL, raised_at_version BIGINT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL, "
+        "since TEXT NOT NULL, explanation TEXT NOT NULL, raised_on TEXT NOT NULL, cleared_on TEXT, "
+        "cleared_at_version BIGINT, PRIMARY KEY (family_id, raised_at_version))",
+        f"CREATE TABLE IF NOT EXISTS {PARTIES} ("
+        "family_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (family_id, kind, ref))",
+        f"CREATE TABLE IF NOT EXISTS {ACCESS} ("
+        "kind TEXT NOT NULL, ref TEXT NOT NULL, since_rank INTEGER NOT NULL, family_id TEXT NOT NULL, "
+        "signal TEXT NOT NULL, PRIMARY KEY (kind, ref, since_rank, family_id, signal))",
+        f"CREATE INDEX IF NOT EXISTS {ACCESS}_signal_ix ON {ACCESS} (family_id, signal)",
+    )
 
-    def create_tables(self) -> None:
-        """Create the watchlist tables if they do not exist."""
-        serial = self._store.serial
-        statements = [
-            f"""CREATE TABLE IF NOT EXISTS {self.current_table} (
-                family_id TEXT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL, since TEXT NOT NULL,
-                explanation TEXT NOT NULL, event_versions TEXT NOT NULL, involved_agencies TEXT NOT NULL,
-                involved_professionals TEXT NOT NULL, raised_on TEXT NOT NULL, raised_at_version INTEGER NOT NULL,
-                review_decision TEXT, review_rationale TEXT, reviewed_by TEXT, reviewed_on TEXT,
-                reviewed_at_version INTEGER, PRIMARY KEY (family_id, signal))""",
-            f"""CREATE TABLE IF NOT EXISTS {self.history_table} (
-                id {serial}, family_id TEXT NOT NULL, signal TEXT NOT NULL, severity TEXT NOT NULL,
-                since TEXT NOT NULL, explanation TEXT NOT NULL, raised_on TEXT NOT NULL,
-                raised_at_version INTEGER NOT NULL, cleared_on TEXT, cleared_at_version INTEGER)""",
-            f"""CREATE INDEX IF NOT EXISTS watchlist_periods_family ON {self.history_table} (family_id)""",
-            f"""CREATE TABLE IF NOT EXISTS {self.tracking_table} (
-                name TEXT PRIMARY KEY, position BIGINT NOT NULL)""",
-        ]
-        with self._cursor(commit=True) as cursor:
-            for statement in statements:
-                cursor.execute(statement)
+    def on_family_event(self, tx: Tx, e: Any, pos: int) -> None:
+        """A new part in the family: its agency or professional sees the family's standing signals too."""
+        agencies, people = involved_by(e)
+        if not agencies and not people:
+            return
+        fid = str(e.originator_id)
+        for kind, refs in (("agency", agencies), ("person", people)):
+            for ref in dict.fromkeys(str(r) for r in refs):
+                if tx.one(f"SELECT 1 AS known FROM {PARTIES} WHERE family_id = ? AND kind = ? AND ref = ?",
+                          (fid, kind, ref)) is not None:
+                    continue
+                tx.execute(f"INSERT INTO {PARTIES} (family_id, kind, ref) VALUES (?, ?, ?)", (fid, kind, ref))
+                tx.execute(f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
+                           f"SELECT ?, ?, since_rank, family_id, signal FROM {SIGNALS} WHERE family_id = ?",
+                           (kind, ref, fid))
 
-    def rebuild(self) -> int:
-        """Drop the watchlist's rows and tracking, and replay the log from the start; returns the position."""
-        with self._cursor(commit=True) as cursor:
-            cursor.execute(f"DELETE FROM {self.current_table}")
-            cursor.execute(f"DELETE FROM {self.history_table}")
-            cursor.execute(self._sql(f"DELETE FROM {self.tracking_table} WHERE name = ?"), (TRACKING_NAME,))
-        return self.follow()
+    def on_Family_SignalRaised(self, tx: Tx, e: Any, pos: int) -> None:
+        fid, version, day = str(e.originator_id), int(e.originator_version), iso(e.meta.occurred_on)
+        details = (e.severity.value, iso(e.since), rank(e.since), e.explanation, json.dumps(e.event_versions))
+        standing = tx.one(f"SELECT 1 AS standing FROM {SIGNALS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
+        if standing is not None:  # raised again while standing: the same period goes on, its review kept
+            tx.execute(f"UPDATE {SIGNALS} SET severity = ?, since = ?, since_rank = ?, explanation = ?, "
+                       "event_versions = ?, raised_on = ?, raised_at_version = ? WHERE family_id = ? AND signal = ?",
+                       (*details, day, version, fid, e.signal))
+            tx.execute(f"UPDATE {ACCESS} SET since_rank = ? WHERE family_id = ? AND signal = ?",
+                       (rank(e.since), fid, e.signal))
+            return
+        tx.execute(f"INSERT INTO {SIGNALS} (severity, since, since_rank, explanation, event_versions, raised_on, "
+                   "raised_at_version, family_id, signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (*details, day, version, fid, e.signal))
+        tx.execute(f"INSERT INTO {PERIODS} (family_id, raised_at_version, signal, severity, since, explanation, "
+                   "raised_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (fid, version, e.signal, e.severity.value, iso(e.since), e.explanation, day))
+        tx.execute(f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
+                   f"SELECT kind, ref, ?, family_id, ? FROM {PARTIES} WHERE family_id = ?",
+                   (rank(e.since), e.signal, fid))
 
-    # -------------------------------------------------------------------- following
+    def on_Family_SignalCleared(self, tx: Tx, e: Any, pos: int) -> None:
+        fid = str(e.originator_id)
+        tx.execute(f"DELETE FROM {SIGNALS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
+        tx.execute(f"DELETE FROM {ACCESS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
+        tx.execute(f"UPDATE {PERIODS} SET cleared_on = ?, cleared_at_version = ? "
+                   "WHERE family_id = ? AND signal = ? AND cleared_on IS NULL",
+                   (iso(e.meta.occurred_on), int(e.originator_version), fid, e.signal))
 
-    def _position(self) -> int:
-        with self._cursor(commit=False) as cursor:
-            cursor.execute(self._sql(f"SELECT position FROM {self.tracking_table} WHERE name = ?"), (TRACKING_NAME,))
-            row = cursor.fetchone()
-        return int(row["position"]) if row else 0
+    def on_Family_SignalReviewed(self, tx: Tx, e: Any, pos: int) -> None:
+        tx.execute(f"UPDATE {SIGNALS} SET review_decision = ?, review_rationale = ?, reviewed_by = ?, "
+                   "reviewed_on = ?, reviewed_at_version = ? WHERE family_id = ? AND signal = ?",
+                   (e.decision.value, e.rationale, str(e.meta.actor_id), iso(e.meta.occurred_on),
+                    int(e.originator_version), str(e.originator_id), e.signal))
 
-    def _lock_position(self, cursor: Any) -> int:
-        """Take the tracking row for the rest of the transaction; return the position."""
-        cursor.execute(
-            self._sql(f"INSERT INTO {self.tracking_table} (name, position) VALUES (?, 0) "
-                      "ON CONFLICT (name) DO NOTHING"),
-            (TRACKING_NAME,),
+
+# --------------------------------------------------------------------- reading
+
+
+def standing(tx: Tx, party: tuple[str, str] | None, signal: str | None, after: tuple[int, str, str] | None,
+             limit: int | None) -> list[WatchlistEntry]:
+    """Standing signals in watchlist order after a keyset, at most `limit`: every family's, or one party's.
+
+    `party` is ("agency", id) or ("person", id): the signals of the families where that
+    agency or professional has a part, read through their access rows.
+    """
+    table = ACCESS if party is not None else SIGNALS
+    clauses, values = [], []
+    if party is not None:
+        clauses.append("a.kind = ? AND a.ref = ?")
+        values += list(party)
+    if signal is not None:
+        clauses.append("a.signal = ?")
+        values.append(signal)
+    if after is not None:
+        clauses.append("(a.since_rank, a.family_id, a.signal) > (?, ?, ?)")
+        values += list(after)
+    sql = f"SELECT a.family_id, a.signal FROM {table} a"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += " ORDER BY a.since_rank, a.family_id, a.signal"
+    if limit is not None:
+        sql += " LIMIT ?"
+        values.append(limit)
+    sql = (f"SELECT s.* FROM ({sql}) page JOIN {SIGNALS} s ON s.family_id = page.family_id AND s.signal = page.signal "
+           "ORDER BY s.since_rank, s.family_id, s.signal")
+    return [_entry(row) for row in tx.all(sql, values)]
+
+
+def periods(tx: Tx, family_id: UUID) -> list[SignalHistory]:
+    """Every period a signal stood on a family, oldest first."""
+    rows = tx.all(f"SELECT * FROM {PERIODS} WHERE family_id = ? ORDER BY raised_at_version", (str(family_id),))
+    return [
+        SignalHistory(
+            family_id=UUID(row["family_id"]),
+            signal=row["signal"],
+            severity=row["severity"],
+            since=date.fromisoformat(row["since"]),
+            explanation=row["explanation"],
+            raised_on=date.fromisoformat(row["raised_on"]),
+            raised_at_version=int(row["raised_at_version"]),
+            cleared_on=date.fromisoformat(row["cleared_on"]) if row["cleared_on"] else None,
+            cleared_at_version=int(row["cleared_at_version"]) if row["cleared_at_version"] is not None else None,
         )
-        suffix = " FOR UPDATE" if self._store.is_postgres else ""
-        cursor.execute(
-            self._sql(f"SELECT position FROM {self.tracking_table} WHERE name = ?{suffix}"), (TRACKING_NAME,)
-        )
-        return int(cursor.fetchone()["position"])
-
-    def follow(self, batch: int = 500) -> int:
-        """Apply the family events recorded since the last call; returns the new position.
-
-        Each batch is applied in one transaction with the tracking row, and only if no other
-        follower moved the row meanwhile (then the batch is read again from the new position),
-        so every event changes the tables once, whoever follows.
-        """
-        position = self._position()
-        while True:
-            notifications = self.ledger.recorder.select_notifications(start=position + 1, limit=batch)
-            if not notifications:
-                return position
-            events = [self.ledger.mapper.to_domain_event(n) for n in notifications
-                      if _event_name(n.topic) in SIGNAL_EVENTS]
-            touched = list(dict.fromkeys(str(n.originator_id) for n in notifications if _event_name(n.topic)))
-            scopes = {fid: self._scope(UUID(fid)) for fid in touched}
-            last = notifications[-1].id
-            with self._cursor(commit=True) as cursor:
-                current = self._lock_position(cursor)
-                if current == position:
-                    for event in events:
-                        self._apply(cursor, event)
-                    for fid, (agencies, people) in scopes.items():
-                        cursor.execute(
-                            self._sql(f"UPDATE {self.current_table} SET involved_agencies = ?, "
-                                      "involved_professionals = ? WHERE family_id = ?"),
-                            (agencies, people, fid),
-                        )
-                    cursor.execute(
-                        self._sql(f"UPDATE {self.tracking_table} SET position = ? WHERE name = ?"),
-                        (last, TRACKING_NAME),
-                    )
-                    current = last
-            position = current
-
-    def _scope(self, family_id: UUID) -> tuple[str, str]:
-        family = self.ledger.get_family(family_id)
-        return (json.dumps([str(a) for a in family.involved_agency_ids]),
-                json.dumps([str(p) for p in family.involved_professional_ids]))
-
-    def _apply(self, cursor: Any, event: Any) -> None:
-        name = type(event).__name__
-        fid, version = str(event.originator_id), int(event.originator_version)
-        day = event.meta.occurred_on.isoformat()
-        if name == "SignalRaised":
-            row = (event.severity.value, event.since.isoformat(), event.explanation, json.dumps(event.event_versions),
-                   day, version, fid, event.signal)
-            cursor.execute(
-                self._sql(f"UPDATE {self.current_table} SET severity = ?, since = ?, explanation = ?, "
-                          "event_versions = ?, raised_on = ?, raised_at_version = ? "
-                          "WHERE family_id = ? AND signal = ?"),
-                row,
-            )
-            if cursor.rowcount:
-                return  # raised again while standing: the same period goes on
-            cursor.execute(
-                self._sql(f"INSERT INTO {self.current_table} (severity, since, explanation, event_versions, raised_on, "
-                          "raised_at_version, family_id, signal, involved_agencies, involved_professionals) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]')"),
-                row,
-            )
-            cursor.execute(
-                self._sql(f"INSERT INTO {self.history_table} (family_id, signal, severity, since, explanation, "
-                          "raised_on, raised_at_version) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                (fid, event.signal, event.severity.value, event.since.isoformat(), event.explanation, day, version),
-            )
-        elif name == "SignalCleared":
-            cursor.execute(
-                self._sql(f"DELETE FROM {self.current_table} WHERE family_id = ? AND signal = ?"), (fid, event.signal)
-            )
-            cursor.execute(
-                self._sql(f"UPDATE {self.history_table} SET cleared_on = ?, cleared_at_version = ? "
-                          "WHERE family_id = ? AND signal = ? AND cleared_on IS NULL"),
-                (day, version, fid, event.signal),
-            )
-        elif name == "SignalReviewed":
-            cursor.execute(
-                self._sql(f"UPDATE {self.current_table} SET review_decision = ?, review_rationale = ?, "
-                          "reviewed_by = ?, reviewed_on = ?, reviewed_at_version = ? "
-                          "WHERE family_id = ? AND signal = ?"),
-                (event.decision.value, event.rationale, str(event.meta.actor_id), day, version, fid, event.signal),
-            )
-
-    def family_ids(self) -> Iterator[UUID]:
-        """Every family in the event log, found from their registration events."""
-        position = 0
-        while True:
-            notifications = self.ledger.recorder.select_notifications(start=position + 1, limit=1000)
-            if not notifications:
-                return
-            for notification in notifications:
-                if notification.topic.endswith(FAMILY_TOPIC_SUFFIX):
-                    yield notification.originator_id  # type: ignore[misc]
-            position = notifications[-1].id
-
-    # --------------------------------------------------------------------- reading
-
-    def current(self, signal: str | None = None, family_id: UUID | None = None) -> list[WatchlistEntry]:
-        """Signals standing now, most recent first, optionally for one signal or family."""
-        query = f"SELECT * FROM {self.current_table} WHERE 1 = 1"
-        params: list[Any] = []
-        if signal is not None:
-            query += " AND signal = ?"
-            params.append(signal)
-        if family_id is not None:
-            query += " AND family_id = ?"
-            params.append(str(family_id))
-        query += " ORDER BY since DESC, family_id, signal"
-        with self._cursor(commit=False) as cursor:
-            cursor.execute(self._sql(query), tuple(params))
-            rows = cursor.fetchall()
-        return [_entry(row) for row in rows]
-
-    def history(self, family_id: UUID) -> list[SignalHistory]:
-        """Every period a signal stood on a family, oldest first."""
-        with self._cursor(commit=False) as cursor:
-            cursor.execute(
-                self._sql(f"SELECT * FROM {self.history_table} WHERE family_id = ? ORDER BY id"), (str(family_id),)
-            )
-            rows = cursor.fetchall()
-        return [
-            SignalHistory(
-                family_id=UUID(row["family_id"]),
-                signal=row["signal"],
-                severity=row["severity"],
-                since=date.fromisoformat(row["since"]),
-                explanation=row["explanation"],
-                raised_on=date.fromisoformat(row["raised_on"]),
-                raised_at_version=int(row["raised_at_version"]),
-                cleared_on=date.fromisoformat(row["cleared_on"]) if row["cleared_on"] else None,
-                cleared_at_version=int(row["cleared_at_version"]) if row["cleared_at_version"] is not None else None,
-            )
-            for row in rows
-        ]
+        for row in rows
+    ]
 
 
-def _entry(row: Any) -> WatchlistEntry:
+def _entry(row: Row) -> WatchlistEntry:
     review = None
     if row["reviewed_at_version"] is not None:
         review = SignalReviewEntry(
@@ -295,8 +229,6 @@ def _entry(row: Any) -> WatchlistEntry:
         since=date.fromisoformat(row["since"]),
         explanation=row["explanation"],
         event_versions=json.loads(row["event_versions"]),
-        involved_agency_ids=[UUID(a) for a in json.loads(row["involved_agencies"])],
-        involved_professional_ids=[UUID(p) for p in json.loads(row["involved_professionals"])],
         raised_on=date.fromisoformat(row["raised_on"]),
         raised_at_version=int(row["raised_at_version"]),
         last_review=review,

@@ -30,7 +30,7 @@ def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: 
 
 
 def migrate(settings: Settings) -> None:
-    """Create the event store, access-log, workers', watchlist and webhook tables (once; safe to repeat)."""
+    """Create the event store, access-log, workers', read-model and webhook tables (once; safe to repeat)."""
     from projections.runner import ProjectionSet
     from web.sessions import SessionStore, SignInThrottle
     from workers.periodic import PeriodicWork

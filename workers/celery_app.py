@@ -26,7 +26,7 @@ from workers.handover import (
     perform,
     sweep,
 )
-from workers.periodic import SIGNAL_SCAN, WATCHLIST_FOLLOW, WEBHOOK_SECONDS, WEBHOOKS, PeriodicWork
+from workers.periodic import SIGNAL_SCAN, WEBHOOK_SECONDS, WEBHOOKS, PeriodicWork
 
 log = logging.getLogger("taf.workers")
 
@@ -95,7 +95,6 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
         beat_schedule={
             "sweep": {"task": SWEEP, "schedule": settings.sweep_seconds},
-            "watchlist": {"task": WATCHLIST_FOLLOW, "schedule": 30.0},
             "signal-scan": {"task": SIGNAL_SCAN, "schedule": settings.signal_scan_seconds},
             "webhooks": {"task": WEBHOOKS, "schedule": WEBHOOK_SECONDS},
         },
@@ -125,10 +124,6 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
         if "work" not in periodic:
             periodic["work"] = PeriodicWork(holder.get().ledger, settings)
         return periodic["work"]
-
-    @app.task(name=WATCHLIST_FOLLOW)
-    def watchlist_task() -> int:
-        return periodic_work().follow_watchlist()
 
     @app.task(name=SIGNAL_SCAN)
     def signal_scan_task() -> int:

@@ -1,6 +1,6 @@
 """The embedded transport: without Redis, the relay and the same task bodies run in a background thread.
 
-The same thread keeps the watchlist current, runs the daily signal scan and delivers webhooks.
+The same thread runs the daily signal scan and delivers webhooks (the watchlist is a projection).
 It wakes when this process saves (and on PostgreSQL when any process does), so a last
 checklist step is evaluated at once; the poll interval is only the fallback.
 
@@ -95,7 +95,6 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
             wakeup.clear()
             try:
                 read = relay.run_once()
-                periodic.follow_watchlist()
                 now = time.monotonic()
                 if now >= next_sweep:
                     enqueue([Job(SWEEP)])

@@ -1,4 +1,4 @@
-"""Periodic work besides the handover guard: the watchlist and webhook deliveries.
+"""Periodic work besides the handover guard: the daily signal scan and webhook deliveries.
 
 Plain functions over the application service, run by Celery beat tasks in deployments
 and by the embedded thread without Redis: the same code on both transports.
@@ -7,8 +7,9 @@ and by the embedded thread without Redis: the same code on both transports.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from uuid import UUID
 
 import httpx
@@ -18,7 +19,6 @@ from domain.application import TafLedger
 from domain.family import Family
 from domain.signals import SignalThresholds
 from domain.values import Actor
-from projections.watchlist import Watchlist
 from taf.settings import Settings
 from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
@@ -26,18 +26,39 @@ from workers.webhooks import WebhookStore
 log = logging.getLogger("taf.workers.periodic")
 
 SIGNAL_SCAN = "taf.signal_scan"
-WATCHLIST_FOLLOW = "taf.watchlist_follow"
 WEBHOOKS = "taf.webhooks"
 WEBHOOK_SECONDS = 5.0
+SCAN_BATCH = 200  # families evaluated and saved per transaction by the scan
+FAMILY_REGISTERED = "domain.family:Family.FamilyRegistered"
 
 
-def scan_signals(ledger: TafLedger, family_ids: Iterable[UUID], thresholds: SignalThresholds) -> int:
-    """Record each family's signal changes for today (the worker, channel worker); returns families scanned."""
+def scan_signals(ledger: TafLedger, family_ids: Iterable[UUID], thresholds: SignalThresholds,
+                 batch: int = SCAN_BATCH) -> int:
+    """Record each family's signal changes for today (the worker, channel worker); returns families scanned.
+
+    Families are taken `batch` at a time: each batch is evaluated and its changes saved in
+    one transaction, and a family whose signals stand as they should records nothing.
+    """
+    ids = iter(family_ids)
     count = 0
-    for family_id in list(family_ids):
-        ledger.record_signals(family_id, thresholds)
-        count += 1
+    while chunk := list(islice(ids, batch)):
+        ledger.record_signals_of(chunk, thresholds)
+        count += len(chunk)
     return count
+
+
+def family_ids(ledger: TafLedger, page: int = 5000) -> Iterator[UUID]:
+    """Every family in the event log, found from their registration events (selected by topic in SQL)."""
+    position = 0
+    while True:
+        notifications = ledger.recorder.select_notifications(
+            start=position, limit=page, inclusive_of_start=False, topics=[FAMILY_REGISTERED]
+        )
+        if not notifications:
+            return
+        for notification in notifications:
+            yield notification.originator_id  # type: ignore[misc]
+        position = notifications[-1].id
 
 
 def can_see(actor: Actor, family: Family) -> bool:
@@ -46,23 +67,17 @@ def can_see(actor: Actor, family: Family) -> bool:
 
 
 class PeriodicWork:
-    """The watchlist and webhook stores of one process, with their periodic steps."""
+    """The signal scan and the webhook store of one process, with their periodic steps."""
 
     def __init__(self, ledger: TafLedger, settings: Settings):
         self.ledger = ledger
         self.thresholds = settings.thresholds()
-        self.watchlist = Watchlist(ledger, self.thresholds)
         self.webhooks = WebhookStore(ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         self._client: httpx.Client | None = None
 
     def create_tables(self) -> None:
-        """Create the watchlist and webhook tables if they do not exist."""
-        self.watchlist.create_tables()
+        """Create the webhook tables if they do not exist."""
         self.webhooks.create_tables()
-
-    def follow_watchlist(self) -> int:
-        """Bring the watchlist up to date with the signal events recorded since; returns the log position."""
-        return self.watchlist.follow()
 
     def scan_signals(self) -> int:
         """The periodic signal scan: record the signals that the passing of days raised or cleared.
@@ -70,7 +85,7 @@ class PeriodicWork:
         Every family is evaluated for today; SignalRaised / SignalCleared are recorded only
         where something changed. Returns the number of families scanned.
         """
-        scanned = scan_signals(self.ledger, self.watchlist.family_ids(), self.thresholds)
+        scanned = scan_signals(self.ledger, family_ids(self.ledger), self.thresholds)
         log.info("signal scan: %d families", scanned)
         return scanned
 

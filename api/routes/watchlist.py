@@ -1,8 +1,9 @@
 """The watchlist: signals over the caller's scope, a family's signals now, and their history.
 
 Every answer derives from the signal events on the family streams (SignalRaised,
-SignalCleared, SignalReviewed), which the worker records; nothing here evaluates signals
-or records events.
+SignalCleared, SignalReviewed), which the worker records; the lists read the watchlist
+projection (`projections.watchlist`) like any read model, `X-Consistent-With` included.
+Nothing here evaluates signals, records events or follows the log.
 """
 
 from __future__ import annotations
@@ -10,87 +11,41 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
-import sqlite3
-import threading
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query
 
 from api.deps import CaseReader, VisibleFamily
 from api.errors import ApiError
+from api.routes.reading import Models
 from api.schemas.reading import SignalHistoryPage, SignalName, SignalPeriod, WatchlistPage
 from api.schemas.responses import SignalReviewView, SignalView
-from domain import scope
 from domain.family import Family
 from domain.signals import SIGNAL_NAMES
 from domain.state import SignalState
-from projections.watchlist import SignalReviewEntry, Watchlist, WatchlistEntry
-from workers.periodic import scan_signals
+from projections.watchlist import SignalReviewEntry
+from workers.periodic import PeriodicWork
 
 router = APIRouter(prefix="/api/v1", tags=["watchlist"])
-log = logging.getLogger("taf.api.watchlist")
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(max_length=400, description="Opaque cursor from the previous page.")]
 
 
-class WatchlistService:
-    """The watchlist read model as the API uses it: brought up to date before each read, one refresh at a time."""
+def scan_watchlist(app: FastAPI, timeout: float = 5.0) -> int:
+    """Run the signal worker's scan for today in a running app's process and wait for the read models (tests, by hand).
 
-    def __init__(self, watchlist: Watchlist):
-        self.watchlist = watchlist
-        self._lock = threading.Lock()
-
-    def follow(self) -> None:
-        """Refresh the families touched by events since the last call (cheap when nothing happened).
-
-        The workers follow the same log in other processes; when one of them refreshes the
-        same family at the same moment, the database refuses the second insert. The rows
-        are then being written by the other follower, so the read goes ahead.
-        """
-        with self._lock:
-            try:
-                self.watchlist.follow()
-            except Exception as error:
-                if not _concurrent_refresh(error):
-                    raise
-                log.info("watchlist refreshed concurrently by another follower: %s", error)
-
-    def scan(self) -> int:
-        """Run the signal worker's periodic scan in this process, then catch up with the log."""
-        with self._lock:
-            watchlist = self.watchlist
-            scanned = scan_signals(watchlist.ledger, watchlist.family_ids(), watchlist.thresholds)
-            watchlist.follow()
-            return scanned
-
-
-def _concurrent_refresh(error: Exception) -> bool:
-    """Whether a database error is a unique-key clash with a concurrent refresh of the same rows."""
-    if isinstance(error, sqlite3.IntegrityError):
-        return True
+    Returns the number of families scanned.
+    """
+    periodic = PeriodicWork(app.state.ledger, app.state.settings)
     try:
-        import psycopg
-    except ImportError:  # pragma: no cover - installed with the project
-        return False
-    return isinstance(error, psycopg.errors.UniqueViolation)
-
-
-def scan_watchlist(app: FastAPI) -> int:
-    """Run the signal worker's scan for today in a running app's process, and follow (tests, by hand)."""
-    service: WatchlistService = app.state.watchlist
-    return service.scan()
-
-
-def get_watchlist(request: Request) -> WatchlistService:
-    """The watchlist built in the lifespan."""
-    service: WatchlistService = request.app.state.watchlist
-    return service
-
-
-Watch = Annotated[WatchlistService, Depends(get_watchlist)]
+        scanned = periodic.scan_signals()
+    finally:
+        periodic.close()
+    read_models = app.state.read_models
+    read_models.wait_for(read_models.projections.head(), timeout)
+    return scanned
 
 
 def _order(name: str) -> int:
@@ -141,11 +96,6 @@ def _decode(cursor: str) -> list[Any]:
     return key
 
 
-def _entry_key(entry: WatchlistEntry) -> tuple[int, str, str]:
-    """The watchlist order: most recent `since` first, then family and signal."""
-    return (-entry.since.toordinal(), str(entry.family_id), entry.signal)
-
-
 def _after(cursor: str | None) -> tuple[int, str, str] | None:
     if cursor is None or cursor == "":
         return None
@@ -165,27 +115,17 @@ def _offset(cursor: str | None) -> int:
 
 
 @router.get("/watchlist", response_model=WatchlistPage, summary="Signals over the caller's scope")
-def watchlist(actor: CaseReader, watch: Watch, signal: SignalName | None = None, limit: Limit = 50,
+def watchlist(actor: CaseReader, models: Models, signal: SignalName | None = None, limit: Limit = 50,
               cursor: Cursor = None) -> WatchlistPage:
     """Signals standing on the families the caller may see, most recent first (filter by `signal`)."""
-    after = _after(cursor)
-    watch.follow()
-    entries = sorted(
-        (e for e in watch.watchlist.current(signal=signal.value if signal is not None else None)
-         if scope.may_see(actor, e.involved_agency_ids, e.involved_professional_ids)),
-        key=_entry_key,
-    )
-    if after is not None:
-        entries = [e for e in entries if _entry_key(e) > after]
-    page = entries[:limit]
-    next_cursor = _encode(list(_entry_key(page[-1]))) if len(entries) > limit and page else None
+    page, more = models.watchlist(actor, signal.value if signal is not None else None, limit, _after(cursor))
     return WatchlistPage(
         items=[SignalView(family_id=e.family_id, signal=e.signal, severity=e.severity,  # type: ignore[arg-type]
                           since=e.since, explanation=e.explanation, event_versions=e.event_versions,
                           raised_on=e.raised_on, raised_at_version=e.raised_at_version,
                           last_review=_review_view(e.last_review))
                for e in page],
-        next_cursor=next_cursor,
+        next_cursor=_encode(list(page[-1].key)) if more and page else None,
     )
 
 
@@ -197,12 +137,11 @@ def signals(family: VisibleFamily) -> list[SignalView]:
 
 @router.get("/families/{family_id}/signal-history", response_model=SignalHistoryPage,
             summary="When each signal was raised and cleared")
-def signal_history(family_id: UUID, _family: VisibleFamily, watch: Watch, limit: Limit = 50,
+def signal_history(family_id: UUID, _family: VisibleFamily, models: Models, limit: Limit = 50,
                    cursor: Cursor = None) -> SignalHistoryPage:
     """Every period a signal stood on the family, oldest first, with the versions that raised and cleared it."""
     start = _offset(cursor)
-    watch.follow()
-    periods = watch.watchlist.history(family_id)
+    periods = models.signal_history(family_id)
     page = periods[start:start + limit]
     more = len(periods) > start + limit
     return SignalHistoryPage(
@@ -215,4 +154,4 @@ def signal_history(family_id: UUID, _family: VisibleFamily, watch: Watch, limit:
     )
 
 
-__all__ = ["WatchlistService", "family_signals", "router", "scan_watchlist"]
+__all__ = ["family_signals", "router", "scan_watchlist"]

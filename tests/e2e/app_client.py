@@ -1,7 +1,7 @@
 """The API in process: `create_app` over a fresh SQLite store and a fake clock, called through TestClient.
 
 Used where a test must move through dates (the clock is the edge of the world) or run
-the workers' steps (watchlist scan, webhook dispatch and delivery) on the app's own stores.
+the workers' steps (signal scan, webhook dispatch and delivery) on the app's own stores.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.routes.watchlist import scan_watchlist
 from domain.application import TafLedger
-from projections.watchlist import Watchlist
 from taf.settings import Settings
 from tests.conftest import FakeClock
 from workers.webhooks import WebhookStore
@@ -73,12 +72,6 @@ class World:
         return ledger
 
     @property
-    def watchlist(self) -> Watchlist:
-        """The app's watchlist read model."""
-        read_model: Watchlist = self.app.state.watchlist.watchlist
-        return read_model
-
-    @property
     def webhooks(self) -> WebhookStore:
         """The app's webhook store."""
         store: WebhookStore = self.app.state.webhooks
@@ -121,6 +114,11 @@ class World:
         independent of their timing (both are idempotent).
         """
         scan_watchlist(self.app)
+
+    def wait_for_read_models(self, timeout: float = 10.0) -> None:
+        """Wait until the read models (the watchlist among them) include everything recorded so far."""
+        read_models = self.app.state.read_models
+        assert read_models.wait_for(self.ledger.recorder.max_notification_id(), timeout), "read models behind"
 
 
 def start_world(tmp_path: Path, today: date, **overrides: Any) -> Iterator[World]:

@@ -16,7 +16,7 @@ TODAY = date(2026, 6, 1)
 def family_with_concern(world: World, coordinator: Caller, lead: Caller, raised_on: date) -> tuple[str, str]:
     """A family whose lead is `lead`, with a concern from a neighbour and no response: (family, concern) ids.
 
-    The signal worker has evaluated it once (the watchlist itself has not followed yet).
+    The signal worker has evaluated it once and the read models have caught up with it.
     """
     family = coordinator.write("/api/v1/families", {
         "children": [{"name": "Robin", "date_of_birth": "2023-02-01"}],
@@ -28,6 +28,7 @@ def family_with_concern(world: World, coordinator: Caller, lead: Caller, raised_
         "source_kind": "member_of_public", "description": "children left alone", "reporter_known_to_agency": True,
         "occurred_on": raised_on.isoformat()})
     world.ledger.record_signals(UUID(family["id"]))  # the signal worker has run (it follows every event)
+    world.wait_for_read_models()
     return str(family["id"]), str(concern["id"])
 
 
@@ -53,12 +54,19 @@ def test_family_signals_are_those_the_worker_recorded_and_also_shown_in_the_summ
     assert lead.get(f"/api/v1/families/{fid}").json()["signals"] == answer.json()
 
 
-def test_watchlist_catches_up_with_new_events_before_answering(world: World) -> None:
+def test_watchlist_waits_for_the_position_asked_for_and_records_nothing(world: World) -> None:
     eh = world.agency()
     coordinator, lead = world.person(eh, "coordinator"), world.person(eh)
-    fid, concern = family_with_concern(world, coordinator, lead, TODAY - timedelta(days=3))
+    fid, concern = family_with_concern(world, coordinator, lead, TODAY - timedelta(days=4))
+    lead.write(f"/api/v1/families/{fid}/concerns/{concern}/response", {"response": "visited, children safe",
+                                                                        "welfare_check_done": True})
+    world.ledger.record_signals(UUID(fid))  # the worker clears the signal after the response
+    head = world.ledger.recorder.max_notification_id()
 
-    assert signals_of(coordinator.get("/api/v1/watchlist"), fid) == ["concern_without_response"]
+    answer = coordinator.get("/api/v1/watchlist", headers={"X-Consistent-With": str(head)})
+
+    assert signals_of(answer, fid) == []
+    assert world.ledger.recorder.max_notification_id() == head  # a read records nothing
 
 
 def test_a_time_based_signal_appears_by_the_scan_on_its_day_and_not_before(world: World) -> None:

@@ -24,6 +24,7 @@ from tests.integration.workers_harness import (
     TAF,
     CeleryWorker,
     RedisServer,
+    WatchlistReader,
     complete_manual_closure_steps,
     family_with_team,
     postgres_schema,
@@ -161,7 +162,6 @@ def test_beat_runs_the_signal_scan_and_webhook_deliveries_on_the_worker(
 
     from domain.application import ChildInput, When
     from domain.values import ContactKind, ContactOutcome
-    from projections.watchlist import Watchlist
     from tests.integration.test_webhooks import LOOPBACK_ALLOWED, Receiver
     from workers.webhooks import WebhookStore
 
@@ -182,8 +182,8 @@ def test_beat_runs_the_signal_scan_and_webhook_deliveries_on_the_worker(
     beat = subprocess.Popen([TAF, "beat"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        watchlist = Watchlist(ledger)
-        # the scan records SignalRaised on the worker; the watchlist follows it here, as a read would
+        watchlist = WatchlistReader(ledger)
+        # the scan records SignalRaised on the worker; the watchlist projection follows it here
         wait_until(lambda: watchlist.follow() >= 0
                    and "lapsed_contact" in {e.signal for e in watchlist.current(family_id=fid)}, timeout=40)
         wait_until(lambda: [d.status for d in hooks.delivery_log(hook.id)] == ["delivered"], timeout=40)

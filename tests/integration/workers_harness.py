@@ -17,7 +17,10 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import ActionInput, ChildInput, TafLedger
-from domain.values import ClosureReason, MeetingKind, RequestKind, SignalDecision
+from domain.values import Actor, ClosureReason, MeetingKind, RequestKind, Role, SignalDecision
+from projections.queries import ReadModels
+from projections.runner import ProjectionSet
+from projections.watchlist import SignalHistory, WatchlistEntry
 from taf.settings import Settings
 from tests.conftest import PG_URL, Team, unavailable
 
@@ -207,6 +210,32 @@ class CeleryWorker:
 
 
 # ------------------------------------------------------------------ scenarios
+
+
+class WatchlistReader:
+    """The watchlist projection over a ledger, as a projector process keeps it and an auditor reads it."""
+
+    def __init__(self, ledger: TafLedger):
+        self.projections = ProjectionSet(ledger, ["watchlist", "family_scope"], create_tables=True)
+        self.read_models = ReadModels(self.projections)
+        self.auditor = Actor(uuid.uuid4(), uuid.uuid4(), Role.AUDITOR)
+
+    def follow(self) -> int:
+        """Apply what the log holds beyond the projection; returns the events read."""
+        return self.projections.catch_up()
+
+    def rebuild(self) -> int:
+        """Drop the tables and replay the log."""
+        return self.projections.rebuild()
+
+    def current(self, family_id: UUID | None = None) -> list[WatchlistEntry]:
+        """The signals standing now (on one family), in watchlist order."""
+        found = self.read_models.standing_signals(self.auditor)
+        return [e for e in found if family_id is None or e.family_id == family_id]
+
+    def history(self, family_id: UUID) -> list[SignalHistory]:
+        """Every period a signal stood on the family."""
+        return self.read_models.signal_history(family_id)
 
 
 def family_with_team(ledger: TafLedger, team: Team, today: date, open_actions: int = 0) -> tuple[UUID, list[UUID]]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from uuid import uuid4
 
+from domain.values import Actor, Role
 from tests.web.pages import h1, text_of, web_service
 from web.render import format_date
+
+AUDITOR = Actor(uuid4(), uuid4(), Role.AUDITOR)
 
 
 def _rows(markup: str) -> list[tuple[str, str]]:
@@ -25,7 +29,7 @@ def test_a_coordinator_sees_every_signal_with_its_explanation_since_and_lead(tmp
         rows = _rows(page.text)
         assert ("Infant without lead", "MORGAN-01") in rows and ("Unverified claim", "ASHBY-01") in rows
         text = text_of(page.text)
-        since = {e.signal: e.since for e in service.app.state.watchlist.watchlist.current()}
+        since = {e.signal: e.since for e in service.app.state.read_models.standing_signals(AUDITOR)}
         assert format_date(since["infant_without_lead"]) in text
         assert "Grace Adeyemi" in text and "No lead" in text
         assert "The plan relies on self-reported claim" in text

@@ -18,8 +18,9 @@ from fastapi.responses import HTMLResponse
 from domain import scope
 from domain.signals import SIGNAL_NAMES
 from projections.queries import BadCursorError
+from projections.watchlist import WatchlistEntry
 from web.context import CurrentUser, PageError, page, web_state
-from web.pages.watchlist import StandingSignal, signal_choices, visible_signals
+from web.pages.watchlist import signal_choices, visible_signals
 
 router = APIRouter()
 PAGE_SIZE = 25
@@ -84,7 +85,7 @@ def families_page(request: Request, user: CurrentUser, q: str = "", status: str 
             cursor=cursor or None, visible_to=user.actor)
     except BadCursorError:
         raise PageError(400, "This page of results is out of date. Start the search again.") from None
-    by_family: dict[UUID, list[StandingSignal]] = {}
+    by_family: dict[UUID, list[WatchlistEntry]] = {}
     for s in signals:
         by_family.setdefault(s.family_id, []).append(s)
     directory = web_state(request).directory

@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from domain import scope
 from domain.values import Role
+from projections.watchlist import WatchlistEntry
 from web.context import CurrentUser, PageError, PostedForm, User, done, page, web_state
 from web.pages.family import step_title
-from web.pages.watchlist import StandingSignal, visible_signals
+from web.pages.watchlist import visible_signals
 from web.render import DONE_MESSAGES
 
 router = APIRouter()
@@ -93,7 +94,7 @@ def my_work(request: Request, user: CurrentUser) -> HTMLResponse:
         found = _references(request, missing)
         steps = [WaitingStep(s.family_id, found.get(s.family_id, ""), s.kind, s.title, s.reason, s.href)
                  if not s.reference else s for s in steps]
-    signals: list[StandingSignal] = [s for s in visible_signals(request, user) if s.family_id in mine]
+    signals: list[WatchlistEntry] = [s for s in visible_signals(request, user) if s.family_id in mine]
     without_lead = 0
     if scope.may_assign_lead(user.actor):
         without_lead = len(models.list_families(status="open", without_lead=True, limit=MAX_COUNTED,

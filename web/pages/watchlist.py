@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from domain import scope
 from domain.signals import SIGNAL_NAMES
+from projections.watchlist import WatchlistEntry
 from web.context import CurrentUser, PageError, User, page, web_state
 from web.render import words
 
@@ -19,35 +18,10 @@ router = APIRouter()
 SEVERITY_ORDER = {"high": 0, "medium": 1}
 
 
-@dataclass(frozen=True)
-class StandingSignal:
-    """A signal standing on a family now, as the lists show it."""
-
-    family_id: UUID
-    signal: str
-    severity: str
-    since: date
-    explanation: str
-    event_versions: list[int]
-    involved_agency_ids: list[UUID]
-    involved_professional_ids: list[UUID]
-
-
-def standing_signals(request: Request, signal: str | None = None) -> list[StandingSignal]:
-    """Every signal standing now, read from the watchlist read model (the one place the pages read signals)."""
-    service = request.app.state.watchlist
-    service.follow()
-    return [StandingSignal(e.family_id, e.signal, e.severity, e.since, e.explanation, list(e.event_versions),
-                           list(e.involved_agency_ids), list(e.involved_professional_ids))
-            for e in service.watchlist.current(signal=signal)]
-
-
-def visible_signals(request: Request, user: User, signal: str | None = None) -> list[StandingSignal]:
-    """The signals on families this person may see (the API's watchlist scope), most severe first."""
-    found = [s for s in standing_signals(request, signal)
-             if scope.may_see(user.actor, s.involved_agency_ids, s.involved_professional_ids)]
-    found.sort(key=lambda s: (-s.since.toordinal(), str(s.family_id), s.signal))
-    found.sort(key=lambda s: SEVERITY_ORDER.get(s.severity, len(SEVERITY_ORDER)))
+def visible_signals(request: Request, user: User, signal: str | None = None) -> list[WatchlistEntry]:
+    """The signals on families this person may see (the API's watchlist scope, in SQL), most severe first."""
+    found = request.app.state.read_models.standing_signals(user.actor, signal)
+    found.sort(key=lambda s: SEVERITY_ORDER.get(s.severity, len(SEVERITY_ORDER)))  # stable: watchlist order within
     return found
 
 
