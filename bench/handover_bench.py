@@ -12,7 +12,8 @@ events' own recorded timestamps, the time until the worker recorded EpisodeClose
 
 The baseline, measured in the same run on the same store, is the guard itself: one direct
 `evaluate_request` call after the sign-off. Figures are reported as median and p95 and as a
-ratio to that baseline.
+ratio to that baseline. Issue 13's figures close the output: the p95 per transport against
+its goal (Celery ≤ 500 ms, embedded ≤ 100 ms).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from uuid import UUID
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.results import Figure, print_results  # noqa: E402
 from domain.application import ChildInput, TafLedger  # noqa: E402
 from domain.values import Actor, AgencyKind, ClosureReason, RequestStatus, Role  # noqa: E402
 from taf.runtime import build_ledger, migrate  # noqa: E402
@@ -44,6 +46,7 @@ from taf.settings import Settings  # noqa: E402
 
 TAF = str(Path(sys.executable).parent / "taf")
 PG_URL = os.environ.get("TAF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+P95_GOAL_MS = {"embedded": 100, "celery": 500}
 STEPS = ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed")
 
 
@@ -127,9 +130,14 @@ def measure(ledger: TafLedger, who: People, count: int, interval: float) -> list
     return latencies
 
 
+def percentile_95(values: list[float]) -> float:
+    """The 95th percentile."""
+    return statistics.quantiles(values, n=20)[18]
+
+
 def summary(name: str, values: list[float], base: list[float]) -> str:
     """Median, p95 and the ratio of the median to the baseline's."""
-    med, p95 = statistics.median(values), statistics.quantiles(values, n=20)[18]
+    med, p95 = statistics.median(values), percentile_95(values)
     ratio = med / statistics.median(base)
     return (f"{name:<14} n={len(values):<4} median={med * 1000:8.1f} ms  p95={p95 * 1000:8.1f} ms"
             f"  median = {ratio:.0f} x baseline")
@@ -233,6 +241,12 @@ def main(argv: list[str] | None = None) -> None:
         base_ms = statistics.median(base) * 1000
         print(f"{name + ' baseline':<14} n={len(base):<4} median={base_ms:8.1f} ms  (one direct evaluate_request)")
         print(summary(name, latencies, base))
+    print_results(
+        [
+            Figure(f"handover_p95_ms_{name}", percentile_95(latencies) * 1000, P95_GOAL_MS[name], at_most=True)
+            for name, (latencies, _) in results.items()
+        ]
+    )
 
 
 if __name__ == "__main__":
