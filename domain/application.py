@@ -17,9 +17,9 @@ from itertools import chain
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
 from domain import checklists, history, scope
@@ -36,6 +36,7 @@ from domain.errors import (
 )
 from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
+from domain.group_commit import GroupCommit
 from domain.history import CarriedItem
 from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
@@ -235,6 +236,7 @@ class TafLedger(Application[UUID]):
         super().__init__(env)
         self.clock = clock or Clock()
         self.write_lock: WriteLock = write_lock or LocalWriteLock()
+        self._group_commit = GroupCommit(self._record, self._after_record)
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
         self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
 
@@ -278,6 +280,22 @@ class TafLedger(Application[UUID]):
             occurred_on=occurred,
             date_uncertain=when.date_uncertain,
         )
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save the aggregates' pending events, in one transaction with the saves of other threads waiting.
+
+        Group commit (domain/group_commit.py): each caller still gets its own recordings or its
+        own IntegrityError. Saves with library arguments (tracking records) go alone.
+        """
+        if kwargs:
+            return super().save(*objs, **kwargs)
+        return self._group_commit.save(*objs)
+
+    def _after_record(self, processing_event: ProcessingEvent[UUID], recordings: list[Recording[UUID]]) -> None:
+        """What the library's save does once the events are recorded: snapshots, then notifying."""
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)
 
     def _save(self, *aggregates: Aggregate) -> int:
         recordings = self.save(*aggregates)
