@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
 from api.consistency import PositionWatch
+from api.edge import BodyLimitMiddleware, QueryTextMiddleware
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
@@ -30,8 +31,8 @@ API_ROUTERS = (directory.router, reading.router, families.router, facts.router, 
                watchlist.router, feeds.router, audit.router)
 PROBLEM_STATUSES = {
     "get": (401, 403, 404, 409, 422, 429, 503),
-    "post": (400, 401, 403, 404, 409, 412, 422, 429),
-    "delete": (400, 401, 403, 404, 409, 412, 422, 429),
+    "post": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+    "delete": (400, 401, 403, 404, 409, 412, 413, 422, 429),
 }
 
 
@@ -94,6 +95,8 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
+    app.add_middleware(QueryTextMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url,
                                          settings.redis_timeout_seconds, app.state.metrics.redis_failures)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, limiter=app.state.rate_limiter)
@@ -102,12 +105,14 @@ def create_app(
 
 
 def projection_check(request: Request) -> tuple[str, str, int | None]:
-    """Readiness: the read models can be read, and how far they lag behind the event log."""
+    """Readiness: the read models can be read, none has stopped on an event, and how far they lag."""
     try:
         statuses = request.app.state.read_models.projections.status()
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         return "projections", f"unreachable: {type(error).__name__}", None
-    return "projections", "ok", max((s.lag for s in statuses), default=0)
+    lag = max((s.lag for s in statuses), default=0)
+    failing = [f"{s.name.removeprefix('pj_')} {s.fault.describe()}" for s in statuses if s.fault is not None]
+    return "projections", "; ".join(failing) if failing else "ok", lag
 
 
 def _problem_response(status: int) -> dict[str, Any]:

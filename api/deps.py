@@ -40,9 +40,9 @@ def current_actor(
 ) -> Actor:
     """The professional the caller's API key acts as; 401 when the key is missing, unknown or revoked.
 
-    The key and its professional are loaded from the event store on every request, with no
-    cache: a key revoked or a professional deactivated through any process is refused by every
-    process from the next request on.
+    The key and its professional are read from the event store on every request (a cached copy
+    is first brought up to the stored events): a key revoked or a professional deactivated
+    through any process is refused by every process from the next request on.
     """
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or not credentials.credentials:

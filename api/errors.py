@@ -35,6 +35,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid fields",
     429: "Too many requests",

@@ -85,9 +85,14 @@ class _ReadModelCollector(Collector):
         self.metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
-        """Projection lag per projection and pending handover requests by kind and status."""
+        """Projection lag and failure per projection, and pending handover requests by kind and status."""
         lag = GaugeMetricFamily("taf_projection_lag_events", "Events recorded but not yet applied to a read model",
                                 labels=["projection"])
+        failing = GaugeMetricFamily("taf_projection_failing", "1 while a read model cannot apply the event log",
+                                    labels=["projection"])
+        attempts = GaugeMetricFamily("taf_projection_failed_attempts",
+                                     "Attempts to apply the event a read model is stuck on (0 when applying)",
+                                     labels=["projection"])
         pending = GaugeMetricFamily("taf_handover_requests_pending", "Closure and transfer requests not yet decided",
                                     labels=["kind", "status"])
         models = self.metrics.read_models
@@ -95,11 +100,15 @@ class _ReadModelCollector(Collector):
             try:
                 for status in models.projections.status():
                     lag.add_metric([status.name], status.lag)
+                    failing.add_metric([status.name], 0 if status.fault is None else 1)
+                    attempts.add_metric([status.name], 0 if status.fault is None else status.fault.attempts)
                 for (kind, state), count in models.pending_request_counts().items():
                     pending.add_metric([kind, state], count)
             except Exception:  # noqa: BLE001 - a scrape must not fail the process; /readyz reports the cause
                 error_log.warning("read models unavailable for metrics", exc_info=True)
         yield lag
+        yield failing
+        yield attempts
         yield pending
 
 

@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -167,8 +167,9 @@ def http_rate(base: str, sampler: LagSampler, args: argparse.Namespace) -> tuple
     server = Server(base, Path("."), Path("."), None)  # type: ignore[arg-type]
     directory = Directory(server)
     person = directory.person(directory.agency(), "coordinator")
+    expected_on = (date.today() + timedelta(days=100)).isoformat()  # an unborn child is due within a year
     ids = [
-        person.post("/api/v1/families", {"children": [{"name": "B", "expected_on": "2030-01-01"}]}).json()["id"]
+        person.post("/api/v1/families", {"children": [{"name": "B", "expected_on": expected_on}]}).json()["id"]
         for _ in range(args.families)
     ]
     shares = split(ids, args.clients)
@@ -202,10 +203,8 @@ def naive_rate(settings: Settings, args: argparse.Namespace) -> float:
         agency = ledger.register_agency(system, "Bench", AgencyKind.EARLY_HELP)
         actor = ledger.actor_for(ledger.register_professional(system, "Bench", agency, Role.COORDINATOR))
         assert isinstance(actor, Actor)
-        ids = [
-            ledger.register_family(actor, [ChildInput("B", expected_on=date(2030, 1, 1))]).family_id
-            for _ in range(args.families)
-        ]
+        unborn = ChildInput("B", expected_on=date.today() + timedelta(days=100))  # due within a year
+        ids = [ledger.register_family(actor, [unborn]).family_id for _ in range(args.families)]
         shares = split(ids, args.clients)  # type: ignore[arg-type]
         meta = ledger._meta(actor, When())  # noqa: SLF001 - the bench builds events as the service does
         per_client = args.commands // args.clients

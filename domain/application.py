@@ -14,13 +14,20 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import chain
+from threading import Lock
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording, Transcoder
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic, strtobool
 
 from domain import checklists, history, scope
 from domain.agency import Agency
@@ -40,6 +47,7 @@ from domain.group_commit import GroupCommit
 from domain.history import CarriedItem
 from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
+from domain.reference import FamilyReference, family_reference_id
 from domain.signals import DEFAULT_THRESHOLDS, Signal, SignalThresholds, evaluate_signals
 from domain.state import EpisodeState
 from domain.transcodings import register_all
@@ -75,6 +83,8 @@ from domain.values import (
 
 SYSTEM_ID = UUID(int=0)
 SAVE_DEADLINE_SECONDS = 10.0  # how long a write without If-Match keeps retrying a concurrent save
+DUE_YEARS_AHEAD = 5  # the latest due, review or next-supervision date, in years from today
+EXPECTED_YEARS_AHEAD = 1  # the latest expected date of an unborn child, in years from today
 VERIFY_PAGE = 500
 FAMILY_TOPIC = get_topic(Family) + "."
 API_KEY_TOPIC = get_topic(ApiKey.ApiKeyIssued)  # type: ignore[attr-defined]
@@ -87,6 +97,7 @@ class ChainCheck(NamedTuple):
     events_checked: int
     head_hash: str  # the last hash that verified (the head when valid)
     broken_at_version: int | None
+    hash_at_version: str | None = None  # the verified hash at the version asked for, if the chain reached it
 
 
 class Clock:
@@ -224,6 +235,30 @@ class ActionInput:
     due_on: date
 
 
+class CachingRepository(Repository[UUID]):
+    """The library's repository, where a thread reads an aggregate's cached copy while no other changes it.
+
+    eventsourcing (checked with 9.5.6) fast-forwards a cached aggregate to the stored events under a
+    per-aggregate lock, but deep-copies it for the caller after releasing that lock, so a thread
+    fast-forwarding the same aggregate could change it mid-copy. Here one of a fixed set of locks,
+    chosen by the aggregate's id, covers the fast-forward and the copy together. Every read still
+    fast-forwards from the store, so events saved by other processes are seen at once.
+    """
+
+    STRIPES = 64
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._stripes = [Lock() for _ in range(self.STRIPES)]
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        """The aggregate (a private copy), from the cache fast-forwarded when cached, else from the store."""
+        if self.cache is None or version is not None:
+            return super().get(aggregate_id, version=version, **kwargs)
+        with self._stripes[hash(aggregate_id) % self.STRIPES]:
+            return super().get(aggregate_id, version=version, **kwargs)
+
+
 class TafLedger(Application[UUID]):
     """The TAF Ledger application: families, the directory and API keys in one event log."""
 
@@ -244,6 +279,16 @@ class TafLedger(Application[UUID]):
         """Close the store and the write lock."""
         super().close()
         self.write_lock.close()
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, with its aggregate cache (`AGGREGATE_CACHE_MAXSIZE`) safe across threads."""
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CachingRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+        )
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper with our transcoder, filling in fields added after events were stored."""
@@ -469,6 +514,21 @@ class TafLedger(Application[UUID]):
                 f"no professional {professional_id}", rule="unknown_professional", field=field_name
             ) from None
 
+    def _refuse_unknown_agency(self, agency_id: UUID, field_name: str) -> None:
+        """InvalidValueError naming the field when an id is not an agency of the directory."""
+        try:
+            self.get_agency(agency_id)
+        except UnknownEntityError:
+            raise InvalidValueError(f"no agency {agency_id}", rule="unknown_agency", field=field_name) from None
+
+    def _refuse_far_ahead(self, value: date | None, field_name: str) -> None:
+        """InvalidValueError for a due or review date further ahead than anyone plans (a slip of the keyboard)."""
+        latest = years_after(self.clock.today(), DUE_YEARS_AHEAD)
+        if value is not None and value > latest:
+            raise InvalidValueError(f"{field_name} must be on or before {latest.isoformat()} "
+                                    f"({DUE_YEARS_AHEAD} years from today)", rule="date_too_far_ahead",
+                                    field=field_name)
+
     def _refuse_inactive(self, professional_id: UUID, field_name: str) -> None:
         """Refuse to give a deactivated professional anything to lead or do (unknown ids are left to the family)."""
         try:
@@ -635,6 +695,7 @@ class TafLedger(Application[UUID]):
         self._refuse_known_numbers(made)
         family_id = family_id or uuid4()
         reference = (reference or "").strip() or f"TAF-{family_id.hex[:8].upper()}"
+        self._refuse_known_reference(reference)
         family = Family(
             family_id=family_id,
             meta=meta,
@@ -647,12 +708,20 @@ class TafLedger(Application[UUID]):
         )
         if postcode is not None and postcode.strip():
             family.record_postcode(meta, postcode)
+        claim = FamilyReference(reference=reference, family_id=family_id)
         try:
-            position = self._save(family, *self._claims(family_id, made))
+            position = self._save(family, claim, *self._claims(family_id, made))
         except IntegrityError:
             self._refuse_known_numbers(made)
+            self._refuse_known_reference(reference)
             raise
         return Recorded(family_id, family_id, family.version, position, [c.child_id for c in made])
+
+    def _refuse_known_reference(self, reference: str) -> None:
+        """RuleViolationError when another family already has this reference (compared normalised)."""
+        if family_reference_id(reference) in self.repository:
+            raise RuleViolationError("another family already has this reference", rule="family_reference_taken",
+                                     field="reference")
 
     def add_child(self, actor: Actor, family_id: UUID, child: ChildInput, when: When = NOW,
                   expected_version: int | None = None) -> Recorded:
@@ -792,7 +861,10 @@ class TafLedger(Application[UUID]):
     def agree_plan(self, actor: Actor, family_id: UUID, outcomes: Sequence[str],
                    contact_every: Sequence[ContactFrequency] = (), review_by: date | None = None,
                    when: When = NOW, expected_version: int | None = None) -> Recorded:
-        """Agree the plan."""
+        """Agree the plan (every agency it expects contact from is in the directory)."""
+        for i, frequency in enumerate(contact_every):
+            self._refuse_unknown_agency(frequency.agency_id, f"contact_every_days.{i}.agency_id")
+        self._refuse_far_ahead(review_by, "review_by")
         plan_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.agree_plan(m, plan_id, outcomes, contact_every, review_by), plan_id)
@@ -802,9 +874,13 @@ class TafLedger(Application[UUID]):
                      family_attended: bool | None = None, decisions: str = "",
                      actions: Sequence[ActionInput] = (), expected_version: int | None = None,
                      date_uncertain: bool = False) -> Recorded:
-        """Record a meeting and the actions it agreed, in one save."""
-        for action in actions:
+        """Record a meeting and the actions it agreed, in one save (attendees and apologies are in the directory)."""
+        for name, ids in (("attendee_ids", attendee_ids), ("apology_ids", apology_ids)):
+            for i, professional_id in enumerate(ids):
+                self._referenced_professional(professional_id, f"{name}.{i}")
+        for i, action in enumerate(actions):
             self._refuse_inactive(action.owner_id, "actions")
+            self._refuse_far_ahead(action.due_on, f"actions.{i}.due_on")
         meeting_id = uuid4()
         action_ids = [uuid4() for _ in actions]
 
@@ -824,6 +900,7 @@ class TafLedger(Application[UUID]):
                      expected_version: int | None = None) -> Recorded:
         """Agree an action (not for a deactivated owner)."""
         self._refuse_inactive(owner_id, "owner_id")
+        self._refuse_far_ahead(due_on, "due_on")
         action_id = uuid4()
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.agree_action(m, action_id, description, owner_id, due_on, child_ids),
@@ -923,6 +1000,7 @@ class TafLedger(Application[UUID]):
                            next_due: date | None = None, when: When = NOW,
                            expected_version: int | None = None) -> Recorded:
         """Record management supervision."""
+        self._refuse_far_ahead(next_due, "next_due")
         return self._command(actor, family_id, when, expected_version,
                              lambda f, m: f.record_supervision(m, discussion, decisions, next_due))
 
@@ -1105,17 +1183,19 @@ class TafLedger(Application[UUID]):
         gt = after_version if after_version > 0 else None
         return iter(self.events.get(family_id, gt=gt, limit=limit))
 
-    def verify_chain(self, family_id: UUID) -> ChainCheck:
+    def verify_chain(self, family_id: UUID, at_version: int | None = None) -> ChainCheck:
         """Recompute the family's hash chain from its stored events (never snapshots), as stored.
 
         An event that is missing, cannot be decrypted or decoded, or whose content does not
         match its hash breaks the chain at its version; the check stops there. The hash is
         compared over each event's fields as they were stored, before any upcast
-        (`domain/evolution.py`).
+        (`domain/evolution.py`). With `at_version`, the check also reports the verified hash
+        at that version (to compare with a head hash anchored outside the database).
         """
         previous = GENESIS_HASH
         checked = 0
         last_version = 0
+        hash_at: str | None = None
         while True:
             page = self.recorder.select_events(family_id, gt=last_version or None, limit=VERIFY_PAGE)
             for stored in page:
@@ -1124,23 +1204,25 @@ class TafLedger(Application[UUID]):
                 checked += 1
                 expected_version = last_version + 1
                 if stored.originator_version != expected_version:
-                    return ChainCheck(False, checked, previous, expected_version)
+                    return ChainCheck(False, checked, previous, expected_version, hash_at)
                 try:
                     assert isinstance(self.mapper, TafMapper)
                     type_name, event_class, fields = self.mapper.stored_fields(stored)  # as stored: not upcast
                     expected = chain_hash(previous, type_name, stored.originator_version,
                                           hashed_fields(event_class, fields))
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
-                    return ChainCheck(False, checked, previous, stored.originator_version)
+                    return ChainCheck(False, checked, previous, stored.originator_version, hash_at)
                 if expected != fields.get("hash"):
-                    return ChainCheck(False, checked, previous, stored.originator_version)
+                    return ChainCheck(False, checked, previous, stored.originator_version, hash_at)
                 previous = expected
                 last_version = stored.originator_version
+                if last_version == at_version:
+                    hash_at = expected
             if len(page) < VERIFY_PAGE:
                 break
         if checked == 0:
             raise UnknownEntityError(f"no family {family_id}", field="family_id")
-        return ChainCheck(True, checked, previous, None)
+        return ChainCheck(True, checked, previous, None, hash_at)
 
     def _recorded_at(self, family_id: UUID, version: int) -> datetime:
         """When the event at this version was recorded (its timestamp)."""
@@ -1177,9 +1259,21 @@ class TafLedger(Application[UUID]):
         return self.get_family(family_id, version=version)
 
 
+def years_after(day: date, years: int) -> date:
+    """The same day `years` later (28 February for a 29 February that year lacks)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _make_child(child: ChildInput, today: date, nhs_field: str = "nhs_number") -> Child:
     if child.date_of_birth is not None and child.date_of_birth > today:
         raise InvalidValueError("date_of_birth is in the future", rule="occurred_in_future", field="date_of_birth")
+    latest_expected = years_after(today, EXPECTED_YEARS_AHEAD)
+    if child.expected_on is not None and child.expected_on > latest_expected:
+        raise InvalidValueError(f"expected_on must be on or before {latest_expected.isoformat()} (a year from today)",
+                                rule="date_too_far_ahead", field="expected_on")
     if not child.name or not child.name.strip():
         raise InvalidValueError("a child needs a name", rule="child_name_required", field="name")
     if (child.date_of_birth is None) == (child.expected_on is None):

@@ -33,6 +33,7 @@ from domain.agency import Agency
 from domain.family import Family
 from domain.nhs import ChildNumber
 from domain.professional import ApiKey, Professional
+from domain.reference import FamilyReference
 
 STORED_TOPICS: dict[str, type[Any]] = {
     "domain.family:Family": Family,
@@ -40,6 +41,7 @@ STORED_TOPICS: dict[str, type[Any]] = {
     "domain.professional:Professional": Professional,
     "domain.professional:ApiKey": ApiKey,
     "domain.nhs:ChildNumber": ChildNumber,
+    "domain.reference:FamilyReference": FamilyReference,
 }
 
 

@@ -64,6 +64,7 @@ from domain.checklists import is_infant
 from domain.state import AssessmentState, ChildState, ClaimState, ContactState, EpisodeState, RequestState
 from domain.values import (
     MISSED_OUTCOMES,
+    PATTERN_OUTCOMES,
     AssessmentStatus,
     ClaimOutcome,
     ContactKind,
@@ -228,9 +229,6 @@ def _missed_in_window(family: Family, today: date, window_days: int) -> list[Con
         c for c in family.contacts
         if c.outcome in MISSED_OUTCOMES and 0 <= _elapsed(c.occurred_on, today) <= window_days
     )
-
-
-PATTERN_OUTCOMES = MISSED_OUTCOMES | {ContactOutcome.DECLINED}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from datetime import date
 from uuid import UUID
 
 from domain.values import (
+    MISSED_OUTCOMES,
+    PATTERN_OUTCOMES,
     AssessmentKind,
     AssessmentStatus,
     ClaimDecision,
@@ -158,6 +160,71 @@ class ContactState:
         return self.outcome is ContactOutcome.SEEN and self.kind.is_face_to_face
 
 
+# ---------------------------------------------------------------- bounded history
+#
+# The family's facts are all in its event stream and in the read models; the aggregate keeps
+# only what its rules read, so its snapshot stays the same size however long the story grows.
+# The rules look back at most 90 days by default (`domain.signals.SignalThresholds`; settings may
+# not set WINDOW_THRESHOLDS beyond the window kept, a year), and within it the aggregate keeps the
+# latest PATTERN_FACTS_KEPT facts of each pattern: a family with more missed contacts than that in
+# a window is named by its latest ones.
+
+HISTORY_WINDOW_DAYS = 366  # how far back from the latest fact a pattern is kept
+PATTERN_FACTS_KEPT = 100  # at most this many missed contacts (or missed meetings) in the window
+CONTACTS_PRUNED_ABOVE = PATTERN_FACTS_KEPT * 5 // 4  # summarised again past this many contacts (amortised)
+WINDOW_THRESHOLDS = ("missed_window_days", "cohort_missed_window_days")  # settings bounded by the window
+
+
+def _within_window(on: date, latest: date) -> bool:
+    return (latest - on).days <= HISTORY_WINDOW_DAYS
+
+
+def contacts_rules_read(contacts: list[ContactState], closed_version: int | None) -> list[ContactState]:
+    """The contacts the rules read, in the order recorded: a bounded summary, never the whole history.
+
+    Kept: the last contact recorded; the last face-to-face contact that saw the family, and
+    the last per child and per agency (`lapsed_contact`, `infant_seen_recently`); the latest
+    missed or declined contacts in the window (`was_not_brought_pattern`, no-access visits in a
+    row, the cohort); and, with no episode open, the earliest missed contact recorded after the
+    closure at `closed_version` (`facts_after_closure` holds from it).
+    """
+    if not contacts:
+        return contacts
+    by_day = sorted(contacts, key=lambda c: (c.occurred_on, c.version))
+    keep = {contacts[-1].version}
+    last_seen: dict[object, int] = {}
+    for contact in by_day:
+        if contact.seen_face_to_face:
+            last_seen["family"] = last_seen[contact.agency_id] = contact.version
+            last_seen.update((child_id, contact.version) for child_id in contact.child_ids_seen)
+    keep.update(last_seen.values())
+    latest = by_day[-1].occurred_on
+    pattern = [c for c in by_day if c.outcome in PATTERN_OUTCOMES and _within_window(c.occurred_on, latest)]
+    keep.update(c.version for c in pattern[-PATTERN_FACTS_KEPT:])
+    if closed_version is not None:
+        after = next((c for c in by_day if c.outcome in MISSED_OUTCOMES and c.version > closed_version), None)
+        if after is not None:
+            keep.add(after.version)
+    return [c for c in contacts if c.version in keep]
+
+
+def latest_weights(weights: list[list[object]]) -> list[list[object]]:
+    """A child's last two measurements by day (`infant_weight_drop` compares them)."""
+    return sorted(weights, key=lambda w: (w[0], w[2]))[-2:]  # type: ignore[return-value]
+
+
+def moves_rules_read(moves: list[list[object]]) -> list[list[object]]:
+    """The moves in the window of the latest, at most PATTERN_FACTS_KEPT, and always the last recorded.
+
+    `vulnerable_infant_cohort` reads the moves of the last six months and the day of the last one.
+    """
+    if not moves:
+        return moves
+    latest = max(m[0] for m in moves)  # type: ignore[type-var]
+    recent = [m for m in moves if _within_window(m[0], latest)][-PATTERN_FACTS_KEPT:]  # type: ignore[arg-type]
+    return recent if recent and recent[-1] is moves[-1] else [*recent, moves[-1]]
+
+
 @dataclass
 class InvolvementState:
     """An agency's run of facts recorded about a family: bounded, one per agency, not a list of facts.
@@ -199,6 +266,16 @@ class MissedMeetingState:
     held_on: date
     agency_id: UUID
     version: int
+
+
+def missed_meetings_rules_read(meetings: list[MissedMeetingState]) -> list[MissedMeetingState]:
+    """The latest missed TAF meetings in the window of the latest (`was_not_brought_pattern` counts them)."""
+    if not meetings:
+        return meetings
+    latest = max(m.held_on for m in meetings)
+    recent = sorted((m for m in meetings if _within_window(m.held_on, latest)), key=lambda m: (m.held_on, m.version))
+    keep = {m.version for m in recent[-PATTERN_FACTS_KEPT:]}
+    return [m for m in meetings if m.version in keep]
 
 
 @dataclass

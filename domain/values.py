@@ -142,6 +142,7 @@ class ContactOutcome(Enum):
 MISSED_OUTCOMES = frozenset(
     {ContactOutcome.NO_ACCESS, ContactOutcome.WAS_NOT_BROUGHT, ContactOutcome.FAMILY_CANCELLED}
 )
+PATTERN_OUTCOMES = MISSED_OUTCOMES | {ContactOutcome.DECLINED}  # what `was_not_brought_pattern` counts
 
 
 class Service(Enum):

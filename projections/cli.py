@@ -20,17 +20,32 @@ console = Console()
 
 @app.command()
 def status() -> None:
-    """Show each projection's position and its lag behind the head of the log."""
+    """Show each projection's position, lag, and the event it is stuck on; exit 1 when one is failing."""
     from projections.runner import build_set
 
     projection_set = build_set(Settings(), create_tables=False)
     try:
-        table = Table("projection", "position", "head", "lag")
-        for item in projection_set.status():
-            table.add_row(item.name.removeprefix("pj_"), str(item.position), str(item.head), str(item.lag))
-        console.print(table)
+        statuses = projection_set.status()
     finally:
         projection_set.ledger.close()
+    table = Table("projection", "position", "head", "lag", "state")
+    for item in statuses:
+        state = "ok" if item.fault is None else "[red]failing[/red]"
+        table.add_row(item.name.removeprefix("pj_"), str(item.position), str(item.head), str(item.lag), state)
+    console.print(table)
+    failing = [item for item in statuses if item.fault is not None]
+    for item in failing:
+        fault = item.fault
+        assert fault is not None
+        console.print(
+            f"{item.name.removeprefix('pj_')}: cannot apply event {fault.position} "
+            f"(topic {fault.topic or '-'}, originator {fault.originator_id or '-'}) since "
+            f"{fault.failing_since}, {fault.attempts} attempts: {fault.error}",
+            soft_wrap=True,
+            markup=False,
+        )
+    if failing:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -53,8 +68,10 @@ def rebuild(
             count = projection_set.rebuild(on_batch=lambda n, _pos: progress.advance(task, n))
             elapsed = time.perf_counter() - started
         rate = count / elapsed if elapsed > 0 else 0.0
-        console.print(f"rebuilt {', '.join(p.name.removeprefix('pj_') for p in projection_set.projections)}: "
-                      f"{count} events in {elapsed:.2f} s ({rate:,.0f} events/s)")
+        console.print(
+            f"rebuilt {', '.join(p.name.removeprefix('pj_') for p in projection_set.projections)}: "
+            f"{count} events in {elapsed:.2f} s ({rate:,.0f} events/s)"
+        )
     finally:
         projection_set.ledger.close()
 

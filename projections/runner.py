@@ -1,10 +1,14 @@
 """Running the projections: one runner for both stores, rebuilds, status, read-your-writes.
 
-The runner follows the application's notification log with an eventsourcing
-subscription: LISTEN/NOTIFY on PostgreSQL (`PostgresSubscription`), polling on SQLite
-(whose recorder has no `subscribe`). It takes the notifications in the batches the
-subscription pulls (up to 500), decodes each event once, and hands the batch to every
-projection, each of which applies it in one transaction with its tracking record.
+The runner gives each projection a lane of its own: a thread that reads the log from
+that projection's position in batches (up to 500) and applies each batch in one
+transaction with its tracking record, so a projection that cannot apply an event stops
+alone while the others keep up. An eventsourcing subscription wakes the lanes when
+events are recorded: LISTEN/NOTIFY on PostgreSQL (`PostgresSubscription`), polling on
+SQLite (whose recorder has no `subscribe`). Lanes share one decoder, so each event is
+decoded once. A failing lane records its fault (the event and the error) in a table
+every process reads (`taf projections status`, `/readyz`, `/metrics`) and retries with
+backoff until the cause is fixed.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import ListenNotifySubscription, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 
 from domain.application import TafLedger
-from projections.base import TafProjection
+from projections.base import TafProjection, iso
 from projections.child_index import ChildIndex
 from projections.chronology import Chronology
 from projections.family_summary import FamilySummaries
@@ -126,12 +132,48 @@ def subscribe(ledger: TafLedger, gt: int, poll_seconds: float) -> Any:
 
 
 @dataclass(frozen=True)
+class ProjectionFault:
+    """Why a projection stopped: the event it cannot apply (when known), the error, since when."""
+
+    name: str
+    position: int
+    originator_id: str | None
+    topic: str | None
+    error: str
+    failing_since: str
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ProjectionFault:
+        """A fault as recorded in the faults table."""
+        return cls(
+            row["projection"],
+            int(row["position"]),
+            row["originator_id"],
+            row["topic"],
+            row["error"],
+            row["failing_since"],
+            int(row["attempts"]),
+        )
+
+    def describe(self) -> str:
+        """One line naming the event and the error, for readiness and logs."""
+        where = (
+            f"event {self.position}"
+            if self.topic is None
+            else (f"event {self.position} ({self.topic} of {self.originator_id})")
+        )
+        return f"failing at {where} since {self.failing_since}, {self.attempts} attempts: {self.error}"
+
+
+@dataclass(frozen=True)
 class ProjectionStatus:
-    """Where a projection stands against the head of the log."""
+    """Where a projection stands against the head of the log, and why it stopped if it did."""
 
     name: str
     position: int
     head: int
+    fault: ProjectionFault | None = None
 
     @property
     def lag(self) -> int:
@@ -171,9 +213,18 @@ class ProjectionSet:
         return min(self.positions().values(), default=0)
 
     def status(self) -> list[ProjectionStatus]:
-        """Each projection's position and lag behind the head of the log."""
+        """Each projection's position, lag behind the head of the log, and recorded fault."""
         head = self.head()
-        return [ProjectionStatus(p.name, p.position(), head) for p in self.projections]
+        faults = self.faults()
+        return [ProjectionStatus(p.name, p.position(), head, faults.get(p.name)) for p in self.projections]
+
+    def faults(self) -> dict[str, ProjectionFault]:
+        """The faults recorded by the projectors of these projections, by projection name."""
+        if not self.projections:
+            return {}
+        names = {p.name for p in self.projections}
+        rows = self.projections[0].view.faults()
+        return {name: ProjectionFault.from_row(row) for name, row in rows.items() if name in names}
 
     def process(self, notifications: Sequence[Notification]) -> int:
         """Decode a batch once and apply it to every projection (each skips what it has)."""
@@ -232,43 +283,224 @@ class ProjectionSet:
 
 # --------------------------------------------------------------------- the runner
 
+RETRY_FIRST = 0.2  # seconds before a failed projection tries again; doubles up to RETRY_MAX
+RETRY_MAX = 10.0
+IDLE_CHECK = 5.0  # a lane looks at the log this often even when no notification woke it
+LANES_AT_ONCE = 2  # lanes using the database at once: with the subscription's two, at most four connections
+DECODED_KEPT = 4 * BATCH  # decoded events the lanes share (the oldest are dropped first)
+
+
+class EventFailure(Exception):
+    """A projection could not apply (or decode) the event at one log position."""
+
+    def __init__(self, notification: Notification, error: BaseException):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.notification = notification
+
+
+class Decoder:
+    """Decodes notifications to domain events once for every lane, keeping the recent ones.
+
+    Lanes usually read the same batch at about the same time; the first decodes it while
+    the others wait for the result instead of decoding it again.
+    """
+
+    def __init__(self, ledger: TafLedger):
+        self._mapper = ledger.mapper
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[int, Any] = OrderedDict()
+
+    def __call__(self, notifications: Sequence[Notification]) -> list[tuple[Any, int]]:
+        """The (domain event, position) of each notification (raises when one cannot be decoded)."""
+        with self._lock:
+            items = [(self._decode(n), n.id) for n in notifications]
+            while len(self._kept) > DECODED_KEPT:
+                self._kept.popitem(last=False)
+        return items
+
+    def _decode(self, notification: Notification) -> Any:
+        event = self._kept.get(notification.id)
+        if event is None:
+            event = self._kept[notification.id] = self._mapper.to_domain_event(notification)
+        return event
+
+
+class Lane:
+    """One projection following the log on its own, so its failure stops no other projection.
+
+    On an error it finds the event it cannot apply (applying the events before it),
+    records the fault where every process can read it, and tries again with backoff
+    until the cause is fixed; then it clears the fault and catches up.
+    """
+
+    def __init__(
+        self,
+        projection: TafProjection,
+        ledger: TafLedger,
+        decode: Decoder,
+        stopping: threading.Event,
+        turns: threading.Semaphore,
+    ):
+        self.projection = projection
+        self.ledger = ledger
+        self.decode = decode
+        self.stopping = stopping
+        self.turns = turns  # shared by the lanes: a lane holds a turn while it uses a connection
+        self.wake = threading.Event()
+        self.errors = 0
+        self._fault_recorded = True  # a fault may be left from an earlier process: clear it once caught up
+
+    @property
+    def short_name(self) -> str:
+        """The projection's name without its table prefix."""
+        return self.projection.name.removeprefix("pj_")
+
+    def run(self) -> None:
+        """Catch up whenever woken (or every IDLE_CHECK seconds) until stopped; back off after errors."""
+        backoff = RETRY_FIRST
+        self.wake.set()
+        while not self.stopping.is_set():
+            self.wake.wait(IDLE_CHECK)
+            if self.stopping.is_set():
+                return
+            self.wake.clear()
+            if self.catch_up():
+                backoff = RETRY_FIRST
+            else:
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, RETRY_MAX)
+                self.wake.set()
+
+    def catch_up(self) -> bool:
+        """Apply everything recorded after this projection's position, a batch per transaction and turn.
+
+        Returns False when it failed (the fault is recorded), True when it reached the head.
+        """
+        position: int | None = None
+        while not self.stopping.is_set():
+            with self.turns:
+                try:
+                    if position is None:
+                        position = self.projection.position()
+                    position = self.apply_next(position)
+                    if position is None:
+                        self.clear_fault()
+                        return True
+                except Exception as error:  # noqa: BLE001 - never die silently: record, back off, retry
+                    self.failed(error)
+                    return False
+        return True
+
+    def apply_next(self, position: int) -> int | None:
+        """Apply the next batch after `position`; the new position, or None when there was nothing."""
+        notifications = self.ledger.recorder.select_notifications(start=position, limit=BATCH, inclusive_of_start=False)
+        if not notifications:
+            return None
+        try:
+            self.projection.process_batch(self.decode(notifications))
+        except Exception:  # noqa: BLE001 - one event spoils its batch: apply one by one to find it
+            self.apply_one_by_one(notifications)
+        return notifications[-1].id
+
+    def clear_fault(self) -> None:
+        """Forget the recorded fault once the projection has reached the head again."""
+        if self._fault_recorded:
+            self.projection.view.clear_fault(self.projection.name)
+            self._fault_recorded = False
+            if self.errors:
+                log.warning("projection %s applies the log again", self.short_name)
+
+    def apply_one_by_one(self, notifications: Sequence[Notification]) -> None:
+        """Apply each event in its own transaction; raise EventFailure naming the first that fails."""
+        for notification in notifications:
+            try:
+                self.projection.process_batch(self.decode([notification]))
+            except Exception as error:
+                raise EventFailure(notification, error) from error
+
+    def failed(self, error: BaseException) -> None:
+        """Log the failure and record it as this projection's fault (the event, when one is to blame)."""
+        self.errors += 1
+        log.error("projection %s failed; retrying with backoff", self.short_name, exc_info=error)
+        try:
+            if isinstance(error, EventFailure):
+                notification = error.notification
+                position, originator, topic = notification.id, str(notification.originator_id), notification.topic
+            else:
+                position, originator, topic = self.projection.position(), None, None
+            self.projection.view.record_fault(
+                self.projection.name, position, originator, topic, str(error)[:1000], iso(datetime.now(UTC)) or ""
+            )
+            self._fault_recorded = True
+        except Exception:  # noqa: BLE001 - the store may be what failed; the log line above says why
+            log.warning("could not record projection %s's fault", self.short_name, exc_info=True)
+
 
 class Runner:
-    """Follows the log and applies it to a projection set until stopped; retries on errors."""
+    """Follows the log with one lane per projection until stopped; a subscription wakes the lanes."""
 
     def __init__(self, projection_set: ProjectionSet, poll_seconds: float = 0.2):
         self.projection_set = projection_set
         self.poll_seconds = poll_seconds
         self._stopping = threading.Event()
         self._subscription: Any = None
-        self.errors = 0
-        self.last_error: BaseException | None = None
+        decode = Decoder(projection_set.ledger)
+        turns = threading.Semaphore(LANES_AT_ONCE)
+        self.lanes = [Lane(p, projection_set.ledger, decode, self._stopping, turns) for p in projection_set.projections]
+        self.subscription_errors = 0
+
+    @property
+    def errors(self) -> int:
+        """Errors so far, in the lanes and the subscription."""
+        return self.subscription_errors + sum(lane.errors for lane in self.lanes)
 
     def run(self) -> None:
-        """Process batches until `stop()`; on an error, log it loudly, wait, and resume."""
-        backoff = 0.2
+        """Run every lane in its own thread and wake them on each new batch, until `stop()`."""
+        threads = [
+            threading.Thread(target=lane.run, name=f"taf-projection-{lane.short_name}", daemon=True)
+            for lane in self.lanes
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._follow()
+        finally:
+            self._stopping.set()
+            for lane in self.lanes:
+                lane.wake.set()
+            for thread in threads:
+                thread.join()
+
+    def _follow(self) -> None:
+        """Wake the lanes on every batch the subscription pulls; resubscribe with backoff after errors."""
+        backoff = RETRY_FIRST
         while not self._stopping.is_set():
             try:
-                gt = min((p.position() for p in self.projection_set.projections), default=0)
-                self._subscription = subscribe(self.projection_set.ledger, gt, self.poll_seconds)
+                self._subscription = subscribe(
+                    self.projection_set.ledger, self.projection_set.head(), self.poll_seconds
+                )
                 if self._stopping.is_set():  # stop() may have run before the subscription existed
                     self._subscription.stop()
                 with self._subscription as batches:
-                    for batch in batches:
-                        self.projection_set.process(batch)
-                        backoff = 0.2
+                    for _batch in batches:
+                        for lane in self.lanes:
+                            lane.wake.set()
+                        backoff = RETRY_FIRST
                         if self._stopping.is_set():
                             break
-            except Exception as error:  # noqa: BLE001 - never die silently: log, count, retry
-                self.errors += 1
-                self.last_error = error
-                log.exception("projection runner failed; retrying in %.1fs", backoff)
+            except Exception:  # noqa: BLE001 - never die silently: log, count, retry
+                self.subscription_errors += 1
+                log.exception("projection subscription failed; retrying in %.1fs", backoff)
+                for lane in self.lanes:
+                    lane.wake.set()
                 self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = min(backoff * 2, RETRY_MAX)
 
     def stop(self) -> None:
         """Ask the runner to stop (returns at once)."""
         self._stopping.set()
+        for lane in self.lanes:
+            lane.wake.set()
         subscription = self._subscription
         if subscription is not None:
             subscription.stop()
@@ -303,8 +535,12 @@ class EmbeddedHandle:
             self._ledger.close()
 
 
-def build_set(settings: Any, names: Sequence[str] | None = None, create_tables: bool | None = None,
-              ledger: TafLedger | None = None) -> ProjectionSet:
+def build_set(
+    settings: Any,
+    names: Sequence[str] | None = None,
+    create_tables: bool | None = None,
+    ledger: TafLedger | None = None,
+) -> ProjectionSet:
     """A projection set over a ledger built from settings (tables created when the settings say so)."""
     from taf.runtime import build_ledger
 

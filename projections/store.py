@@ -9,9 +9,11 @@ schema, so the read-model tables live next to the events in both stores.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -20,6 +22,20 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 Row = dict[str, Any]
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+NUL_REPLACEMENT = "\ufffd"
+FAULTS_TABLE = "pj_faults"  # one row per projection that cannot apply the log, shared by every process
+
+
+def pg_text(value: Any) -> Any:
+    """A parameter PostgreSQL can store: NUL in text becomes U+FFFD.
+
+    PostgreSQL text cannot hold NUL, but events recorded before the API refused it may
+    carry one; a read model is derived data, so it shows a visible replacement rather
+    than refusing the event (the event itself is never rewritten).
+    """
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", NUL_REPLACEMENT)
+    return value
 
 
 class Tx:
@@ -32,14 +48,17 @@ class Tx:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._postgres else sql
 
+    def _params(self, params: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(map(pg_text, params)) if self._postgres else tuple(params)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one statement."""
-        self._cursor.execute(self._sql(sql), tuple(params))
+        self._cursor.execute(self._sql(sql), self._params(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
         if rows:
-            self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+            self._cursor.executemany(self._sql(sql), [self._params(r) for r in rows])
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of a query, as a dict, or None."""
@@ -95,6 +114,49 @@ class ViewRecorder(TrackingRecorder):
                 f"CREATE TABLE IF NOT EXISTS {self.tracking_table} ("
                 "application_name TEXT NOT NULL PRIMARY KEY, notification_id BIGINT NOT NULL)"
             )
+            self.create_faults_table(tx)
+
+    def create_faults_table(self, tx: Tx) -> None:
+        """Create the shared table of projections that cannot apply the log (safe to repeat)."""
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {FAULTS_TABLE} (projection TEXT NOT NULL PRIMARY KEY, "
+            "position BIGINT NOT NULL, originator_id TEXT, topic TEXT, error TEXT NOT NULL, "
+            "failing_since TEXT NOT NULL, attempts INTEGER NOT NULL)"
+        )
+
+    def record_fault(
+        self, name: str, position: int, originator_id: str | None, topic: str | None, error: str, at: str
+    ) -> None:
+        """Record (or count again) that projection `name` cannot apply the event at `position`."""
+        with self.write() as tx:
+            self.create_faults_table(tx)  # a store migrated before faults were recorded has no table yet
+            tx.execute(
+                f"INSERT INTO {FAULTS_TABLE} (projection, position, originator_id, topic, error, failing_since, "
+                "attempts) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (projection) DO UPDATE SET "
+                "position = excluded.position, originator_id = excluded.originator_id, topic = excluded.topic, "
+                f"error = excluded.error, attempts = {FAULTS_TABLE}.attempts + 1",
+                (name, position, originator_id, topic, error, at),
+            )
+
+    def clear_fault(self, name: str) -> None:
+        """Forget projection `name`'s fault: it applies the log again."""
+        try:
+            with self.write() as tx:
+                tx.execute(f"DELETE FROM {FAULTS_TABLE} WHERE projection = ?", (name,))
+        except Exception as error:  # noqa: BLE001 - no table means nothing was ever recorded
+            if not _is_missing_table(error):
+                raise
+
+    def faults(self) -> dict[str, Row]:
+        """The recorded faults, by projection name (none when the table does not exist yet)."""
+        try:
+            with self.read() as tx:
+                rows = tx.all(f"SELECT * FROM {FAULTS_TABLE}")
+        except Exception as error:  # noqa: BLE001 - no table means nothing was ever recorded
+            if _is_missing_table(error):
+                return {}
+            raise
+        return {row["projection"]: row for row in rows}
 
     def drop_tables(self) -> None:
         """Drop the projection's tables and its tracking (for a rebuild)."""
@@ -120,8 +182,7 @@ class ViewRecorder(TrackingRecorder):
     def set_position(self, tx: Tx, application_name: str, notification_id: int) -> None:
         """Move the tracking row forward, in the view's transaction."""
         tx.execute(
-            f"UPDATE {self.tracking_table} SET notification_id = ? "
-            "WHERE application_name = ? AND notification_id < ?",
+            f"UPDATE {self.tracking_table} SET notification_id = ? WHERE application_name = ? AND notification_id < ?",
             (notification_id, application_name, notification_id),
         )
 
@@ -163,8 +224,13 @@ class SQLiteView(ViewRecorder, SQLiteTrackingRecorder):
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """BEGIN IMMEDIATE: take SQLite's write lock up front, so reads in it stay valid."""
-        with transaction(self.datastore, commit=True) as raw:
+        """BEGIN IMMEDIATE: take SQLite's write lock up front, so reads in it stay valid.
+
+        SQLite has one writer at a time, so the projections of one process (each in its own
+        thread) queue for it here, in order, rather than racing for the file lock and
+        timing out ("database is locked") behind each other's batches.
+        """
+        with _write_lock(self.datastore), transaction(self.datastore, commit=True) as raw:
             yield Tx(raw, postgres=False)
 
     @contextmanager
@@ -173,6 +239,15 @@ class SQLiteView(ViewRecorder, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as cursor:
             yield Tx(cursor.sqlite_cursor, postgres=False)
 
+
+_WRITE_LOCKS: WeakKeyDictionary[SQLiteDatastore, threading.RLock] = WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(datastore: SQLiteDatastore) -> threading.RLock:
+    """The lock this process's projections take before writing to one SQLite file."""
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(datastore, threading.RLock())
 
 
 class PostgresView(ViewRecorder, PostgresTrackingRecorder):
@@ -200,7 +275,6 @@ class PostgresView(ViewRecorder, PostgresTrackingRecorder):
         with self.datastore.transaction(commit=False) as cursor:
             self._search_path(cursor)
             yield Tx(cursor, postgres=True)
-
 
 
 @contextmanager

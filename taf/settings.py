@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.signals import SignalThresholds
+from domain.state import HISTORY_WINDOW_DAYS, WINDOW_THRESHOLDS
 
 
 class Settings(BaseSettings):
@@ -22,8 +23,15 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str | None = None
     cipher_key: SecretStr | None = None
+    audit_signing_key: SecretStr | None = Field(
+        default=None, description="Ed25519 private key signing `taf audit digest` (hex seed or PEM); never stored."
+    )
+    audit_public_key: str | None = Field(
+        default=None, description="Ed25519 public key (hex) `taf audit verify --against` requires digests to carry."
+    )
     bootstrap_admin_key: SecretStr | None = None
     snapshot_interval: int = Field(default=50, ge=0)
+    aggregate_cache_size: int = Field(default=1000, ge=0)  # families kept in memory per process; 0: none
     host: str = "127.0.0.1"
     port: int = 8000
     projection_poll_seconds: float = Field(default=0.2, gt=0)
@@ -41,6 +49,7 @@ class Settings(BaseSettings):
     consistency_wait_seconds: float = Field(
         default=5.0, gt=0, le=30, description="How long a read with X-Consistent-With waits for the read models."
     )
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)  # a request body past this answers 413, unread
     smtp_url: str | None = None
     log_level: str = "INFO"
     signal_thresholds: dict[str, float] = Field(
@@ -74,6 +83,10 @@ class Settings(BaseSettings):
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"unknown signal thresholds {unknown}; known: {sorted(known)}")
+        beyond = sorted(k for k in WINDOW_THRESHOLDS if value.get(k, 0) > HISTORY_WINDOW_DAYS)
+        if beyond:
+            raise ValueError(f"signal thresholds {beyond} look back further than the {HISTORY_WINDOW_DAYS} days "
+                             "a family keeps")
         return value
 
     def thresholds(self) -> SignalThresholds:
@@ -130,6 +143,8 @@ class Settings(BaseSettings):
             "SNAPSHOT_INTERVAL": str(self.snapshot_interval),
             "CREATE_TABLE": "y" if create_tables else "n",
         }
+        if self.aggregate_cache_size > 0:  # the library reads 0 as "no limit"
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size)
         if self.is_postgres:
             url = urlparse(self.effective_database_url)
             env.update(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,6 +30,11 @@ def _routers() -> list[Any]:
     from web.pages import ROUTERS
 
     return list(ROUTERS)
+
+
+NUL = "\x00"
+BAD_ADDRESS = ("The web address holds a character that cannot be used (U+0000). "
+               "Go back and try again, or start from the home page.")
 
 
 def _is_page(request: Request) -> bool:
@@ -70,6 +76,15 @@ def install(app: FastAPI, demo_email_domain: str | None = None) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(PageError, page_error)
     app.add_exception_handler(SignInRequired, sign_in_required)
+
+    @app.middleware("http")
+    async def refuse_nul_in_page_addresses(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """A page address holding NUL gets the service's 400 page (the API answers a problem instead)."""
+        if _is_page(request) and NUL in request.scope["path"] + unquote_plus(request.url.query):
+            return render_error(request, 400, BAD_ADDRESS)
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -233,6 +233,10 @@ def _plain_message(f: Field, error: Mapping[str, Any]) -> str:
         return f"Select {label}" if f.kind in CHOICE_KINDS else f"Enter {label}"
     if f.invalid:
         return f.invalid
+    if kind == "text_control_character":
+        return f"{f.label} must not contain control characters (such as {error.get('ctx', {}).get('character')})"
+    if kind == "date_too_early":
+        return f"{f.label} must be on or after 1 January 1900"
     if f.kind == "date" or "date" in kind:
         return f"{f.label} must be a real date, for example 27 3 2026"
     if kind in ("enum", "uuid_parsing", "uuid_type", "literal_error"):

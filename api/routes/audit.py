@@ -29,6 +29,7 @@ from api.schemas.audit import (
     IntegrityReport,
     IntegrityValid,
 )
+from api.schemas.requests import IsoTime
 from api.schemas.responses import FamilySummary
 from domain.canonical import describe_event
 from domain.errors import InvalidValueError, UnknownEntityError
@@ -100,7 +101,7 @@ def state_point(
     _: AuditScope,
     version: Annotated[int | None, Query(ge=1, le=10**12, description="A family version (1 is the registration).")]
     = None,
-    as_of: Annotated[datetime | None, Query(description="A time with its offset, e.g. 2026-03-01T09:00:00+00:00.")]
+    as_of: Annotated[IsoTime | None, Query(description="A time with its offset, e.g. 2026-03-01T09:00:00+00:00.")]
     = None,
 ) -> tuple[int | None, datetime | None]:
     """Dependency: exactly one of `version` and `as_of` (422 naming them), checked after role and scope."""

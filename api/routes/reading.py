@@ -33,7 +33,8 @@ from api.schemas.lists import (
     WorklistFamily,
     WorklistStep,
 )
-from projections.chronology_csv import CSV_COLUMNS, chronology_csv
+from api.schemas.requests import IsoTime
+from projections.chronology_csv import CSV_COLUMNS, chronology_csv, csv_disposition
 from projections.queries import BadCursorError, OpenAction, ReadModels
 from projections.queries import FamilySummary as SummaryRow
 
@@ -222,7 +223,8 @@ def chronology(
     actor: CurrentActor,
     models: Models,
     ledger: Ledger,
-    known_at: Annotated[datetime | None, Query(description="Only what had been recorded by this time.")] = None,
+    known_at: Annotated[IsoTime | None, Query(description="Only what had been recorded by this time (ISO 8601 "
+                                                           "with its offset).")] = None,
 ) -> Any:
     """One row per significant event, oldest first; `known_at` shows what was known then.
 
@@ -238,7 +240,7 @@ def chronology(
     if "text/csv" in accept:
         names = _Names(ledger, family)
         return Response(chronology_csv(names.row(item) for item in result.items), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="chronology-{family.reference}.csv"'})
+                        headers={"Content-Disposition": csv_disposition(family.reference)})
     if "text/html" in accept:
         from web.render import render
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, UrlConstraints
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 from domain.family import Family
 
@@ -57,6 +57,8 @@ class EventFeedPage(BaseModel):
 
 class WebhookCreate(BaseModel):
     """Subscribe a URL to the family events in the caller's scope."""
+
+    model_config = ConfigDict(extra="forbid")
 
     url: HookUrl
     event_types: Annotated[list[EventType], Field(max_length=100)] = Field(

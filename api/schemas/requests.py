@@ -1,12 +1,21 @@
-"""What callers send: one model per command body."""
+"""What callers send: one model per command body.
+
+Every text field is one of two kinds (`SingleLine` or `MultiLine`), so control characters,
+surrogates and non-characters are refused once, here, for the API and the web forms alike:
+PostgreSQL cannot store NUL, and a CR LF or a stray escape in a name travels into headers,
+CSV files and emails. Every date is read from an ISO 8601 string only (never a number), with
+a lower bound, and every body refuses fields it does not know.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from api.schemas.reading import SignalName
 from domain.application import When
@@ -30,22 +39,76 @@ from domain.values import (
     SourceKind,
 )
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Text = Annotated[str, Field(max_length=10_000)]
-RequiredText = Annotated[str, Field(min_length=1, max_length=10_000)]
+# ------------------------------------------------------------------ text
+
+# C0 and C1 controls (Unicode category Cc), surrogates (Cs, which JSON's \uD800 escapes can carry) and
+# the non-characters U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF: none of them is text a person typed.
+_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+_NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_NOT_TEXT}]")
+_NOT_MANY_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_NOT_TEXT}]")  # tab, LF and CR pass
+
+
+def _refuse(pattern: re.Pattern[str], what: str) -> Any:
+    """A validator refusing text with a character `pattern` matches, naming it by its code point."""
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found is not None:
+            raise PydanticCustomError("text_control_character", "must not contain {character} ({what})",
+                                      {"character": f"U+{ord(found.group()):04X}", "what": what})
+        return value
+    return AfterValidator(check)
+
+
+SingleLine = Annotated[str, _refuse(_NOT_ONE_LINE, "one line of text: no control characters or line breaks")]
+MultiLine = Annotated[str, _refuse(_NOT_MANY_LINES, "text: no control characters except tab and line breaks")]
+
+Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
+Line = Annotated[SingleLine, Field(max_length=200)]
+Text = Annotated[MultiLine, Field(max_length=10_000)]
+RequiredText = Annotated[MultiLine, Field(min_length=1, max_length=10_000)]
+RequiredLine = Annotated[SingleLine, Field(min_length=1, max_length=1_000)]
 Ids = Annotated[list[UUID], Field(max_length=100)]
+
+# ------------------------------------------------------------------ dates
+
+EARLIEST = date(1900, 1, 1)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: Any) -> Any:
+    """Dates and times only as ISO 8601 strings: a number (1700000000, 0.5) is not a date."""
+    if isinstance(value, date):  # date or datetime given by Python callers
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return value
+    raise PydanticCustomError("date_not_iso", "must be an ISO 8601 date (2026-03-27) or time with its offset "
+                              "(2026-03-27T09:30:00+00:00)")
+
+
+def _not_before_1900(value: date | datetime) -> date | datetime:
+    """No record of this service is about anything before 1900."""
+    if (value.date() if isinstance(value, datetime) else value) < EARLIEST:
+        raise PydanticCustomError("date_too_early", "must be on or after {earliest}",
+                                  {"earliest": EARLIEST.isoformat()})
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
+IsoDateOrTime = Annotated[date | datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
 
 
 class Body(BaseModel):
     """Base of every request body."""
 
-    model_config = ConfigDict(str_strip_whitespace=False)
+    model_config = ConfigDict(str_strip_whitespace=False, extra="forbid")
 
 
 class Fact(Body):
     """A recorded fact: when it happened in the world, and whether that date is uncertain."""
 
-    occurred_on: date | datetime | None = Field(
+    occurred_on: IsoDateOrTime | None = Field(
         default=None, description="When it happened (date or time); default now; never in the future."
     )
     date_uncertain: bool = False
@@ -76,7 +139,7 @@ class ProfessionalCreate(Body):
     name: Name
     agency_id: UUID
     role: Role
-    email: Annotated[str, Field(max_length=320)] = ""
+    email: Annotated[SingleLine, Field(max_length=320)] = ""
     is_system: bool = False
 
 
@@ -89,29 +152,29 @@ class ApiKeyCreate(Body):
 class ProfessionalDeactivation(Body):
     """Why a professional is deactivated (their keys and web sessions end; they can no longer be assigned)."""
 
-    reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+    reason: Annotated[MultiLine, Field(min_length=1, max_length=2_000)]
 
 
 class PasswordSet(Body):
     """A web password (at least 10 characters)."""
 
-    password: Annotated[str, Field(max_length=1_000)]
+    password: Annotated[SingleLine, Field(max_length=1_000)]
 
 
 # ------------------------------------------------------------------- families
 
 
-NhsNumber = Annotated[str, Field(min_length=1, max_length=20,
+NhsNumber = Annotated[SingleLine, Field(min_length=1, max_length=20,
                                    description="10 digits, the last the modulus 11 check digit (spaces allowed).")]
-Postcode = Annotated[str, Field(max_length=10, description="The family's postcode.")]
+Postcode = Annotated[SingleLine, Field(max_length=10, description="The family's postcode.")]
 
 
 class ChildIn(Body):
     """A child, born (date_of_birth) or expected (expected_on)."""
 
     name: Name
-    date_of_birth: date | None = None
-    expected_on: date | None = None
+    date_of_birth: IsoDate | None = None
+    expected_on: IsoDate | None = None
     nhs_number: NhsNumber | None = None
 
 
@@ -119,7 +182,7 @@ class CarerIn(Body):
     """An adult caring for the children."""
 
     name: Name
-    relationship: Annotated[str, Field(max_length=200)] = ""
+    relationship: Line = ""
 
 
 class FamilyCreate(Fact):
@@ -129,8 +192,8 @@ class FamilyCreate(Fact):
     carers: Annotated[list[CarerIn], Field(max_length=30)] = []
     address: Text = ""
     housing: Housing | None = None
-    languages: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=30)] = []
-    reference: Annotated[str | None, Field(max_length=100)] = None
+    languages: Annotated[list[Annotated[SingleLine, Field(max_length=100)]], Field(max_length=30)] = []
+    reference: Annotated[SingleLine | None, Field(max_length=100)] = None
     postcode: Postcode | None = None
 
 
@@ -139,7 +202,7 @@ class FamilyMatch(Body):
 
     nhs_number: NhsNumber | None = None
     name: Name | None = None
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     postcode: Postcode | None = None
 
 
@@ -147,15 +210,15 @@ class ChildAdd(Fact):
     """Add a child, born or expected."""
 
     name: Name
-    date_of_birth: date | None = None
-    expected_on: date | None = None
+    date_of_birth: IsoDate | None = None
+    expected_on: IsoDate | None = None
     nhs_number: NhsNumber | None = None
 
 
 class BirthRecord(Body):
     """The birth of an expected child."""
 
-    born_on: date
+    born_on: IsoDate
 
 
 class AddressChange(Fact):
@@ -163,15 +226,15 @@ class AddressChange(Fact):
 
     address: RequiredText
     housing: Housing
-    moved_on: date | None = None
+    moved_on: IsoDate | None = None
     postcode: Postcode | None = None
 
 
 class LeftArea(Fact):
     """The family left the area."""
 
-    destination: RequiredText
-    left_on: date | None = None
+    destination: RequiredLine
+    left_on: IsoDate | None = None
 
 
 class ReturnedToArea(Fact):
@@ -179,7 +242,7 @@ class ReturnedToArea(Fact):
 
     address: RequiredText
     housing: Housing
-    returned_on: date | None = None
+    returned_on: IsoDate | None = None
 
 
 class ReferralIn(Fact):
@@ -189,7 +252,7 @@ class ReferralIn(Fact):
     source_agency_id: UUID | None = None
     concerns: RequiredText
     child_ids: Ids = []
-    received_on: date | None = None
+    received_on: IsoDate | None = None
 
 
 class ReferralDecision(Fact):
@@ -197,7 +260,7 @@ class ReferralDecision(Fact):
 
     outcome: ReferralOutcome
     reason: RequiredText
-    feedback_sent_on: date | None = None
+    feedback_sent_on: IsoDate | None = None
 
 
 class ReferralFeedbackIn(Fact):
@@ -205,7 +268,7 @@ class ReferralFeedbackIn(Fact):
 
     feedback: RequiredText
     given_to: Name
-    given_on: date | None = Field(default=None, description="When the feedback was given; default now.")
+    given_on: IsoDate | None = Field(default=None, description="When the feedback was given; default now.")
 
 
 class ConcernIn(Fact):
@@ -244,8 +307,8 @@ class SharingDecisionIn(Fact):
     """A decision to share (or not) information, with its lawful basis."""
 
     what: RequiredText
-    with_whom: RequiredText
-    lawful_basis: RequiredText
+    with_whom: RequiredLine
+    lawful_basis: RequiredLine
     why: RequiredText
     agency_ids: Annotated[Ids, Field(description="The agencies the decision lets see the family's record; a "
                                                  "professional of such an agency may then join the team.")] = []
@@ -255,7 +318,7 @@ class EpisodeOpen(Fact):
     """Open an episode at a level of need."""
 
     level: Annotated[int, Field(ge=1, le=4)]
-    address: Annotated[str | None, Field(
+    address: Annotated[MultiLine | None, Field(
         min_length=1, max_length=10_000,
         description="For a family recorded as having left the area: where it lives now (default: the last known "
         "address). Opening records its return.",
@@ -298,7 +361,7 @@ class PlanIn(Fact):
 
     outcomes: Annotated[list[RequiredText], Field(min_length=1, max_length=50)]
     contact_every_days: Annotated[list[ContactEvery], Field(max_length=50)] = []
-    review_by: date | None = None
+    review_by: IsoDate | None = None
 
 
 class MeetingAction(Body):
@@ -306,14 +369,14 @@ class MeetingAction(Body):
 
     description: RequiredText
     owner_id: UUID
-    due_on: date
+    due_on: IsoDate
 
 
 class MeetingIn(Body):
     """A meeting that was held, and the actions it agreed."""
 
     kind: MeetingKind
-    held_on: date
+    held_on: IsoDate
     date_uncertain: bool = False
     attendee_ids: Ids = []
     apology_ids: Ids = []
@@ -327,7 +390,7 @@ class ActionIn(Fact):
 
     description: RequiredText
     owner_id: UUID
-    due_on: date
+    due_on: IsoDate
     child_ids: Ids = []
 
 
@@ -364,14 +427,14 @@ class GrowthIn(Fact):
     """A child's weight."""
 
     weight_kg: Annotated[float, Field(gt=0, le=200, allow_inf_nan=False)]
-    measured_on: date | None = None
+    measured_on: IsoDate | None = None
 
 
 class RegistrationIn(Fact):
     """A child's registration with a universal service."""
 
     service: Service
-    registered_on: date | None = None
+    registered_on: IsoDate | None = None
 
 
 class ClaimIn(Fact):
@@ -436,7 +499,7 @@ class SupervisionIn(Fact):
 
     discussion: RequiredText
     decisions: Text = ""
-    next_due: date | None = None
+    next_due: IsoDate | None = None
 
 
 class SignalReviewIn(Body):
@@ -450,7 +513,7 @@ class SignalReviewIn(Body):
 class AcknowledgementIn(Body):
     """An item carried forward from earlier episodes (its key from GET /carried-forward), with a note."""
 
-    item: Annotated[str, Field(min_length=1, max_length=200)]
+    item: Name
     note: Text = ""
 
 
@@ -492,7 +555,7 @@ class StepCompletion(Body):
     """Complete a manual handover step, with evidence."""
 
     request_id: UUID
-    step: Annotated[str, Field(min_length=1, max_length=100)]
+    step: Annotated[SingleLine, Field(min_length=1, max_length=100)]
     evidence: RequiredText
 
 

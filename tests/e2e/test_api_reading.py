@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -84,7 +84,8 @@ def test_open_actions_come_overdue_first_and_on_the_owners_worklist(staff: dict[
     family_id, _ = led_family(staff, "READ-ACTIONS")
     base = f"/api/v1/families/{family_id}/actions"
     lead = staff["lead"]
-    later = lead.post(base, {"description": "Review in spring", "owner_id": lead.id, "due_on": "2099-01-01"})
+    next_year = (date.today() + timedelta(days=365)).isoformat()  # due dates are at most 5 years ahead
+    later = lead.post(base, {"description": "Review in spring", "owner_id": lead.id, "due_on": next_year})
     overdue = lead.post(base, {"description": "Register with GP", "owner_id": lead.id, "due_on": "2026-01-01"})
     position = later.json()["position"] if later.json()["position"] > overdue.json()["position"] \
         else overdue.json()["position"]
@@ -135,7 +136,8 @@ def test_chronology_rows_carry_names_and_the_kind_of_each_source(staff: dict[str
     assert staff["coordinator"].post(f"{base}/members", {"professional_id": staff["colleague"].id}).status_code == 201
     assert lead.post(f"{base}/concerns", {"source_kind": "anonymous", "description": "Crying for hours"}
                      ).status_code == 201
-    assert lead.post(f"{base}/children", {"name": "Bump", "expected_on": "2099-01-01"}).status_code == 201
+    expected_on = (date.today() + timedelta(days=100)).isoformat()  # an unborn child is due within a year
+    assert lead.post(f"{base}/children", {"name": "Bump", "expected_on": expected_on}).status_code == 201
     last = lead.post(f"{base}/children/{child_id}/growth", {"weight_kg": 6.4})
     assert last.status_code == 201, last.text
 
@@ -149,7 +151,7 @@ def test_chronology_rows_carry_names_and_the_kind_of_each_source(staff: dict[str
     assert growth["source_agency_id"] == lead.agency_id and growth["source_agency_name"].startswith("Agency")
     assert growth["recorded_by_name"] == growth["source_professional_name"]
     assert by_type["ConcernRaised"]["kind"] == "third_party_report"
-    assert by_type["ChildAdded"]["what_happened"] == "Baby expected on 2099-01-01 (Bump)"
+    assert by_type["ChildAdded"]["what_happened"] == f"Baby expected on {expected_on} (Bump)"
 
 
 def test_the_chronology_known_at_a_time_shows_only_what_was_recorded_by_then(staff: dict[str, Person]) -> None:

@@ -74,7 +74,8 @@ def test_a_year_across_two_episodes_reloads_intact(ledger: TafLedger, team: Team
     assert family.requests[str(closure_id)].status is RequestStatus.COMPLETED
     assert family.open_episode is not None and family.open_episode.episode_id == second_episode
     assert family.lead is not None and family.lead.professional_id == team.incoming.professional_id
-    assert len(family.contacts) == 35
+    contacts = [e for e in ledger.family_events(fid) if type(e).__name__ == "ContactRecorded"]
+    assert len(contacts) == 35 and family.contacts[-1].contact_id == contacts[-1].contact_id
     assert family.version == len(list(ledger.events.get(fid)))
 
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,10 +34,10 @@ def dump(projection_set: ProjectionSet) -> dict[str, list[tuple[Any, ...]]]:
     return tables
 
 
-def start_projector(settings: Settings) -> subprocess.Popen[bytes]:
-    """A `taf projector` process on the test's store."""
+def start_projector(settings: Settings, name: str = "taf-projector") -> subprocess.Popen[bytes]:
+    """A `taf projector` process on the test's store; on PostgreSQL its connections carry `name`."""
     env = dict(os.environ, TAF_DATABASE_URL=settings.effective_database_url, TAF_DATA_DIR=str(settings.data_dir),
-               TAF_PROJECTION_POLL_SECONDS="0.05", TAF_LOG_LEVEL="WARNING")
+               TAF_PROJECTION_POLL_SECONDS="0.05", TAF_LOG_LEVEL="WARNING", PGAPPNAME=name)
     return subprocess.Popen([sys.executable, "-c", "from taf.cli import main; main()", "projector"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -99,14 +100,26 @@ def test_a_rebuild_of_one_projection_leaves_the_others_and_yields_the_same_rows(
     assert dump(projection_set) == before
 
 
+def connected(postgres_url: str, names: list[str]) -> int:
+    """How many of the named processes have a connection to PostgreSQL."""
+    import psycopg
+
+    with psycopg.connect(postgres_url.split("?", 1)[0], autocommit=True) as conn:
+        row = conn.execute("SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+                           "WHERE application_name = ANY(%s)", (names,)).fetchone()
+    return int(row[0]) if row else 0
+
+
 @pytest.mark.postgres
 def test_two_projectors_racing_on_postgresql_apply_each_event_once(postgres_url: str, tmp_path: Any) -> None:
     settings = Settings(data_dir=tmp_path, database_url=postgres_url, _env_file=None)
     ledger = build_ledger(settings, create_tables=True)
     projection_set = ProjectionSet(ledger, create_tables=True)
     staff = register_staff(ledger)
-    projectors = [start_projector(settings), start_projector(settings)]
+    names = [f"projector-{uuid.uuid4().hex[:12]}" for _ in range(2)]
+    projectors = [start_projector(settings, name) for name in names]
     try:
+        wait_until(lambda: connected(postgres_url, names) == 2, 60, "both projectors have connected")
         for _ in range(4):
             generate(ledger, staff, 250, per_save=5)
         head = projection_set.head()

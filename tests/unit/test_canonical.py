@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from eventsourcing.domain import CommandMethodDecorator
 
 from domain.canonical import added, canonical, chain_hash, hashed_fields
 from domain.family import Family
+from domain.state import PATTERN_FACTS_KEPT, ChildState, ContactState
+from domain.values import ContactKind, ContactOutcome
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,3 +83,27 @@ def test_a_snapshot_from_before_version_2_gets_no_missed_meetings() -> None:
     Family.upcast_v1_v2(state)
 
     assert state == {"reference": "TAF-1", "missed_meetings": []}
+
+
+def test_a_snapshot_from_before_version_5_keeps_what_the_rules_read_and_drops_the_history() -> None:
+    start, agency = date(2026, 1, 1), uuid4()
+    weights: list[list[object]] = [[start + timedelta(days=n), 4.0 + n, n] for n in range(9)]
+    child = ChildState(uuid4(), "Ann", start, None, 1, weights=weights)
+    contacts = [
+        ContactState(uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN if n % 3 == 0 else ContactOutcome.NO_ACCESS,
+                     start + timedelta(days=n), agency, [child.child_id] if n % 3 == 0 else [], n + 2)
+        for n in range(600)
+    ]
+    state: dict[str, Any] = {
+        "contacts": list(contacts), "children": {str(child.child_id): child}, "episodes": [], "moves": [],
+        "missed_meetings": [], "lead_history": [object()], "supervision_dates": [start], "corrections": [[1, 2]],
+    }
+
+    Family.upcast_v4_v5(state)
+
+    kept = state["contacts"]
+    assert {"lead_history", "supervision_dates", "corrections"}.isdisjoint(state)
+    assert len(kept) <= PATTERN_FACTS_KEPT + 2 and kept[-1] is contacts[-1]
+    last_seen = max(c.version for c in contacts if c.seen_face_to_face)
+    assert max(c.version for c in kept if c.seen_face_to_face) == last_seen
+    assert [w[1] for w in child.weights] == [11.0, 12.0]

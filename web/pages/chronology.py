@@ -21,6 +21,7 @@ from domain.errors import UnknownEntityError
 from domain.family import Family
 from domain.signals import SignalThresholds, evaluate_signals
 from projections.chronology_csv import chronology_csv as csv_text
+from projections.chronology_csv import csv_disposition
 from projections.queries import ChronologyRow
 from web import picture as pic
 from web.context import CurrentUser, page, readable_family, web_state
@@ -305,9 +306,8 @@ def chronology_csv(request: Request, family_id: UUID, user: CurrentUser) -> Resp
     """The chronology (filtered as on the page) as CSV with names, for spreadsheets."""
     ctx = _gather(request, user, family_id, "chronology.csv")
     text = csv_text(ctx["names"].csv_row(r) for r in ctx["shown"])
-    reference = "".join(ch for ch in ctx["family"].reference if ch.isalnum() or ch in "-_") or "family"
     return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="chronology-{reference}.csv"',
+                    headers={"Content-Disposition": csv_disposition(ctx["family"].reference),
                              "Cache-Control": "no-store"})
 
 
