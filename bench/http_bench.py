@@ -238,7 +238,9 @@ def run(kind: str, url_for: object, args: argparse.Namespace) -> list[Figure]:
             http, lags = http_rate(base, sampler, args)
         finally:
             stop(processes)
-        naive = naive_rate(Settings(data_dir=directory, database_url=baseline_url, _env_file=None), args)
+        naive = naive_rate(  # no aggregate cache: the naive caller loads from the store
+            Settings(data_dir=directory, database_url=baseline_url, aggregate_cache_size=0, _env_file=None), args
+        )
     finally:
         cleanup()
         shutil.rmtree(directory, ignore_errors=True)
