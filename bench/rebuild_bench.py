@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.results import Figure, print_results
 from bench.workload import generate, register_staff
 from projections.runner import ProjectionSet, iter_log
 from taf.runtime import build_ledger
@@ -74,15 +75,11 @@ def main() -> None:
                 rate = _rate(count, time.perf_counter() - started)
                 print(f"{'rebuild ' + projection.name.removeprefix('pj_') + ' alone':<44}{rate:>12,.0f} events/s   "
                       f"{rate / raw:.3f}")
-        result("rebuild_ratio", rebuild / raw, RATIO_GOAL)
-        result("rebuild_events_per_s", rebuild, RATE_GOAL)
+        print_results(
+            [Figure("rebuild_ratio", rebuild / raw, RATIO_GOAL), Figure("rebuild_events_per_s", rebuild, RATE_GOAL)]
+        )
     finally:
         ledger.close()
-
-
-def result(name: str, value: float, goal: float) -> None:
-    """The bench's closing line for one figure: its value against its goal (issue 13's table)."""
-    print(f"RESULT {name} {value:.3f} goal {goal:g} {'met' if value >= goal else 'short'}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ in two fresh SQLite stores, one snapshotting every 50 events and one never, then
 - `version_at(T)` alone, and `verify_chain` over the whole stream.
 
 Runs on the two stores are interleaved; figures are medians, printed in milliseconds and as ratios to the baseline.
+Issue 13's figures are taken at the version recorded 90 % of the way through the history
+(`state_as_of`, which a reader asks for a past date): the time without snapshots ÷ the time
+with them (goal ≥ 20) and the time with them (goal ≤ 20 ms).
 Run: `.venv/bin/python bench/replay_bench.py [--events N] [--repeat R]`.
 """
 
@@ -27,6 +30,7 @@ from uuid import UUID, uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.results import Figure, print_results  # noqa: E402
 from domain.application import SYSTEM_ID, ChildInput, TafLedger  # noqa: E402
 from domain.family import Family  # noqa: E402
 from domain.values import AgencyKind, Channel, ContactKind, ContactOutcome, Meta, Role  # noqa: E402
@@ -35,6 +39,9 @@ from taf.settings import Settings  # noqa: E402
 
 BATCH = 100
 POINTS = (0.1, 0.5, 0.9, 1.0)
+FIGURE_AT = "state_as_of at 90%"
+SPEEDUP_GOAL = 20
+MS_GOAL = 20
 OUTCOMES = [ContactOutcome.SEEN, ContactOutcome.NO_ACCESS, ContactOutcome.WAS_NOT_BROUGHT]
 
 
@@ -123,22 +130,35 @@ def main() -> None:
                 ledger = ledgers[interval] = build_ledger(settings, create_tables=True)
                 started = time.perf_counter()
                 family_id = build_family(ledger, args.events)
-                print(f"built {args.events} events (snapshot interval {interval}) "
-                      f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+                print(
+                    f"built {args.events} events (snapshot interval {interval}) "
+                    f"in {time.perf_counter() - started:.1f} s",
+                    file=sys.stderr,
+                )
                 stores[interval] = operations(ledger, family_id)
             results = measure(stores, args.repeat)
         finally:
             for ledger in ledgers.values():
                 ledger.close()
     baseline = results[0]["full-history replay"]
-    print(f"\n{args.events} events, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"baseline = full-history replay without snapshots = {baseline:.1f} ms")
-    print(f"{'operation':<30}{'interval 50 ms':>16}{'interval 0 ms':>15}{'50 / base':>11}{'0 / base':>10}"
-          f"{'0 / 50':>9}")
+    print(
+        f"\n{args.events} events, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"baseline = full-history replay without snapshots = {baseline:.1f} ms"
+    )
+    print(f"{'operation':<30}{'interval 50 ms':>16}{'interval 0 ms':>15}{'50 / base':>11}{'0 / base':>10}{'0 / 50':>9}")
     for name in results[0]:
         with_, without = results[50][name], results[0][name]
-        print(f"{name:<30}{with_:>16.1f}{without:>15.1f}{with_ / baseline:>11.3f}{without / baseline:>10.3f}"
-              f"{without / with_:>9.1f}")
+        print(
+            f"{name:<30}{with_:>16.1f}{without:>15.1f}{with_ / baseline:>11.3f}{without / baseline:>10.3f}"
+            f"{without / with_:>9.1f}"
+        )
+    with_, without = results[50][FIGURE_AT], results[0][FIGURE_AT]
+    print_results(
+        [
+            Figure("snapshot_speedup_state_as_of", without / with_, SPEEDUP_GOAL),
+            Figure("snapshot_state_as_of_ms", with_, MS_GOAL, at_most=True),
+        ]
+    )
 
 
 if __name__ == "__main__":
