@@ -65,7 +65,7 @@ def start_server(directory: Path, **env: str) -> Server:
         process = subprocess.Popen([taf, "serve", "--port", str(port)], cwd=directory, env=environment,
                                    stdout=log, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", db_path, log_path, process)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a bound for a loaded machine, not a timing claim
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"taf serve exited: {server.log()}")

@@ -188,7 +188,7 @@ class CeleryWorker:
                 raise AssertionError(f"worker exited:\n{self.log_path.read_text()[-3000:]}")
             return b" ready." in self.log_path.read_bytes()[offset:]
 
-        wait_until(ready, timeout=30, every=0.1)
+        wait_until(ready, timeout=90, every=0.1)
         return self
 
     def kill(self) -> None:
