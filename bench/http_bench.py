@@ -18,7 +18,6 @@ Figures (issue 13): HTTP commands/s ÷ baseline commands/s on SQLite and Postgre
 from __future__ import annotations
 
 import argparse
-import bisect
 import os
 import shutil
 import statistics
@@ -38,7 +37,7 @@ from eventsourcing.application import Application
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.results import Figure, print_results  # noqa: E402
+from bench.results import Figure, lags, print_results  # noqa: E402
 from domain.application import ChildInput, TafLedger, When  # noqa: E402
 from domain.values import Actor, AgencyKind, ContactKind, ContactOutcome, Role  # noqa: E402
 from projections.runner import ProjectionSet  # noqa: E402
@@ -133,15 +132,7 @@ class LagSampler:
 
     def lags(self, answers: list[Answer]) -> list[float]:
         """Seconds from each answer to the first sample at which every projection had applied its event."""
-        times = [t for t, _ in self.samples]
-        applied = [a for _, a in self.samples]
-        lags = []
-        for answer in answers:
-            index = bisect.bisect_left(times, answer.at)
-            while index < len(applied) and applied[index] < answer.position:
-                index += 1
-            lags.append(times[index] - answer.at if index < len(times) else float("inf"))
-        return lags
+        return lags(self.samples, answers)
 
 
 def split(ids: list[str], clients: int) -> list[list[str]]:

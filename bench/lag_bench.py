@@ -18,7 +18,6 @@ The same file runs against another checkout's code with PYTHONPATH=that/checkout
 from __future__ import annotations
 
 import argparse
-import bisect
 import os
 import shutil
 import statistics
@@ -36,7 +35,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.results import Figure, print_results  # noqa: E402
+from bench.results import Figure, lags, print_results  # noqa: E402
 from projections.runner import ALL  # noqa: E402
 from tests.e2e.api_client import ADMIN_KEY, Directory, Server, free_port  # noqa: E402
 
@@ -145,15 +144,7 @@ class LagSampler:
 
     def lags(self, answers: list[Answer]) -> list[float]:
         """Seconds from each answer to the first later sample at which every projection held its event."""
-        times = [t for t, _ in self.samples]
-        applied = [a for _, a in self.samples]
-        lags = []
-        for answer in answers:
-            index = bisect.bisect_left(times, answer.at)
-            while index < len(applied) and applied[index] < answer.position:
-                index += 1
-            lags.append(times[index] - answer.at if index < len(times) else float("inf"))
-        return lags
+        return lags(self.samples, answers)
 
 
 def drive(stack: Stack, args: argparse.Namespace) -> tuple[float, list[float]]:

@@ -6,7 +6,10 @@ explanatory table, so a reader (or a script) finds every figure in the same plac
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,23 @@ def print_results(figures: list[Figure]) -> None:
     print(flush=True)
     for figure in figures:
         print(figure.line(), flush=True)
+
+
+class Answered(Protocol):
+    """A write's answer: when it came (monotonic seconds) and the log position it returned."""
+
+    at: float
+    position: int
+
+
+def lags(samples: Sequence[tuple[float, int]], answers: Iterable[Answered]) -> list[float]:
+    """Seconds from each answer to the first later sample (time, applied position) holding its event."""
+    times = [t for t, _ in samples]
+    applied = [a for _, a in samples]
+    found = []
+    for answer in answers:
+        index = bisect.bisect_left(times, answer.at)
+        while index < len(applied) and applied[index] < answer.position:
+            index += 1
+        found.append(times[index] - answer.at if index < len(times) else float("inf"))
+    return found
