@@ -25,8 +25,17 @@ from workers.embedded import start_embedded as start_workers
 from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
 
-API_ROUTERS = (directory.router, reading.router, families.router, facts.router, team.router, handover.router,
-               watchlist.router, feeds.router, audit.router)
+API_ROUTERS = (
+    directory.router,
+    reading.router,
+    families.router,
+    facts.router,
+    team.router,
+    handover.router,
+    watchlist.router,
+    feeds.router,
+    audit.router,
+)
 PROBLEM_STATUSES = {
     "get": (401, 403, 404, 409, 422, 429, 503),
     "post": (400, 401, 403, 404, 409, 412, 413, 422, 429),
@@ -53,12 +62,13 @@ def create_app(
         bootstrap_admin(app.state.ledger, settings)
         app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
-        projections = (start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process
-                       else None)
-        app.state.read_models = (projections.read_models if projections is not None
-                                 else ReadModels.for_ledger(app.state.ledger))
-        app.state.consistency = PositionWatch(app.state.read_models.projections.applied,
-                                              app.state.read_models.projections.head)
+        projections = start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process else None
+        app.state.read_models = (
+            projections.read_models if projections is not None else ReadModels.for_ledger(app.state.ledger)
+        )
+        app.state.consistency = PositionWatch(
+            app.state.read_models.projections.applied, app.state.read_models.projections.head
+        )
         app.state.readiness_checks.append(projection_check)
         app.state.metrics.read_models = app.state.read_models
         workers = start_workers(settings, app.state.ledger) if settings.workers_in_process else None
@@ -78,8 +88,12 @@ def create_app(
             if own:
                 app.state.ledger.close()
 
-    app = FastAPI(title="TAF Ledger", version="1", lifespan=lifespan,
-                  description="Multi-agency coordination for early help and children's safeguarding.")
+    app = FastAPI(
+        title="TAF Ledger",
+        version="1",
+        lifespan=lifespan,
+        description="Multi-agency coordination for early help and children's safeguarding.",
+    )
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.readiness_checks = []  # projections register (name, outcome, lag) checks here
@@ -92,8 +106,12 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
     app.add_middleware(QueryTextMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url,
-                                         settings.redis_timeout_seconds, app.state.metrics.redis_failures)
+    app.state.rate_limiter = RateLimiter(
+        settings.rate_limit_per_minute,
+        settings.redis_url,
+        settings.redis_timeout_seconds,
+        app.state.metrics.redis_failures,
+    )
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, limiter=app.state.rate_limiter)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -136,13 +154,20 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     responses[str(status)] = _problem_response(status)
                 responses["500"] = _problem_response(500)
             sets_etag = path.startswith("/api/v1/families") and (
-                method in ("post", "delete") or path == "/api/v1/families/{family_id}")
+                method in ("post", "delete") or path == "/api/v1/families/{family_id}"
+            )
             for status, response in responses.items():
                 headers = response.setdefault("headers", {})
-                headers["X-Request-ID"] = {"description": "The request id (echoed when the caller sent one).",
-                                           "required": True, "schema": {"type": "string"}}
+                headers["X-Request-ID"] = {
+                    "description": "The request id (echoed when the caller sent one).",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
                 if sets_etag and status.startswith("2"):
-                    headers["ETag"] = {"description": "The family's version, for If-Match.", "required": True,
-                                       "schema": {"type": "string"}}
+                    headers["ETag"] = {
+                        "description": "The family's version, for If-Match.",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
     app.openapi_schema = schema
     return schema

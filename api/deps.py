@@ -46,8 +46,9 @@ def current_actor(
     """
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or not credentials.credentials:
-        raise ApiError(401, "send an API key as 'Authorization: Bearer <key>'", rule="api_key_required",
-                       headers=challenge)
+        raise ApiError(
+            401, "send an API key as 'Authorization: Bearer <key>'", rule="api_key_required", headers=challenge
+        )
     actor = ledger.actor_for_key(credentials.credentials, Channel.API)
     if actor is None:
         raise ApiError(401, "unknown or revoked API key", rule="api_key_invalid", headers=challenge)
@@ -81,8 +82,12 @@ Supervisor = Annotated[Actor, Depends(require_roles(*scope.SUPERVISORS))]
 def audit_reader(actor: CurrentActor) -> Actor:
     """A caller who may read full event histories (`scope.may_read_history`); 403 for anyone else."""
     if not scope.may_read_history(actor):
-        raise ApiError(403, "full event histories are for auditors, coordinators, managers and agency system "
-                            "accounts; read the chronology instead", rule="role_not_permitted")
+        raise ApiError(
+            403,
+            "full event histories are for auditors, coordinators, managers and agency system "
+            "accounts; read the chronology instead",
+            rule="role_not_permitted",
+        )
     return actor
 
 
@@ -146,8 +151,9 @@ def record_read(request: Request, actor: Actor, family_id: UUID | None, what: st
         access_log.record(actor, family_id, what or read_name(request))
     except Exception:
         log.exception("access log entry could not be recorded", extra={"family_id": str(family_id)})
-        raise ApiError(500, "the read could not be recorded in the access log, so it was not served",
-                       rule="access_log_unavailable") from None
+        raise ApiError(
+            500, "the read could not be recorded in the access log, so it was not served", rule="access_log_unavailable"
+        ) from None
 
 
 def readable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger, request: Request) -> Family:
@@ -231,8 +237,12 @@ def if_match(
         return None
     value = if_match_header.strip().removeprefix("W/").strip('"')
     if not value.isdigit() or len(value) > 12:
-        raise ApiError(422, "If-Match must be a family version number", rule="if_match_invalid",
-                       errors=[{"loc": ["header", "If-Match"], "msg": "expected a version number such as 7"}])
+        raise ApiError(
+            422,
+            "If-Match must be a family version number",
+            rule="if_match_invalid",
+            errors=[{"loc": ["header", "If-Match"], "msg": "expected a version number such as 7"}],
+        )
     return int(value)
 
 
@@ -242,8 +252,11 @@ ExpectedVersion = Annotated[int | None, Depends(if_match)]
 def idempotency_key(
     key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", max_length=255,
-               description="Repeat a POST safely: the same key and body replay the first answer."),
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Repeat a POST safely: the same key and body replay the first answer.",
+        ),
     ] = None,
 ) -> str | None:
     """Declares the Idempotency-Key header (the idempotency middleware does the work)."""

@@ -69,8 +69,9 @@ class Problem(BaseModel):
     detail: str
     rule: str | None = Field(default=None, description="The domain rule that refused the request.")
     errors: list[FieldError] | None = Field(default=None, description="The invalid fields.")
-    family_id: str | None = Field(default=None, description="child_already_registered: the child's family, "
-                                                            "when the caller may see it.")
+    family_id: str | None = Field(
+        default=None, description="child_already_registered: the child's family, when the caller may see it."
+    )
 
 
 class ApiError(Exception):
@@ -179,8 +180,10 @@ def _handle_api(_: Request, error: Exception) -> JSONResponse:
 def _handle_validation(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     raw = error.errors()
-    errors = [{"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": e.get("msg", "")}
-              for e in raw]
+    errors = [
+        {"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": e.get("msg", "")}
+        for e in raw
+    ]
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem_response(400, "the request body is not valid JSON", errors=errors)
     fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)

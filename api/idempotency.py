@@ -56,8 +56,9 @@ class IdempotencyStore:
             params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
             schema = params.get("schema")
             self.table = f'"{schema}".api_idempotency' if schema else "api_idempotency"
-            self._pool = ConnectionPool(url, min_size=1, max_size=settings.db_side_pool_size, open=True,
-                                        kwargs={"autocommit": True})
+            self._pool = ConnectionPool(
+                url, min_size=1, max_size=settings.db_side_pool_size, open=True, kwargs={"autocommit": True}
+            )
             blob = "BYTEA"
             real = "DOUBLE PRECISION"
         else:
@@ -177,13 +178,23 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": claim.body})
             return
         if claim.outcome != "new":
-            detail = ("this Idempotency-Key was used with a different request" if claim.outcome == "conflict"
-                      else "a request with this Idempotency-Key is still being processed")
+            detail = (
+                "this Idempotency-Key was used with a different request"
+                if claim.outcome == "conflict"
+                else "a request with this Idempotency-Key is still being processed"
+            )
             rule = "idempotency_key_reused" if claim.outcome == "conflict" else "idempotency_key_in_progress"
             payload = json.dumps(problem_body(409, detail, rule=rule)).encode()
-            await send({"type": "http.response.start", "status": 409,
-                        "headers": [(b"content-type", b"application/problem+json"),
-                                    (b"content-length", str(len(payload)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 409,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(payload)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": payload})
             return
 
@@ -208,15 +219,22 @@ class IdempotencyMiddleware:
             start = held[0]
             status = int(start["status"])
             if 200 <= status < 300:
-                headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", [])
-                           if k.decode("latin-1").lower() in KEPT_HEADERS]
+                headers = [
+                    [k.decode("latin-1"), v.decode("latin-1")]
+                    for k, v in start.get("headers", [])
+                    if k.decode("latin-1").lower() in KEPT_HEADERS
+                ]
                 body_out = b"".join(m.get("body", b"") for m in held[1:])
                 if scope["path"] in SECRET_PATHS:
                     # Never keep a secret: a replay says it was recorded once and is not shown again.
                     status, headers = 409, [["content-type", "application/problem+json"]]
-                    body_out = json.dumps(problem_body(
-                        409, "this request was already recorded; its secret was shown once and is not shown "
-                             "again", rule="secret_not_replayed")).encode()
+                    body_out = json.dumps(
+                        problem_body(
+                            409,
+                            "this request was already recorded; its secret was shown once and is not shown again",
+                            rule="secret_not_replayed",
+                        )
+                    ).encode()
                 await run_in_threadpool(store.complete, caller, key, status, headers, body_out)
             else:
                 await run_in_threadpool(store.release, caller, key)

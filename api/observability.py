@@ -69,10 +69,15 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("taf_http_requests", "HTTP requests answered",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("taf_http_request_duration_seconds", "Time to answer HTTP requests",
-                                 ["method", "route"], registry=self.registry)
+        self.requests = Counter(
+            "taf_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "taf_http_request_duration_seconds",
+            "Time to answer HTTP requests",
+            ["method", "route"],
+            registry=self.registry,
+        )
         self.redis_failures = RedisFailures(self.registry)
         self.read_models: Any = None
         self.registry.register(_ReadModelCollector(self))
@@ -86,15 +91,20 @@ class _ReadModelCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """Projection lag and failure per projection, and pending handover requests by kind and status."""
-        lag = GaugeMetricFamily("taf_projection_lag_events", "Events recorded but not yet applied to a read model",
-                                labels=["projection"])
-        failing = GaugeMetricFamily("taf_projection_failing", "1 while a read model cannot apply the event log",
-                                    labels=["projection"])
-        attempts = GaugeMetricFamily("taf_projection_failed_attempts",
-                                     "Attempts to apply the event a read model is stuck on (0 when applying)",
-                                     labels=["projection"])
-        pending = GaugeMetricFamily("taf_handover_requests_pending", "Closure and transfer requests not yet decided",
-                                    labels=["kind", "status"])
+        lag = GaugeMetricFamily(
+            "taf_projection_lag_events", "Events recorded but not yet applied to a read model", labels=["projection"]
+        )
+        failing = GaugeMetricFamily(
+            "taf_projection_failing", "1 while a read model cannot apply the event log", labels=["projection"]
+        )
+        attempts = GaugeMetricFamily(
+            "taf_projection_failed_attempts",
+            "Attempts to apply the event a read model is stuck on (0 when applying)",
+            labels=["projection"],
+        )
+        pending = GaugeMetricFamily(
+            "taf_handover_requests_pending", "Closure and transfer requests not yet decided", labels=["kind", "status"]
+        )
         models = self.metrics.read_models
         if models is not None:
             try:
@@ -116,8 +126,12 @@ class RedisFailures:
     """Counts and logs Redis calls that failed or timed out, after which the request went ahead without Redis."""
 
     def __init__(self, registry: CollectorRegistry):
-        self.counter = Counter("taf_redis_failures", "Redis calls that timed out or failed; the request went ahead",
-                               ["use", "reason"], registry=registry)
+        self.counter = Counter(
+            "taf_redis_failures",
+            "Redis calls that timed out or failed; the request went ahead",
+            ["use", "reason"],
+            registry=registry,
+        )
 
     def record(self, use: str, error: BaseException) -> None:
         """Count one failure of Redis for `use` (rate_limit, readiness) and say so in the log."""
@@ -134,8 +148,9 @@ class RateLimiter:
     limiter counts locally for `REDIS_PAUSE_SECONDS` before asking Redis again.
     """
 
-    def __init__(self, per_minute: int, redis_url: str | None = None, timeout: float = 0.1,
-                 failures: RedisFailures | None = None):
+    def __init__(
+        self, per_minute: int, redis_url: str | None = None, timeout: float = 0.1, failures: RedisFailures | None = None
+    ):
         self.per_minute = per_minute
         self.failures = failures
         self._lock = threading.Lock()
@@ -218,11 +233,13 @@ def _route_template(scope: Scope) -> str:
     return "unmatched"
 
 
-async def _send_problem(send: Send, status: int, detail: str, rule: str | None = None,
-                        extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send_problem(
+    send: Send, status: int, detail: str, rule: str | None = None, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     payload = json.dumps(problem_body(status, detail, rule=rule)).encode()
-    headers = [(b"content-type", b"application/problem+json"),
-               (b"content-length", str(len(payload)).encode())] + (extra or [])
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(payload)).encode())] + (
+        extra or []
+    )
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
@@ -262,17 +279,23 @@ class RequestMiddleware:
                 caller = _header(scope, b"authorization") or f"ip:{(scope.get('client') or ('-',))[0]}"
                 retry_after = await self.limiter.hit(hashlib.sha256(caller.encode("latin-1")).hexdigest()[:32])
             if retry_after is not None:
-                await _send_problem(send_with_id, 429, f"more than {self.limiter.per_minute} requests a minute; "
-                                    f"retry in {retry_after} s", rule="rate_limited",
-                                    extra=[(b"retry-after", str(retry_after).encode())])
+                await _send_problem(
+                    send_with_id,
+                    429,
+                    f"more than {self.limiter.per_minute} requests a minute; retry in {retry_after} s",
+                    rule="rate_limited",
+                    extra=[(b"retry-after", str(retry_after).encode())],
+                )
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception:
-            error_log.exception("unhandled error", extra={"request_id": request_id, "method": scope.get("method"),
-                                                          "path": path})
+            error_log.exception(
+                "unhandled error", extra={"request_id": request_id, "method": scope.get("method"), "path": path}
+            )
             if not state["started"]:
-                await _send_problem(send_with_id, 500, "an unexpected error occurred; it has been logged "
-                                    f"under request id {request_id}")
+                await _send_problem(
+                    send_with_id, 500, f"an unexpected error occurred; it has been logged under request id {request_id}"
+                )
             state["status"] = 500
         finally:
             elapsed = time.perf_counter() - started_at
@@ -283,8 +306,17 @@ class RequestMiddleware:
             self.metrics.latency.labels(method, template).observe(elapsed)
             actor = scope.get("state", {}).get("actor")
             access_log.info(
-                "%s %s %s", method, path, status,
-                extra={"request_id": request_id, "method": method, "path": path, "route": template,
-                       "status": int(status), "duration_ms": round(elapsed * 1000, 2),
-                       "actor_id": str(actor.professional_id) if actor is not None else None},
+                "%s %s %s",
+                method,
+                path,
+                status,
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "path": path,
+                    "route": template,
+                    "status": int(status),
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "actor_id": str(actor.professional_id) if actor is not None else None,
+                },
             )

@@ -139,8 +139,10 @@ def summary(name: str, values: list[float], base: list[float]) -> str:
     """Median, p95 and the ratio of the median to the baseline's."""
     med, p95 = statistics.median(values), percentile_95(values)
     ratio = med / statistics.median(base)
-    return (f"{name:<14} n={len(values):<4} median={med * 1000:8.1f} ms  p95={p95 * 1000:8.1f} ms"
-            f"  median = {ratio:.0f} x baseline")
+    return (
+        f"{name:<14} n={len(values):<4} median={med * 1000:8.1f} ms  p95={p95 * 1000:8.1f} ms"
+        f"  median = {ratio:.0f} x baseline"
+    )
 
 
 def free_port() -> int:
@@ -195,22 +197,33 @@ def run_celery(count: int, interval: float, base_count: int, poll: float | None)
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", tmp],
-                                 stdout=subprocess.DEVNULL)
+        redis = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--save", "", "--dir", tmp], stdout=subprocess.DEVNULL
+        )
         try:
-            settings = Settings(data_dir=work, database_url=f"{PG_URL}?schema={schema}",
-                                redis_url=f"redis://127.0.0.1:{port}/0", _env_file=None)
+            settings = Settings(
+                data_dir=work,
+                database_url=f"{PG_URL}?schema={schema}",
+                redis_url=f"redis://127.0.0.1:{port}/0",
+                _env_file=None,
+            )
             migrate(settings)
             env = {k: v for k, v in os.environ.items() if not k.startswith("TAF_")}
-            env.update(TAF_DATABASE_URL=settings.database_url, TAF_REDIS_URL=settings.redis_url or "",
-                       TAF_DATA_DIR=tmp, TAF_LOG_LEVEL="WARNING")
+            env.update(
+                TAF_DATABASE_URL=settings.database_url,
+                TAF_REDIS_URL=settings.redis_url or "",
+                TAF_DATA_DIR=tmp,
+                TAF_LOG_LEVEL="WARNING",
+            )
             if poll is not None:
                 env["TAF_PROJECTION_POLL_SECONDS"] = str(poll)
             ledger = build_ledger(settings)
             who = people(ledger)
             base = baseline(ledger, who, base_count)
-            with process([TAF, "worker", "--concurrency=2"], env, work / "worker.log", work), \
-                    process([TAF, "relay"], env, work / "relay.log", work):
+            with (
+                process([TAF, "worker", "--concurrency=2"], env, work / "worker.log", work),
+                process([TAF, "relay"], env, work / "relay.log", work),
+            ):
                 try:
                     return measure(ledger, who, count, interval), base
                 finally:

@@ -73,8 +73,10 @@ def main() -> None:
                 started = time.perf_counter()
                 count = alone.rebuild()
                 rate = _rate(count, time.perf_counter() - started)
-                print(f"{'rebuild ' + projection.name.removeprefix('pj_') + ' alone':<44}{rate:>12,.0f} events/s   "
-                      f"{rate / raw:.3f}")
+                print(
+                    f"{'rebuild ' + projection.name.removeprefix('pj_') + ' alone':<44}{rate:>12,.0f} events/s   "
+                    f"{rate / raw:.3f}"
+                )
         print_results(
             [Figure("rebuild_ratio", rebuild / raw, RATIO_GOAL), Figure("rebuild_events_per_s", rebuild, RATE_GOAL)]
         )

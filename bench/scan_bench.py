@@ -64,8 +64,14 @@ def build_family(rng: random.Random) -> Family:
     born = start - timedelta(days=rng.randint(0, 2000))
     child = Child(uuid4(), "Child", date_of_birth=born)
     family = Family(
-        family_id=uuid4(), meta=meta(0), reference="B", children=[child], carers=[], address="1 Road",
-        housing=rng.choice(list(Housing)), languages=[],
+        family_id=uuid4(),
+        meta=meta(0),
+        reference="B",
+        children=[child],
+        carers=[],
+        address="1 Road",
+        housing=rng.choice(list(Housing)),
+        languages=[],
     )
     family.open_new_episode(meta(1), uuid4(), rng.randint(1, 4))
     if rng.random() < 0.6:
@@ -159,8 +165,9 @@ def main() -> None:
         ids = list(family_ids(ledger))
         first, raised = events_recorded(ledger, lambda: scan_signals(ledger, ids, thresholds, args.batch))
         clock.current += timedelta(days=1)
-        second, changed = events_recorded(ledger, lambda: scan_signals(ledger, family_ids(ledger), thresholds,
-                                                                       args.batch))
+        second, changed = events_recorded(
+            ledger, lambda: scan_signals(ledger, family_ids(ledger), thresholds, args.batch)
+        )
         base_ids = list(family_ids(base_ledger))
         baseline, base_raised = events_recorded(base_ledger, lambda: per_family(base_ledger, base_ids, thresholds))
         evaluate = timed(evaluate_only(families))
@@ -168,8 +175,10 @@ def main() -> None:
         print(f"families: {n} (baseline {b}), store: SQLite, batch: {args.batch} families per transaction")
         print(f"scan, first day:            {first:7.3f} s, {n / first:8,.0f} families/s, {raised} events recorded")
         print(f"scan, next day:             {second:7.3f} s, {n / second:8,.0f} families/s, {changed} events recorded")
-        print(f"baseline (one at a time):   {baseline:7.3f} s, {b / baseline:8,.0f} families/s, "
-              f"{base_raised} events recorded")
+        print(
+            f"baseline (one at a time):   {baseline:7.3f} s, {b / baseline:8,.0f} families/s, "
+            f"{base_raised} events recorded"
+        )
         print(f"evaluate only (in memory):  {evaluate:7.3f} s, {n / evaluate:8,.0f} families/s")
         print(f"scan / baseline rate ratio, first day: {(n / first) / (b / baseline):.2f}")
         result("scan_families_per_s_first_day", n / first, GOAL)

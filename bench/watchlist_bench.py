@@ -45,8 +45,16 @@ def infant_family(today: date, agency: UUID, rng: random.Random) -> Family:
     registered = today - timedelta(days=rng.randint(20, 300))
     author = Meta(uuid4(), agency, Role.COORDINATOR, Channel.API, registered)
     child = Child(uuid4(), "Baby", date_of_birth=registered - timedelta(days=rng.randint(1, 60)))
-    family = Family(family_id=uuid4(), meta=author, reference=f"WL-{uuid4().hex[:10]}", children=[child], carers=[],
-                    address="1 Bench Road", housing=Housing.SETTLED, languages=[])
+    family = Family(
+        family_id=uuid4(),
+        meta=author,
+        reference=f"WL-{uuid4().hex[:10]}",
+        children=[child],
+        carers=[],
+        address="1 Bench Road",
+        housing=Housing.SETTLED,
+        languages=[],
+    )
     family.open_new_episode(author, uuid4(), 2)
     worker = Meta(SYSTEM, SYSTEM, Role.ADMIN, Channel.WORKER, today)
     family.record_signals(worker, evaluate_signals(family, today))
@@ -64,8 +72,10 @@ def write_families(url: str, workdir: Path, count: int, agencies: list[UUID], se
     signals = 0
     try:
         for first in range(0, count, PER_SAVE):
-            batch = [infant_family(today, agencies[i % len(agencies)], rng)
-                     for i in range(first, min(first + PER_SAVE, count))]
+            batch = [
+                infant_family(today, agencies[i % len(agencies)], rng)
+                for i in range(first, min(first + PER_SAVE, count))
+            ]
             signals += sum("infant_without_lead" in f.standing_signals for f in batch)
             ledger.save(*batch)
     finally:
@@ -98,8 +108,12 @@ def _count(coordinator: Person) -> int:
 
 def timed_reads(coordinator: Person, manager: Person, requests: int) -> dict[str, list[float]]:
     """Milliseconds per GET, by kind, over `requests` sequential GETs taken in turn."""
-    times: dict[str, list[float]] = {"coordinator first page": [], "coordinator next page": [],
-                                     "manager first page": [], "filter by signal": []}
+    times: dict[str, list[float]] = {
+        "coordinator first page": [],
+        "coordinator next page": [],
+        "manager first page": [],
+        "filter by signal": [],
+    }
     cursor: str | None = None
     for n in range(requests):
         kind = list(times)[n % len(times)]

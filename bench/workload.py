@@ -73,9 +73,14 @@ def family_story(staff: Staff, number: int, today: date, rng: random.Random) -> 
     coord, lead, member, manager = staff.coordinator, staff.lead, staff.member, staff.manager
     child = Child(uuid4(), f"Child {number}", date_of_birth=today - timedelta(days=rng.randint(60, 2000)))
     family = Family(
-        family_id=uuid4(), meta=_meta(coord, today), reference=f"SYN-{number:07d}", children=[child],
-        carers=[Carer(f"Carer {number}", "mother")], address=f"{number} Synthetic Road",
-        housing=rng.choice(list(Housing)), languages=["en"],
+        family_id=uuid4(),
+        meta=_meta(coord, today),
+        reference=f"SYN-{number:07d}",
+        children=[child],
+        carers=[Carer(f"Carer {number}", "mother")],
+        address=f"{number} Synthetic Road",
+        housing=rng.choice(list(Housing)),
+        languages=["en"],
     )
     family.open_new_episode(_meta(coord, today), uuid4(), rng.randint(1, 4))
     family.assign_lead(_meta(coord, today), lead.professional_id, lead.agency_id, True)
@@ -83,22 +88,30 @@ def family_story(staff: Staff, number: int, today: date, rng: random.Random) -> 
     actions = [uuid4() for _ in range(3)]
     for index, action_id in enumerate(actions):
         owner = lead if index % 2 == 0 else member
-        family.agree_action(_meta(lead, today), action_id, f"Action {index}", owner.professional_id,
-                            today + timedelta(days=rng.randint(-10, 30)))
+        family.agree_action(
+            _meta(lead, today),
+            action_id,
+            f"Action {index}",
+            owner.professional_id,
+            today + timedelta(days=rng.randint(-10, 30)),
+        )
     for _ in range(rng.randint(3, 6)):
         outcome = rng.choice(list(ContactOutcome))
         seen = [child.child_id] if outcome is ContactOutcome.SEEN else []
-        family.record_contact(_meta(member, today), uuid4(), ContactKind.HOME_VISIT, outcome, seen, bool(seen),
-                              True, "")
-    family.record_contact(_meta(lead, today), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN,
-                          [child.child_id], True, True, "")
+        family.record_contact(
+            _meta(member, today), uuid4(), ContactKind.HOME_VISIT, outcome, seen, bool(seen), True, ""
+        )
+    family.record_contact(
+        _meta(lead, today), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [child.child_id], True, True, ""
+    )
     claim_id = uuid4()
     family.record_claim(_meta(lead, today), claim_id, "Grandmother helps every day", "mother", True)
     outcome = rng.choice(list(ClaimOutcome))
     family.verify_claim(_meta(lead, today), claim_id, outcome, "phoned grandmother")
     if outcome is ClaimOutcome.UNABLE_TO_VERIFY:  # closure needs a manager's decision on it
-        family.decide_on_claim(_meta(manager, today), claim_id, ClaimDecision.ACCEPT_UNVERIFIED,
-                               "support seen at the home visit")
+        family.decide_on_claim(
+            _meta(manager, today), claim_id, ClaimDecision.ACCEPT_UNVERIFIED, "support seen at the home visit"
+        )
     assessment_id = uuid4()
     family.recommend_assessment(_meta(lead, today), assessment_id, AssessmentKind.GCP2, "neglect indicators")
     family.decline_assessment(_meta(lead, today), assessment_id, "family declined")

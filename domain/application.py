@@ -259,8 +259,9 @@ class TafLedger(Application[UUID]):
     name = "taf"
     is_snapshotting_enabled = True
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None,
-                 write_lock: WriteLock | None = None):
+    def __init__(
+        self, env: dict[str, str] | None = None, clock: Clock | None = None, write_lock: WriteLock | None = None
+    ):
         register_stored_topics()
         super().__init__(env)
         self.clock = clock or Clock()
@@ -333,8 +334,9 @@ class TafLedger(Application[UUID]):
             return self.recorder.max_notification_id() or 0
         return recordings[-1].notification.id
 
-    def _projector(self, aggregate_id: UUID, version: int | None,
-                   fold: Callable[[Any, Any], Any] = project_aggregate) -> Callable[[Any, Any], Any]:
+    def _projector(
+        self, aggregate_id: UUID, version: int | None, fold: Callable[[Any, Any], Any] = project_aggregate
+    ) -> Callable[[Any, Any], Any]:
         """Fold events onto a snapshot, or replay every event when a family's snapshot predates state kept now."""
 
         def project(aggregate: Any, events: Any) -> Any:
@@ -342,24 +344,31 @@ class TafLedger(Application[UUID]):
             first = next(events, None)
             if first is None:
                 return aggregate
-            if isinstance(first, Snapshot) and resolve_topic(first.topic) is Family and not all(
-                name in first.state for name in Family.SNAPSHOT_MUST_HOLD
+            if (
+                isinstance(first, Snapshot)
+                and resolve_topic(first.topic) is Family
+                and not all(name in first.state for name in Family.SNAPSHOT_MUST_HOLD)
             ):
                 return fold(None, self.events.get(aggregate_id, lte=version))
             return fold(aggregate, chain([first], events))
 
         return project
 
-    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
-                      projector_func: Callable[[Any, Any], Any] = project_aggregate) -> None:
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: Callable[[Any, Any], Any] = project_aggregate,
+    ) -> None:
         """Take a snapshot, of a full replay when the last snapshot predates the state kept now."""
         super().take_snapshot(aggregate_id, version, self._projector(aggregate_id, version, projector_func))
 
     def get_family(self, family_id: UUID, version: int | None = None) -> Family:
         """Load a family (optionally as it was at a version), or UnknownEntityError."""
         try:
-            family: Aggregate = self.repository.get(family_id, version=version,
-                                                    projector_func=self._projector(family_id, version))
+            family: Aggregate = self.repository.get(
+                family_id, version=version, projector_func=self._projector(family_id, version)
+            )
         except AggregateNotFoundError:
             raise UnknownEntityError(f"no family {family_id}", field="family_id") from None
         if not isinstance(family, Family):
@@ -405,15 +414,19 @@ class TafLedger(Application[UUID]):
     @staticmethod
     def _claims(family_id: UUID, children: Sequence[Child]) -> list[ChildNumber]:
         """One fresh NHS-number aggregate per numbered child, to be saved with the family."""
-        return [ChildNumber(nhs_number=c.nhs_number, family_id=family_id, child_id=c.child_id)
-                for c in children if c.nhs_number]
+        return [
+            ChildNumber(nhs_number=c.nhs_number, family_id=family_id, child_id=c.child_id)
+            for c in children
+            if c.nhs_number
+        ]
 
     def _refuse_known_numbers(self, children: Sequence[Child]) -> None:
         """ChildAlreadyRegisteredError when any of these children's NHS numbers is already known."""
         numbers = [c.nhs_number for c in children if c.nhs_number]
         if len(set(numbers)) < len(numbers):
-            raise InvalidValueError("the same NHS number is given for two children", rule="nhs_number_repeated",
-                                    field="nhs_number")
+            raise InvalidValueError(
+                "the same NHS number is given for two children", rule="nhs_number_repeated", field="nhs_number"
+            )
         for number in numbers:
             known = self.find_child(number)
             if known is not None:
@@ -433,6 +446,7 @@ class TafLedger(Application[UUID]):
 
     def record_match(self, actor: Actor, family_id: UUID, child_id: UUID, by: str) -> Recorded:
         """Record that the actor's agency found this family by a child (nothing new when it had already)."""
+
         def change(family: Family, meta: Meta) -> None:
             family.record_match(meta, child_id, by)
 
@@ -510,9 +524,11 @@ class TafLedger(Application[UUID]):
         """InvalidValueError for a due or review date further ahead than anyone plans (a slip of the keyboard)."""
         latest = years_after(self.clock.today(), DUE_YEARS_AHEAD)
         if value is not None and value > latest:
-            raise InvalidValueError(f"{field_name} must be on or before {latest.isoformat()} "
-                                    f"({DUE_YEARS_AHEAD} years from today)", rule="date_too_far_ahead",
-                                    field=field_name)
+            raise InvalidValueError(
+                f"{field_name} must be on or before {latest.isoformat()} ({DUE_YEARS_AHEAD} years from today)",
+                rule="date_too_far_ahead",
+                field=field_name,
+            )
 
     def _refuse_inactive(self, professional_id: UUID, field_name: str) -> None:
         """Refuse to give a deactivated professional anything to lead or do (unknown ids are left to the family)."""
@@ -521,8 +537,11 @@ class TafLedger(Application[UUID]):
         except UnknownEntityError:
             return
         if not professional.active:
-            raise RuleViolationError(f"{professional.name} is deactivated and cannot be assigned",
-                                     rule="professional_inactive", field=field_name)
+            raise RuleViolationError(
+                f"{professional.name} is deactivated and cannot be assigned",
+                rule="professional_inactive",
+                field=field_name,
+            )
 
     def _able_to_lead(self, professional_id: UUID, field_name: str) -> Professional:
         """The professional to be named lead, once the domain has found that they can lead (their role, status)."""
@@ -573,8 +592,9 @@ class TafLedger(Application[UUID]):
         found: list[ApiKey] = []
         start = 0
         while True:
-            page = self.recorder.select_notifications(start=start, limit=500, topics=[API_KEY_TOPIC],
-                                                      inclusive_of_start=False)
+            page = self.recorder.select_notifications(
+                start=start, limit=500, topics=[API_KEY_TOPIC], inclusive_of_start=False
+            )
             for notification in page:
                 key: Aggregate = self.repository.get(notification.originator_id)  # type: ignore[arg-type]
                 if isinstance(key, ApiKey):
@@ -585,8 +605,11 @@ class TafLedger(Application[UUID]):
 
     def api_keys(self, professional_id: UUID | None = None) -> list[ApiKeyInfo]:
         """Every API key (or one professional's), oldest first: id, owner, when issued, whether revoked."""
-        return [ApiKeyInfo(k.id, k.professional_id, k.created_on, k.revoked) for k in self._api_keys()
-                if professional_id is None or k.professional_id == professional_id]
+        return [
+            ApiKeyInfo(k.id, k.professional_id, k.created_on, k.revoked)
+            for k in self._api_keys()
+            if professional_id is None or k.professional_id == professional_id
+        ]
 
     def _api_key(self, key_id: UUID) -> ApiKey:
         try:
@@ -705,25 +728,44 @@ class TafLedger(Application[UUID]):
     def _refuse_known_reference(self, reference: str) -> None:
         """RuleViolationError when another family already has this reference (compared normalised)."""
         if family_reference_id(reference) in self.repository:
-            raise RuleViolationError("another family already has this reference", rule="family_reference_taken",
-                                     field="reference")
+            raise RuleViolationError(
+                "another family already has this reference", rule="family_reference_taken", field="reference"
+            )
 
-    def add_child(self, actor: Actor, family_id: UUID, child: ChildInput, when: When = NOW,
-                  expected_version: int | None = None) -> Recorded:
+    def add_child(
+        self, actor: Actor, family_id: UUID, child: ChildInput, when: When = NOW, expected_version: int | None = None
+    ) -> Recorded:
         """Add a child, born or expected."""
         made = _make_child(child, self.clock.today())
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.add_child(m, made), made.child_id, numbers=[made])
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.add_child(m, made), made.child_id, numbers=[made]
+        )
 
-    def record_birth(self, actor: Actor, family_id: UUID, child_id: UUID, born_on: date,
-                     expected_version: int | None = None) -> Recorded:
+    def record_birth(
+        self, actor: Actor, family_id: UUID, child_id: UUID, born_on: date, expected_version: int | None = None
+    ) -> Recorded:
         """Record the birth of an expected child."""
-        return self._command(actor, family_id, When(born_on), expected_version,
-                             lambda f, m: f.record_birth(m, child_id, born_on), child_id)
+        return self._command(
+            actor,
+            family_id,
+            When(born_on),
+            expected_version,
+            lambda f, m: f.record_birth(m, child_id, born_on),
+            child_id,
+        )
 
-    def change_address(self, actor: Actor, family_id: UUID, address: str, housing: Housing,
-                       when: When = NOW, expected_version: int | None = None, postcode: str | None = None) -> Recorded:
+    def change_address(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        address: str,
+        housing: Housing,
+        when: When = NOW,
+        expected_version: int | None = None,
+        postcode: str | None = None,
+    ) -> Recorded:
         """Record a new address or housing status (and the new postcode, when known)."""
+
         def change(family: Family, meta: Meta) -> None:
             family.change_address(meta, address, housing)
             if postcode is not None and postcode.strip():
@@ -731,134 +773,321 @@ class TafLedger(Application[UUID]):
 
         return self._command(actor, family_id, when, expected_version, change)
 
-    def leave_area(self, actor: Actor, family_id: UUID, destination: str, when: When = NOW,
-                   expected_version: int | None = None) -> Recorded:
+    def leave_area(
+        self, actor: Actor, family_id: UUID, destination: str, when: When = NOW, expected_version: int | None = None
+    ) -> Recorded:
         """Record that the family left the area."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.leave_area(m, destination))
+        return self._command(actor, family_id, when, expected_version, lambda f, m: f.leave_area(m, destination))
 
-    def return_to_area(self, actor: Actor, family_id: UUID, address: str, housing: Housing,
-                       when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def return_to_area(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        address: str,
+        housing: Housing,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record that the family came back to the area."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.return_to_area(m, address, housing))
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.return_to_area(m, address, housing)
+        )
 
-    def receive_referral(self, actor: Actor, family_id: UUID, source_kind: SourceKind, concerns: str,
-                         source_agency_id: UUID | None = None, child_ids: Sequence[UUID] = (),
-                         when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def receive_referral(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        source_kind: SourceKind,
+        concerns: str,
+        source_agency_id: UUID | None = None,
+        child_ids: Sequence[UUID] = (),
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a referral."""
         referral_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.receive_referral(m, referral_id, source_kind, source_agency_id,
-                                                             concerns, child_ids), referral_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.receive_referral(m, referral_id, source_kind, source_agency_id, concerns, child_ids),
+            referral_id,
+        )
 
-    def decide_referral(self, actor: Actor, family_id: UUID, referral_id: UUID, outcome: ReferralOutcome,
-                        reason: str, feedback_sent_on: date | None = None, when: When = NOW,
-                        expected_version: int | None = None) -> Recorded:
+    def decide_referral(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        referral_id: UUID,
+        outcome: ReferralOutcome,
+        reason: str,
+        feedback_sent_on: date | None = None,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Decide a referral, with a reason."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.decide_referral(m, referral_id, outcome, reason, feedback_sent_on),
-                             referral_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.decide_referral(m, referral_id, outcome, reason, feedback_sent_on),
+            referral_id,
+        )
 
-    def give_referral_feedback(self, actor: Actor, family_id: UUID, referral_id: UUID, feedback: str,
-                               given_to: str, when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def give_referral_feedback(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        referral_id: UUID,
+        feedback: str,
+        given_to: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record feedback given to the referrer after a referral's decision."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.give_referral_feedback(m, referral_id, feedback, given_to), referral_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.give_referral_feedback(m, referral_id, feedback, given_to),
+            referral_id,
+        )
 
-    def raise_concern(self, actor: Actor, family_id: UUID, source_kind: SourceKind, description: str,
-                      reporter_known_to_agency: bool = False, child_ids: Sequence[UUID] = (),
-                      when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def raise_concern(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        source_kind: SourceKind,
+        description: str,
+        reporter_known_to_agency: bool = False,
+        child_ids: Sequence[UUID] = (),
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a concern."""
         concern_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.raise_concern(m, concern_id, source_kind, description,
-                                                          reporter_known_to_agency, child_ids), concern_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.raise_concern(m, concern_id, source_kind, description, reporter_known_to_agency, child_ids),
+            concern_id,
+        )
 
-    def respond_to_concern(self, actor: Actor, family_id: UUID, concern_id: UUID, response: str,
-                           welfare_check_done: bool = False, when: When = NOW,
-                           expected_version: int | None = None, action: ConcernAction | None = None) -> Recorded:
+    def respond_to_concern(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        concern_id: UUID,
+        response: str,
+        welfare_check_done: bool = False,
+        when: When = NOW,
+        expected_version: int | None = None,
+        action: ConcernAction | None = None,
+    ) -> Recorded:
         """Record the response to a concern, and what was done."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done, action),
-                             concern_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.respond_to_concern(m, concern_id, response, welfare_check_done, action),
+            concern_id,
+        )
 
-    def give_consent(self, actor: Actor, family_id: UUID, given_by: str, capacity: ConsentCapacity, scope: str,
-                     agency_ids: Sequence[UUID] = (), when: When = NOW,
-                     expected_version: int | None = None) -> Recorded:
+    def give_consent(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        given_by: str,
+        capacity: ConsentCapacity,
+        scope: str,
+        agency_ids: Sequence[UUID] = (),
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record consent to share information."""
         consent_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.give_consent(m, consent_id, given_by, capacity, scope, agency_ids),
-                             consent_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.give_consent(m, consent_id, given_by, capacity, scope, agency_ids),
+            consent_id,
+        )
 
-    def withdraw_consent(self, actor: Actor, family_id: UUID, consent_id: UUID, reason: str = "",
-                         when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def withdraw_consent(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        consent_id: UUID,
+        reason: str = "",
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record that consent was withdrawn."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.withdraw_consent(m, consent_id, reason), consent_id)
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.withdraw_consent(m, consent_id, reason), consent_id
+        )
 
-    def record_sharing_decision(self, actor: Actor, family_id: UUID, what: str, with_whom: str,
-                                lawful_basis: str, why: str, when: When = NOW,
-                                expected_version: int | None = None, agency_ids: Sequence[UUID] = ()) -> Recorded:
+    def record_sharing_decision(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        what: str,
+        with_whom: str,
+        lawful_basis: str,
+        why: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+        agency_ids: Sequence[UUID] = (),
+    ) -> Recorded:
         """Record a decision about sharing information, and the agencies it lets see the family's record."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.record_sharing_decision(m, what, with_whom, lawful_basis, why,
-                                                                    agency_ids))
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_sharing_decision(m, what, with_whom, lawful_basis, why, agency_ids),
+        )
 
-    def open_episode(self, actor: Actor, family_id: UUID, level: int, when: When = NOW,
-                     expected_version: int | None = None, address: str | None = None,
-                     housing: Housing | None = None) -> Recorded:
+    def open_episode(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        level: int,
+        when: When = NOW,
+        expected_version: int | None = None,
+        address: str | None = None,
+        housing: Housing | None = None,
+    ) -> Recorded:
         """Open an episode (a reopening when the family had one before; records a return from away)."""
         episode_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.open_new_episode(m, episode_id, level, address=address, housing=housing),
-                             episode_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.open_new_episode(m, episode_id, level, address=address, housing=housing),
+            episode_id,
+        )
 
-    def change_level(self, actor: Actor, family_id: UUID, episode_id: UUID, level: int, reason: str,
-                     when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def change_level(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        episode_id: UUID,
+        level: int,
+        reason: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Change the level of need."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.change_level(m, episode_id, level, reason), episode_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.change_level(m, episode_id, level, reason),
+            episode_id,
+        )
 
-    def assign_lead(self, actor: Actor, family_id: UUID, professional_id: UUID, agreed_with_family: bool = False,
-                    when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def assign_lead(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        professional_id: UUID,
+        agreed_with_family: bool = False,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Assign the lead professional."""
         lead = self._able_to_lead(professional_id, "professional_id")
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.assign_lead(m, professional_id, lead.agency_id, agreed_with_family),
-                             professional_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.assign_lead(m, professional_id, lead.agency_id, agreed_with_family),
+            professional_id,
+        )
 
-    def join_team(self, actor: Actor, family_id: UUID, professional_id: UUID, when: When = NOW,
-                  expected_version: int | None = None) -> Recorded:
+    def join_team(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        professional_id: UUID,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Add a TAF member."""
         member = self._referenced_professional(professional_id, "professional_id")
         self._refuse_inactive(professional_id, "professional_id")
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.join_team(m, professional_id, member.agency_id), professional_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.join_team(m, professional_id, member.agency_id),
+            professional_id,
+        )
 
-    def leave_team(self, actor: Actor, family_id: UUID, professional_id: UUID, when: When = NOW,
-                   expected_version: int | None = None) -> Recorded:
+    def leave_team(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        professional_id: UUID,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Remove a TAF member."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.leave_team(m, professional_id), professional_id)
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.leave_team(m, professional_id), professional_id
+        )
 
-    def agree_plan(self, actor: Actor, family_id: UUID, outcomes: Sequence[str],
-                   contact_every: Sequence[ContactFrequency] = (), review_by: date | None = None,
-                   when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def agree_plan(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        outcomes: Sequence[str],
+        contact_every: Sequence[ContactFrequency] = (),
+        review_by: date | None = None,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Agree the plan (every agency it expects contact from is in the directory)."""
         for i, frequency in enumerate(contact_every):
             self._refuse_unknown_agency(frequency.agency_id, f"contact_every_days.{i}.agency_id")
         self._refuse_far_ahead(review_by, "review_by")
         plan_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.agree_plan(m, plan_id, outcomes, contact_every, review_by), plan_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.agree_plan(m, plan_id, outcomes, contact_every, review_by),
+            plan_id,
+        )
 
-    def hold_meeting(self, actor: Actor, family_id: UUID, kind: MeetingKind, held_on: date,
-                     attendee_ids: Sequence[UUID] = (), apology_ids: Sequence[UUID] = (),
-                     family_attended: bool | None = None, decisions: str = "",
-                     actions: Sequence[ActionInput] = (), expected_version: int | None = None,
-                     date_uncertain: bool = False) -> Recorded:
+    def hold_meeting(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        kind: MeetingKind,
+        held_on: date,
+        attendee_ids: Sequence[UUID] = (),
+        apology_ids: Sequence[UUID] = (),
+        family_attended: bool | None = None,
+        decisions: str = "",
+        actions: Sequence[ActionInput] = (),
+        expected_version: int | None = None,
+        date_uncertain: bool = False,
+    ) -> Recorded:
         """Record a meeting and the actions it agreed, in one save (attendees and apologies are in the directory)."""
         for name, ids in (("attendee_ids", attendee_ids), ("apology_ids", apology_ids)):
             for i, professional_id in enumerate(ids):
@@ -870,137 +1099,308 @@ class TafLedger(Application[UUID]):
         action_ids = [uuid4() for _ in actions]
 
         def change(family: Family, meta: Meta) -> None:
-            family.hold_meeting(meta, meeting_id, kind, held_on, attendee_ids, apology_ids,
-                                family_attended, decisions)
+            family.hold_meeting(meta, meeting_id, kind, held_on, attendee_ids, apology_ids, family_attended, decisions)
             for action_id, action in zip(action_ids, actions, strict=True):
-                family.agree_action(meta, action_id, action.description, action.owner_id, action.due_on,
-                                    meeting_id=meeting_id)
+                family.agree_action(
+                    meta, action_id, action.description, action.owner_id, action.due_on, meeting_id=meeting_id
+                )
 
-        recorded = self._command(actor, family_id, When(held_on, date_uncertain), expected_version, change,
-                                 meeting_id)
+        recorded = self._command(actor, family_id, When(held_on, date_uncertain), expected_version, change, meeting_id)
         return Recorded(recorded.id, family_id, recorded.version, recorded.position, action_ids)
 
-    def agree_action(self, actor: Actor, family_id: UUID, description: str, owner_id: UUID, due_on: date,
-                     child_ids: Sequence[UUID] = (), when: When = NOW,
-                     expected_version: int | None = None) -> Recorded:
+    def agree_action(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        description: str,
+        owner_id: UUID,
+        due_on: date,
+        child_ids: Sequence[UUID] = (),
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Agree an action (not for a deactivated owner)."""
         self._refuse_inactive(owner_id, "owner_id")
         self._refuse_far_ahead(due_on, "due_on")
         action_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.agree_action(m, action_id, description, owner_id, due_on, child_ids),
-                             action_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.agree_action(m, action_id, description, owner_id, due_on, child_ids),
+            action_id,
+        )
 
-    def complete_action(self, actor: Actor, family_id: UUID, action_id: UUID, note: str = "",
-                        when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def complete_action(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        action_id: UUID,
+        note: str = "",
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Complete an action."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.complete_action(m, action_id, note), action_id)
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.complete_action(m, action_id, note), action_id
+        )
 
-    def reassign_action(self, actor: Actor, family_id: UUID, action_id: UUID, owner_id: UUID,
-                        when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def reassign_action(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        action_id: UUID,
+        owner_id: UUID,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Reassign an action (not to a deactivated owner)."""
         self._refuse_inactive(owner_id, "owner_id")
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.reassign_action(m, action_id, owner_id), action_id)
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.reassign_action(m, action_id, owner_id), action_id
+        )
 
-    def cancel_action(self, actor: Actor, family_id: UUID, action_id: UUID, reason: str,
-                      when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def cancel_action(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        action_id: UUID,
+        reason: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Cancel an action with a reason."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.cancel_action(m, action_id, reason), action_id)
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.cancel_action(m, action_id, reason), action_id
+        )
 
-    def record_contact(self, actor: Actor, family_id: UUID, kind: ContactKind, outcome: ContactOutcome,
-                       child_ids_seen: Sequence[UUID] = (), home_entered: bool = False, planned: bool = True,
-                       notes: str = "", when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def record_contact(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        kind: ContactKind,
+        outcome: ContactOutcome,
+        child_ids_seen: Sequence[UUID] = (),
+        home_entered: bool = False,
+        planned: bool = True,
+        notes: str = "",
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a contact with the family."""
         contact_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.record_contact(m, contact_id, kind, outcome, child_ids_seen,
-                                                           home_entered, planned, notes), contact_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_contact(m, contact_id, kind, outcome, child_ids_seen, home_entered, planned, notes),
+            contact_id,
+        )
 
-    def measure_growth(self, actor: Actor, family_id: UUID, child_id: UUID, weight_kg: float,
-                       when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def measure_growth(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        child_id: UUID,
+        weight_kg: float,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a child's weight."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.measure_growth(m, child_id, weight_kg), child_id)
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.measure_growth(m, child_id, weight_kg), child_id
+        )
 
-    def record_registration(self, actor: Actor, family_id: UUID, child_id: UUID, service: Service,
-                            when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def record_registration(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        child_id: UUID,
+        service: Service,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a child's registration with a GP, health visitor, nursery or school."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.record_registration(m, child_id, service), child_id)
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.record_registration(m, child_id, service), child_id
+        )
 
-    def record_claim(self, actor: Actor, family_id: UUID, statement: str, reported_by: str,
-                     relied_on_in_plan: bool = False, when: When = NOW,
-                     expected_version: int | None = None) -> Recorded:
+    def record_claim(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        statement: str,
+        reported_by: str,
+        relied_on_in_plan: bool = False,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a self-reported claim."""
         claim_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.record_claim(m, claim_id, statement, reported_by, relied_on_in_plan),
-                             claim_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_claim(m, claim_id, statement, reported_by, relied_on_in_plan),
+            claim_id,
+        )
 
-    def verify_claim(self, actor: Actor, family_id: UUID, claim_id: UUID, outcome: ClaimOutcome, method: str,
-                     when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def verify_claim(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        claim_id: UUID,
+        outcome: ClaimOutcome,
+        method: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record the verification of a claim."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.verify_claim(m, claim_id, outcome, method), claim_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.verify_claim(m, claim_id, outcome, method),
+            claim_id,
+        )
 
-    def decide_on_claim(self, actor: Actor, family_id: UUID, claim_id: UUID, decision: ClaimDecision,
-                        rationale: str, when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def decide_on_claim(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        claim_id: UUID,
+        decision: ClaimDecision,
+        rationale: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a manager's decision on a claim that could not be verified."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.decide_on_claim(m, claim_id, decision, rationale), claim_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.decide_on_claim(m, claim_id, decision, rationale),
+            claim_id,
+        )
 
-    def recommend_assessment(self, actor: Actor, family_id: UUID, kind: AssessmentKind, reason: str = "",
-                             when: When = NOW, expected_version: int | None = None) -> Recorded:
+    def recommend_assessment(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        kind: AssessmentKind,
+        reason: str = "",
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Recommend an assessment."""
         assessment_id = uuid4()
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.recommend_assessment(m, assessment_id, kind, reason), assessment_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.recommend_assessment(m, assessment_id, kind, reason),
+            assessment_id,
+        )
 
-    def start_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, when: When = NOW,
-                         expected_version: int | None = None) -> Recorded:
+    def start_assessment(
+        self, actor: Actor, family_id: UUID, assessment_id: UUID, when: When = NOW, expected_version: int | None = None
+    ) -> Recorded:
         """Record that an assessment started."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.start_assessment(m, assessment_id), assessment_id)
+        return self._command(
+            actor, family_id, when, expected_version, lambda f, m: f.start_assessment(m, assessment_id), assessment_id
+        )
 
-    def complete_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, findings: str = "",
-                            grades: Gcp2Grades | None = None, when: When = NOW,
-                            expected_version: int | None = None) -> Recorded:
+    def complete_assessment(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        assessment_id: UUID,
+        findings: str = "",
+        grades: Gcp2Grades | None = None,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record an assessment's findings."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.complete_assessment(m, assessment_id, findings, grades), assessment_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.complete_assessment(m, assessment_id, findings, grades),
+            assessment_id,
+        )
 
-    def decline_assessment(self, actor: Actor, family_id: UUID, assessment_id: UUID, reason: str,
-                           when: When = NOW, expected_version: int | None = None,
-                           reason_kind: DeclineReasonKind = DeclineReasonKind.NOT_NEEDED,
-                           superseded_by: UUID | None = None) -> Recorded:
+    def decline_assessment(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        assessment_id: UUID,
+        reason: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+        reason_kind: DeclineReasonKind = DeclineReasonKind.NOT_NEEDED,
+        superseded_by: UUID | None = None,
+    ) -> Recorded:
         """Record that an assessment was declined, and why."""
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.decline_assessment(m, assessment_id, reason, reason_kind, superseded_by),
-                             assessment_id)
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.decline_assessment(m, assessment_id, reason, reason_kind, superseded_by),
+            assessment_id,
+        )
 
-    def record_supervision(self, actor: Actor, family_id: UUID, discussion: str, decisions: str = "",
-                           next_due: date | None = None, when: When = NOW,
-                           expected_version: int | None = None) -> Recorded:
+    def record_supervision(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        discussion: str,
+        decisions: str = "",
+        next_due: date | None = None,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record management supervision."""
         self._refuse_far_ahead(next_due, "next_due")
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.record_supervision(m, discussion, decisions, next_due))
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_supervision(m, discussion, decisions, next_due),
+        )
 
-    def review_history(self, actor: Actor, family_id: UUID, notes: str = "", when: When = NOW,
-                       expected_version: int | None = None, acknowledged: Sequence[Acknowledgement] = (),
-                       overseen_by: UUID | None = None, expectations: str = "",
-                       thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Recorded:
+    def review_history(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        notes: str = "",
+        when: When = NOW,
+        expected_version: int | None = None,
+        acknowledged: Sequence[Acknowledgement] = (),
+        overseen_by: UUID | None = None,
+        expectations: str = "",
+        thresholds: SignalThresholds = DEFAULT_THRESHOLDS,
+    ) -> Recorded:
         """Record a review of the family's earlier episodes, against the items they carry forward."""
         overseer_role = None
         if overseen_by is not None:
             overseer_role = self._referenced_professional(overseen_by, "overseen_by").role
         carried = [c.item for c in self.carried_forward(family_id, thresholds)]
-        return self._command(actor, family_id, when, expected_version,
-                             lambda f, m: f.review_history(m, notes, acknowledged, overseen_by, overseer_role,
-                                                           expectations, carried))
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.review_history(m, notes, acknowledged, overseen_by, overseer_role, expectations, carried),
+        )
 
     def carried_forward(self, family_id: UUID, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> list[CarriedItem]:
         """What earlier episodes leave for the open (reopened) one, or for the next when none is open."""
@@ -1009,12 +1409,12 @@ class TafLedger(Application[UUID]):
         before = self.get_family(family_id, version=episode.opened_version - 1) if episode is not None else family
         signals = {
             e.episode_id: self._signals_at_closure(family_id, e, thresholds)
-            for e in before.episodes if e.closed_version is not None and e.closed_on is not None
+            for e in before.episodes
+            if e.closed_version is not None and e.closed_on is not None
         }
         return history.carried_forward(before, signals)
 
-    def _signals_at_closure(self, family_id: UUID, episode: EpisodeState,
-                            thresholds: SignalThresholds) -> list[Signal]:
+    def _signals_at_closure(self, family_id: UUID, episode: EpisodeState, thresholds: SignalThresholds) -> list[Signal]:
         """The signals standing when an episode closed (from the family just before EpisodeClosed)."""
         assert episode.closed_version is not None and episode.closed_on is not None
         before_closure = self.get_family(family_id, version=episode.closed_version - 1)
@@ -1053,8 +1453,11 @@ class TafLedger(Application[UUID]):
         """
         worker = Actor(SYSTEM_ID, SYSTEM_ID, Role.ADMIN, Channel.WORKER)
         meta = self._meta(worker, NOW)
-        changed = [family for family in (self.get_family(fid) for fid in family_ids)
-                   if family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))]
+        changed = [
+            family
+            for family in (self.get_family(fid) for fid in family_ids)
+            if family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
+        ]
         if not changed:
             return 0
         try:
@@ -1063,35 +1466,74 @@ class TafLedger(Application[UUID]):
             return sum(1 for family in changed if self.record_signals(family.id, thresholds))
         return len(changed)
 
-    def review_signal(self, actor: Actor, family_id: UUID, signal: str, decision: SignalDecision, rationale: str,
-                      expected_version: int | None = None) -> Recorded:
+    def review_signal(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        signal: str,
+        decision: SignalDecision,
+        rationale: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a manager's review of a standing signal (as of now, so it always follows the raise it reviews)."""
-        return self._command(actor, family_id, NOW, expected_version,
-                             lambda f, m: f.review_signal(m, signal, decision, rationale))
+        return self._command(
+            actor, family_id, NOW, expected_version, lambda f, m: f.review_signal(m, signal, decision, rationale)
+        )
 
-    def correct_entry(self, actor: Actor, family_id: UUID, event_version: int, correction: str, reason: str,
-                      expected_version: int | None = None) -> Recorded:
+    def correct_entry(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        event_version: int,
+        correction: str,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Record a correction of an earlier event."""
-        return self._command(actor, family_id, NOW, expected_version,
-                             lambda f, m: f.correct_entry(m, event_version, correction, reason))
+        return self._command(
+            actor, family_id, NOW, expected_version, lambda f, m: f.correct_entry(m, event_version, correction, reason)
+        )
 
     # ---------------------------------------------------------------- handover
 
-    def request_closure(self, actor: Actor, family_id: UUID, reason: ClosureReason, outcome_summary: str,
-                        expected_version: int | None = None) -> Recorded:
+    def request_closure(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        reason: ClosureReason,
+        outcome_summary: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Ask for the episode to be closed; the worker decides."""
         request_id = uuid4()
-        return self._command(actor, family_id, NOW, expected_version,
-                             lambda f, m: f.request_closure(m, request_id, reason, outcome_summary), request_id)
+        return self._command(
+            actor,
+            family_id,
+            NOW,
+            expected_version,
+            lambda f, m: f.request_closure(m, request_id, reason, outcome_summary),
+            request_id,
+        )
 
-    def request_transfer(self, actor: Actor, family_id: UUID, to_professional_id: UUID, reason: str = "",
-                         expected_version: int | None = None) -> Recorded:
+    def request_transfer(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        to_professional_id: UUID,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Ask for the lead to pass to another professional; the worker decides."""
         incoming = self._able_to_lead(to_professional_id, "to_professional_id")
         request_id = uuid4()
-        return self._command(actor, family_id, NOW, expected_version,
-                             lambda f, m: f.request_transfer(m, request_id, to_professional_id,
-                                                             incoming.agency_id, reason), request_id)
+        return self._command(
+            actor,
+            family_id,
+            NOW,
+            expected_version,
+            lambda f, m: f.request_transfer(m, request_id, to_professional_id, incoming.agency_id, reason),
+            request_id,
+        )
 
     def accept_transfer(self, actor: Actor, family_id: UUID, expected_version: int | None = None) -> Recorded:
         """The incoming professional accepts the pending transfer."""
@@ -1100,21 +1542,37 @@ class TafLedger(Application[UUID]):
         if request is None:
             raise UnknownEntityError("no pending transfer request", field="request_id")
         request_id = request.request_id
-        return self._command(actor, family_id, NOW, expected_version,
-                             lambda f, m: f.accept_transfer(m, request_id), request_id)
+        return self._command(
+            actor, family_id, NOW, expected_version, lambda f, m: f.accept_transfer(m, request_id), request_id
+        )
 
-    def complete_step(self, actor: Actor, family_id: UUID, request_id: UUID, step: str, evidence: str,
-                      expected_version: int | None = None) -> Recorded:
+    def complete_step(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        request_id: UUID,
+        step: str,
+        evidence: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
         """Complete a manual handover step."""
-        return self._command(actor, family_id, NOW, expected_version,
-                             lambda f, m: f.complete_step(m, request_id, step, evidence), request_id)
+        return self._command(
+            actor,
+            family_id,
+            NOW,
+            expected_version,
+            lambda f, m: f.complete_step(m, request_id, step, evidence),
+            request_id,
+        )
 
-    def withdraw_request(self, actor: Actor, family_id: UUID, kind: RequestKind, reason: str = "",
-                         expected_version: int | None = None) -> Recorded:
+    def withdraw_request(
+        self, actor: Actor, family_id: UUID, kind: RequestKind, reason: str = "", expected_version: int | None = None
+    ) -> Recorded:
         """Withdraw the pending request of a kind."""
         withdrawn: list[UUID] = []
-        recorded = self._command(actor, family_id, NOW, expected_version,
-                                 lambda f, m: withdrawn.append(f.withdraw_request(m, kind, reason)))
+        recorded = self._command(
+            actor, family_id, NOW, expected_version, lambda f, m: withdrawn.append(f.withdraw_request(m, kind, reason))
+        )
         return Recorded(withdrawn[-1], family_id, recorded.version, recorded.position)
 
     def request_status(self, family_id: UUID, kind: RequestKind) -> tuple[Any, list[StepResult]] | None:
@@ -1126,8 +1584,9 @@ class TafLedger(Application[UUID]):
         request = max(requests, key=lambda r: r.version)
         return request, checklists.evaluate(family, request, self.clock.today())
 
-    def evaluate_request(self, family_id: UUID, request_id: UUID,
-                         thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Evaluation:
+    def evaluate_request(
+        self, family_id: UUID, request_id: UUID, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+    ) -> Evaluation:
         """The handover guard: complete the request if every step is done, else record what is missing.
 
         Idempotent: a request already completed or withdrawn records nothing, and a
@@ -1176,8 +1635,7 @@ class TafLedger(Application[UUID]):
         """Requests of a family the guard still has to decide."""
         family = self.get_family(family_id)
         return [
-            r.request_id for r in family.requests.values()
-            if r.status in (RequestStatus.PENDING, RequestStatus.BLOCKED)
+            r.request_id for r in family.requests.values() if r.status in (RequestStatus.PENDING, RequestStatus.BLOCKED)
         ]
 
     # ------------------------------------------------------------------- audit
@@ -1213,8 +1671,9 @@ class TafLedger(Application[UUID]):
                 try:
                     assert isinstance(self.mapper, TafMapper)
                     type_name, event_class, fields = self.mapper.stored_fields(stored)  # as stored: not upcast
-                    expected = chain_hash(previous, type_name, stored.originator_version,
-                                          hashed_fields(event_class, fields))
+                    expected = chain_hash(
+                        previous, type_name, stored.originator_version, hashed_fields(event_class, fields)
+                    )
                 except Exception:  # noqa: BLE001 - undecodable content is a broken link, not a crash
                     return ChainCheck(False, checked, previous, stored.originator_version, hash_at)
                 if expected != fields.get("hash"):
@@ -1277,8 +1736,11 @@ def _make_child(child: ChildInput, today: date, nhs_field: str = "nhs_number") -
         raise InvalidValueError("date_of_birth is in the future", rule="occurred_in_future", field="date_of_birth")
     latest_expected = years_after(today, EXPECTED_YEARS_AHEAD)
     if child.expected_on is not None and child.expected_on > latest_expected:
-        raise InvalidValueError(f"expected_on must be on or before {latest_expected.isoformat()} (a year from today)",
-                                rule="date_too_far_ahead", field="expected_on")
+        raise InvalidValueError(
+            f"expected_on must be on or before {latest_expected.isoformat()} (a year from today)",
+            rule="date_too_far_ahead",
+            field="expected_on",
+        )
     if not child.name or not child.name.strip():
         raise InvalidValueError("a child needs a name", rule="child_name_required", field="name")
     if (child.date_of_birth is None) == (child.expected_on is None):
@@ -1286,8 +1748,13 @@ def _make_child(child: ChildInput, today: date, nhs_field: str = "nhs_number") -
             "give exactly one of date_of_birth or expected_on", rule="child_birth_or_expected", field="date_of_birth"
         )
     number = nhs_number(child.nhs_number, nhs_field) if child.nhs_number else None
-    return Child(child_id=uuid4(), name=child.name.strip(), date_of_birth=child.date_of_birth,
-                 expected_on=child.expected_on, nhs_number=number)
+    return Child(
+        child_id=uuid4(),
+        name=child.name.strip(),
+        date_of_birth=child.date_of_birth,
+        expected_on=child.expected_on,
+        nhs_number=number,
+    )
 
 
 __all__ = [

@@ -114,9 +114,7 @@ def describe_event(event: Any) -> dict[str, Any]:
     """A family event as plain JSON data: envelope, who and when, and its own fields."""
     meta = getattr(event, "meta", None)
     fields = {
-        name: getattr(event, name)
-        for name in getattr(event, "__dataclass_fields__", {})
-        if name not in _ENVELOPE
+        name: getattr(event, name) for name in getattr(event, "__dataclass_fields__", {}) if name not in _ENVELOPE
     }
     return {
         "family_id": str(event.originator_id),

@@ -139,17 +139,18 @@ def transfer_steps(family: Family, request: RequestState, today: date) -> list[S
     for spec in TRANSFER_STEPS:
         if spec.step == "incoming_accepted":
             if request.accepted_on is not None:
-                results.append(
-                    StepResult(spec.step, True, f"accepted on {request.accepted_on.isoformat()}")
-                )
+                results.append(StepResult(spec.step, True, f"accepted on {request.accepted_on.isoformat()}"))
             else:
                 results.append(StepResult(spec.step, False, "the incoming professional has not accepted"))
         elif spec.step == "handover_meeting_held":
             if request.handover_meeting_version is not None:
                 results.append(
                     StepResult(
-                        spec.step, True, "handover meeting held",
-                        f"event version {request.handover_meeting_version}", manual=True,
+                        spec.step,
+                        True,
+                        "handover meeting held",
+                        f"event version {request.handover_meeting_version}",
+                        manual=True,
                     )
                 )
             else:
@@ -189,9 +190,7 @@ def _open_actions_resolved(family: Family) -> StepResult:
 
 def _assessments_resolved(family: Family) -> StepResult:
     step = "recommended_assessments_resolved"
-    unresolved = [
-        a for a in family.assessments.values() if a.status.value not in ("completed", "declined")
-    ]
+    unresolved = [a for a in family.assessments.values() if a.status.value not in ("completed", "declined")]
     came_back = [a for a in family.assessments.values() if family.came_back_in(a) is not None]
     if unresolved or came_back:
         texts = [f"{a.kind.value} ({a.status.value} since {a.recommended_on.isoformat()})" for a in unresolved]
@@ -224,9 +223,9 @@ def _infant_seen(family: Family, today: date) -> StepResult:
         if not is_infant(child, today):
             continue
         seen = [
-            c for c in family.contacts
-            if c.seen_face_to_face and child.child_id in c.child_ids_seen
-            and since <= c.occurred_on <= today
+            c
+            for c in family.contacts
+            if c.seen_face_to_face and child.child_id in c.child_ids_seen and since <= c.occurred_on <= today
         ]
         if not seen:
             unseen.append(child.name)
@@ -251,11 +250,13 @@ def _signals_reviewed(family: Family) -> StepResult:
             raised = f"last raised on {signal.raised_on.isoformat()}, v{signal.raised_version}"
             texts.append(f"{signal.name} ({raised}{earlier})")
         return StepResult(
-            step, False, f"{len(unreviewed)} standing signal(s) without a manager's review since last raised: "
-            + ", ".join(texts),
+            step,
+            False,
+            f"{len(unreviewed)} standing signal(s) without a manager's review since last raised: " + ", ".join(texts),
         )
     evidence = "; ".join(
         f"{s.name}: {s.review.decision.value} on {s.review.on.isoformat()} (v{s.review.version})"
-        for s in standing if s.review is not None
+        for s in standing
+        if s.review is not None
     )
     return StepResult(step, True, "every standing signal reviewed by a manager since it was last raised", evidence)

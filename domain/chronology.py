@@ -99,8 +99,9 @@ def _child_added(e: Any) -> _Row:
     if child.date_of_birth is None:
         expected = f" on {child.expected_on.isoformat()}" if child.expected_on else ""
         return _Row(f"Baby expected{expected} ({child.name})", NEGATIVE, child_ids=(child.child_id,))
-    return _Row(f"Child added: {child.name}, born {child.date_of_birth.isoformat()}", POSITIVE,
-                child_ids=(child.child_id,))
+    return _Row(
+        f"Child added: {child.name}, born {child.date_of_birth.isoformat()}", POSITIVE, child_ids=(child.child_id,)
+    )
 
 
 def _signal_name(e: Any) -> str:
@@ -199,12 +200,11 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
         POSITIVE,
         action=e.response,
     ),
-    "ConsentGiven": lambda e: _Row(
-        f"Consent to share given by {e.given_by} ({_v(e.capacity)}): {e.scope}", POSITIVE
-    ),
+    "ConsentGiven": lambda e: _Row(f"Consent to share given by {e.given_by} ({_v(e.capacity)}): {e.scope}", POSITIVE),
     "ConsentWithdrawn": lambda e: _Row("Consent to share withdrawn", NEGATIVE, action=e.reason),
     "SharingDecisionRecorded": lambda e: _Row(
-        f"Decision to share {e.what}" + (f" with {e.with_whom}" if e.with_whom else "")
+        f"Decision to share {e.what}"
+        + (f" with {e.with_whom}" if e.with_whom else "")
         + f" (lawful basis: {e.lawful_basis})",
         POSITIVE,
         kind=OPINION,
@@ -251,21 +251,15 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
     "AssessmentStarted": lambda e: _Row("Assessment started", POSITIVE),
     "AssessmentCompleted": _assessment_completed,
     "AssessmentDeclined": lambda e: _Row("Assessment declined", NEGATIVE, action=e.reason),
-    "SupervisionRecorded": lambda e: _Row(
-        f"Supervision: {e.discussion}", POSITIVE, kind=OPINION, action=e.decisions
-    ),
+    "SupervisionRecorded": lambda e: _Row(f"Supervision: {e.discussion}", POSITIVE, kind=OPINION, action=e.decisions),
     "HistoryReviewed": lambda e: _Row("History of previous episodes reviewed", POSITIVE, action=e.notes),
     "ClosureRequested": lambda e: _Row(
         f"Closure requested ({_v(e.reason)})", POSITIVE, kind=OPINION, action=e.outcome_summary
     ),
     "TransferRequested": lambda e: _Row("Transfer of the lead professional requested", POSITIVE, action=e.reason),
     "TransferAccepted": lambda e: _Row("Transfer accepted by the incoming professional", POSITIVE),
-    "HandoverStepCompleted": lambda e: _Row(
-        f"Handover step completed: {_v(e.step)}", POSITIVE, action=e.evidence
-    ),
-    "HandoverBlocked": lambda e: _Row(
-        "Handover blocked: steps missing", NEGATIVE, outcome=", ".join(e.missing_steps)
-    ),
+    "HandoverStepCompleted": lambda e: _Row(f"Handover step completed: {_v(e.step)}", POSITIVE, action=e.evidence),
+    "HandoverBlocked": lambda e: _Row("Handover blocked: steps missing", NEGATIVE, outcome=", ".join(e.missing_steps)),
     "LeadProfessionalTransferred": lambda e: _Row("Lead professional transferred", POSITIVE),
     "RequestWithdrawn": lambda e: _Row("Handover request withdrawn", NEGATIVE, action=e.reason),
     "EntryCorrected": lambda e: _Row(

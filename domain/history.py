@@ -31,8 +31,13 @@ if TYPE_CHECKING:
 
 REVIEWERS = frozenset({Role.COORDINATOR, Role.MANAGER})  # besides the lead
 CarriedKind = Literal[
-    "closed_episode", "signal_at_closure", "declined_assessment", "dropped_assessment", "unverified_claim",
-    "unverifiable_claim", "gp_registration",
+    "closed_episode",
+    "signal_at_closure",
+    "declined_assessment",
+    "dropped_assessment",
+    "unverified_claim",
+    "unverifiable_claim",
+    "gp_registration",
 ]
 
 
@@ -61,8 +66,10 @@ def _words(value: str) -> str:
 def _closure_request(family: Family, episode: EpisodeState) -> RequestState | None:
     return next(
         (
-            r for r in family.requests.values()
-            if r.kind is RequestKind.CLOSURE and r.status is RequestStatus.COMPLETED
+            r
+            for r in family.requests.values()
+            if r.kind is RequestKind.CLOSURE
+            and r.status is RequestStatus.COMPLETED
             and r.ended_version == episode.closed_version
         ),
         None,
@@ -91,11 +98,16 @@ def _assessment_item(assessment: AssessmentState) -> CarriedItem | None:
     if assessment.status is AssessmentStatus.DECLINED:
         kind = _words(assessment.decline_reason_kind.value) if assessment.decline_reason_kind else "not needed"
         summary = f"{start}, declined ({kind}): {assessment.decline_reason or ''}".rstrip(": ")
-        return CarriedItem(f"assessment:{assessment.assessment_id}", "declined_assessment", summary,
-                           _versions([assessment.version, assessment.declined_version]))
+        return CarriedItem(
+            f"assessment:{assessment.assessment_id}",
+            "declined_assessment",
+            summary,
+            _versions([assessment.version, assessment.declined_version]),
+        )
     never = "started and never completed" if assessment.status is AssessmentStatus.STARTED else "never started"
-    return CarriedItem(f"assessment:{assessment.assessment_id}", "dropped_assessment", f"{start}, {never}.",
-                       [assessment.version])
+    return CarriedItem(
+        f"assessment:{assessment.assessment_id}", "dropped_assessment", f"{start}, {never}.", [assessment.version]
+    )
 
 
 def _claim_item(claim: ClaimState) -> CarriedItem | None:
@@ -108,7 +120,9 @@ def _claim_item(claim: ClaimState) -> CarriedItem | None:
     decided = f"; a manager decided: {_words(claim.decision.value)}" if claim.decision else "; no manager's decision"
     verified_on = claim.verified_on.isoformat() if claim.verified_on else "a later date"
     return CarriedItem(
-        f"claim:{claim.claim_id}", "unverifiable_claim", f"{said}, unable to be verified on {verified_on}{decided}.",
+        f"claim:{claim.claim_id}",
+        "unverifiable_claim",
+        f"{said}, unable to be verified on {verified_on}{decided}.",
         _versions([claim.version, claim.verified_version, claim.decided_version]),
     )
 
@@ -121,9 +135,14 @@ def _gp_items(family: Family) -> list[CarriedItem]:
         registered = child.registrations.get(Service.GP.value)
         status = f"registered with a GP on {registered.isoformat()}" if registered else "no GP registration recorded"
         versions = [child.added_version, child.born_version]
-        items.append(CarriedItem(f"gp:{child.child_id}", "gp_registration",
-                                 f"{child.name} (born {child.date_of_birth.isoformat()}): {status}.",
-                                 _versions(versions)))
+        items.append(
+            CarriedItem(
+                f"gp:{child.child_id}",
+                "gp_registration",
+                f"{child.name} (born {child.date_of_birth.isoformat()}): {status}.",
+                _versions(versions),
+            )
+        )
     return items
 
 
@@ -144,12 +163,15 @@ def carried_forward(family: Family, signals_at_closure: Mapping[UUID, Sequence[S
     for episode in closed:
         for signal in signals_at_closure.get(episode.episode_id, ()):
             assert episode.closed_on is not None
-            items.append(CarriedItem(
-                f"signal:{episode.episode_id}:{signal.name}", "signal_at_closure",
-                f"{signal.name} standing when the episode closed on {episode.closed_on.isoformat()}: "
-                f"{signal.explanation}",
-                list(signal.event_versions),
-            ))
+            items.append(
+                CarriedItem(
+                    f"signal:{episode.episode_id}:{signal.name}",
+                    "signal_at_closure",
+                    f"{signal.name} standing when the episode closed on {episode.closed_on.isoformat()}: "
+                    f"{signal.explanation}",
+                    list(signal.event_versions),
+                )
+            )
     for assessment in sorted(family.assessments.values(), key=lambda a: a.version):
         assessment_item = _assessment_item(assessment)
         if assessment_item is not None:

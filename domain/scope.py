@@ -121,8 +121,11 @@ def require_able_to_lead(role: Role, active: bool, field: str) -> None:
     """
     if not may_lead(role, active):
         what = f"a {role.value}" if active else "a deactivated professional"
-        raise InvalidValueError(f"{what} cannot be lead professional; choose a practitioner, coordinator or "
-                                "manager who is active", rule="lead_must_be_able_to_lead", field=field)
+        raise InvalidValueError(
+            f"{what} cannot be lead professional; choose a practitioner, coordinator or manager who is active",
+            rule="lead_must_be_able_to_lead",
+            field=field,
+        )
 
 
 def may_read_history(actor: Actor) -> bool:
@@ -152,9 +155,15 @@ def may_run_directory(actor: Actor) -> bool:
 AGENCY_FIELDS = ("source_agency_id", "agency_id", "to_agency_id")
 PROFESSIONAL_FIELDS = ("professional_id", "to_professional_id")
 # events whose author takes a part: registering the family, referring it, taking the case on
-AUTHOR_TAKES_PART = frozenset({
-    "FamilyRegistered", "ReferralReceived", "EpisodeOpened", "LeadProfessionalAssigned", "TafMemberJoined",
-})
+AUTHOR_TAKES_PART = frozenset(
+    {
+        "FamilyRegistered",
+        "ReferralReceived",
+        "EpisodeOpened",
+        "LeadProfessionalAssigned",
+        "TafMemberJoined",
+    }
+)
 # events whose `agency_ids` the family's record is shared with: a consent, or a recorded lawful basis
 SHARING_EVENTS = frozenset({"ConsentGiven", "SharingDecisionRecorded"})
 

@@ -226,7 +226,8 @@ def _by_day(contacts: Iterable[ContactState]) -> list[ContactState]:
 
 def _missed_in_window(family: Family, today: date, window_days: int) -> list[ContactState]:
     return _by_day(
-        c for c in family.contacts
+        c
+        for c in family.contacts
         if c.outcome in MISSED_OUTCOMES and 0 <= _elapsed(c.occurred_on, today) <= window_days
     )
 
@@ -282,8 +283,12 @@ def _involvement(family: Family, today: date, thresholds: SignalThresholds) -> l
     for member in family.members.values():
         if member.since <= today:
             candidates.append(
-                _Involvement(member.agency_id, member.since, (member.version,),
-                             f"TAF member joined on {_at(member.since, member.version)}")
+                _Involvement(
+                    member.agency_id,
+                    member.since,
+                    (member.version,),
+                    f"TAF member joined on {_at(member.since, member.version)}",
+                )
             )
     for run in family.agencies_involvement().values():
         if run.since > today or _elapsed(run.last_on, today) > thresholds.involvement_window_days:
@@ -318,8 +323,10 @@ def _without_lead_since(family: Family) -> tuple[date, int, str]:
         return episode.opened_on, episode.opened_version, f"the episode opened on {opened}"
     closed = family.episodes[-1] if family.episodes else None
     if closed is not None and closed.closed_on is not None and closed.closed_version is not None:
-        return closed.closed_on, closed.closed_version, (
-            f"no episode open since one closed on {_at(closed.closed_on, closed.closed_version)}"
+        return (
+            closed.closed_on,
+            closed.closed_version,
+            (f"no episode open since one closed on {_at(closed.closed_on, closed.closed_version)}"),
         )
     return family.registered_on, 1, "no episode opened"
 
@@ -364,9 +371,7 @@ def lapsed_contact(
         start_text = f"the family was last seen on {_at(start, start_version)}"
     else:
         start, start_version = episode.opened_on, episode.opened_version
-        start_text = (
-            f"nobody has seen the family face to face since the episode opened on {_at(start, start_version)}"
-        )
+        start_text = f"nobody has seen the family face to face since the episode opened on {_at(start, start_version)}"
     if _elapsed(start, today) > interval:
         due = start + timedelta(days=interval)
         parts.append(
@@ -406,7 +411,8 @@ def _infant_unseen_without_episode(
             continue
         assert child.date_of_birth is not None
         seen = _by_day(
-            c for c in family.contacts
+            c
+            for c in family.contacts
             if c.seen_face_to_face and child.child_id in c.child_ids_seen and c.occurred_on <= today
         )
         if seen:
@@ -431,7 +437,10 @@ def _infant_unseen_without_episode(
     )
     since = max(unseen[0][0], reasons[0][0])
     return Signal(
-        "lapsed_contact", Severity.HIGH, since, explanation,
+        "lapsed_contact",
+        Severity.HIGH,
+        since,
+        explanation,
         _versions(*(v for _d, _t, v in unseen), *(v for _d, _t, v in reasons)),
     )
 
@@ -445,15 +454,20 @@ def _reasons_to_watch(
     if closed is not None and closed.closed_on is not None and closed.closed_on <= today:
         if _add_months(today, -thresholds.closed_episode_within_months) <= closed.closed_on:
             reasons.append(
-                (closed.closed_on, f"an episode closed on {_at(closed.closed_on, closed.closed_version)}",
-                 [closed.closed_version or 0])
+                (
+                    closed.closed_on,
+                    f"an episode closed on {_at(closed.closed_on, closed.closed_version)}",
+                    [closed.closed_version or 0],
+                )
             )
     for concern in family.concerns.values():
         if (concern.resolved_on is None or concern.resolved_on > today) and concern.raised_on <= today:
             reasons.append(
-                (concern.raised_on,
-                 f"a concern raised on {_at(concern.raised_on, concern.version)} and not responded to",
-                 [concern.version])
+                (
+                    concern.raised_on,
+                    f"a concern raised on {_at(concern.raised_on, concern.version)} and not responded to",
+                    [concern.version],
+                )
             )
     if standing is None:
         standing = _other_signals(family, today, thresholds)
@@ -488,7 +502,10 @@ def was_not_brought_pattern(
         infants = [child for child in children if any(is_infant(child, c.on) for c in with_infant)]
         explanation += f" A child was under 12 months at the time: {_and([_child_text(c) for c in infants])}."
     return Signal(
-        "was_not_brought_pattern", _severity(family, today), min(sinces), explanation,
+        "was_not_brought_pattern",
+        _severity(family, today),
+        min(sinces),
+        explanation,
         _versions(c.version for c in window),
     )
 
@@ -498,7 +515,8 @@ def infant_without_lead(
 ) -> Signal | None:
     """An infant (or expected) with an open episode, a recent referral or several agencies, no lead after 10 days."""
     infants = [
-        child for child in family.children.values()
+        child
+        for child in family.children.values()
         if is_infant(child, today) or (child.date_of_birth is None and child.expected_on is not None)
     ]
     if not infants or family.lead is not None:
@@ -507,22 +525,31 @@ def infant_without_lead(
     episode = family.open_episode
     if episode is not None:
         starts.append(
-            (episode.opened_on, [episode.opened_version],
-             f"the episode opened on {_at(episode.opened_on, episode.opened_version)}")
+            (
+                episode.opened_on,
+                [episode.opened_version],
+                f"the episode opened on {_at(episode.opened_on, episode.opened_version)}",
+            )
         )
     for referral in family.referrals.values():
         if 0 <= _elapsed(referral.received_on, today) <= thresholds.referral_window_days:
             starts.append(
-                (referral.received_on, [referral.version],
-                 f"a referral was received on {_at(referral.received_on, referral.version)}")
+                (
+                    referral.received_on,
+                    [referral.version],
+                    f"a referral was received on {_at(referral.received_on, referral.version)}",
+                )
             )
     involved = _several_agencies(family, today, thresholds)
     if involved:
         first = involved[thresholds.multi_agency_count - 1].on
         starts.append(
-            (first, [v for i in involved for v in i.versions],
-             f"{len(involved)} agencies involved in the last {_days(thresholds.involvement_window_days)}, "
-             f"{thresholds.multi_agency_count} of them from {first.isoformat()} ({_involvement_text(involved)})")
+            (
+                first,
+                [v for i in involved for v in i.versions],
+                f"{len(involved)} agencies involved in the last {_days(thresholds.involvement_window_days)}, "
+                f"{thresholds.multi_agency_count} of them from {first.isoformat()} ({_involvement_text(involved)})",
+            )
         )
     if not starts:
         return None
@@ -562,7 +589,10 @@ def no_lead_multi_agency(
         f"{today.isoformat()} and no lead professional ({lead_gone_text}): {_involvement_text(involved)}."
     )
     return Signal(
-        "no_lead_multi_agency", _severity(family, today), since, explanation,
+        "no_lead_multi_agency",
+        _severity(family, today),
+        since,
+        explanation,
         _versions([lead_gone_version], (v for i in involved for v in i.versions)),
     )
 
@@ -572,7 +602,8 @@ def unverified_claim(family: Family, today: date, thresholds: SignalThresholds =
     limit = thresholds.claim_verified_within_days
     claims = sorted(
         (
-            c for c in family.claims.values()
+            c
+            for c in family.claims.values()
             if c.relied_on_in_plan and not _checked_by(c, today) and _elapsed(c.recorded_on, today) > limit
         ),
         key=lambda c: (c.recorded_on, c.version),
@@ -583,8 +614,10 @@ def unverified_claim(family: Family, today: date, thresholds: SignalThresholds =
     for claim in claims:
         text = f'"{claim.statement}" recorded on {_at(claim.recorded_on, claim.version)}'
         if claim.verification is ClaimOutcome.UNABLE_TO_VERIFY and claim.verified_on is not None:
-            text += f", unable to be verified on {_at(claim.verified_on, claim.verified_version)} and no manager's " \
-                    "decision on it"
+            text += (
+                f", unable to be verified on {_at(claim.verified_on, claim.verified_version)} and no manager's "
+                "decision on it"
+            )
         texts.append(text)
     explanation = f"The plan relies on self-reported claim(s) not verified within {_days(limit)}: {_and(texts)}."
     since = claims[0].recorded_on + timedelta(days=limit + 1)
@@ -635,13 +668,14 @@ def not_registered_with_gp(
     if not late:
         return None
     late.sort(key=lambda item: item[0])
-    texts = [
-        f"{_child_text(child)}, {_days(_elapsed(start, today))} after {text}" for start, child, text, _v in late
-    ]
+    texts = [f"{_child_text(child)}, {_days(_elapsed(start, today))} after {text}" for start, child, text, _v in late]
     explanation = f"Not registered with a GP within {_days(limit)}: {_and(texts)}."
     since = late[0][0] + timedelta(days=limit + 1)
     return Signal(
-        "not_registered_with_gp", _severity(family, today), since, explanation,
+        "not_registered_with_gp",
+        _severity(family, today),
+        since,
+        explanation,
         _versions(*(v for _s, _c, _t, v in late)),
     )
 
@@ -653,7 +687,8 @@ def dropped_recommendation(
     limit = thresholds.assessment_started_within_days
     dropped = sorted(
         (
-            a for a in family.assessments.values()
+            a
+            for a in family.assessments.values()
             if a.status is AssessmentStatus.RECOMMENDED and _elapsed(a.recommended_on, today) > limit
         ),
         key=lambda a: (a.recommended_on, a.version),
@@ -693,9 +728,7 @@ def dropped_recommendation(
             f"Came back when a new episode opened, not yet started, completed or declined again by a manager: "
             f"{_and(texts)}."
         )
-    return Signal(
-        "dropped_recommendation", _severity(family, today), min(sinces), " ".join(parts), _versions(versions)
-    )
+    return Signal("dropped_recommendation", _severity(family, today), min(sinces), " ".join(parts), _versions(versions))
 
 
 def _assessment_name(assessment: AssessmentState) -> str:
@@ -746,7 +779,10 @@ def reopened_without_history_review(
         f"{_and(missing)} recorded by {due.isoformat()}."
     )
     return Signal(
-        "reopened_without_history_review", _severity(family, today), due + timedelta(days=1), explanation,
+        "reopened_without_history_review",
+        _severity(family, today),
+        due + timedelta(days=1),
+        explanation,
         _versions(v for v in versions if v),
     )
 
@@ -758,7 +794,8 @@ def concern_without_response(
     limit = thresholds.concern_response_within_days
     open_concerns = sorted(
         (
-            c for c in family.concerns.values()
+            c
+            for c in family.concerns.values()
             if (c.resolved_on is None or c.resolved_on > today) and _elapsed(c.raised_on, today) > limit
         ),
         key=lambda c: (c.raised_on, c.version),
@@ -776,12 +813,13 @@ def concern_without_response(
                 "no referral and no decision of no further action by a coordinator or a manager)"
             )
         texts.append(text)
-    explanation = (
-        f"Concern(s) with no response recording what was done within {_days(limit)}: {_and(texts)}."
-    )
+    explanation = f"Concern(s) with no response recording what was done within {_days(limit)}: {_and(texts)}."
     since = open_concerns[0].raised_on + timedelta(days=limit + 1)
     return Signal(
-        "concern_without_response", _severity(family, today), since, explanation,
+        "concern_without_response",
+        _severity(family, today),
+        since,
+        explanation,
         _versions((c.version for c in open_concerns), (c.responded_version for c in open_concerns)),
     )
 
@@ -793,8 +831,11 @@ def referral_without_feedback(
     limit = thresholds.referral_feedback_within_days
     silent = sorted(
         (
-            r for r in family.referrals.values()
-            if r.outcome is not None and r.decided_on is not None and r.feedback_sent_on is None
+            r
+            for r in family.referrals.values()
+            if r.outcome is not None
+            and r.decided_on is not None
+            and r.feedback_sent_on is None
             and (r.feedback_given_on is None or r.feedback_given_on > today)
             and r.source_kind is not SourceKind.ANONYMOUS
             and _elapsed(r.decided_on, today) > limit
@@ -814,7 +855,10 @@ def referral_without_feedback(
     first = silent[0].decided_on
     assert first is not None
     return Signal(
-        "referral_without_feedback", _severity(family, today), first + timedelta(days=limit + 1), explanation,
+        "referral_without_feedback",
+        _severity(family, today),
+        first + timedelta(days=limit + 1),
+        explanation,
         _versions((r.version for r in silent), (r.decided_version for r in silent)),
     )
 
@@ -824,8 +868,10 @@ def handover_stalled(family: Family, today: date, thresholds: SignalThresholds =
     limit = thresholds.handover_blocked_days
     stalled: list[RequestState] = sorted(
         (
-            r for r in family.requests.values()
-            if r.status is RequestStatus.BLOCKED and r.blocked_since is not None
+            r
+            for r in family.requests.values()
+            if r.status is RequestStatus.BLOCKED
+            and r.blocked_since is not None
             and _elapsed(r.blocked_since, today) > limit
         ),
         key=lambda r: (r.blocked_since or r.requested_on, r.version),
@@ -843,7 +889,10 @@ def handover_stalled(family: Family, today: date, thresholds: SignalThresholds =
     first = stalled[0].blocked_since
     assert first is not None
     return Signal(
-        "handover_stalled", _severity(family, today), first + timedelta(days=limit + 1), explanation,
+        "handover_stalled",
+        _severity(family, today),
+        first + timedelta(days=limit + 1),
+        explanation,
         _versions((r.version for r in stalled), (r.blocked_version for r in stalled)),
     )
 
@@ -861,8 +910,11 @@ def facts_after_closure(
     for concern in family.concerns.values():
         if concern.version > closed.closed_version and concern.raised_on <= today:
             facts.append(
-                (concern.raised_on, concern.version,
-                 f"concern from {_SOURCE_WORDS[concern.source_kind]} on {_at(concern.raised_on, concern.version)}")
+                (
+                    concern.raised_on,
+                    concern.version,
+                    f"concern from {_SOURCE_WORDS[concern.source_kind]} on {_at(concern.raised_on, concern.version)}",
+                )
             )
     for contact in family.contacts:
         missed = contact.outcome in MISSED_OUTCOMES
@@ -877,7 +929,10 @@ def facts_after_closure(
     )
     since = max(closed.closed_on, facts[0][0])
     return Signal(
-        "facts_after_closure", _severity(family, today), since, explanation,
+        "facts_after_closure",
+        _severity(family, today),
+        since,
+        explanation,
         _versions([closed.closed_version], (v for _d, v, _t in facts)),
     )
 
@@ -910,9 +965,7 @@ def infant_weight_drop(family: Family, today: date, thresholds: SignalThresholds
         return None
     drops.sort(key=lambda d: d[0])
     explanation = f"Weight lower than at the previous measurement: {_and([text for _d, text, _v in drops])}."
-    return Signal(
-        "infant_weight_drop", Severity.HIGH, drops[0][0], explanation, _versions(*(v for _d, _t, v in drops))
-    )
+    return Signal("infant_weight_drop", Severity.HIGH, drops[0][0], explanation, _versions(*(v for _d, _t, v in drops)))
 
 
 def vulnerable_infant_cohort(
@@ -1002,9 +1055,7 @@ def _other_signals(family: Family, today: date, thresholds: SignalThresholds) ->
     return signals
 
 
-def evaluate_signals(
-    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
-) -> list[Signal]:
+def evaluate_signals(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> list[Signal]:
     """Every signal that holds for the family on the given day, in the order of DOMAIN.md's table."""
     others = _other_signals(family, today, thresholds)
     lapsed = lapsed_contact(family, today, thresholds, others)

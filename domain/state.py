@@ -244,9 +244,7 @@ class InvolvementState:
 INVOLVEMENT_RUN_DAYS = 90  # DOMAIN.md: agencies involved "in the last 90 days"
 
 
-def note_involvement(
-    table: dict[str, InvolvementState], agency_id: UUID, on: date, version: int, what: str
-) -> None:
+def note_involvement(table: dict[str, InvolvementState], agency_id: UUID, on: date, version: int, what: str) -> None:
     """Fold one fact recorded by an agency into its run of involvement (late facts included)."""
     key = str(agency_id)
     run = table.get(key)

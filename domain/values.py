@@ -139,9 +139,7 @@ class ContactOutcome(Enum):
         return self in MISSED_OUTCOMES
 
 
-MISSED_OUTCOMES = frozenset(
-    {ContactOutcome.NO_ACCESS, ContactOutcome.WAS_NOT_BROUGHT, ContactOutcome.FAMILY_CANCELLED}
-)
+MISSED_OUTCOMES = frozenset({ContactOutcome.NO_ACCESS, ContactOutcome.WAS_NOT_BROUGHT, ContactOutcome.FAMILY_CANCELLED})
 PATTERN_OUTCOMES = MISSED_OUTCOMES | {ContactOutcome.DECLINED}  # what `was_not_brought_pattern` counts
 
 

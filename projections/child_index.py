@@ -52,8 +52,7 @@ class ChildIndex(TafProjection):
         self._add(tx, family_id, e.child, row["postcode"] if row is not None else "")
 
     def on_Family_ChildBorn(self, tx: Tx, e: Any, pos: int) -> None:
-        tx.execute("UPDATE pj_child_index SET date_of_birth = ? WHERE child_id = ?",
-                   (iso(e.born_on), str(e.child_id)))
+        tx.execute("UPDATE pj_child_index SET date_of_birth = ? WHERE child_id = ?", (iso(e.born_on), str(e.child_id)))
 
     def on_Family_AddressChanged(self, tx: Tx, e: Any, pos: int) -> None:
         """A move: the old postcode is no longer the family's (a PostcodeRecorded follows when it is known)."""
@@ -62,5 +61,7 @@ class ChildIndex(TafProjection):
     on_Family_FamilyReturned = on_Family_AddressChanged
 
     def on_Family_PostcodeRecorded(self, tx: Tx, e: Any, pos: int) -> None:
-        tx.execute("UPDATE pj_child_index SET postcode = ? WHERE family_id = ?",
-                   (postcode_key(e.postcode), str(e.originator_id)))
+        tx.execute(
+            "UPDATE pj_child_index SET postcode = ? WHERE family_id = ?",
+            (postcode_key(e.postcode), str(e.originator_id)),
+        )

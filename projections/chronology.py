@@ -54,8 +54,23 @@ class Chronology(TafProjection):
         if entry is None:
             return
         self._rows.append(
-            (sid(entry.family_id), entry.version, pos, entry.event_type, iso(entry.occurred_on),
-             int(entry.date_uncertain), json.dumps([str(c) for c in entry.child_ids]), sid(entry.source_agency_id),
-             sid(entry.source_professional_id), entry.what_happened, entry.kind, entry.verification,
-             entry.significance, entry.action_taken, entry.outcome, sid(entry.recorded_by), iso(entry.recorded_at)),
+            (
+                sid(entry.family_id),
+                entry.version,
+                pos,
+                entry.event_type,
+                iso(entry.occurred_on),
+                int(entry.date_uncertain),
+                json.dumps([str(c) for c in entry.child_ids]),
+                sid(entry.source_agency_id),
+                sid(entry.source_professional_id),
+                entry.what_happened,
+                entry.kind,
+                entry.verification,
+                entry.significance,
+                entry.action_taken,
+                entry.outcome,
+                sid(entry.recorded_by),
+                iso(entry.recorded_at),
+            ),
         )

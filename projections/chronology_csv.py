@@ -9,8 +9,20 @@ from collections.abc import Iterable, Mapping
 from contentdisp import build, safe_filename
 
 CSV_COLUMNS = (
-    "occurred_on", "date_uncertain", "children", "source_agency", "source_professional", "what_happened",
-    "kind", "verification", "significance", "action_taken", "outcome", "recorded_by", "recorded_at", "version",
+    "occurred_on",
+    "date_uncertain",
+    "children",
+    "source_agency",
+    "source_professional",
+    "what_happened",
+    "kind",
+    "verification",
+    "significance",
+    "action_taken",
+    "outcome",
+    "recorded_by",
+    "recorded_at",
+    "version",
 )
 
 

@@ -43,8 +43,9 @@ class FamilySummaries(TafProjection):
         self._moved: dict[str, list[int]] = {}  # family -> [version, position, change in open actions]
 
     # Every family event moves the summary's version and position: written once per family per batch.
-    def _touch(self, tx: Tx, e: Any, pos: int, assignments: str = "", params: tuple[Any, ...] = (),
-               actions: int = 0) -> None:
+    def _touch(
+        self, tx: Tx, e: Any, pos: int, assignments: str = "", params: tuple[Any, ...] = (), actions: int = 0
+    ) -> None:
         fid = str(e.originator_id)
         moved = self._moved.setdefault(fid, [0, 0, 0])
         moved[0], moved[1], moved[2] = e.originator_version, pos, moved[2] + actions
@@ -72,28 +73,46 @@ class FamilySummaries(TafProjection):
 
     def _save_children(self, tx: Tx, e: Any, pos: int, children: list[dict[str, Any]]) -> None:
         _, carers, reference = self._children(tx, str(e.originator_id))
-        self._touch(tx, e, pos, "children = ?, search = ?",
-                    (json.dumps(children), search_text(reference, children, carers)))
+        self._touch(
+            tx, e, pos, "children = ?, search = ?", (json.dumps(children), search_text(reference, children, carers))
+        )
 
     def on_Family_FamilyRegistered(self, tx: Tx, e: Any, pos: int) -> None:
         children = [
-            {"child_id": str(c.child_id), "name": c.name, "date_of_birth": iso(c.date_of_birth),
-             "expected_on": iso(c.expected_on)}
+            {
+                "child_id": str(c.child_id),
+                "name": c.name,
+                "date_of_birth": iso(c.date_of_birth),
+                "expected_on": iso(c.expected_on),
+            }
             for c in e.children
         ]
         carers = [{"name": c.name, "relationship": c.relationship} for c in e.carers]
         tx.execute(
             "INSERT INTO pj_family (family_id, reference, version, position, status, open_actions_count, "
             "children, carers, search) VALUES (?, ?, ?, ?, 'closed', 0, ?, ?, ?)",
-            (str(e.originator_id), e.reference, e.originator_version, pos, json.dumps(children),
-             json.dumps(carers), search_text(e.reference, children, carers)),
+            (
+                str(e.originator_id),
+                e.reference,
+                e.originator_version,
+                pos,
+                json.dumps(children),
+                json.dumps(carers),
+                search_text(e.reference, children, carers),
+            ),
         )
 
     def on_Family_ChildAdded(self, tx: Tx, e: Any, pos: int) -> None:
         children, _, _ = self._children(tx, str(e.originator_id))
         c = e.child
-        children.append({"child_id": str(c.child_id), "name": c.name, "date_of_birth": iso(c.date_of_birth),
-                         "expected_on": iso(c.expected_on)})
+        children.append(
+            {
+                "child_id": str(c.child_id),
+                "name": c.name,
+                "date_of_birth": iso(c.date_of_birth),
+                "expected_on": iso(c.expected_on),
+            }
+        )
         self._save_children(tx, e, pos, children)
 
     def on_Family_ChildBorn(self, tx: Tx, e: Any, pos: int) -> None:
@@ -104,23 +123,38 @@ class FamilySummaries(TafProjection):
         self._save_children(tx, e, pos, children)
 
     def on_Family_EpisodeOpened(self, tx: Tx, e: Any, pos: int) -> None:
-        self._touch(tx, e, pos, "status = 'open', episode_id = ?, episode_level = ?, episode_opened_on = ?, "
-                    "episode_kind = ?", (str(e.episode_id), e.level, iso(e.meta.occurred_on), e.kind.value))
+        self._touch(
+            tx,
+            e,
+            pos,
+            "status = 'open', episode_id = ?, episode_level = ?, episode_opened_on = ?, episode_kind = ?",
+            (str(e.episode_id), e.level, iso(e.meta.occurred_on), e.kind.value),
+        )
 
     def on_Family_LevelOfNeedChanged(self, tx: Tx, e: Any, pos: int) -> None:
         self._touch(tx, e, pos, "episode_level = ?", (e.level,))
 
     def on_Family_EpisodeClosed(self, tx: Tx, e: Any, pos: int) -> None:
         fid = str(e.originator_id)
-        self._touch(tx, e, pos, "status = 'closed', episode_id = NULL, episode_level = NULL, "
-                    "episode_opened_on = NULL, episode_kind = NULL, lead_id = NULL, lead_agency_id = NULL, "
-                    "lead_since = NULL")
+        self._touch(
+            tx,
+            e,
+            pos,
+            "status = 'closed', episode_id = NULL, episode_level = NULL, "
+            "episode_opened_on = NULL, episode_kind = NULL, lead_id = NULL, lead_agency_id = NULL, "
+            "lead_since = NULL",
+        )
         tx.execute("DELETE FROM pj_family_member WHERE family_id = ?", (fid,))
         tx.execute("DELETE FROM pj_family_request WHERE family_id = ?", (fid,))
 
     def _lead(self, tx: Tx, e: Any, pos: int, professional_id: Any, agency_id: Any) -> None:
-        self._touch(tx, e, pos, "lead_id = ?, lead_agency_id = ?, lead_since = ?",
-                    (str(professional_id), str(agency_id), iso(e.meta.occurred_on)))
+        self._touch(
+            tx,
+            e,
+            pos,
+            "lead_id = ?, lead_agency_id = ?, lead_since = ?",
+            (str(professional_id), str(agency_id), iso(e.meta.occurred_on)),
+        )
 
     def on_Family_LeadProfessionalAssigned(self, tx: Tx, e: Any, pos: int) -> None:
         self._lead(tx, e, pos, e.professional_id, e.agency_id)
@@ -139,8 +173,10 @@ class FamilySummaries(TafProjection):
 
     def on_Family_TafMemberLeft(self, tx: Tx, e: Any, pos: int) -> None:
         self._touch(tx, e, pos)
-        tx.execute("DELETE FROM pj_family_member WHERE family_id = ? AND professional_id = ?",
-                   (str(e.originator_id), str(e.professional_id)))
+        tx.execute(
+            "DELETE FROM pj_family_member WHERE family_id = ? AND professional_id = ?",
+            (str(e.originator_id), str(e.professional_id)),
+        )
 
     def _requested(self, tx: Tx, e: Any, pos: int, kind: str) -> None:
         self._touch(tx, e, pos)

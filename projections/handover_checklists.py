@@ -44,9 +44,15 @@ def request_rows(family: Family, request: RequestState) -> tuple[tuple[Any, ...]
     evaluated_on = family.modified_on.date()
     steps = checklists.evaluate(family, request, evaluated_on)
     head = (
-        str(request.request_id), str(family.id), request.kind.value, request.status.value,
-        str(request.requested_by), iso(request.requested_on), sid(request.to_professional_id),
-        iso(evaluated_on), family.version,
+        str(request.request_id),
+        str(family.id),
+        request.kind.value,
+        request.status.value,
+        str(request.requested_by),
+        iso(request.requested_on),
+        sid(request.to_professional_id),
+        iso(evaluated_on),
+        family.version,
     )
     rows = [
         (str(request.request_id), seq, s.step, int(s.done), s.reason, s.evidence, int(s.manual))
@@ -96,8 +102,9 @@ class HandoverChecklists(TafProjection):
         return text.encode("utf-8")
 
     def _load(self, tx: Tx, family_id: UUID) -> Family | None:
-        row = tx.one("SELECT version, recorded_at, state FROM pj_checklist_state WHERE family_id = ?",
-                     (str(family_id),))
+        row = tx.one(
+            "SELECT version, recorded_at, state FROM pj_checklist_state WHERE family_id = ?", (str(family_id),)
+        )
         if row is None:
             return None
         from datetime import datetime
@@ -165,8 +172,12 @@ class HandoverChecklists(TafProjection):
                 "INSERT INTO pj_checklist_state (family_id, version, recorded_at, state) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (family_id) DO UPDATE SET version = excluded.version, "
                 "recorded_at = excluded.recorded_at, state = excluded.state",
-                (str(family.id), family.version, family.modified_on.isoformat(),
-                 self._seal(self._transcoder.encode(snapshot.state))),
+                (
+                    str(family.id),
+                    family.version,
+                    family.modified_on.isoformat(),
+                    self._seal(self._transcoder.encode(snapshot.state)),
+                ),
             )
             self._cache[family.id] = family
             self._cache.move_to_end(family.id)

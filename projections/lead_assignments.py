@@ -31,18 +31,25 @@ class LeadAssignments(TafProjection):
         tx.execute("UPDATE pj_lead_family SET episode_open = 1 WHERE family_id = ?", (str(e.originator_id),))
 
     def _end_current(self, tx: Tx, e: Any) -> None:
-        tx.execute("UPDATE pj_lead_history SET until = ? WHERE family_id = ? AND until IS NULL",
-                   (iso(e.meta.occurred_on), str(e.originator_id)))
+        tx.execute(
+            "UPDATE pj_lead_history SET until = ? WHERE family_id = ? AND until IS NULL",
+            (iso(e.meta.occurred_on), str(e.originator_id)),
+        )
 
     def on_Family_EpisodeClosed(self, tx: Tx, e: Any, pos: int) -> None:
         self._end_current(tx, e)
-        tx.execute("UPDATE pj_lead_family SET episode_open = 0, lead_id = NULL, lead_agency_id = NULL, "
-                   "since = NULL WHERE family_id = ?", (str(e.originator_id),))
+        tx.execute(
+            "UPDATE pj_lead_family SET episode_open = 0, lead_id = NULL, lead_agency_id = NULL, "
+            "since = NULL WHERE family_id = ?",
+            (str(e.originator_id),),
+        )
 
     def _new_lead(self, tx: Tx, e: Any, professional_id: Any, agency_id: Any, how: str) -> None:
         since = iso(e.meta.occurred_on)
-        tx.execute("UPDATE pj_lead_family SET lead_id = ?, lead_agency_id = ?, since = ? WHERE family_id = ?",
-                   (str(professional_id), str(agency_id), since, str(e.originator_id)))
+        tx.execute(
+            "UPDATE pj_lead_family SET lead_id = ?, lead_agency_id = ?, since = ? WHERE family_id = ?",
+            (str(professional_id), str(agency_id), since, str(e.originator_id)),
+        )
         tx.execute(
             "INSERT INTO pj_lead_history (family_id, version, professional_id, agency_id, since, how) "
             "VALUES (?, ?, ?, ?, ?, ?)",

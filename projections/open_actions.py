@@ -26,8 +26,15 @@ class OpenActions(TafProjection):
         tx.execute(
             "INSERT INTO pj_action (action_id, family_id, description, owner_id, due_on, agreed_version, child_ids) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (str(e.action_id), str(e.originator_id), e.description, str(e.owner_id), iso(e.due_on),
-             e.originator_version, json.dumps([str(c) for c in e.child_ids])),
+            (
+                str(e.action_id),
+                str(e.originator_id),
+                e.description,
+                str(e.owner_id),
+                iso(e.due_on),
+                e.originator_version,
+                json.dumps([str(c) for c in e.child_ids]),
+            ),
         )
 
     def on_Family_ActionReassigned(self, tx: Tx, e: Any, pos: int) -> None:

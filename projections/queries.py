@@ -305,14 +305,16 @@ class ReadModels:
         ids = [r["family_id"] for r in rows]
         marks = ",".join("?" * len(ids))
         members: dict[str, list[TafMember]] = {i: [] for i in ids}
-        for m in tx.all(f"SELECT * FROM pj_family_member WHERE family_id IN ({marks}) "
-                        "ORDER BY since, professional_id", ids):
+        for m in tx.all(
+            f"SELECT * FROM pj_family_member WHERE family_id IN ({marks}) ORDER BY since, professional_id", ids
+        ):
             members[m["family_id"]].append(
                 TafMember(UUID(m["professional_id"]), UUID(m["agency_id"]), date.fromisoformat(m["since"]))
             )
         requests: dict[str, list[PendingRequest]] = {i: [] for i in ids}
-        for q in tx.all(f"SELECT * FROM pj_family_request WHERE family_id IN ({marks}) "
-                        "ORDER BY requested_on, request_id", ids):
+        for q in tx.all(
+            f"SELECT * FROM pj_family_request WHERE family_id IN ({marks}) ORDER BY requested_on, request_id", ids
+        ):
             requests[q["family_id"]].append(
                 PendingRequest(UUID(q["request_id"]), q["kind"], q["status"], date.fromisoformat(q["requested_on"]))
             )
@@ -322,8 +324,12 @@ class ReadModels:
     def _summary(r: Row, members: list[TafMember], requests: list[PendingRequest]) -> FamilySummary:
         episode = None
         if r["episode_id"] is not None:
-            episode = OpenEpisode(UUID(r["episode_id"]), int(r["episode_level"]),
-                                  date.fromisoformat(r["episode_opened_on"]), r["episode_kind"])
+            episode = OpenEpisode(
+                UUID(r["episode_id"]),
+                int(r["episode_level"]),
+                date.fromisoformat(r["episode_opened_on"]),
+                r["episode_kind"],
+            )
         lead = None
         if r["lead_id"] is not None:
             lead = Lead(UUID(r["lead_id"]), UUID(r["lead_agency_id"]), date.fromisoformat(r["lead_since"]))
@@ -333,8 +339,10 @@ class ReadModels:
             version=int(r["version"]),
             position=int(r["position"]),
             status=r["status"],
-            children=[ChildSummary(UUID(c["child_id"]), c["name"], _d(c["date_of_birth"]), _d(c["expected_on"]))
-                      for c in json.loads(r["children"])],
+            children=[
+                ChildSummary(UUID(c["child_id"]), c["name"], _d(c["date_of_birth"]), _d(c["expected_on"]))
+                for c in json.loads(r["children"])
+            ],
             carers=[CarerSummary(c["name"], c["relationship"]) for c in json.loads(r["carers"])],
             open_episode=episode,
             lead=lead,
@@ -391,19 +399,27 @@ class ReadModels:
         if not scope.records_case_data(actor):
             return set()
         with self._read() as tx:
-            rows = tx.all("SELECT family_id FROM pj_family_scope WHERE kind = 'known' AND ref = ?",
-                          (str(actor.agency_id),))
+            rows = tx.all(
+                "SELECT family_id FROM pj_family_scope WHERE kind = 'known' AND ref = ?", (str(actor.agency_id),)
+            )
         return {UUID(r["family_id"]) for r in rows}
 
     def families_of_agency(self, agency_id: UUID) -> set[UUID]:
         """Every family an agency has a part in or knows (recorded for or matched): what 'involved' filters mean."""
         with self._read() as tx:
-            rows = tx.all("SELECT DISTINCT family_id FROM pj_family_scope WHERE kind IN ('agency', 'known') "
-                          "AND ref = ?", (str(agency_id),))
+            rows = tx.all(
+                "SELECT DISTINCT family_id FROM pj_family_scope WHERE kind IN ('agency', 'known') AND ref = ?",
+                (str(agency_id),),
+            )
         return {UUID(r["family_id"]) for r in rows}
 
-    def watchlist(self, actor: Actor, signal: str | None = None, limit: int = DEFAULT_LIMIT,
-                  after: tuple[int, str, str] | None = None) -> tuple[list[WatchlistEntry], bool]:
+    def watchlist(
+        self,
+        actor: Actor,
+        signal: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        after: tuple[int, str, str] | None = None,
+    ) -> tuple[list[WatchlistEntry], bool]:
         """One page of the signals standing on the families in an actor's scope, and whether more follow.
 
         Most recent `since` first, then family and signal (`WatchlistEntry.key`), after the
@@ -417,8 +433,9 @@ class ReadModels:
         """Every signal standing on the families in an actor's scope, in watchlist order (the web lists)."""
         return self._standing(actor, signal, None, None)
 
-    def _standing(self, actor: Actor, signal: str | None, after: tuple[int, str, str] | None,
-                  limit: int | None) -> list[WatchlistEntry]:
+    def _standing(
+        self, actor: Actor, signal: str | None, after: tuple[int, str, str] | None, limit: int | None
+    ) -> list[WatchlistEntry]:
         if not scope.reads_case_data(actor):
             return []
         party = self.scope_party(actor)
@@ -496,8 +513,15 @@ class ReadModels:
     @staticmethod
     def _action(r: Row, today: date) -> OpenAction:
         due = date.fromisoformat(r["due_on"])
-        return OpenAction(UUID(r["action_id"]), UUID(r["family_id"]), r["description"], UUID(r["owner_id"]),
-                          due, due < today, [UUID(c) for c in json.loads(r["child_ids"])])
+        return OpenAction(
+            UUID(r["action_id"]),
+            UUID(r["family_id"]),
+            r["description"],
+            UUID(r["owner_id"]),
+            due,
+            due < today,
+            [UUID(c) for c in json.loads(r["child_ids"])],
+        )
 
     def list_open_actions(
         self,
@@ -555,8 +579,14 @@ class ReadModels:
             episode_open=bool(row["episode_open"]),
             current=current,
             history=[
-                LeadPeriod(UUID(h["professional_id"]), UUID(h["agency_id"]), date.fromisoformat(h["since"]),
-                           _d(h["until"]), h["how"], int(h["version"]))
+                LeadPeriod(
+                    UUID(h["professional_id"]),
+                    UUID(h["agency_id"]),
+                    date.fromisoformat(h["since"]),
+                    _d(h["until"]),
+                    h["how"],
+                    int(h["version"]),
+                )
                 for h in history
             ],
         )
@@ -564,22 +594,26 @@ class ReadModels:
     def pending_request_counts(self) -> dict[tuple[str, str], int]:
         """How many handover requests are pending or blocked, by (kind, status)."""
         with self._read() as tx:
-            rows = tx.all("SELECT kind, status, COUNT(*) AS n FROM pj_family_request "
-                          "WHERE status IN ('pending', 'blocked') GROUP BY kind, status")
+            rows = tx.all(
+                "SELECT kind, status, COUNT(*) AS n FROM pj_family_request "
+                "WHERE status IN ('pending', 'blocked') GROUP BY kind, status"
+            )
         return {(r["kind"], r["status"]): int(r["n"]) for r in rows}
 
     def families_without_lead(self) -> list[UUID]:
         """Families with an open episode and no lead professional."""
         with self._read() as tx:
-            rows = tx.all("SELECT family_id FROM pj_lead_family WHERE episode_open = 1 AND lead_id IS NULL "
-                          "ORDER BY family_id")
+            rows = tx.all(
+                "SELECT family_id FROM pj_lead_family WHERE episode_open = 1 AND lead_id IS NULL ORDER BY family_id"
+            )
         return [UUID(r["family_id"]) for r in rows]
 
     def families_led_by(self, professional_id: UUID) -> list[UUID]:
         """Families whose current lead is this professional."""
         with self._read() as tx:
-            rows = tx.all("SELECT family_id FROM pj_lead_family WHERE lead_id = ? ORDER BY family_id",
-                          (str(professional_id),))
+            rows = tx.all(
+                "SELECT family_id FROM pj_lead_family WHERE lead_id = ? ORDER BY family_id", (str(professional_id),)
+            )
         return [UUID(r["family_id"]) for r in rows]
 
     # -------------------------------------------------------------- checklists
@@ -589,19 +623,23 @@ class ReadModels:
         result = []
         for h in heads:
             steps = tx.all("SELECT * FROM pj_checklist_step WHERE request_id = ? ORDER BY seq", (h["request_id"],))
-            result.append(Checklist(
-                request_id=UUID(h["request_id"]),
-                family_id=UUID(h["family_id"]),
-                kind=h["kind"],
-                status=h["status"],
-                requested_by=UUID(h["requested_by"]),
-                requested_on=date.fromisoformat(h["requested_on"]),
-                to_professional_id=_u(h["to_professional_id"]),
-                evaluated_on=date.fromisoformat(h["evaluated_on"]),
-                family_version=int(h["family_version"]),
-                steps=[ChecklistStep(s["step"], bool(s["done"]), s["reason"], s["evidence"], bool(s["manual"]))
-                       for s in steps],
-            ))
+            result.append(
+                Checklist(
+                    request_id=UUID(h["request_id"]),
+                    family_id=UUID(h["family_id"]),
+                    kind=h["kind"],
+                    status=h["status"],
+                    requested_by=UUID(h["requested_by"]),
+                    requested_on=date.fromisoformat(h["requested_on"]),
+                    to_professional_id=_u(h["to_professional_id"]),
+                    evaluated_on=date.fromisoformat(h["evaluated_on"]),
+                    family_version=int(h["family_version"]),
+                    steps=[
+                        ChecklistStep(s["step"], bool(s["done"]), s["reason"], s["evidence"], bool(s["manual"]))
+                        for s in steps
+                    ],
+                )
+            )
         return result
 
     def checklists(self, family_id: UUID, kind: str | None = None) -> list[Checklist]:
@@ -621,15 +659,20 @@ class ReadModels:
     def incoming_transfers(self, professional_id: UUID) -> list[Checklist]:
         """Transfer requests pending or blocked whose incoming lead is this professional (to accept)."""
         with self._read() as tx:
-            return self._checklists(tx, "kind = 'transfer' AND status IN ('pending', 'blocked') "
-                                        "AND to_professional_id = ?", [str(professional_id)])
+            return self._checklists(
+                tx,
+                "kind = 'transfer' AND status IN ('pending', 'blocked') AND to_professional_id = ?",
+                [str(professional_id)],
+            )
 
     def awaiting_signoff(self, manager: Actor) -> list[Checklist]:
         """Pending or blocked requests in a manager's scope whose manager sign-off is not done (not their own)."""
         where, params = self._scoped(manager)
-        where += ["status IN ('pending', 'blocked')", "requested_by <> ?",
-                  "request_id IN (SELECT request_id FROM pj_checklist_step WHERE step = 'manager_signoff' "
-                  "AND done = 0)"]
+        where += [
+            "status IN ('pending', 'blocked')",
+            "requested_by <> ?",
+            "request_id IN (SELECT request_id FROM pj_checklist_step WHERE step = 'manager_signoff' AND done = 0)",
+        ]
         params.append(str(manager.professional_id))
         with self._read() as tx:
             return self._checklists(tx, " AND ".join(where), params)
@@ -648,13 +691,22 @@ class ReadModels:
             rows = tx.all(sql, params)
         return [
             ChronologyRow(
-                family_id=UUID(r["family_id"]), version=int(r["version"]), position=int(r["position"]),
-                event_type=r["event_type"], occurred_on=date.fromisoformat(r["occurred_on"]),
-                date_uncertain=bool(r["date_uncertain"]), child_ids=[UUID(c) for c in json.loads(r["child_ids"])],
+                family_id=UUID(r["family_id"]),
+                version=int(r["version"]),
+                position=int(r["position"]),
+                event_type=r["event_type"],
+                occurred_on=date.fromisoformat(r["occurred_on"]),
+                date_uncertain=bool(r["date_uncertain"]),
+                child_ids=[UUID(c) for c in json.loads(r["child_ids"])],
                 source_agency_id=UUID(r["source_agency_id"]),
-                source_professional_id=UUID(r["source_professional_id"]), what_happened=r["what_happened"],
-                kind=r["kind"], verification=r["verification"], significance=r["significance"],
-                action_taken=r["action_taken"], outcome=r["outcome"], recorded_by=UUID(r["recorded_by"]),
+                source_professional_id=UUID(r["source_professional_id"]),
+                what_happened=r["what_happened"],
+                kind=r["kind"],
+                verification=r["verification"],
+                significance=r["significance"],
+                action_taken=r["action_taken"],
+                outcome=r["outcome"],
+                recorded_by=UUID(r["recorded_by"]),
                 recorded_at=datetime.fromisoformat(r["recorded_at"]),
             )
             for r in rows
@@ -685,8 +737,10 @@ class ReadModels:
         role = role_row["role"] if role_row else None
         return Worklist(
             professional_id=professional_id,
-            families=[WorkFamily(UUID(f["family_id"]), f["reference"] or "", bool(f["is_lead"]), bool(f["is_member"]))
-                      for f in families],
+            families=[
+                WorkFamily(UUID(f["family_id"]), f["reference"] or "", bool(f["is_lead"]), bool(f["is_member"]))
+                for f in families
+            ],
             actions=[self._action(a, today) for a in actions],
             steps=[
                 WorkStep(UUID(s["family_id"]), UUID(s["request_id"]), s["kind"], s["step"], s["reason"])

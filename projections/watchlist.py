@@ -115,55 +115,83 @@ class SignalWatchlist(TafProjection):
         fid = str(e.originator_id)
         for kind, refs in (("agency", agencies), ("person", people)):
             for ref in dict.fromkeys(str(r) for r in refs):
-                if tx.one(f"SELECT 1 AS known FROM {PARTIES} WHERE family_id = ? AND kind = ? AND ref = ?",
-                          (fid, kind, ref)) is not None:
+                if (
+                    tx.one(
+                        f"SELECT 1 AS known FROM {PARTIES} WHERE family_id = ? AND kind = ? AND ref = ?",
+                        (fid, kind, ref),
+                    )
+                    is not None
+                ):
                     continue
                 tx.execute(f"INSERT INTO {PARTIES} (family_id, kind, ref) VALUES (?, ?, ?)", (fid, kind, ref))
-                tx.execute(f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
-                           f"SELECT ?, ?, since_rank, family_id, signal FROM {SIGNALS} WHERE family_id = ?",
-                           (kind, ref, fid))
+                tx.execute(
+                    f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
+                    f"SELECT ?, ?, since_rank, family_id, signal FROM {SIGNALS} WHERE family_id = ?",
+                    (kind, ref, fid),
+                )
 
     def on_Family_SignalRaised(self, tx: Tx, e: Any, pos: int) -> None:
         fid, version, day = str(e.originator_id), int(e.originator_version), iso(e.meta.occurred_on)
         details = (e.severity.value, iso(e.since), rank(e.since), e.explanation, json.dumps(e.event_versions))
         standing = tx.one(f"SELECT 1 AS standing FROM {SIGNALS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
         if standing is not None:  # raised again while standing: the same period goes on, its review kept
-            tx.execute(f"UPDATE {SIGNALS} SET severity = ?, since = ?, since_rank = ?, explanation = ?, "
-                       "event_versions = ?, raised_on = ?, raised_at_version = ? WHERE family_id = ? AND signal = ?",
-                       (*details, day, version, fid, e.signal))
-            tx.execute(f"UPDATE {ACCESS} SET since_rank = ? WHERE family_id = ? AND signal = ?",
-                       (rank(e.since), fid, e.signal))
+            tx.execute(
+                f"UPDATE {SIGNALS} SET severity = ?, since = ?, since_rank = ?, explanation = ?, "
+                "event_versions = ?, raised_on = ?, raised_at_version = ? WHERE family_id = ? AND signal = ?",
+                (*details, day, version, fid, e.signal),
+            )
+            tx.execute(
+                f"UPDATE {ACCESS} SET since_rank = ? WHERE family_id = ? AND signal = ?", (rank(e.since), fid, e.signal)
+            )
             return
-        tx.execute(f"INSERT INTO {SIGNALS} (severity, since, since_rank, explanation, event_versions, raised_on, "
-                   "raised_at_version, family_id, signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (*details, day, version, fid, e.signal))
-        tx.execute(f"INSERT INTO {PERIODS} (family_id, raised_at_version, signal, severity, since, explanation, "
-                   "raised_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (fid, version, e.signal, e.severity.value, iso(e.since), e.explanation, day))
-        tx.execute(f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
-                   f"SELECT kind, ref, ?, family_id, ? FROM {PARTIES} WHERE family_id = ?",
-                   (rank(e.since), e.signal, fid))
+        tx.execute(
+            f"INSERT INTO {SIGNALS} (severity, since, since_rank, explanation, event_versions, raised_on, "
+            "raised_at_version, family_id, signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*details, day, version, fid, e.signal),
+        )
+        tx.execute(
+            f"INSERT INTO {PERIODS} (family_id, raised_at_version, signal, severity, since, explanation, "
+            "raised_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (fid, version, e.signal, e.severity.value, iso(e.since), e.explanation, day),
+        )
+        tx.execute(
+            f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
+            f"SELECT kind, ref, ?, family_id, ? FROM {PARTIES} WHERE family_id = ?",
+            (rank(e.since), e.signal, fid),
+        )
 
     def on_Family_SignalCleared(self, tx: Tx, e: Any, pos: int) -> None:
         fid = str(e.originator_id)
         tx.execute(f"DELETE FROM {SIGNALS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
         tx.execute(f"DELETE FROM {ACCESS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
-        tx.execute(f"UPDATE {PERIODS} SET cleared_on = ?, cleared_at_version = ? "
-                   "WHERE family_id = ? AND signal = ? AND cleared_on IS NULL",
-                   (iso(e.meta.occurred_on), int(e.originator_version), fid, e.signal))
+        tx.execute(
+            f"UPDATE {PERIODS} SET cleared_on = ?, cleared_at_version = ? "
+            "WHERE family_id = ? AND signal = ? AND cleared_on IS NULL",
+            (iso(e.meta.occurred_on), int(e.originator_version), fid, e.signal),
+        )
 
     def on_Family_SignalReviewed(self, tx: Tx, e: Any, pos: int) -> None:
-        tx.execute(f"UPDATE {SIGNALS} SET review_decision = ?, review_rationale = ?, reviewed_by = ?, "
-                   "reviewed_on = ?, reviewed_at_version = ? WHERE family_id = ? AND signal = ?",
-                   (e.decision.value, e.rationale, str(e.meta.actor_id), iso(e.meta.occurred_on),
-                    int(e.originator_version), str(e.originator_id), e.signal))
+        tx.execute(
+            f"UPDATE {SIGNALS} SET review_decision = ?, review_rationale = ?, reviewed_by = ?, "
+            "reviewed_on = ?, reviewed_at_version = ? WHERE family_id = ? AND signal = ?",
+            (
+                e.decision.value,
+                e.rationale,
+                str(e.meta.actor_id),
+                iso(e.meta.occurred_on),
+                int(e.originator_version),
+                str(e.originator_id),
+                e.signal,
+            ),
+        )
 
 
 # --------------------------------------------------------------------- reading
 
 
-def standing(tx: Tx, party: tuple[str, str] | None, signal: str | None, after: tuple[int, str, str] | None,
-             limit: int | None) -> list[WatchlistEntry]:
+def standing(
+    tx: Tx, party: tuple[str, str] | None, signal: str | None, after: tuple[int, str, str] | None, limit: int | None
+) -> list[WatchlistEntry]:
     """Standing signals in watchlist order after a keyset, at most `limit`: every family's, or one party's.
 
     `party` is ("agency", id) or ("person", id): the signals of the families where that
@@ -187,8 +215,10 @@ def standing(tx: Tx, party: tuple[str, str] | None, signal: str | None, after: t
     if limit is not None:
         sql += " LIMIT ?"
         values.append(limit)
-    sql = (f"SELECT s.* FROM ({sql}) page JOIN {SIGNALS} s ON s.family_id = page.family_id AND s.signal = page.signal "
-           "ORDER BY s.since_rank, s.family_id, s.signal")
+    sql = (
+        f"SELECT s.* FROM ({sql}) page JOIN {SIGNALS} s ON s.family_id = page.family_id AND s.signal = page.signal "
+        "ORDER BY s.since_rank, s.family_id, s.signal"
+    )
     return [_entry(row) for row in tx.all(sql, values)]
 
 

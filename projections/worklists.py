@@ -30,8 +30,9 @@ class Worklists(TafProjection):
         )
 
     def on_Professional_RoleChanged(self, tx: Tx, e: Any, pos: int) -> None:
-        tx.execute("UPDATE pj_work_professional SET role = ? WHERE professional_id = ?",
-                   (e.role.value, str(e.originator_id)))
+        tx.execute(
+            "UPDATE pj_work_professional SET role = ? WHERE professional_id = ?", (e.role.value, str(e.originator_id))
+        )
 
     def _set(self, tx: Tx, professional_id: Any, family_id: Any, column: str, value: int) -> None:
         tx.execute(
@@ -39,10 +40,14 @@ class Worklists(TafProjection):
             "ON CONFLICT (professional_id, family_id) DO NOTHING",
             (str(professional_id), str(family_id)),
         )
-        tx.execute(f"UPDATE pj_work_family SET {column} = ? WHERE professional_id = ? AND family_id = ?",
-                   (value, str(professional_id), str(family_id)))
-        tx.execute("DELETE FROM pj_work_family WHERE professional_id = ? AND family_id = ? "
-                   "AND is_lead = 0 AND is_member = 0", (str(professional_id), str(family_id)))
+        tx.execute(
+            f"UPDATE pj_work_family SET {column} = ? WHERE professional_id = ? AND family_id = ?",
+            (value, str(professional_id), str(family_id)),
+        )
+        tx.execute(
+            "DELETE FROM pj_work_family WHERE professional_id = ? AND family_id = ? AND is_lead = 0 AND is_member = 0",
+            (str(professional_id), str(family_id)),
+        )
 
     def on_Family_LeadProfessionalAssigned(self, tx: Tx, e: Any, pos: int) -> None:
         self._set(tx, e.professional_id, e.originator_id, "is_lead", 1)

@@ -132,8 +132,16 @@ class AccessLog:
         with self._cursor(commit=True) as cursor:
             cursor.execute(statement, values)
             entry_id = int(cursor.fetchone()["entry_id"])
-        return AccessEntry(entry_id, recorded_at, actor.professional_id, actor.agency_id, actor.role.value,
-                           family_id, what, actor.channel.value)
+        return AccessEntry(
+            entry_id,
+            recorded_at,
+            actor.professional_id,
+            actor.agency_id,
+            actor.role.value,
+            family_id,
+            what,
+            actor.channel.value,
+        )
 
     def query(
         self,
@@ -152,10 +160,7 @@ class AccessLog:
         if professional_id is not None:
             conditions.append(f"professional_id = {self.mark}")
             params.append(self._id(professional_id))
-        statement = (
-            f"SELECT * FROM {self.table} WHERE {' AND '.join(conditions)} "
-            f"ORDER BY entry_id LIMIT {self.mark}"
-        )
+        statement = f"SELECT * FROM {self.table} WHERE {' AND '.join(conditions)} ORDER BY entry_id LIMIT {self.mark}"
         with self._cursor(commit=False) as db:
             db.execute(statement, [*params, limit + 1])
             rows = db.fetchall()

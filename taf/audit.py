@@ -76,5 +76,10 @@ def verify_families(
 
 
 __all__ = [
-    "FAMILY_CREATED_TOPIC", "FAMILY_CREATED_TOPICS", "FamilyCheck", "family_ids", "verify_families", "verify_family",
+    "FAMILY_CREATED_TOPIC",
+    "FAMILY_CREATED_TOPICS",
+    "FamilyCheck",
+    "family_ids",
+    "verify_families",
+    "verify_family",
 ]

@@ -17,8 +17,9 @@ EXIT_FAILED = 1
 @admin_app.command("set-password")
 def set_password(
     email: str = typer.Argument(..., help="The email address the professional signs in with."),
-    password_stdin: bool = typer.Option(False, "--password-stdin",
-                                        help="Read the password from the first line of standard input."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of standard input."
+    ),
 ) -> None:
     """Set a professional's web password (asked twice, not shown) and sign them out everywhere."""
     from domain.application import SYSTEM_ID

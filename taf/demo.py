@@ -126,15 +126,18 @@ def load_demo_data(ledger: TafLedger) -> DemoResult:
     return result
 
 
-def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
-                 agency_ids: dict[str, UUID], ago: object) -> UUID:
+def _ashby_story(
+    ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID], agency_ids: dict[str, UUID], ago: object
+) -> UUID:
     """Two episodes of one family: closure on moving away, return, new baby, missed visits."""
     assert callable(ago)
     hv, fsw, coord, manager, gp = a["hv"], a["fsw"], a["coord"], a["manager"], a["gp"]
     family = ledger.register_family(
         hv,
-        [ChildInput("Mia Ashby", date_of_birth=ago(1600), nhs_number="9434765919"),
-         ChildInput("Leo Ashby", date_of_birth=ago(700))],
+        [
+            ChildInput("Mia Ashby", date_of_birth=ago(1600), nhs_number="9434765919"),
+            ChildInput("Leo Ashby", date_of_birth=ago(700)),
+        ],
         carers=[Carer("Kelly Ashby", "mother"), Carer("Dean Fowler", "mother's partner")],
         address="14 Canal Row, Northfield",
         housing=Housing.OVERCROWDED,
@@ -145,34 +148,77 @@ def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
     fid = family.family_id
     mia, leo = family.extra_ids
     referral = ledger.receive_referral(
-        hv, fid, SourceKind.AGENCY, "Leo missed two developmental reviews; home conditions poor at last visit.",
-        source_agency_id=agency_ids["hv"], child_ids=[leo], when=When(ago(420)),
+        hv,
+        fid,
+        SourceKind.AGENCY,
+        "Leo missed two developmental reviews; home conditions poor at last visit.",
+        source_agency_id=agency_ids["hv"],
+        child_ids=[leo],
+        when=When(ago(420)),
     )
-    ledger.decide_referral(coord, fid, referral.id, ReferralOutcome.EARLY_HELP,
-                           "Needs met at level 2; no evidence of significant harm yet.",
-                           feedback_sent_on=ago(418), when=When(ago(418)))
+    ledger.decide_referral(
+        coord,
+        fid,
+        referral.id,
+        ReferralOutcome.EARLY_HELP,
+        "Needs met at level 2; no evidence of significant harm yet.",
+        feedback_sent_on=ago(418),
+        when=When(ago(418)),
+    )
     ledger.open_episode(coord, fid, 2, when=When(ago(415)))
     ledger.assign_lead(coord, fid, ids["fsw"], agreed_with_family=True, when=When(ago(415)))
     ledger.join_team(coord, fid, ids["hv"], when=When(ago(415)))
     ledger.join_team(coord, fid, ids["gp"], when=When(ago(415)))
-    ledger.agree_plan(fsw, fid, ["Leo's development reviews attended", "Home conditions improved"],
-                      contact_every=[ContactFrequency(agency_ids["early_help"], 28)],
-                      review_by=ago(325), when=When(ago(410)))
+    ledger.agree_plan(
+        fsw,
+        fid,
+        ["Leo's development reviews attended", "Home conditions improved"],
+        contact_every=[ContactFrequency(agency_ids["early_help"], 28)],
+        review_by=ago(325),
+        when=When(ago(410)),
+    )
     meeting = ledger.hold_meeting(
-        fsw, fid, MeetingKind.TAF, ago(400), attendee_ids=[ids["fsw"], ids["hv"]], apology_ids=[ids["gp"]],
-        family_attended=True, decisions="Register Leo with the GP; weekly home visits for a month.",
+        fsw,
+        fid,
+        MeetingKind.TAF,
+        ago(400),
+        attendee_ids=[ids["fsw"], ids["hv"]],
+        apology_ids=[ids["gp"]],
+        family_attended=True,
+        decisions="Register Leo with the GP; weekly home visits for a month.",
         actions=[ActionInput("Support Kelly to register Leo with a GP", ids["fsw"], ago(370))],
     )
     ledger.record_registration(gp, fid, mia, Service.GP, when=When(ago(1590)))
-    ledger.record_contact(fsw, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN, child_ids_seen=[mia, leo],
-                          home_entered=True, notes="Home cluttered, children clean.", when=When(ago(390)))
+    ledger.record_contact(
+        fsw,
+        fid,
+        ContactKind.HOME_VISIT,
+        ContactOutcome.SEEN,
+        child_ids_seen=[mia, leo],
+        home_entered=True,
+        notes="Home cluttered, children clean.",
+        when=When(ago(390)),
+    )
     ledger.record_registration(gp, fid, leo, Service.GP, when=When(ago(372)))
-    ledger.record_contact(fsw, fid, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS,
-                          notes="No answer; curtains drawn.", when=When(ago(360)))
-    ledger.record_contact(gp, fid, ContactKind.CLINIC, ContactOutcome.WAS_NOT_BROUGHT,
-                          notes="Leo not brought to immunisation appointment.", when=When(ago(330)))
-    gcp2 = ledger.recommend_assessment(hv, fid, AssessmentKind.GCP2, "Concerns about physical care.",
-                                       when=When(ago(320)))
+    ledger.record_contact(
+        fsw,
+        fid,
+        ContactKind.HOME_VISIT,
+        ContactOutcome.NO_ACCESS,
+        notes="No answer; curtains drawn.",
+        when=When(ago(360)),
+    )
+    ledger.record_contact(
+        gp,
+        fid,
+        ContactKind.CLINIC,
+        ContactOutcome.WAS_NOT_BROUGHT,
+        notes="Leo not brought to immunisation appointment.",
+        when=When(ago(330)),
+    )
+    gcp2 = ledger.recommend_assessment(
+        hv, fid, AssessmentKind.GCP2, "Concerns about physical care.", when=When(ago(320))
+    )
     ledger.leave_area(hv, fid, "Eastbridge (another local authority)", when=When(ago(300)))
     real_clock = ledger.clock
     ledger.clock = _StoryClock(ago(299))  # the closure, its steps and the worker's decision happened then
@@ -198,22 +244,51 @@ def _ashby_story(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID],
     ledger.return_to_area(hv, fid, "Flat 3, 9 Mill Lane, Northfield", Housing.TEMPORARY, when=When(ago(120)))
     baby = ledger.add_child(a["midwife"], fid, ChildInput("Baby Ashby", expected_on=ago(60)), when=When(ago(110)))
     ledger.record_birth(a["midwife"], fid, baby.id, ago(58))
-    ledger.raise_concern(a["police"], fid, SourceKind.MEMBER_OF_PUBLIC,
-                         "Neighbour reports a baby crying for hours and nobody answering the door.",
-                         reporter_known_to_agency=True, when=When(ago(50)))
-    ledger.receive_referral(a["midwife"], fid, SourceKind.AGENCY,
-                            "New baby, family previously known, temporary housing.",
-                            source_agency_id=agency_ids["maternity"], child_ids=[baby.id], when=When(ago(45)))
+    ledger.raise_concern(
+        a["police"],
+        fid,
+        SourceKind.MEMBER_OF_PUBLIC,
+        "Neighbour reports a baby crying for hours and nobody answering the door.",
+        reporter_known_to_agency=True,
+        when=When(ago(50)),
+    )
+    ledger.receive_referral(
+        a["midwife"],
+        fid,
+        SourceKind.AGENCY,
+        "New baby, family previously known, temporary housing.",
+        source_agency_id=agency_ids["maternity"],
+        child_ids=[baby.id],
+        when=When(ago(45)),
+    )
     ledger.open_episode(coord, fid, 3, when=When(ago(44)))
-    ledger.record_contact(hv, fid, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS,
-                          notes="New birth visit: no access.", when=When(ago(40)))
-    ledger.record_contact(hv, fid, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS,
-                          notes="Second attempt: no access.", when=When(ago(25)))
+    ledger.record_contact(
+        hv,
+        fid,
+        ContactKind.HOME_VISIT,
+        ContactOutcome.NO_ACCESS,
+        notes="New birth visit: no access.",
+        when=When(ago(40)),
+    )
+    ledger.record_contact(
+        hv,
+        fid,
+        ContactKind.HOME_VISIT,
+        ContactOutcome.NO_ACCESS,
+        notes="Second attempt: no access.",
+        when=When(ago(25)),
+    )
     ledger.assign_lead(coord, fid, ids["fsw2"], when=When(ago(30)))
     ledger.join_team(coord, fid, ids["hv"], when=When(ago(30)))
     ledger.join_team(coord, fid, ids["gp"], when=When(ago(30)))
-    ledger.record_claim(a["fsw2"], fid, "Kelly's mother visits daily and helps with the baby.", "Kelly Ashby",
-                        relied_on_in_plan=True, when=When(ago(28)))
+    ledger.record_claim(
+        a["fsw2"],
+        fid,
+        "Kelly's mother visits daily and helps with the baby.",
+        "Kelly Ashby",
+        relied_on_in_plan=True,
+        when=When(ago(28)),
+    )
     ledger.record_registration(gp, fid, baby.id, Service.GP, when=When(ago(5)))
     ledger.measure_growth(hv, fid, baby.id, 4.1, when=When(ago(20)))
     ledger.measure_growth(hv, fid, baby.id, 3.9, when=When(ago(6)))
@@ -225,43 +300,71 @@ def _simpler_families(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUI
     made: list[UUID] = []
     # An open episode going well, with a transfer of lead in progress.
     f = ledger.register_family(
-        a["school"], [ChildInput("Noah Bright", date_of_birth=ago(3200))],
-        carers=[Carer("Lisa Bright", "mother")], address="2 Elm Close, Northfield", housing=Housing.SETTLED,
-        reference="BRIGHT-01", when=When(ago(90)),
+        a["school"],
+        [ChildInput("Noah Bright", date_of_birth=ago(3200))],
+        carers=[Carer("Lisa Bright", "mother")],
+        address="2 Elm Close, Northfield",
+        housing=Housing.SETTLED,
+        reference="BRIGHT-01",
+        when=When(ago(90)),
     )
     ledger.open_episode(a["coord"], f.family_id, 1, when=When(ago(88)))
     ledger.assign_lead(a["coord"], f.family_id, ids["school"], when=When(ago(88)))
     ledger.join_team(a["coord"], f.family_id, ids["fsw"], when=When(ago(88)))
-    ledger.agree_action(a["school"], f.family_id, "Arrange attendance support", ids["school"], ago(10),
-                        when=When(ago(60)))
-    ledger.record_contact(a["school"], f.family_id, ContactKind.SCHOOL, ContactOutcome.SEEN,
-                          child_ids_seen=f.extra_ids, when=When(ago(12)))
+    ledger.agree_action(
+        a["school"], f.family_id, "Arrange attendance support", ids["school"], ago(10), when=When(ago(60))
+    )
+    ledger.record_contact(
+        a["school"],
+        f.family_id,
+        ContactKind.SCHOOL,
+        ContactOutcome.SEEN,
+        child_ids_seen=f.extra_ids,
+        when=When(ago(12)),
+    )
     ledger.request_transfer(a["school"], f.family_id, ids["fsw"], "Needs move beyond school.")
     made.append(f.family_id)
     # A family with a claim verified and nothing outstanding.
     g = ledger.register_family(
-        a["hv"], [ChildInput("Ava Patel", date_of_birth=ago(400), nhs_number="9434765870")],
-        carers=[Carer("Nisha Patel", "mother")], address="88 High Street, Northfield", housing=Housing.SETTLED,
-        reference="PATEL-01", when=When(ago(60)),
+        a["hv"],
+        [ChildInput("Ava Patel", date_of_birth=ago(400), nhs_number="9434765870")],
+        carers=[Carer("Nisha Patel", "mother")],
+        address="88 High Street, Northfield",
+        housing=Housing.SETTLED,
+        reference="PATEL-01",
+        when=When(ago(60)),
     )
     ledger.open_episode(a["coord"], g.family_id, 1, when=When(ago(58)))
     ledger.assign_lead(a["coord"], g.family_id, ids["hv"], when=When(ago(58)))
-    claim = ledger.record_claim(a["hv"], g.family_id, "Partner has moved back in to help.", "Nisha Patel",
-                                relied_on_in_plan=True, when=When(ago(40)))
-    ledger.verify_claim(a["hv"], g.family_id, claim.id, ClaimOutcome.VERIFIED, "Met partner at home visit.",
-                        when=When(ago(30)))
+    claim = ledger.record_claim(
+        a["hv"],
+        g.family_id,
+        "Partner has moved back in to help.",
+        "Nisha Patel",
+        relied_on_in_plan=True,
+        when=When(ago(40)),
+    )
+    ledger.verify_claim(
+        a["hv"], g.family_id, claim.id, ClaimOutcome.VERIFIED, "Met partner at home visit.", when=When(ago(30))
+    )
     ledger.record_registration(a["gp"], g.family_id, g.extra_ids[0], Service.GP, when=When(ago(380)))
-    ledger.record_contact(a["hv"], g.family_id, ContactKind.CLINIC, ContactOutcome.SEEN,
-                          child_ids_seen=g.extra_ids, when=When(ago(9)))
+    ledger.record_contact(
+        a["hv"], g.family_id, ContactKind.CLINIC, ContactOutcome.SEEN, child_ids_seen=g.extra_ids, when=When(ago(9))
+    )
     made.append(g.family_id)
     # A referral with no lead yet, and an expected baby.
     h = ledger.register_family(
-        a["midwife"], [ChildInput("Baby Morgan", expected_on=ago(-40))],
-        carers=[Carer("Chloe Morgan", "mother")], address="Room 4, Hostel, Station Road", housing=Housing.TEMPORARY,
-        reference="MORGAN-01", when=When(ago(15)),
+        a["midwife"],
+        [ChildInput("Baby Morgan", expected_on=ago(-40))],
+        carers=[Carer("Chloe Morgan", "mother")],
+        address="Room 4, Hostel, Station Road",
+        housing=Housing.TEMPORARY,
+        reference="MORGAN-01",
+        when=When(ago(15)),
     )
-    ledger.receive_referral(a["midwife"], h.family_id, SourceKind.AGENCY, "Young mother in a hostel, 32 weeks.",
-                            when=When(ago(15)))
+    ledger.receive_referral(
+        a["midwife"], h.family_id, SourceKind.AGENCY, "Young mother in a hostel, 32 weeks.", when=When(ago(15))
+    )
     ledger.open_episode(a["coord"], h.family_id, 2, when=When(ago(12)))
     made.append(h.family_id)
     return made

@@ -21,8 +21,9 @@ SYSTEM_ID = UUID(int=0)
 
 def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: bool | None = None) -> TafLedger:
     """Construct the application service for these settings (creating the tables when it creates the store's)."""
-    write_lock = (PostgresWriteLock(settings.postgres_conninfo, settings.db_side_pool_size)
-                  if settings.is_postgres else None)
+    write_lock = (
+        PostgresWriteLock(settings.postgres_conninfo, settings.db_side_pool_size) if settings.is_postgres else None
+    )
     ledger = TafLedger(settings.eventsourcing_env(create_tables=create_tables), clock=clock, write_lock=write_lock)
     if create_tables if create_tables is not None else not settings.is_postgres:
         AccessLog(ledger).create_table()
@@ -63,8 +64,12 @@ def bootstrap_admin(ledger: TafLedger, settings: Settings) -> None:
         ledger.register_agency(SYSTEM_ID, "Platform administration", AgencyKind.OTHER, agency_id=BOOTSTRAP_AGENCY_ID)
     if not ledger.exists(BOOTSTRAP_ADMIN_ID):
         ledger.register_professional(
-            SYSTEM_ID, "Bootstrap administrator", BOOTSTRAP_AGENCY_ID, Role.ADMIN,
-            is_system=True, professional_id=BOOTSTRAP_ADMIN_ID,
+            SYSTEM_ID,
+            "Bootstrap administrator",
+            BOOTSTRAP_AGENCY_ID,
+            Role.ADMIN,
+            is_system=True,
+            professional_id=BOOTSTRAP_ADMIN_ID,
         )
     ledger.install_key(key, BOOTSTRAP_ADMIN_ID)
     if ledger.revoke_other_keys(SYSTEM_ID, BOOTSTRAP_ADMIN_ID, keep=api_key_id(key)):

@@ -90,8 +90,9 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown signal thresholds {unknown}; known: {sorted(known)}")
         beyond = sorted(k for k in WINDOW_THRESHOLDS if value.get(k, 0) > HISTORY_WINDOW_DAYS)
         if beyond:
-            raise ValueError(f"signal thresholds {beyond} look back further than the {HISTORY_WINDOW_DAYS} days "
-                             "a family keeps")
+            raise ValueError(
+                f"signal thresholds {beyond} look back further than the {HISTORY_WINDOW_DAYS} days a family keeps"
+            )
         return value
 
     def thresholds(self) -> SignalThresholds:

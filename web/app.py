@@ -22,8 +22,10 @@ from web.context import STATIC_DIR, PageError, SignInRequired, render_error
 
 Handler = Callable[[Request, Exception], Awaitable[Response] | Response]
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+)
 
 
 def _routers() -> list[Any]:
@@ -33,14 +35,20 @@ def _routers() -> list[Any]:
 
 
 NUL = "\x00"
-BAD_ADDRESS = ("The web address holds a character that cannot be used (U+0000). "
-               "Go back and try again, or start from the home page.")
+BAD_ADDRESS = (
+    "The web address holds a character that cannot be used (U+0000). "
+    "Go back and try again, or start from the home page."
+)
 
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path in ("/healthz", "/readyz", "/metrics", "/openapi.json")
-                or path.startswith("/docs") or path.startswith("/redoc"))
+    return not (
+        path.startswith("/api/")
+        or path in ("/healthz", "/readyz", "/metrics", "/openapi.json")
+        or path.startswith("/docs")
+        or path.startswith("/redoc")
+    )
 
 
 def install(app: FastAPI, demo_email_domain: str | None = None) -> None:

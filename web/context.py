@@ -25,12 +25,18 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "taf_session"
 _lock = threading.Lock()
 
-TITLES = {400: "Bad request", 403: "You cannot do this", 404: "Page not found", 405: "Not allowed",
-          429: "Too many requests", 500: "Sorry, there is a problem with the service"}
+TITLES = {
+    400: "Bad request",
+    403: "You cannot do this",
+    404: "Page not found",
+    405: "Not allowed",
+    429: "Too many requests",
+    500: "Sorry, there is a problem with the service",
+}
 MESSAGES = {
     403: "Your role does not allow this. If you think it should, ask your manager or the service administrator.",
     404: "If you typed the web address, check it is correct. If you followed a link, the page may not exist, "
-         "or you may not have access to it.",
+    "or you may not have access to it.",
 }
 
 
@@ -132,8 +138,11 @@ async def posted_form(request: Request, user: CurrentUser) -> FormData:
     form = await request.form()
     token = str(form.get("csrf_token", ""))
     if not token or not hmac.compare_digest(token, user.csrf_token):
-        raise PageError(403, "The form could not be sent because it was out of date or did not come from this "
-                             "service. Go back, reload the page and try again.")
+        raise PageError(
+            403,
+            "The form could not be sent because it was out of date or did not come from this "
+            "service. Go back, reload the page and try again.",
+        )
     return form
 
 
@@ -151,8 +160,10 @@ def navigation(user: User | None, path: str) -> list[dict[str, Any]]:
         items.append(("/audit/access-log", "Access log"))
     if user.role is Role.ADMIN:
         items.append(("/admin", "Admin"))
-    return [{"href": href, "text": text,
-             "active": path == href or (href != "/" and path.startswith(href))} for href, text in items]
+    return [
+        {"href": href, "text": text, "active": path == href or (href != "/" and path.startswith(href))}
+        for href, text in items
+    ]
 
 
 def page(request: Request, template: str, user: User | None, status: int = 200, **context: Any) -> HTMLResponse:
@@ -176,8 +187,14 @@ def render_error(request: Request, status: int, message: str | None = None) -> H
         user = optional_user(request) if hasattr(request.app.state, "ledger") else None
     except Exception:  # noqa: BLE001 - an error page must render even when the session store fails
         user = None
-    return page(request, "error.html", user, status=status, title=TITLES.get(status, "Error"),
-                message=message or MESSAGES.get(status, ""))
+    return page(
+        request,
+        "error.html",
+        user,
+        status=status,
+        title=TITLES.get(status, "Error"),
+        message=message or MESSAGES.get(status, ""),
+    )
 
 
 def done(path: str, what: str) -> RedirectResponse:

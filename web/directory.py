@@ -60,8 +60,9 @@ class Directory:
         ids: list[UUID] = []
         start = 0
         while True:
-            page = self.ledger.recorder.select_notifications(start=start, limit=PAGE, topics=[topic],
-                                                             inclusive_of_start=False)
+            page = self.ledger.recorder.select_notifications(
+                start=start, limit=PAGE, topics=[topic], inclusive_of_start=False
+            )
             ids += [n.originator_id for n in page]
             if len(page) < PAGE:
                 return ids
@@ -77,8 +78,9 @@ class Directory:
         for professional_id in self._ids(PROFESSIONAL_TOPIC):
             p = self.ledger.get_professional(professional_id)
             agency = agencies.get(p.agency_id)
-            people[p.id] = Person(p.id, p.name, p.email, p.agency_id, agency.name if agency else "",
-                                  p.role.value, p.is_system, p.active)
+            people[p.id] = Person(
+                p.id, p.name, p.email, p.agency_id, agency.name if agency else "", p.role.value, p.is_system, p.active
+            )
         with self._lock:
             self._agencies, self._people, self._loaded_at = agencies, people, time.monotonic()
 

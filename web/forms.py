@@ -168,8 +168,11 @@ def _object(parts: Sequence[tuple[str, Field]], values: FormData) -> dict[str, A
 
 def filled_rows(f: Field, values: FormData) -> list[int]:
     """The rows of a rows field with anything typed in them (the others are left out)."""
-    return [row for row, inputs in enumerate(f.rows())
-            if _object([(p.name, leaf) for p, leaf in zip(f.parts, inputs, strict=True)], values)]
+    return [
+        row
+        for row, inputs in enumerate(f.rows())
+        if _object([(p.name, leaf) for p, leaf in zip(f.parts, inputs, strict=True)], values)
+    ]
 
 
 def to_json(fields: Iterable[Field], values: FormData) -> dict[str, Any]:
@@ -178,8 +181,10 @@ def to_json(fields: Iterable[Field], values: FormData) -> dict[str, Any]:
     for f in fields:
         value: Any
         if f.kind == "rows":
-            items = [_object([(p.name, leaf) for p, leaf in zip(f.parts, inputs, strict=True)], values)
-                     for inputs in f.rows()]
+            items = [
+                _object([(p.name, leaf) for p, leaf in zip(f.parts, inputs, strict=True)], values)
+                for inputs in f.rows()
+            ]
             value = [item for item in items if item] or None
         elif f.kind == "group":
             value = _object([(p.name, f.part(p)) for p in f.parts], values) or None
@@ -215,8 +220,12 @@ def date_parts(value: Any) -> dict[str, str]:
     return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
 
 
-BOUNDS = {"greater_than_equal": ("ge", "{} or more"), "greater_than": ("gt", "more than {}"),
-          "less_than_equal": ("le", "{} or less"), "less_than": ("lt", "less than {}")}
+BOUNDS = {
+    "greater_than_equal": ("ge", "{} or more"),
+    "greater_than": ("gt", "more than {}"),
+    "less_than_equal": ("le", "{} or less"),
+    "less_than": ("lt", "less than {}"),
+}
 
 
 def _message(f: Field, error: Mapping[str, Any]) -> str:
@@ -268,9 +277,13 @@ def _nested_input(f: Field, loc: Sequence[Any], values: FormData) -> Field:
     return first_input(f)
 
 
-def validate(model: type[BaseModel], fields: Sequence[Field], values: FormData,
-             extra: dict[str, Any] | None = None,
-             build: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> tuple[Any, FormErrors]:
+def validate(
+    model: type[BaseModel],
+    fields: Sequence[Field],
+    values: FormData,
+    extra: dict[str, Any] | None = None,
+    build: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> tuple[Any, FormErrors]:
     """Validate form values with the API's model; returns (model or None, errors).
 
     `extra` adds JSON fields the page sets itself; `build` may reshape the body first.
@@ -302,8 +315,9 @@ def validate(model: type[BaseModel], fields: Sequence[Field], values: FormData,
         return None, errors
 
 
-def domain_error(errors: FormErrors, fields: Sequence[Field], error: Exception,
-                 when_field: str = "occurred_on") -> FormErrors:
+def domain_error(
+    errors: FormErrors, fields: Sequence[Field], error: Exception, when_field: str = "occurred_on"
+) -> FormErrors:
     """Put a domain refusal next to its field when the form has it, else above the form."""
     detail = getattr(error, "detail", str(error))
     message = detail[0].upper() + detail[1:] if detail else "This could not be recorded"

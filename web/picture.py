@@ -170,8 +170,9 @@ class Mark:
             return _pts((x - r, y - r), (x + r, y - r), (x + r, y + r), (x - r, y + r))
         if self.shape == "cross":
             r = s * 0.75
-            return (f"M{x - r:.1f},{y - r:.1f} L{x + r:.1f},{y + r:.1f} "
-                    f"M{x + r:.1f},{y - r:.1f} L{x - r:.1f},{y + r:.1f}")
+            return (
+                f"M{x - r:.1f},{y - r:.1f} L{x + r:.1f},{y + r:.1f} M{x + r:.1f},{y - r:.1f} L{x - r:.1f},{y + r:.1f}"
+            )
         if self.shape == "tick":
             return f"M{x:.1f},{y - s:.1f} L{x:.1f},{y + s:.1f}"
         return ""
@@ -303,27 +304,45 @@ class Picture:
         agencies = len({m.agency_id for m in contacts})
         span = f"From {_words(self.start)} to {_words(self.end)}: "
         if contacts:
-            parts = [span + f"{_count(len(contacts), 'contact')} by {_count(agencies, 'agency', 'agencies')}; "
-                     f"{seen} seen face to face, {remote} by phone or video, {missed} missed or declined."]
+            parts = [
+                span + f"{_count(len(contacts), 'contact')} by {_count(agencies, 'agency', 'agencies')}; "
+                f"{seen} seen face to face, {remote} by phone or video, {missed} missed or declined."
+            ]
         else:
             parts = [span + "no contacts recorded."]
         if len(self.lanes) > agencies:
             parts.append(f"{_count(len(self.lanes), 'agency', 'agencies')} made entries in all.")
         if self.gaps:
             longest = max(g.days for g in self.gaps)
-            parts.append(f"{_count(len(self.gaps), 'gap')} longer than expected with nobody seen face to face, "
-                         f"the longest {longest} days.")
+            parts.append(
+                f"{_count(len(self.gaps), 'gap')} longer than expected with nobody seen face to face, "
+                f"the longest {longest} days."
+            )
         else:
             parts.append("No gap longer than expected.")
-        parts.append(f"{_count(len(self.bands), 'episode')}, "
-                     f"{_count(sum(f.kind == 'concern' for f in self.flags), 'concern')}, "
-                     f"{_count(sum(f.kind == 'signal' for f in self.flags), 'signal')}.")
+        parts.append(
+            f"{_count(len(self.bands), 'episode')}, "
+            f"{_count(sum(f.kind == 'concern' for f in self.flags), 'concern')}, "
+            f"{_count(sum(f.kind == 'signal' for f in self.flags), 'signal')}."
+        )
         return " ".join(parts)
 
 
 def _words(day: date) -> str:
-    full = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-            "November", "December")
+    full = (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    )
     return f"{day.day} {full[day.month - 1]} {day.year}"
 
 
@@ -385,42 +404,100 @@ def build(
     left, right = LABEL_WIDTH, width - RIGHT_MARGIN
     span = max((stop - start).days, 1)
 
-
     flags_top = TOP + BAND_LABEL_HEIGHT
     lanes_top = flags_top + FLAG_ROW
-    lanes = [Lane(agency_id, name, short_name(name), lanes_top + i * LANE_HEIGHT, LANE_HEIGHT)
-             for i, (agency_id, name) in enumerate(lanes_order.items())]
+    lanes = [
+        Lane(agency_id, name, short_name(name), lanes_top + i * LANE_HEIGHT, LANE_HEIGHT)
+        for i, (agency_id, name) in enumerate(lanes_order.items())
+    ]
     lanes_bottom = lanes_top + max(len(lanes), 1) * LANE_HEIGHT
     axis_y = lanes_bottom
     legend_top = axis_y + AXIS_HEIGHT
-    picture = Picture(width=width, height=0, start=start, end=end, lanes=lanes, plot_left=left, plot_right=right,
-                      lanes_top=lanes_top, lanes_bottom=lanes_bottom, axis_y=axis_y, span_days=span)
+    picture = Picture(
+        width=width,
+        height=0,
+        start=start,
+        end=end,
+        lanes=lanes,
+        plot_left=left,
+        plot_right=right,
+        lanes_top=lanes_top,
+        lanes_bottom=lanes_bottom,
+        axis_y=axis_y,
+        span_days=span,
+    )
     x_of = picture.x_at
     by_agency = {lane.agency_id: lane for lane in lanes}
 
     for c in sorted(contacts, key=lambda c: (c.on, c.version)):
         lane = by_agency[c.agency_id]
-        picture.marks.append(Mark(x_of(c.on), lane.middle, c.agency_id, c.on, c.version, c.outcome,
-                                  SHAPES.get(c.outcome, "circle"), c.remote, c.label, kind=c.kind))
+        picture.marks.append(
+            Mark(
+                x_of(c.on),
+                lane.middle,
+                c.agency_id,
+                c.on,
+                c.version,
+                c.outcome,
+                SHAPES.get(c.outcome, "circle"),
+                c.remote,
+                c.label,
+                kind=c.kind,
+            )
+        )
     for e in sorted(entries, key=lambda e: (e.on, e.version)):
         lane = by_agency[e.agency_id]
-        picture.marks.append(Mark(x_of(e.on), lane.middle, e.agency_id, e.on, e.version, "entry", "tick", False,
-                                  e.label, size=MARK_SIZE * 0.8))
+        picture.marks.append(
+            Mark(
+                x_of(e.on),
+                lane.middle,
+                e.agency_id,
+                e.on,
+                e.version,
+                "entry",
+                "tick",
+                False,
+                e.label,
+                size=MARK_SIZE * 0.8,
+            )
+        )
 
     for ep in episodes:
         ep_end = ep.end or end
         x0, x1 = x_of(max(ep.start, start)), x_of(min(ep_end, end))
         top = TOP + BAND_LABEL_HEIGHT
         fits = x0 + 4 + len(ep.label) * LABEL_CHAR_WIDTH <= right
-        picture.bands.append(Band(x0, top, max(x1 - x0, 2.0), lanes_bottom - top, ep.start, ep.end, ep.label,
-                                  x0 + 4 if fits else right, "start" if fits else "end"))
+        picture.bands.append(
+            Band(
+                x0,
+                top,
+                max(x1 - x0, 2.0),
+                lanes_bottom - top,
+                ep.start,
+                ep.end,
+                ep.label,
+                x0 + 4 if fits else right,
+                "start" if fits else "end",
+            )
+        )
 
     seen_days = [c.on for c in contacts if c.seen_face_to_face]
     for period in periods:
         for g_start, g_end, last in gaps_in(period, seen_days):
             x0, x1 = x_of(g_start), x_of(g_end)
-            picture.gaps.append(Gap(x0, lanes_top, max(x1 - x0, 1.0), lanes_bottom - lanes_top, g_start, g_end,
-                                    (g_end - g_start).days, period.interval_days, last and g_end >= end))
+            picture.gaps.append(
+                Gap(
+                    x0,
+                    lanes_top,
+                    max(x1 - x0, 1.0),
+                    lanes_bottom - lanes_top,
+                    g_start,
+                    g_end,
+                    (g_end - g_start).days,
+                    period.interval_days,
+                    last and g_end >= end,
+                )
+            )
 
     last_x, level = -100.0, 0
     for f in sorted(flags, key=lambda f: f.on):
@@ -455,8 +532,14 @@ def _ticks(start: date, end: date, x_of: Callable[[date], float]) -> list[Tick]:
 
 def _legend(top: float, left: float, right: float) -> list[LegendItem]:
     items: list[tuple[str, str]] = [(o, OUTCOME_WORDS[o]) for o in OUTCOMES]
-    items += [("remote", "Phone or video (hollow)"), ("entry", "Other entry"), ("episode", "Episode"),
-              ("gap", "Not seen face to face for longer than expected"), ("concern", "Concern"), ("signal", "Signal")]
+    items += [
+        ("remote", "Phone or video (hollow)"),
+        ("entry", "Other entry"),
+        ("episode", "Episode"),
+        ("gap", "Not seen face to face for longer than expected"),
+        ("concern", "Concern"),
+        ("signal", "Signal"),
+    ]
     column = (right - 20) / LEGEND_COLUMNS
     legend = []
     for i, (key, text) in enumerate(items):

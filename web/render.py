@@ -13,8 +13,20 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from web.forms import date_parts
 
 DONE_MESSAGES: dict[str, str] = {}  # the confirmation banner after post/redirect/get, by key (never user text)
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def format_date(value: Any) -> str:
@@ -94,10 +106,15 @@ def short_id(value: UUID | str | None) -> str:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The template environment (autoescaped HTML)."""
-    env = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(["html", "svg"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(date=format_date, prose=dates_in_words, time=format_time, words=words, short_id=short_id,
-                       date_parts=date_parts)
+    env = Environment(
+        loader=PackageLoader("web", "templates"),
+        autoescape=select_autoescape(["html", "svg"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        date=format_date, prose=dates_in_words, time=format_time, words=words, short_id=short_id, date_parts=date_parts
+    )
     env.globals.update(age=age, done_messages=DONE_MESSAGES)
     return env
 

@@ -55,9 +55,7 @@ class SessionStore:
                 "session_hash TEXT PRIMARY KEY, professional_id TEXT NOT NULL, csrf_token TEXT NOT NULL, "
                 "created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL)"
             )
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {TABLE}_professional_idx ON {self.table} (professional_id)"
-            )
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_professional_idx ON {self.table} (professional_id)")
 
     def _now(self) -> datetime:
         now: datetime = self.clock.now()
@@ -91,8 +89,10 @@ class SessionStore:
             return None
         if now - last_seen > TOUCH_EVERY:
             with self._store.cursor(commit=True) as cursor:
-                cursor.execute(self._store.sql(f"UPDATE {self.table} SET last_seen_at = ? WHERE session_hash = ?"),
-                               (now.isoformat(), digest))
+                cursor.execute(
+                    self._store.sql(f"UPDATE {self.table} SET last_seen_at = ? WHERE session_hash = ?"),
+                    (now.isoformat(), digest),
+                )
             last_seen = now
         return Session(UUID(row["professional_id"]), row["csrf_token"], last_seen)
 
@@ -104,8 +104,9 @@ class SessionStore:
     def end_all(self, professional_id: UUID) -> int:
         """End every session of a professional (deactivation, password change); returns how many."""
         with self._store.cursor(commit=True) as cursor:
-            cursor.execute(self._store.sql(f"DELETE FROM {self.table} WHERE professional_id = ?"),
-                           (str(professional_id),))
+            cursor.execute(
+                self._store.sql(f"DELETE FROM {self.table} WHERE professional_id = ?"), (str(professional_id),)
+            )
             return int(cursor.rowcount or 0)
 
 

@@ -32,8 +32,9 @@ SCAN_BATCH = 200  # families evaluated and saved per transaction by the scan
 FAMILY_REGISTERED = "domain.family:Family.FamilyRegistered"
 
 
-def scan_signals(ledger: TafLedger, family_ids: Iterable[UUID], thresholds: SignalThresholds,
-                 batch: int = SCAN_BATCH) -> int:
+def scan_signals(
+    ledger: TafLedger, family_ids: Iterable[UUID], thresholds: SignalThresholds, batch: int = SCAN_BATCH
+) -> int:
     """Record each family's signal changes for today (the worker, channel worker); returns families scanned.
 
     Families are taken `batch` at a time: each batch is evaluated and its changes saved in

@@ -49,8 +49,12 @@ Auditor = Annotated[Actor, Depends(require_roles(Role.AUDITOR))]
 
 
 def _cursor_error(field: str = "cursor") -> ApiError:
-    return ApiError(422, "cursor is not one this API gave out", rule="cursor_invalid",
-                    errors=[{"loc": ["query", field], "msg": "unknown cursor"}])
+    return ApiError(
+        422,
+        "cursor is not one this API gave out",
+        rule="cursor_invalid",
+        errors=[{"loc": ["query", field], "msg": "unknown cursor"}],
+    )
 
 
 def encode_cursor(version: int) -> str:
@@ -79,8 +83,9 @@ def _event_view(event: Any) -> EventView:
 
 
 @router.get("/families/{family_id}/events", response_model=EventPage, summary="A family's full event history")
-def family_events(family_id: AuditedFamily, ledger: Ledger, limit: Limit = DEFAULT_LIMIT,
-                  cursor: Cursor = None) -> EventPage:
+def family_events(
+    family_id: AuditedFamily, ledger: Ledger, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> EventPage:
     """Every event recorded for the family, oldest first, decrypted, each with its chain hash."""
     after = decode_cursor(cursor)
     try:
@@ -89,29 +94,46 @@ def family_events(family_id: AuditedFamily, ledger: Ledger, limit: Limit = DEFAU
         raise ApiError(404, f"no family {family_id}", rule="not_found") from None
     except Exception:
         log.exception("stored event unreadable", extra={"family_id": str(family_id)})
-        raise ApiError(500, "a stored event of this family cannot be read; GET its /integrity to find which",
-                       rule="event_unreadable") from None
+        raise ApiError(
+            500,
+            "a stored event of this family cannot be read; GET its /integrity to find which",
+            rule="event_unreadable",
+        ) from None
     page = events[:limit]
     more = len(events) > limit
-    return EventPage(items=[_event_view(e) for e in page],
-                     next_cursor=encode_cursor(page[-1].originator_version) if more and page else None)
+    return EventPage(
+        items=[_event_view(e) for e in page],
+        next_cursor=encode_cursor(page[-1].originator_version) if more and page else None,
+    )
 
 
 def state_point(
     _: AuditScope,
-    version: Annotated[int | None, Query(ge=1, le=10**12, description="A family version (1 is the registration).")]
-    = None,
-    as_of: Annotated[IsoTime | None, Query(description="A time with its offset, e.g. 2026-03-01T09:00:00+00:00.")]
-    = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=10**12, description="A family version (1 is the registration).")
+    ] = None,
+    as_of: Annotated[
+        IsoTime | None, Query(description="A time with its offset, e.g. 2026-03-01T09:00:00+00:00.")
+    ] = None,
 ) -> tuple[int | None, datetime | None]:
     """Dependency: exactly one of `version` and `as_of` (422 naming them), checked after role and scope."""
     if (version is None) == (as_of is None):
-        raise ApiError(422, "give exactly one of version and as_of", rule="version_or_as_of",
-                       errors=[{"loc": ["query", "version"], "msg": "give exactly one of version and as_of"},
-                               {"loc": ["query", "as_of"], "msg": "give exactly one of version and as_of"}])
+        raise ApiError(
+            422,
+            "give exactly one of version and as_of",
+            rule="version_or_as_of",
+            errors=[
+                {"loc": ["query", "version"], "msg": "give exactly one of version and as_of"},
+                {"loc": ["query", "as_of"], "msg": "give exactly one of version and as_of"},
+            ],
+        )
     if as_of is not None and as_of.tzinfo is None:
-        raise ApiError(422, "as_of needs a time zone offset", rule="as_of_without_offset",
-                       errors=[{"loc": ["query", "as_of"], "msg": "add an offset such as +00:00 or Z"}])
+        raise ApiError(
+            422,
+            "as_of needs a time zone offset",
+            rule="as_of_without_offset",
+            errors=[{"loc": ["query", "as_of"], "msg": "add an offset such as +00:00 or Z"}],
+        )
     return version, as_of
 
 
@@ -128,28 +150,33 @@ def family_state(point: StatePoint, family_id: AuditedFamily, ledger: Ledger) ->
     if version is not None:
         family = ledger.get_family(family_id, version=version)
         if family.version < version:
-            raise ApiError(404, f"family {family_id} has no version {version}; its latest is {family.version}",
-                           rule="version_not_recorded")
+            raise ApiError(
+                404,
+                f"family {family_id} has no version {version}; its latest is {family.version}",
+                rule="version_not_recorded",
+            )
         return summarise(family)
     assert as_of is not None
     try:
         return summarise(ledger.state_as_of(family_id, as_of))
     except UnknownEntityError:
-        raise ApiError(404, f"family {family_id} was not yet registered at {as_of.isoformat()}",
-                       rule="not_yet_registered") from None
+        raise ApiError(
+            404, f"family {family_id} was not yet registered at {as_of.isoformat()}", rule="not_yet_registered"
+        ) from None
 
 
-@router.get("/families/{family_id}/integrity", response_model=IntegrityReport,
-            summary="Check a family's hash chain")
+@router.get("/families/{family_id}/integrity", response_model=IntegrityReport, summary="Check a family's hash chain")
 def family_integrity(family_id: AuditedFamily, ledger: Ledger) -> IntegrityReport:
     """Recompute the family's hash chain from the stored events: valid, or the first version that breaks it."""
     check = ledger.verify_chain(family_id)
     if check.valid:
-        return IntegrityReport(IntegrityValid(valid=True, events_checked=check.events_checked,
-                                              head_hash=check.head_hash))
+        return IntegrityReport(
+            IntegrityValid(valid=True, events_checked=check.events_checked, head_hash=check.head_hash)
+        )
     assert check.broken_at_version is not None
-    return IntegrityReport(IntegrityBroken(valid=False, events_checked=check.events_checked,
-                                           broken_at_version=check.broken_at_version))
+    return IntegrityReport(
+        IntegrityBroken(valid=False, events_checked=check.events_checked, broken_at_version=check.broken_at_version)
+    )
 
 
 def get_access_log(request: Request) -> AccessLog:
@@ -173,9 +200,18 @@ def access_log_entries(
     except InvalidValueError:
         raise _cursor_error() from None
     return AccessLogPage(
-        items=[AccessEntryView(professional_id=e.professional_id, agency_id=e.agency_id, role=Role(e.role),
-                               family_id=e.family_id, what=e.what, channel=Channel(e.channel), at=e.recorded_at)
-               for e in page.items],
+        items=[
+            AccessEntryView(
+                professional_id=e.professional_id,
+                agency_id=e.agency_id,
+                role=Role(e.role),
+                family_id=e.family_id,
+                what=e.what,
+                channel=Channel(e.channel),
+                at=e.recorded_at,
+            )
+            for e in page.items
+        ],
         next_cursor=page.next_cursor,
     )
 

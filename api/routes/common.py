@@ -25,8 +25,9 @@ def etag(version: int) -> str:
 def written(response: Response, recorded: Recorded) -> WriteResult:
     """The write answer for what a command recorded, with the family's new version as ETag."""
     response.headers["ETag"] = etag(recorded.version)
-    return WriteResult(id=recorded.id, family_id=recorded.family_id, version=recorded.version,
-                       position=recorded.position)
+    return WriteResult(
+        id=recorded.id, family_id=recorded.family_id, version=recorded.version, position=recorded.position
+    )
 
 
 def when(body: Fact, specific: date | None = None) -> When:
@@ -54,8 +55,14 @@ class Writing:
         return written(self.response, recorded)
 
 
-def writing(family: WritableFamily, actor: CurrentActor, ledger: Ledger, expected: ExpectedVersion,
-            response: Response, _key: IdempotencyKey) -> Writing:
+def writing(
+    family: WritableFamily,
+    actor: CurrentActor,
+    ledger: Ledger,
+    expected: ExpectedVersion,
+    response: Response,
+    _key: IdempotencyKey,
+) -> Writing:
     """Dependency: a write to a family the caller may record for."""
     return Writing(family, actor, ledger, expected, response)
 
@@ -63,8 +70,14 @@ def writing(family: WritableFamily, actor: CurrentActor, ledger: Ledger, expecte
 Write = Annotated[Writing, Depends(writing)]
 
 
-def fact_writing(family: FactWritableFamily, actor: CurrentActor, ledger: Ledger, expected: ExpectedVersion,
-                 response: Response, _key: IdempotencyKey) -> Writing:
+def fact_writing(
+    family: FactWritableFamily,
+    actor: CurrentActor,
+    ledger: Ledger,
+    expected: ExpectedVersion,
+    response: Response,
+    _key: IdempotencyKey,
+) -> Writing:
     """Dependency: a fact (contact, concern, referral, registration, growth) for a family the caller knows."""
     return Writing(family, actor, ledger, expected, response)
 

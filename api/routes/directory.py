@@ -38,8 +38,12 @@ def _start(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
     if not cursor.isdigit() or len(cursor) > 18:
-        raise ApiError(422, "cursor is not one this API gave out", rule="cursor_invalid",
-                       errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}])
+        raise ApiError(
+            422,
+            "cursor is not one this API gave out",
+            rule="cursor_invalid",
+            errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+        )
     return int(cursor)
 
 
@@ -81,7 +85,10 @@ def create_professional(body: ProfessionalCreate, actor: Admin, ledger: Ledger, 
 
 @router.get("/professionals", response_model=ProfessionalPage, summary="List professionals")
 def list_professionals(
-    _: CurrentActor, ledger: Ledger, limit: Limit = 50, cursor: Cursor = None,
+    _: CurrentActor,
+    ledger: Ledger,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     agency_id: Annotated[UUID | None, Query(description="Only this agency's professionals.")] = None,
 ) -> ProfessionalPage:
     """The professionals in the directory, in the order they were added."""
@@ -91,8 +98,17 @@ def list_professionals(
         p = ledger.get_professional(professional_id)
         if agency_id is not None and p.agency_id != agency_id:
             continue
-        items.append(ProfessionalView(id=p.id, name=p.name, agency_id=p.agency_id, role=p.role, email=p.email,
-                                      is_system=p.is_system, active=p.active))
+        items.append(
+            ProfessionalView(
+                id=p.id,
+                name=p.name,
+                agency_id=p.agency_id,
+                role=p.role,
+                email=p.email,
+                is_system=p.is_system,
+                active=p.active,
+            )
+        )
     return ProfessionalPage(items=items, next_cursor=next_cursor)
 
 
@@ -122,24 +138,32 @@ def revoke_api_key(key_id: UUID, actor: CurrentActor, ledger: Ledger) -> Respons
 def admin_or_self(professional_id: UUID, actor: CurrentActor) -> Actor:
     """Dependency: an admin, or the professional themselves (403 otherwise)."""
     if actor.role is not Role.ADMIN and actor.professional_id != professional_id:
-        raise ApiError(403, "only an admin or the professional themselves may set a password",
-                       rule="role_not_permitted")
+        raise ApiError(
+            403, "only an admin or the professional themselves may set a password", rule="role_not_permitted"
+        )
     return actor
 
 
-@router.post("/professionals/{professional_id}/password", status_code=204, response_class=Response,
-             summary="Set a web password")
-def set_password(professional_id: UUID, body: PasswordSet, actor: Annotated[Actor, Depends(admin_or_self)],
-                 ledger: Ledger) -> Response:
+@router.post(
+    "/professionals/{professional_id}/password", status_code=204, response_class=Response, summary="Set a web password"
+)
+def set_password(
+    professional_id: UUID, body: PasswordSet, actor: Annotated[Actor, Depends(admin_or_self)], ledger: Ledger
+) -> Response:
     """Set a professional's password for the web front end (admin, or the professional themselves)."""
     ledger.set_password(actor.professional_id, professional_id, body.password)
     return Response(status_code=204)
 
 
-@router.post("/professionals/{professional_id}/deactivation", status_code=204, response_class=Response,
-             summary="Deactivate a professional")
-def deactivate_professional(professional_id: UUID, body: ProfessionalDeactivation, actor: Admin,
-                            ledger: Ledger) -> Response:
+@router.post(
+    "/professionals/{professional_id}/deactivation",
+    status_code=204,
+    response_class=Response,
+    summary="Deactivate a professional",
+)
+def deactivate_professional(
+    professional_id: UUID, body: ProfessionalDeactivation, actor: Admin, ledger: Ledger
+) -> Response:
     """Deactivate a professional (admin): their API keys are revoked, their web sessions end at once, and they
     can no longer lead, join a team or own an action."""
     try:

@@ -69,20 +69,38 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
         status="open" if episode is not None else "closed",
         in_area=family.in_area,
         address=family.address,
-        children=[ChildView(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
-                            expected_on=c.expected_on, nhs_number=c.nhs_number) for c in family.children.values()],
+        children=[
+            ChildView(
+                child_id=c.child_id,
+                name=c.name,
+                date_of_birth=c.date_of_birth,
+                expected_on=c.expected_on,
+                nhs_number=c.nhs_number,
+            )
+            for c in family.children.values()
+        ],
         carers=[CarerView(name=c.name, relationship=c.relationship) for c in family.carers],
-        open_episode=None if episode is None else EpisodeView(
-            episode_id=episode.episode_id, level=episode.level, opened_on=episode.opened_on, kind=episode.kind,
-            previous_episode_id=episode.previous_episode_id),
+        open_episode=None
+        if episode is None
+        else EpisodeView(
+            episode_id=episode.episode_id,
+            level=episode.level,
+            opened_on=episode.opened_on,
+            kind=episode.kind,
+            previous_episode_id=episode.previous_episode_id,
+        ),
         episodes_count=len(family.episodes),
-        lead=None if lead is None else LeadView(professional_id=lead.professional_id, agency_id=lead.agency_id,
-                                                since=lead.since),
-        taf_members=[MemberView(professional_id=m.professional_id, agency_id=m.agency_id, since=m.since)
-                     for m in family.members.values()],
+        lead=None
+        if lead is None
+        else LeadView(professional_id=lead.professional_id, agency_id=lead.agency_id, since=lead.since),
+        taf_members=[
+            MemberView(professional_id=m.professional_id, agency_id=m.agency_id, since=m.since)
+            for m in family.members.values()
+        ],
         pending_requests=[
             PendingRequestView(request_id=r.request_id, kind=r.kind, status=r.status, requested_on=r.requested_on)
-            for r in family.requests.values() if r.status in (RequestStatus.PENDING, RequestStatus.BLOCKED)
+            for r in family.requests.values()
+            if r.status in (RequestStatus.PENDING, RequestStatus.BLOCKED)
         ],
         open_actions_count=len(family.open_actions()),
         signals=signals or [],
@@ -102,26 +120,40 @@ def need_to_know(family: Family, actor: Actor, ledger: TafLedger) -> FamilyNeedT
             contact = LeadContact(name=person.name, email=person.email, agency_name=agency.name)
         except UnknownEntityError:
             contact = None
-    own = [OwnRecord(version=e.originator_version, type=type(e).__name__, occurred_on=e.meta.occurred_on,
-                     recorded_at=e.timestamp)
-           for e in ledger.family_events(family.id) if e.meta.actor_agency_id == actor.agency_id]
+    own = [
+        OwnRecord(
+            version=e.originator_version, type=type(e).__name__, occurred_on=e.meta.occurred_on, recorded_at=e.timestamp
+        )
+        for e in ledger.family_events(family.id)
+        if e.meta.actor_agency_id == actor.agency_id
+    ]
     return FamilyNeedToKnow(
         id=family.id,
         reference=family.reference,
         version=family.version,
-        children=[ChildView(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
-                            expected_on=c.expected_on, nhs_number=c.nhs_number)
-                  for c in family.children.values() if c.child_id in matched],
-        lead=None if lead is None else LeadView(professional_id=lead.professional_id, agency_id=lead.agency_id,
-                                                since=lead.since),
+        children=[
+            ChildView(
+                child_id=c.child_id,
+                name=c.name,
+                date_of_birth=c.date_of_birth,
+                expected_on=c.expected_on,
+                nhs_number=c.nhs_number,
+            )
+            for c in family.children.values()
+            if c.child_id in matched
+        ],
+        lead=None
+        if lead is None
+        else LeadView(professional_id=lead.professional_id, agency_id=lead.agency_id, since=lead.since),
         lead_contact=contact,
         recorded_by_your_agency=own,
     )
 
 
 @router.post("/match", response_model=FamilyMatched, summary="Find the family of a child")
-def match_family(body: FamilyMatch, actor: CaseWriter, ledger: Ledger, models: Models,
-                 request: Request) -> FamilyMatched:
+def match_family(
+    body: FamilyMatch, actor: CaseWriter, ledger: Ledger, models: Models, request: Request
+) -> FamilyMatched:
     """Find the one family of a child by NHS number, or by name and date of birth (and postcode).
 
     404 when no family or several match (the same answer); every match is in the access log.
@@ -137,8 +169,12 @@ def match_family(body: FamilyMatch, actor: CaseWriter, ledger: Ledger, models: M
         hits = models.match_children(body.name, body.date_of_birth, body.postcode)
     else:
         missing = "name" if body.name is None else "date_of_birth"
-        raise ApiError(422, "give nhs_number, or name and date_of_birth", rule="match_needs_child",
-                       errors=[{"loc": ["body", missing], "msg": "give nhs_number, or name and date_of_birth"}])
+        raise ApiError(
+            422,
+            "give nhs_number, or name and date_of_birth",
+            rule="match_needs_child",
+            errors=[{"loc": ["body", missing], "msg": "give nhs_number, or name and date_of_birth"}],
+        )
     families = {family_id for family_id, _ in hits}
     if len(families) != 1:
         record_read(request, actor, None, f"match by {by}: no single family")
@@ -150,8 +186,9 @@ def match_family(body: FamilyMatch, actor: CaseWriter, ledger: Ledger, models: M
 
 
 @router.post("", status_code=201, response_model=FamilyRegistered, summary="Register a family")
-def register_family(body: FamilyCreate, actor: CaseWriter, ledger: Ledger, response: Response,
-                    _key: IdempotencyKey) -> FamilyRegistered:
+def register_family(
+    body: FamilyCreate, actor: CaseWriter, ledger: Ledger, response: Response, _key: IdempotencyKey
+) -> FamilyRegistered:
     """Register a family with at least one child, born or expected."""
     recorded = ledger.register_family(
         actor,
@@ -167,14 +204,20 @@ def register_family(body: FamilyCreate, actor: CaseWriter, ledger: Ledger, respo
     family = ledger.get_family(recorded.family_id)
     response.headers["ETag"] = etag(recorded.version)
     response.headers["Location"] = f"/api/v1/families/{recorded.family_id}"
-    return FamilyRegistered(id=recorded.id, family_id=recorded.family_id, version=recorded.version,
-                            position=recorded.position, reference=family.reference,
-                            child_ids=list(recorded.extra_ids))
+    return FamilyRegistered(
+        id=recorded.id,
+        family_id=recorded.family_id,
+        version=recorded.version,
+        position=recorded.position,
+        reference=family.reference,
+        child_ids=list(recorded.extra_ids),
+    )
 
 
 @router.get("/{family_id}", response_model=FamilySummary | FamilyNeedToKnow, summary="A family's summary")
-def get_family(reach: ReachableFamily, actor: CurrentActor, ledger: Ledger, request: Request,
-               response: Response) -> FamilySummary | FamilyNeedToKnow:
+def get_family(
+    reach: ReachableFamily, actor: CurrentActor, ledger: Ledger, request: Request, response: Response
+) -> FamilySummary | FamilyNeedToKnow:
     """The family as it stands now, with its version (also as ETag) and the signals standing on it.
 
     An agency that only matched the family or recorded facts for it gets the need-to-know summary.
@@ -187,46 +230,92 @@ def get_family(reach: ReachableFamily, actor: CurrentActor, ledger: Ledger, requ
 
 
 @router.post("/{family_id}/children", status_code=201, response_model=WriteResult, summary="Add a child")
-def add_child(family_id: UUID, body: ChildAdd, _family: WritableFamily, actor: CurrentActor, ledger: Ledger,
-              expected: ExpectedVersion, response: Response, _key: IdempotencyKey) -> WriteResult:
+def add_child(
+    family_id: UUID,
+    body: ChildAdd,
+    _family: WritableFamily,
+    actor: CurrentActor,
+    ledger: Ledger,
+    expected: ExpectedVersion,
+    response: Response,
+    _key: IdempotencyKey,
+) -> WriteResult:
     """Add a child, born or expected; the answer's id is the child_id."""
     child = ChildInput(body.name, body.date_of_birth, body.expected_on, body.nhs_number)
     return written(response, ledger.add_child(actor, family_id, child, when(body), expected))
 
 
-@router.post("/{family_id}/children/{child_id}/birth", status_code=201, response_model=WriteResult,
-             summary="Record a birth")
-def record_birth(family_id: UUID, child_id: UUID, body: BirthRecord, _family: WritableFamily, actor: CurrentActor,
-                 ledger: Ledger, expected: ExpectedVersion, response: Response, _key: IdempotencyKey) -> WriteResult:
+@router.post(
+    "/{family_id}/children/{child_id}/birth", status_code=201, response_model=WriteResult, summary="Record a birth"
+)
+def record_birth(
+    family_id: UUID,
+    child_id: UUID,
+    body: BirthRecord,
+    _family: WritableFamily,
+    actor: CurrentActor,
+    ledger: Ledger,
+    expected: ExpectedVersion,
+    response: Response,
+    _key: IdempotencyKey,
+) -> WriteResult:
     """Record that an expected child was born."""
     return written(response, ledger.record_birth(actor, family_id, child_id, body.born_on, expected))
 
 
 @router.post("/{family_id}/address", status_code=201, response_model=WriteResult, summary="Change address")
-def change_address(family_id: UUID, body: AddressChange, _family: WritableFamily, actor: CurrentActor,
-                   ledger: Ledger, expected: ExpectedVersion, response: Response,
-                   _key: IdempotencyKey) -> WriteResult:
+def change_address(
+    family_id: UUID,
+    body: AddressChange,
+    _family: WritableFamily,
+    actor: CurrentActor,
+    ledger: Ledger,
+    expected: ExpectedVersion,
+    response: Response,
+    _key: IdempotencyKey,
+) -> WriteResult:
     """Record a move or a change of housing status (moved_on is when it happened)."""
-    return written(response, ledger.change_address(actor, family_id, body.address, body.housing,
-                                                   when(body, body.moved_on), expected, body.postcode))
+    return written(
+        response,
+        ledger.change_address(
+            actor, family_id, body.address, body.housing, when(body, body.moved_on), expected, body.postcode
+        ),
+    )
 
 
 @router.post("/{family_id}/left-area", status_code=201, response_model=WriteResult, summary="Family left the area")
-def leave_area(family_id: UUID, body: LeftArea, _family: WritableFamily, actor: CurrentActor, ledger: Ledger,
-               expected: ExpectedVersion, response: Response, _key: IdempotencyKey) -> WriteResult:
+def leave_area(
+    family_id: UUID,
+    body: LeftArea,
+    _family: WritableFamily,
+    actor: CurrentActor,
+    ledger: Ledger,
+    expected: ExpectedVersion,
+    response: Response,
+    _key: IdempotencyKey,
+) -> WriteResult:
     """Record that the family left the area (left_on is when)."""
-    return written(response, ledger.leave_area(actor, family_id, body.destination, when(body, body.left_on),
-                                               expected))
+    return written(response, ledger.leave_area(actor, family_id, body.destination, when(body, body.left_on), expected))
 
 
-@router.post("/{family_id}/returned", status_code=201, response_model=WriteResult,
-             summary="Family came back to the area")
-def return_to_area(family_id: UUID, body: ReturnedToArea, _family: WritableFamily, actor: CurrentActor,
-                   ledger: Ledger, expected: ExpectedVersion, response: Response,
-                   _key: IdempotencyKey) -> WriteResult:
+@router.post(
+    "/{family_id}/returned", status_code=201, response_model=WriteResult, summary="Family came back to the area"
+)
+def return_to_area(
+    family_id: UUID,
+    body: ReturnedToArea,
+    _family: WritableFamily,
+    actor: CurrentActor,
+    ledger: Ledger,
+    expected: ExpectedVersion,
+    response: Response,
+    _key: IdempotencyKey,
+) -> WriteResult:
     """Record that the family came back to the area (returned_on is when)."""
-    return written(response, ledger.return_to_area(actor, family_id, body.address, body.housing,
-                                                   when(body, body.returned_on), expected))
+    return written(
+        response,
+        ledger.return_to_area(actor, family_id, body.address, body.housing, when(body, body.returned_on), expected),
+    )
 
 
 __all__ = ["need_to_know", "router", "summarise"]

@@ -17,10 +17,14 @@ router = APIRouter(prefix="/api/v1/families/{family_id}", tags=["handover"])
 
 def _may_request(w: Writing) -> None:
     lead = w.family.lead
-    if not scope.may_request_handover(w.actor, lead.professional_id if lead else None,
-                                      lead.agency_id if lead else None):
-        raise ApiError(403, "only the lead professional, a coordinator or a manager may request this",
-                       rule="not_lead_coordinator_or_manager")
+    if not scope.may_request_handover(
+        w.actor, lead.professional_id if lead else None, lead.agency_id if lead else None
+    ):
+        raise ApiError(
+            403,
+            "only the lead professional, a coordinator or a manager may request this",
+            rule="not_lead_coordinator_or_manager",
+        )
 
 
 @router.post("/closure", status_code=202, response_model=RequestAccepted, summary="Request closure")
@@ -36,8 +40,7 @@ def request_closure(body: ClosureRequestIn, w: Write) -> RequestAccepted:
 def request_transfer(body: TransferRequestIn, w: Write) -> RequestAccepted:
     """Ask for the lead to pass to another professional; the handover worker decides."""
     _may_request(w)
-    result = w.done(w.ledger.request_transfer(w.actor, w.family_id, body.to_professional_id, body.reason,
-                                              w.expected))
+    result = w.done(w.ledger.request_transfer(w.actor, w.family_id, body.to_professional_id, body.reason, w.expected))
     w.response.headers["Location"] = f"/api/v1/families/{w.family_id}/transfer"
     return RequestAccepted(**result.model_dump(), request_id=result.id)
 
@@ -51,8 +54,7 @@ def accept_transfer(w: Write) -> WriteResult:
 @router.post("/handover-steps", status_code=201, response_model=WriteResult, summary="Complete a manual step")
 def complete_step(body: StepCompletion, w: Write) -> WriteResult:
     """Complete a manual checklist step with evidence (409 step_not_manual for an auto step)."""
-    return w.done(w.ledger.complete_step(w.actor, w.family_id, body.request_id, body.step, body.evidence,
-                                         w.expected))
+    return w.done(w.ledger.complete_step(w.actor, w.family_id, body.request_id, body.step, body.evidence, w.expected))
 
 
 def _withdraw(w: Writing, kind: RequestKind, body: Withdrawal | None) -> WriteResult:
@@ -80,11 +82,17 @@ def _status(family: VisibleFamily, ledger: Ledger, kind: RequestKind) -> Request
         raise ApiError(404, f"no {kind.value} request for this family", rule="no_request")
     request, steps = found
     return RequestView(
-        request_id=request.request_id, kind=request.kind, status=request.status, requested_by=request.requested_by,
-        requested_on=request.requested_on, reason=request.reason, to_professional_id=request.to_professional_id,
+        request_id=request.request_id,
+        kind=request.kind,
+        status=request.status,
+        requested_by=request.requested_by,
+        requested_on=request.requested_on,
+        reason=request.reason,
+        to_professional_id=request.to_professional_id,
         missing_steps=list(request.missing_steps),
-        steps=[StepView(step=s.step, done=s.done, reason=s.reason, evidence=s.evidence, manual=s.manual)
-               for s in steps],
+        steps=[
+            StepView(step=s.step, done=s.done, reason=s.reason, evidence=s.evidence, manual=s.manual) for s in steps
+        ],
     )
 
 

@@ -36,8 +36,9 @@ def redis_check(request: Request) -> tuple[str, str, int | None]:
         from redis.retry import Retry
 
         timeout = settings.redis_timeout_seconds
-        client = Redis.from_url(settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                retry=Retry(NoBackoff(), 0))
+        client = Redis.from_url(
+            settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        )
         try:
             client.ping()
         finally:
@@ -54,8 +55,12 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=Readiness, summary="Ready to take traffic",
-            responses={503: {"model": Readiness, "description": "Not ready"}})
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Ready to take traffic",
+    responses={503: {"model": Readiness, "description": "Not ready"}},
+)
 def readyz(request: Request) -> JSONResponse:
     """The event store (and Redis when configured) are reachable; projection lag from registered checks."""
     checks: list[ReadinessCheck] = [event_store_check, redis_check, *request.app.state.readiness_checks]
@@ -71,8 +76,12 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-@router.get("/metrics", response_class=Response, summary="Prometheus metrics",
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 def metrics(request: Request) -> Response:
     """Request counts and latencies by route template and status, in Prometheus text format."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

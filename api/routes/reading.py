@@ -43,11 +43,16 @@ router = APIRouter(prefix="/api/v1", tags=["reading"])
 
 async def read_models(
     request: Request,
-    consistent_with: Annotated[int | None, Header(
-        alias="X-Consistent-With", ge=0,
-        description="A log position a write returned: wait (up to TAF_CONSISTENCY_WAIT_SECONDS, default 5 s) "
-                    "until the read models include it; 503 when they do not by then, 409 for a position "
-                    "past the end of the log.")] = None,
+    consistent_with: Annotated[
+        int | None,
+        Header(
+            alias="X-Consistent-With",
+            ge=0,
+            description="A log position a write returned: wait (up to TAF_CONSISTENCY_WAIT_SECONDS, default 5 s) "
+            "until the read models include it; 503 when they do not by then, 409 for a position "
+            "past the end of the log.",
+        ),
+    ] = None,
 ) -> ReadModels:
     """The read models, caught up to `X-Consistent-With` when the caller sent it.
 
@@ -58,12 +63,19 @@ async def read_models(
         return models
     watch: PositionWatch = request.app.state.consistency
     if await watch.beyond_log(consistent_with):
-        raise ApiError(409, f"position {consistent_with} is past the end of the event log; send a position "
-                       "a write returned", rule="position_beyond_log",
-                       errors=[{"loc": ["header", "X-Consistent-With"], "msg": "past the end of the log"}])
+        raise ApiError(
+            409,
+            f"position {consistent_with} is past the end of the event log; send a position a write returned",
+            rule="position_beyond_log",
+            errors=[{"loc": ["header", "X-Consistent-With"], "msg": "past the end of the log"}],
+        )
     if not await watch.reached(consistent_with, request.app.state.settings.consistency_wait_seconds):
-        raise ApiError(503, f"the read models have not reached position {consistent_with} yet; retry shortly",
-                       rule="not_yet_consistent", headers={"Retry-After": "1"})
+        raise ApiError(
+            503,
+            f"the read models have not reached position {consistent_with} yet; retry shortly",
+            rule="not_yet_consistent",
+            headers={"Retry-After": "1"},
+        )
     return models
 
 
@@ -73,23 +85,40 @@ Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor 
 
 
 def _bad_cursor() -> ApiError:
-    return ApiError(422, "cursor is not one this API gave out", rule="cursor_invalid",
-                    errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}])
+    return ApiError(
+        422,
+        "cursor is not one this API gave out",
+        rule="cursor_invalid",
+        errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+    )
 
 
 def _family_item(row: SummaryRow) -> FamilyListItem:
     return FamilyListItem(
-        id=row.id, reference=row.reference, version=row.version, status=row.status,
-        children=[ChildItem(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth,
-                            expected_on=c.expected_on) for c in row.children],
-        open_episode=None if row.open_episode is None else EpisodeItem(
-            episode_id=row.open_episode.episode_id, level=row.open_episode.level,
-            opened_on=row.open_episode.opened_on, kind=row.open_episode.kind),
-        lead=None if row.lead is None else LeadItem(professional_id=row.lead.professional_id,
-                                                    agency_id=row.lead.agency_id, since=row.lead.since),
+        id=row.id,
+        reference=row.reference,
+        version=row.version,
+        status=row.status,
+        children=[
+            ChildItem(child_id=c.child_id, name=c.name, date_of_birth=c.date_of_birth, expected_on=c.expected_on)
+            for c in row.children
+        ],
+        open_episode=None
+        if row.open_episode is None
+        else EpisodeItem(
+            episode_id=row.open_episode.episode_id,
+            level=row.open_episode.level,
+            opened_on=row.open_episode.opened_on,
+            kind=row.open_episode.kind,
+        ),
+        lead=None
+        if row.lead is None
+        else LeadItem(professional_id=row.lead.professional_id, agency_id=row.lead.agency_id, since=row.lead.since),
         taf_member_ids=[m.professional_id for m in row.taf_members],
-        pending_requests=[PendingItem(request_id=p.request_id, kind=p.kind, status=p.status,
-                                      requested_on=p.requested_on) for p in row.pending_requests],
+        pending_requests=[
+            PendingItem(request_id=p.request_id, kind=p.kind, status=p.status, requested_on=p.requested_on)
+            for p in row.pending_requests
+        ],
         open_actions_count=row.open_actions_count,
     )
 
@@ -111,8 +140,9 @@ def list_families(
 ) -> FamilyList:
     """Family summaries ordered by reference, filtered, limited to the caller's scope."""
     try:
-        page = models.list_families(q=q, status=status, lead_id=lead_id, without_lead=without_lead, limit=limit,
-                                    cursor=cursor, visible_to=actor)
+        page = models.list_families(
+            q=q, status=status, lead_id=lead_id, without_lead=without_lead, limit=limit, cursor=cursor, visible_to=actor
+        )
     except BadCursorError:
         raise _bad_cursor() from None
     return FamilyList(items=[_family_item(r) for r in page.items], next_cursor=page.next_cursor)
@@ -131,8 +161,15 @@ def list_actions(
 ) -> ActionList:
     """Open actions over the caller's scope, overdue first, filtered by owner, family or overdue."""
     try:
-        page = models.list_open_actions(ledger.clock.today(), owner_id=owner_id, family_id=family_id,
-                                        overdue=overdue, limit=limit, cursor=cursor, visible_to=actor)
+        page = models.list_open_actions(
+            ledger.clock.today(),
+            owner_id=owner_id,
+            family_id=family_id,
+            overdue=overdue,
+            limit=limit,
+            cursor=cursor,
+            visible_to=actor,
+        )
     except BadCursorError:
         raise _bad_cursor() from None
     return ActionList(items=[_action_item(a) for a in page.items], next_cursor=page.next_cursor)
@@ -145,21 +182,32 @@ def worklist(actor: CaseReader, models: Models, ledger: Ledger) -> Worklist:
     visible = models.visible_family_ids(actor)
     return Worklist(
         professional_id=actor.professional_id,
-        families=[WorklistFamily(family_id=f.family_id, reference=f.reference, is_lead=f.is_lead,
-                                 is_member=f.is_member) for f in work.families if f.family_id in visible],
+        families=[
+            WorklistFamily(family_id=f.family_id, reference=f.reference, is_lead=f.is_lead, is_member=f.is_member)
+            for f in work.families
+            if f.family_id in visible
+        ],
         actions=[_action_item(a) for a in work.actions if a.family_id in visible],
-        steps=[WorklistStep(family_id=s.family_id, request_id=s.request_id, kind=s.kind, step=s.step,
-                            reason=s.reason) for s in work.steps if s.family_id in visible],
+        steps=[
+            WorklistStep(family_id=s.family_id, request_id=s.request_id, kind=s.kind, step=s.step, reason=s.reason)
+            for s in work.steps
+            if s.family_id in visible
+        ],
     )
 
 
 def _chronology(family_id: UUID, models: ReadModels, known_at: datetime | None) -> Chronology:
     if known_at is not None and known_at.tzinfo is None:
-        raise ApiError(422, "known_at needs a UTC offset, e.g. 2026-05-01T12:00:00+00:00", rule="known_at_offset",
-                       errors=[{"loc": ["query", "known_at"], "msg": "time without an offset"}])
+        raise ApiError(
+            422,
+            "known_at needs a UTC offset, e.g. 2026-05-01T12:00:00+00:00",
+            rule="known_at_offset",
+            errors=[{"loc": ["query", "known_at"], "msg": "time without an offset"}],
+        )
     rows = models.chronology(family_id, known_at)
     return Chronology(
-        family_id=family_id, known_at=known_at,
+        family_id=family_id,
+        known_at=known_at,
         items=[ChronologyItem.model_validate(r, from_attributes=True) for r in rows],
     )
 
@@ -183,12 +231,14 @@ class _Names:
 
     def named(self, item: ChronologyItem) -> ChronologyItem:
         """The row with the names of its children, agency and professionals beside their ids."""
-        return item.model_copy(update={
-            "child_names": [self.children.get(c, str(c)) for c in item.child_ids],
-            "source_agency_name": self.of(item.source_agency_id, "agency"),
-            "source_professional_name": self.of(item.source_professional_id, "professional"),
-            "recorded_by_name": self.of(item.recorded_by, "professional"),
-        })
+        return item.model_copy(
+            update={
+                "child_names": [self.children.get(c, str(c)) for c in item.child_ids],
+                "source_agency_name": self.of(item.source_agency_id, "agency"),
+                "source_professional_name": self.of(item.source_professional_id, "professional"),
+                "recorded_by_name": self.of(item.recorded_by, "professional"),
+            }
+        )
 
     def row(self, item: ChronologyItem) -> dict[str, str]:
         return {
@@ -213,9 +263,12 @@ class _Names:
     "/families/{family_id}/chronology",
     response_model=Chronology,
     summary="The shared multi-agency chronology",
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
-                                 "text/html": {"schema": {"type": "string"}}},
-                     "description": "JSON by default; CSV or a printable HTML page by Accept."}},
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}, "text/html": {"schema": {"type": "string"}}},
+            "description": "JSON by default; CSV or a printable HTML page by Accept.",
+        }
+    },
 )
 def chronology(
     request: Request,
@@ -223,8 +276,9 @@ def chronology(
     actor: CurrentActor,
     models: Models,
     ledger: Ledger,
-    known_at: Annotated[IsoTime | None, Query(description="Only what had been recorded by this time (ISO 8601 "
-                                                           "with its offset).")] = None,
+    known_at: Annotated[
+        IsoTime | None, Query(description="Only what had been recorded by this time (ISO 8601 with its offset).")
+    ] = None,
 ) -> Any:
     """One row per significant event, oldest first; `known_at` shows what was known then.
 
@@ -233,20 +287,32 @@ def chronology(
     family = reach.family
     result = _chronology(family.id, models, known_at)
     if not reach.full:
-        own = {e.originator_version for e in ledger.family_events(family.id)
-               if e.meta is not None and e.meta.actor_agency_id == actor.agency_id}
+        own = {
+            e.originator_version
+            for e in ledger.family_events(family.id)
+            if e.meta is not None and e.meta.actor_agency_id == actor.agency_id
+        }
         result = result.model_copy(update={"items": [i for i in result.items if i.version in own]})
     accept = request.headers.get("accept", "")
     if "text/csv" in accept:
         names = _Names(ledger, family)
-        return Response(chronology_csv(names.row(item) for item in result.items), media_type="text/csv",
-                        headers={"Content-Disposition": csv_disposition(family.reference)})
+        return Response(
+            chronology_csv(names.row(item) for item in result.items),
+            media_type="text/csv",
+            headers={"Content-Disposition": csv_disposition(family.reference)},
+        )
     if "text/html" in accept:
         from web.render import render
 
         names = _Names(ledger, family)
-        html = render("chronology.html", family=family, known_at=known_at, columns=CSV_COLUMNS,
-                      rows=[names.row(i) for i in result.items], printed_at=ledger.clock.now())
+        html = render(
+            "chronology.html",
+            family=family,
+            known_at=known_at,
+            columns=CSV_COLUMNS,
+            rows=[names.row(i) for i in result.items],
+            printed_at=ledger.clock.now(),
+        )
         return HTMLResponse(html)
     names = _Names(ledger, family)
     return result.model_copy(update={"items": [names.named(i) for i in result.items]})

@@ -55,12 +55,24 @@ def _order(name: str) -> int:
 def _signal_view(family: Family, standing: SignalState) -> SignalView:
     review = standing.review
     return SignalView(
-        family_id=family.id, signal=standing.name, severity=standing.severity,  # type: ignore[arg-type]
-        since=standing.since, explanation=standing.explanation, event_versions=standing.event_versions,
-        raised_on=standing.raised_on, raised_at_version=standing.raised_version,
-        last_review=None if review is None else SignalReviewView(
-            decision=review.decision.value, rationale=review.rationale, reviewed_by=review.by,  # type: ignore[arg-type]
-            reviewed_on=review.on, event_version=review.version, after_last_raised=standing.reviewed_since_raised),
+        family_id=family.id,
+        signal=standing.name,
+        severity=standing.severity,  # type: ignore[arg-type]
+        since=standing.since,
+        explanation=standing.explanation,
+        event_versions=standing.event_versions,
+        raised_on=standing.raised_on,
+        raised_at_version=standing.raised_version,
+        last_review=None
+        if review is None
+        else SignalReviewView(
+            decision=review.decision.value,
+            rationale=review.rationale,
+            reviewed_by=review.by,  # type: ignore[arg-type]
+            reviewed_on=review.on,
+            event_version=review.version,
+            after_last_raised=standing.reviewed_since_raised,
+        ),
     )
 
 
@@ -72,14 +84,23 @@ def family_signals(family: Family) -> list[SignalView]:
 def _review_view(review: SignalReviewEntry | None) -> SignalReviewView | None:
     if review is None:
         return None
-    return SignalReviewView(decision=review.decision, rationale=review.rationale,  # type: ignore[arg-type]
-                            reviewed_by=review.reviewed_by, reviewed_on=review.reviewed_on,
-                            event_version=review.event_version, after_last_raised=review.after_last_raised)
+    return SignalReviewView(
+        decision=review.decision,
+        rationale=review.rationale,  # type: ignore[arg-type]
+        reviewed_by=review.reviewed_by,
+        reviewed_on=review.reviewed_on,
+        event_version=review.event_version,
+        after_last_raised=review.after_last_raised,
+    )
 
 
 def _bad_cursor() -> ApiError:
-    return ApiError(422, "cursor is not one this API gave out", rule="cursor_invalid",
-                    errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}])
+    return ApiError(
+        422,
+        "cursor is not one this API gave out",
+        rule="cursor_invalid",
+        errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+    )
 
 
 def _encode(key: list[Any]) -> str:
@@ -115,16 +136,26 @@ def _offset(cursor: str | None) -> int:
 
 
 @router.get("/watchlist", response_model=WatchlistPage, summary="Signals over the caller's scope")
-def watchlist(actor: CaseReader, models: Models, signal: SignalName | None = None, limit: Limit = 50,
-              cursor: Cursor = None) -> WatchlistPage:
+def watchlist(
+    actor: CaseReader, models: Models, signal: SignalName | None = None, limit: Limit = 50, cursor: Cursor = None
+) -> WatchlistPage:
     """Signals standing on the families the caller may see, most recent first (filter by `signal`)."""
     page, more = models.watchlist(actor, signal.value if signal is not None else None, limit, _after(cursor))
     return WatchlistPage(
-        items=[SignalView(family_id=e.family_id, signal=e.signal, severity=e.severity,  # type: ignore[arg-type]
-                          since=e.since, explanation=e.explanation, event_versions=e.event_versions,
-                          raised_on=e.raised_on, raised_at_version=e.raised_at_version,
-                          last_review=_review_view(e.last_review))
-               for e in page],
+        items=[
+            SignalView(
+                family_id=e.family_id,
+                signal=e.signal,
+                severity=e.severity,  # type: ignore[arg-type]
+                since=e.since,
+                explanation=e.explanation,
+                event_versions=e.event_versions,
+                raised_on=e.raised_on,
+                raised_at_version=e.raised_at_version,
+                last_review=_review_view(e.last_review),
+            )
+            for e in page
+        ],
         next_cursor=_encode(list(page[-1].key)) if more and page else None,
     )
 
@@ -135,21 +166,34 @@ def signals(family: VisibleFamily) -> list[SignalView]:
     return family_signals(family)
 
 
-@router.get("/families/{family_id}/signal-history", response_model=SignalHistoryPage,
-            summary="When each signal was raised and cleared")
-def signal_history(family_id: UUID, _family: VisibleFamily, models: Models, limit: Limit = 50,
-                   cursor: Cursor = None) -> SignalHistoryPage:
+@router.get(
+    "/families/{family_id}/signal-history",
+    response_model=SignalHistoryPage,
+    summary="When each signal was raised and cleared",
+)
+def signal_history(
+    family_id: UUID, _family: VisibleFamily, models: Models, limit: Limit = 50, cursor: Cursor = None
+) -> SignalHistoryPage:
     """Every period a signal stood on the family, oldest first, with the versions that raised and cleared it."""
     start = _offset(cursor)
     periods = models.signal_history(family_id)
-    page = periods[start:start + limit]
+    page = periods[start : start + limit]
     more = len(periods) > start + limit
     return SignalHistoryPage(
         family_id=family_id,
-        items=[SignalPeriod(signal=p.signal, severity=p.severity, since=p.since,  # type: ignore[arg-type]
-                            explanation=p.explanation, raised_on=p.raised_on, raised_at_version=p.raised_at_version,
-                            cleared_on=p.cleared_on, cleared_at_version=p.cleared_at_version)
-               for p in page],
+        items=[
+            SignalPeriod(
+                signal=p.signal,
+                severity=p.severity,
+                since=p.since,  # type: ignore[arg-type]
+                explanation=p.explanation,
+                raised_on=p.raised_on,
+                raised_at_version=p.raised_at_version,
+                cleared_on=p.cleared_on,
+                cleared_at_version=p.cleared_at_version,
+            )
+            for p in page
+        ],
         next_cursor=_encode([start + limit]) if more else None,
     )
 

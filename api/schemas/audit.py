@@ -72,5 +72,12 @@ class AccessLogPage(BaseModel):
     next_cursor: str | None
 
 
-__all__ = ["AccessEntryView", "AccessLogPage", "EventPage", "EventView", "IntegrityBroken", "IntegrityReport",
-           "IntegrityValid"]
+__all__ = [
+    "AccessEntryView",
+    "AccessLogPage",
+    "EventPage",
+    "EventView",
+    "IntegrityBroken",
+    "IntegrityReport",
+    "IntegrityValid",
+]

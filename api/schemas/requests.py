@@ -44,19 +44,25 @@ from domain.values import (
 # C0 and C1 controls (Unicode category Cc), surrogates (Cs, which JSON's \uD800 escapes can carry) and
 # the non-characters U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF: none of them is text a person typed.
 _NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(
-    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
 _NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_NOT_TEXT}]")
 _NOT_MANY_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_NOT_TEXT}]")  # tab, LF and CR pass
 
 
 def _refuse(pattern: re.Pattern[str], what: str) -> Any:
     """A validator refusing text with a character `pattern` matches, naming it by its code point."""
+
     def check(value: str) -> str:
         found = pattern.search(value)
         if found is not None:
-            raise PydanticCustomError("text_control_character", "must not contain {character} ({what})",
-                                      {"character": f"U+{ord(found.group()):04X}", "what": what})
+            raise PydanticCustomError(
+                "text_control_character",
+                "must not contain {character} ({what})",
+                {"character": f"U+{ord(found.group()):04X}", "what": what},
+            )
         return value
+
     return AfterValidator(check)
 
 
@@ -82,15 +88,17 @@ def _iso_only(value: Any) -> Any:
         return value
     if isinstance(value, str) and _ISO_DATE.match(value):
         return value
-    raise PydanticCustomError("date_not_iso", "must be an ISO 8601 date (2026-03-27) or time with its offset "
-                              "(2026-03-27T09:30:00+00:00)")
+    raise PydanticCustomError(
+        "date_not_iso", "must be an ISO 8601 date (2026-03-27) or time with its offset (2026-03-27T09:30:00+00:00)"
+    )
 
 
 def _not_before_1900(value: date | datetime) -> date | datetime:
     """No record of this service is about anything before 1900."""
     if (value.date() if isinstance(value, datetime) else value) < EARLIEST:
-        raise PydanticCustomError("date_too_early", "must be on or after {earliest}",
-                                  {"earliest": EARLIEST.isoformat()})
+        raise PydanticCustomError(
+            "date_too_early", "must be on or after {earliest}", {"earliest": EARLIEST.isoformat()}
+        )
     return value
 
 
@@ -119,8 +127,9 @@ class Fact(Body):
 
     def when(self, specific: date | datetime | None = None) -> When:
         """When the fact happened, for the application service: a specific date field wins over `occurred_on`."""
-        return When(occurred_on=specific if specific is not None else self.occurred_on,
-                    date_uncertain=self.date_uncertain)
+        return When(
+            occurred_on=specific if specific is not None else self.occurred_on, date_uncertain=self.date_uncertain
+        )
 
 
 # ------------------------------------------------------------------ directory
@@ -164,8 +173,10 @@ class PasswordSet(Body):
 # ------------------------------------------------------------------- families
 
 
-NhsNumber = Annotated[SingleLine, Field(min_length=1, max_length=20,
-                                   description="10 digits, the last the modulus 11 check digit (spaces allowed).")]
+NhsNumber = Annotated[
+    SingleLine,
+    Field(min_length=1, max_length=20, description="10 digits, the last the modulus 11 check digit (spaces allowed)."),
+]
 Postcode = Annotated[SingleLine, Field(max_length=10, description="The family's postcode.")]
 
 
@@ -310,19 +321,28 @@ class SharingDecisionIn(Fact):
     with_whom: RequiredLine
     lawful_basis: RequiredLine
     why: RequiredText
-    agency_ids: Annotated[Ids, Field(description="The agencies the decision lets see the family's record; a "
-                                                 "professional of such an agency may then join the team.")] = []
+    agency_ids: Annotated[
+        Ids,
+        Field(
+            description="The agencies the decision lets see the family's record; a "
+            "professional of such an agency may then join the team."
+        ),
+    ] = []
 
 
 class EpisodeOpen(Fact):
     """Open an episode at a level of need."""
 
     level: Annotated[int, Field(ge=1, le=4)]
-    address: Annotated[MultiLine | None, Field(
-        min_length=1, max_length=10_000,
-        description="For a family recorded as having left the area: where it lives now (default: the last known "
-        "address). Opening records its return.",
-    )] = None
+    address: Annotated[
+        MultiLine | None,
+        Field(
+            min_length=1,
+            max_length=10_000,
+            description="For a family recorded as having left the area: where it lives now (default: the last known "
+            "address). Opening records its return.",
+        ),
+    ] = None
     housing: Housing | None = Field(
         default=None,
         description="For a family recorded as having left the area: its housing now (default: the last known).",

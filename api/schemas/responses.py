@@ -173,8 +173,10 @@ class SignalReviewView(BaseModel):
     reviewed_by: UUID = Field(description="The manager who reviewed it.")
     reviewed_on: date
     event_version: int = Field(description="The family version of the SignalReviewed event.")
-    after_last_raised: bool = Field(description="Whether the review was made after the signal was last raised "
-                                                "(only such a review counts for closure).")
+    after_last_raised: bool = Field(
+        description="Whether the review was made after the signal was last raised "
+        "(only such a review counts for closure)."
+    )
 
 
 class CarriedForwardItem(BaseModel):
@@ -219,8 +221,9 @@ class FamilySummary(BaseModel):
     pending_requests: list[PendingRequestView]
     open_actions_count: int
     signals: list[SignalView]
-    known_agency_ids: list[UUID] = Field(default=[], description="Agencies that matched the family or recorded "
-                                                                 "for it (they see need-to-know).")
+    known_agency_ids: list[UUID] = Field(
+        default=[], description="Agencies that matched the family or recorded for it (they see need-to-know)."
+    )
 
 
 class LeadContact(BaseModel):

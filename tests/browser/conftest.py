@@ -60,14 +60,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`taf serve --demo` on a free port over a fresh store, stopped after the module."""
     data_dir = tmp_path_factory.mktemp("serve")
     port = _free_port()
-    env = dict(os.environ, TAF_DATA_DIR=str(data_dir), TAF_DATABASE_URL=f"sqlite:///{data_dir / 'taf.sqlite'}",
-               TAF_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        TAF_DATA_DIR=str(data_dir),
+        TAF_DATABASE_URL=f"sqlite:///{data_dir / 'taf.sqlite'}",
+        TAF_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("TAF_REDIS_URL", None)
     log_path = data_dir / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-c", "from taf.cli import main; main()", "serve", "--demo", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=data_dir,
         )
     running = Server(f"http://127.0.0.1:{port}", data_dir, log_path, process)
     deadline = time.monotonic() + START_TIMEOUT

@@ -97,8 +97,12 @@ def complete_the_steps(page, family_url: str) -> None:
     page.locator("input[name=child_ids_seen]").first.check()
     page.locator("#notes").fill("Robin seen, well and gaining weight.")
     submit(page)
-    for step in ("Outcomes reviewed against the plan", "Family informed", "TAF members notified",
-                 "Universal services informed"):
+    for step in (
+        "Outcomes reviewed against the plan",
+        "Family informed",
+        "TAF members notified",
+        "Universal services informed",
+    ):
         page.goto(family_url)
         page.locator("#handover-panel").get_by_role("link", name=step).click()
         page.locator("#evidence").fill(f"{step}: recorded in the case notes.")
@@ -126,8 +130,9 @@ def review_standing_signals(page, family_url: str) -> None:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_closure_is_blocked_then_completed_through_the_pages(server, chromium, javascript: bool) -> None:
-    contexts = [chromium.new_context(java_script_enabled=javascript, viewport={"width": 1200, "height": 900})
-                for _ in range(3)]
+    contexts = [
+        chromium.new_context(java_script_enabled=javascript, viewport={"width": 1200, "height": 900}) for _ in range(3)
+    ]
     for ctx in contexts:
         ctx.set_default_timeout(20_000)
     coordinator, lead, manager = (ctx.new_page() for ctx in contexts)
@@ -170,7 +175,8 @@ def test_closure_is_blocked_then_completed_through_the_pages(server, chromium, j
         submit(manager)
         if javascript:
             expect(lead.locator("#handover-panel .taf-request h3 .govuk-tag").first).to_have_text(
-                "Completed", timeout=20_000)
+                "Completed", timeout=20_000
+            )
             screenshot(lead, "family-page-closure-completed")
         else:
             for _ in range(40):
@@ -205,8 +211,9 @@ def test_pages_pass_axe_on_the_family_page_a_form_with_errors_chronology_and_wat
     page.goto(family_url + "/chronology")
     checked["chronology"] = serious_violations(page)
     screenshot(page, "chronology")
-    page.locator("figure, .taf-picture-figure").first.screenshot(path=str(screenshot.__globals__["SCREENSHOTS"]
-                                                                           / "contact-picture.png"))
+    page.locator("figure, .taf-picture-figure").first.screenshot(
+        path=str(screenshot.__globals__["SCREENSHOTS"] / "contact-picture.png")
+    )
     page.goto(server.url + "/watchlist")
     checked["watchlist"] = serious_violations(page)
     screenshot(page, "watchlist")

@@ -9,8 +9,7 @@ def tab_to(page, selector: str, limit: int = 60) -> None:
     """Press Tab until the element matching the selector has the focus."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        if page.evaluate_handle("document.activeElement").as_element().evaluate(
-                "(el, s) => el.matches(s)", selector):
+        if page.evaluate_handle("document.activeElement").as_element().evaluate("(el, s) => el.matches(s)", selector):
             return
     raise AssertionError(f"Tab never reached {selector}")
 

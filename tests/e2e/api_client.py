@@ -62,8 +62,9 @@ def start_server(directory: Path, **env: str) -> Server:
         **env,
     }
     with log_path.open("wb") as log:
-        process = subprocess.Popen([taf, "serve", "--port", str(port)], cwd=directory, env=environment,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [taf, "serve", "--port", str(port)], cwd=directory, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
     server = Server(f"http://127.0.0.1:{port}", db_path, log_path, process)
     deadline = time.monotonic() + 90  # a bound for a loaded machine, not a timing claim
     while time.monotonic() < deadline:
@@ -137,12 +138,20 @@ class Directory:
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
 
-    def person(self, agency_id: str, role: str = "practitioner", is_system: bool = False,
-               name: str | None = None) -> Person:
+    def person(
+        self, agency_id: str, role: str = "practitioner", is_system: bool = False, name: str | None = None
+    ) -> Person:
         """A new professional with an API key."""
-        answer = self.admin.post("/api/v1/professionals", json={
-            "name": name or f"{role.title()} {uuid4().hex[:6]}", "agency_id": agency_id, "role": role,
-            "email": f"{uuid4().hex[:8]}@example.org", "is_system": is_system})
+        answer = self.admin.post(
+            "/api/v1/professionals",
+            json={
+                "name": name or f"{role.title()} {uuid4().hex[:6]}",
+                "agency_id": agency_id,
+                "role": role,
+                "email": f"{uuid4().hex[:8]}@example.org",
+                "is_system": is_system,
+            },
+        )
         assert answer.status_code == 201, answer.text
         professional_id = str(answer.json()["id"])
         issued = self.admin.post("/api/v1/api-keys", json={"professional_id": professional_id})
@@ -153,8 +162,13 @@ class Directory:
 
 def register_family(person: Person, **extra: Any) -> dict[str, Any]:
     """Register a family with one baby through the API; returns the answer's JSON."""
-    body = {"children": [{"name": "Baby", "date_of_birth": "2026-01-10"}], "carers": [{"name": "Mum",
-            "relationship": "mother"}], "address": "1 High Street", "housing": "temporary", **extra}
+    body = {
+        "children": [{"name": "Baby", "date_of_birth": "2026-01-10"}],
+        "carers": [{"name": "Mum", "relationship": "mother"}],
+        "address": "1 High Street",
+        "housing": "temporary",
+        **extra,
+    }
     answer = person.post("/api/v1/families", body)
     assert answer.status_code == 201, answer.text
     return dict(answer.json())
@@ -165,5 +179,9 @@ def is_problem(answer: httpx.Response, status: int, rule: str | None = None) -> 
     if answer.status_code != status or not answer.headers["content-type"].startswith("application/problem+json"):
         return False
     body = answer.json()
-    return body["status"] == status and bool(body["title"]) and "detail" in body and (
-        rule is None or body.get("rule") == rule)
+    return (
+        body["status"] == status
+        and bool(body["title"])
+        and "detail" in body
+        and (rule is None or body.get("rule") == rule)
+    )

@@ -45,8 +45,9 @@ class Caller:
         """POST as this person."""
         return self.client.post(path, json=json, headers=self._headers(headers))
 
-    def get(self, path: str, params: dict[str, Any] | None = None,
-            headers: dict[str, str] | None = None) -> httpx.Response:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         """GET as this person."""
         return self.client.get(path, params=params, headers=self._headers(headers))
 
@@ -87,13 +88,21 @@ class World:
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
 
-    def person(self, agency_id: str, role: str = "practitioner", name: str | None = None,
-               is_system: bool = False) -> Caller:
+    def person(
+        self, agency_id: str, role: str = "practitioner", name: str | None = None, is_system: bool = False
+    ) -> Caller:
         """A new professional with an API key."""
         admin = self.admin()
-        answer = admin.post("/api/v1/professionals", {
-            "name": name or f"{role.title()} {uuid4().hex[:6]}", "agency_id": agency_id, "role": role,
-            "email": f"{uuid4().hex[:8]}@example.org", "is_system": is_system})
+        answer = admin.post(
+            "/api/v1/professionals",
+            {
+                "name": name or f"{role.title()} {uuid4().hex[:6]}",
+                "agency_id": agency_id,
+                "role": role,
+                "email": f"{uuid4().hex[:8]}@example.org",
+                "is_system": is_system,
+            },
+        )
         assert answer.status_code == 201, answer.text
         professional_id = str(answer.json()["id"])
         issued = admin.post("/api/v1/api-keys", {"professional_id": professional_id})
@@ -123,9 +132,15 @@ class World:
 
 def start_world(tmp_path: Path, today: date, **overrides: Any) -> Iterator[World]:
     """Start the app in process on a fresh SQLite file with the clock at a day (and any settings overridden)."""
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}",
-                        bootstrap_admin_key=ADMIN_KEY, rate_limit_per_minute=100_000, log_level="WARNING",
-                        _env_file=None, **overrides)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}",
+        bootstrap_admin_key=ADMIN_KEY,
+        rate_limit_per_minute=100_000,
+        log_level="WARNING",
+        _env_file=None,
+        **overrides,
+    )
     clock = FakeClock(datetime.combine(today, time(12), UTC))
     app = create_app(settings, clock=clock)
     with TestClient(app, raise_server_exceptions=True) as client:

@@ -59,9 +59,14 @@ def staff_of(server: Server) -> Staff:
     """Agencies and professionals of every role the tests need."""
     directory = Directory(server)
     early_help, police, audit = directory.agency("early_help"), directory.agency("police"), directory.agency("other")
-    return Staff(coordinator=directory.person(early_help, "coordinator"), lead=directory.person(early_help),
-                 manager=directory.person(early_help, "manager"), auditor=directory.person(audit, "auditor"),
-                 outsider=directory.person(police), outside_manager=directory.person(police, "manager"))
+    return Staff(
+        coordinator=directory.person(early_help, "coordinator"),
+        lead=directory.person(early_help),
+        manager=directory.person(early_help, "manager"),
+        auditor=directory.person(audit, "auditor"),
+        outsider=directory.person(police),
+        outside_manager=directory.person(police, "manager"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +127,8 @@ def test_an_auditors_reads_are_in_the_access_log_with_what_family_and_who(staff:
 
     assert [e["what"] for e in entries] == ["summary", "events", "integrity", "state"]
     assert {(e["professional_id"], e["agency_id"], e["role"], e["family_id"], e["channel"]) for e in entries} == {
-        (staff.auditor.id, staff.auditor.agency_id, "auditor", family_id, "api")}
+        (staff.auditor.id, staff.auditor.agency_id, "auditor", family_id, "api")
+    }
     assert all(e["at"].endswith(("+00:00", "Z")) for e in entries)
 
 
@@ -134,7 +140,9 @@ def test_practitioners_and_managers_reads_are_logged_too_including_handover_stat
     entries = reads(staff.auditor, family_id=family_id)
 
     assert [(e["professional_id"], e["role"], e["what"]) for e in entries] == [
-        (staff.lead.id, "practitioner", "summary"), (staff.manager.id, "manager", "closure")]
+        (staff.lead.id, "practitioner", "summary"),
+        (staff.manager.id, "manager", "closure"),
+    ]
 
 
 def test_access_log_filters_by_family_and_by_professional(staff: Staff) -> None:
@@ -147,8 +155,10 @@ def test_access_log_filters_by_family_and_by_professional(staff: Staff) -> None:
     by_both = reads(staff.auditor, family_id=two, professional_id=staff.lead.id)
     by_lead = reads(staff.auditor, professional_id=staff.lead.id)
 
-    assert [(e["professional_id"], e["what"]) for e in by_family] == [(staff.lead.id, "summary"),
-                                                                      (staff.auditor.id, "events")]
+    assert [(e["professional_id"], e["what"]) for e in by_family] == [
+        (staff.lead.id, "summary"),
+        (staff.auditor.id, "events"),
+    ]
     assert [(e["family_id"], e["what"]) for e in by_both] == [(two, "summary")]
     assert {e["professional_id"] for e in by_lead} == {staff.lead.id}
     assert [e["family_id"] for e in by_lead][-2:] == [one, two]
@@ -160,8 +170,11 @@ def test_access_log_pages_with_an_opaque_cursor_and_refuses_a_forged_one(staff: 
         ok(staff.auditor.get(f"/api/v1/families/{family_id}"))
 
     first = ok(staff.auditor.get("/api/v1/access-log", params={"family_id": family_id, "limit": 2}))
-    second = ok(staff.auditor.get("/api/v1/access-log",
-                                  params={"family_id": family_id, "limit": 2, "cursor": first["next_cursor"]}))
+    second = ok(
+        staff.auditor.get(
+            "/api/v1/access-log", params={"family_id": family_id, "limit": 2, "cursor": first["next_cursor"]}
+        )
+    )
     forged = staff.auditor.get("/api/v1/access-log", params={"cursor": "42"})
 
     assert (len(first["items"]), len(second["items"]), second["next_cursor"]) == (2, 1, None)
@@ -212,12 +225,17 @@ def test_history_of_an_unknown_family_is_404(staff: Staff) -> None:
 # ------------------------------------------------------------------ events and integrity
 
 
-def test_events_come_oldest_first_a_page_at_a_time_decrypted_with_their_hashes(api_server: Server,
-                                                                               staff: Staff) -> None:
+def test_events_come_oldest_first_a_page_at_a_time_decrypted_with_their_hashes(
+    api_server: Server, staff: Staff
+) -> None:
     family_id = family_with_lead(staff)
     for outcome in ("seen", "no_access", "seen"):
-        assert staff.lead.post(f"/api/v1/families/{family_id}/contacts",
-                               {"kind": "home_visit", "outcome": outcome}).status_code == 201
+        assert (
+            staff.lead.post(
+                f"/api/v1/families/{family_id}/contacts", {"kind": "home_visit", "outcome": outcome}
+            ).status_code
+            == 201
+        )
 
     history = all_events(staff.auditor, family_id, limit=2)
     events = [e for e in history if e["channel"] == "api"]  # the signal worker may add its own (issue 11)
@@ -231,8 +249,9 @@ def test_events_come_oldest_first_a_page_at_a_time_decrypted_with_their_hashes(a
     assert events[0]["actor_agency_id"] == staff.coordinator.agency_id and events[0]["channel"] == "api"
     assert "Mum" in str(events[0]["data"]) and events[3]["data"]["outcome"] == "seen"
     with sqlite3.connect(api_server.db_path) as db:  # the event store's own tables: payloads encrypted
-        stored = b"".join(row[0] for row in db.execute("SELECT state FROM stored_events UNION ALL "
-                                                       "SELECT state FROM stored_snapshots"))
+        stored = b"".join(
+            row[0] for row in db.execute("SELECT state FROM stored_events UNION ALL SELECT state FROM stored_snapshots")
+        )
     assert stored and b"Mum" not in stored
     assert [e["recorded_at"] for e in events] == sorted(e["recorded_at"] for e in events)
 
@@ -261,7 +280,9 @@ def test_an_event_altered_in_the_database_is_reported_at_its_version(plain_serve
     with sqlite3.connect(plain_server.db_path) as db:
         changed = db.execute(
             "UPDATE stored_events SET state = CAST(REPLACE(CAST(state AS TEXT), '\"level\":2', '\"level\":4') AS BLOB)"
-            " WHERE originator_id = ? AND originator_version = 2", [UUID(family_id).hex]).rowcount
+            " WHERE originator_id = ? AND originator_version = 2",
+            [UUID(family_id).hex],
+        ).rowcount
     assert changed == 1
 
     report = ok(staff.auditor.get(f"/api/v1/families/{family_id}/integrity"))
@@ -274,8 +295,10 @@ def test_an_unreadable_event_is_still_located_by_integrity(plain_server: Server)
     staff = staff_of(plain_server)
     family_id = family_with_lead(staff)
     with sqlite3.connect(plain_server.db_path) as db:
-        db.execute("UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
-                   [b"{not json", UUID(family_id).hex])
+        db.execute(
+            "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = 2",
+            [b"{not json", UUID(family_id).hex],
+        )
 
     report = ok(staff.auditor.get(f"/api/v1/families/{family_id}/integrity"))
     history = staff.auditor.get(f"/api/v1/families/{family_id}/events")
@@ -303,8 +326,10 @@ def test_state_at_a_version_is_the_summary_before_and_after_the_lead_was_assigne
     family_id = family_with_lead(staff)
     base = f"/api/v1/families/{family_id}/state"
 
-    before, after = ok(staff.auditor.get(base, params={"version": 2})), ok(staff.auditor.get(base,
-                                                                                             params={"version": 3}))
+    before, after = (
+        ok(staff.auditor.get(base, params={"version": 2})),
+        ok(staff.auditor.get(base, params={"version": 3})),
+    )
 
     assert (before["version"], before["lead"], before["status"]) == (2, None, "open")
     assert (after["version"], after["lead"]["professional_id"]) == (3, staff.lead.id)
@@ -338,12 +363,18 @@ def test_state_needs_exactly_one_of_version_and_as_of(staff: Staff) -> None:
     assert reads(staff.auditor, family_id=family_id) == []  # refused before anything was read
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"version": 0}, "version"), ({"version": "three"}, "version"), ({"as_of": "yesterday"}, "as_of"),
-    ({"as_of": "2026-01-01T09:00:00"}, "as_of"),
-])
-def test_bad_state_parameters_are_422_problems_naming_the_field(staff: Staff, params: dict[str, Any],
-                                                                field: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"version": 0}, "version"),
+        ({"version": "three"}, "version"),
+        ({"as_of": "yesterday"}, "as_of"),
+        ({"as_of": "2026-01-01T09:00:00"}, "as_of"),
+    ],
+)
+def test_bad_state_parameters_are_422_problems_naming_the_field(
+    staff: Staff, params: dict[str, Any], field: str
+) -> None:
     family_id = family_with_lead(staff)
     answer = staff.auditor.get(f"/api/v1/families/{family_id}/state", params=params)
     assert is_problem(answer, 422)
@@ -371,8 +402,14 @@ def _calls(dependant: Dependant) -> Iterator[Any]:
 
 
 def test_every_family_read_route_goes_through_the_logging_dependency() -> None:
-    reads_of_a_family = [route for router in API_ROUTERS for route in router.routes if isinstance(route, APIRoute)
-                         and "GET" in (route.methods or ()) and route.path.startswith("/api/v1/families/{family_id}")]
+    reads_of_a_family = [
+        route
+        for router in API_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and "GET" in (route.methods or ())
+        and route.path.startswith("/api/v1/families/{family_id}")
+    ]
 
     unlogged = [route.path for route in reads_of_a_family if not set(_calls(route.dependant)) & set(FAMILY_READS)]
 

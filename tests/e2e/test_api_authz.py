@@ -18,35 +18,81 @@ from tests.e2e.api_client import ADMIN_KEY, Directory, Person, Server, api_serve
 __all__ = ["api_server"]
 
 F = "/api/v1/families/{family_id}"
-READ = [("GET", F), ("GET", F + "/closure"), ("GET", F + "/transfer"), ("GET", F + "/signals"),
-        ("GET", F + "/signal-history"), ("GET", F + "/chronology"), ("GET", F + "/carried-forward")]
-WRITE = [("POST", F + p) for p in (
-    "/children", "/children/{x}/birth", "/address", "/left-area", "/returned", "/referrals",
-    "/referrals/{x}/decision", "/concerns", "/concerns/{x}/response", "/consents", "/consents/{x}/withdrawal",
-    "/sharing-decisions", "/episodes", "/episodes/{x}/level", "/members", "/plans", "/meetings", "/actions",
-    "/actions/{x}/completion", "/actions/{x}/reassignment", "/actions/{x}/cancellation", "/contacts",
-    "/children/{x}/growth", "/children/{x}/registrations", "/claims", "/claims/{x}/verification", "/assessments",
-    "/assessments/{x}/start", "/assessments/{x}/completion", "/assessments/{x}/declination", "/history-review",
-    "/corrections", "/transfer/acceptance", "/handover-steps", "/referrals/{x}/feedback")] + [
-    ("DELETE", F + "/members/{x}"), ("DELETE", F + "/closure"), ("DELETE", F + "/transfer")]
+READ = [
+    ("GET", F),
+    ("GET", F + "/closure"),
+    ("GET", F + "/transfer"),
+    ("GET", F + "/signals"),
+    ("GET", F + "/signal-history"),
+    ("GET", F + "/chronology"),
+    ("GET", F + "/carried-forward"),
+]
+WRITE = [
+    ("POST", F + p)
+    for p in (
+        "/children",
+        "/children/{x}/birth",
+        "/address",
+        "/left-area",
+        "/returned",
+        "/referrals",
+        "/referrals/{x}/decision",
+        "/concerns",
+        "/concerns/{x}/response",
+        "/consents",
+        "/consents/{x}/withdrawal",
+        "/sharing-decisions",
+        "/episodes",
+        "/episodes/{x}/level",
+        "/members",
+        "/plans",
+        "/meetings",
+        "/actions",
+        "/actions/{x}/completion",
+        "/actions/{x}/reassignment",
+        "/actions/{x}/cancellation",
+        "/contacts",
+        "/children/{x}/growth",
+        "/children/{x}/registrations",
+        "/claims",
+        "/claims/{x}/verification",
+        "/assessments",
+        "/assessments/{x}/start",
+        "/assessments/{x}/completion",
+        "/assessments/{x}/declination",
+        "/history-review",
+        "/corrections",
+        "/transfer/acceptance",
+        "/handover-steps",
+        "/referrals/{x}/feedback",
+    )
+] + [("DELETE", F + "/members/{x}"), ("DELETE", F + "/closure"), ("DELETE", F + "/transfer")]
 LEAD = [("POST", F + "/lead")]
 SUPERVISION = [("POST", F + "/supervision"), ("POST", F + "/claims/{x}/decision"), ("POST", F + "/signal-reviews")]
 HANDOVER = [("POST", F + "/closure"), ("POST", F + "/transfer")]
 CREATE_FAMILY = [("POST", "/api/v1/families")]
 MATCH = [("POST", "/api/v1/families/match")]
-DIRECTORY_WRITE = [("POST", "/api/v1/agencies"), ("POST", "/api/v1/professionals"), ("POST", "/api/v1/api-keys"),
-                   ("POST", "/api/v1/professionals/{x}/password"), ("POST", "/api/v1/professionals/{x}/deactivation")]
+DIRECTORY_WRITE = [
+    ("POST", "/api/v1/agencies"),
+    ("POST", "/api/v1/professionals"),
+    ("POST", "/api/v1/api-keys"),
+    ("POST", "/api/v1/professionals/{x}/password"),
+    ("POST", "/api/v1/professionals/{x}/deactivation"),
+]
 DIRECTORY_READ = [("GET", "/api/v1/agencies"), ("GET", "/api/v1/professionals")]
 KEY_REVOKE = [("DELETE", "/api/v1/api-keys/{x}")]
 EVENT_FEED = [("GET", "/api/v1/events")]
-CASE_LISTS = [("GET", "/api/v1/watchlist"), ("GET", "/api/v1/families"),
-              ("GET", "/api/v1/actions"), ("GET", "/api/v1/worklist")]
+CASE_LISTS = [
+    ("GET", "/api/v1/watchlist"),
+    ("GET", "/api/v1/families"),
+    ("GET", "/api/v1/actions"),
+    ("GET", "/api/v1/worklist"),
+]
 WEBHOOKS = [("POST", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks/{x}/deliveries")]
 AUDIT = [("GET", F + "/events"), ("GET", F + "/state"), ("GET", F + "/integrity")]
 ACCESS_LOG = [("GET", "/api/v1/access-log")]
 
-ACTORS = ["admin", "auditor", "coordinator", "manager_in", "manager_out", "lead", "outsider", "system_in",
-          "system_out"]
+ACTORS = ["admin", "auditor", "coordinator", "manager_in", "manager_out", "lead", "outsider", "system_in", "system_out"]
 # category -> expected answer per actor, in ACTORS order
 MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "read": (READ, ["403", "ok", "ok", "ok", "404", "ok", "404", "ok", "404"]),
@@ -87,9 +133,13 @@ def world(api_server: Server) -> World:
     coordinator = directory.person(c, "coordinator")
     lead: Person = directory.person(a)
     people = {
-        "auditor": directory.person(c, "auditor"), "coordinator": coordinator, "lead": lead,
-        "manager_in": directory.person(a, "manager"), "manager_out": directory.person(b, "manager"),
-        "outsider": directory.person(b), "system_in": directory.person(a, is_system=True),
+        "auditor": directory.person(c, "auditor"),
+        "coordinator": coordinator,
+        "lead": lead,
+        "manager_in": directory.person(a, "manager"),
+        "manager_out": directory.person(b, "manager"),
+        "outsider": directory.person(b),
+        "system_in": directory.person(a, is_system=True),
         "system_out": directory.person(b, is_system=True),
     }
     family = register_family(coordinator)
@@ -136,9 +186,12 @@ def test_matrix_covers_every_route_of_the_api(world: World) -> None:
     covered = {(m, t.replace("{x}", "{}")) for routes, _ in MATRIX.values() for m, t in routes}
     import re
 
-    documented = {(method.upper(), re.sub(r"\{(?!family_id)[a-z_]+\}", "{}", path))
-                  for path, operations in spec["paths"].items() for method in operations
-                  if path.startswith("/api/v1/")}
+    documented = {
+        (method.upper(), re.sub(r"\{(?!family_id)[a-z_]+\}", "{}", path))
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if path.startswith("/api/v1/")
+    }
     assert documented - covered == set()
 
 

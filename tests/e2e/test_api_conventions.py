@@ -74,11 +74,17 @@ def test_refused_request_does_not_burn_its_idempotency_key(lead: Person, family:
 
 
 def test_same_key_from_another_caller_is_not_a_replay(directory: Directory, lead: Person, family: str) -> None:
-    first = lead.post("/api/v1/families", {"children": [{"name": "A", "expected_on": "2027-03-01"}]},
-                      headers={"Idempotency-Key": "shared"})
+    first = lead.post(
+        "/api/v1/families",
+        {"children": [{"name": "A", "expected_on": "2027-03-01"}]},
+        headers={"Idempotency-Key": "shared"},
+    )
     other = directory.person(directory.agency(), "coordinator")
-    second = other.post("/api/v1/families", {"children": [{"name": "A", "expected_on": "2027-03-01"}]},
-                        headers={"Idempotency-Key": "shared"})
+    second = other.post(
+        "/api/v1/families",
+        {"children": [{"name": "A", "expected_on": "2027-03-01"}]},
+        headers={"Idempotency-Key": "shared"},
+    )
     assert first.status_code == second.status_code == 201 and first.json()["id"] != second.json()["id"]
 
 
@@ -149,8 +155,10 @@ def test_directory_lists_page_with_a_cursor(api_server: Server) -> None:
 
 
 def test_unknown_agency_for_a_professional_is_422(api_server: Server) -> None:
-    answer = api_server.client(ADMIN_KEY).post("/api/v1/professionals", json={
-        "name": "X", "agency_id": "00000000-0000-4000-8000-000000000000", "role": "practitioner"})
+    answer = api_server.client(ADMIN_KEY).post(
+        "/api/v1/professionals",
+        json={"name": "X", "agency_id": "00000000-0000-4000-8000-000000000000", "role": "practitioner"},
+    )
     assert is_problem(answer, 422, "unknown_agency")
 
 
@@ -182,8 +190,9 @@ def test_rate_limit_per_key_answers_429_with_retry_after(limited_server: Server)
 
 
 def test_api_key_for_unknown_professional_is_422(api_server: Server) -> None:
-    answer = api_server.client(ADMIN_KEY).post("/api/v1/api-keys", json={
-        "professional_id": "00000000-0000-4000-8000-000000000000"})
+    answer = api_server.client(ADMIN_KEY).post(
+        "/api/v1/api-keys", json={"professional_id": "00000000-0000-4000-8000-000000000000"}
+    )
     assert is_problem(answer, 422, "unknown_professional")
 
 
@@ -194,8 +203,9 @@ def test_directory_lists_professionals_of_one_agency(directory: Directory) -> No
     assert [(p["id"], p["role"]) for p in listed] == [(person.id, "manager")]
 
 
-def test_metrics_and_readyz_report_projection_lag_and_pending_handovers(api_server: Server, lead: Person,
-                                                                      family: str) -> None:
+def test_metrics_and_readyz_report_projection_lag_and_pending_handovers(
+    api_server: Server, lead: Person, family: str
+) -> None:
     assert lead.post(f"{family}/episodes", {"level": 2}).status_code == 201
     requested = lead.post(f"{family}/closure", {"reason": "needs_met", "outcome_summary": "Outcomes met"})
     assert requested.status_code == 202, requested.text
@@ -213,14 +223,18 @@ def test_metrics_and_readyz_report_projection_lag_and_pending_handovers(api_serv
 def test_a_replayed_api_key_request_records_nothing_and_never_stores_the_key(api_server: Server) -> None:
     admin = api_server.client(ADMIN_KEY)
     agency = admin.post("/api/v1/agencies", json={"name": "Secret Test", "kind": "gp"}).json()["id"]
-    person = admin.post("/api/v1/professionals", json={"name": "Kim", "agency_id": agency, "role": "practitioner",
-                                                        "email": "kim@example.org"}).json()["id"]
+    person = admin.post(
+        "/api/v1/professionals",
+        json={"name": "Kim", "agency_id": agency, "role": "practitioner", "email": "kim@example.org"},
+    ).json()["id"]
     first = admin.post("/api/v1/api-keys", json={"professional_id": person}, headers={"Idempotency-Key": "key-1"})
     again = admin.post("/api/v1/api-keys", json={"professional_id": person}, headers={"Idempotency-Key": "key-1"})
 
     assert first.status_code == 201
     assert is_problem(again, 409, "secret_not_replayed")
     with sqlite3.connect(api_server.db_path) as db:
-        stored = b"".join(bytes(r[0]) if isinstance(r[0], bytes) else str(r[0]).encode()
-                          for r in db.execute("SELECT body FROM api_idempotency"))
+        stored = b"".join(
+            bytes(r[0]) if isinstance(r[0], bytes) else str(r[0]).encode()
+            for r in db.execute("SELECT body FROM api_idempotency")
+        )
     assert first.json()["key"].encode() not in stored

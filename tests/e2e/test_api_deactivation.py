@@ -33,11 +33,12 @@ def test_a_deactivated_professional_cannot_lead_join_or_own_an_action(world: Wor
     coordinator = world.person(agency, "coordinator")
     leaver = world.person(agency)
     family_id = _family(coordinator)
-    assert world.admin().post(f"/api/v1/professionals/{leaver.id}/deactivation",
-                              {"reason": "Left"}).status_code == 204
+    assert world.admin().post(f"/api/v1/professionals/{leaver.id}/deactivation", {"reason": "Left"}).status_code == 204
     base = f"/api/v1/families/{family_id}"
-    for path, body in [("/members", {"professional_id": leaver.id}),
-                       ("/actions", {"description": "Visit", "owner_id": leaver.id, "due_on": "2026-07-01"})]:
+    for path, body in [
+        ("/members", {"professional_id": leaver.id}),
+        ("/actions", {"description": "Visit", "owner_id": leaver.id, "due_on": "2026-07-01"}),
+    ]:
         refused = coordinator.post(base + path, body)
         assert refused.status_code == 409, (path, refused.text)
         assert refused.json()["rule"] == "professional_inactive"
@@ -56,6 +57,7 @@ def test_deactivation_needs_an_admin_a_reason_and_an_active_professional(world: 
     assert world.admin().post(path, {"reason": "Left"}).status_code == 204
     again = world.admin().post(path, {"reason": "Left"})
     assert again.status_code == 409 and again.json()["rule"] == "professional_inactive"
-    unknown = world.admin().post("/api/v1/professionals/00000000-0000-4000-8000-000000000001/deactivation",
-                                 {"reason": "Left"})
+    unknown = world.admin().post(
+        "/api/v1/professionals/00000000-0000-4000-8000-000000000001/deactivation", {"reason": "Left"}
+    )
     assert unknown.status_code == 404

@@ -64,13 +64,19 @@ class Case:
         request = self.lead.write(f"{self.base}/closure", {"reason": reason, "outcome_summary": "family moved away"})
         steps = CLOSING_STEPS + (("new_area_referral_acknowledged",) if reason == "moved_away" else ())
         for step in steps:
-            self.lead.write(f"{self.base}/handover-steps",
-                            {"request_id": request["request_id"], "step": step, "evidence": "letter on file"})
-        self.manager.write(f"{self.base}/handover-steps",
-                           {"request_id": request["request_id"], "step": "manager_signoff", "evidence": "agreed"})
+            self.lead.write(
+                f"{self.base}/handover-steps",
+                {"request_id": request["request_id"], "step": step, "evidence": "letter on file"},
+            )
+        self.manager.write(
+            f"{self.base}/handover-steps",
+            {"request_id": request["request_id"], "step": "manager_signoff", "evidence": "agreed"},
+        )
         for signal in self.signals():  # closure needs each standing signal reviewed (standing_signals_reviewed)
-            self.manager.write(f"{self.base}/signal-reviews",
-                               {"signal": signal, "decision": "accept_risk", "rationale": "new area informed"})
+            self.manager.write(
+                f"{self.base}/signal-reviews",
+                {"signal": signal, "decision": "accept_risk", "rationale": "new area informed"},
+            )
         # The same function the handover worker runs (which may already have closed it in the background).
         evaluation = self.world.ledger.evaluate_request(UUID(self.id), UUID(request["request_id"]))
         assert evaluation.status.value == "completed", evaluation
@@ -82,18 +88,31 @@ def case(world: World) -> Case:
     coordinator = world.person(early_help, "coordinator")
     lead, practitioner = world.person(health), world.person(early_help)
     manager, other_manager = world.person(early_help, "manager"), world.person(early_help, "manager")
-    family = coordinator.write("/api/v1/families", {"children": [{"name": "Ava", "date_of_birth": "2019-03-01"}],
-                                                    "housing": "temporary"})
+    family = coordinator.write(
+        "/api/v1/families", {"children": [{"name": "Ava", "date_of_birth": "2019-03-01"}], "housing": "temporary"}
+    )
     base = f"/api/v1/families/{family['id']}"
     coordinator.write(f"{base}/episodes", {"level": 2})
     coordinator.write(f"{base}/lead", {"professional_id": lead.id})
     coordinator.write(f"{base}/members", {"professional_id": practitioner.id})
-    return Case(world, family["id"], family["child_ids"][0], coordinator, lead, practitioner, manager, other_manager,
-                world.person(police), world.person(police, "manager"), world.person(early_help, "auditor"))
+    return Case(
+        world,
+        family["id"],
+        family["child_ids"][0],
+        coordinator,
+        lead,
+        practitioner,
+        manager,
+        other_manager,
+        world.person(police),
+        world.person(police, "manager"),
+        world.person(early_help, "auditor"),
+    )
 
 
-def refused(case: Case, send: Callable[[], Any], status: int, rule: str | None = None,
-            field: str | None = None) -> None:
+def refused(
+    case: Case, send: Callable[[], Any], status: int, rule: str | None = None, field: str | None = None
+) -> None:
     """The request answers a problem of this status (naming the rule or the field), and records nothing."""
     version = case.version()
     answer = send()
@@ -107,18 +126,24 @@ def refused(case: Case, send: Callable[[], Any], status: int, rule: str | None =
 
 
 def unable_to_verify(case: Case) -> str:
-    claim = case.lead.write(f"{case.base}/claims", {"statement": "grandmother stays most days",
-                                                    "reported_by": "mother", "relied_on_in_plan": True})
-    case.lead.write(f"{case.base}/claims/{claim['id']}/verification",
-                    {"outcome": "unable_to_verify", "method": "no phone number for the grandmother"})
+    claim = case.lead.write(
+        f"{case.base}/claims",
+        {"statement": "grandmother stays most days", "reported_by": "mother", "relied_on_in_plan": True},
+    )
+    case.lead.write(
+        f"{case.base}/claims/{claim['id']}/verification",
+        {"outcome": "unable_to_verify", "method": "no phone number for the grandmother"},
+    )
     return str(claim["id"])
 
 
 def test_a_manager_decides_on_a_claim_unable_to_be_verified(case: Case) -> None:
     claim_id = unable_to_verify(case)
 
-    answer = case.manager.post(f"{case.base}/claims/{claim_id}/decision",
-                               {"decision": "act_on_it", "rationale": "weekly visits instead of relying on it"})
+    answer = case.manager.post(
+        f"{case.base}/claims/{claim_id}/decision",
+        {"decision": "act_on_it", "rationale": "weekly visits instead of relying on it"},
+    )
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["id"] == claim_id and answer.headers["etag"] == f'"{answer.json()["version"]}"'
@@ -131,8 +156,9 @@ def test_a_claim_decision_by_anyone_but_a_manager_is_403(case: Case, who: str) -
     claim_id = unable_to_verify(case)
     before = case.version()
 
-    answer = getattr(case, who).post(f"{case.base}/claims/{claim_id}/decision",
-                                     {"decision": "accept_unverified", "rationale": "trust her"})
+    answer = getattr(case, who).post(
+        f"{case.base}/claims/{claim_id}/decision", {"decision": "accept_unverified", "rationale": "trust her"}
+    )
 
     assert is_problem(answer, 403), answer.text
     assert case.version() == before
@@ -141,9 +167,14 @@ def test_a_claim_decision_by_anyone_but_a_manager_is_403(case: Case, who: str) -
 @pytest.mark.parametrize("rationale", ["", "   "])
 def test_a_claim_decision_without_a_rationale_is_422_naming_it(case: Case, rationale: str) -> None:
     claim_id = unable_to_verify(case)
-    refused(case, lambda: case.manager.post(f"{case.base}/claims/{claim_id}/decision",
-                                            {"decision": "accept_unverified", "rationale": rationale}),
-            422, field="rationale")
+    refused(
+        case,
+        lambda: case.manager.post(
+            f"{case.base}/claims/{claim_id}/decision", {"decision": "accept_unverified", "rationale": rationale}
+        ),
+        422,
+        field="rationale",
+    )
 
 
 def test_a_claim_decision_outside_the_managers_scope_is_404(case: Case) -> None:
@@ -158,11 +189,16 @@ def test_a_claim_decision_on_an_unknown_claim_is_404(case: Case) -> None:
 
 
 def test_a_claim_decision_before_the_claim_was_checked_is_409(case: Case) -> None:
-    claim = case.lead.write(f"{case.base}/claims", {"statement": "all fine", "reported_by": "mother",
-                                                    "relied_on_in_plan": True})
+    claim = case.lead.write(
+        f"{case.base}/claims", {"statement": "all fine", "reported_by": "mother", "relied_on_in_plan": True}
+    )
     body = {"decision": "accept_unverified", "rationale": "trust her"}
-    refused(case, lambda: case.manager.post(f"{case.base}/claims/{claim['id']}/decision", body),
-            409, "claim_not_unable_to_verify")
+    refused(
+        case,
+        lambda: case.manager.post(f"{case.base}/claims/{claim['id']}/decision", body),
+        409,
+        "claim_not_unable_to_verify",
+    )
 
 
 def test_unable_to_verify_keeps_the_signal_until_a_managers_decision(case: Case) -> None:
@@ -170,8 +206,10 @@ def test_unable_to_verify_keeps_the_signal_until_a_managers_decision(case: Case)
     case.days_pass(15)
     assert "unverified_claim" in case.signals()
 
-    case.manager.write(f"{case.base}/claims/{claim_id}/decision",
-                       {"decision": "accept_unverified", "rationale": "grandmother seen at the school gate"})
+    case.manager.write(
+        f"{case.base}/claims/{claim_id}/decision",
+        {"decision": "accept_unverified", "rationale": "grandmother seen at the school gate"},
+    )
 
     assert "unverified_claim" not in case.signals()
 
@@ -181,8 +219,10 @@ def test_unable_to_verify_keeps_the_signal_until_a_managers_decision(case: Case)
 
 def decided_referral(case: Case, source_kind: str = "agency") -> str:
     referral = case.practitioner.write(f"{case.base}/referrals", {"source_kind": source_kind, "concerns": "neglect"})
-    case.coordinator.write(f"{case.base}/referrals/{referral['id']}/decision",
-                           {"outcome": "universal_services", "reason": "below the threshold for early help"})
+    case.coordinator.write(
+        f"{case.base}/referrals/{referral['id']}/decision",
+        {"outcome": "universal_services", "reason": "below the threshold for early help"},
+    )
     return str(referral["id"])
 
 
@@ -191,9 +231,10 @@ def test_feedback_after_the_decision_is_recorded_and_clears_the_signal(case: Cas
     case.days_pass(2)
     assert "referral_without_feedback" in case.signals()
 
-    answer = case.coordinator.post(f"{case.base}/referrals/{referral_id}/feedback",
-                                   {"feedback": "why the threshold was not met, and who to call",
-                                    "given_to": "the school's safeguarding lead"})
+    answer = case.coordinator.post(
+        f"{case.base}/referrals/{referral_id}/feedback",
+        {"feedback": "why the threshold was not met, and who to call", "given_to": "the school's safeguarding lead"},
+    )
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["id"] == referral_id
@@ -208,12 +249,15 @@ def test_an_anonymous_referral_never_raises_the_feedback_signal(case: Case) -> N
     assert "referral_without_feedback" not in case.signals()
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"feedback": "", "given_to": "the school"}, "feedback"),
-    ({"feedback": "  ", "given_to": "the school"}, "feedback"),
-    ({"feedback": "why", "given_to": ""}, "given_to"),
-    ({"feedback": "why"}, "given_to"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"feedback": "", "given_to": "the school"}, "feedback"),
+        ({"feedback": "  ", "given_to": "the school"}, "feedback"),
+        ({"feedback": "why", "given_to": ""}, "given_to"),
+        ({"feedback": "why"}, "given_to"),
+    ],
+)
 def test_feedback_without_its_text_is_422_naming_the_field(case: Case, body: dict[str, Any], field: str) -> None:
     referral_id = decided_referral(case)
     path = f"{case.base}/referrals/{referral_id}/feedback"
@@ -223,8 +267,12 @@ def test_feedback_without_its_text_is_422_naming_the_field(case: Case, body: dic
 def test_feedback_before_the_decision_is_409(case: Case) -> None:
     referral = case.practitioner.write(f"{case.base}/referrals", {"source_kind": "agency", "concerns": "neglect"})
     body = {"feedback": "why", "given_to": "school"}
-    refused(case, lambda: case.coordinator.post(f"{case.base}/referrals/{referral['id']}/feedback", body),
-            409, "referral_not_decided")
+    refused(
+        case,
+        lambda: case.coordinator.post(f"{case.base}/referrals/{referral['id']}/feedback", body),
+        409,
+        "referral_not_decided",
+    )
 
 
 def test_feedback_from_an_auditor_is_403_and_from_outside_the_scope_404(case: Case) -> None:
@@ -243,39 +291,51 @@ def test_feedback_on_an_unknown_referral_is_404(case: Case) -> None:
 
 
 def concern(case: Case) -> str:
-    raised = case.practitioner.write(f"{case.base}/concerns", {
-        "source_kind": "member_of_public", "description": "baby crying for hours", "reporter_known_to_agency": True})
+    raised = case.practitioner.write(
+        f"{case.base}/concerns",
+        {"source_kind": "member_of_public", "description": "baby crying for hours", "reporter_known_to_agency": True},
+    )
     return str(raised["id"])
 
 
 def test_a_practitioners_no_further_action_is_recorded_but_the_signal_stands(case: Case) -> None:
     concern_id = concern(case)
-    answer = case.practitioner.post(f"{case.base}/concerns/{concern_id}/response",
-                                    {"response": "Caller unreliable; no action", "action": "no_further_action"})
+    answer = case.practitioner.post(
+        f"{case.base}/concerns/{concern_id}/response",
+        {"response": "Caller unreliable; no action", "action": "no_further_action"},
+    )
     assert answer.status_code == 201, answer.text
     assert case.event_data("ConcernResponded")[0]["action"] == "no_further_action"
     case.days_pass(2)
     assert "concern_without_response" in case.signals()
 
-    case.coordinator.write(f"{case.base}/concerns/{concern_id}/response",
-                           {"response": "health visitor saw the baby yesterday; well", "action": "no_further_action"})
+    case.coordinator.write(
+        f"{case.base}/concerns/{concern_id}/response",
+        {"response": "health visitor saw the baby yesterday; well", "action": "no_further_action"},
+    )
 
     assert "concern_without_response" not in case.signals()
 
 
 def test_a_response_recording_a_welfare_check_clears_the_signal(case: Case) -> None:
     concern_id = concern(case)
-    case.practitioner.write(f"{case.base}/concerns/{concern_id}/response",
-                            {"response": "visited; baby well", "action": "welfare_check"})
+    case.practitioner.write(
+        f"{case.base}/concerns/{concern_id}/response", {"response": "visited; baby well", "action": "welfare_check"}
+    )
     case.days_pass(2)
     assert "concern_without_response" not in case.signals()
 
 
 def test_a_response_with_an_unknown_action_is_422_naming_it(case: Case) -> None:
     concern_id = concern(case)
-    refused(case, lambda: case.practitioner.post(f"{case.base}/concerns/{concern_id}/response",
-                                                 {"response": "ignored", "action": "ignore"}),
-            422, field="action")
+    refused(
+        case,
+        lambda: case.practitioner.post(
+            f"{case.base}/concerns/{concern_id}/response", {"response": "ignored", "action": "ignore"}
+        ),
+        422,
+        field="action",
+    )
 
 
 # ------------------------------------------------- declined assessments come back (item 3)
@@ -287,17 +347,22 @@ def gcp2(case: Case) -> str:
 
 def test_a_declination_records_its_reason_kind(case: Case) -> None:
     assessment_id = gcp2(case)
-    case.lead.write(f"{case.base}/assessments/{assessment_id}/declination",
-                    {"reason": "family moved away", "reason_kind": "family_left"})
+    case.lead.write(
+        f"{case.base}/assessments/{assessment_id}/declination",
+        {"reason": "family moved away", "reason_kind": "family_left"},
+    )
     [declined] = case.event_data("AssessmentDeclined")
     assert declined["reason_kind"] == "family_left"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"reason": "replaced", "reason_kind": "superseded"}, "superseded_by"),
-    ({"reason": "replaced", "reason_kind": "superseded", "superseded_by": str(uuid4())}, "superseded_by"),
-    ({"reason": "why", "reason_kind": "forgotten"}, "reason_kind"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"reason": "replaced", "reason_kind": "superseded"}, "superseded_by"),
+        ({"reason": "replaced", "reason_kind": "superseded", "superseded_by": str(uuid4())}, "superseded_by"),
+        ({"reason": "why", "reason_kind": "forgotten"}, "reason_kind"),
+    ],
+)
 def test_a_declination_with_a_bad_reason_kind_is_422_naming_the_field(
     case: Case, body: dict[str, Any], field: str
 ) -> None:
@@ -308,8 +373,10 @@ def test_a_declination_with_a_bad_reason_kind_is_422_naming_the_field(
 
 def test_a_gcp2_declined_because_the_family_left_comes_back_when_the_family_returns(case: Case) -> None:
     assessment_id = gcp2(case)
-    case.lead.write(f"{case.base}/assessments/{assessment_id}/declination",
-                    {"reason": "family moved away", "reason_kind": "family_left"})
+    case.lead.write(
+        f"{case.base}/assessments/{assessment_id}/declination",
+        {"reason": "family moved away", "reason_kind": "family_left"},
+    )
     case.lead.write(f"{case.base}/left-area", {"destination": "another county"})
     case.close_episode()
     case.days_pass(60)
@@ -318,12 +385,19 @@ def test_a_gcp2_declined_because_the_family_left_comes_back_when_the_family_retu
     case.coordinator.write(f"{case.base}/episodes", {"level": 2})
 
     assert "dropped_recommendation" in case.signals()
-    case.practitioner.write(f"{case.base}/assessments/{assessment_id}/declination",
-                            {"reason": "not needed now", "reason_kind": "not_needed"})
+    case.practitioner.write(
+        f"{case.base}/assessments/{assessment_id}/declination",
+        {"reason": "not needed now", "reason_kind": "not_needed"},
+    )
     assert "dropped_recommendation" in case.signals()
-    case.manager.write(f"{case.base}/assessments/{assessment_id}/declination",
-                       {"reason": "GCP2 by the new area's health visitor on file", "reason_kind": "superseded",
-                        "superseded_by": gcp2(case)})
+    case.manager.write(
+        f"{case.base}/assessments/{assessment_id}/declination",
+        {
+            "reason": "GCP2 by the new area's health visitor on file",
+            "reason_kind": "superseded",
+            "superseded_by": gcp2(case),
+        },
+    )
     assert "dropped_recommendation" not in case.signals()
 
 
@@ -333,11 +407,15 @@ def test_a_gcp2_declined_because_the_family_left_comes_back_when_the_family_retu
 def reopened(case: Case) -> tuple[str, str]:
     """Episode one with a declined GCP2 and an unverifiable claim, closed; a second episode opened 60 days on."""
     assessment_id = gcp2(case)
-    case.lead.write(f"{case.base}/assessments/{assessment_id}/declination",
-                    {"reason": "family moved away", "reason_kind": "family_left"})
+    case.lead.write(
+        f"{case.base}/assessments/{assessment_id}/declination",
+        {"reason": "family moved away", "reason_kind": "family_left"},
+    )
     claim_id = unable_to_verify(case)
-    case.manager.write(f"{case.base}/claims/{claim_id}/decision",
-                       {"decision": "accept_unverified", "rationale": "family moving; nothing more to do"})
+    case.manager.write(
+        f"{case.base}/claims/{claim_id}/decision",
+        {"decision": "accept_unverified", "rationale": "family moving; nothing more to do"},
+    )
     case.lead.write(f"{case.base}/left-area", {"destination": "another county"})
     case.close_episode()
     case.days_pass(60)
@@ -387,9 +465,12 @@ def test_carried_forward_outside_the_scope_is_404_and_an_auditor_reads_it(case: 
 
 
 def full_review(case: Case, items: list[dict[str, Any]], **changes: Any) -> dict[str, Any]:
-    body = {"notes": "read episode one's closure and the declined GCP2",
-            "acknowledged": [{"item": i["item"], "note": "read; discussed with the lead"} for i in items],
-            "overseen_by": case.manager.id, "expectations": "GCP2 started within 28 days; monthly supervision"}
+    body = {
+        "notes": "read episode one's closure and the declined GCP2",
+        "acknowledged": [{"item": i["item"], "note": "read; discussed with the lead"} for i in items],
+        "overseen_by": case.manager.id,
+        "expectations": "GCP2 started within 28 days; monthly supervision",
+    }
     body.update(changes)
     return body
 
@@ -410,10 +491,18 @@ def test_a_review_that_counts_clears_the_reopening_signal(case: Case) -> None:
     assert sorted(review["carried_forward"]) == sorted(i["item"] for i in carried(case))
 
 
-@pytest.mark.parametrize("shortfall", [
-    "practitioner", "empty_notes", "item_missing", "empty_note", "no_overseer", "overseer_not_manager",
-    "no_expectations",
-])
+@pytest.mark.parametrize(
+    "shortfall",
+    [
+        "practitioner",
+        "empty_notes",
+        "item_missing",
+        "empty_note",
+        "no_overseer",
+        "overseer_not_manager",
+        "no_expectations",
+    ],
+)
 def test_a_review_short_of_the_rule_is_recorded_and_the_signal_stands(case: Case, shortfall: str) -> None:
     reopened(case)
     items = carried(case)

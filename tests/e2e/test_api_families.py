@@ -40,8 +40,12 @@ def directory(api_server: Server) -> Directory:
 @pytest.fixture(scope="module")
 def people(directory: Directory) -> dict[str, Person]:
     early_help, health = directory.agency("early_help"), directory.agency("health_visiting")
-    return {"coordinator": directory.person(early_help, "coordinator"), "lead": directory.person(early_help),
-            "member": directory.person(health), "manager": directory.person(early_help, "manager")}
+    return {
+        "coordinator": directory.person(early_help, "coordinator"),
+        "lead": directory.person(early_help),
+        "member": directory.person(health),
+        "manager": directory.person(early_help, "manager"),
+    }
 
 
 @pytest.fixture
@@ -110,14 +114,16 @@ def test_children_can_be_added_expected_and_then_born(case: Case) -> None:
 
 
 def test_birth_of_unknown_child_is_404(case: Case) -> None:
-    answer = case.lead.post(f"{case.base}/children/00000000-0000-4000-8000-000000000001/birth",
-                            {"born_on": "2026-11-01"})
+    answer = case.lead.post(
+        f"{case.base}/children/00000000-0000-4000-8000-000000000001/birth", {"born_on": "2026-11-01"}
+    )
     assert is_problem(answer, 404)
 
 
 def test_address_move_away_and_return_are_recorded(case: Case) -> None:
-    write_ok(case.lead.post(f"{case.base}/address", {"address": "2 Low Road", "housing": "shared",
-                                                     "moved_on": "2026-10-01"}))
+    write_ok(
+        case.lead.post(f"{case.base}/address", {"address": "2 Low Road", "housing": "shared", "moved_on": "2026-10-01"})
+    )
     write_ok(case.lead.post(f"{case.base}/left-area", {"destination": "Bedford", "left_on": "2026-10-20"}))
     assert case.lead.get(case.base).json()["in_area"] is False
     write_ok(case.lead.post(f"{case.base}/returned", {"address": "3 Park Lane", "housing": "settled"}))
@@ -130,9 +136,18 @@ def test_address_needs_housing(case: Case) -> None:
 
 
 def test_referral_is_received_and_decided_once_with_a_reason(case: Case) -> None:
-    referral = write_ok(case.lead.post(f"{case.base}/referrals", {
-        "source_kind": "agency", "source_agency_id": case.member.agency_id, "concerns": "baby not brought",
-        "child_ids": [case.child_id], "received_on": "2026-11-20"}))
+    referral = write_ok(
+        case.lead.post(
+            f"{case.base}/referrals",
+            {
+                "source_kind": "agency",
+                "source_agency_id": case.member.agency_id,
+                "concerns": "baby not brought",
+                "child_ids": [case.child_id],
+                "received_on": "2026-11-20",
+            },
+        )
+    )
     decision = {"outcome": "early_help", "reason": "needs met at level 2", "feedback_sent_on": "2026-11-21"}
     write_ok(case.lead.post(f"{case.base}/referrals/{referral['id']}/decision", decision))
     again = case.lead.post(f"{case.base}/referrals/{referral['id']}/decision", decision)
@@ -141,36 +156,58 @@ def test_referral_is_received_and_decided_once_with_a_reason(case: Case) -> None
 
 def test_referral_decision_without_reason_is_422(case: Case) -> None:
     referral = write_ok(case.lead.post(f"{case.base}/referrals", {"source_kind": "family", "concerns": "x"}))
-    answer = case.lead.post(f"{case.base}/referrals/{referral['id']}/decision",
-                            {"outcome": "no_further_action", "reason": ""})
+    answer = case.lead.post(
+        f"{case.base}/referrals/{referral['id']}/decision", {"outcome": "no_further_action", "reason": ""}
+    )
     assert is_problem(answer, 422) and answer.json()["errors"][0]["loc"] == ["body", "reason"]
 
 
 def test_referral_from_unknown_agency_is_422(case: Case) -> None:
-    answer = case.lead.post(f"{case.base}/referrals", {
-        "source_kind": "agency", "source_agency_id": "00000000-0000-4000-8000-000000000002", "concerns": "x"})
+    answer = case.lead.post(
+        f"{case.base}/referrals",
+        {"source_kind": "agency", "source_agency_id": "00000000-0000-4000-8000-000000000002", "concerns": "x"},
+    )
     assert is_problem(answer, 422, "unknown_agency")
 
 
 def test_concern_is_raised_and_answered(case: Case) -> None:
-    concern = write_ok(case.member.post(f"{case.base}/concerns", {
-        "source_kind": "member_of_public", "description": "crying all night", "reporter_known_to_agency": True}))
-    write_ok(case.lead.post(f"{case.base}/concerns/{concern['id']}/response",
-                            {"response": "visited", "welfare_check_done": True}))
+    concern = write_ok(
+        case.member.post(
+            f"{case.base}/concerns",
+            {"source_kind": "member_of_public", "description": "crying all night", "reporter_known_to_agency": True},
+        )
+    )
+    write_ok(
+        case.lead.post(
+            f"{case.base}/concerns/{concern['id']}/response", {"response": "visited", "welfare_check_done": True}
+        )
+    )
 
 
 def test_consent_is_given_and_withdrawn_once(case: Case) -> None:
-    consent = write_ok(case.lead.post(f"{case.base}/consents", {
-        "given_by": "Mum", "capacity": "parental_responsibility", "scope": "share with health",
-        "agency_ids": [case.member.agency_id]}))
+    consent = write_ok(
+        case.lead.post(
+            f"{case.base}/consents",
+            {
+                "given_by": "Mum",
+                "capacity": "parental_responsibility",
+                "scope": "share with health",
+                "agency_ids": [case.member.agency_id],
+            },
+        )
+    )
     write_ok(case.lead.post(f"{case.base}/consents/{consent['id']}/withdrawal", {"reason": "changed mind"}))
     again = case.lead.post(f"{case.base}/consents/{consent['id']}/withdrawal", {})
     assert is_problem(again, 409, "consent_already_withdrawn")
 
 
 def test_sharing_decision_is_recorded(case: Case) -> None:
-    write_ok(case.lead.post(f"{case.base}/sharing-decisions", {
-        "what": "chronology", "with_whom": "school", "lawful_basis": "public task", "why": "safeguarding"}))
+    write_ok(
+        case.lead.post(
+            f"{case.base}/sharing-decisions",
+            {"what": "chronology", "with_whom": "school", "lawful_basis": "public task", "why": "safeguarding"},
+        )
+    )
 
 
 def test_second_open_episode_is_refused(case: Case) -> None:
@@ -214,9 +251,16 @@ def test_removing_someone_who_is_not_a_member_is_404(case: Case) -> None:
 
 
 def test_plan_is_agreed(case: Case) -> None:
-    write_ok(case.lead.post(f"{case.base}/plans", {
-        "outcomes": ["baby seen fortnightly"], "contact_every_days": [{"agency_id": case.member.agency_id,
-                                                                      "days": 14}], "review_by": "2027-01-31"}))
+    write_ok(
+        case.lead.post(
+            f"{case.base}/plans",
+            {
+                "outcomes": ["baby seen fortnightly"],
+                "contact_every_days": [{"agency_id": case.member.agency_id, "days": 14}],
+                "review_by": "2027-01-31",
+            },
+        )
+    )
 
 
 def test_plan_without_outcomes_is_422(case: Case) -> None:
@@ -224,10 +268,17 @@ def test_plan_without_outcomes_is_422(case: Case) -> None:
 
 
 def test_meeting_records_its_actions(case: Case) -> None:
-    answer = case.lead.post(f"{case.base}/meetings", {
-        "kind": "taf", "held_on": "2026-11-20", "attendee_ids": [case.lead.id, case.member.id],
-        "family_attended": True, "decisions": "weekly visits",
-        "actions": [{"description": "register with GP", "owner_id": case.member.id, "due_on": "2026-12-01"}]})
+    answer = case.lead.post(
+        f"{case.base}/meetings",
+        {
+            "kind": "taf",
+            "held_on": "2026-11-20",
+            "attendee_ids": [case.lead.id, case.member.id],
+            "family_attended": True,
+            "decisions": "weekly visits",
+            "actions": [{"description": "register with GP", "owner_id": case.member.id, "due_on": "2026-12-01"}],
+        },
+    )
     meeting = write_ok(answer)
     assert len(meeting["action_ids"]) == 1
     assert case.lead.get(case.base).json()["open_actions_count"] == 1
@@ -235,8 +286,9 @@ def test_meeting_records_its_actions(case: Case) -> None:
 
 def test_meeting_attendance_absent_is_not_recorded(case: Case) -> None:
     unsaid = write_ok(case.lead.post(f"{case.base}/meetings", {"kind": "taf", "held_on": "2026-11-21"}))
-    missed = write_ok(case.lead.post(f"{case.base}/meetings", {"kind": "taf", "held_on": "2026-11-22",
-                                                               "family_attended": False}))
+    missed = write_ok(
+        case.lead.post(f"{case.base}/meetings", {"kind": "taf", "held_on": "2026-11-22", "family_attended": False})
+    )
 
     events = case.coordinator.get(f"{case.base}/events", params={"limit": 500}).json()["items"]
     attended = {e["version"]: e["data"]["family_attended"] for e in events if e["type"] == "MeetingHeld"}
@@ -245,39 +297,62 @@ def test_meeting_attendance_absent_is_not_recorded(case: Case) -> None:
 
 
 def test_action_completes_once(case: Case) -> None:
-    action = write_ok(case.lead.post(f"{case.base}/actions", {
-        "description": "book clinic", "owner_id": case.lead.id, "due_on": "2026-12-10",
-        "child_ids": [case.child_id]}))
+    action = write_ok(
+        case.lead.post(
+            f"{case.base}/actions",
+            {
+                "description": "book clinic",
+                "owner_id": case.lead.id,
+                "due_on": "2026-12-10",
+                "child_ids": [case.child_id],
+            },
+        )
+    )
     write_ok(case.lead.post(f"{case.base}/actions/{action['id']}/completion", {"note": "booked"}))
     again = case.lead.post(f"{case.base}/actions/{action['id']}/completion", {})
     assert is_problem(again, 409, "action_not_open")
 
 
 def test_action_is_reassigned_then_cancelled(case: Case) -> None:
-    action = write_ok(case.lead.post(f"{case.base}/actions", {
-        "description": "home visit", "owner_id": case.lead.id, "due_on": "2026-12-10"}))
+    action = write_ok(
+        case.lead.post(
+            f"{case.base}/actions", {"description": "home visit", "owner_id": case.lead.id, "due_on": "2026-12-10"}
+        )
+    )
     write_ok(case.lead.post(f"{case.base}/actions/{action['id']}/reassignment", {"owner_id": case.member.id}))
     write_ok(case.lead.post(f"{case.base}/actions/{action['id']}/cancellation", {"reason": "no longer needed"}))
     assert case.lead.get(case.base).json()["open_actions_count"] == 0
 
 
 def test_action_owner_outside_the_team_is_refused(case: Case) -> None:
-    answer = case.lead.post(f"{case.base}/actions", {
-        "description": "x", "owner_id": case.manager.id, "due_on": "2026-12-10"})
+    answer = case.lead.post(
+        f"{case.base}/actions", {"description": "x", "owner_id": case.manager.id, "due_on": "2026-12-10"}
+    )
     assert is_problem(answer, 409, "action_owner_not_in_team")
 
 
 def test_contact_is_recorded_with_when_it_happened(case: Case) -> None:
-    contact = write_ok(case.member.post(f"{case.base}/contacts", {
-        "kind": "home_visit", "outcome": "seen", "child_ids_seen": [case.child_id], "home_entered": True,
-        "occurred_on": "2026-11-20T10:30:00+00:00", "date_uncertain": True}))
+    contact = write_ok(
+        case.member.post(
+            f"{case.base}/contacts",
+            {
+                "kind": "home_visit",
+                "outcome": "seen",
+                "child_ids_seen": [case.child_id],
+                "home_entered": True,
+                "occurred_on": "2026-11-20T10:30:00+00:00",
+                "date_uncertain": True,
+            },
+        )
+    )
     assert contact["version"] == case.version()
 
 
 def test_contact_in_the_future_is_refused_naming_occurred_on(case: Case) -> None:
     before = case.version()
-    answer = case.member.post(f"{case.base}/contacts", {"kind": "phone", "outcome": "seen",
-                                                        "occurred_on": "2099-01-01"})
+    answer = case.member.post(
+        f"{case.base}/contacts", {"kind": "phone", "outcome": "seen", "occurred_on": "2099-01-01"}
+    )
     assert is_problem(answer, 422, "occurred_in_future")
     assert answer.json()["errors"] == [{"loc": ["body", "occurred_on"], "msg": "occurred_on is in the future"}]
     assert case.version() == before
@@ -288,10 +363,16 @@ def test_missed_contact_is_recorded_as_a_fact(case: Case) -> None:
 
 
 def test_growth_and_registration_are_recorded_for_a_child(case: Case) -> None:
-    write_ok(case.member.post(f"{case.base}/children/{case.child_id}/growth",
-                              {"weight_kg": 5.2, "measured_on": "2026-11-19"}))
-    write_ok(case.member.post(f"{case.base}/children/{case.child_id}/registrations",
-                              {"service": "gp", "registered_on": "2026-11-18"}))
+    write_ok(
+        case.member.post(
+            f"{case.base}/children/{case.child_id}/growth", {"weight_kg": 5.2, "measured_on": "2026-11-19"}
+        )
+    )
+    write_ok(
+        case.member.post(
+            f"{case.base}/children/{case.child_id}/registrations", {"service": "gp", "registered_on": "2026-11-18"}
+        )
+    )
 
 
 def test_impossible_weight_is_422(case: Case) -> None:
@@ -300,18 +381,30 @@ def test_impossible_weight_is_422(case: Case) -> None:
 
 
 def test_claim_is_recorded_and_verified(case: Case) -> None:
-    claim = write_ok(case.lead.post(f"{case.base}/claims", {
-        "statement": "grandmother helps daily", "reported_by": "Mum", "relied_on_in_plan": True}))
-    write_ok(case.lead.post(f"{case.base}/claims/{claim['id']}/verification",
-                            {"outcome": "contradicted", "method": "spoke to grandmother"}))
+    claim = write_ok(
+        case.lead.post(
+            f"{case.base}/claims",
+            {"statement": "grandmother helps daily", "reported_by": "Mum", "relied_on_in_plan": True},
+        )
+    )
+    write_ok(
+        case.lead.post(
+            f"{case.base}/claims/{claim['id']}/verification",
+            {"outcome": "contradicted", "method": "spoke to grandmother"},
+        )
+    )
 
 
 def test_assessment_is_recommended_started_and_completed_with_grades(case: Case) -> None:
     assessment = write_ok(case.lead.post(f"{case.base}/assessments", {"kind": "gcp2", "reason": "neglect"}))
     write_ok(case.lead.post(f"{case.base}/assessments/{assessment['id']}/start"))
     grades = {"physical_care": 4, "safety": 3, "love": 2, "esteem": 3}
-    write_ok(case.lead.post(f"{case.base}/assessments/{assessment['id']}/completion",
-                            {"findings": "poor home conditions", "grades": grades}))
+    write_ok(
+        case.lead.post(
+            f"{case.base}/assessments/{assessment['id']}/completion",
+            {"findings": "poor home conditions", "grades": grades},
+        )
+    )
 
 
 def test_gcp2_grade_outside_one_to_five_is_422(case: Case) -> None:
@@ -338,7 +431,8 @@ def test_history_review_is_recorded(case: Case) -> None:
 
 
 def test_correction_points_at_an_earlier_event(case: Case) -> None:
-    write_ok(case.lead.post(f"{case.base}/corrections", {"event_version": 1, "correction": "name is Bea",
-                                                         "reason": "typo"}))
+    write_ok(
+        case.lead.post(f"{case.base}/corrections", {"event_version": 1, "correction": "name is Bea", "reason": "typo"})
+    )
     answer = case.lead.post(f"{case.base}/corrections", {"event_version": 999, "correction": "x", "reason": "y"})
     assert is_problem(answer, 404)

@@ -35,8 +35,13 @@ def directory(api_server: Server) -> Directory:
 @pytest.fixture(scope="module")
 def people(directory: Directory) -> dict[str, Person]:
     agency = directory.agency("early_help")
-    return {"coordinator": directory.person(agency, "coordinator"), "manager": directory.person(agency, "manager"),
-            "lead": directory.person(agency), "incoming": directory.person(agency), "member": directory.person(agency)}
+    return {
+        "coordinator": directory.person(agency, "coordinator"),
+        "manager": directory.person(agency, "manager"),
+        "lead": directory.person(agency),
+        "incoming": directory.person(agency),
+        "member": directory.person(agency),
+    }
 
 
 @pytest.fixture
@@ -96,8 +101,10 @@ def test_closure_status_before_any_request_is_404(case: Case) -> None:
 
 def test_manual_step_is_completed_with_evidence(case: Case) -> None:
     request_id = case.lead.post(f"{case.base}/closure", CLOSURE).json()["request_id"]
-    answer = case.member.post(f"{case.base}/handover-steps", {
-        "request_id": request_id, "step": "family_informed", "evidence": "letter sent 20 Nov"})
+    answer = case.member.post(
+        f"{case.base}/handover-steps",
+        {"request_id": request_id, "step": "family_informed", "evidence": "letter sent 20 Nov"},
+    )
     assert answer.status_code == 201, answer.text
     steps = {s["step"]: s for s in case.lead.get(f"{case.base}/closure").json()["steps"]}
     assert steps["family_informed"]["done"] is True
@@ -106,36 +113,43 @@ def test_manual_step_is_completed_with_evidence(case: Case) -> None:
 
 def test_auto_step_cannot_be_completed_by_hand(case: Case) -> None:
     request_id = case.lead.post(f"{case.base}/closure", CLOSURE).json()["request_id"]
-    answer = case.lead.post(f"{case.base}/handover-steps", {
-        "request_id": request_id, "step": "open_actions_resolved", "evidence": "none open"})
+    answer = case.lead.post(
+        f"{case.base}/handover-steps",
+        {"request_id": request_id, "step": "open_actions_resolved", "evidence": "none open"},
+    )
     assert is_problem(answer, 409, "step_not_manual")
 
 
 def test_manager_signoff_by_a_practitioner_is_403(case: Case) -> None:
     request_id = case.lead.post(f"{case.base}/closure", CLOSURE).json()["request_id"]
-    answer = case.member.post(f"{case.base}/handover-steps", {
-        "request_id": request_id, "step": "manager_signoff", "evidence": "ok"})
+    answer = case.member.post(
+        f"{case.base}/handover-steps", {"request_id": request_id, "step": "manager_signoff", "evidence": "ok"}
+    )
     assert is_problem(answer, 403, "signoff_needs_manager")
 
 
 def test_manager_signoff_by_the_requesting_manager_is_403(case: Case) -> None:
     request_id = case.manager.post(f"{case.base}/closure", CLOSURE).json()["request_id"]
-    answer = case.manager.post(f"{case.base}/handover-steps", {
-        "request_id": request_id, "step": "manager_signoff", "evidence": "ok"})
+    answer = case.manager.post(
+        f"{case.base}/handover-steps", {"request_id": request_id, "step": "manager_signoff", "evidence": "ok"}
+    )
     assert is_problem(answer, 403, "signoff_not_by_requester")
 
 
 def test_manager_signs_off_a_lead_request(case: Case) -> None:
     request_id = case.lead.post(f"{case.base}/closure", CLOSURE).json()["request_id"]
-    answer = case.manager.post(f"{case.base}/handover-steps", {
-        "request_id": request_id, "step": "manager_signoff", "evidence": "reviewed in supervision"})
+    answer = case.manager.post(
+        f"{case.base}/handover-steps",
+        {"request_id": request_id, "step": "manager_signoff", "evidence": "reviewed in supervision"},
+    )
     assert answer.status_code == 201, answer.text
 
 
 def test_unknown_step_is_422(case: Case) -> None:
     request_id = case.lead.post(f"{case.base}/closure", CLOSURE).json()["request_id"]
-    answer = case.lead.post(f"{case.base}/handover-steps", {
-        "request_id": request_id, "step": "tea_made", "evidence": "yes"})
+    answer = case.lead.post(
+        f"{case.base}/handover-steps", {"request_id": request_id, "step": "tea_made", "evidence": "yes"}
+    )
     assert is_problem(answer, 422, "unknown_step")
 
 

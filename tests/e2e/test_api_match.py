@@ -38,17 +38,33 @@ def scene(world: World) -> Scene:
     early_help, gp_practice = world.agency("early_help"), world.agency("gp", "Riverside Surgery")
     coordinator = world.person(early_help, "coordinator")
     lead = world.person(early_help, name="Lena Lead")
-    family = coordinator.write("/api/v1/families", {
-        "children": [{"name": "Ava Stone", "date_of_birth": DOB, "nhs_number": "943 476 5919"},
-                     {"name": "Sam Stone", "date_of_birth": "2020-05-05"}],
-        "carers": [{"name": "Kim Stone", "relationship": "mother"}], "postcode": "LU1 2AB"})
+    family = coordinator.write(
+        "/api/v1/families",
+        {
+            "children": [
+                {"name": "Ava Stone", "date_of_birth": DOB, "nhs_number": "943 476 5919"},
+                {"name": "Sam Stone", "date_of_birth": "2020-05-05"},
+            ],
+            "carers": [{"name": "Kim Stone", "relationship": "mother"}],
+            "postcode": "LU1 2AB",
+        },
+    )
     base = f"/api/v1/families/{family['id']}"
     coordinator.write(f"{base}/episodes", {"level": 2})
     coordinator.write(f"{base}/lead", {"professional_id": lead.id})
     claim = lead.write(f"{base}/claims", {"statement": "grandmother helps", "reported_by": "mother"})
-    return Scene(world, coordinator, lead, world.person(gp_practice), world.person(gp_practice, is_system=True),
-                 world.person(early_help, "auditor"), family["id"], family["child_ids"][0], family["child_ids"][1],
-                 claim["position"])
+    return Scene(
+        world,
+        coordinator,
+        lead,
+        world.person(gp_practice),
+        world.person(gp_practice, is_system=True),
+        world.person(early_help, "auditor"),
+        family["id"],
+        family["child_ids"][0],
+        family["child_ids"][1],
+        claim["position"],
+    )
 
 
 def match(caller: Caller, position: int | None = None, **body: Any) -> Any:
@@ -78,9 +94,15 @@ def test_a_child_is_registered_with_its_nhs_number(scene: Scene) -> None:
 
 def test_an_nhs_number_with_a_wrong_check_digit_is_refused_naming_the_field(world: World) -> None:
     coordinator = world.person(world.agency(), "coordinator")
-    answer = coordinator.post("/api/v1/families", {
-        "children": [{"name": "Ann", "date_of_birth": DOB}, {"name": "Bo", "date_of_birth": DOB,
-                                                             "nhs_number": "9434765918"}]})
+    answer = coordinator.post(
+        "/api/v1/families",
+        {
+            "children": [
+                {"name": "Ann", "date_of_birth": DOB},
+                {"name": "Bo", "date_of_birth": DOB, "nhs_number": "9434765918"},
+            ]
+        },
+    )
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["rule"] == "nhs_number_invalid"
@@ -106,8 +128,9 @@ def test_a_known_nhs_number_answers_409_without_the_family_to_someone_outside_it
 
 def test_adding_a_child_with_a_known_nhs_number_answers_409_and_records_nothing(scene: Scene) -> None:
     other = scene.coordinator.write("/api/v1/families", {"children": [{"name": "Zed", "date_of_birth": DOB}]})
-    answer = scene.coordinator.post(f"/api/v1/families/{other['id']}/children",
-                                    {"name": "Ava", "date_of_birth": DOB, "nhs_number": NHS})
+    answer = scene.coordinator.post(
+        f"/api/v1/families/{other['id']}/children", {"name": "Ava", "date_of_birth": DOB, "nhs_number": NHS}
+    )
     assert answer.status_code == 409 and answer.json()["family_id"] == scene.family_id
     assert scene.coordinator.get(f"/api/v1/families/{other['id']}").json()["version"] == other["version"]
 
@@ -134,8 +157,9 @@ def test_a_postcode_when_given_must_be_the_familys(scene: Scene) -> None:
 
 def test_after_a_move_the_new_postcode_matches_and_the_old_one_no_longer_does(scene: Scene) -> None:
     base = f"/api/v1/families/{scene.family_id}"
-    moved = scene.lead.write(f"{base}/address", {"address": "2 New Road", "housing": "temporary",
-                                                 "postcode": "LU4 9ZZ"})
+    moved = scene.lead.write(
+        f"{base}/address", {"address": "2 New Road", "housing": "temporary", "postcode": "LU4 9ZZ"}
+    )
     ava = {"name": "Ava Stone", "date_of_birth": DOB}
     assert match(scene.gp, moved["position"], **ava, postcode="LU4 9ZZ").status_code == 200
     assert match(scene.gp, moved["position"], **ava, postcode="LU1 2AB").status_code == 404
@@ -181,7 +205,9 @@ def test_every_match_hit_or_miss_is_in_the_access_log(scene: Scene) -> None:
     match(scene.gp, nhs_number=OTHER_NHS)
     entries = access_log(scene, scene.gp)
     assert [(e["family_id"], e["what"]) for e in entries] == [
-        (scene.family_id, "match by nhs_number"), (None, "match by nhs_number: no single family")]
+        (scene.family_id, "match by nhs_number"),
+        (None, "match by nhs_number: no single family"),
+    ]
 
 
 def test_a_match_is_recorded_on_the_family_once_per_agency_and_child(scene: Scene) -> None:
@@ -217,11 +243,16 @@ def test_a_referral_after_a_match_gives_the_referrer_the_whole_record(scene: Sce
     assert scene.gp.get(base).json()["access"] == "full"
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/episodes/{episode}/level", {"level": 3, "reason": "worse"}), ("/claims", {"statement": "s", "reported_by": "m"}),
-    ("/plans", {"outcomes": ["fed"]}), ("/members", {"professional_id": "{gp}"}),
-    ("/closure", {"reason": "needs_met", "outcome_summary": "ok"}),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/episodes/{episode}/level", {"level": 3, "reason": "worse"}),
+        ("/claims", {"statement": "s", "reported_by": "m"}),
+        ("/plans", {"outcomes": ["fed"]}),
+        ("/members", {"professional_id": "{gp}"}),
+        ("/closure", {"reason": "needs_met", "outcome_summary": "ok"}),
+    ],
+)
 def test_decisions_and_other_records_stay_with_the_team(scene: Scene, path: str, body: dict) -> None:
     match(scene.gp, nhs_number=NHS)
     summary = scene.coordinator.get(f"/api/v1/families/{scene.family_id}").json()
@@ -232,8 +263,9 @@ def test_decisions_and_other_records_stay_with_the_team(scene: Scene, path: str,
 
 def test_recording_makes_the_agency_involved_for_the_signals(scene: Scene) -> None:
     world = scene.world
-    other = scene.coordinator.write("/api/v1/families", {"children": [{"name": "Eli", "date_of_birth": "2019-01-01",
-                                                                       "nhs_number": OTHER_NHS}]})
+    other = scene.coordinator.write(
+        "/api/v1/families", {"children": [{"name": "Eli", "date_of_birth": "2019-01-01", "nhs_number": OTHER_NHS}]}
+    )
     base = f"/api/v1/families/{other['id']}"
     scene.coordinator.write(f"{base}/episodes", {"level": 2})
     health = world.person(world.agency("health_visiting"))
@@ -271,7 +303,9 @@ def test_an_agency_that_matched_sees_need_to_know(scene: Scene) -> None:
     assert body["lead"]["professional_id"] == scene.lead.id
     assert body["lead_contact"]["name"] == "Lena Lead" and "@" in body["lead_contact"]["email"]
     assert [(r["version"], r["type"]) for r in body["recorded_by_your_agency"]] == [
-        (contact["version"] - 1, "FamilyMatched"), (contact["version"], "ContactRecorded")]
+        (contact["version"] - 1, "FamilyMatched"),
+        (contact["version"], "ContactRecorded"),
+    ]
     assert not {"carers", "taf_members", "signals", "open_episode", "address"} & set(body)
 
 
@@ -287,7 +321,9 @@ def test_the_chronology_shows_an_agency_that_only_knows_the_family_its_own_rows(
     contact = scene.gp.write(f"{base}/contacts", {"kind": "clinic", "outcome": "seen"})
     rows = scene.gp.get(f"{base}/chronology", headers={"X-Consistent-With": str(contact["position"])}).json()["items"]
     assert [(r["version"], r["event_type"]) for r in rows] == [
-        (contact["version"] - 1, "FamilyMatched"), (contact["version"], "ContactRecorded")]
+        (contact["version"] - 1, "FamilyMatched"),
+        (contact["version"], "ContactRecorded"),
+    ]
     assert rows[0]["what_happened"] == "Family found by an agency that knows the child, by NHS number"
     everything = scene.coordinator.get(f"{base}/chronology").json()["items"]
     assert len(everything) > 1

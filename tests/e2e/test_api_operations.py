@@ -88,7 +88,9 @@ def test_on_postgresql_idempotent_replay_and_stale_if_match_record_nothing(postg
     # one contact recorded in all (the signal worker may add its own SignalRaised events meanwhile)
     events = person.get(f"{base}/events", params={"limit": 500}).json()["items"]
     assert [e["type"] for e in events if e["type"] != "SignalRaised" and e["type"] != "SignalCleared"] == [
-        "FamilyRegistered", "ContactRecorded"]
+        "FamilyRegistered",
+        "ContactRecorded",
+    ]
     agencies = postgres_server.client(ADMIN_KEY).get("/api/v1/agencies").json()["items"]
     assert person.agency_id in [a["id"] for a in agencies]
 

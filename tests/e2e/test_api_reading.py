@@ -65,16 +65,18 @@ def test_the_family_list_filters_and_pages(staff: dict[str, Person]) -> None:
     coordinator = staff["coordinator"]
 
     def ids(**params: object) -> list[str]:
-        body = coordinator.get("/api/v1/families", params={"q": "READ-FILTER", **params},
-                               headers=consistent(position)).json()
+        body = coordinator.get(
+            "/api/v1/families", params={"q": "READ-FILTER", **params}, headers=consistent(position)
+        ).json()
         return [item["id"] for item in body["items"]]
 
     assert ids() == [led, unled]
     assert ids(without_lead="true") == [unled]
     assert ids(lead_id=staff["lead"].id) == [led]
     first = coordinator.get("/api/v1/families", params={"q": "READ-FILTER", "limit": 1}).json()
-    second = coordinator.get("/api/v1/families", params={"q": "READ-FILTER", "limit": 1,
-                                                         "cursor": first["next_cursor"]}).json()
+    second = coordinator.get(
+        "/api/v1/families", params={"q": "READ-FILTER", "limit": 1, "cursor": first["next_cursor"]}
+    ).json()
     assert [first["items"][0]["id"], second["items"][0]["id"]] == [led, unled] and second["next_cursor"] is None
     assert is_problem(coordinator.get("/api/v1/families", params={"cursor": "forged"}), 422, "cursor_invalid")
     assert is_problem(coordinator.get("/api/v1/families", params={"status": "maybe"}), 422)
@@ -87,17 +89,23 @@ def test_open_actions_come_overdue_first_and_on_the_owners_worklist(staff: dict[
     next_year = (date.today() + timedelta(days=365)).isoformat()  # due dates are at most 5 years ahead
     later = lead.post(base, {"description": "Review in spring", "owner_id": lead.id, "due_on": next_year})
     overdue = lead.post(base, {"description": "Register with GP", "owner_id": lead.id, "due_on": "2026-01-01"})
-    position = later.json()["position"] if later.json()["position"] > overdue.json()["position"] \
+    position = (
+        later.json()["position"]
+        if later.json()["position"] > overdue.json()["position"]
         else overdue.json()["position"]
+    )
 
     actions = lead.get("/api/v1/actions", params={"family_id": family_id}, headers=consistent(position)).json()
     worklist = lead.get("/api/v1/worklist", headers=consistent(position)).json()
 
     assert [(a["description"], a["overdue"]) for a in actions["items"]] == [
-        ("Register with GP", True), ("Review in spring", False)]
-    assert [a["action_id"] for a in lead.get("/api/v1/actions", params={"family_id": family_id,
-                                                                        "overdue": "true"}).json()["items"]] == [
-        overdue.json()["id"]]
+        ("Register with GP", True),
+        ("Review in spring", False),
+    ]
+    assert [
+        a["action_id"]
+        for a in lead.get("/api/v1/actions", params={"family_id": family_id, "overdue": "true"}).json()["items"]
+    ] == [overdue.json()["id"]]
     assert family_id in {f["family_id"] for f in worklist["families"]}
     assert [a["description"] for a in worklist["actions"] if a["family_id"] == family_id][0] == "Register with GP"
     assert staff["outsider"].get("/api/v1/actions", params={"family_id": family_id}).json()["items"] == []
@@ -106,8 +114,10 @@ def test_open_actions_come_overdue_first_and_on_the_owners_worklist(staff: dict[
 def test_the_chronology_reads_as_json_csv_and_a_printable_page(staff: dict[str, Person]) -> None:
     family_id, _ = led_family(staff, "READ-CHRONO")
     lead = staff["lead"]
-    missed = lead.post(f"/api/v1/families/{family_id}/contacts",
-                       {"kind": "home_visit", "outcome": "no_access", "occurred_on": "2026-02-01"})
+    missed = lead.post(
+        f"/api/v1/families/{family_id}/contacts",
+        {"kind": "home_visit", "outcome": "no_access", "occurred_on": "2026-02-01"},
+    )
     position = missed.json()["position"]
     path = f"/api/v1/families/{family_id}/chronology"
 
@@ -120,8 +130,9 @@ def test_the_chronology_reads_as_json_csv_and_a_printable_page(staff: dict[str, 
     assert rows == sorted(rows, key=lambda r: r["occurred_on"]), "oldest first, by when it happened"
     table = list(csv.DictReader(io.StringIO(as_csv.text)))
     assert as_csv.headers["content-type"].startswith("text/csv") and len(table) == len(rows)
-    assert any(r["occurred_on"] == "2026-02-01" and r["source_professional"].startswith("Practitioner")
-               for r in table), "the CSV names people, not ids"
+    assert any(
+        r["occurred_on"] == "2026-02-01" and r["source_professional"].startswith("Practitioner") for r in table
+    ), "the CSV names people, not ids"
     assert page.status_code == 200 and "READ-CHRONO" in page.text and "<table>" in page.text
     assert is_problem(staff["outsider"].get(path), 404)
 
@@ -134,8 +145,10 @@ def test_chronology_rows_carry_names_and_the_kind_of_each_source(staff: dict[str
     assert staff["coordinator"].post(f"{base}/episodes", {"level": 2}).status_code == 201
     assert staff["coordinator"].post(f"{base}/lead", {"professional_id": lead.id}).status_code == 201
     assert staff["coordinator"].post(f"{base}/members", {"professional_id": staff["colleague"].id}).status_code == 201
-    assert lead.post(f"{base}/concerns", {"source_kind": "anonymous", "description": "Crying for hours"}
-                     ).status_code == 201
+    assert (
+        lead.post(f"{base}/concerns", {"source_kind": "anonymous", "description": "Crying for hours"}).status_code
+        == 201
+    )
     expected_on = (date.today() + timedelta(days=100)).isoformat()  # an unborn child is due within a year
     assert lead.post(f"{base}/children", {"name": "Bump", "expected_on": expected_on}).status_code == 201
     last = lead.post(f"{base}/children/{child_id}/growth", {"weight_kg": 6.4})
@@ -160,9 +173,10 @@ def test_the_chronology_known_at_a_time_shows_only_what_was_recorded_by_then(sta
     lead = staff["lead"]
     before = lead.get(path, headers=consistent(position)).json()["items"]
     cut = datetime.now(UTC)
-    late = lead.post(f"/api/v1/families/{family_id}/concerns",
-                     {"source_kind": "member_of_public", "description": "Crying for hours",
-                      "occurred_on": "2026-01-15"})
+    late = lead.post(
+        f"/api/v1/families/{family_id}/concerns",
+        {"source_kind": "member_of_public", "description": "Crying for hours", "occurred_on": "2026-01-15"},
+    )
 
     now_rows = lead.get(path, headers=consistent(late.json()["position"])).json()["items"]
     then_rows = lead.get(path, params={"known_at": cut.isoformat()}).json()["items"]

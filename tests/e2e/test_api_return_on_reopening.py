@@ -11,17 +11,27 @@ from tests.e2e.app_client import Caller, World, world
 __all__ = ["world"]
 
 TODAY = date(2026, 6, 1)
-CLOSING_STEPS = ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed",
-                 "new_area_referral_acknowledged")
+CLOSING_STEPS = (
+    "outcomes_reviewed",
+    "family_informed",
+    "taf_members_notified",
+    "universal_services_informed",
+    "new_area_referral_acknowledged",
+)
 
 
 def closed_when_it_moved_away(world: World) -> tuple[str, Caller]:
     """A family whose first episode closed because it moved away, recorded as having left: (id, coordinator)."""
     eh = world.agency()
     coordinator, lead, manager = world.person(eh, "coordinator"), world.person(eh), world.person(eh, "manager")
-    family = coordinator.write("/api/v1/families", {
-        "children": [{"name": "Ava", "date_of_birth": "2021-04-02"}], "address": "9 Station Road",
-        "housing": "overcrowded"})
+    family = coordinator.write(
+        "/api/v1/families",
+        {
+            "children": [{"name": "Ava", "date_of_birth": "2021-04-02"}],
+            "address": "9 Station Road",
+            "housing": "overcrowded",
+        },
+    )
     base = f"/api/v1/families/{family['id']}"
     coordinator.write(f"{base}/episodes", {"level": 2})
     coordinator.write(f"{base}/lead", {"professional_id": lead.id})
@@ -29,8 +39,9 @@ def closed_when_it_moved_away(world: World) -> tuple[str, Caller]:
     request = lead.write(f"{base}/closure", {"reason": "moved_away", "outcome_summary": "moved abroad"})
     for step in CLOSING_STEPS:
         lead.write(f"{base}/handover-steps", {"request_id": request["request_id"], "step": step, "evidence": "done"})
-    manager.write(f"{base}/handover-steps", {"request_id": request["request_id"], "step": "manager_signoff",
-                                             "evidence": "agreed"})
+    manager.write(
+        f"{base}/handover-steps", {"request_id": request["request_id"], "step": "manager_signoff", "evidence": "agreed"}
+    )
     world.ledger.evaluate_request(UUID(family["id"]), UUID(request["request_id"]))  # what the worker does
     assert coordinator.get(base).json()["status"] == "closed"
     return str(family["id"]), coordinator
@@ -49,8 +60,9 @@ def test_reopening_records_the_return_before_the_episode_at_the_address_given(wo
     assert before["in_area"] is False
     world.clock.current += timedelta(days=120)
 
-    answer = coordinator.post(f"{base}/episodes", {"level": 3, "address": "Room 4, 17 Park Road",
-                                                   "housing": "temporary"})
+    answer = coordinator.post(
+        f"{base}/episodes", {"level": 3, "address": "Room 4, 17 Park Road", "housing": "temporary"}
+    )
 
     assert answer.status_code == 201, answer.text
     returned, opened = events_after(coordinator, family_id, before["version"])

@@ -19,8 +19,13 @@ from tests.e2e.api_client import ADMIN_KEY, Directory, Server, api_server, regis
 
 __all__ = ["api_server"]
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 DIRECTORY_PATHS = ("/api/v1/agencies", "/api/v1/professionals", "/api/v1/api-keys")
 
 
@@ -46,8 +51,7 @@ def check_operation(operation: schemathesis.APIOperation, context: Context) -> N
     """Generate a few valid requests for one operation and check every answer against the document."""
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
-              database=None)
+    @settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
     def run(case: schemathesis.Case) -> None:
         if "family_id" in (case.path_parameters or {}):
             case.path_parameters["family_id"] = context.family_id

@@ -15,8 +15,11 @@ from tests.e2e.app_client import Caller, World, world
 __all__ = ["world"]
 
 TODAY = date(2026, 6, 1)
-REVIEW = {"signal": "concern_without_response", "decision": "accept_risk",
-          "rationale": "Police welfare check found the children safe; GP to follow up"}
+REVIEW = {
+    "signal": "concern_without_response",
+    "decision": "accept_risk",
+    "rationale": "Police welfare check found the children safe; GP to follow up",
+}
 
 
 class Case:
@@ -27,15 +30,22 @@ class Case:
         eh, police = world.agency("early_help"), world.agency("police")
         self.coordinator, self.lead = world.person(eh, "coordinator"), world.person(eh)
         self.manager, self.outside_manager = world.person(eh, "manager"), world.person(police, "manager")
-        family = self.coordinator.write("/api/v1/families", {
-            "children": [{"name": "Robin", "date_of_birth": "2023-02-01"}], "address": "4 Mill Lane"})
+        family = self.coordinator.write(
+            "/api/v1/families",
+            {"children": [{"name": "Robin", "date_of_birth": "2023-02-01"}], "address": "4 Mill Lane"},
+        )
         self.id = str(family["id"])
         self.base = f"/api/v1/families/{self.id}"
         self.coordinator.write(f"{self.base}/episodes", {"level": 2})
         self.coordinator.write(f"{self.base}/lead", {"professional_id": self.lead.id})
-        concern = self.coordinator.write(f"{self.base}/concerns", {
-            "source_kind": "member_of_public", "description": "children left alone",
-            "occurred_on": (TODAY - timedelta(days=3)).isoformat()})
+        concern = self.coordinator.write(
+            f"{self.base}/concerns",
+            {
+                "source_kind": "member_of_public",
+                "description": "children left alone",
+                "occurred_on": (TODAY - timedelta(days=3)).isoformat(),
+            },
+        )
         self.concern_id = str(concern["id"])
         world.run_signal_worker()
 
@@ -62,17 +72,27 @@ def test_a_manager_in_scope_reviews_a_standing_signal_and_the_signals_show_it(ca
     assert answer.json()["version"] == before + 1 and answer.json()["family_id"] == case.id
     [signal] = case.lead.get(f"{case.base}/signals").json()
     assert signal["last_review"] == {
-        "decision": "accept_risk", "rationale": REVIEW["rationale"], "reviewed_by": case.manager.id,
-        "reviewed_on": TODAY.isoformat(), "event_version": before + 1, "after_last_raised": True}
+        "decision": "accept_risk",
+        "rationale": REVIEW["rationale"],
+        "reviewed_by": case.manager.id,
+        "reviewed_on": TODAY.isoformat(),
+        "event_version": before + 1,
+        "after_last_raised": True,
+    }
     [event] = [e for e in case.coordinator.get(f"{case.base}/events").json()["items"] if e["version"] > before]
     assert (event["type"], event["actor_id"], event["data"]["signal"], event["data"]["decision"]) == (
-        "SignalReviewed", case.manager.id, "concern_without_response", "accept_risk")
+        "SignalReviewed",
+        case.manager.id,
+        "concern_without_response",
+        "accept_risk",
+    )
 
 
 def test_the_watchlist_shows_the_last_review_by_whom_and_when(case: Case) -> None:
     case.review(case.manager, {**REVIEW, "decision": "act", "rationale": "Welfare visit booked"})
-    last = case.review(case.manager, {**REVIEW, "decision": "not_applicable",
-                                      "rationale": "Reporter withdrew the call"})
+    last = case.review(
+        case.manager, {**REVIEW, "decision": "not_applicable", "rationale": "Reporter withdrew the call"}
+    )
 
     caught_up = {"X-Consistent-With": str(last.json()["position"])}
     watchlist = case.coordinator.get("/api/v1/watchlist", headers=caught_up)
@@ -80,7 +100,11 @@ def test_the_watchlist_shows_the_last_review_by_whom_and_when(case: Case) -> Non
 
     review = item["last_review"]
     assert (review["decision"], review["rationale"], review["reviewed_by"], review["reviewed_on"]) == (
-        "not_applicable", "Reporter withdrew the call", case.manager.id, TODAY.isoformat())
+        "not_applicable",
+        "Reporter withdrew the call",
+        case.manager.id,
+        TODAY.isoformat(),
+    )
     assert item["raised_on"] == TODAY.isoformat() and review["after_last_raised"] is True
 
 
@@ -107,22 +131,28 @@ def test_a_review_of_a_signal_that_is_not_standing_is_409_and_records_nothing(ca
 
 
 def test_a_review_of_a_cleared_signal_is_409(case: Case) -> None:
-    case.lead.write(f"{case.base}/concerns/{case.concern_id}/response", {"response": "visited, children safe",
-                                                                          "welfare_check_done": True})
+    case.lead.write(
+        f"{case.base}/concerns/{case.concern_id}/response",
+        {"response": "visited, children safe", "welfare_check_done": True},
+    )
     case.world.run_signal_worker()
 
     assert case.lead.get(f"{case.base}/signals").json() == []
     assert is_problem(case.review(case.manager), 409, "signal_not_standing")
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({**REVIEW, "signal": "bad_vibes"}, "signal"),
-    ({**REVIEW, "decision": "ignore"}, "decision"),
-    ({**REVIEW, "rationale": ""}, "rationale"),
-    ({k: v for k, v in REVIEW.items() if k != "rationale"}, "rationale"),
-])
-def test_invalid_fields_are_422_naming_the_field_and_record_nothing(case: Case, body: dict[str, Any],
-                                                                    field: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**REVIEW, "signal": "bad_vibes"}, "signal"),
+        ({**REVIEW, "decision": "ignore"}, "decision"),
+        ({**REVIEW, "rationale": ""}, "rationale"),
+        ({k: v for k, v in REVIEW.items() if k != "rationale"}, "rationale"),
+    ],
+)
+def test_invalid_fields_are_422_naming_the_field_and_record_nothing(
+    case: Case, body: dict[str, Any], field: str
+) -> None:
     before = case.version()
 
     answer = case.review(case.manager, body)
@@ -134,8 +164,7 @@ def test_invalid_fields_are_422_naming_the_field_and_record_nothing(case: Case, 
 def test_a_blank_rationale_is_422_with_its_rule(case: Case) -> None:
     answer = case.review(case.manager, {**REVIEW, "rationale": "   "})
 
-    assert is_problem(answer, 422, "rationale_required") and answer.json()["errors"][0]["loc"] == [
-        "body", "rationale"]
+    assert is_problem(answer, 422, "rationale_required") and answer.json()["errors"][0]["loc"] == ["body", "rationale"]
 
 
 def _closure_status(case: Case, wanted: str) -> dict[str, Any]:
@@ -155,8 +184,9 @@ def test_closure_waits_for_a_managers_review_of_each_standing_signal(case: Case,
     request_id = case.lead.get(f"{case.base}/closure").json()["request_id"]
     for step in ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed"):
         case.lead.write(f"{case.base}/handover-steps", {"request_id": request_id, "step": step, "evidence": "done"})
-    signoff.write(f"{case.base}/handover-steps", {"request_id": request_id, "step": "manager_signoff",
-                                                  "evidence": "agreed"})
+    signoff.write(
+        f"{case.base}/handover-steps", {"request_id": request_id, "step": "manager_signoff", "evidence": "agreed"}
+    )
 
     blocked = _closure_status(case, "blocked")
     [step] = [s for s in blocked["steps"] if not s["done"]]

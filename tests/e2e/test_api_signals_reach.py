@@ -29,8 +29,9 @@ def test_two_agencies_recording_facts_with_no_episode_raise_the_lead_signals(wor
     eh, hv, gp = world.agency("early_help"), world.agency("health_visiting"), world.agency("gp")
     coordinator = world.person(eh, "coordinator")
     health_visitor, practice = world.person(hv, "coordinator"), world.person(gp, "coordinator")
-    family = coordinator.write("/api/v1/families", {
-        "children": [{"name": "Ben", "date_of_birth": (TODAY - timedelta(days=100)).isoformat()}]})
+    family = coordinator.write(
+        "/api/v1/families", {"children": [{"name": "Ben", "date_of_birth": (TODAY - timedelta(days=100)).isoformat()}]}
+    )
     base, child_id = f"/api/v1/families/{family['id']}", family["child_ids"][0]
     health_visitor.write(f"{base}/contacts", {"kind": "home_visit", "outcome": "seen", "child_ids_seen": [child_id]})
     assert "no_lead_multi_agency" not in names(recorded(world, coordinator, base))

@@ -18,15 +18,27 @@ def family_with_concern(world: World, coordinator: Caller, lead: Caller, raised_
 
     The signal worker has evaluated it once and the read models have caught up with it.
     """
-    family = coordinator.write("/api/v1/families", {
-        "children": [{"name": "Robin", "date_of_birth": "2023-02-01"}],
-        "carers": [{"name": "Jo", "relationship": "mother"}], "address": "4 Mill Lane", "housing": "settled"})
+    family = coordinator.write(
+        "/api/v1/families",
+        {
+            "children": [{"name": "Robin", "date_of_birth": "2023-02-01"}],
+            "carers": [{"name": "Jo", "relationship": "mother"}],
+            "address": "4 Mill Lane",
+            "housing": "settled",
+        },
+    )
     base = f"/api/v1/families/{family['id']}"
     coordinator.write(f"{base}/episodes", {"level": 2})
     coordinator.write(f"{base}/lead", {"professional_id": lead.id})
-    concern = coordinator.write(f"{base}/concerns", {
-        "source_kind": "member_of_public", "description": "children left alone", "reporter_known_to_agency": True,
-        "occurred_on": raised_on.isoformat()})
+    concern = coordinator.write(
+        f"{base}/concerns",
+        {
+            "source_kind": "member_of_public",
+            "description": "children left alone",
+            "reporter_known_to_agency": True,
+            "occurred_on": raised_on.isoformat(),
+        },
+    )
     world.ledger.record_signals(UUID(family["id"]))  # the signal worker has run (it follows every event)
     world.wait_for_read_models()
     return str(family["id"]), str(concern["id"])
@@ -58,8 +70,10 @@ def test_watchlist_waits_for_the_position_asked_for_and_records_nothing(world: W
     eh = world.agency()
     coordinator, lead = world.person(eh, "coordinator"), world.person(eh)
     fid, concern = family_with_concern(world, coordinator, lead, TODAY - timedelta(days=4))
-    lead.write(f"/api/v1/families/{fid}/concerns/{concern}/response", {"response": "visited, children safe",
-                                                                        "welfare_check_done": True})
+    lead.write(
+        f"/api/v1/families/{fid}/concerns/{concern}/response",
+        {"response": "visited, children safe", "welfare_check_done": True},
+    )
     world.ledger.record_signals(UUID(fid))  # the worker clears the signal after the response
     head = world.ledger.recorder.max_notification_id()
 
@@ -85,12 +99,15 @@ def test_watchlist_answers_each_role_within_its_scope(world: World) -> None:
     coordinator, lead = world.person(eh, "coordinator"), world.person(eh)
     fid, concern = family_with_concern(world, coordinator, lead, TODAY - timedelta(days=3))
     sees = {
-        "lead": lead, "manager of the lead's agency": world.person(eh, "manager"),
-        "auditor": world.person(police, "auditor"), "coordinator": coordinator,
+        "lead": lead,
+        "manager of the lead's agency": world.person(eh, "manager"),
+        "auditor": world.person(police, "auditor"),
+        "coordinator": coordinator,
         "system account of the lead's agency": world.person(eh, is_system=True),
     }
     blind = {
-        "practitioner of an uninvolved agency": world.person(police), "colleague not involved": world.person(eh),
+        "practitioner of an uninvolved agency": world.person(police),
+        "colleague not involved": world.person(eh),
         "manager of an uninvolved agency": world.person(police, "manager"),
         "system account of an uninvolved agency": world.person(police, is_system=True),
     }
@@ -109,7 +126,8 @@ def test_watchlist_filters_by_signal_and_refuses_an_unknown_one(world: World) ->
     fid, concern = family_with_concern(world, coordinator, lead, TODAY - timedelta(days=3))
 
     assert signals_of(coordinator.get("/api/v1/watchlist", {"signal": "concern_without_response"}), fid) == [
-        "concern_without_response"]
+        "concern_without_response"
+    ]
     assert signals_of(coordinator.get("/api/v1/watchlist", {"signal": "lapsed_contact"}), fid) == []
     refused = coordinator.get("/api/v1/watchlist", {"signal": "bad_vibes"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["query", "signal"]
@@ -126,7 +144,8 @@ def test_watchlist_pages_follow_the_cursor_without_repeats(world: World) -> None
     assert len(first["items"]) == 2 and first["next_cursor"] and second["next_cursor"] is None
     assert {i["family_id"] for i in first["items"] + second["items"]} == ids
     assert [i["since"] for i in first["items"] + second["items"]] == sorted(
-        (i["since"] for i in first["items"] + second["items"]), reverse=True)
+        (i["since"] for i in first["items"] + second["items"]), reverse=True
+    )
     assert lead.get("/api/v1/watchlist", {"cursor": "not-ours"}).status_code == 422
 
 
@@ -135,8 +154,10 @@ def test_signal_history_shows_when_a_signal_was_raised_and_cleared(world: World)
     coordinator, lead = world.person(eh, "coordinator"), world.person(eh)
     fid, concern = family_with_concern(world, coordinator, lead, TODAY - timedelta(days=3))
     world.move_to(TODAY + timedelta(days=1))
-    lead.write(f"/api/v1/families/{fid}/concerns/{concern}/response", {"response": "visited, children safe",
-                                                                        "welfare_check_done": True})
+    lead.write(
+        f"/api/v1/families/{fid}/concerns/{concern}/response",
+        {"response": "visited, children safe", "welfare_check_done": True},
+    )
     world.run_signal_worker()
 
     answer = lead.get(f"/api/v1/families/{fid}/signal-history")
@@ -144,6 +165,9 @@ def test_signal_history_shows_when_a_signal_was_raised_and_cleared(world: World)
     assert answer.status_code == 200, answer.text
     [period] = answer.json()["items"]  # raised by SignalRaised (v5), cleared by SignalCleared (v7) after the response
     assert (period["signal"], period["raised_on"], period["raised_at_version"]) == (
-        "concern_without_response", TODAY.isoformat(), 5)
+        "concern_without_response",
+        TODAY.isoformat(),
+        5,
+    )
     assert (period["cleared_on"], period["cleared_at_version"]) == ((TODAY + timedelta(days=1)).isoformat(), 7)
     assert signals_of(lead.get("/api/v1/watchlist"), fid) == []

@@ -86,10 +86,16 @@ class Story:
 def episode_one(s: Story) -> dict[date, Callable[[], None]]:
     def register() -> None:
         coordinator = s.people["coordinator"]
-        family = coordinator.write("/api/v1/families", {
-            "children": [{"name": "Ava", "date_of_birth": "2025-12-01"}],
-            "carers": [{"name": "Kim", "relationship": "mother"}], "address": "Flat 2, 9 Station Road",
-            "housing": "temporary", "reference": "FIC-0007"})
+        family = coordinator.write(
+            "/api/v1/families",
+            {
+                "children": [{"name": "Ava", "date_of_birth": "2025-12-01"}],
+                "carers": [{"name": "Kim", "relationship": "mother"}],
+                "address": "Flat 2, 9 Station Road",
+                "housing": "temporary",
+                "reference": "FIC-0007",
+            },
+        )
         s.family_id, s.ids["ava"] = family["id"], family["child_ids"][0]
         s.record("coordinator", "/episodes", {"level": 2}, "episode_one")
         s.record("coordinator", "/lead", {"professional_id": s.people["hana"].id})
@@ -97,28 +103,58 @@ def episode_one(s: Story) -> dict[date, Callable[[], None]]:
         seen_at_home()
 
     def seen_at_home() -> None:
-        s.record("hana", "/contacts", {"kind": "home_visit", "outcome": "seen", "child_ids_seen": [s.ids["ava"]],
-                                       "home_entered": True})
+        s.record(
+            "hana",
+            "/contacts",
+            {"kind": "home_visit", "outcome": "seen", "child_ids_seen": [s.ids["ava"]], "home_entered": True},
+        )
 
     def leave_and_close() -> None:
         s.record("hana", "/left-area", {"destination": "a town in another county"}, "left")
-        request = s.record("hana", "/closure", {"reason": "moved_away",
-                                                "outcome_summary": "family moved away; receiving area told"}, "closure")
-        for step in ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed",
-                     "new_area_referral_acknowledged"):
-            s.record("hana", "/handover-steps", {"request_id": request["request_id"], "step": step,
-                                                 "evidence": f"{step.replace('_', ' ')}: letter on file"})
-        s.record("hana_manager", "/handover-steps", {"request_id": request["request_id"], "step": "manager_signoff",
-                                                     "evidence": "signed off in supervision"})
+        request = s.record(
+            "hana",
+            "/closure",
+            {"reason": "moved_away", "outcome_summary": "family moved away; receiving area told"},
+            "closure",
+        )
+        for step in (
+            "outcomes_reviewed",
+            "family_informed",
+            "taf_members_notified",
+            "universal_services_informed",
+            "new_area_referral_acknowledged",
+        ):
+            s.record(
+                "hana",
+                "/handover-steps",
+                {
+                    "request_id": request["request_id"],
+                    "step": step,
+                    "evidence": f"{step.replace('_', ' ')}: letter on file",
+                },
+            )
+        s.record(
+            "hana_manager",
+            "/handover-steps",
+            {"request_id": request["request_id"], "step": "manager_signoff", "evidence": "signed off in supervision"},
+        )
         # The embedded handover worker may already have decided; calling the same function it runs
         # is idempotent, so the closure is completed by now whichever of the two got there first.
         evaluation = s.world.ledger.evaluate_request(UUID(s.family_id), UUID(request["request_id"]))
         assert evaluation.status is RequestStatus.COMPLETED, evaluation
-        s.record("hana", "/assessments", {"kind": "gcp2", "reason": "home conditions at the last visit; for the "
-                                          "receiving area's health visitor"}, "gcp2")
+        s.record(
+            "hana",
+            "/assessments",
+            {"kind": "gcp2", "reason": "home conditions at the last visit; for the receiving area's health visitor"},
+            "gcp2",
+        )
 
-    return {date(2026, 1, 5): register, date(2026, 1, 19): seen_at_home, date(2026, 1, 30): seen_at_home,
-            date(2026, 2, 2): leave_and_close}
+    return {
+        date(2026, 1, 5): register,
+        date(2026, 1, 19): seen_at_home,
+        date(2026, 1, 30): seen_at_home,
+        date(2026, 2, 2): leave_and_close,
+    }
 
 
 def episode_two(s: Story) -> dict[date, Callable[[], None]]:
@@ -131,44 +167,77 @@ def episode_two(s: Story) -> dict[date, Callable[[], None]]:
         s.record("evan", "/contacts", {"kind": "home_visit", "outcome": "seen", "child_ids_seen": [s.ids["ava"]]})
 
     def plan_on_her_word() -> None:
-        s.record("evan", "/claims", {"statement": "My mum stays most days and helps with the children",
-                                     "reported_by": "Kim (mother)", "relied_on_in_plan": True}, "claim")
+        s.record(
+            "evan",
+            "/claims",
+            {
+                "statement": "My mum stays most days and helps with the children",
+                "reported_by": "Kim (mother)",
+                "relied_on_in_plan": True,
+            },
+            "claim",
+        )
         s.record("evan", "/plans", {"outcomes": ["Ava and the new baby seen at home", "grandmother supports Kim"]})
 
     def ben_born() -> None:
         s.record("hana", f"/children/{s.ids['ben']}/birth", {"born_on": "2026-04-10"})
 
     def new_birth_visit() -> None:
-        s.record("hana", "/contacts", {"kind": "home_visit", "outcome": "seen", "home_entered": True,
-                                       "child_ids_seen": [s.ids["ava"], s.ids["ben"]]})
+        s.record(
+            "hana",
+            "/contacts",
+            {
+                "kind": "home_visit",
+                "outcome": "seen",
+                "home_entered": True,
+                "child_ids_seen": [s.ids["ava"], s.ids["ben"]],
+            },
+        )
 
     def no_access(who: str, name: str) -> Callable[[], None]:
-        return lambda: s.record(who, "/contacts", {"kind": "home_visit", "outcome": "no_access",
-                                                  "notes": "no answer at the door"}, name)
+        return lambda: s.record(
+            who, "/contacts", {"kind": "home_visit", "outcome": "no_access", "notes": "no answer at the door"}, name
+        )
 
     def neighbour_calls() -> None:
-        s.record("coordinator", "/concerns", {
-            "source_kind": "member_of_public", "reporter_known_to_agency": True,
-            "description": "Neighbour at number 15 hears the baby crying for hours and nobody answers the door; "
-                           "the caller is known to the police."}, "concern")
+        s.record(
+            "coordinator",
+            "/concerns",
+            {
+                "source_kind": "member_of_public",
+                "reporter_known_to_agency": True,
+                "description": "Neighbour at number 15 hears the baby crying for hours and nobody answers the door; "
+                "the caller is known to the police.",
+            },
+            "concern",
+        )
 
     def ben_registered_late() -> None:
         s.record("hana", f"/children/{s.ids['ben']}/registrations", {"service": "gp"}, "ben_gp")
 
-    return {date(2026, 4, 1): come_back, date(2026, 4, 2): plan_on_her_word, date(2026, 4, 10): ben_born,
-            date(2026, 4, 14): new_birth_visit, date(2026, 4, 24): no_access("evan", "no_access_1"),
-            date(2026, 4, 28): no_access("hana", "no_access_2"), date(2026, 5, 2): neighbour_calls,
-            date(2026, 5, 28): ben_registered_late}
+    return {
+        date(2026, 4, 1): come_back,
+        date(2026, 4, 2): plan_on_her_word,
+        date(2026, 4, 10): ben_born,
+        date(2026, 4, 14): new_birth_visit,
+        date(2026, 4, 24): no_access("evan", "no_access_1"),
+        date(2026, 4, 28): no_access("hana", "no_access_2"),
+        date(2026, 5, 2): neighbour_calls,
+        date(2026, 5, 28): ben_registered_late,
+    }
 
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
     for world in start_world(Path(tmp_path_factory.mktemp("neglect")), START):
         hv, eh, police = world.agency("health_visiting"), world.agency("early_help"), world.agency("police")
-        people = {"coordinator": world.person(eh, "coordinator", "Cal Coordinator"),
-                  "hana": world.person(hv, name="Hana Health Visitor"),
-                  "hana_manager": world.person(hv, "manager", "Mina Manager"),
-                  "evan": world.person(eh, name="Evan Early Help"), "outsider": world.person(police, name="PC Pat")}
+        people = {
+            "coordinator": world.person(eh, "coordinator", "Cal Coordinator"),
+            "hana": world.person(hv, name="Hana Health Visitor"),
+            "hana_manager": world.person(hv, "manager", "Mina Manager"),
+            "evan": world.person(eh, name="Evan Early Help"),
+            "outsider": world.person(police, name="PC Pat"),
+        }
         s = Story(world, people)
         steps = {**episode_one(s), **episode_two(s)}
         day = START
@@ -262,11 +331,18 @@ def test_late_gp_registration_is_flagged_from_day_43_and_cleared_when_recorded(s
 
 def test_at_the_end_the_reviewer_sees_the_whole_pattern(story: Story) -> None:
     assert set(story.watchlist[END]) == {
-        "dropped_recommendation", "reopened_without_history_review", "unverified_claim", "was_not_brought_pattern",
-        "vulnerable_infant_cohort", "lapsed_contact", "concern_without_response"}
+        "dropped_recommendation",
+        "reopened_without_history_review",
+        "unverified_claim",
+        "was_not_brought_pattern",
+        "vulnerable_infant_cohort",
+        "lapsed_contact",
+        "concern_without_response",
+    }
     computed_now = story.people["evan"].get(f"{story.base}/signals").json()
-    assert sorted(computed_now, key=lambda i: i["signal"]) == sorted(story.watchlist[END].values(),
-                                                                     key=lambda i: i["signal"])
+    assert sorted(computed_now, key=lambda i: i["signal"]) == sorted(
+        story.watchlist[END].values(), key=lambda i: i["signal"]
+    )
     assert story.people["evan"].get(story.base).json()["signals"] == computed_now
 
 

@@ -96,8 +96,9 @@ class Story:
 
     def first_day(self, signal: str, after: date = START) -> date | None:
         """The first day from `after` on which the signal stood on the family's watchlist."""
-        return next((day for day, standing in sorted(self.watchlist.items())
-                     if day >= after and signal in standing), None)
+        return next(
+            (day for day, standing in sorted(self.watchlist.items()) if day >= after and signal in standing), None
+        )
 
     def standing_days(self, signal: str) -> list[date]:
         return [day for day, standing in sorted(self.watchlist.items()) if signal in standing]
@@ -113,10 +114,17 @@ class Story:
 
 def episode_one(s: Story) -> dict[date, Callable[[], None]]:
     def register() -> None:
-        family = s.people["coordinator"].write("/api/v1/families", {
-            "children": [{"name": "Ava Stone", "date_of_birth": "2021-03-14", "nhs_number": AVA_NHS}],
-            "carers": [{"name": "Kim Stone", "relationship": "mother"}], "address": "Flat 2, 9 Station Road",
-            "postcode": "LU1 2AB", "housing": "settled", "reference": "SCR-0011"})
+        family = s.people["coordinator"].write(
+            "/api/v1/families",
+            {
+                "children": [{"name": "Ava Stone", "date_of_birth": "2021-03-14", "nhs_number": AVA_NHS}],
+                "carers": [{"name": "Kim Stone", "relationship": "mother"}],
+                "address": "Flat 2, 9 Station Road",
+                "postcode": "LU1 2AB",
+                "housing": "settled",
+                "reference": "SCR-0011",
+            },
+        )
         s.family_id, s.ids["ava"] = family["id"], family["child_ids"][0]
         s.record("coordinator", "/episodes", {"level": 2}, "episode_one")
         s.record("coordinator", "/lead", {"professional_id": s.people["lena"].id})
@@ -126,36 +134,78 @@ def episode_one(s: Story) -> dict[date, Callable[[], None]]:
 
     def seen(who: str, *children: str) -> Callable[[], None]:
         def visit() -> None:
-            s.record(who, "/contacts", {"kind": "home_visit", "outcome": "seen", "home_entered": True,
-                                        "child_ids_seen": [s.ids[c] for c in children or ("ava",)]})
+            s.record(
+                who,
+                "/contacts",
+                {
+                    "kind": "home_visit",
+                    "outcome": "seen",
+                    "home_entered": True,
+                    "child_ids_seen": [s.ids[c] for c in children or ("ava",)],
+                },
+            )
+
         return visit
 
     def no_access() -> None:
         s.record("lena", "/contacts", {"kind": "home_visit", "outcome": "no_access", "notes": "nobody in"}, "no_access")
 
     def cancelled() -> None:
-        s.record("lena", "/contacts", {"kind": "home_visit", "outcome": "family_cancelled",
-                                       "notes": "Kim rang to cancel: packing"}, "cancelled")
+        s.record(
+            "lena",
+            "/contacts",
+            {"kind": "home_visit", "outcome": "family_cancelled", "notes": "Kim rang to cancel: packing"},
+            "cancelled",
+        )
 
     def goes_abroad() -> None:
         s.record("lena", "/left-area", {"destination": "abroad, to Kim's family"}, "left")
-        s.record("lena", f"/assessments/{s.ids['gcp2']}/declination",
-                 {"reason": "the family has gone abroad", "reason_kind": "family_left"}, "gcp2_declined")
-        request = s.record("lena", "/closure", {"reason": "moved_away",
-                                                "outcome_summary": "family gone abroad; receiving area told"},
-                           "closure")
-        for step in ("outcomes_reviewed", "family_informed", "taf_members_notified", "universal_services_informed",
-                     "new_area_referral_acknowledged"):
-            s.record("lena", "/handover-steps", {"request_id": request["request_id"], "step": step,
-                                                 "evidence": f"{step.replace('_', ' ')}: letter on file"})
-        s.record("mona", "/handover-steps", {"request_id": request["request_id"], "step": "manager_signoff",
-                                             "evidence": "signed off in supervision"})
+        s.record(
+            "lena",
+            f"/assessments/{s.ids['gcp2']}/declination",
+            {"reason": "the family has gone abroad", "reason_kind": "family_left"},
+            "gcp2_declined",
+        )
+        request = s.record(
+            "lena",
+            "/closure",
+            {"reason": "moved_away", "outcome_summary": "family gone abroad; receiving area told"},
+            "closure",
+        )
+        for step in (
+            "outcomes_reviewed",
+            "family_informed",
+            "taf_members_notified",
+            "universal_services_informed",
+            "new_area_referral_acknowledged",
+        ):
+            s.record(
+                "lena",
+                "/handover-steps",
+                {
+                    "request_id": request["request_id"],
+                    "step": step,
+                    "evidence": f"{step.replace('_', ' ')}: letter on file",
+                },
+            )
+        s.record(
+            "mona",
+            "/handover-steps",
+            {"request_id": request["request_id"], "step": "manager_signoff", "evidence": "signed off in supervision"},
+        )
         # The handover worker's own function, on the app's ledger (it may also run in the background).
         s.world.ledger.evaluate_request(UUID(s.family_id), UUID(request["request_id"]))
         s.answers["closure_before_review"] = s.closure()
-        s.record("mona", "/signal-reviews", {"signal": "was_not_brought_pattern", "decision": "accept_risk",
-                                             "rationale": "the family has left the country; the new area is told"},
-                 "signal_review")
+        s.record(
+            "mona",
+            "/signal-reviews",
+            {
+                "signal": "was_not_brought_pattern",
+                "decision": "accept_risk",
+                "rationale": "the family has left the country; the new area is told",
+            },
+            "signal_review",
+        )
         s.world.ledger.evaluate_request(UUID(s.family_id), UUID(request["request_id"]))
         s.answers["closure_after_review"] = s.closure()
         s.answers["summary_after_closure"] = s.people["lena"].get(s.base).json()
@@ -164,17 +214,28 @@ def episode_one(s: Story) -> dict[date, Callable[[], None]]:
         found = s.people["gus"].post("/api/v1/families/match", {"nhs_number": AVA_NHS})
         assert found.status_code == 200, found.text
         s.answers["gp_match_ava"] = found.json()
-        s.record("gus", "/contacts", {"kind": "clinic", "outcome": "was_not_brought", "notes": "asthma review"},
-                 "gp_not_brought")
+        s.record(
+            "gus",
+            "/contacts",
+            {"kind": "clinic", "outcome": "was_not_brought", "notes": "asthma review"},
+            "gp_not_brought",
+        )
 
-    return {D(2026, 1, 5): register, D(2026, 1, 19): seen("lena"), D(2026, 1, 26): no_access,
-            D(2026, 1, 28): cancelled, D(2026, 1, 30): goes_abroad, D(2026, 2, 10): gp_not_brought}
+    return {
+        D(2026, 1, 5): register,
+        D(2026, 1, 19): seen("lena"),
+        D(2026, 1, 26): no_access,
+        D(2026, 1, 28): cancelled,
+        D(2026, 1, 30): goes_abroad,
+        D(2026, 2, 10): gp_not_brought,
+    }
 
 
 def between(s: Story) -> dict[date, Callable[[], None]]:
     def expecting() -> None:
-        s.record("coordinator", "/children", {"name": "Ben Stone", "expected_on": "2026-07-01",
-                                              "nhs_number": BEN_NHS}, "ben")
+        s.record(
+            "coordinator", "/children", {"name": "Ben Stone", "expected_on": "2026-07-01", "nhs_number": BEN_NHS}, "ben"
+        )
 
     def born() -> None:
         s.record("coordinator", f"/children/{s.ids['ben']}/birth", {"born_on": "2026-07-01"}, "ben_born")
@@ -186,98 +247,205 @@ def between(s: Story) -> dict[date, Callable[[], None]]:
             s.answers[f"{name}_match"] = found.json()
             s.record(who, "/contacts", {"kind": kind, "outcome": "seen", "child_ids_seen": [s.ids["ben"]]}, name)
             s.answers[f"{name}_summary"] = s.people["coordinator"].get(s.base).json()
+
         return contact
 
     def centre_refers() -> None:
-        s.record("coordinator", "/referrals", {
-            "source_kind": "agency", "source_agency_id": s.people["cara"].agency_id, "child_ids": [s.ids["ben"]],
-            "concerns": "Kim seems low and alone with a new baby"}, "referral")
+        s.record(
+            "coordinator",
+            "/referrals",
+            {
+                "source_kind": "agency",
+                "source_agency_id": s.people["cara"].agency_id,
+                "child_ids": [s.ids["ben"]],
+                "concerns": "Kim seems low and alone with a new baby",
+            },
+            "referral",
+        )
 
     def decided() -> None:
-        s.record("coordinator", f"/referrals/{s.ids['referral']}/decision",
-                 {"outcome": "early_help", "reason": "needs early help: an episode will be opened"}, "decision")
+        s.record(
+            "coordinator",
+            f"/referrals/{s.ids['referral']}/decision",
+            {"outcome": "early_help", "reason": "needs early help: an episode will be opened"},
+            "decision",
+        )
 
     def anonymous() -> None:
-        s.record("coordinator", "/referrals", {"source_kind": "anonymous", "concerns": "baby left crying"},
-                 "anonymous")
-        s.record("coordinator", f"/referrals/{s.ids['anonymous']}/decision",
-                 {"outcome": "no_further_action", "reason": "already being taken up as early help"},
-                 "anonymous_decision")
+        s.record("coordinator", "/referrals", {"source_kind": "anonymous", "concerns": "baby left crying"}, "anonymous")
+        s.record(
+            "coordinator",
+            f"/referrals/{s.ids['anonymous']}/decision",
+            {"outcome": "no_further_action", "reason": "already being taken up as early help"},
+            "anonymous_decision",
+        )
 
     def feedback() -> None:
-        s.record("coordinator", f"/referrals/{s.ids['referral']}/feedback",
-                 {"feedback": "early help episode to be opened; a lead will call you", "given_to": "Cara"},
-                 "feedback")
+        s.record(
+            "coordinator",
+            f"/referrals/{s.ids['referral']}/feedback",
+            {"feedback": "early help episode to be opened; a lead will call you", "given_to": "Cara"},
+            "feedback",
+        )
 
-    return {D(2026, 6, 1): expecting, D(2026, 7, 1): born, D(2026, 7, 3): agency_sees_ben("gus", "clinic", "gp_seen"),
-            D(2026, 7, 8): agency_sees_ben("cara", "centre", "centre_seen"), D(2026, 7, 10): centre_refers,
-            D(2026, 7, 13): decided, D(2026, 7, 14): anonymous, D(2026, 7, 16): feedback}
+    return {
+        D(2026, 6, 1): expecting,
+        D(2026, 7, 1): born,
+        D(2026, 7, 3): agency_sees_ben("gus", "clinic", "gp_seen"),
+        D(2026, 7, 8): agency_sees_ben("cara", "centre", "centre_seen"),
+        D(2026, 7, 10): centre_refers,
+        D(2026, 7, 13): decided,
+        D(2026, 7, 14): anonymous,
+        D(2026, 7, 16): feedback,
+    }
 
 
 def episode_two(s: Story) -> dict[date, Callable[[], None]]:
     def reopen() -> None:
-        s.record("coordinator", "/episodes", {"level": 3, "address": "Room 4, 17 Park Road", "housing": "shared"},
-                 "episode_two")
+        s.record(
+            "coordinator",
+            "/episodes",
+            {"level": 3, "address": "Room 4, 17 Park Road", "housing": "shared"},
+            "episode_two",
+        )
         s.record("coordinator", "/lead", {"professional_id": s.people["lena"].id})
         s.record("coordinator", "/members", {"professional_id": s.people["hana"].id})
-        s.record("lena", "/contacts", {"kind": "home_visit", "outcome": "seen", "home_entered": True,
-                                       "child_ids_seen": [s.ids["ava"], s.ids["ben"]]}, "seen_at_reopening")
+        s.record(
+            "lena",
+            "/contacts",
+            {
+                "kind": "home_visit",
+                "outcome": "seen",
+                "home_entered": True,
+                "child_ids_seen": [s.ids["ava"], s.ids["ben"]],
+            },
+            "seen_at_reopening",
+        )
         answer = s.people["coordinator"].get(f"{s.base}/carried-forward")
         assert answer.status_code == 200, answer.text
         s.answers["carried_forward"] = answer.json()
 
     def plan_on_her_word() -> None:
-        s.record("lena", "/claims", {"statement": "My mum stays most days and helps with the baby",
-                                     "reported_by": "Kim (mother)", "relied_on_in_plan": True}, "claim")
+        s.record(
+            "lena",
+            "/claims",
+            {
+                "statement": "My mum stays most days and helps with the baby",
+                "reported_by": "Kim (mother)",
+                "relied_on_in_plan": True,
+            },
+            "claim",
+        )
         s.record("lena", "/plans", {"outcomes": ["Ben and Ava seen at home", "grandmother supports Kim"]}, "plan")
 
     def empty_review() -> None:
         s.record("hana", "/history-review", {"notes": ""}, "empty_review")
 
     def unable_to_verify() -> None:
-        s.record("lena", f"/claims/{s.ids['claim']}/verification",
-                 {"outcome": "unable_to_verify", "method": "phoned the grandmother twice; no answer"}, "unverifiable")
+        s.record(
+            "lena",
+            f"/claims/{s.ids['claim']}/verification",
+            {"outcome": "unable_to_verify", "method": "phoned the grandmother twice; no answer"},
+            "unverifiable",
+        )
 
     def taf_without_family() -> None:
-        s.record("lena", "/meetings", {"kind": "taf", "held_on": "2026-07-27", "family_attended": False,
-                                       "attendee_ids": [s.people["lena"].id, s.people["hana"].id]}, "taf")
+        s.record(
+            "lena",
+            "/meetings",
+            {
+                "kind": "taf",
+                "held_on": "2026-07-27",
+                "family_attended": False,
+                "attendee_ids": [s.people["lena"].id, s.people["hana"].id],
+            },
+            "taf",
+        )
 
     def phone_seen() -> None:
-        s.record("hana", "/contacts", {"kind": "phone", "outcome": "seen", "child_ids_seen": [s.ids["ben"]],
-                                       "notes": "Kim says Ben is feeding well"}, "phone")
+        s.record(
+            "hana",
+            "/contacts",
+            {
+                "kind": "phone",
+                "outcome": "seen",
+                "child_ids_seen": [s.ids["ben"]],
+                "notes": "Kim says Ben is feeding well",
+            },
+            "phone",
+        )
 
     def declined() -> None:
-        s.record("hana", "/contacts", {"kind": "home_visit", "outcome": "declined",
-                                       "notes": "Kim would not let me in"}, "declined")
+        s.record(
+            "hana",
+            "/contacts",
+            {"kind": "home_visit", "outcome": "declined", "notes": "Kim would not let me in"},
+            "declined",
+        )
 
     def seen_again() -> None:
-        s.record("lena", "/contacts", {"kind": "home_visit", "outcome": "seen", "home_entered": True,
-                                       "child_ids_seen": [s.ids["ava"], s.ids["ben"]]}, "seen_again")
+        s.record(
+            "lena",
+            "/contacts",
+            {
+                "kind": "home_visit",
+                "outcome": "seen",
+                "home_entered": True,
+                "child_ids_seen": [s.ids["ava"], s.ids["ben"]],
+            },
+            "seen_again",
+        )
 
     def real_review() -> None:
         items = s.answers["carried_forward"]  # read when the episode opened
-        s.record("coordinator", "/history-review", {
-            "notes": "Read episode one: closed when Kim went abroad; the GCP2 never done; visits failing then.",
-            "acknowledged": [{"item": i["item"], "note": f"noted: {i['summary'][:60]}"} for i in items],
-            "overseen_by": s.people["mona"].id,
-            "expectations": "GCP2 started within two weeks; weekly home visits seeing Ben"}, "history_review")
-        s.record("mona", "/supervision", {"discussion": "Second episode: the first one's history and the GCP2",
-                                          "decisions": "GCP2 by the health visitor"}, "supervision")
+        s.record(
+            "coordinator",
+            "/history-review",
+            {
+                "notes": "Read episode one: closed when Kim went abroad; the GCP2 never done; visits failing then.",
+                "acknowledged": [{"item": i["item"], "note": f"noted: {i['summary'][:60]}"} for i in items],
+                "overseen_by": s.people["mona"].id,
+                "expectations": "GCP2 started within two weeks; weekly home visits seeing Ben",
+            },
+            "history_review",
+        )
+        s.record(
+            "mona",
+            "/supervision",
+            {
+                "discussion": "Second episode: the first one's history and the GCP2",
+                "decisions": "GCP2 by the health visitor",
+            },
+            "supervision",
+        )
 
     def claim_decided() -> None:
-        s.record("mona", f"/claims/{s.ids['claim']}/decision",
-                 {"decision": "act_on_it", "rationale": "weekly visits instead of relying on the grandmother"},
-                 "claim_decision")
+        s.record(
+            "mona",
+            f"/claims/{s.ids['claim']}/decision",
+            {"decision": "act_on_it", "rationale": "weekly visits instead of relying on the grandmother"},
+            "claim_decision",
+        )
 
     def neighbour_calls() -> None:
-        s.record("coordinator", "/concerns", {
-            "source_kind": "member_of_public", "reporter_known_to_agency": True,
-            "description": "Neighbour hears the baby crying for hours; the caller is known to the police."},
-                 "concern")
+        s.record(
+            "coordinator",
+            "/concerns",
+            {
+                "source_kind": "member_of_public",
+                "reporter_known_to_agency": True,
+                "description": "Neighbour hears the baby crying for hours; the caller is known to the police.",
+            },
+            "concern",
+        )
 
     def discounted() -> None:
-        s.record("hana", f"/concerns/{s.ids['concern']}/response",
-                 {"response": "caller unreliable, no action"}, "concern_response")
+        s.record(
+            "hana",
+            f"/concerns/{s.ids['concern']}/response",
+            {"response": "caller unreliable, no action"},
+            "concern_response",
+        )
 
     def gcp2_started() -> None:
         s.record("hana", f"/assessments/{s.ids['gcp2']}/start", {}, "gcp2_started")
@@ -285,11 +453,22 @@ def episode_two(s: Story) -> dict[date, Callable[[], None]]:
     def ben_registered() -> None:
         s.record("gus", f"/children/{s.ids['ben']}/registrations", {"service": "gp"}, "ben_gp")
 
-    return {D(2026, 7, 20): reopen, D(2026, 7, 21): plan_on_her_word, D(2026, 7, 22): empty_review,
-            D(2026, 7, 27): taf_without_family, D(2026, 7, 28): unable_to_verify, D(2026, 7, 30): phone_seen,
-            D(2026, 8, 3): declined, D(2026, 8, 6): seen_again, D(2026, 8, 7): real_review,
-            D(2026, 8, 10): claim_decided, D(2026, 8, 12): neighbour_calls, D(2026, 8, 13): discounted,
-            D(2026, 8, 18): gcp2_started, D(2026, 9, 3): ben_registered}
+    return {
+        D(2026, 7, 20): reopen,
+        D(2026, 7, 21): plan_on_her_word,
+        D(2026, 7, 22): empty_review,
+        D(2026, 7, 27): taf_without_family,
+        D(2026, 7, 28): unable_to_verify,
+        D(2026, 7, 30): phone_seen,
+        D(2026, 8, 3): declined,
+        D(2026, 8, 6): seen_again,
+        D(2026, 8, 7): real_review,
+        D(2026, 8, 10): claim_decided,
+        D(2026, 8, 12): neighbour_calls,
+        D(2026, 8, 13): discounted,
+        D(2026, 8, 18): gcp2_started,
+        D(2026, 9, 3): ben_registered,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -297,11 +476,15 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
     for world in start_world(Path(tmp_path_factory.mktemp("review")), START):
         eh, hv = world.agency("early_help", "Early Help"), world.agency("health_visiting", "Health Visiting")
         gp, cc = world.agency("gp", "Riverside Surgery"), world.agency("childrens_centre", "Riverside Centre")
-        people = {"coordinator": world.person(eh, "coordinator", "Cal Coordinator"),
-                  "lena": world.person(eh, name="Lena Lead"), "mona": world.person(eh, "manager", "Mona Manager"),
-                  "hana": world.person(hv, name="Hana Health Visitor"), "gus": world.person(gp, name="Dr Gus"),
-                  "cara": world.person(cc, name="Cara Centre"),
-                  "auditor": world.person(eh, "auditor", "Aud Auditor")}
+        people = {
+            "coordinator": world.person(eh, "coordinator", "Cal Coordinator"),
+            "lena": world.person(eh, name="Lena Lead"),
+            "mona": world.person(eh, "manager", "Mona Manager"),
+            "hana": world.person(hv, name="Hana Health Visitor"),
+            "gus": world.person(gp, name="Dr Gus"),
+            "cara": world.person(cc, name="Cara Centre"),
+            "auditor": world.person(eh, "auditor", "Aud Auditor"),
+        }
         s = Story(world, people)
         steps = {**episode_one(s), **between(s), **episode_two(s)}
         day = START
@@ -359,8 +542,9 @@ def test_closure_waits_for_a_managers_review_of_the_standing_pattern(story: Stor
 
 
 def test_the_gcp2_is_declined_because_the_family_left_and_so_closure_is_not_blocked_by_it(story: Story) -> None:
-    [step] = [st for st in story.answers["closure_before_review"]["steps"]
-              if st["step"] == "recommended_assessments_resolved"]
+    [step] = [
+        st for st in story.answers["closure_before_review"]["steps"] if st["step"] == "recommended_assessments_resolved"
+    ]
     assert step["done"]
     assert story.first_day("dropped_recommendation") == D(2026, 7, 20)  # not before the new episode
 
@@ -412,8 +596,10 @@ def test_a_decided_referral_without_feedback_is_flagged_after_a_day_and_feedback
 
 
 def test_the_anonymous_referral_never_raises_the_feedback_signal(story: Story) -> None:
-    assert story.versions["anonymous_decision"] not in story.on(D(2026, 7, 15), "referral_without_feedback")[
-        "event_versions"]
+    assert (
+        story.versions["anonymous_decision"]
+        not in story.on(D(2026, 7, 15), "referral_without_feedback")["event_versions"]
+    )
     after = [day for day in story.standing_days("referral_without_feedback") if day >= D(2026, 7, 16)]
     assert after == []
 
@@ -459,8 +645,7 @@ def test_reopened_without_a_history_review_after_10_days_and_the_empty_review_do
     assert "reopened_without_history_review" not in story.watchlist[D(2026, 8, 7)]
 
 
-def test_the_missed_taf_meeting_with_a_baby_is_a_pattern_at_once_and_the_declined_visit_joins_it(
-        story: Story) -> None:
+def test_the_missed_taf_meeting_with_a_baby_is_a_pattern_at_once_and_the_declined_visit_joins_it(story: Story) -> None:
     item = assert_first(story, "was_not_brought_pattern", D(2026, 7, 27), after=D(2026, 5, 1))
     assert story.versions["taf"] in item["event_versions"]
     later = story.on(D(2026, 8, 3), "was_not_brought_pattern")
@@ -516,8 +701,11 @@ def test_nobody_recorded_an_event_made_up_to_trigger_a_signal(story: Story) -> N
     assert len(contacts) == 11
     # Every event a person caused is one of the story's writes, or what the platform derives from them:
     # the registration (with its postcode), the three matches (access log) and the return recorded by the reopening.
-    derived = [e["type"] for e in by_people if e["type"] in {"FamilyRegistered", "PostcodeRecorded",
-                                                               "FamilyMatched", "FamilyReturned"}]
+    derived = [
+        e["type"]
+        for e in by_people
+        if e["type"] in {"FamilyRegistered", "PostcodeRecorded", "FamilyMatched", "FamilyReturned"}
+    ]
     assert sorted(derived) == ["FamilyMatched"] * 3 + ["FamilyRegistered", "FamilyReturned", "PostcodeRecorded"]
     assert len(by_people) == len(story.paths) + len(derived)
 
@@ -526,8 +714,10 @@ def test_the_worker_recorded_each_signal_on_the_stream_with_its_days(story: Stor
     answer = story.people["coordinator"].get(f"{story.base}/signal-history", params={"limit": 500})
     assert answer.status_code == 200, answer.text
     periods = {(p["signal"], p["raised_on"], p["cleared_on"]) for p in answer.json()["items"]}
-    assert {("reopened_without_history_review", "2026-07-31", "2026-08-07"),
-            ("referral_without_feedback", "2026-07-15", "2026-07-16"),
-            ("unverified_claim", "2026-08-05", "2026-08-10"),
-            ("infant_without_lead", "2026-07-19", "2026-07-20"),
-            ("not_registered_with_gp", "2026-09-01", "2026-09-03")} <= periods
+    assert {
+        ("reopened_without_history_review", "2026-07-31", "2026-08-07"),
+        ("referral_without_feedback", "2026-07-15", "2026-07-16"),
+        ("unverified_claim", "2026-08-05", "2026-08-10"),
+        ("infant_without_lead", "2026-07-19", "2026-07-20"),
+        ("not_registered_with_gp", "2026-09-01", "2026-09-03"),
+    } <= periods

@@ -25,7 +25,11 @@ def test_serve_with_demo_data_answers_healthz(tmp_path: Path) -> None:
     taf = Path(sys.executable).with_name("taf")
     process = subprocess.Popen(
         [str(taf), "serve", "--demo", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60

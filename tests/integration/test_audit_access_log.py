@@ -48,9 +48,7 @@ def test_the_log_filters_by_family_and_by_professional(access_log: AccessLog, te
     access_log.record(team.auditor, two, "events")
 
     assert [e.what for e in access_log.query(family_id=one).items] == ["state", "chronology"]
-    assert [e.what for e in access_log.query(professional_id=team.auditor.professional_id).items] == [
-        "state", "events"
-    ]
+    assert [e.what for e in access_log.query(professional_id=team.auditor.professional_id).items] == ["state", "events"]
     assert [e.what for e in access_log.query(family_id=one, professional_id=team.lead.professional_id).items] == [
         "chronology"
     ]
@@ -82,9 +80,7 @@ def test_creating_the_table_again_keeps_the_entries(access_log: AccessLog, team:
     assert len(access_log.query().items) == 1
 
 
-def test_the_database_refuses_to_update_an_entry(
-    access_log: AccessLog, team: Team, store_settings: Settings
-) -> None:
+def test_the_database_refuses_to_update_an_entry(access_log: AccessLog, team: Team, store_settings: Settings) -> None:
     access_log.record(team.auditor, uuid4(), "events")
 
     with pytest.raises(Exception, match="append-only"):
@@ -92,9 +88,7 @@ def test_the_database_refuses_to_update_an_entry(
     assert access_log.query().items[0].what == "events"
 
 
-def test_the_database_refuses_to_delete_an_entry(
-    access_log: AccessLog, team: Team, store_settings: Settings
-) -> None:
+def test_the_database_refuses_to_delete_an_entry(access_log: AccessLog, team: Team, store_settings: Settings) -> None:
     access_log.record(team.auditor, uuid4(), "events")
 
     with pytest.raises(Exception, match="append-only"):

@@ -88,9 +88,11 @@ def test_a_deleted_event_breaks_the_chain_at_the_missing_version(
     ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings
 ) -> None:
     fid = family_of_five(ledger, team, clock)
-    execute(store_settings,
-            f"DELETE FROM {table(store_settings, 'events')} WHERE originator_id = ? AND originator_version = 3",
-            [originator(store_settings, fid)])
+    execute(
+        store_settings,
+        f"DELETE FROM {table(store_settings, 'events')} WHERE originator_id = ? AND originator_version = 3",
+        [originator(store_settings, fid)],
+    )
 
     assert ledger.verify_chain(fid).broken_at_version == 3
 
@@ -112,9 +114,11 @@ def test_a_truncated_tail_still_verifies_as_a_shorter_chain(
     """The limit of a hash chain on its own: head hashes must be anchored elsewhere."""
     fid = family_of_five(ledger, team, clock)
     head_before = ledger.verify_chain(fid).head_hash
-    execute(store_settings,
-            f"DELETE FROM {table(store_settings, 'events')} WHERE originator_id = ? AND originator_version > 3",
-            [originator(store_settings, fid)])
+    execute(
+        store_settings,
+        f"DELETE FROM {table(store_settings, 'events')} WHERE originator_id = ? AND originator_version > 3",
+        [originator(store_settings, fid)],
+    )
 
     check = ledger.verify_chain(fid)
 

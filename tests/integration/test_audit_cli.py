@@ -23,8 +23,11 @@ Run = Callable[..., Result]
 def run(store_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     """Run `taf ...` against the test store."""
     monkeypatch.chdir(tmp_path)  # no stray .env
-    env = {"TAF_DATABASE_URL": store_settings.effective_database_url, "TAF_DATA_DIR": str(tmp_path),
-           "TAF_CIPHER_KEY": ""}
+    env = {
+        "TAF_DATABASE_URL": store_settings.effective_database_url,
+        "TAF_DATA_DIR": str(tmp_path),
+        "TAF_CIPHER_KEY": "",
+    }
 
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(app, list(args), env=env)

@@ -47,8 +47,9 @@ def reopened(ledger: TafLedger, team: Team, clock: FakeClock) -> Reopened:
     ledger.open_episode(team.coordinator, fid, 2)
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
     assessment_id = ledger.recommend_assessment(team.lead, fid, AssessmentKind.GCP2, "home conditions").id
-    declined = ledger.decline_assessment(team.lead, fid, assessment_id, "mother refused",
-                                         reason_kind=DeclineReasonKind.FAMILY_REFUSED)
+    declined = ledger.decline_assessment(
+        team.lead, fid, assessment_id, "mother refused", reason_kind=DeclineReasonKind.FAMILY_REFUSED
+    )
     for _ in range(2):
         ledger.record_contact(team.lead, fid, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS)
     request_id = ledger.request_closure(team.lead, fid, ClosureReason.FAMILY_WITHDREW, "family withdrew consent").id
@@ -76,7 +77,8 @@ def test_carried_forward_lists_the_closure_the_signals_then_and_the_declined_ass
     signals = [i for i in items.values() if i.kind == "signal_at_closure"]
     assert any(i.item.endswith(":was_not_brought_pattern") for i in signals)
     assert "Outcome summary: family withdrew consent" in next(
-        i.summary for i in items.values() if i.kind == "closed_episode")
+        i.summary for i in items.values() if i.kind == "closed_episode"
+    )
 
 
 def test_carried_forward_stays_what_it_was_at_the_reopening(ledger: TafLedger, team: Team, clock: FakeClock) -> None:
@@ -95,9 +97,14 @@ def test_a_review_acknowledging_everything_round_trips_and_counts(
     story = reopened(ledger, team, clock)
     items = ledger.carried_forward(story.family_id)
 
-    ledger.review_history(team.coordinator, story.family_id, "read episode one",
-                          acknowledged=[Acknowledgement(i.item, "read") for i in items],
-                          overseen_by=team.manager.professional_id, expectations="GCP2 within 28 days")
+    ledger.review_history(
+        team.coordinator,
+        story.family_id,
+        "read episode one",
+        acknowledged=[Acknowledgement(i.item, "read") for i in items],
+        overseen_by=team.manager.professional_id,
+        expectations="GCP2 within 28 days",
+    )
     ledger.record_supervision(team.manager, story.family_id, "reopening", "GCP2 now")
 
     family = ledger.get_family(story.family_id)
@@ -120,8 +127,11 @@ def test_events_stored_before_their_new_fields_load_and_verify(
     reviewed = ledger.review_history(team.lead, fid, "read").version
     assessment_id = ledger.recommend_assessment(team.lead, fid, AssessmentKind.OTHER).id
     declined = ledger.decline_assessment(team.lead, fid, assessment_id, "no").version
-    new_fields = {declined: ("reason_kind", "superseded_by"), responded: ("action",),
-                  reviewed: ("acknowledged", "overseen_by", "overseen_by_role", "expectations", "carried_forward")}
+    new_fields = {
+        declined: ("reason_kind", "superseded_by"),
+        responded: ("action",),
+        reviewed: ("acknowledged", "overseen_by", "overseen_by_role", "expectations", "carried_forward"),
+    }
     for version, names in new_fields.items():
         state = json.loads(stored_state(store_settings, fid, version))
         for name in names:

@@ -67,8 +67,9 @@ def test_a_writer_holding_an_old_version_gets_a_conflict_and_records_nothing(
     second_ledger.record_contact(team.member, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="first")
 
     with pytest.raises(StaleVersionError):
-        ledger.record_contact(team.lead, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="second",
-                              expected_version=seen_version)
+        ledger.record_contact(
+            team.lead, fid, ContactKind.PHONE, ContactOutcome.SEEN, notes="second", expected_version=seen_version
+        )
 
     assert [getattr(e, "notes", None) for e in ledger.events.get(fid)][1:] == ["first"]
 
@@ -122,8 +123,11 @@ def test_two_registrations_of_one_nhs_number_at_once_leave_one_family(
         assert refused[0].family_id == winner.family_id
         assert ledger.find_child(number) == (winner.family_id, winner.extra_ids[0])
 
-    registered = [n for n in ledger.recorder.select_notifications(start=1, limit=10_000)
-                  if n.topic.endswith("Family.FamilyRegistered")]
+    registered = [
+        n
+        for n in ledger.recorder.select_notifications(start=1, limit=10_000)
+        if n.topic.endswith("Family.FamilyRegistered")
+    ]
     assert len(registered) == len(numbers), "a refused registration stores no family"
 
 

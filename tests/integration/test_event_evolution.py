@@ -84,8 +84,11 @@ def _meta_with(name: str, default: Any) -> type[Any]:
     """`Meta` as it would be declared with one more field, added later."""
     specs: list[Any] = []
     for f in dataclasses.fields(values.Meta):
-        specs.append((f.name, f.type) if f.default is dataclasses.MISSING else (f.name, f.type, dataclasses.field(
-            default=f.default)))
+        specs.append(
+            (f.name, f.type)
+            if f.default is dataclasses.MISSING
+            else (f.name, f.type, dataclasses.field(default=f.default))
+        )
     specs.append((name, type(default), added(default)))
     return dataclasses.make_dataclass("Meta", specs, frozen=True, namespace={"__module__": values.__name__})
 
@@ -98,8 +101,13 @@ def _event_with(event_class: type[Any], method: str, name: str, default: Any) ->
     def apply(self: Any, aggregate: Any) -> None:
         func(aggregate, **{p: getattr(self, p) for p in params})
 
-    namespace = {"__annotations__": {name: "Any"}, name: added(default), "apply": apply,
-                 "__qualname__": event_class.__qualname__, "__module__": event_class.__module__}
+    namespace = {
+        "__annotations__": {name: "Any"},
+        name: added(default),
+        "apply": apply,
+        "__qualname__": event_class.__qualname__,
+        "__module__": event_class.__module__,
+    }
     return type(event_class.__name__, (event_class,), namespace)
 
 
@@ -108,8 +116,11 @@ def evolution(store_settings: Settings, clock: FakeClock) -> Iterator[TafLedger]
     """From here on, Meta has `source_system` and ContactRecorded has `duration_minutes`; a fresh ledger."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(values, "Meta", _meta_with("source_system", ""))
-        patch.setattr(Family, "ContactRecorded",
-                      _event_with(Family.ContactRecorded, "_contact_recorded", "duration_minutes", None))
+        patch.setattr(
+            Family,
+            "ContactRecorded",
+            _event_with(Family.ContactRecorded, "_contact_recorded", "duration_minutes", None),
+        )
         clear_topic_cache()
         register_stored_topics()
         ledger = build_ledger(store_settings, clock=clock)
@@ -125,8 +136,11 @@ def verify_all(store_settings: Settings, tmp_path: Any, monkeypatch: pytest.Monk
     """`taf audit verify --all` against the test store, in this process (so with the changed classes)."""
     monkeypatch.chdir(tmp_path)
     key = store_settings.cipher_key.get_secret_value() if store_settings.cipher_key else ""
-    env = {"TAF_DATABASE_URL": store_settings.effective_database_url, "TAF_DATA_DIR": str(tmp_path),
-           "TAF_CIPHER_KEY": key}
+    env = {
+        "TAF_DATABASE_URL": store_settings.effective_database_url,
+        "TAF_DATA_DIR": str(tmp_path),
+        "TAF_CIPHER_KEY": key,
+    }
     return CliRunner().invoke(app, ["audit", "verify", "--all"], env=env)
 
 
@@ -134,7 +148,11 @@ def verify_all(store_settings: Settings, tmp_path: Any, monkeypatch: pytest.Monk
 
 
 def test_old_chains_verify_after_meta_and_an_event_gain_fields(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings, tmp_path: Any,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
+    tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fids = [written_family(ledger, team, clock) for _ in range(2)]
@@ -150,7 +168,10 @@ def test_old_chains_verify_after_meta_and_an_event_gain_fields(
 
 
 def test_old_events_load_with_the_new_fields_at_their_defaults(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
 ) -> None:
     fid = written_family(ledger, team, clock)
 
@@ -165,7 +186,10 @@ def test_old_events_load_with_the_new_fields_at_their_defaults(
 
 
 def test_old_snapshots_load_and_agree_with_a_full_replay(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
 ) -> None:
     fid = written_family(ledger, team, clock)
     before = fingerprint(ledger.get_family(fid))
@@ -182,21 +206,45 @@ def test_old_snapshots_load_and_agree_with_a_full_replay(
 def new_contact(evolved: TafLedger, team: Team, fid: UUID, minutes: int | None, source: str) -> int:
     """Record a contact with the two new fields, as code written after the change would."""
     family = evolved.get_family(fid)
-    meta = values.Meta(actor_id=team.lead.professional_id, actor_agency_id=team.lead.agency_id,  # type: ignore[call-arg]
-                       actor_role=team.lead.role, channel=team.lead.channel,
-                       occurred_on=evolved.clock.today(), source_system=source)
-    family.trigger_event(Family.ContactRecorded, meta=meta, contact_id=uuid4(), kind=ContactKind.PHONE,
-                         outcome=ContactOutcome.SEEN, child_ids_seen=[], home_entered=False, planned=True,
-                         notes="", duration_minutes=minutes)
+    meta = values.Meta(
+        actor_id=team.lead.professional_id,
+        actor_agency_id=team.lead.agency_id,  # type: ignore[call-arg]
+        actor_role=team.lead.role,
+        channel=team.lead.channel,
+        occurred_on=evolved.clock.today(),
+        source_system=source,
+    )
+    family.trigger_event(
+        Family.ContactRecorded,
+        meta=meta,
+        contact_id=uuid4(),
+        kind=ContactKind.PHONE,
+        outcome=ContactOutcome.SEEN,
+        child_ids_seen=[],
+        home_entered=False,
+        planned=True,
+        notes="",
+        duration_minutes=minutes,
+    )
     evolved.save(family)
     return family.version
 
 
-@pytest.mark.parametrize(("old", "new"), [(b'"duration_minutes":45', b'"duration_minutes":46'),
-                                          (b'"source_system":"emis"', b'"source_system":"emiz"'),
-                                          (b',"duration_minutes":45', b'')])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b'"duration_minutes":45', b'"duration_minutes":46'),
+        (b'"source_system":"emis"', b'"source_system":"emiz"'),
+        (b',"duration_minutes":45', b""),
+    ],
+)
 def test_a_new_field_at_a_value_of_its_own_is_hashed(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings, old: bytes, new: bytes,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
+    old: bytes,
+    new: bytes,
 ) -> None:
     fid = written_family(ledger, team, clock)
     with evolution(store_settings, clock) as evolved:
@@ -215,7 +263,10 @@ def test_a_new_field_at_a_value_of_its_own_is_hashed(
 
 
 def test_a_new_event_with_the_new_fields_at_their_defaults_hashes_as_the_old_classes_would(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
 ) -> None:
     fid = written_family(ledger, team, clock)
     previous = ledger.get_family(fid).head_hash
@@ -235,7 +286,11 @@ def test_a_new_event_with_the_new_fields_at_their_defaults_hashes_as_the_old_cla
 
 
 def test_a_meeting_stored_before_version_2_reads_as_attendance_not_recorded(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fid = written_family(ledger, team, clock)
     with monkeypatch.context() as old_code:
@@ -259,7 +314,11 @@ def test_a_meeting_stored_before_version_2_reads_as_attendance_not_recorded(
 
 
 def test_tampering_with_an_upcast_value_still_breaks_the_chain(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fid = written_family(ledger, team, clock)
     with monkeypatch.context() as old_code:
@@ -291,7 +350,10 @@ def _rewrite_stored(store_settings: Settings, ledger: TafLedger, fid: UUID, vers
 
 
 def test_a_sharing_decision_stored_before_agency_ids_loads_without_agencies_and_verifies(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
 ) -> None:
     fid = written_family(ledger, team, clock)
     old = ledger.record_sharing_decision(team.lead, fid, "the plan", "school", "consent", "attendance")
@@ -305,7 +367,9 @@ def test_a_sharing_decision_stored_before_agency_ids_loads_without_agencies_and_
 
 
 def test_a_sharing_decision_without_agencies_hashes_as_the_class_before_agency_ids_did(
-    ledger: TafLedger, team: Team, clock: FakeClock,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
 ) -> None:
     fid = written_family(ledger, team, clock)
     previous = ledger.get_family(fid).head_hash
@@ -318,12 +382,16 @@ def test_a_sharing_decision_without_agencies_hashes_as_the_class_before_agency_i
 
 
 def test_the_agencies_a_sharing_decision_names_are_hashed(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
 ) -> None:
     fid = written_family(ledger, team, clock)
     school = uuid4()
-    recorded = ledger.record_sharing_decision(team.lead, fid, "the plan", "school", "consent", "attendance",
-                                              agency_ids=[school])
+    recorded = ledger.record_sharing_decision(
+        team.lead, fid, "the plan", "school", "consent", "attendance", agency_ids=[school]
+    )
     assert ledger.get_family(fid).sharing_covers(school) and ledger.verify_chain(fid).valid
 
     _rewrite_stored(store_settings, ledger, fid, recorded.version, lambda f: f.update(agency_ids=[str(uuid4())]))

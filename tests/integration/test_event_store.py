@@ -36,16 +36,22 @@ def _a_year_of_events(ledger: TafLedger, team: Team, clock: FakeClock):
     """Register a family, run one episode to closure, reopen, and keep recording."""
     clock.advance(days=-365)
     family = ledger.register_family(
-        team.coordinator, [ChildInput("Ann", date_of_birth=clock.today() - timedelta(days=900))],
-        address="1 Canal Row", housing=Housing.SETTLED,
+        team.coordinator,
+        [ChildInput("Ann", date_of_birth=clock.today() - timedelta(days=900))],
+        address="1 Canal Row",
+        housing=Housing.SETTLED,
     )
     fid = family.family_id
     ledger.open_episode(team.coordinator, fid, 2)
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
     ledger.join_team(team.coordinator, fid, team.member.professional_id)
-    meeting = ledger.hold_meeting(team.lead, fid, MeetingKind.TAF, clock.today(),
-                                  actions=[ActionInput("Register with GP", team.member.professional_id,
-                                                       clock.today() + timedelta(days=14))])
+    meeting = ledger.hold_meeting(
+        team.lead,
+        fid,
+        MeetingKind.TAF,
+        clock.today(),
+        actions=[ActionInput("Register with GP", team.member.professional_id, clock.today() + timedelta(days=14))],
+    )
     for week in range(20):
         clock.advance(days=7)
         outcome = ContactOutcome.SEEN if week % 3 else ContactOutcome.NO_ACCESS
@@ -102,8 +108,13 @@ def test_facts_are_recorded_late_with_their_own_date(ledger: TafLedger, team: Te
     fid = ledger.register_family(team.coordinator, [ChildInput("Ann", date_of_birth=clock.today())]).family_id
     ten_days_ago = clock.today() - timedelta(days=10)
 
-    ledger.record_contact(team.member, fid, ContactKind.CLINIC, ContactOutcome.WAS_NOT_BROUGHT,
-                          when=When(ten_days_ago, date_uncertain=True))
+    ledger.record_contact(
+        team.member,
+        fid,
+        ContactKind.CLINIC,
+        ContactOutcome.WAS_NOT_BROUGHT,
+        when=When(ten_days_ago, date_uncertain=True),
+    )
 
     event = list(ledger.events.get(fid))[-1]
     assert event.meta.occurred_on == ten_days_ago and event.meta.date_uncertain

@@ -39,15 +39,21 @@ def test_every_aggregate_of_the_domain_has_its_topic_registered() -> None:
     aggregates = set()
     for info in pkgutil.iter_modules(domain.__path__):
         module = importlib.import_module(f"domain.{info.name}")
-        aggregates |= {v for v in vars(module).values()
-                       if isinstance(v, type) and issubclass(v, BaseAggregate) and v.__module__ == module.__name__}
+        aggregates |= {
+            v
+            for v in vars(module).values()
+            if isinstance(v, type) and issubclass(v, BaseAggregate) and v.__module__ == module.__name__
+        }
 
     assert {get_topic(cls) for cls in aggregates} <= set(STORED_TOPICS)
     assert all(resolve_topic(topic) is cls for topic, cls in STORED_TOPICS.items())
 
 
 def test_every_topic_in_a_store_resolves_after_the_modules_move(
-    ledger: TafLedger, team: Team, clock: FakeClock, store_settings: Settings,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    store_settings: Settings,
 ) -> None:
     fid = family_of_five(ledger, team, clock)
     key = ledger.issue_api_key(team.admin.professional_id, team.lead.professional_id)

@@ -54,9 +54,34 @@ def read_models(projection_set: ProjectionSet) -> ReadModels:
 # ---------------------------------------------------------------- random commands
 
 OPS = (
-    "register", "open", "lead", "join", "leave", "action", "complete", "cancel", "reassign", "contact",
-    "late_contact", "claim", "verify", "assess", "decline", "close", "transfer", "accept", "step", "evaluate",
-    "withdraw", "meeting", "advance", "child", "birth", "level", "match", "outsider_contact",
+    "register",
+    "open",
+    "lead",
+    "join",
+    "leave",
+    "action",
+    "complete",
+    "cancel",
+    "reassign",
+    "contact",
+    "late_contact",
+    "claim",
+    "verify",
+    "assess",
+    "decline",
+    "close",
+    "transfer",
+    "accept",
+    "step",
+    "evaluate",
+    "withdraw",
+    "meeting",
+    "advance",
+    "child",
+    "birth",
+    "level",
+    "match",
+    "outsider_contact",
 )
 
 
@@ -67,8 +92,11 @@ def run_step(ledger: TafLedger, team: Team, clock: FakeClock, families: list[UUI
         dob = today - timedelta(days=40 * n)
         carers = [Carer(f"Carer {len(families)}", "mother")]
         reference = f"REF-{len(families):03d}-{n}-{uuid4().hex[:6]}"
-        families.append(ledger.register_family(team.coordinator, [ChildInput(f"Kid {n}", date_of_birth=dob)],
-                                               carers=carers, reference=reference).family_id)
+        families.append(
+            ledger.register_family(
+                team.coordinator, [ChildInput(f"Kid {n}", date_of_birth=dob)], carers=carers, reference=reference
+            ).family_id
+        )
         return
     fid = families[i % len(families)]
     family = ledger.get_family(fid)
@@ -131,8 +159,14 @@ def run_step(ledger: TafLedger, team: Team, clock: FakeClock, families: list[UUI
     elif op == "withdraw":
         ledger.withdraw_request(team.lead, fid, RequestKind.CLOSURE if n % 2 else RequestKind.TRANSFER, "changed")
     elif op == "meeting":
-        ledger.hold_meeting(team.lead, fid, MeetingKind.HANDOVER if n % 2 else MeetingKind.TAF, today,
-                            family_attended=n % 3 == 0, decisions="carry on")
+        ledger.hold_meeting(
+            team.lead,
+            fid,
+            MeetingKind.HANDOVER if n % 2 else MeetingKind.TAF,
+            today,
+            family_attended=n % 3 == 0,
+            decisions="carry on",
+        )
     elif op == "advance":
         clock.advance(days=n)
     elif op == "child":
@@ -166,7 +200,8 @@ def fold_summary(f: Family) -> dict[str, Any]:
         "taf_members": sorted((m.professional_id, m.agency_id, m.since) for m in f.members.values()),
         "pending_requests": sorted(
             (r.request_id, r.kind.value, r.status.value, r.requested_on)
-            for r in f.requests.values() if r.status in OPEN
+            for r in f.requests.values()
+            if r.status in OPEN
         ),
         "open_actions_count": len(f.open_actions()),
     }
@@ -208,8 +243,14 @@ def fold_checklists(ledger: TafLedger, f: Family) -> list[tuple[Any, ...]]:
         state = f if request.status in OPEN else ledger.get_family(f.id, version=request.ended_version)
         as_then = state.requests[str(request.request_id)]
         steps = checklists.evaluate(state, as_then, state.modified_on.date())
-        result.append((request.request_id, request.kind.value, request.status.value,
-                       [(s.step, s.done, s.reason, s.evidence, s.manual) for s in steps]))
+        result.append(
+            (
+                request.request_id,
+                request.kind.value,
+                request.status.value,
+                [(s.step, s.done, s.reason, s.evidence, s.manual) for s in steps],
+            )
+        )
     return sorted(result, key=lambda r: str(r[0]))
 
 
@@ -224,8 +265,9 @@ def all_pages(fetch: Any) -> Iterator[Any]:
             return
 
 
-def assert_views_equal_fold(ledger: TafLedger, team: Team, clock: FakeClock, families: list[UUID],
-                            read: ReadModels) -> None:
+def assert_views_equal_fold(
+    ledger: TafLedger, team: Team, clock: FakeClock, families: list[UUID], read: ReadModels
+) -> None:
     """Every read model against the fold over the family aggregates."""
     folded = {fid: ledger.get_family(fid) for fid in families}
     today = clock.today()
@@ -236,28 +278,37 @@ def assert_views_equal_fold(ledger: TafLedger, team: Team, clock: FakeClock, fam
         lead = read.lead_assignment(fid)
         assert lead is not None
         assert lead.episode_open == (f.open_episode is not None)
-        assert (lead.current.professional_id if lead.current else None) == (
-            f.lead.professional_id if f.lead else None)
-        assert [(h.professional_id, h.agency_id, h.since, h.version) for h in lead.history] == fold_leads(
-            ledger, fid)
+        assert (lead.current.professional_id if lead.current else None) == (f.lead.professional_id if f.lead else None)
+        assert [(h.professional_id, h.agency_id, h.since, h.version) for h in lead.history] == fold_leads(ledger, fid)
 
-        views = [(c.request_id, c.kind, c.status, [(s.step, s.done, s.reason, s.evidence, s.manual) for s in c.steps])
-                 for c in read.checklists(fid)]
+        views = [
+            (c.request_id, c.kind, c.status, [(s.step, s.done, s.reason, s.evidence, s.manual) for s in c.steps])
+            for c in read.checklists(fid)
+        ]
         assert sorted(views, key=lambda r: str(r[0])) == fold_checklists(ledger, f)
 
         entries = [e for e in map(chronology_entry, ledger.family_events(fid)) if e is not None]
         entries.sort(key=lambda e: (e.occurred_on, e.recorded_at, e.version))
-        assert [(r.version, r.event_type, r.occurred_on, r.date_uncertain, r.what_happened, r.significance,
-                 r.recorded_at) for r in read.chronology(fid)] == [
+        assert [
+            (r.version, r.event_type, r.occurred_on, r.date_uncertain, r.what_happened, r.significance, r.recorded_at)
+            for r in read.chronology(fid)
+        ] == [
             (e.version, e.event_type, e.occurred_on, e.date_uncertain, e.what_happened, e.significance, e.recorded_at)
-            for e in entries]
+            for e in entries
+        ]
 
-    actions = {(a.action_id, a.family_id, a.owner_id, a.due_on, a.overdue)
-               for a in all_pages(lambda c: read.list_open_actions(today, limit=3, cursor=c))}
-    assert actions == {(a.action_id, fid, a.owner_id, a.due_on, a.due_on < today)
-                       for fid, f in folded.items() for a in f.open_actions()}
+    actions = {
+        (a.action_id, a.family_id, a.owner_id, a.due_on, a.overdue)
+        for a in all_pages(lambda c: read.list_open_actions(today, limit=3, cursor=c))
+    }
+    assert actions == {
+        (a.action_id, fid, a.owner_id, a.due_on, a.due_on < today)
+        for fid, f in folded.items()
+        for a in f.open_actions()
+    }
     assert set(read.families_without_lead()) == {
-        fid for fid, f in folded.items() if f.open_episode is not None and f.lead is None}
+        fid for fid, f in folded.items() if f.open_episode is not None and f.lead is None
+    }
 
     for actor in (team.lead, team.member, team.incoming):
         pid = actor.professional_id
@@ -269,19 +320,37 @@ def assert_views_equal_fold(ledger: TafLedger, team: Team, clock: FakeClock, fam
         work = read.worklist(pid, today)
         assert {w.family_id: (w.is_lead, w.is_member) for w in work.families} == expected
         assert {a.action_id for a in work.actions} == {
-            a.action_id for f in folded.values() for a in f.open_actions() if a.owner_id == pid}
+            a.action_id for f in folded.values() for a in f.open_actions() if a.owner_id == pid
+        }
 
 
 # Common commands weigh more, so that requests get as far as completing within 30 steps.
-WEIGHTED = OPS + ("action", "complete", "contact", "step", "step", "step", "evaluate", "evaluate", "transfer",
-                  "accept", "meeting", "close", "reassign")
+WEIGHTED = OPS + (
+    "action",
+    "complete",
+    "contact",
+    "step",
+    "step",
+    "step",
+    "evaluate",
+    "evaluate",
+    "transfer",
+    "accept",
+    "meeting",
+    "close",
+    "reassign",
+)
 STEPS = st.lists(st.tuples(st.sampled_from(WEIGHTED), st.integers(0, 2), st.integers(0, 9)), min_size=1, max_size=30)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 def test_every_read_model_equals_the_fold_over_the_families(
-    ledger: TafLedger, team: Team, clock: FakeClock, projection_set: ProjectionSet, read_models: ReadModels,
+    ledger: TafLedger,
+    team: Team,
+    clock: FakeClock,
+    projection_set: ProjectionSet,
+    read_models: ReadModels,
     steps: list[tuple[str, int, int]],
 ) -> None:
     new: list[UUID] = []  # each example works on its own families; the store keeps earlier ones
@@ -313,8 +382,9 @@ def test_every_read_model_equals_the_fold_over_the_families(
 
 def _family(ledger: TafLedger, team: Team, name: str, carer: str, reference: str) -> UUID:
     dob = ledger.clock.today() - timedelta(days=300)
-    return ledger.register_family(team.coordinator, [ChildInput(name, date_of_birth=dob)],
-                                  carers=[Carer(carer, "father")], reference=reference).family_id
+    return ledger.register_family(
+        team.coordinator, [ChildInput(name, date_of_birth=dob)], carers=[Carer(carer, "father")], reference=reference
+    ).family_id
 
 
 def test_families_are_found_by_reference_child_or_carer_name(
@@ -395,8 +465,13 @@ def test_chronology_known_at_a_past_time_leaves_out_later_records(
     fid = _family(ledger, team, "A", "B", "EH-1")
     ledger.record_contact(team.member, fid, ContactKind.CLINIC, ContactOutcome.WAS_NOT_BROUGHT)
     between = datetime.now(UTC)
-    ledger.record_contact(team.member, fid, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS,
-                          when=When(clock.today() - timedelta(days=20)))
+    ledger.record_contact(
+        team.member,
+        fid,
+        ContactKind.HOME_VISIT,
+        ContactOutcome.NO_ACCESS,
+        when=When(clock.today() - timedelta(days=20)),
+    )
     projection_set.catch_up()
 
     now_rows = read_models.chronology(fid)
@@ -448,8 +523,9 @@ def test_a_completed_transfer_and_closure_read_as_the_fold_says(
     ledger.open_episode(team.coordinator, fid, 2)
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
     ledger.join_team(team.coordinator, fid, team.member.professional_id)
-    ledger.record_contact(team.member, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN,
-                          list(map(UUID, ledger.get_family(fid).children)))
+    ledger.record_contact(
+        team.member, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN, list(map(UUID, ledger.get_family(fid).children))
+    )
     transfer = ledger.request_transfer(team.lead, fid, team.incoming.professional_id, "caseload")
     ledger.accept_transfer(team.incoming, fid)
     ledger.hold_meeting(team.lead, fid, MeetingKind.HANDOVER, clock.today())
@@ -468,5 +544,7 @@ def test_a_completed_transfer_and_closure_read_as_the_fold_says(
     assert_views_equal_fold(ledger, team, clock, [fid], read_models)
     lead = read_models.lead_assignment(fid)
     assert lead is not None and [(h.how, h.until is not None) for h in lead.history] == [
-        ("assigned", True), ("transferred", True)]
+        ("assigned", True),
+        ("transferred", True),
+    ]
     assert read_models.families_without_lead() == [fid]

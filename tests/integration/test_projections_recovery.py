@@ -36,10 +36,20 @@ def dump(projection_set: ProjectionSet) -> dict[str, list[tuple[Any, ...]]]:
 
 def start_projector(settings: Settings, name: str = "taf-projector") -> subprocess.Popen[bytes]:
     """A `taf projector` process on the test's store; on PostgreSQL its connections carry `name`."""
-    env = dict(os.environ, TAF_DATABASE_URL=settings.effective_database_url, TAF_DATA_DIR=str(settings.data_dir),
-               TAF_PROJECTION_POLL_SECONDS="0.05", TAF_LOG_LEVEL="WARNING", PGAPPNAME=name)
-    return subprocess.Popen([sys.executable, "-c", "from taf.cli import main; main()", "projector"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = dict(
+        os.environ,
+        TAF_DATABASE_URL=settings.effective_database_url,
+        TAF_DATA_DIR=str(settings.data_dir),
+        TAF_PROJECTION_POLL_SECONDS="0.05",
+        TAF_LOG_LEVEL="WARNING",
+        PGAPPNAME=name,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", "from taf.cli import main; main()", "projector"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def wait_until(condition: Any, timeout: float, what: str) -> None:
@@ -82,8 +92,12 @@ def test_a_projector_killed_mid_batch_resumes_without_duplicates_or_gaps(
     projection_set.rebuild()
 
     assert resumed == dump(projection_set)
-    assert len(resumed["pj_family"]) == sum(1 for _ in ledger.recorder.select_notifications(
-        start=1, limit=head, topics=["domain.family:Family.FamilyRegistered"]))
+    assert len(resumed["pj_family"]) == sum(
+        1
+        for _ in ledger.recorder.select_notifications(
+            start=1, limit=head, topics=["domain.family:Family.FamilyRegistered"]
+        )
+    )
 
 
 def test_a_rebuild_of_one_projection_leaves_the_others_and_yields_the_same_rows(
@@ -105,8 +119,9 @@ def connected(postgres_url: str, names: list[str]) -> int:
     import psycopg
 
     with psycopg.connect(postgres_url.split("?", 1)[0], autocommit=True) as conn:
-        row = conn.execute("SELECT count(DISTINCT application_name) FROM pg_stat_activity "
-                           "WHERE application_name = ANY(%s)", (names,)).fetchone()
+        row = conn.execute(
+            "SELECT count(DISTINCT application_name) FROM pg_stat_activity WHERE application_name = ANY(%s)", (names,)
+        ).fetchone()
     return int(row[0]) if row else 0
 
 

@@ -28,9 +28,24 @@ SNAPSHOT_EVERY = 4
 
 COMMANDS = st.sampled_from(
     [
-        "open_episode", "assign_lead", "join_team", "agree_action", "complete_action", "contact_seen",
-        "contact_missed", "concern", "respond", "claim", "verify", "recommend", "decline", "request_closure",
-        "steps", "evaluate", "add_child", "wait",
+        "open_episode",
+        "assign_lead",
+        "join_team",
+        "agree_action",
+        "complete_action",
+        "contact_seen",
+        "contact_missed",
+        "concern",
+        "respond",
+        "claim",
+        "verify",
+        "recommend",
+        "decline",
+        "request_closure",
+        "steps",
+        "evaluate",
+        "add_child",
+        "wait",
     ]
 )
 
@@ -38,8 +53,9 @@ COMMANDS = st.sampled_from(
 @pytest.fixture
 def ledger(store_settings: Settings, clock: FakeClock) -> Iterator[TafLedger]:
     """Here the ledger snapshots every few events, so most loads start from a snapshot."""
-    app = build_ledger(store_settings.model_copy(update={"snapshot_interval": SNAPSHOT_EVERY}), clock=clock,
-                       create_tables=True)
+    app = build_ledger(
+        store_settings.model_copy(update={"snapshot_interval": SNAPSHOT_EVERY}), clock=clock, create_tables=True
+    )
     try:
         yield app
     finally:
@@ -60,8 +76,13 @@ def _apply(ledger: TafLedger, team: Team, clock: FakeClock, fid, command: str) -
     elif command == "complete_action" and family.open_actions():
         ledger.complete_action(team.lead, fid, family.open_actions()[0].action_id)
     elif command == "contact_seen":
-        ledger.record_contact(team.member, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN,
-                              child_ids_seen=[first(family.children).child_id])
+        ledger.record_contact(
+            team.member,
+            fid,
+            ContactKind.HOME_VISIT,
+            ContactOutcome.SEEN,
+            child_ids_seen=[first(family.children).child_id],
+        )
     elif command == "contact_missed":
         ledger.record_contact(team.member, fid, ContactKind.CLINIC, ContactOutcome.WAS_NOT_BROUGHT)
     elif command == "concern":

@@ -88,8 +88,12 @@ def test_every_family_loads_from_its_snapshot_as_from_a_full_replay(old_ledger: 
 
 
 def test_directory_and_keys_load(old_ledger: TafLedger, store: Settings) -> None:
-    professional_ids = [UUID(hex=str(r[0])) for r in _rows(
-        store, "SELECT originator_id FROM stored_events WHERE topic LIKE '%Professional.ProfessionalRegistered'")]
+    professional_ids = [
+        UUID(hex=str(r[0]))
+        for r in _rows(
+            store, "SELECT originator_id FROM stored_events WHERE topic LIKE '%Professional.ProfessionalRegistered'"
+        )
+    ]
     assert professional_ids
     assert all(old_ledger.actor_for(pid) is not None for pid in professional_ids)
 
@@ -103,12 +107,18 @@ def _meetings_family(old_ledger: TafLedger) -> Family:
 
 
 def test_meetings_stored_with_the_old_default_read_as_attendance_not_recorded(
-    old_ledger: TafLedger, store: Settings,
+    old_ledger: TafLedger,
+    store: Settings,
 ) -> None:
     family = _meetings_family(old_ledger)
-    stored = [json.loads(bytes(s)) for (s,) in _rows(
-        store, f"SELECT state FROM stored_events WHERE originator_id = '{family.id.hex}' AND topic LIKE '%MeetingHeld' "
-        "ORDER BY originator_version")]
+    stored = [
+        json.loads(bytes(s))
+        for (s,) in _rows(
+            store,
+            f"SELECT state FROM stored_events WHERE originator_id = '{family.id.hex}' AND topic LIKE '%MeetingHeld' "
+            "ORDER BY originator_version",
+        )
+    ]
 
     meetings = [e for e in old_ledger.events.get(family.id) if type(e).__name__ == "MeetingHeld"]
 
@@ -122,10 +132,17 @@ def test_the_next_snapshot_of_a_family_is_taken_from_a_full_replay(store: Settin
     ledger = build_ledger(store.model_copy(update={"snapshot_interval": 1}))  # a snapshot at every save
     try:
         family = _meetings_family(ledger)
-        ledger.record_contact(ledger.actor_for(family.lead.professional_id), family.id,  # type: ignore[arg-type, union-attr]
-                              ContactKind.HOME_VISIT, ContactOutcome.SEEN)
-        (state,) = _rows(store, f"SELECT state FROM stored_snapshots WHERE originator_id = '{family.id.hex}' "
-                                "ORDER BY originator_version DESC LIMIT 1")
+        ledger.record_contact(
+            ledger.actor_for(family.lead.professional_id),
+            family.id,  # type: ignore[arg-type, union-attr]
+            ContactKind.HOME_VISIT,
+            ContactOutcome.SEEN,
+        )
+        (state,) = _rows(
+            store,
+            f"SELECT state FROM stored_snapshots WHERE originator_id = '{family.id.hex}' "
+            "ORDER BY originator_version DESC LIMIT 1",
+        )
         loaded = ledger.get_family(family.id)
         replayed = replay(list(ledger.events.get(family.id)))
     finally:

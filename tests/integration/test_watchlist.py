@@ -45,8 +45,7 @@ def _family_seen_today(ledger: TafLedger, team: Team, clock: FakeClock):
     fid = family.family_id
     ledger.open_episode(team.coordinator, fid, 2)
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
-    ledger.record_contact(team.lead, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN,
-                          child_ids_seen=family.extra_ids)
+    ledger.record_contact(team.lead, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN, child_ids_seen=family.extra_ids)
     return fid, family.extra_ids
 
 
@@ -78,7 +77,10 @@ def test_a_signal_clears_when_its_condition_ends_and_keeps_its_history(
     assert watchlist.current(family_id=fid) == []
     [period] = watchlist.history(fid)
     assert (period.signal, period.raised_at_version, period.cleared_at_version) == (
-        "lapsed_contact", raised_version, visit.version + 1)  # the worker's SignalCleared follows the visit
+        "lapsed_contact",
+        raised_version,
+        visit.version + 1,
+    )  # the worker's SignalCleared follows the visit
     assert period.raised_on == period.cleared_on == clock.today()
 
 
@@ -86,8 +88,9 @@ def test_a_concern_without_response_is_watched_from_the_next_day(
     ledger: TafLedger, team: Team, clock: FakeClock, watchlist: ScannedWatchlist
 ) -> None:
     fid, _ = _family_seen_today(ledger, team, clock)
-    concern = ledger.raise_concern(team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "Baby crying for hours",
-                                   reporter_known_to_agency=True)
+    concern = ledger.raise_concern(
+        team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "Baby crying for hours", reporter_known_to_agency=True
+    )
     watchlist.follow()
     assert "concern_without_response" not in {e.signal for e in watchlist.current(family_id=fid)}
 
@@ -115,8 +118,11 @@ def test_the_embedded_workers_scan_records_a_time_based_signal_as_one_signal_rai
 
         clock.advance(days=29)
 
-        wait_until(lambda: watchlist.follow() >= 0 and [e.signal for e in watchlist.current(family_id=fid)]
-                   == ["lapsed_contact"])
+        wait_until(
+            lambda: (
+                watchlist.follow() >= 0 and [e.signal for e in watchlist.current(family_id=fid)] == ["lapsed_contact"]
+            )
+        )
         new_events = list(ledger.family_events(fid, after_version=ledger.get_family(fid).version - 1))
         assert ledger.recorder.max_notification_id() == (events_before or 0) + 1
         assert [type(e).__name__ for e in new_events] == ["SignalRaised"]
@@ -155,8 +161,10 @@ def test_the_scan_records_only_what_changed_across_a_batch_and_nothing_the_next_
     def recorded_by(work) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
         head = ledger.recorder.max_notification_id() or 0
         work()
-        return [(n.topic.rsplit(".", 1)[-1], n.originator_id)
-                for n in ledger.recorder.select_notifications(start=head, limit=100, inclusive_of_start=False)]
+        return [
+            (n.topic.rsplit(".", 1)[-1], n.originator_id)
+            for n in ledger.recorder.select_notifications(start=head, limit=100, inclusive_of_start=False)
+        ]
 
     def scan() -> None:
         assert scan_signals(ledger, family_ids(ledger), SignalThresholds(), batch=2) == 2

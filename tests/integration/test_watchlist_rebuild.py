@@ -20,8 +20,10 @@ from taf.runtime import build_ledger
 from taf.settings import Settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "store-watchlist-84542d5.sqlite"
-STANDING = ("family_id, signal, severity, since, explanation, event_versions, raised_on, raised_at_version, "
-            "review_decision, review_rationale, reviewed_by, reviewed_on, reviewed_at_version")
+STANDING = (
+    "family_id, signal, severity, since, explanation, event_versions, raised_on, raised_at_version, "
+    "review_decision, review_rationale, reviewed_by, reviewed_on, reviewed_at_version"
+)
 PERIOD = "family_id, signal, severity, since, explanation, raised_on, raised_at_version, cleared_on, cleared_at_version"
 
 
@@ -45,11 +47,13 @@ def test_the_rebuilt_watchlist_equals_the_one_the_old_code_followed(tmp_path: Pa
     old_periods = _rows(store, f"SELECT {PERIOD} FROM watchlist_periods")
     assert any(row[-1] is not None for row in old_periods)  # a cleared period among them
     assert Counter(_rows(store, f"SELECT {PERIOD} FROM pj_watchlist_period")) == Counter(old_periods)
-    for family_id, signal, agencies, people in _rows(store, "SELECT family_id, signal, involved_agencies, "
-                                                            "involved_professionals FROM watchlist_signals"):
+    for family_id, signal, agencies, people in _rows(
+        store, "SELECT family_id, signal, involved_agencies, involved_professionals FROM watchlist_signals"
+    ):
         scope = _rows(store, f"SELECT kind, ref FROM pj_watchlist_party WHERE family_id = '{family_id}'")
         assert {ref for kind, ref in scope if kind == "agency"} == set(json.loads(str(agencies)))
         assert {ref for kind, ref in scope if kind == "person"} == set(json.loads(str(people)))
-        access = _rows(store, f"SELECT kind, ref FROM pj_watchlist_access WHERE family_id = '{family_id}' "
-                              f"AND signal = '{signal}'")
+        access = _rows(
+            store, f"SELECT kind, ref FROM pj_watchlist_access WHERE family_id = '{family_id}' AND signal = '{signal}'"
+        )
         assert sorted(access) == sorted(scope)

@@ -56,8 +56,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         unavailable("a private redis-server", error)
     try:
         with postgres_schema() as url:
-            settings = Settings(data_dir=directory, database_url=url, redis_url=redis.url,
-                                webhook_allowed_hosts="127.0.0.1", _env_file=None)
+            settings = Settings(
+                data_dir=directory,
+                database_url=url,
+                redis_url=redis.url,
+                webhook_allowed_hosts="127.0.0.1",
+                _env_file=None,
+            )
             migrate(settings)
             worker = CeleryWorker(settings, "taf", directory / "worker.log").start()
             try:
@@ -82,8 +87,9 @@ def store_settings(stack: Stack) -> Settings:
 def relay(stack: Stack, ledger: TafLedger, tmp_path: Path) -> Iterator[None]:
     """A real `taf relay` process, caught up with the event log before the test starts."""
     with (tmp_path / "relay.log").open("ab") as log:
-        process = subprocess.Popen([TAF, "relay"], cwd=tmp_path, env=stack.worker.env(), stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [TAF, "relay"], cwd=tmp_path, env=stack.worker.env(), stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         position = ledger.recorder.max_notification_id() or 0
         wait_until(lambda: WorkerStore(ledger).relay_position() >= position, timeout=30)
@@ -136,7 +142,6 @@ def test_a_redis_outage_delays_the_closure_and_loses_nothing(
     wait_until(lambda: request_status(ledger, other, RequestKind.CLOSURE) == "completed", timeout=20)
 
 
-
 def test_beat_sweeps_up_a_request_whose_task_was_lost(
     stack: Stack, ledger: TafLedger, team: Team, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -146,8 +151,7 @@ def test_beat_sweeps_up_a_request_whose_task_was_lost(
     Relay(ledger, WorkerStore(ledger), lambda jobs: None).run_once()  # handed over, then lost
     env = stack.worker.env() | {"TAF_SWEEP_SECONDS": "0.5", "TAF_DATA_DIR": str(tmp_path)}
 
-    beat = subprocess.Popen([TAF, "beat"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    beat = subprocess.Popen([TAF, "beat"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "completed", timeout=30)
     finally:
@@ -175,17 +179,26 @@ def test_beat_runs_the_signal_scan_and_webhook_deliveries_on_the_worker(
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
     # the hook's owner is in the team, so the family is in its scope (recording a fact alone gives need-to-know)
     ledger.join_team(team.coordinator, fid, team.member.professional_id, when=When(clock.today() - timedelta(days=40)))
-    ledger.record_contact(team.member, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN,
-                          child_ids_seen=family.extra_ids, when=When(clock.today() - timedelta(days=40)))
+    ledger.record_contact(
+        team.member,
+        fid,
+        ContactKind.HOME_VISIT,
+        ContactOutcome.SEEN,
+        child_ids_seen=family.extra_ids,
+        when=When(clock.today() - timedelta(days=40)),
+    )
     env = stack.worker.env() | {"TAF_SIGNAL_SCAN_SECONDS": "1", "TAF_DATA_DIR": str(tmp_path)}
 
-    beat = subprocess.Popen([TAF, "beat"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    beat = subprocess.Popen([TAF, "beat"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         watchlist = WatchlistReader(ledger)
         # the scan records SignalRaised on the worker; the watchlist projection follows it here
-        wait_until(lambda: watchlist.follow() >= 0
-                   and "lapsed_contact" in {e.signal for e in watchlist.current(family_id=fid)}, timeout=40)
+        wait_until(
+            lambda: (
+                watchlist.follow() >= 0 and "lapsed_contact" in {e.signal for e in watchlist.current(family_id=fid)}
+            ),
+            timeout=40,
+        )
         wait_until(lambda: [d.status for d in hooks.delivery_log(hook.id)] == ["delivered"], timeout=40)
     finally:
         beat.terminate()

@@ -88,14 +88,16 @@ def store_settings(transport: str, request: pytest.FixtureRequest, tmp_path: Pat
 
 
 @pytest.fixture
-def running(transport: str, request: pytest.FixtureRequest, store_settings: Settings,
-            ledger: TafLedger) -> Iterator[WorkerStore]:
+def running(
+    transport: str, request: pytest.FixtureRequest, store_settings: Settings, ledger: TafLedger
+) -> Iterator[WorkerStore]:
     """The workers running on the chosen transport; yields the workers' tables for assertions."""
     store = WorkerStore(ledger)
     store.create_tables()
     if transport == "embedded":
-        handle = start_embedded(store_settings.model_copy(update={"projection_poll_seconds": 0.02}), ledger,
-                                mailer=LogMailer())
+        handle = start_embedded(
+            store_settings.model_copy(update={"projection_poll_seconds": 0.02}), ledger, mailer=LogMailer()
+        )
         yield store
         handle.stop()
         return
@@ -118,8 +120,14 @@ def test_closure_with_open_actions_is_blocked_naming_the_steps(
 
     wait_until(lambda: request_status(ledger, fid, RequestKind.CLOSURE) == "blocked")
     missing = ledger.get_family(fid).requests[str(rid)].missing_steps
-    assert missing == ["open_actions_resolved", "outcomes_reviewed", "family_informed", "taf_members_notified",
-                       "universal_services_informed", "manager_signoff"]
+    assert missing == [
+        "open_actions_resolved",
+        "outcomes_reviewed",
+        "family_informed",
+        "taf_members_notified",
+        "universal_services_informed",
+        "manager_signoff",
+    ]
 
 
 def test_closure_completes_once_the_last_step_is_done_without_a_new_request(
@@ -165,8 +173,11 @@ def test_transfer_waits_for_acceptance_and_reassigned_actions_and_the_outgoing_l
     ledger.hold_meeting(team.lead, fid, MeetingKind.HANDOVER, clock.today())
     ledger.complete_step(team.lead, fid, rid, "chronology_shared", "sent")
     ledger.complete_step(team.lead, fid, rid, "family_informed", "letter sent")
-    wait_until(lambda: ledger.get_family(fid).requests[str(rid)].missing_steps
-               == ["incoming_accepted", "open_actions_reassigned"])
+    wait_until(
+        lambda: (
+            ledger.get_family(fid).requests[str(rid)].missing_steps == ["incoming_accepted", "open_actions_reassigned"]
+        )
+    )
 
     ledger.accept_transfer(team.incoming, fid)
     wait_until(lambda: ledger.get_family(fid).requests[str(rid)].missing_steps == ["open_actions_reassigned"])

@@ -84,8 +84,9 @@ def smtp() -> Iterator[FakeSmtpServer]:
 
 
 def _with_email(ledger: TafLedger, team: Team, name: str) -> Actor:
-    pid = ledger.register_professional(uuid.UUID(int=0), name, team.early_help, Role.PRACTITIONER,
-                                       email=f"{name.lower()}@example.org")
+    pid = ledger.register_professional(
+        uuid.UUID(int=0), name, team.early_help, Role.PRACTITIONER, email=f"{name.lower()}@example.org"
+    )
     actor = ledger.actor_for(pid)
     assert actor is not None
     return actor

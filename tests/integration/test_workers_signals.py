@@ -55,14 +55,18 @@ def drain(relay: Relay, rounds: int = 10) -> int:
 
 def signal_events(ledger: TafLedger, family_id: UUID, after: int = 0) -> list[tuple[str, str]]:
     """(event name, signal) of the family's signal events after a version."""
-    return [(type(e).__name__, e.signal) for e in ledger.family_events(family_id, after_version=after)
-            if type(e).__name__.startswith("Signal")]
+    return [
+        (type(e).__name__, e.signal)
+        for e in ledger.family_events(family_id, after_version=after)
+        if type(e).__name__.startswith("Signal")
+    ]
 
 
 def family_seen_today(ledger: TafLedger, team: Team, clock: FakeClock) -> tuple[UUID, list[UUID]]:
     """A family in an episode with a lead, its child seen face to face today."""
-    family = ledger.register_family(team.coordinator, [ChildInput("Sam", date_of_birth=clock.today()
-                                                                  - timedelta(days=800))])
+    family = ledger.register_family(
+        team.coordinator, [ChildInput("Sam", date_of_birth=clock.today() - timedelta(days=800))]
+    )
     fid = family.family_id
     ledger.open_episode(team.coordinator, fid, 2)
     ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
@@ -77,8 +81,9 @@ def test_an_event_that_raises_a_signal_is_followed_by_one_signal_raised_and_the_
     drain(relay)
     assert signal_events(ledger, fid) == []
 
-    ledger.raise_concern(team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "baby crying for hours",
-                         when=_days_ago(clock, 3))
+    ledger.raise_concern(
+        team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "baby crying for hours", when=_days_ago(clock, 3)
+    )
     drain(relay)
 
     assert signal_events(ledger, fid) == [("SignalRaised", "concern_without_response")]
@@ -127,11 +132,18 @@ def test_the_watchlist_follows_the_signal_events_shows_the_last_review_and_rebui
 
     [entry] = watchlist.current(family_id=fid)
     assert (entry.signal, entry.raised_at_version, entry.raised_on) == (
-        "lapsed_contact", raised_version, clock.today() - timedelta(days=1))
+        "lapsed_contact",
+        raised_version,
+        clock.today() - timedelta(days=1),
+    )
     assert entry.last_review is not None
-    assert (entry.last_review.decision, entry.last_review.reviewed_by, entry.last_review.reviewed_on,
-            entry.last_review.event_version, entry.last_review.after_last_raised) == (
-        "act", team.manager.professional_id, clock.today(), review.version, True)
+    assert (
+        entry.last_review.decision,
+        entry.last_review.reviewed_by,
+        entry.last_review.reviewed_on,
+        entry.last_review.event_version,
+        entry.last_review.after_last_raised,
+    ) == ("act", team.manager.professional_id, clock.today(), review.version, True)
     assert fid in watchlist.read_models.visible_family_ids(team.lead)
 
     seen = ledger.record_contact(team.lead, fid, ContactKind.HOME_VISIT, ContactOutcome.SEEN, child_ids_seen=children)

@@ -38,8 +38,11 @@ CLEARED = ("SignalCleared", "concern_without_response")
 
 def signal_events(ledger: TafLedger, family_id: UUID) -> list[tuple[str, str]]:
     """(event name, signal) of the family's signal events, oldest first."""
-    return [(type(e).__name__, e.signal) for e in ledger.family_events(family_id)
-            if type(e).__name__ in ("SignalRaised", "SignalCleared")]
+    return [
+        (type(e).__name__, e.signal)
+        for e in ledger.family_events(family_id)
+        if type(e).__name__ in ("SignalRaised", "SignalCleared")
+    ]
 
 
 def test_an_unanswered_concern_raises_one_signal_and_its_response_clears_it_once(
@@ -47,8 +50,13 @@ def test_an_unanswered_concern_raises_one_signal_and_its_response_clears_it_once
 ) -> None:
     fid, _ = family_with_team(ledger, team, clock.today())
 
-    concern = ledger.raise_concern(team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "baby crying for hours",
-                                   when=When(clock.today() - timedelta(days=3)))
+    concern = ledger.raise_concern(
+        team.outsider,
+        fid,
+        SourceKind.MEMBER_OF_PUBLIC,
+        "baby crying for hours",
+        when=When(clock.today() - timedelta(days=3)),
+    )
 
     wait_until(lambda: signal_events(ledger, fid) == [RAISED])
     ledger.respond_to_concern(team.lead, fid, concern.id, "welfare check: children safe", welfare_check_done=True)
@@ -63,8 +71,13 @@ def test_the_same_signal_task_delivered_twice_through_celery_records_one_signal_
     deployment: Deployment, ledger: TafLedger, team: Team, clock: FakeClock
 ) -> None:
     fid, _ = family_with_team(ledger, team, clock.today())
-    ledger.raise_concern(team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "baby crying for hours",
-                         when=When(clock.today() - timedelta(days=3)))
+    ledger.raise_concern(
+        team.outsider,
+        fid,
+        SourceKind.MEMBER_OF_PUBLIC,
+        "baby crying for hours",
+        when=When(clock.today() - timedelta(days=3)),
+    )
     app = create_celery_app(deployment.settings, queue=deployment.queue)
 
     first = app.send_task(SIGNALS, kwargs={"family_id": str(fid)})
@@ -80,8 +93,13 @@ def test_the_same_signal_job_run_twice_in_process_records_one_signal_raised(
     ledger: TafLedger, team: Team, clock: FakeClock
 ) -> None:
     fid, _ = family_with_team(ledger, team, clock.today())
-    ledger.raise_concern(team.outsider, fid, SourceKind.MEMBER_OF_PUBLIC, "baby crying for hours",
-                         when=When(clock.today() - timedelta(days=3)))
+    ledger.raise_concern(
+        team.outsider,
+        fid,
+        SourceKind.MEMBER_OF_PUBLIC,
+        "baby crying for hours",
+        when=When(clock.today() - timedelta(days=3)),
+    )
     context = WorkerContext(ledger, WorkerStore(ledger), LogMailer())
 
     assert run_job(context, signals_job(fid)) == {"recorded": ["SignalRaised"]}

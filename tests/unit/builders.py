@@ -232,13 +232,7 @@ def ready_to_close(*children: Child, reason: ClosureReason = ClosureReason.NEEDS
 
 def ready_to_transfer() -> FamilyBuilder:
     """A transfer request with every step done (accepted, joint visit, manual steps)."""
-    return (
-        in_episode()
-        .transfer()
-        .accepted()
-        .steps(*MANUAL_TRANSFER_STEPS)
-        .step("handover_meeting_held")
-    )
+    return in_episode().transfer().accepted().steps(*MANUAL_TRANSFER_STEPS).step("handover_meeting_held")
 
 
 def request_of(builder: FamilyBuilder) -> Any:
@@ -281,4 +275,3 @@ def assert_refused(
     assert family.version == version
     assert list(family.collect_events()) == pending_before
     return caught.value
-

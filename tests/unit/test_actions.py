@@ -41,7 +41,8 @@ def test_an_action_owned_by_someone_outside_the_team_is_refused() -> None:
     family = in_episode().build()
 
     assert_refused(
-        family, lambda: family.agree_action(COORDINATOR.meta(), uuid4(), "visit", OUTSIDER.id, TODAY),
+        family,
+        lambda: family.agree_action(COORDINATOR.meta(), uuid4(), "visit", OUTSIDER.id, TODAY),
         "action_owner_not_in_team",
     )
 
@@ -52,7 +53,8 @@ def test_an_action_cannot_go_to_a_member_who_has_left() -> None:
     family.collect_events()
 
     assert_refused(
-        family, lambda: family.agree_action(COORDINATOR.meta(), uuid4(), "visit", MEMBER.id, TODAY),
+        family,
+        lambda: family.agree_action(COORDINATOR.meta(), uuid4(), "visit", MEMBER.id, TODAY),
         "action_owner_not_in_team",
     )
 
@@ -62,7 +64,8 @@ def test_an_action_cannot_be_reassigned_outside_the_team() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.reassign_action(COORDINATOR.meta(), builder.action_ids[0], OUTSIDER.id),
+        family,
+        lambda: family.reassign_action(COORDINATOR.meta(), builder.action_ids[0], OUTSIDER.id),
         "action_owner_not_in_team",
     )
 
@@ -71,7 +74,8 @@ def test_the_incoming_professional_owns_nothing_until_they_join_or_become_lead()
     family = in_episode().transfer().build()
 
     assert_refused(
-        family, lambda: family.agree_action(COORDINATOR.meta(), uuid4(), "visit", INCOMING.id, TODAY),
+        family,
+        lambda: family.agree_action(COORDINATOR.meta(), uuid4(), "visit", INCOMING.id, TODAY),
         "action_owner_not_in_team",
     )
 
@@ -80,8 +84,10 @@ def test_an_action_without_a_description_is_refused() -> None:
     family = in_episode().build()
 
     assert_refused(
-        family, lambda: family.agree_action(COORDINATOR.meta(), uuid4(), "  ", LEAD.id, TODAY),
-        "description_required", InvalidValueError,
+        family,
+        lambda: family.agree_action(COORDINATOR.meta(), uuid4(), "  ", LEAD.id, TODAY),
+        "description_required",
+        InvalidValueError,
     )
 
 
@@ -102,8 +108,10 @@ def test_cancelling_an_action_needs_a_reason() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.cancel_action(LEAD.meta(), builder.action_ids[0], ""),
-        "reason_required", InvalidValueError,
+        family,
+        lambda: family.cancel_action(LEAD.meta(), builder.action_ids[0], ""),
+        "reason_required",
+        InvalidValueError,
     )
 
 

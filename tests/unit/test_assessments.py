@@ -37,7 +37,10 @@ def test_gcp2_grades_other_than_whole_numbers_1_to_5_are_refused(area: str, grad
     error = assert_refused(
         family,
         lambda: family.complete_assessment(
-            LEAD.meta(), builder.assessment_ids[0], "findings", replace(GOOD, **{area: grade})  # type: ignore[arg-type]
+            LEAD.meta(),
+            builder.assessment_ids[0],
+            "findings",
+            replace(GOOD, **{area: grade}),  # type: ignore[arg-type]
         ),
         "gcp2_grade_range",
         InvalidValueError,
@@ -50,8 +53,10 @@ def test_a_gcp2_without_grades_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_assessment(LEAD.meta(), builder.assessment_ids[0], "", None),
-        "gcp2_grades_required", InvalidValueError,
+        family,
+        lambda: family.complete_assessment(LEAD.meta(), builder.assessment_ids[0], "", None),
+        "gcp2_grades_required",
+        InvalidValueError,
     )
 
 
@@ -97,6 +102,8 @@ def test_declining_needs_a_reason() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.decline_assessment(LEAD.meta(), builder.assessment_ids[0], " "),
-        "reason_required", InvalidValueError,
+        family,
+        lambda: family.decline_assessment(LEAD.meta(), builder.assessment_ids[0], " "),
+        "reason_required",
+        InvalidValueError,
     )

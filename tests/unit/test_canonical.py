@@ -50,8 +50,11 @@ def test_the_hash_depends_on_every_kept_field() -> None:
 
 
 def _event_methods() -> list[tuple[str, Any]]:
-    return [(name, value.decorated_func) for name, value in vars(Family).items()
-            if isinstance(value, CommandMethodDecorator)]
+    return [
+        (name, value.decorated_func)
+        for name, value in vars(Family).items()
+        if isinstance(value, CommandMethodDecorator)
+    ]
 
 
 def test_no_event_method_takes_added_as_a_default() -> None:
@@ -60,9 +63,12 @@ def test_no_event_method_takes_added_as_a_default() -> None:
     Declare the event class on Family with its fields (the new one with `added()`) and
     decorate the method with `@event(ThatClass)` (see `Family.MeetingHeld`).
     """
-    misplaced = [f"{name}({param.name})" for name, func in _event_methods()
-                 for param in inspect.signature(func).parameters.values()
-                 if isinstance(param.default, dataclasses.Field)]
+    misplaced = [
+        f"{name}({param.name})"
+        for name, func in _event_methods()
+        for param in inspect.signature(func).parameters.values()
+        if isinstance(param.default, dataclasses.Field)
+    ]
 
     assert misplaced == []
 
@@ -90,13 +96,26 @@ def test_a_snapshot_from_before_version_5_keeps_what_the_rules_read_and_drops_th
     weights: list[list[object]] = [[start + timedelta(days=n), 4.0 + n, n] for n in range(9)]
     child = ChildState(uuid4(), "Ann", start, None, 1, weights=weights)
     contacts = [
-        ContactState(uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN if n % 3 == 0 else ContactOutcome.NO_ACCESS,
-                     start + timedelta(days=n), agency, [child.child_id] if n % 3 == 0 else [], n + 2)
+        ContactState(
+            uuid4(),
+            ContactKind.HOME_VISIT,
+            ContactOutcome.SEEN if n % 3 == 0 else ContactOutcome.NO_ACCESS,
+            start + timedelta(days=n),
+            agency,
+            [child.child_id] if n % 3 == 0 else [],
+            n + 2,
+        )
         for n in range(600)
     ]
     state: dict[str, Any] = {
-        "contacts": list(contacts), "children": {str(child.child_id): child}, "episodes": [], "moves": [],
-        "missed_meetings": [], "lead_history": [object()], "supervision_dates": [start], "corrections": [[1, 2]],
+        "contacts": list(contacts),
+        "children": {str(child.child_id): child},
+        "episodes": [],
+        "moves": [],
+        "missed_meetings": [],
+        "lead_history": [object()],
+        "supervision_dates": [start],
+        "corrections": [[1, 2]],
     }
 
     Family.upcast_v4_v5(state)

@@ -46,22 +46,42 @@ def test_every_event_of_a_busy_family_makes_a_row() -> None:
     family.measure_growth(MEMBER.meta(), built.child_id, 7.5)
     family.add_child(COORDINATOR.meta(), expected())
     family.leave_team(COORDINATOR.meta(), MEMBER.id)
-    family.give_consent(COORDINATOR.meta(), uuid4(), "Kelly (mother)", ConsentCapacity.PARENTAL_RESPONSIBILITY,
-                        "health and early help", [])
+    family.give_consent(
+        COORDINATOR.meta(),
+        uuid4(),
+        "Kelly (mother)",
+        ConsentCapacity.PARENTAL_RESPONSIBILITY,
+        "health and early help",
+        [],
+    )
     family.record_sharing_decision(COORDINATOR.meta(), "the chronology", "school", "public task", "safeguarding")
 
     entries = rows(family)
 
     assert [e.version for e in entries] == list(range(1, family.version + 1))
-    assert {e.event_type for e in entries} >= {"GrowthMeasured", "ChildAdded", "TafMemberLeft", "ConsentGiven",
-                                              "SharingDecisionRecorded"}
+    assert {e.event_type for e in entries} >= {
+        "GrowthMeasured",
+        "ChildAdded",
+        "TafMemberLeft",
+        "ConsentGiven",
+        "SharingDecisionRecorded",
+    }
 
 
 def test_what_issue_12_found_missing_reads_in_its_own_words() -> None:
     assert significant_event_types() >= {
-        "GrowthMeasured", "ChildAdded", "TafMemberJoined", "TafMemberLeft", "LeadProfessionalAssigned",
-        "ActionAgreed", "ActionCompleted", "ActionReassigned", "ActionCancelled",
-        "SignalRaised", "SignalCleared", "SignalReviewed",
+        "GrowthMeasured",
+        "ChildAdded",
+        "TafMemberJoined",
+        "TafMemberLeft",
+        "LeadProfessionalAssigned",
+        "ActionAgreed",
+        "ActionCompleted",
+        "ActionReassigned",
+        "ActionCancelled",
+        "SignalRaised",
+        "SignalCleared",
+        "SignalReviewed",
     }
 
 
@@ -78,24 +98,35 @@ def test_an_event_type_without_wording_of_its_own_still_makes_a_row() -> None:
         child_ids: list[UUID] = field(default_factory=list)
 
     child = uuid4()
-    event = ReferralFeedbackGiven(uuid4(), 7, datetime(2026, 6, 1, tzinfo=UTC), LEAD.meta(), uuid4(), "told",
-                                  "letter sent", [child])
+    event = ReferralFeedbackGiven(
+        uuid4(), 7, datetime(2026, 6, 1, tzinfo=UTC), LEAD.meta(), uuid4(), "told", "letter sent", [child]
+    )
 
     entry = chronology_entry(event)
 
     assert entry is not None
     assert (entry.what_happened, entry.kind, entry.action_taken, entry.child_ids) == (
-        "Referral feedback given", FACT, "letter sent", (child,))
+        "Referral feedback given",
+        FACT,
+        "letter sent",
+        (child,),
+    )
     assert (entry.version, entry.source_professional_id, entry.occurred_on) == (7, LEAD.id, TODAY)
 
 
 # ----------------------------------------------------------------- kinds of source
 
 
-@pytest.mark.parametrize(("source", "kind"), [
-    (SourceKind.MEMBER_OF_PUBLIC, THIRD_PARTY), (SourceKind.ANONYMOUS, THIRD_PARTY),
-    (SourceKind.FAMILY, SELF_REPORT), (SourceKind.AGENCY, FACT), (SourceKind.PROFESSIONAL, FACT),
-])
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        (SourceKind.MEMBER_OF_PUBLIC, THIRD_PARTY),
+        (SourceKind.ANONYMOUS, THIRD_PARTY),
+        (SourceKind.FAMILY, SELF_REPORT),
+        (SourceKind.AGENCY, FACT),
+        (SourceKind.PROFESSIONAL, FACT),
+    ],
+)
 def test_a_concern_is_marked_by_who_reported_it(source: SourceKind, kind: str) -> None:
     family = FamilyBuilder().build()
     family.raise_concern(LEAD.meta(), uuid4(), source, "children left alone", False)
@@ -103,10 +134,15 @@ def test_a_concern_is_marked_by_who_reported_it(source: SourceKind, kind: str) -
     assert only_row(family).kind == kind
 
 
-@pytest.mark.parametrize(("source", "kind"), [
-    (SourceKind.MEMBER_OF_PUBLIC, THIRD_PARTY), (SourceKind.ANONYMOUS, THIRD_PARTY),
-    (SourceKind.FAMILY, SELF_REPORT), (SourceKind.AGENCY, FACT),
-])
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        (SourceKind.MEMBER_OF_PUBLIC, THIRD_PARTY),
+        (SourceKind.ANONYMOUS, THIRD_PARTY),
+        (SourceKind.FAMILY, SELF_REPORT),
+        (SourceKind.AGENCY, FACT),
+    ],
+)
 def test_a_referral_is_marked_by_who_made_it(source: SourceKind, kind: str) -> None:
     family = FamilyBuilder().build()
     family.receive_referral(LEAD.meta(), uuid4(), source, None, "no food in the house", [])
@@ -144,7 +180,9 @@ def test_team_changes_are_rows() -> None:
     family.leave_team(COORDINATOR.meta(), MEMBER.id)
 
     assert [(r.event_type, r.significance) for r in rows(family)] == [
-        ("TafMemberJoined", POSITIVE), ("TafMemberLeft", NEGATIVE)]
+        ("TafMemberJoined", POSITIVE),
+        ("TafMemberLeft", NEGATIVE),
+    ]
 
 
 def test_actions_are_rows_from_agreement_to_cancellation() -> None:
@@ -167,10 +205,14 @@ def test_actions_are_rows_from_agreement_to_cancellation() -> None:
     ]
 
 
-@pytest.mark.parametrize(("attended", "words", "significance"), [
-    (True, "family attended", POSITIVE), (False, "family did not attend", NEGATIVE),
-    (None, "family attendance not recorded", POSITIVE),
-])
+@pytest.mark.parametrize(
+    ("attended", "words", "significance"),
+    [
+        (True, "family attended", POSITIVE),
+        (False, "family did not attend", NEGATIVE),
+        (None, "family attendance not recorded", POSITIVE),
+    ],
+)
 def test_a_meeting_says_whether_the_family_attended(attended: bool | None, words: str, significance: str) -> None:
     family = in_episode().build()
     family.hold_meeting(COORDINATOR.meta(), uuid4(), MeetingKind.TAF, TODAY, [], [], attended, "weekly visits")
@@ -182,8 +224,9 @@ def test_a_meeting_says_whether_the_family_attended(attended: bool | None, words
 
 def test_sharing_decisions_and_consent_are_rows() -> None:
     family = FamilyBuilder().build()
-    family.give_consent(COORDINATOR.meta(), uuid4(), "Kelly", ConsentCapacity.PARENTAL_RESPONSIBILITY,
-                        "health visiting", [])
+    family.give_consent(
+        COORDINATOR.meta(), uuid4(), "Kelly", ConsentCapacity.PARENTAL_RESPONSIBILITY, "health visiting", []
+    )
     family.record_sharing_decision(LEAD.meta(), "the chronology", "school", "public task", "safeguarding")
 
     consent, sharing = rows(family)
@@ -214,14 +257,21 @@ def test_signal_events_read_with_the_signal_and_the_managers_decision() -> None:
 
     at = datetime(2026, 6, 1, tzinfo=UTC)
     raised = chronology_entry(SignalRaised(uuid4(), 3, at, LEAD.meta(), "lapsed_contact", "not seen for 30 days"))
-    reviewed = chronology_entry(SignalReviewed(uuid4(), 4, at, LEAD.meta(), "lapsed_contact", "accept_risk",
-                                               "seen at clinic"))
+    reviewed = chronology_entry(
+        SignalReviewed(uuid4(), 4, at, LEAD.meta(), "lapsed_contact", "accept_risk", "seen at clinic")
+    )
 
     assert raised is not None and reviewed is not None
     assert (raised.what_happened, raised.significance, raised.action_taken) == (
-        "Signal raised: lapsed contact", NEGATIVE, "not seen for 30 days")
+        "Signal raised: lapsed contact",
+        NEGATIVE,
+        "not seen for 30 days",
+    )
     assert (reviewed.what_happened, reviewed.kind, reviewed.action_taken) == (
-        "Manager's review of signal lapsed contact: accept risk", OPINION, "seen at clinic")
+        "Manager's review of signal lapsed contact: accept risk",
+        OPINION,
+        "seen at clinic",
+    )
 
 
 def test_events_of_other_aggregates_make_no_row() -> None:

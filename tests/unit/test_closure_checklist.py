@@ -38,9 +38,15 @@ from tests.unit.builders import (
 )
 
 ALWAYS = [
-    "open_actions_resolved", "outcomes_reviewed", "family_informed", "taf_members_notified",
-    "universal_services_informed", "recommended_assessments_resolved", "relied_on_claims_verified",
-    "standing_signals_reviewed", "manager_signoff",
+    "open_actions_resolved",
+    "outcomes_reviewed",
+    "family_informed",
+    "taf_members_notified",
+    "universal_services_informed",
+    "recommended_assessments_resolved",
+    "relied_on_claims_verified",
+    "standing_signals_reviewed",
+    "manager_signoff",
 ]
 
 
@@ -160,7 +166,11 @@ def test_an_assessment_declined_as_not_needed_stays_resolved_in_the_next_closure
 
 def test_an_assessment_that_came_back_is_resolved_once_a_manager_declines_it_again() -> None:
     builder = _declined_then_reopened(DeclineReasonKind.FAMILY_LEFT)
-    builder.family.decline_assessment(MANAGER.meta(), builder.assessment_ids[0], "no longer needed", )
+    builder.family.decline_assessment(
+        MANAGER.meta(),
+        builder.assessment_ids[0],
+        "no longer needed",
+    )
 
     assert missing(builder) == []
 

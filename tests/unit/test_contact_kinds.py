@@ -40,8 +40,9 @@ def test_a_home_visit_marked_seen_reads_seen_in_the_chronology() -> None:
     baby = born(30)
     family = FamilyBuilder(baby).build()
 
-    family.record_contact(MEMBER.meta(), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [baby.child_id],
-                          False, True, "")
+    family.record_contact(
+        MEMBER.meta(), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [baby.child_id], False, True, ""
+    )
 
     (recorded,) = emitted(family)
     assert family.contacts[-1].seen_face_to_face

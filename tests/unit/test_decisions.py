@@ -68,8 +68,12 @@ def test_a_manager_decides_on_a_claim_unable_to_be_verified(decision: ClaimDecis
 def test_only_a_manager_decides_on_a_claim(person: Any) -> None:
     family, claim_id = _unable_to_verify()
 
-    assert_refused(family, lambda: family.decide_on_claim(person.meta(), claim_id, ClaimDecision.ACT_ON_IT, "why"),
-                   "manager_only", NotPermittedError)
+    assert_refused(
+        family,
+        lambda: family.decide_on_claim(person.meta(), claim_id, ClaimDecision.ACT_ON_IT, "why"),
+        "manager_only",
+        NotPermittedError,
+    )
 
 
 @pytest.mark.parametrize("rationale", ["", "   "])
@@ -77,8 +81,10 @@ def test_a_claim_decision_needs_a_rationale(rationale: str) -> None:
     family, claim_id = _unable_to_verify()
 
     error = assert_refused(
-        family, lambda: family.decide_on_claim(MANAGER.meta(), claim_id, ClaimDecision.ACCEPT_UNVERIFIED, rationale),
-        "rationale_required", InvalidValueError,
+        family,
+        lambda: family.decide_on_claim(MANAGER.meta(), claim_id, ClaimDecision.ACCEPT_UNVERIFIED, rationale),
+        "rationale_required",
+        InvalidValueError,
     )
     assert error.field == "rationale"
 
@@ -89,7 +95,8 @@ def test_a_decision_is_only_for_a_claim_found_unable_to_be_verified(outcome: Cla
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.decide_on_claim(MANAGER.meta(), builder.claim_ids[0], ClaimDecision.ACT_ON_IT, "why"),
+        family,
+        lambda: family.decide_on_claim(MANAGER.meta(), builder.claim_ids[0], ClaimDecision.ACT_ON_IT, "why"),
         "claim_not_unable_to_verify",
     )
 
@@ -157,8 +164,9 @@ def _referral(decided: bool = True) -> tuple[Family, Any]:
     referral_id = uuid4()
     family.receive_referral(LEAD.meta(days_ago(10)), referral_id, SourceKind.AGENCY, uuid4(), "neglect", [])
     if decided:
-        family.decide_referral(COORDINATOR.meta(days_ago(2)), referral_id, ReferralOutcome.UNIVERSAL_SERVICES,
-                               "below threshold", None)
+        family.decide_referral(
+            COORDINATOR.meta(days_ago(2)), referral_id, ReferralOutcome.UNIVERSAL_SERVICES, "below threshold", None
+        )
     family.collect_events()
     return family, referral_id
 
@@ -179,8 +187,10 @@ def test_feedback_needs_its_text_and_who_it_was_given_to(feedback: str, given_to
     family, referral_id = _referral()
 
     error = assert_refused(
-        family, lambda: family.give_referral_feedback(COORDINATOR.meta(), referral_id, feedback, given_to),
-        f"{field}_required", InvalidValueError,
+        family,
+        lambda: family.give_referral_feedback(COORDINATOR.meta(), referral_id, feedback, given_to),
+        f"{field}_required",
+        InvalidValueError,
     )
     assert error.field == field
 
@@ -188,8 +198,11 @@ def test_feedback_needs_its_text_and_who_it_was_given_to(feedback: str, given_to
 def test_feedback_before_the_decision_is_refused() -> None:
     family, referral_id = _referral(decided=False)
 
-    assert_refused(family, lambda: family.give_referral_feedback(COORDINATOR.meta(), referral_id, "why", "school"),
-                   "referral_not_decided")
+    assert_refused(
+        family,
+        lambda: family.give_referral_feedback(COORDINATOR.meta(), referral_id, "why", "school"),
+        "referral_not_decided",
+    )
 
 
 def test_feedback_dated_before_the_decision_is_refused() -> None:
@@ -198,7 +211,8 @@ def test_feedback_dated_before_the_decision_is_refused() -> None:
     error = assert_refused(
         family,
         lambda: family.give_referral_feedback(COORDINATOR.meta(days_ago(3)), referral_id, "why", "school"),
-        "feedback_before_decision", InvalidValueError,
+        "feedback_before_decision",
+        InvalidValueError,
     )
     assert error.field == "given_on"
 
@@ -221,8 +235,9 @@ def test_a_superseded_assessment_names_the_one_that_supersedes_it() -> None:
     family = builder.build()
     first, second = builder.assessment_ids
 
-    family.decline_assessment(LEAD.meta(), first, "early help assessment covers it", DeclineReasonKind.SUPERSEDED,
-                              second)
+    family.decline_assessment(
+        LEAD.meta(), first, "early help assessment covers it", DeclineReasonKind.SUPERSEDED, second
+    )
 
     (declined,) = emitted(family)
     assert declined.superseded_by == second
@@ -245,8 +260,9 @@ def test_superseded_by_goes_with_superseded_and_another_assessment(
     first, second = builder.assessment_ids
     target = {None: None, "unknown": uuid4(), "itself": first, "other": second}[superseded_by]
 
-    error = assert_refused(family, lambda: family.decline_assessment(LEAD.meta(), first, "why", kind, target),
-                           rule, InvalidValueError)
+    error = assert_refused(
+        family, lambda: family.decline_assessment(LEAD.meta(), first, "why", kind, target), rule, InvalidValueError
+    )
     assert error.field == "superseded_by"
 
 
@@ -255,8 +271,9 @@ def test_an_assessment_declined_as_not_needed_cannot_start() -> None:
     family = builder.build()
     family.decline_assessment(LEAD.meta(), builder.assessment_ids[0], "not needed")
 
-    assert_refused(family, lambda: family.start_assessment(LEAD.meta(), builder.assessment_ids[0]),
-                   "assessment_already_resolved")
+    assert_refused(
+        family, lambda: family.start_assessment(LEAD.meta(), builder.assessment_ids[0]), "assessment_already_resolved"
+    )
 
 
 @pytest.mark.parametrize("kind", [DeclineReasonKind.FAMILY_LEFT, DeclineReasonKind.FAMILY_REFUSED])
@@ -301,9 +318,11 @@ def test_a_history_review_acknowledging_an_item_not_carried_forward_is_refused()
 
     error = assert_refused(
         family,
-        lambda: family.review_history(COORDINATOR.meta(), "notes", [Acknowledgement("claim:x", "read")], None, None,
-                                      "", ["episode:one"]),
-        "unknown_carried_forward_item", InvalidValueError,
+        lambda: family.review_history(
+            COORDINATOR.meta(), "notes", [Acknowledgement("claim:x", "read")], None, None, "", ["episode:one"]
+        ),
+        "unknown_carried_forward_item",
+        InvalidValueError,
     )
     assert error.field == "acknowledged.0.item"
 
@@ -314,13 +333,23 @@ def test_a_history_review_acknowledging_an_item_not_carried_forward_is_refused()
 @pytest.mark.parametrize(
     ("event_class", "old_fields", "added_defaults"),
     [
-        ("AssessmentDeclined", {"assessment_id": uuid4(), "reason": "left"},
-         {"reason_kind": DeclineReasonKind.NOT_NEEDED, "superseded_by": None}),
-        ("ConcernResponded", {"concern_id": uuid4(), "response": "done", "welfare_check_done": True},
-         {"action": None}),
-        ("HistoryReviewed", {"notes": "read"},
-         {"acknowledged": None, "overseen_by": None, "overseen_by_role": None, "expectations": "",
-          "carried_forward": None}),
+        (
+            "AssessmentDeclined",
+            {"assessment_id": uuid4(), "reason": "left"},
+            {"reason_kind": DeclineReasonKind.NOT_NEEDED, "superseded_by": None},
+        ),
+        ("ConcernResponded", {"concern_id": uuid4(), "response": "done", "welfare_check_done": True}, {"action": None}),
+        (
+            "HistoryReviewed",
+            {"notes": "read"},
+            {
+                "acknowledged": None,
+                "overseen_by": None,
+                "overseen_by_role": None,
+                "expectations": "",
+                "carried_forward": None,
+            },
+        ),
     ],
 )
 def test_an_event_stored_before_its_fields_were_added_loads_and_keeps_its_hash(
@@ -329,8 +358,11 @@ def test_an_event_stored_before_its_fields_were_added_loads_and_keeps_its_hash(
     cls = getattr(Family, event_class)
     family = FamilyBuilder().build()
     stored: dict[str, Any] = {
-        "originator_id": family.id, "originator_version": 2, "timestamp": family.modified_on,
-        "meta": LEAD.meta(), **old_fields,
+        "originator_id": family.id,
+        "originator_version": 2,
+        "timestamp": family.modified_on,
+        "meta": LEAD.meta(),
+        **old_fields,
     }
     old_hash = chain_hash(GENESIS_HASH, event_class, 2, stored)
     # What the mapper does with a stored event: a new object whose __dict__ is the stored state.
@@ -346,9 +378,14 @@ def test_an_event_stored_before_its_fields_were_added_loads_and_keeps_its_hash(
 def test_a_concern_response_stored_before_action_existed_applies_as_it_did() -> None:
     family, concern_id = _concern()
     stored = {
-        "originator_id": family.id, "originator_version": family.version + 1, "timestamp": family.modified_on,
-        "meta": LEAD.meta(), "concern_id": concern_id, "response": "welfare check: all well",
-        "welfare_check_done": True, "hash": "0" * 64,
+        "originator_id": family.id,
+        "originator_version": family.version + 1,
+        "timestamp": family.modified_on,
+        "meta": LEAD.meta(),
+        "concern_id": concern_id,
+        "response": "welfare check: all well",
+        "welfare_check_done": True,
+        "hash": "0" * 64,
     }
     event = object.__new__(Family.ConcernResponded)
     object.__setattr__(event, "__dict__", stored)

@@ -49,8 +49,10 @@ def test_level_of_need_outside_1_to_4_is_refused(level: object) -> None:
     family = FamilyBuilder().build()
 
     assert_refused(
-        family, lambda: family.open_new_episode(COORDINATOR.meta(), uuid4(), level),  # type: ignore[arg-type]
-        "level_range", InvalidValueError,
+        family,
+        lambda: family.open_new_episode(COORDINATOR.meta(), uuid4(), level),  # type: ignore[arg-type]
+        "level_range",
+        InvalidValueError,
     )
 
 
@@ -114,8 +116,10 @@ def test_a_blank_address_on_reopening_is_refused() -> None:
     family = away_after_closure()
 
     assert_refused(
-        family, lambda: family.open_new_episode(COORDINATOR.meta(), uuid4(), 2, address="  "),
-        "address_required", InvalidValueError,
+        family,
+        lambda: family.open_new_episode(COORDINATOR.meta(), uuid4(), 2, address="  "),
+        "address_required",
+        InvalidValueError,
     )
     assert not family.in_area
 
@@ -166,8 +170,7 @@ def test_facts_are_still_recorded_without_an_open_episode() -> None:
     family = FamilyBuilder().build()
 
     family.record_claim(LEAD.meta(), uuid4(), "dad helps", "mother", False)
-    family.hold_meeting(COORDINATOR.meta(), uuid4(), MeetingKind.TAF,
-                        TODAY, [], [], False, "")
+    family.hold_meeting(COORDINATOR.meta(), uuid4(), MeetingKind.TAF, TODAY, [], [], False, "")
 
     assert event_names(emitted(family)) == ["ClaimRecorded", "MeetingHeld"]
 

@@ -68,10 +68,12 @@ BLANK_TEXT: dict[str, tuple[Command, str]] = {
     "destination": (lambda f: f.leave_area(MEMBER.meta(), " "), "destination_required"),
     "return address": (lambda f: f.return_to_area(MEMBER.meta(), "", Housing.SETTLED), "address_required"),
     "referral concerns": (
-        lambda f: f.receive_referral(MEMBER.meta(), uuid4(), SourceKind.FAMILY, None, " ", []), "concerns_required"
+        lambda f: f.receive_referral(MEMBER.meta(), uuid4(), SourceKind.FAMILY, None, " ", []),
+        "concerns_required",
     ),
     "concern description": (
-        lambda f: f.raise_concern(MEMBER.meta(), uuid4(), SourceKind.ANONYMOUS, "", False), "description_required"
+        lambda f: f.raise_concern(MEMBER.meta(), uuid4(), SourceKind.ANONYMOUS, "", False),
+        "description_required",
     ),
     "consent given by": (
         lambda f: f.give_consent(MEMBER.meta(), uuid4(), "", ConsentCapacity.COMPETENT_CHILD, "all", []),
@@ -83,16 +85,16 @@ BLANK_TEXT: dict[str, tuple[Command, str]] = {
     ),
     "sharing what": (lambda f: f.record_sharing_decision(MEMBER.meta(), "", "GP", "s17", "risk"), "what_required"),
     "sharing basis": (
-        lambda f: f.record_sharing_decision(MEMBER.meta(), "notes", "GP", " ", "risk"), "lawful_basis_required"
+        lambda f: f.record_sharing_decision(MEMBER.meta(), "notes", "GP", " ", "risk"),
+        "lawful_basis_required",
     ),
     "level change reason": (
-        lambda f: f.change_level(COORDINATOR.meta(), f.episodes[-1].episode_id, 3, " "), "reason_required"
+        lambda f: f.change_level(COORDINATOR.meta(), f.episodes[-1].episode_id, 3, " "),
+        "reason_required",
     ),
     "claim statement": (lambda f: f.record_claim(LEAD.meta(), uuid4(), " ", "mother", True), "statement_required"),
     "claim reporter": (lambda f: f.record_claim(LEAD.meta(), uuid4(), "gran helps", "", True), "reported_by_required"),
-    "supervision discussion": (
-        lambda f: f.record_supervision(MANAGER.meta(), " ", "", None), "discussion_required"
-    ),
+    "supervision discussion": (lambda f: f.record_supervision(MANAGER.meta(), " ", "", None), "discussion_required"),
     "correction text": (lambda f: f.correct_entry(LEAD.meta(), 1, "", "typo"), "correction_required"),
     "correction reason": (lambda f: f.correct_entry(LEAD.meta(), 1, "name is Anne", " "), "reason_required"),
 }
@@ -112,8 +114,10 @@ def test_a_concern_response_needs_text() -> None:
     family.collect_events()
 
     assert_refused(
-        family, lambda: family.respond_to_concern(MEMBER.meta(), concern_id, " ", True),
-        "response_required", InvalidValueError,
+        family,
+        lambda: family.respond_to_concern(MEMBER.meta(), concern_id, " ", True),
+        "response_required",
+        InvalidValueError,
     )
 
 
@@ -123,66 +127,78 @@ def test_a_claim_verification_needs_its_method() -> None:
     family.collect_events()
 
     assert_refused(
-        family, lambda: family.verify_claim(LEAD.meta(), claim_id, ClaimOutcome.VERIFIED, ""),
-        "method_required", InvalidValueError,
+        family,
+        lambda: family.verify_claim(LEAD.meta(), claim_id, ClaimOutcome.VERIFIED, ""),
+        "method_required",
+        InvalidValueError,
     )
 
 
 OTHER_REFUSALS: dict[str, tuple[Command, str, type[DomainError]]] = {
     "child already recorded": (
         lambda f: f.add_child(MEMBER.meta(), Child(_child(f), "Again", expected_on=TODAY)),
-        "child_exists", RuleViolationError,
+        "child_exists",
+        RuleViolationError,
     ),
     "children seen on a no-access visit": (
         lambda f: f.record_contact(
             MEMBER.meta(), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS, [_child(f)], False, True, ""
         ),
-        "children_seen_needs_seen_outcome", InvalidValueError,
+        "children_seen_needs_seen_outcome",
+        InvalidValueError,
     ),
     "unknown child seen": (
         lambda f: f.record_contact(
             MEMBER.meta(), uuid4(), ContactKind.CLINIC, ContactOutcome.SEEN, [ANY], False, True, ""
         ),
-        "not_found", UnknownEntityError,
+        "not_found",
+        UnknownEntityError,
     ),
     "plan without outcomes": (
-        lambda f: f.agree_plan(COORDINATOR.meta(), uuid4(), [" "], [], None), "outcomes_required", InvalidValueError
+        lambda f: f.agree_plan(COORDINATOR.meta(), uuid4(), [" "], [], None),
+        "outcomes_required",
+        InvalidValueError,
     ),
     "contact every 0 days": (
         lambda f: f.agree_plan(COORDINATOR.meta(), uuid4(), ["safe"], [ContactFrequency(MEMBER.agency_id, 0)], None),
-        "contact_days_positive", InvalidValueError,
+        "contact_days_positive",
+        InvalidValueError,
     ),
-    "weight of 0 kg": (
-        lambda f: f.measure_growth(MEMBER.meta(), _child(f), 0), "weight_range", InvalidValueError
-    ),
-    "weight of 200 kg": (
-        lambda f: f.measure_growth(MEMBER.meta(), _child(f), 200), "weight_range", InvalidValueError
-    ),
+    "weight of 0 kg": (lambda f: f.measure_growth(MEMBER.meta(), _child(f), 0), "weight_range", InvalidValueError),
+    "weight of 200 kg": (lambda f: f.measure_growth(MEMBER.meta(), _child(f), 200), "weight_range", InvalidValueError),
     "supervision by a practitioner": (
-        lambda f: f.record_supervision(LEAD.meta(), "case discussed", "", None), "manager_only", NotPermittedError
+        lambda f: f.record_supervision(LEAD.meta(), "case discussed", "", None),
+        "manager_only",
+        NotPermittedError,
     ),
     "correction of a future version": (
-        lambda f: f.correct_entry(LEAD.meta(), f.version + 1, "x", "y"), "not_found", UnknownEntityError
+        lambda f: f.correct_entry(LEAD.meta(), f.version + 1, "x", "y"),
+        "not_found",
+        UnknownEntityError,
     ),
-    "correction of version 0": (
-        lambda f: f.correct_entry(LEAD.meta(), 0, "x", "y"), "not_found", UnknownEntityError
-    ),
+    "correction of version 0": (lambda f: f.correct_entry(LEAD.meta(), 0, "x", "y"), "not_found", UnknownEntityError),
     "unknown concern": (
-        lambda f: f.respond_to_concern(MEMBER.meta(), ANY, "visited", True), "not_found", UnknownEntityError
+        lambda f: f.respond_to_concern(MEMBER.meta(), ANY, "visited", True),
+        "not_found",
+        UnknownEntityError,
     ),
     "unknown claim": (
-        lambda f: f.verify_claim(LEAD.meta(), ANY, ClaimOutcome.VERIFIED, "asked"), "not_found", UnknownEntityError
+        lambda f: f.verify_claim(LEAD.meta(), ANY, ClaimOutcome.VERIFIED, "asked"),
+        "not_found",
+        UnknownEntityError,
     ),
     "unknown action": (lambda f: f.complete_action(LEAD.meta(), ANY, ""), "not_found", UnknownEntityError),
     "unknown assessment": (lambda f: f.start_assessment(LEAD.meta(), ANY), "not_found", UnknownEntityError),
-    "birth of an unknown child": (
-        lambda f: f.record_birth(MEMBER.meta(), ANY, TODAY), "not_found", UnknownEntityError
-    ),
+    "birth of an unknown child": (lambda f: f.record_birth(MEMBER.meta(), ANY, TODAY), "not_found", UnknownEntityError),
     "registration of an unknown child": (
-        lambda f: f.record_registration(MEMBER.meta(), ANY, Service.GP), "not_found", UnknownEntityError
+        lambda f: f.record_registration(MEMBER.meta(), ANY, Service.GP),
+        "not_found",
+        UnknownEntityError,
     ),
     "level change of another episode": (
-        lambda f: f.change_level(COORDINATOR.meta(), ANY, 3, "worse"), "not_found", UnknownEntityError
+        lambda f: f.change_level(COORDINATOR.meta(), ANY, 3, "worse"),
+        "not_found",
+        UnknownEntityError,
     ),
 }
 
@@ -210,8 +226,10 @@ def test_a_birth_dated_after_the_event_date_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.record_birth(MEMBER.meta(), builder.child_id, TODAY + timedelta(days=1)),
-        "occurred_in_future", InvalidValueError,
+        family,
+        lambda: family.record_birth(MEMBER.meta(), builder.child_id, TODAY + timedelta(days=1)),
+        "occurred_in_future",
+        InvalidValueError,
     )
 
 
@@ -232,8 +250,9 @@ def test_a_seen_contact_records_which_children_were_seen_and_by_which_agency() -
     baby = born(30)
     family = FamilyBuilder(baby).build()
 
-    family.record_contact(MEMBER.meta(), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [baby.child_id],
-                          True, True, "")
+    family.record_contact(
+        MEMBER.meta(), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [baby.child_id], True, True, ""
+    )
 
     (recorded,) = emitted(family)
     assert recorded.child_ids_seen == [baby.child_id]

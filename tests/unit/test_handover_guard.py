@@ -96,7 +96,10 @@ def test_an_incomplete_closure_records_handover_blocked_with_the_missing_steps(
     (blocked,) = _events_after(ledger, family_id, version)
     assert type(blocked).__name__ == "HandoverBlocked"
     assert blocked.missing_steps == [
-        "family_informed", "taf_members_notified", "universal_services_informed", "manager_signoff"
+        "family_informed",
+        "taf_members_notified",
+        "universal_services_informed",
+        "manager_signoff",
     ]
     assert ledger.get_family(family_id).open_episode is not None
 

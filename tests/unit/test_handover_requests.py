@@ -54,7 +54,8 @@ def test_a_second_closure_request_is_refused() -> None:
     family = in_episode().closure().build()
 
     assert_refused(
-        family, lambda: family.request_closure(LEAD.meta(), uuid4(), ClosureReason.NEEDS_MET, "again"),
+        family,
+        lambda: family.request_closure(LEAD.meta(), uuid4(), ClosureReason.NEEDS_MET, "again"),
         "one_pending_request",
     )
 
@@ -63,7 +64,8 @@ def test_a_second_transfer_request_is_refused() -> None:
     family = in_episode().transfer().build()
 
     assert_refused(
-        family, lambda: family.request_transfer(LEAD.meta(), uuid4(), MEMBER.id, MEMBER.agency_id, ""),
+        family,
+        lambda: family.request_transfer(LEAD.meta(), uuid4(), MEMBER.id, MEMBER.agency_id, ""),
         "one_pending_request",
     )
 
@@ -74,7 +76,8 @@ def test_a_blocked_request_still_counts_as_pending() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.request_closure(LEAD.meta(), uuid4(), ClosureReason.NEEDS_MET, "again"),
+        family,
+        lambda: family.request_closure(LEAD.meta(), uuid4(), ClosureReason.NEEDS_MET, "again"),
         "one_pending_request",
     )
 
@@ -107,8 +110,10 @@ def test_a_closure_request_needs_an_outcome_summary() -> None:
     family = in_episode().build()
 
     assert_refused(
-        family, lambda: family.request_closure(LEAD.meta(), uuid4(), ClosureReason.NEEDS_MET, " "),
-        "outcome_summary_required", InvalidValueError,
+        family,
+        lambda: family.request_closure(LEAD.meta(), uuid4(), ClosureReason.NEEDS_MET, " "),
+        "outcome_summary_required",
+        InvalidValueError,
     )
 
 
@@ -141,15 +146,16 @@ def test_a_manual_closure_step_emits_handover_step_completed(step: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "step", ["open_actions_resolved", "recommended_assessments_resolved", "relied_on_claims_verified",
-             "infant_seen_recently"]
+    "step",
+    ["open_actions_resolved", "recommended_assessments_resolved", "relied_on_claims_verified", "infant_seen_recently"],
 )
 def test_auto_closure_steps_cannot_be_completed_by_hand(step: str) -> None:
     builder = in_episode().closure()
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, step, "trust me"),
+        family,
+        lambda: family.complete_step(LEAD.meta(), builder.request_id, step, "trust me"),
         "step_not_manual",
     )
 
@@ -160,7 +166,8 @@ def test_auto_transfer_steps_cannot_be_completed_by_hand(step: str) -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, step, "trust me"),
+        family,
+        lambda: family.complete_step(LEAD.meta(), builder.request_id, step, "trust me"),
         "step_not_manual",
     )
 
@@ -181,8 +188,10 @@ def test_a_step_of_another_checklist_is_unknown(step: str) -> None:
     family = builder.build()
 
     error = assert_refused(
-        family, lambda: family.complete_step(MANAGER.meta(), builder.request_id, step, "x"),
-        "unknown_step", InvalidValueError,
+        family,
+        lambda: family.complete_step(MANAGER.meta(), builder.request_id, step, "x"),
+        "unknown_step",
+        InvalidValueError,
     )
     assert error.field == "step"
 
@@ -203,8 +212,10 @@ def test_a_step_needs_evidence() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, "family_informed", ""),
-        "evidence_required", InvalidValueError,
+        family,
+        lambda: family.complete_step(LEAD.meta(), builder.request_id, "family_informed", ""),
+        "evidence_required",
+        InvalidValueError,
     )
 
 
@@ -214,7 +225,8 @@ def test_steps_of_a_finished_request_are_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(LEAD.meta(), builder.request_id, "family_informed", "x"),
+        family,
+        lambda: family.complete_step(LEAD.meta(), builder.request_id, "family_informed", "x"),
         "request_not_pending",
     )
 
@@ -227,8 +239,10 @@ def test_signoff_by_a_practitioner_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(MEMBER.meta(), builder.request_id, "manager_signoff", "ok"),
-        "signoff_needs_manager", NotPermittedError,
+        family,
+        lambda: family.complete_step(MEMBER.meta(), builder.request_id, "manager_signoff", "ok"),
+        "signoff_needs_manager",
+        NotPermittedError,
     )
 
 
@@ -237,8 +251,10 @@ def test_signoff_by_the_manager_who_requested_closure_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.complete_step(MANAGER.meta(), builder.request_id, "manager_signoff", "ok"),
-        "signoff_not_by_requester", NotPermittedError,
+        family,
+        lambda: family.complete_step(MANAGER.meta(), builder.request_id, "manager_signoff", "ok"),
+        "signoff_not_by_requester",
+        NotPermittedError,
     )
 
 
@@ -263,7 +279,8 @@ def test_episode_closed_is_refused_while_any_closure_step_is_missing(step: str) 
     family = builder.build()
 
     error = assert_refused(
-        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),
+        family,
+        lambda: family.close_episode(WORKER.meta(), builder.request_id),
         "handover_steps_missing",
     )
     assert step in error.detail
@@ -275,7 +292,8 @@ def test_episode_closed_is_refused_while_an_action_is_open() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),
+        family,
+        lambda: family.close_episode(WORKER.meta(), builder.request_id),
         "handover_steps_missing",
     )
 
@@ -289,7 +307,8 @@ def test_lead_transfer_is_refused_while_any_transfer_step_is_missing(step: str) 
     family = builder.build()
 
     error = assert_refused(
-        family, lambda: family.transfer_lead(WORKER.meta(), builder.request_id),
+        family,
+        lambda: family.transfer_lead(WORKER.meta(), builder.request_id),
         "handover_steps_missing",
     )
     assert step in error.detail
@@ -301,7 +320,8 @@ def test_lead_transfer_is_refused_while_the_outgoing_lead_owns_an_open_action() 
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.transfer_lead(WORKER.meta(), builder.request_id),
+        family,
+        lambda: family.transfer_lead(WORKER.meta(), builder.request_id),
         "handover_steps_missing",
     )
 
@@ -311,8 +331,10 @@ def test_closing_with_a_transfer_request_id_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),
-        "not_found", UnknownEntityError,
+        family,
+        lambda: family.close_episode(WORKER.meta(), builder.request_id),
+        "not_found",
+        UnknownEntityError,
     )
 
 
@@ -322,7 +344,8 @@ def test_a_completed_closure_cannot_close_again() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.close_episode(WORKER.meta(), builder.request_id),
+        family,
+        lambda: family.close_episode(WORKER.meta(), builder.request_id),
         "request_not_pending",
     )
 
@@ -346,7 +369,8 @@ def test_blocking_with_nothing_missing_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.block_request(WORKER.meta(), builder.request_id, []),
+        family,
+        lambda: family.block_request(WORKER.meta(), builder.request_id, []),
         "nothing_missing",
     )
 

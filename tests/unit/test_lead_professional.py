@@ -43,7 +43,8 @@ def test_a_second_lead_is_refused() -> None:
     family = in_episode().build()
 
     assert_refused(
-        family, lambda: family.assign_lead(COORDINATOR.meta(), INCOMING.id, INCOMING.agency_id, True),
+        family,
+        lambda: family.assign_lead(COORDINATOR.meta(), INCOMING.id, INCOMING.agency_id, True),
         "lead_already_assigned",
     )
 
@@ -52,7 +53,8 @@ def test_reassigning_the_same_lead_is_refused_too() -> None:
     family = in_episode().build()
 
     assert_refused(
-        family, lambda: family.assign_lead(COORDINATOR.meta(), LEAD.id, LEAD.agency_id, True),
+        family,
+        lambda: family.assign_lead(COORDINATOR.meta(), LEAD.id, LEAD.agency_id, True),
         "lead_already_assigned",
     )
 
@@ -90,7 +92,8 @@ def test_transfer_without_a_lead_is_refused() -> None:
     family = FamilyBuilder().episode().build()
 
     assert_refused(
-        family, lambda: family.request_transfer(LEAD.meta(), uuid4(), INCOMING.id, INCOMING.agency_id, ""),
+        family,
+        lambda: family.request_transfer(LEAD.meta(), uuid4(), INCOMING.id, INCOMING.agency_id, ""),
         "no_lead_to_transfer",
     )
 
@@ -99,7 +102,8 @@ def test_transfer_to_the_current_lead_is_refused() -> None:
     family = in_episode().build()
 
     assert_refused(
-        family, lambda: family.request_transfer(LEAD.meta(), uuid4(), LEAD.id, LEAD.agency_id, ""),
+        family,
+        lambda: family.request_transfer(LEAD.meta(), uuid4(), LEAD.id, LEAD.agency_id, ""),
         "transfer_to_current_lead",
     )
 
@@ -109,8 +113,10 @@ def test_only_the_incoming_professional_can_accept() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.accept_transfer(MEMBER.meta(), builder.request_id),
-        "not_incoming_professional", NotPermittedError,
+        family,
+        lambda: family.accept_transfer(MEMBER.meta(), builder.request_id),
+        "not_incoming_professional",
+        NotPermittedError,
     )
 
 
@@ -119,7 +125,8 @@ def test_accepting_twice_is_refused() -> None:
     family = builder.build()
 
     assert_refused(
-        family, lambda: family.accept_transfer(INCOMING.meta(), builder.request_id),
+        family,
+        lambda: family.accept_transfer(INCOMING.meta(), builder.request_id),
         "transfer_already_accepted",
     )
 
@@ -133,9 +140,7 @@ def test_the_lead_cannot_leave_the_team_except_by_transfer() -> None:
 def test_a_member_who_is_not_in_the_team_cannot_leave() -> None:
     family = in_episode().build()
 
-    assert_refused(
-        family, lambda: family.leave_team(COORDINATOR.meta(), INCOMING.id), "not_found", UnknownEntityError
-    )
+    assert_refused(family, lambda: family.leave_team(COORDINATOR.meta(), INCOMING.id), "not_found", UnknownEntityError)
 
 
 def test_joining_twice_is_refused() -> None:

@@ -91,6 +91,11 @@ def test_a_child_added_with_a_new_number_claims_it(ledger: TafLedger, team: Team
 
 def test_the_same_number_twice_in_one_registration_is_invalid(ledger: TafLedger, team: Team) -> None:
     with pytest.raises(InvalidValueError) as refused:
-        ledger.register_family(team.coordinator, [ChildInput("Ann", date(2026, 1, 5), None, "9434765919"),
-                                                  ChildInput("Bo", date(2026, 1, 5), None, "9434765919")])
+        ledger.register_family(
+            team.coordinator,
+            [
+                ChildInput("Ann", date(2026, 1, 5), None, "9434765919"),
+                ChildInput("Bo", date(2026, 1, 5), None, "9434765919"),
+            ],
+        )
     assert refused.value.rule == "nhs_number_repeated"

@@ -90,8 +90,10 @@ def test_a_family_registered_with_a_future_date_is_not_stored(ledger: TafLedger,
 
     with pytest.raises(InvalidValueError) as caught:
         ledger.register_family(
-            team.coordinator, [ChildInput("Sam", expected_on=clock.today())],
-            when=When(clock.today() + timedelta(days=1)), family_id=family_id,
+            team.coordinator,
+            [ChildInput("Sam", expected_on=clock.today())],
+            when=When(clock.today() + timedelta(days=1)),
+            family_id=family_id,
         )
 
     assert caught.value.rule == "occurred_in_future"

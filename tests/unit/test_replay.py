@@ -45,7 +45,9 @@ def test_each_event_hash_chains_to_the_one_before() -> None:
     for domain_event in events:
         fields = {f: getattr(domain_event, f) for f in domain_event.__dataclass_fields__ if f != "hash"}
         assert domain_event.hash == chain_hash(
-            previous, type(domain_event).__name__, domain_event.originator_version,
+            previous,
+            type(domain_event).__name__,
+            domain_event.originator_version,
             hashed_fields(type(domain_event), fields),
         )
         previous = domain_event.hash

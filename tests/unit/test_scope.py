@@ -119,8 +119,9 @@ def test_lead_and_taf_members_see_the_whole_record() -> None:
 def test_a_consent_covering_an_agency_opens_the_record_to_it() -> None:
     family = FamilyBuilder().build()
     assert not full(family, actor(GP_PERSON, is_system=True))
-    family.give_consent(COORDINATOR.meta(), uuid4(), "mother", ConsentCapacity.PARENTAL_RESPONSIBILITY,
-                        "health and early help", [GP])
+    family.give_consent(
+        COORDINATOR.meta(), uuid4(), "mother", ConsentCapacity.PARENTAL_RESPONSIBILITY, "health and early help", [GP]
+    )
     assert full(family, actor(GP_PERSON, is_system=True))
     assert full(family, actor(GP_PERSON, role=Role.MANAGER))
 
@@ -165,10 +166,17 @@ def test_recording_a_claim_or_a_verification_gives_no_part() -> None:
 # ----------------------------------------------- who can lead, who reads histories, who joins the team
 
 
-@pytest.mark.parametrize(("role", "active", "can"), [
-    (Role.PRACTITIONER, True, True), (Role.COORDINATOR, True, True), (Role.MANAGER, True, True),
-    (Role.AUDITOR, True, False), (Role.ADMIN, True, False), (Role.PRACTITIONER, False, False),
-])
+@pytest.mark.parametrize(
+    ("role", "active", "can"),
+    [
+        (Role.PRACTITIONER, True, True),
+        (Role.COORDINATOR, True, True),
+        (Role.MANAGER, True, True),
+        (Role.AUDITOR, True, False),
+        (Role.ADMIN, True, False),
+        (Role.PRACTITIONER, False, False),
+    ],
+)
 def test_only_active_practitioners_coordinators_and_managers_can_lead(role: Role, active: bool, can: bool) -> None:
     assert scope.may_lead(role, active) is can
     if not can:

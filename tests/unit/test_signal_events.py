@@ -52,7 +52,12 @@ def test_the_worker_records_a_new_signal_with_its_explanation_and_events() -> No
     (raised,) = emitted(family)
     assert recorded == ["SignalRaised"] and type(raised).__name__ == "SignalRaised"
     assert (raised.signal, raised.severity, raised.since, raised.explanation, raised.event_versions) == (
-        "lapsed_contact", Severity.MEDIUM, TODAY - timedelta(days=2), "not seen", [2, 3])
+        "lapsed_contact",
+        Severity.MEDIUM,
+        TODAY - timedelta(days=2),
+        "not seen",
+        [2, 3],
+    )
     assert raised.meta.channel is Channel.WORKER
     standing = family.standing_signals["lapsed_contact"]
     assert (standing.raised_version, standing.first_raised_version) == (raised.originator_version,) * 2
@@ -116,8 +121,12 @@ def test_a_standing_signal_changing_severity_is_raised_again(before: Severity, a
 def test_only_the_worker_records_signals() -> None:
     family = in_episode().build()
 
-    assert_refused(family, lambda: family.record_signals(COORDINATOR.meta(), [lapsed([2])]),
-                   "signals_recorded_by_worker", NotPermittedError)
+    assert_refused(
+        family,
+        lambda: family.record_signals(COORDINATOR.meta(), [lapsed([2])]),
+        "signals_recorded_by_worker",
+        NotPermittedError,
+    )
 
 
 def test_a_family_restored_from_a_snapshot_older_than_signals_has_none_standing() -> None:
@@ -140,7 +149,11 @@ def test_a_manager_reviews_a_standing_signal() -> None:
     (reviewed,) = emitted(family)
     assert event_names([reviewed]) == ["SignalReviewed"]
     assert (reviewed.signal, reviewed.decision, reviewed.rationale, reviewed.raised_version) == (
-        "lapsed_contact", SignalDecision.ACCEPT_RISK, "seen at nursery daily", raised_version)
+        "lapsed_contact",
+        SignalDecision.ACCEPT_RISK,
+        "seen at nursery daily",
+        raised_version,
+    )
     review = family.standing_signals["lapsed_contact"].review
     assert review is not None and (review.by, review.version) == (MANAGER.id, family.version)
     assert family.standing_signals["lapsed_contact"].reviewed_since_raised
@@ -149,8 +162,12 @@ def test_a_manager_reviews_a_standing_signal() -> None:
 def test_a_review_by_someone_who_is_not_a_manager_is_refused() -> None:
     family = with_standing(lapsed([2])).build()
 
-    assert_refused(family, lambda: family.review_signal(LEAD.meta(), "lapsed_contact", SignalDecision.ACT, "visit"),
-                   "signal_review_needs_manager", NotPermittedError)
+    assert_refused(
+        family,
+        lambda: family.review_signal(LEAD.meta(), "lapsed_contact", SignalDecision.ACT, "visit"),
+        "signal_review_needs_manager",
+        NotPermittedError,
+    )
 
 
 @pytest.mark.parametrize("rationale", ["", "   "])
@@ -158,24 +175,33 @@ def test_a_review_without_a_rationale_is_refused(rationale: str) -> None:
     family = with_standing(lapsed([2])).build()
 
     error = assert_refused(
-        family, lambda: family.review_signal(MANAGER.meta(), "lapsed_contact", SignalDecision.ACT, rationale),
-        "rationale_required", InvalidValueError)
+        family,
+        lambda: family.review_signal(MANAGER.meta(), "lapsed_contact", SignalDecision.ACT, rationale),
+        "rationale_required",
+        InvalidValueError,
+    )
     assert error.field == "rationale"
 
 
 def test_a_review_of_an_unknown_signal_is_refused() -> None:
     family = with_standing(lapsed([2])).build()
 
-    assert_refused(family, lambda: family.review_signal(MANAGER.meta(), "bad_vibes", SignalDecision.ACT, "x"),
-                   "unknown_signal", InvalidValueError)
+    assert_refused(
+        family,
+        lambda: family.review_signal(MANAGER.meta(), "bad_vibes", SignalDecision.ACT, "x"),
+        "unknown_signal",
+        InvalidValueError,
+    )
 
 
 def test_a_review_of_a_signal_that_is_not_standing_is_refused() -> None:
     family = with_standing(lapsed([2])).build()
 
     assert_refused(
-        family, lambda: family.review_signal(MANAGER.meta(), "concern_without_response", SignalDecision.ACT, "x"),
-        "signal_not_standing")
+        family,
+        lambda: family.review_signal(MANAGER.meta(), "concern_without_response", SignalDecision.ACT, "x"),
+        "signal_not_standing",
+    )
 
 
 def test_a_cleared_signal_can_no_longer_be_reviewed() -> None:
@@ -183,8 +209,11 @@ def test_a_cleared_signal_can_no_longer_be_reviewed() -> None:
     family.record_signals(WORKER.meta(), [])
     family.collect_events()
 
-    assert_refused(family, lambda: family.review_signal(MANAGER.meta(), "lapsed_contact", SignalDecision.ACT, "x"),
-                   "signal_not_standing")
+    assert_refused(
+        family,
+        lambda: family.review_signal(MANAGER.meta(), "lapsed_contact", SignalDecision.ACT, "x"),
+        "signal_not_standing",
+    )
 
 
 def test_a_signal_raised_again_after_its_review_is_no_longer_reviewed_since_raised() -> None:

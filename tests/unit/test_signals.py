@@ -130,7 +130,10 @@ class Story:
         return self.version
 
     def contact(
-        self, on: date, outcome: ContactOutcome = ContactOutcome.SEEN, kind: ContactKind = ContactKind.HOME_VISIT,
+        self,
+        on: date,
+        outcome: ContactOutcome = ContactOutcome.SEEN,
+        kind: ContactKind = ContactKind.HOME_VISIT,
         agency: UUID | None = None,
     ) -> int:
         seen = [self.child_id] if outcome is ContactOutcome.SEEN else []
@@ -174,7 +177,10 @@ class Story:
         return self.version
 
     def concern(
-        self, on: date, source: SourceKind = SourceKind.MEMBER_OF_PUBLIC, known: bool = False,
+        self,
+        on: date,
+        source: SourceKind = SourceKind.MEMBER_OF_PUBLIC,
+        known: bool = False,
         agency: UUID | None = None,
     ) -> UUID:
         concern_id = uuid4()
@@ -325,8 +331,14 @@ class TestLapsedContactWithoutAnEpisode:
         sibling = child("Sam")
         story.add_child(sibling, day(3))
         story.family.record_contact(
-            story.meta(day(30)), uuid4(), ContactKind.HOME_VISIT, ContactOutcome.SEEN, [sibling.child_id], True,
-            True, "",
+            story.meta(day(30)),
+            uuid4(),
+            ContactKind.HOME_VISIT,
+            ContactOutcome.SEEN,
+            [sibling.child_id],
+            True,
+            True,
+            "",
         )
         assert story.signal(lapsed_contact, day(44)) is not None
 
@@ -631,9 +643,14 @@ class TestNoLeadMultiAgency:
         assert f"registration recorded on {day(5).isoformat()} (v{registration})" in signal.explanation
         assert {contact, registration} <= set(signal.event_versions)
 
-    @pytest.mark.parametrize(("fact", "what"), [
-        ("concern", "concern raised"), ("growth", "growth measured"), ("referral", "referral received"),
-    ])
+    @pytest.mark.parametrize(
+        ("fact", "what"),
+        [
+            ("concern", "concern raised"),
+            ("growth", "growth measured"),
+            ("referral", "referral received"),
+        ],
+    )
     def test_every_kind_of_fact_makes_its_agency_involved(self, fact: str, what: str) -> None:
         story = Story([infant()])
         story.contact(day(0), agency=uuid4())
@@ -753,7 +770,9 @@ class TestUnverifiedClaim:
         claim_id, _v = self.record_claim(story)
         story.family.verify_claim(story.meta(day(3)), claim_id, ClaimOutcome.UNABLE_TO_VERIFY, "no phone number")
         story.family.decide_on_claim(
-            story.meta(day(20), role=Role.MANAGER, who=story.manager), claim_id, ClaimDecision.ACT_ON_IT,
+            story.meta(day(20), role=Role.MANAGER, who=story.manager),
+            claim_id,
+            ClaimDecision.ACT_ON_IT,
             "weekly visits instead of relying on it",
         )
         assert story.signal(unverified_claim, day(19)) is not None  # evaluated before the decision was made
@@ -1049,20 +1068,27 @@ class TestConcernWithoutResponse:
     ) -> None:
         story = Story()
         concern_id = story.concern(day(0))
-        story.family.respond_to_concern(story.meta(day(1), role=Role.PRACTITIONER), concern_id, "done", False,
-                                        action)
+        story.family.respond_to_concern(story.meta(day(1), role=Role.PRACTITIONER), concern_id, "done", False, action)
         assert story.signal(concern_without_response, day(2)) is None
 
-    @pytest.mark.parametrize(("role", "clears"), [
-        (Role.PRACTITIONER, False), (Role.COORDINATOR, True), (Role.MANAGER, True),
-    ])
+    @pytest.mark.parametrize(
+        ("role", "clears"),
+        [
+            (Role.PRACTITIONER, False),
+            (Role.COORDINATOR, True),
+            (Role.MANAGER, True),
+        ],
+    )
     def test_no_further_action_counts_only_when_a_coordinator_or_a_manager_decides_it(
         self, role: Role, clears: bool
     ) -> None:
         story = Story()
         concern_id = story.concern(day(0))
         story.family.respond_to_concern(
-            story.meta(day(1), role=role), concern_id, "seen at clinic yesterday, well", False,
+            story.meta(day(1), role=role),
+            concern_id,
+            "seen at clinic yesterday, well",
+            False,
             ConcernAction.NO_FURTHER_ACTION,
         )
         assert (story.signal(concern_without_response, day(2)) is None) is clears
@@ -1304,10 +1330,20 @@ class TestVulnerableInfantCohort:
 class TestEvaluateSignals:
     def test_every_signal_of_the_domain_table_is_evaluated(self) -> None:
         assert SIGNAL_NAMES == (
-            "lapsed_contact", "was_not_brought_pattern", "infant_without_lead", "no_lead_multi_agency",
-            "unverified_claim", "not_registered_with_gp", "dropped_recommendation",
-            "reopened_without_history_review", "concern_without_response", "referral_without_feedback",
-            "handover_stalled", "facts_after_closure", "infant_weight_drop", "vulnerable_infant_cohort",
+            "lapsed_contact",
+            "was_not_brought_pattern",
+            "infant_without_lead",
+            "no_lead_multi_agency",
+            "unverified_claim",
+            "not_registered_with_gp",
+            "dropped_recommendation",
+            "reopened_without_history_review",
+            "concern_without_response",
+            "referral_without_feedback",
+            "handover_stalled",
+            "facts_after_closure",
+            "infant_weight_drop",
+            "vulnerable_infant_cohort",
         )
 
     def test_a_family_that_is_seen_and_led_has_no_signal(self) -> None:
@@ -1322,10 +1358,14 @@ class TestEvaluateSignals:
         story.open_episode(day(0))
         story.contact(day(1), ContactOutcome.NO_ACCESS)
         assert [s.name for s in evaluate_signals(story.family, day(1), SignalThresholds())] == [
-            "was_not_brought_pattern", "vulnerable_infant_cohort",
+            "was_not_brought_pattern",
+            "vulnerable_infant_cohort",
         ]
         assert [s.name for s in evaluate_signals(story.family, day(15), SignalThresholds())] == [
-            "lapsed_contact", "was_not_brought_pattern", "infant_without_lead", "vulnerable_infant_cohort",
+            "lapsed_contact",
+            "was_not_brought_pattern",
+            "infant_without_lead",
+            "vulnerable_infant_cohort",
         ]
 
     def test_lapsed_contact_without_an_episode_reads_the_other_rules_in_table_order(self) -> None:

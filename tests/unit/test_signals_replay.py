@@ -39,8 +39,14 @@ def busy_family() -> tuple[Family, list[Any]]:
 
     baby = Child(uuid4(), "Baby", expected_on=D0)
     family = Family(
-        family_id=uuid4(), meta=meta(0), reference="TAF-9", children=[baby], carers=[],
-        address="Flat 2", housing=Housing.TEMPORARY, languages=[],
+        family_id=uuid4(),
+        meta=meta(0),
+        reference="TAF-9",
+        children=[baby],
+        carers=[],
+        address="Flat 2",
+        housing=Housing.TEMPORARY,
+        languages=[],
     )
     family.record_birth(meta(1), baby.child_id, D0 + timedelta(days=1))
     family.open_new_episode(meta(1), uuid4(), 3)
@@ -80,8 +86,14 @@ def test_a_family_restored_from_a_snapshot_gives_the_same_signals() -> None:
 def test_a_snapshot_from_before_involvement_was_kept_reads_it_from_the_contacts() -> None:
     family, _events = busy_family()
     family.record_contact(
-        Meta(uuid4(), uuid4(), Role.PRACTITIONER, Channel.API, D0 + timedelta(days=5)), uuid4(),
-        ContactKind.CLINIC, ContactOutcome.SEEN, [], False, True, "",
+        Meta(uuid4(), uuid4(), Role.PRACTITIONER, Channel.API, D0 + timedelta(days=5)),
+        uuid4(),
+        ContactKind.CLINIC,
+        ContactOutcome.SEEN,
+        [],
+        False,
+        True,
+        "",
     )
     codec = mapper()
     snapshot: Any = codec.to_domain_event(codec.to_stored_event(Snapshot.take(family)))
@@ -89,6 +101,9 @@ def test_a_snapshot_from_before_involvement_was_kept_reads_it_from_the_contacts(
     restored = snapshot.mutate(None)
     involved = restored.agencies_involvement()
     assert {run.agency_id for run in involved.values()} == {c.agency_id for c in family.contacts}
-    restored.measure_growth(Meta(uuid4(), uuid4(), Role.PRACTITIONER, Channel.API, D0 + timedelta(days=6)),
-                            next(iter(family.children.values())).child_id, 3.5)
+    restored.measure_growth(
+        Meta(uuid4(), uuid4(), Role.PRACTITIONER, Channel.API, D0 + timedelta(days=6)),
+        next(iter(family.children.values())).child_id,
+        3.5,
+    )
     assert len(restored.agencies_involvement()) == 3

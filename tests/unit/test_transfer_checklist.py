@@ -20,7 +20,11 @@ from tests.unit.builders import (
 )
 
 STEPS = [
-    "incoming_accepted", "handover_meeting_held", "chronology_shared", "open_actions_reassigned", "family_informed"
+    "incoming_accepted",
+    "handover_meeting_held",
+    "chronology_shared",
+    "open_actions_reassigned",
+    "family_informed",
 ]
 
 

@@ -48,8 +48,9 @@ def family_with_team(service: WebService, lead: str | None = "fsw") -> Story:
     story = Story(UUID(int=0), UUID(int=0), ids)
     coord = story.actor(service, "coord")
     ledger = service.ledger
-    registered = ledger.register_family(coord, [ChildInput("Ruby Test", date(2026, 3, 1))], reference="TEST-01",
-                                        when=When(date(2026, 5, 1)))
+    registered = ledger.register_family(
+        coord, [ChildInput("Ruby Test", date(2026, 3, 1))], reference="TEST-01", when=When(date(2026, 5, 1))
+    )
     story.family_id, story.child_id = registered.family_id, registered.extra_ids[0]
     ledger.open_episode(coord, story.family_id, 2, When(date(2026, 5, 2)))
     if lead is not None:
@@ -65,11 +66,17 @@ def event_types(service: WebService, family_id: UUID) -> list[str]:
 
 def people_events(service: WebService, family_id: UUID) -> list[Any]:
     """The events people recorded, oldest first (the signal worker may add its own at any time)."""
-    return [e for e in service.ledger.family_events(family_id)
-            if getattr(getattr(e, "meta", None), "channel", None) is not Channel.WORKER]
+    return [
+        e
+        for e in service.ledger.family_events(family_id)
+        if getattr(getattr(e, "meta", None), "channel", None) is not Channel.WORKER
+    ]
 
 
 def recorded(service: WebService, family_id: UUID) -> list[str]:
     """The names of the events people recorded (not the workers, which may add theirs at any time)."""
-    return [type(e).__name__ for e in service.ledger.family_events(family_id)
-            if getattr(getattr(e, "meta", None), "channel", None) is not Channel.WORKER]
+    return [
+        type(e).__name__
+        for e in service.ledger.family_events(family_id)
+        if getattr(getattr(e, "meta", None), "channel", None) is not Channel.WORKER
+    ]

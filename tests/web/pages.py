@@ -1,10 +1,10 @@
 """Driving the web pages in process: the whole service over a fresh SQLite store, a fake clock, signed-in sessions.
 
-    with web_service(tmp_path, clock) as service:
-        ids = service.demo()                        # the demo directory and families
-        coord = service.sign_in("coord@demo.taf.invalid")
-        page = coord.get(f"/families/{family_id}")
-        page = coord.post(f"/families/{family_id}/contacts/new", {"kind": "phone", ...})  # adds the CSRF token
+with web_service(tmp_path, clock) as service:
+    ids = service.demo()                        # the demo directory and families
+    coord = service.sign_in("coord@demo.taf.invalid")
+    page = coord.get(f"/families/{family_id}")
+    page = coord.post(f"/families/{family_id}/contacts/new", {"kind": "phone", ...})  # adds the CSRF token
 """
 
 from __future__ import annotations
@@ -73,8 +73,9 @@ class Browser:
             self.csrf_token = found.group(1)
         return response
 
-    def post(self, path: str, data: dict[str, Any] | list[tuple[str, str]] | None = None, *,
-             csrf: bool = True, **kwargs: Any) -> httpx.Response:
+    def post(
+        self, path: str, data: dict[str, Any] | list[tuple[str, str]] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> httpx.Response:
         """POST a form with the session's CSRF token (unless csrf=False)."""
         items = list(data.items()) if isinstance(data, dict) else list(data or [])
         expanded: list[tuple[str, str]] = []
@@ -134,8 +135,12 @@ class WebService:
 @contextmanager
 def web_service(tmp_path: Path, clock: Any = None, demo: bool = True, workers: bool = True) -> Iterator[WebService]:
     """The whole service (API and pages) over a fresh SQLite store in tmp_path (workers=False: no worker thread)."""
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}", _env_file=None,
-                        in_process_workers=workers)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}",
+        _env_file=None,
+        in_process_workers=workers,
+    )
     app = create_service(settings, clock=clock, demo=demo)
     with TestClient(app) as base:
         yield WebService(app, base)

@@ -25,8 +25,15 @@ def test_admin_pages_refuse_everyone_but_admins_and_admins_cannot_open_a_family(
         fsw = _id(service, "fsw")
         for email in ("coord@demo.taf.invalid", "auditor@demo.taf.invalid", "manager@demo.taf.invalid"):
             browser = service.sign_in(email)
-            for path in ("/admin", "/admin/agencies", "/admin/professionals", f"/admin/professionals/{fsw}",
-                         "/admin/api-keys", "/admin/api-keys/new", "/admin/webhooks"):
+            for path in (
+                "/admin",
+                "/admin/agencies",
+                "/admin/professionals",
+                f"/admin/professionals/{fsw}",
+                "/admin/api-keys",
+                "/admin/api-keys/new",
+                "/admin/webhooks",
+            ):
                 assert browser.get(path).status_code == 403, (email, path)
             assert browser.post(f"/admin/professionals/{fsw}/deactivation", {"reason": "x"}).status_code == 403
             assert browser.post("/admin/api-keys/new", {"professional_id": str(fsw)}).status_code == 403
@@ -57,20 +64,32 @@ def test_an_admin_adds_a_professional_sets_a_password_and_they_can_sign_in(tmp_p
         service.demo()
         admin = service.sign_in("admin@demo.taf.invalid")
         agency = next(a for a in Directory(service.ledger).agencies() if a.name == "Oakway Children's Centre")
-        added = admin.post("/admin/professionals/new", {"name": "Rosa Lind", "email": "rosa@example.org",
-                                                        "agency_id": str(agency.id), "role": "practitioner",
-                                                        "is_system": "no"})
+        added = admin.post(
+            "/admin/professionals/new",
+            {
+                "name": "Rosa Lind",
+                "email": "rosa@example.org",
+                "agency_id": str(agency.id),
+                "role": "practitioner",
+                "is_system": "no",
+            },
+        )
         assert added.status_code == 303
         path = added.headers["location"].split("?")[0]
         page = admin.get(added.headers["location"])
         assert h1(page.text) == "Rosa Lind" and "Professional added" in text_of(page.text)
         mismatch = admin.post(path + "/password", {"password": "a-long-password", "password_confirm": "other"})
         assert mismatch.status_code == 400 and field_error(mismatch.text, "password_confirm") == (
-            "The passwords do not match")
+            "The passwords do not match"
+        )
         short = admin.post(path + "/password", {"password": "short", "password_confirm": "short"})
         assert short.status_code == 400 and "at least 10 characters" in field_error(short.text, "password")
-        assert admin.post(path + "/password", {"password": "a-long-password",
-                                               "password_confirm": "a-long-password"}).status_code == 303
+        assert (
+            admin.post(
+                path + "/password", {"password": "a-long-password", "password_confirm": "a-long-password"}
+            ).status_code
+            == 303
+        )
         rosa = service.sign_in("rosa@example.org", "a-long-password")
         assert h1(rosa.get("/").text) == "My work"
 
@@ -109,8 +128,9 @@ def test_deactivation_ends_a_signed_in_session_at_once_and_revokes_their_keys(tm
         assert all(k.revoked for k in service.ledger.api_keys(fsw))
         refused = service.browser()
         refused.get("/sign-in")
-        assert refused.post("/sign-in", {"email": "fsw@demo.taf.invalid",
-                                         "password": "demo-password"}).status_code == 400
+        assert (
+            refused.post("/sign-in", {"email": "fsw@demo.taf.invalid", "password": "demo-password"}).status_code == 400
+        )
 
 
 def test_an_admin_cannot_deactivate_themselves(tmp_path, clock) -> None:
@@ -136,8 +156,11 @@ def test_an_issued_key_is_shown_once_works_against_the_api_and_can_be_revoked(tm
         assert service.base.get("/api/v1/families", headers=api).status_code == 200
         listing = admin.get("/admin/api-keys")
         assert key not in listing.text and "Sarah Lund" in text_of(listing.text)
-        key_id = next(k.id for k in service.ledger.api_keys(hv) if not k.revoked and
-                      k.issued_at == max(x.issued_at for x in service.ledger.api_keys(hv)))
+        key_id = next(
+            k.id
+            for k in service.ledger.api_keys(hv)
+            if not k.revoked and k.issued_at == max(x.issued_at for x in service.ledger.api_keys(hv))
+        )
         revoked = admin.post(f"/admin/api-keys/{key_id}/revocation", {"back": "/admin/api-keys"})
         assert revoked.status_code == 303 and revoked.headers["location"] == "/admin/api-keys?done=key-revoked"
         assert service.base.get("/api/v1/families", headers=api).status_code == 401

@@ -28,8 +28,9 @@ def test_the_log_shows_who_read_which_family_by_name(tmp_path, clock) -> None:
         service.sign_in(f"coord@{DOMAIN}").get(f"/families/{family_id}/chronology")
         page = service.sign_in(f"auditor@{DOMAIN}").get("/audit/access-log")
         rows = log_rows(page.text)
-        assert any("Priya Raman, coordinator" in r and "ASHBY-01" in r and "chronology" in r and "Web" in r
-                   for r in rows)
+        assert any(
+            "Priya Raman, coordinator" in r and "ASHBY-01" in r and "chronology" in r and "Web" in r for r in rows
+        )
         assert f'href="/families/{family_id}/history"' in page.text
 
 

@@ -98,13 +98,24 @@ def test_the_state_as_of_a_day_before_the_family_was_recorded_says_so(tmp_path, 
         family_id = ashby(service)
         recorded = service.app.state.read_models.chronology(family_id)[0].recorded_at.date()
         before = recorded - timedelta(days=1)
-        page = service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/history", params={
-            "state-day": str(before.day), "state-month": str(before.month), "state-year": str(before.year)})
+        page = service.sign_in(f"auditor@{DOMAIN}").get(
+            f"/families/{family_id}/history",
+            params={"state-day": str(before.day), "state-month": str(before.month), "state-year": str(before.year)},
+        )
         assert "There is a problem" in page.text
         assert "The family was not yet recorded at the end of that day" in text_of(page.text)
-        today = state_section(service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/history", params={
-            "state-day": str(recorded.day), "state-month": str(recorded.month),
-            "state-year": str(recorded.year)}).text)
+        today = state_section(
+            service.sign_in(f"auditor@{DOMAIN}")
+            .get(
+                f"/families/{family_id}/history",
+                params={
+                    "state-day": str(recorded.day),
+                    "state-month": str(recorded.month),
+                    "state-year": str(recorded.year),
+                },
+            )
+            .text
+        )
         assert "Baby Ashby" in today and "Grace Adeyemi" in today
 
 
@@ -124,8 +135,7 @@ def test_bad_state_questions_show_messages_by_the_fields(tmp_path, clock) -> Non
 def test_the_integrity_check_reports_an_intact_chain_with_its_head_hash(tmp_path, clock) -> None:
     with web_service(tmp_path, clock) as service:
         family_id = ashby(service)
-        page = service.sign_in(f"coord@{DOMAIN}").get(f"/families/{family_id}/history",
-                                                     params={"check": "integrity"})
+        page = service.sign_in(f"coord@{DOMAIN}").get(f"/families/{family_id}/history", params={"check": "integrity"})
         check = service.ledger.verify_chain(family_id)
         text = text_of(page.text)
         assert f"The record is intact: all {check.events_checked} events match their hashes." in text
@@ -136,8 +146,13 @@ def test_the_integrity_check_reports_an_intact_chain_with_its_head_hash(tmp_path
 def test_html_in_event_data_shows_as_text(tmp_path, clock) -> None:
     with web_service(tmp_path, clock) as service:
         family_id = ashby(service)
-        service.ledger.record_contact(actor(service, "hv"), family_id, ContactKind.HOME_VISIT,
-                                      ContactOutcome.SEEN, notes="<script>alert(1)</script>")
+        service.ledger.record_contact(
+            actor(service, "hv"),
+            family_id,
+            ContactKind.HOME_VISIT,
+            ContactOutcome.SEEN,
+            notes="<script>alert(1)</script>",
+        )
         page = service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/history")
         assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
 
@@ -149,8 +164,6 @@ def test_a_manager_gets_404_on_the_history_of_a_family_outside_their_agencys_sco
         ashby(service)
         child = ChildInput("Ada Quill", date(2020, 1, 5))
         school_only = service.ledger.register_family(actor(service, "school"), [child], reference="QUILL-01")
-        assert service.sign_in(f"manager@{DOMAIN}").get(f"/families/{school_only.family_id}/history").status_code \
-            == 404
-        assert service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{school_only.family_id}/history").status_code \
-            == 200
+        assert service.sign_in(f"manager@{DOMAIN}").get(f"/families/{school_only.family_id}/history").status_code == 404
+        assert service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{school_only.family_id}/history").status_code == 200
         assert reads(service, school_only.family_id, "events") == [actor(service, "auditor").professional_id]

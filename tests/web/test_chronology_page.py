@@ -91,8 +91,9 @@ def test_the_agency_filter_keeps_only_that_agencys_entries(tmp_path, clock) -> N
     with web_service(tmp_path, clock) as service:
         family_id = ashby(service)
         hv = actor(service, "hv")
-        page = service.sign_in(f"coord@{DOMAIN}").get(f"/families/{family_id}/chronology",
-                                                      params={"agency": str(hv.agency_id)})
+        page = service.sign_in(f"coord@{DOMAIN}").get(
+            f"/families/{family_id}/chronology", params={"agency": str(hv.agency_id)}
+        )
         rows = [r for r in service.app.state.read_models.chronology(family_id) if r.source_agency_id == hv.agency_id]
         assert entries(page.text) == [text_of(r.what_happened) for r in rows]
         assert 0 < len(rows) < len(service.app.state.read_models.chronology(family_id))
@@ -108,8 +109,9 @@ def test_the_kind_and_significance_filters_and_newest_first(tmp_path, clock) -> 
             "Self-reported by Kelly Ashby: Kelly's mother visits daily and helps with the baby. (the plan relies on it)"
         ]
         rows = service.app.state.read_models.chronology(family_id)
-        negative = coord.get(f"/families/{family_id}/chronology", params={"significance": "negative",
-                                                                        "order": "newest"})
+        negative = coord.get(
+            f"/families/{family_id}/chronology", params={"significance": "negative", "order": "newest"}
+        )
         expected = [r.what_happened for r in reversed(rows) if r.significance == "negative"]
         assert entries(negative.text) == expected
 
@@ -130,8 +132,13 @@ def test_as_known_at_a_day_shows_only_what_had_been_recorded_by_the_end_of_it(tm
     # Recorded times are the event store's own (the wall clock), so "earlier" is a day before the test runs.
     with web_service(tmp_path, clock) as service:
         family_id = ashby(service)
-        service.ledger.record_contact(actor(service, "hv"), family_id, ContactKind.PHONE, ContactOutcome.SEEN,
-                                      notes="Phoned Kelly after the weekend.")
+        service.ledger.record_contact(
+            actor(service, "hv"),
+            family_id,
+            ContactKind.PHONE,
+            ContactOutcome.SEEN,
+            notes="Phoned Kelly after the weekend.",
+        )
         service.wait_for_projections()
         coord = service.sign_in(f"coord@{DOMAIN}")
         recorded = service.app.state.read_models.chronology(family_id)[-1].recorded_at.date()
@@ -155,9 +162,9 @@ def test_as_known_at_a_day_shows_only_what_had_been_recorded_by_the_end_of_it(tm
 def test_a_bad_known_at_date_shows_the_error_summary_and_the_message_by_the_field(tmp_path, clock) -> None:
     with web_service(tmp_path, clock) as service:
         family_id = ashby(service)
-        page = service.sign_in(f"coord@{DOMAIN}").get(f"/families/{family_id}/chronology",
-                                                      params={"known-day": "31", "known-month": "2",
-                                                              "known-year": "2026"})
+        page = service.sign_in(f"coord@{DOMAIN}").get(
+            f"/families/{family_id}/chronology", params={"known-day": "31", "known-month": "2", "known-year": "2026"}
+        )
         assert page.status_code == 200
         assert "There is a problem" in page.text and "<title>Error: " in page.text
         assert "must be a real date" in text_of(page.text)
@@ -173,9 +180,22 @@ def test_the_csv_has_names_not_ids(tmp_path, clock) -> None:
         table = list(csv.DictReader(io.StringIO(answer.text)))
         assert len(table) == len(service.app.state.read_models.chronology(family_id))
         first = table[0]
-        assert list(first) == ["occurred_on", "date_uncertain", "children", "source_agency", "source_professional",
-                               "what_happened", "kind", "verification", "significance", "action_taken", "outcome",
-                               "recorded_by", "recorded_at", "version"]
+        assert list(first) == [
+            "occurred_on",
+            "date_uncertain",
+            "children",
+            "source_agency",
+            "source_professional",
+            "what_happened",
+            "kind",
+            "verification",
+            "significance",
+            "action_taken",
+            "outcome",
+            "recorded_by",
+            "recorded_at",
+            "version",
+        ]
         agencies = {row["source_agency"] for row in table}
         assert {"Northfield Health Visiting", "Northfield Early Help", "Riverside Medical Practice"} <= agencies
         assert "Sarah Lund" in {row["source_professional"] for row in table}
@@ -199,8 +219,9 @@ def test_html_in_a_note_shows_as_text_on_the_chronology_pages(tmp_path, clock) -
     with web_service(tmp_path, clock) as service:
         family_id = ashby(service)
         note = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-        service.ledger.record_contact(actor(service, "hv"), family_id, ContactKind.HOME_VISIT,
-                                      ContactOutcome.NO_ACCESS, notes=note)
+        service.ledger.record_contact(
+            actor(service, "hv"), family_id, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS, notes=note
+        )
         service.wait_for_projections()
         coord = service.sign_in(f"coord@{DOMAIN}")
         for path in ("chronology", "chronology/print"):

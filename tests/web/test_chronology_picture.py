@@ -15,36 +15,49 @@ def contact(on: date, agency: str, outcome: str = "seen", kind: str = "home_visi
 
 
 def test_each_agency_gets_its_own_lane_in_order_of_first_contact() -> None:
-    picture = pic.build([contact(date(2026, 3, 1), HV, version=3), contact(date(2026, 2, 1), EH, version=2),
-                         contact(date(2026, 4, 1), HV, version=4), contact(date(2026, 4, 2), GP, version=5)],
-                        end=date(2026, 6, 1))
+    picture = pic.build(
+        [
+            contact(date(2026, 3, 1), HV, version=3),
+            contact(date(2026, 2, 1), EH, version=2),
+            contact(date(2026, 4, 1), HV, version=4),
+            contact(date(2026, 4, 2), GP, version=5),
+        ],
+        end=date(2026, 6, 1),
+    )
     assert [lane.agency_id for lane in picture.lanes] == [EH, HV, GP]
     assert [m.y for m in picture.marks_in(HV)] == [picture.lanes[1].middle] * 2
     assert picture.lanes[0].y < picture.lanes[1].y < picture.lanes[2].y
 
 
 def test_marks_move_right_as_time_passes_and_stay_inside_the_plot() -> None:
-    picture = pic.build([contact(date(2026, 1, 10), EH, version=1), contact(date(2026, 5, 20), EH, version=2)],
-                        end=date(2026, 6, 1))
+    picture = pic.build(
+        [contact(date(2026, 1, 10), EH, version=1), contact(date(2026, 5, 20), EH, version=2)], end=date(2026, 6, 1)
+    )
     first, last = picture.marks_in(EH)
     assert picture.plot_left <= first.x < last.x <= picture.plot_right
 
 
 def test_each_outcome_has_its_own_shape() -> None:
-    marks = pic.build([contact(date(2026, 5, i + 1), EH, o, version=i) for i, o in enumerate(pic.OUTCOMES)],
-                      end=date(2026, 6, 1)).marks
+    marks = pic.build(
+        [contact(date(2026, 5, i + 1), EH, o, version=i) for i, o in enumerate(pic.OUTCOMES)], end=date(2026, 6, 1)
+    ).marks
     assert {m.outcome: m.shape for m in marks} == {
-        "seen": "circle", "no_access": "square", "was_not_brought": "triangle",
-        "family_cancelled": "diamond", "declined": "cross",
+        "seen": "circle",
+        "no_access": "square",
+        "was_not_brought": "triangle",
+        "family_cancelled": "diamond",
+        "declined": "cross",
     }
     assert all(m.points for m in marks if m.shape != "circle")
 
 
 def test_a_phone_contact_is_drawn_hollow_and_does_not_count_as_seeing_the_family() -> None:
     period = pic.PeriodIn(date(2026, 1, 1), date(2026, 3, 1), 28)
-    picture = pic.build([contact(date(2026, 1, 20), EH, "seen", "phone", 1),
-                         contact(date(2026, 1, 21), HV, "seen", "home_visit", 2)],
-                        end=date(2026, 3, 1), periods=[period])
+    picture = pic.build(
+        [contact(date(2026, 1, 20), EH, "seen", "phone", 1), contact(date(2026, 1, 21), HV, "seen", "home_visit", 2)],
+        end=date(2026, 3, 1),
+        periods=[period],
+    )
     phone, visit = picture.marks
     assert phone.hollow and phone.shape == "circle"
     assert not visit.hollow
@@ -55,11 +68,16 @@ def test_a_phone_contact_is_drawn_hollow_and_does_not_count_as_seeing_the_family
 
 def test_a_gap_longer_than_the_interval_is_shaded_and_a_shorter_one_is_not() -> None:
     period = pic.PeriodIn(date(2026, 1, 1), date(2026, 5, 1), 28)
-    picture = pic.build([contact(date(2026, 1, 20), EH, version=1),  # 19 days after the start: fine
-                         contact(date(2026, 2, 10), HV, version=2),  # 21 days later: fine
-                         contact(date(2026, 3, 1), HV, "no_access", version=3),  # missed: does not count
-                         contact(date(2026, 4, 15), EH, version=4)],  # 64 days without anyone seen
-                        end=date(2026, 5, 1), periods=[period])
+    picture = pic.build(
+        [
+            contact(date(2026, 1, 20), EH, version=1),  # 19 days after the start: fine
+            contact(date(2026, 2, 10), HV, version=2),  # 21 days later: fine
+            contact(date(2026, 3, 1), HV, "no_access", version=3),  # missed: does not count
+            contact(date(2026, 4, 15), EH, version=4),
+        ],  # 64 days without anyone seen
+        end=date(2026, 5, 1),
+        periods=[period],
+    )
     assert [(g.start, g.end, g.days, g.interval_days) for g in picture.gaps] == [
         (date(2026, 2, 10), date(2026, 4, 15), 64, 28),
     ]
@@ -76,15 +94,21 @@ def test_a_gap_running_up_to_today_is_ongoing() -> None:
 
 
 def test_contacts_outside_every_period_make_no_gap() -> None:
-    picture = pic.build([contact(date(2025, 6, 1), EH, version=1), contact(date(2026, 5, 1), EH, version=2)],
-                        end=date(2026, 6, 1))
+    picture = pic.build(
+        [contact(date(2025, 6, 1), EH, version=1), contact(date(2026, 5, 1), EH, version=2)], end=date(2026, 6, 1)
+    )
     assert picture.gaps == []
 
 
 def test_episodes_are_bands_across_the_lanes() -> None:
-    picture = pic.build([contact(date(2026, 2, 1), EH, version=3)], end=date(2026, 6, 1),
-                        episodes=[pic.EpisodeIn(date(2026, 1, 5), date(2026, 3, 1), "Episode 1, level 2"),
-                                  pic.EpisodeIn(date(2026, 4, 1), None, "Episode 2, level 3")])
+    picture = pic.build(
+        [contact(date(2026, 2, 1), EH, version=3)],
+        end=date(2026, 6, 1),
+        episodes=[
+            pic.EpisodeIn(date(2026, 1, 5), date(2026, 3, 1), "Episode 1, level 2"),
+            pic.EpisodeIn(date(2026, 4, 1), None, "Episode 2, level 3"),
+        ],
+    )
     first, second = picture.bands
     assert first.label == "Episode 1, level 2" and first.end == date(2026, 3, 1)
     assert first.x < picture.marks[0].x < first.x + first.width
@@ -93,9 +117,14 @@ def test_episodes_are_bands_across_the_lanes() -> None:
 
 
 def test_concerns_and_signals_are_flags_from_the_flag_row_down_through_the_lanes() -> None:
-    picture = pic.build([contact(date(2026, 2, 1), EH, version=1)], end=date(2026, 6, 1),
-                        flags=[pic.FlagIn(date(2026, 3, 1), "concern", "Neighbour's call", 7),
-                               pic.FlagIn(date(2026, 3, 2), "signal", "Lapsed contact")])
+    picture = pic.build(
+        [contact(date(2026, 2, 1), EH, version=1)],
+        end=date(2026, 6, 1),
+        flags=[
+            pic.FlagIn(date(2026, 3, 1), "concern", "Neighbour's call", 7),
+            pic.FlagIn(date(2026, 3, 2), "signal", "Lapsed contact"),
+        ],
+    )
     concern, signal = picture.flags
     assert concern.kind == "concern" and signal.kind == "signal"
     assert concern.top < picture.lanes_top and concern.bottom == picture.lanes_bottom
@@ -103,8 +132,11 @@ def test_concerns_and_signals_are_flags_from_the_flag_row_down_through_the_lanes
 
 
 def test_other_entries_are_ticks_in_their_agency_lane_and_need_no_contact() -> None:
-    picture = pic.build([contact(date(2026, 2, 1), EH, version=1)], end=date(2026, 6, 1),
-                        entries=[pic.EntryIn(date(2026, 3, 1), GP, "Riverside Medical Practice", 4, "Registered")])
+    picture = pic.build(
+        [contact(date(2026, 2, 1), EH, version=1)],
+        end=date(2026, 6, 1),
+        entries=[pic.EntryIn(date(2026, 3, 1), GP, "Riverside Medical Practice", 4, "Registered")],
+    )
     assert [lane.agency_id for lane in picture.lanes] == [EH, GP]
     (tick,) = picture.marks_in(GP)
     assert tick.shape == "tick" and tick.outcome == "entry"
@@ -126,9 +158,15 @@ def test_the_legend_names_every_outcome_and_the_hollow_phone_mark() -> None:
 
 def test_the_summary_says_the_pattern_in_words() -> None:
     period = pic.PeriodIn(date(2026, 1, 1), date(2026, 6, 1), 28)
-    picture = pic.build([contact(date(2026, 1, 10), EH, version=1), contact(date(2026, 3, 1), HV, "no_access", 2),
-                         contact(date(2026, 3, 5), GP, "was_not_brought", version=3)],
-                        end=date(2026, 6, 1), periods=[period])
+    picture = pic.build(
+        [
+            contact(date(2026, 1, 10), EH, version=1),
+            contact(date(2026, 3, 1), HV, "no_access", 2),
+            contact(date(2026, 3, 5), GP, "was_not_brought", version=3),
+        ],
+        end=date(2026, 6, 1),
+        periods=[period],
+    )
     summary = picture.summary()
     assert "3 contacts by 3 agencies" in summary and "1 seen face to face" in summary and "2 missed" in summary
     assert "the longest 142 days" in summary

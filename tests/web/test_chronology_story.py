@@ -18,8 +18,13 @@ def test_the_two_episode_story_shows_lanes_missed_visits_and_months_unseen(tmp_p
         picture = build_picture(service.ledger, family, family, rows, clock.today(), DEFAULT_THRESHOLDS, names)
 
         lanes = [lane.name for lane in picture.lanes]
-        assert {"Northfield Early Help", "Northfield Health Visiting", "Riverside Medical Practice",
-                "Northfield Maternity Unit", "Northfield Police Safeguarding Unit"} <= set(lanes)
+        assert {
+            "Northfield Early Help",
+            "Northfield Health Visiting",
+            "Riverside Medical Practice",
+            "Northfield Maternity Unit",
+            "Northfield Police Safeguarding Unit",
+        } <= set(lanes)
         assert [b.label for b in picture.bands] == ["Episode 1, level 2", "Episode 2, level 3"]
         outcomes = [(picture.lane_name(m.agency_id), m.outcome, m.shape) for m in picture.contacts]
         assert outcomes.count(("Northfield Health Visiting", "no_access", "square")) == 2
@@ -41,8 +46,25 @@ def test_without_the_aggregates_contact_list_a_contact_is_read_back_from_its_row
 
     def row(what: str, outcome: str) -> ChronologyRow:
         agency = uuid4()
-        return ChronologyRow(uuid4(), 5, 9, "ContactRecorded", date(2026, 5, 1), False, [], agency, uuid4(), what,
-                             "fact", "", "positive", "", outcome, uuid4(), datetime(2026, 5, 1, tzinfo=UTC))
+        return ChronologyRow(
+            uuid4(),
+            5,
+            9,
+            "ContactRecorded",
+            date(2026, 5, 1),
+            False,
+            [],
+            agency,
+            uuid4(),
+            what,
+            "fact",
+            "",
+            "positive",
+            "",
+            outcome,
+            uuid4(),
+            datetime(2026, 5, 1, tzinfo=UTC),
+        )
 
     assert contact_from_row(row("Phone contact: seen", "seen")).kind == "phone"
     missed = contact_from_row(row("Home visit contact: was not brought", "was not brought"))

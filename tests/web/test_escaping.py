@@ -21,13 +21,19 @@ def _hostile_family(service) -> UUID:
     coordinator = ledger.actor_for(directory.by_email("coord@demo.taf.invalid").id)
     lead = ledger.actor_for(directory.by_email("fsw@demo.taf.invalid").id)
     today = ledger.clock.today()
-    family = ledger.register_family(coordinator, [ChildInput(HOSTILE, date_of_birth=today)],
-                                    carers=[Carer(HOSTILE, IMAGE)], address=HOSTILE, reference="XSS-1")
+    family = ledger.register_family(
+        coordinator,
+        [ChildInput(HOSTILE, date_of_birth=today)],
+        carers=[Carer(HOSTILE, IMAGE)],
+        address=HOSTILE,
+        reference="XSS-1",
+    )
     family_id = family.family_id
     ledger.open_episode(coordinator, family_id, 2)
     ledger.assign_lead(coordinator, family_id, lead.professional_id)
-    ledger.record_contact(lead, family_id, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS, notes=HOSTILE,
-                          when=When(today))
+    ledger.record_contact(
+        lead, family_id, ContactKind.HOME_VISIT, ContactOutcome.NO_ACCESS, notes=HOSTILE, when=When(today)
+    )
     ledger.raise_concern(lead, family_id, SourceKind.MEMBER_OF_PUBLIC, HOSTILE)
     ledger.record_claim(lead, family_id, HOSTILE, HOSTILE, True)
     ledger.agree_action(lead, family_id, HOSTILE, lead.professional_id, today)
@@ -43,8 +49,10 @@ def test_html_typed_into_a_family_shows_as_text_on_every_page(tmp_path, clock) -
         service.demo()
         family_id = _hostile_family(service)
         service.wait_for_projections()
-        pages = {"coord@demo.taf.invalid": ["/", "/families", "/families?q=Robin", "/watchlist"],
-                 "auditor@demo.taf.invalid": ["/audit/access-log"]}
+        pages = {
+            "coord@demo.taf.invalid": ["/", "/families", "/families?q=Robin", "/watchlist"],
+            "auditor@demo.taf.invalid": ["/audit/access-log"],
+        }
         prefix = f"/families/{family_id}"
         visited: list[str] = []
         for email, start in pages.items():

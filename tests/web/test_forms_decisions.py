@@ -9,13 +9,26 @@ from tests.web.pages import error_summary, field_error, h1, text_of, web_service
 
 def _meeting(story) -> dict:
     fsw, hv = str(story.people["fsw"]), str(story.people["hv"])
-    return {"kind": "taf", "held_on-day": "28", "held_on-month": "5", "held_on-year": "2026",
-            "attendee_ids": [fsw, hv], "apology_ids": [str(story.people["gp"])], "family_attended": "no",
-            "decisions": "Weekly visits until the review.",
-            "actions-0-description": "Register Ruby with a GP", "actions-0-owner_id": fsw,
-            "actions-0-due_on-day": "10", "actions-0-due_on-month": "6", "actions-0-due_on-year": "2026",
-            "actions-2-description": "Weigh Ruby at clinic", "actions-2-owner_id": hv,
-            "actions-2-due_on-day": "15", "actions-2-due_on-month": "6", "actions-2-due_on-year": "2026"}
+    return {
+        "kind": "taf",
+        "held_on-day": "28",
+        "held_on-month": "5",
+        "held_on-year": "2026",
+        "attendee_ids": [fsw, hv],
+        "apology_ids": [str(story.people["gp"])],
+        "family_attended": "no",
+        "decisions": "Weekly visits until the review.",
+        "actions-0-description": "Register Ruby with a GP",
+        "actions-0-owner_id": fsw,
+        "actions-0-due_on-day": "10",
+        "actions-0-due_on-month": "6",
+        "actions-0-due_on-year": "2026",
+        "actions-2-description": "Weigh Ruby at clinic",
+        "actions-2-owner_id": hv,
+        "actions-2-due_on-day": "15",
+        "actions-2-due_on-month": "6",
+        "actions-2-due_on-year": "2026",
+    }
 
 
 def test_a_meeting_with_two_new_actions_is_recorded_in_one_go(tmp_path, clock) -> None:
@@ -28,8 +41,10 @@ def test_a_meeting_with_two_new_actions_is_recorded_in_one_go(tmp_path, clock) -
         assert recorded(service, story.family_id)[-3:] == ["MeetingHeld", "ActionAgreed", "ActionAgreed"]
         family = service.ledger.get_family(story.family_id)
         actions = sorted((a.description, a.owner_id, str(a.due_on)) for a in family.actions.values())
-        assert actions == [("Register Ruby with a GP", story.people["fsw"], "2026-06-10"),
-                           ("Weigh Ruby at clinic", story.people["hv"], "2026-06-15")]
+        assert actions == [
+            ("Register Ruby with a GP", story.people["fsw"], "2026-06-10"),
+            ("Weigh Ruby at clinic", story.people["hv"], "2026-06-15"),
+        ]
         page = fsw.get(response.headers["location"])
         assert "Meeting recorded" in text_of(page.text) and "Weigh Ruby at clinic" in page.text
 
@@ -39,13 +54,18 @@ def test_a_bad_date_in_an_action_row_is_shown_next_to_that_row(tmp_path, clock) 
         story = family_with_team(service)
         before = recorded(service, story.family_id)
         fsw = service.sign_in("fsw@demo.taf.invalid")
-        response = fsw.post(f"/families/{story.family_id}/meetings/new",
-                            {**_meeting(story), "actions-2-due_on-month": "14", "actions-0-owner_id": ""})
+        response = fsw.post(
+            f"/families/{story.family_id}/meetings/new",
+            {**_meeting(story), "actions-2-due_on-month": "14", "actions-0-owner_id": ""},
+        )
         assert response.status_code == 400
-        assert error_summary(response.text) == ["Action 1: select owner",
-                                                "Action 3: due date must be a real date, for example 27 3 2026"]
+        assert error_summary(response.text) == [
+            "Action 1: select owner",
+            "Action 3: due date must be a real date, for example 27 3 2026",
+        ]
         assert field_error(response.text, "actions-2-due_on") == (
-            "Action 3: due date must be a real date, for example 27 3 2026")
+            "Action 3: due date must be a real date, for example 27 3 2026"
+        )
         assert 'href="#actions-2-due_on-day"' in response.text
         assert 'value="Weigh Ruby at clinic"' in response.text and 'value="14"' in response.text
         assert recorded(service, story.family_id) == before
@@ -56,9 +76,10 @@ def test_a_meeting_without_its_date_or_kind_records_nothing(tmp_path, clock) -> 
         story = family_with_team(service)
         before = recorded(service, story.family_id)
         fsw = service.sign_in("fsw@demo.taf.invalid")
-        response = fsw.post(f"/families/{story.family_id}/meetings/new",
-                            {**_meeting(story), "kind": "", "held_on-day": "", "held_on-month": "",
-                             "held_on-year": ""})
+        response = fsw.post(
+            f"/families/{story.family_id}/meetings/new",
+            {**_meeting(story), "kind": "", "held_on-day": "", "held_on-month": "", "held_on-year": ""},
+        )
         assert field_error(response.text, "kind") == "Select kind of meeting"
         assert field_error(response.text, "held_on") == "Enter date held"
         assert recorded(service, story.family_id) == before
@@ -188,9 +209,18 @@ def test_the_record_page_links_every_form_this_person_may_use(tmp_path, clock) -
         manager = service.sign_in("manager@demo.taf.invalid")
         page = manager.get(f"/families/{story.family_id}/record")
         assert h1(page.text) == "More things to record"
-        for text in ("Record a concern", "Record a meeting", "Record a claim", "Recommend an assessment",
-                     "Add to the team", "Complete step", "Sign off", "Record supervision", "Correct an entry",
-                     "Record a weight for Ruby Test"):
+        for text in (
+            "Record a concern",
+            "Record a meeting",
+            "Record a claim",
+            "Recommend an assessment",
+            "Add to the team",
+            "Complete step",
+            "Sign off",
+            "Record supervision",
+            "Correct an entry",
+            "Record a weight for Ruby Test",
+        ):
             assert text in page.text, text
         fsw_page = service.sign_in("fsw@demo.taf.invalid").get(f"/families/{story.family_id}/record")
         assert "Sign off" not in fsw_page.text and "Record supervision" not in fsw_page.text

@@ -11,16 +11,25 @@ from domain.values import AssessmentKind, ContactOutcome
 from tests.web.family_setup import event_types, family_with_team, people_events, recorded
 from tests.web.pages import error_summary, field_error, h1, text_of, web_service
 
-CONTACT = {"occurred_on-day": "20", "occurred_on-month": "5", "occurred_on-year": "2026", "kind": "home_visit",
-           "outcome": "seen", "home_entered": "yes", "planned": "yes", "notes": "Ruby well, home warm."}
+CONTACT = {
+    "occurred_on-day": "20",
+    "occurred_on-month": "5",
+    "occurred_on-year": "2026",
+    "kind": "home_visit",
+    "outcome": "seen",
+    "home_entered": "yes",
+    "planned": "yes",
+    "notes": "Ruby well, home warm.",
+}
 
 
 def test_a_contact_is_recorded_and_the_family_page_confirms_it(tmp_path, clock) -> None:
     with web_service(tmp_path, clock) as service:
         story = family_with_team(service)
         fsw = service.sign_in("fsw@demo.taf.invalid")
-        response = fsw.post(f"/families/{story.family_id}/contacts/new",
-                            {**CONTACT, "child_ids_seen": [str(story.child_id)]})
+        response = fsw.post(
+            f"/families/{story.family_id}/contacts/new", {**CONTACT, "child_ids_seen": [str(story.child_id)]}
+        )
         assert response.status_code == 303
         assert response.headers["location"] == f"/families/{story.family_id}?done=contact"
         assert "Contact recorded" in text_of(fsw.get(response.headers["location"]).text)
@@ -35,8 +44,9 @@ def test_a_contact_with_a_bad_date_shows_the_problem_keeps_the_values_and_record
         story = family_with_team(service)
         before = recorded(service, story.family_id)
         fsw = service.sign_in("fsw@demo.taf.invalid")
-        response = fsw.post(f"/families/{story.family_id}/contacts/new",
-                            {**CONTACT, "occurred_on-day": "31", "occurred_on-month": "2"})
+        response = fsw.post(
+            f"/families/{story.family_id}/contacts/new", {**CONTACT, "occurred_on-day": "31", "occurred_on-month": "2"}
+        )
         assert response.status_code == 400
         assert "There is a problem" in response.text and "<title>Error: Record a contact" in response.text
         assert error_summary(response.text) == ["Date must be a real date, for example 27 3 2026"]
@@ -77,8 +87,10 @@ def test_a_practitioner_outside_the_family_gets_404_on_its_forms(tmp_path, clock
         police = service.sign_in("police@demo.taf.invalid")
         assert police.get(f"/families/{story.family_id}/contacts/new").status_code == 404
         assert police.post(f"/families/{story.family_id}/contacts/new", CONTACT).status_code == 404
-        assert service.sign_in("auditor@demo.taf.invalid").get(
-            f"/families/{story.family_id}/contacts/new").status_code == 403
+        assert (
+            service.sign_in("auditor@demo.taf.invalid").get(f"/families/{story.family_id}/contacts/new").status_code
+            == 403
+        )
         assert recorded(service, story.family_id) == before
 
 
@@ -87,8 +99,13 @@ def _gcp2(service, story) -> UUID:
     return service.ledger.recommend_assessment(hv, story.family_id, AssessmentKind.GCP2, "Home conditions").id
 
 
-GRADES = {"grades-physical_care": "3", "grades-safety": "2", "grades-love": "1", "grades-esteem": "2",
-          "findings": "Physical care needs support."}
+GRADES = {
+    "grades-physical_care": "3",
+    "grades-safety": "2",
+    "grades-love": "1",
+    "grades-esteem": "2",
+    "findings": "Physical care needs support.",
+}
 
 
 def test_a_gcp2_is_completed_with_its_four_grades(tmp_path, clock) -> None:
@@ -128,16 +145,27 @@ def test_an_early_help_assessment_has_no_grades_to_give(tmp_path, clock) -> None
         hv_actor = story.actor(service, "hv")
         assessment_id = service.ledger.recommend_assessment(hv_actor, story.family_id, AssessmentKind.EARLY_HELP).id
         page = service.sign_in("hv@demo.taf.invalid").get(
-            f"/families/{story.family_id}/assessments/{assessment_id}/completion")
+            f"/families/{story.family_id}/assessments/{assessment_id}/completion"
+        )
         assert "Physical care" not in page.text and "Findings" in page.text
 
 
-REGISTRATION = {"reference": "NEW-01", "children-0-name": "Amir Test", "children-0-date_of_birth-day": "2",
-                "children-0-date_of_birth-month": "4", "children-0-date_of_birth-year": "2026",
-                "children-1-name": "Baby Test", "children-1-expected_on-day": "1",
-                "children-1-expected_on-month": "9", "children-1-expected_on-year": "2026",
-                "carers-0-name": "Dana Test", "carers-0-relationship": "mother", "address": "1 High Street",
-                "housing": "temporary", "languages": "English\nSomali"}
+REGISTRATION = {
+    "reference": "NEW-01",
+    "children-0-name": "Amir Test",
+    "children-0-date_of_birth-day": "2",
+    "children-0-date_of_birth-month": "4",
+    "children-0-date_of_birth-year": "2026",
+    "children-1-name": "Baby Test",
+    "children-1-expected_on-day": "1",
+    "children-1-expected_on-month": "9",
+    "children-1-expected_on-year": "2026",
+    "carers-0-name": "Dana Test",
+    "carers-0-relationship": "mother",
+    "address": "1 High Street",
+    "housing": "temporary",
+    "languages": "English\nSomali",
+}
 
 
 def registered_families(service) -> int:
@@ -159,7 +187,9 @@ def test_a_coordinator_registers_a_family_with_a_born_and_an_expected_child(tmp_
         assert family.reference == "NEW-01" and family.languages == ["English", "Somali"]
         children = sorted(family.children.values(), key=lambda c: c.name)
         assert [(c.name, str(c.date_of_birth), str(c.expected_on)) for c in children] == [
-            ("Amir Test", "2026-04-02", "None"), ("Baby Test", "None", "2026-09-01")]
+            ("Amir Test", "2026-04-02", "None"),
+            ("Baby Test", "None", "2026-09-01"),
+        ]
         assert [c.name for c in family.carers] == ["Dana Test"]
         assert registered_families(service) == before + 1
         page = coord.get(response.headers["location"])
@@ -174,12 +204,20 @@ def test_registering_a_family_with_a_bad_child_row_shows_it_next_to_the_row(tmp_
         bad_date = coord.post("/families/new", {**REGISTRATION, "children-1-expected_on-month": "13"})
         assert bad_date.status_code == 400 and "There is a problem" in bad_date.text
         assert field_error(bad_date.text, "children-1-expected_on") == (
-            "Child 2: expected date must be a real date, for example 27 3 2026")
+            "Child 2: expected date must be a real date, for example 27 3 2026"
+        )
         assert 'value="Amir Test"' in bad_date.text and "Somali" in bad_date.text
         no_name = coord.post("/families/new", {**REGISTRATION, "children-1-name": ""})
         assert field_error(no_name.text, "children-1-name") == "Child 2: enter name"
-        both = coord.post("/families/new", {**REGISTRATION, "children-0-expected_on-day": "1",
-                                            "children-0-expected_on-month": "9", "children-0-expected_on-year": "2026"})
+        both = coord.post(
+            "/families/new",
+            {
+                **REGISTRATION,
+                "children-0-expected_on-day": "1",
+                "children-0-expected_on-month": "9",
+                "children-0-expected_on-year": "2026",
+            },
+        )
         assert field_error(both.text, "children-0-expected_on").startswith("Child 1: leave the expected date empty")
         none = coord.post("/families/new", {"reference": "EMPTY-01"})
         assert error_summary(none.text) == ["Enter the name of at least one child"]
@@ -225,4 +263,6 @@ def test_opening_a_form_is_a_logged_read_of_the_family(tmp_path, clock) -> None:
         fsw.get(f"/families/{story.family_id}/record")
         entries = service.app.state.access_log.query(family_id=story.family_id).items
         assert [(e.professional_id, e.what) for e in entries][-2:] == [
-            (story.people["fsw"], "contacts/new"), (story.people["fsw"], "record")]
+            (story.people["fsw"], "contacts/new"),
+            (story.people["fsw"], "record"),
+        ]

@@ -9,8 +9,11 @@ from tests.web.pages import h1, text_of, web_service
 
 def _references(markup: str) -> list[str]:
     """The family references in the results table, in order."""
-    return re.findall(r'<th scope="row" class="govuk-table__header"><a class="govuk-link" href="/families/[^"]+">'
-                      r"([^<]+)</a>", markup)
+    return re.findall(
+        r'<th scope="row" class="govuk-table__header"><a class="govuk-link" href="/families/[^"]+">'
+        r"([^<]+)</a>",
+        markup,
+    )
 
 
 def test_a_coordinator_sees_every_family_with_children_lead_and_signals(tmp_path, clock) -> None:
@@ -26,7 +29,8 @@ def test_a_coordinator_sees_every_family_with_children_lead_and_signals(tmp_path
 
 
 def test_a_practitioner_of_an_uninvolved_agency_does_not_see_the_family_and_gets_404_on_its_page(
-        tmp_path, clock) -> None:
+    tmp_path, clock
+) -> None:
     with web_service(tmp_path, clock) as service:
         demo = service.demo()
         service.wait_for_projections()
@@ -58,8 +62,12 @@ def test_filters_by_status_lead_without_lead_and_signal(tmp_path, clock) -> None
         hv = service.ledger.get_professional(next(p.id for p in _people(service) if p.email.startswith("hv@")))
         assert _references(coord.get(f"/families?lead={hv.id}").text) == ["PATEL-01"]
         assert _references(coord.get("/families?without_lead=yes").text) == ["MORGAN-01"]
-        assert _references(coord.get("/families?status=open").text) == ["ASHBY-01", "BRIGHT-01", "MORGAN-01",
-                                                                         "PATEL-01"]
+        assert _references(coord.get("/families?status=open").text) == [
+            "ASHBY-01",
+            "BRIGHT-01",
+            "MORGAN-01",
+            "PATEL-01",
+        ]
         assert _references(coord.get("/families?status=closed").text) == []
         signalled = coord.get("/families?signal=unverified_claim")
         assert _references(signalled.text) == ["ASHBY-01"]
@@ -103,8 +111,11 @@ def test_names_with_html_in_them_show_as_text(tmp_path, clock) -> None:
     with web_service(tmp_path, clock) as service:
         service.demo()
         coord = service.ledger.actor_for(next(p.id for p in _people(service) if p.email.startswith("coord@")))
-        service.ledger.register_family(coord, [ChildInput("<script>alert(1)</script>", date_of_birth=clock.today())],
-                                       reference="X<img src=x onerror=alert(1)>")
+        service.ledger.register_family(
+            coord,
+            [ChildInput("<script>alert(1)</script>", date_of_birth=clock.today())],
+            reference="X<img src=x onerror=alert(1)>",
+        )
         service.wait_for_projections()
         page = service.sign_in("coord@demo.taf.invalid").get("/families?q=script")
         assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text

@@ -49,8 +49,7 @@ def test_a_manager_is_asked_to_sign_off_a_closure_in_their_agency(tmp_path, cloc
         service.wait_for_projections()
         page = service.sign_in("manager@demo.taf.invalid").get("/")
         assert "Manager sign-off" in text_of(page.text)
-        assert (f"/families/{ashby}/handover-steps/new?request_id={closure.id}&amp;step=manager_signoff"
-                in page.text)
+        assert f"/families/{ashby}/handover-steps/new?request_id={closure.id}&amp;step=manager_signoff" in page.text
         police = service.sign_in("police@demo.taf.invalid").get("/")
         assert "Manager sign-off" not in text_of(police.text)
 
@@ -68,8 +67,13 @@ def test_notifications_show_and_mark_as_read_only_for_their_recipient(tmp_path, 
     with web_service(tmp_path, clock) as service:
         demo = service.demo()
         fsw2 = _person(service, "fsw2")
-        notice = Notice("test:1", demo.family_ids[0], "handover_blocked", "ASHBY-01: a notice for Grace only",
-                        "Steps still missing: family_informed.")
+        notice = Notice(
+            "test:1",
+            demo.family_ids[0],
+            "handover_blocked",
+            "ASHBY-01: a notice for Grace only",
+            "Steps still missing: family_informed.",
+        )
         deliver(service.ledger, WorkerStore(service.ledger), LogMailer(), notice, [fsw2.id])
         service.wait_for_projections()
         key = f"test:1:{fsw2.id}"

@@ -24,15 +24,29 @@ def test_front_end_packages_are_pinned_in_the_committed_lock_file() -> None:
 
 def test_the_wheel_carries_every_template_and_static_file(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path),
-         str(ROOT)],
-        check=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        cwd=tmp_path,
     )
     (wheel,) = tmp_path.glob("taf_ledger-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     templates = {f"web/templates/{p.name}" for p in (ROOT / "web" / "templates").glob("*.html")}
-    static = {f"web/{p.relative_to(ROOT / 'web').as_posix()}" for p in (ROOT / "web" / "static").rglob("*")
-              if p.is_file() and not p.name.startswith(".")}
+    static = {
+        f"web/{p.relative_to(ROOT / 'web').as_posix()}"
+        for p in (ROOT / "web" / "static").rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    }
     assert templates and templates <= names, sorted(templates - names)
     assert {"web/static/app.css", "web/static/govuk/govuk-frontend.min.js", "web/static/htmx.min.js"} <= names
     assert static <= names, sorted(static - names)

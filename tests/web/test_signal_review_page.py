@@ -9,8 +9,7 @@ from tests.web.pages import error_summary, field_error, h1, text_of, web_service
 
 
 def _ashby(service) -> UUID:
-    return next(f.id for f in service.app.state.read_models.list_families(None).items
-                if f.reference == "ASHBY-01")
+    return next(f.id for f in service.app.state.read_models.list_families(None).items if f.reference == "ASHBY-01")
 
 
 def test_a_manager_reviews_a_standing_signal_and_the_family_page_shows_the_review(tmp_path, clock) -> None:
@@ -30,8 +29,14 @@ def test_a_manager_reviews_a_standing_signal_and_the_family_page_shows_the_revie
         assert refused.status_code == 400 and error_summary(refused.text)
         assert field_error(refused.text, "rationale")
         assert service.ledger.get_family(family_id).version == before  # nothing recorded
-        done = manager.post(path, {"signal": signal, "decision": "accept_risk",
-                                   "rationale": "Seen at home on Monday; <b>plan</b> covers it."})
+        done = manager.post(
+            path,
+            {
+                "signal": signal,
+                "decision": "accept_risk",
+                "rationale": "Seen at home on Monday; <b>plan</b> covers it.",
+            },
+        )
         assert done.status_code == 303
         family = service.ledger.get_family(family_id)
         review = family.standing_signals[signal].review
@@ -49,6 +54,8 @@ def test_only_managers_review_signals(tmp_path, clock) -> None:
         coordinator = service.sign_in("coord@demo.taf.invalid")
         assert "/signal-reviews/new" not in coordinator.get(f"/families/{family_id}").text
         assert coordinator.get(f"/families/{family_id}/signal-reviews/new").status_code == 403
-        refused = coordinator.post(f"/families/{family_id}/signal-reviews/new",
-                                   {"signal": "lapsed_contact", "decision": "act", "rationale": "no"})
+        refused = coordinator.post(
+            f"/families/{family_id}/signal-reviews/new",
+            {"signal": "lapsed_contact", "decision": "act", "rationale": "no"},
+        )
         assert refused.status_code == 403

@@ -20,7 +20,18 @@ from web.pages import (
 from web.pages.forms import router as forms_router
 
 # registration before family: /families/new must win over /families/{family_id}
-ROUTERS = (account.router, home.router, families.router, watchlist.router, admin.router, registration.router,
-           family.router, forms_router, record.router, chronology.router, audit.router)
+ROUTERS = (
+    account.router,
+    home.router,
+    families.router,
+    watchlist.router,
+    admin.router,
+    registration.router,
+    family.router,
+    forms_router,
+    record.router,
+    chronology.router,
+    audit.router,
+)
 
 __all__ = ["ROUTERS", "decisions", "facts", "signals"]

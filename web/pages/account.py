@@ -32,19 +32,34 @@ def _demo_logins(request: Request) -> list[object]:
     if not domain:
         return []
     order = ["coordinator", "practitioner", "manager", "auditor", "admin"]
-    people = [p for p in web_state(request).directory.people()
-              if p.email.endswith("@" + domain) and not p.is_system and p.active]
+    people = [
+        p
+        for p in web_state(request).directory.people()
+        if p.email.endswith("@" + domain) and not p.is_system and p.active
+    ]
     return sorted(people, key=lambda p: order.index(p.role) if p.role in order else len(order))
 
 
-def _sign_in_page(request: Request, errors: FormErrors | None = None, values: dict[str, str] | None = None,
-                  status: int = 200) -> HTMLResponse:
+def _sign_in_page(
+    request: Request, errors: FormErrors | None = None, values: dict[str, str] | None = None, status: int = 200
+) -> HTMLResponse:
     token = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(32)
-    response = page(request, "sign_in.html", None, status=status, title="Sign in", fields=FIELDS,
-                    errors=errors or FormErrors(), values=values or {}, sign_in_token=token,
-                    next=request.query_params.get("next", ""), demo_logins=_demo_logins(request))
-    response.set_cookie(PRE_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
-                        path="/sign-in")
+    response = page(
+        request,
+        "sign_in.html",
+        None,
+        status=status,
+        title="Sign in",
+        fields=FIELDS,
+        errors=errors or FormErrors(),
+        values=values or {},
+        sign_in_token=token,
+        next=request.query_params.get("next", ""),
+        demo_logins=_demo_logins(request),
+    )
+    response.set_cookie(
+        PRE_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/sign-in"
+    )
     return response
 
 
@@ -91,8 +106,12 @@ def _check(request: Request, email: str, password: str, values: dict[str, str]) 
         errors.add(None, f"Too many failed sign-in attempts. Try again in {minutes} minute{plural}.")
         return _sign_in_page(request, errors, values, status=429)
     professional = state.directory.by_email(email)
-    ok = (professional is not None and professional.active and not professional.is_system
-          and professional.check_password(password))
+    ok = (
+        professional is not None
+        and professional.active
+        and not professional.is_system
+        and professional.check_password(password)
+    )
     if not ok or professional is None:
         state.throttle.failed(account_key, address_key)
         errors = FormErrors()
@@ -101,8 +120,9 @@ def _check(request: Request, email: str, password: str, values: dict[str, str]) 
     state.throttle.succeeded(account_key)
     session_id = state.sessions.start(professional.id)
     response = RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
-    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        SESSION_COOKIE, session_id, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
+    )
     response.delete_cookie(PRE_COOKIE, path="/sign-in")
     return response
 

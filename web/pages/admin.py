@@ -26,19 +26,26 @@ from web.render import DONE_MESSAGES
 
 router = APIRouter()
 
-DONE_MESSAGES.update({
-    "agency-added": "Agency added",
-    "professional-added": "Professional added",
-    "role-changed": "Role changed",
-    "password-set": "Password set. Any sessions they had are signed out",
-    "professional-deactivated": "Professional deactivated. Their API keys are revoked and they are signed out",
-    "key-revoked": "API key revoked. It stops working from the next request",
-    "webhook-paused": "Webhook paused. Events are kept and delivered when it is resumed",
-    "webhook-resumed": "Webhook resumed",
-    "webhook-deleted": "Webhook deleted",
-})
-ROLE_LABELS = {"practitioner": "Practitioner", "coordinator": "Coordinator", "manager": "Manager",
-               "auditor": "Auditor", "admin": "Admin"}
+DONE_MESSAGES.update(
+    {
+        "agency-added": "Agency added",
+        "professional-added": "Professional added",
+        "role-changed": "Role changed",
+        "password-set": "Password set. Any sessions they had are signed out",
+        "professional-deactivated": "Professional deactivated. Their API keys are revoked and they are signed out",
+        "key-revoked": "API key revoked. It stops working from the next request",
+        "webhook-paused": "Webhook paused. Events are kept and delivered when it is resumed",
+        "webhook-resumed": "Webhook resumed",
+        "webhook-deleted": "Webhook deleted",
+    }
+)
+ROLE_LABELS = {
+    "practitioner": "Practitioner",
+    "coordinator": "Coordinator",
+    "manager": "Manager",
+    "auditor": "Auditor",
+    "admin": "Admin",
+}
 ROLE_HINTS = {
     "practitioner": "Records and reads the families they or their agency work with",
     "coordinator": "Reads and records for every family; assigns lead professionals",
@@ -83,12 +90,39 @@ def _changed(request: Request, professional_id: UUID | None = None) -> None:
         web_state(request).sessions.end_all(professional_id)
 
 
-def _form(request: Request, user: User, *, title: str, fields: list[Field], back: tuple[str, str],
-          button: str, values: dict[str, Any] | None = None, errors: FormErrors | None = None, caption: str = "",
-          intro: str = "", warning: str = "", danger: bool = False, status: int = 200) -> HTMLResponse:
-    return page(request, "admin_form.html", user, status=status, title=title, fields=fields, values=values or {},
-                errors=errors or FormErrors(), back=back, button=button, caption=caption, intro=intro,
-                warning=warning, danger=danger, action=request.url.path)
+def _form(
+    request: Request,
+    user: User,
+    *,
+    title: str,
+    fields: list[Field],
+    back: tuple[str, str],
+    button: str,
+    values: dict[str, Any] | None = None,
+    errors: FormErrors | None = None,
+    caption: str = "",
+    intro: str = "",
+    warning: str = "",
+    danger: bool = False,
+    status: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        "admin_form.html",
+        user,
+        status=status,
+        title=title,
+        fields=fields,
+        values=values or {},
+        errors=errors or FormErrors(),
+        back=back,
+        button=button,
+        caption=caption,
+        intro=intro,
+        warning=warning,
+        danger=danger,
+        action=request.url.path,
+    )
 
 
 def _person(request: Request, professional_id: UUID) -> Person:
@@ -116,9 +150,16 @@ def admin_home(request: Request, user: AdminUser) -> HTMLResponse:
     """What the admin runs: agencies, professionals, API keys, webhooks, with how many of each."""
     directory = web_state(request).directory
     keys = request.app.state.ledger.api_keys()
-    return page(request, "admin.html", user, title="Admin", agencies=len(directory.agencies()),
-                people=len(directory.people()), keys=sum(1 for k in keys if not k.revoked),
-                webhooks=len(request.app.state.webhooks.webhooks()))
+    return page(
+        request,
+        "admin.html",
+        user,
+        title="Admin",
+        agencies=len(directory.agencies()),
+        people=len(directory.people()),
+        keys=sum(1 for k in keys if not k.revoked),
+        webhooks=len(request.app.state.webhooks.webhooks()),
+    )
 
 
 # ------------------------------------------------------------------ agencies
@@ -136,15 +177,20 @@ def agencies(request: Request, user: AdminUser) -> HTMLResponse:
     counts: dict[UUID, int] = {}
     for p in directory.people():
         counts[p.agency_id] = counts.get(p.agency_id, 0) + 1
-    return page(request, "admin_agencies.html", user, title="Agencies", agencies=directory.agencies(),
-                counts=counts)
+    return page(request, "admin_agencies.html", user, title="Agencies", agencies=directory.agencies(), counts=counts)
 
 
 @router.get("/admin/agencies/new", response_class=HTMLResponse)
 def agency_form(request: Request, user: AdminUser) -> HTMLResponse:
     """The form to add an agency."""
-    return _form(request, user, title="Add an agency", fields=AGENCY_FIELDS, back=("/admin/agencies", "agencies"),
-                 button="Add agency")
+    return _form(
+        request,
+        user,
+        title="Add an agency",
+        fields=AGENCY_FIELDS,
+        back=("/admin/agencies", "agencies"),
+        button="Add agency",
+    )
 
 
 @router.post("/admin/agencies/new", response_class=HTMLResponse)
@@ -159,16 +205,30 @@ def add_agency(request: Request, user: AdminUser, form: PostedForm) -> Response:
         else:
             _changed(request)
             return done("/admin/agencies", "agency-added")
-    return _form(request, user, title="Add an agency", fields=AGENCY_FIELDS, back=("/admin/agencies", "agencies"),
-                 button="Add agency", values=kept_values(AGENCY_FIELDS, form), errors=errors, status=400)
+    return _form(
+        request,
+        user,
+        title="Add an agency",
+        fields=AGENCY_FIELDS,
+        back=("/admin/agencies", "agencies"),
+        button="Add agency",
+        values=kept_values(AGENCY_FIELDS, form),
+        errors=errors,
+        status=400,
+    )
 
 
 # ------------------------------------------------------------------ professionals
 
 
 def _role_field(hint: str = "") -> Field:
-    return Field("role", "Role", "radios", hint=hint,
-                 choices=[(r.value, f"{ROLE_LABELS[r.value]}: {_lower_first(ROLE_HINTS[r.value])}") for r in Role])
+    return Field(
+        "role",
+        "Role",
+        "radios",
+        hint=hint,
+        choices=[(r.value, f"{ROLE_LABELS[r.value]}: {_lower_first(ROLE_HINTS[r.value])}") for r in Role],
+    )
 
 
 def _lower_first(text: str) -> str:
@@ -182,24 +242,40 @@ def _professional_fields(request: Request) -> list[Field]:
         Field("email", "Email address", "email", hint="They sign in with it"),
         Field("agency_id", "Agency", "select", choices=agencies),
         _role_field(),
-        Field("is_system", "Is this an agency's computer system rather than a person?", "yesno",
-              hint="A system account acts for its whole agency through an API key and cannot sign in"),
+        Field(
+            "is_system",
+            "Is this an agency's computer system rather than a person?",
+            "yesno",
+            hint="A system account acts for its whole agency through an API key and cannot sign in",
+        ),
     ]
 
 
 @router.get("/admin/professionals", response_class=HTMLResponse)
 def professionals(request: Request, user: AdminUser) -> HTMLResponse:
     """Every professional with their role, agency and whether they are active."""
-    return page(request, "admin_professionals.html", user, title="Professionals",
-                people=web_state(request).directory.people(), role_labels=ROLE_LABELS)
+    return page(
+        request,
+        "admin_professionals.html",
+        user,
+        title="Professionals",
+        people=web_state(request).directory.people(),
+        role_labels=ROLE_LABELS,
+    )
 
 
 @router.get("/admin/professionals/new", response_class=HTMLResponse)
 def professional_form(request: Request, user: AdminUser) -> HTMLResponse:
     """The form to add a professional."""
-    return _form(request, user, title="Add a professional", fields=_professional_fields(request),
-                 back=("/admin/professionals", "professionals"), button="Add professional",
-                 values={"is_system": "no"})
+    return _form(
+        request,
+        user,
+        title="Add a professional",
+        fields=_professional_fields(request),
+        back=("/admin/professionals", "professionals"),
+        button="Add professional",
+        values={"is_system": "no"},
+    )
 
 
 @router.post("/admin/professionals/new", response_class=HTMLResponse)
@@ -210,15 +286,24 @@ def add_professional(request: Request, user: AdminUser, form: PostedForm) -> Res
     if body is not None:
         try:
             professional_id = request.app.state.ledger.register_professional(
-                user.id, body.name, body.agency_id, body.role, body.email, body.is_system)
+                user.id, body.name, body.agency_id, body.role, body.email, body.is_system
+            )
         except DomainError as error:
             domain_error(errors, fields, error)
         else:
             _changed(request)
             return done(f"/admin/professionals/{professional_id}", "professional-added")
-    return _form(request, user, title="Add a professional", fields=fields,
-                 back=("/admin/professionals", "professionals"), button="Add professional",
-                 values=kept_values(fields, form), errors=errors, status=400)
+    return _form(
+        request,
+        user,
+        title="Add a professional",
+        fields=fields,
+        back=("/admin/professionals", "professionals"),
+        button="Add professional",
+        values=kept_values(fields, form),
+        errors=errors,
+        status=400,
+    )
 
 
 @router.get("/admin/professionals/{professional_id}", response_class=HTMLResponse)
@@ -226,23 +311,43 @@ def professional(request: Request, professional_id: UUID, user: AdminUser) -> HT
     """One professional: who they are, what they may do, their API keys, and what the admin can change."""
     person = _person(request, professional_id)
     keys = request.app.state.ledger.api_keys(professional_id)
-    return page(request, "admin_professional.html", user, title=person.name, person=person, keys=keys,
-                role_labels=ROLE_LABELS, role_hints=ROLE_HINTS, is_me=person.id == user.id)
+    return page(
+        request,
+        "admin_professional.html",
+        user,
+        title=person.name,
+        person=person,
+        keys=keys,
+        role_labels=ROLE_LABELS,
+        role_hints=ROLE_HINTS,
+        is_me=person.id == user.id,
+    )
 
 
 def _simple_form(path: str, title: str, button: str) -> Any:
     """Decorate a function returning (fields, extra page context) as the GET of a form on a professional."""
+
     def wrap(fields_for: Any) -> Any:
         def show(request: Request, professional_id: UUID, user: AdminUser) -> HTMLResponse:
             person = _person(request, professional_id)
             fields, context = fields_for(person)
-            return _form(request, user, title=title, fields=fields, caption=person.name,
-                         back=(f"/admin/professionals/{person.id}", person.name), button=button, **context)
+            return _form(
+                request,
+                user,
+                title=title,
+                fields=fields,
+                caption=person.name,
+                back=(f"/admin/professionals/{person.id}", person.name),
+                button=button,
+                **context,
+            )
 
         show.__doc__ = f"The form: {title.lower()}."
-        router.add_api_route(f"/admin/professionals/{{professional_id}}/{path}", show, methods=["GET"],
-                             response_class=HTMLResponse)
+        router.add_api_route(
+            f"/admin/professionals/{{professional_id}}/{path}", show, methods=["GET"], response_class=HTMLResponse
+        )
         return fields_for
+
     return wrap
 
 
@@ -253,13 +358,17 @@ def _role_form(person: Person) -> tuple[list[Field], dict[str, Any]]:
 
 @_simple_form("password", "Set a password", "Set password")
 def _password_form(person: Person) -> tuple[list[Field], dict[str, Any]]:
-    return PASSWORD_FIELDS, {"intro": "At least 10 characters. Give it to them in person or by phone, never by "
-                                      "email. Any sessions they have now are signed out."}
+    return PASSWORD_FIELDS, {
+        "intro": "At least 10 characters. Give it to them in person or by phone, never by "
+        "email. Any sessions they have now are signed out."
+    }
 
 
 def _deactivation_warning(person: Person) -> str:
-    return (f"{person.name} will be signed out at once, their API keys will stop working, and they can no longer "
-            "lead a family, join a team or own an action. This cannot be undone here.")
+    return (
+        f"{person.name} will be signed out at once, their API keys will stop working, and they can no longer "
+        "lead a family, join a team or own an action. This cannot be undone here."
+    )
 
 
 @_simple_form("deactivation", "Deactivate", "Deactivate")
@@ -267,17 +376,39 @@ def _deactivation_form(person: Person) -> tuple[list[Field], dict[str, Any]]:
     return DEACTIVATION_FIELDS, {"danger": True, "warning": _deactivation_warning(person)}
 
 
-PASSWORD_FIELDS = [Field("password", "New password", "password", required=True),
-                   Field("password_confirm", "Type the new password again", "password", required=True)]
-DEACTIVATION_FIELDS = [Field("reason", "Reason", "textarea", hint="For example, left the service on 3 March 2026",
-                             required=True)]
+PASSWORD_FIELDS = [
+    Field("password", "New password", "password", required=True),
+    Field("password_confirm", "Type the new password again", "password", required=True),
+]
+DEACTIVATION_FIELDS = [
+    Field("reason", "Reason", "textarea", hint="For example, left the service on 3 March 2026", required=True)
+]
 
 
-def _refused(request: Request, user: User, person: Person, title: str, button: str, fields: list[Field],
-             form: Any, errors: FormErrors, **context: Any) -> HTMLResponse:
-    return _form(request, user, title=title, fields=fields, caption=person.name, button=button,
-                 back=(f"/admin/professionals/{person.id}", person.name), values=kept_values(fields, form),
-                 errors=errors, status=400, **context)
+def _refused(
+    request: Request,
+    user: User,
+    person: Person,
+    title: str,
+    button: str,
+    fields: list[Field],
+    form: Any,
+    errors: FormErrors,
+    **context: Any,
+) -> HTMLResponse:
+    return _form(
+        request,
+        user,
+        title=title,
+        fields=fields,
+        caption=person.name,
+        button=button,
+        back=(f"/admin/professionals/{person.id}", person.name),
+        values=kept_values(fields, form),
+        errors=errors,
+        status=400,
+        **context,
+    )
 
 
 @router.post("/admin/professionals/{professional_id}/role", response_class=HTMLResponse)
@@ -327,8 +458,18 @@ def deactivate(request: Request, professional_id: UUID, user: AdminUser, form: P
         else:
             _changed(request, person.id)
             return done(f"/admin/professionals/{person.id}", "professional-deactivated")
-    return _refused(request, user, person, "Deactivate", "Deactivate", DEACTIVATION_FIELDS, form, errors,
-                    danger=True, warning=_deactivation_warning(person))
+    return _refused(
+        request,
+        user,
+        person,
+        "Deactivate",
+        "Deactivate",
+        DEACTIVATION_FIELDS,
+        form,
+        errors,
+        danger=True,
+        warning=_deactivation_warning(person),
+    )
 
 
 # ------------------------------------------------------------------ API keys
@@ -336,24 +477,39 @@ def deactivate(request: Request, professional_id: UUID, user: AdminUser, form: P
 
 def _key_fields(request: Request) -> list[Field]:
     people = [(str(p.id), f"{p.name} ({p.agency_name})") for p in web_state(request).directory.people() if p.active]
-    return [Field("professional_id", "Who the key acts as", "select", choices=people,
-                  hint="The key can do exactly what this person or system account may do")]
+    return [
+        Field(
+            "professional_id",
+            "Who the key acts as",
+            "select",
+            choices=people,
+            hint="The key can do exactly what this person or system account may do",
+        )
+    ]
 
 
 @router.get("/admin/api-keys", response_class=HTMLResponse)
 def api_keys(request: Request, user: AdminUser) -> HTMLResponse:
     """Every API key: whom it acts as, when it was issued, whether it is revoked."""
     keys = sorted(request.app.state.ledger.api_keys(), key=lambda k: (k.revoked, -k.issued_at.timestamp()))
-    return page(request, "admin_api_keys.html", user, title="API keys", keys=keys,
-                directory=web_state(request).directory)
+    return page(
+        request, "admin_api_keys.html", user, title="API keys", keys=keys, directory=web_state(request).directory
+    )
 
 
 @router.get("/admin/api-keys/new", response_class=HTMLResponse)
 def api_key_form(request: Request, user: AdminUser, professional: str = "") -> HTMLResponse:
     """The form to issue an API key."""
-    return _form(request, user, title="Issue an API key", fields=_key_fields(request), button="Issue key",
-                 back=("/admin/api-keys", "API keys"), values={"professional_id": professional},
-                 intro="The key is shown once, on the next page. Only a hash of it is kept.")
+    return _form(
+        request,
+        user,
+        title="Issue an API key",
+        fields=_key_fields(request),
+        button="Issue key",
+        back=("/admin/api-keys", "API keys"),
+        values={"professional_id": professional},
+        intro="The key is shown once, on the next page. Only a hash of it is kept.",
+    )
 
 
 @router.post("/admin/api-keys/new", response_class=HTMLResponse)
@@ -368,8 +524,17 @@ def issue_api_key(request: Request, user: AdminUser, form: PostedForm) -> Respon
         else:
             key = request.app.state.ledger.issue_api_key(user.id, person.id)
             return page(request, "admin_api_key_issued.html", user, title="API key issued", key=key, person=person)
-    return _form(request, user, title="Issue an API key", fields=fields, button="Issue key",
-                 back=("/admin/api-keys", "API keys"), values=kept_values(fields, form), errors=errors, status=400)
+    return _form(
+        request,
+        user,
+        title="Issue an API key",
+        fields=fields,
+        button="Issue key",
+        back=("/admin/api-keys", "API keys"),
+        values=kept_values(fields, form),
+        errors=errors,
+        status=400,
+    )
 
 
 @router.post("/admin/api-keys/{key_id}/revocation")
@@ -393,8 +558,15 @@ def revoke_api_key(request: Request, key_id: UUID, user: AdminUser, form: Posted
 def webhooks(request: Request, user: AdminUser) -> HTMLResponse:
     """Every webhook subscription (never a payload): where, for whom, which events, paused or not."""
     store = request.app.state.webhooks
-    return page(request, "admin_webhooks.html", user, title="Webhooks", hooks=store.webhooks(),
-                paused=store.paused_ids(), directory=web_state(request).directory)
+    return page(
+        request,
+        "admin_webhooks.html",
+        user,
+        title="Webhooks",
+        hooks=store.webhooks(),
+        paused=store.paused_ids(),
+        directory=web_state(request).directory,
+    )
 
 
 def _hook(request: Request, webhook_id: UUID) -> Any:
@@ -424,8 +596,14 @@ def resume_webhook(request: Request, webhook_id: UUID, user: AdminUser, form: Po
 def delete_webhook_page(request: Request, webhook_id: UUID, user: AdminUser) -> HTMLResponse:
     """Ask before deleting a webhook."""
     hook = _hook(request, webhook_id)
-    return page(request, "admin_webhook_delete.html", user, title="Delete webhook", hook=hook,
-                owner=web_state(request).directory.person_name(hook.professional_id))
+    return page(
+        request,
+        "admin_webhook_delete.html",
+        user,
+        title="Delete webhook",
+        hook=hook,
+        owner=web_state(request).directory.person_name(hook.professional_id),
+    )
 
 
 @router.post("/admin/webhooks/{webhook_id}/delete")

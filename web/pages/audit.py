@@ -82,18 +82,22 @@ def event_line(event: Any, directory: Directory, names: dict[str, str] | None = 
     agency = UUID(d["actor_agency_id"]) if d["actor_agency_id"] else None
     data = d["data"] if isinstance(d["data"], dict) else {"value": d["data"]}
     return EventLine(
-        version=d["version"], type=d["type"], occurred_on=d["occurred_on"] or "", date_uncertain=d["date_uncertain"],
+        version=d["version"],
+        type=d["type"],
+        occurred_on=d["occurred_on"] or "",
+        date_uncertain=d["date_uncertain"],
         recorded_at=d["recorded_at"],
         who="TAF Ledger" if actor == SYSTEM_ID else directory.person_name(actor),
         agency="TAF Ledger" if agency == SYSTEM_ID else directory.agency_name(agency),
-        channel=d["channel"] or "", data=[(k.replace("_", " "), _with_name(_plain(v), names)) for k, v in data.items()],
+        channel=d["channel"] or "",
+        data=[(k.replace("_", " "), _with_name(_plain(v), names)) for k, v in data.items()],
         hash=d["hash"] or "",
     )
 
 
 @dataclass
 class StateQuery:
-    """"State as of" a day (its end, UTC) or a version, as the GET form sends it."""
+    """ "State as of" a day (its end, UTC) or a version, as the GET form sends it."""
 
     values: dict[str, str] = field(default_factory=dict)
     errors: FormErrors = field(default_factory=FormErrors)
@@ -179,8 +183,10 @@ def history_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRe
     raw_page = request.query_params.get("page", "1")
     number = int(raw_page) if raw_page.isdigit() and 1 <= int(raw_page) <= pages else 1
     names = directory_names(directory)
-    events = [event_line(e, directory, names) for e in
-              ledger.family_events(family_id, after_version=(number - 1) * EVENTS_PER_PAGE, limit=EVENTS_PER_PAGE)]
+    events = [
+        event_line(e, directory, names)
+        for e in ledger.family_events(family_id, after_version=(number - 1) * EVENTS_PER_PAGE, limit=EVENTS_PER_PAGE)
+    ]
 
     sq = parse_state_query(request)
     state = None
@@ -191,9 +197,22 @@ def history_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRe
     if request.query_params.get("check") == "integrity":
         audit_family(request, user, family_id, "integrity")
         check = ledger.verify_chain(family_id)
-    return page(request, "history.html", user, title=f"History – {family.reference}", family=family,
-                events=events, number=number, pages=pages, per_page=EVENTS_PER_PAGE, sq=sq, state=state, check=check,
-                directory=directory, errors=sq.errors or None)
+    return page(
+        request,
+        "history.html",
+        user,
+        title=f"History – {family.reference}",
+        family=family,
+        events=events,
+        number=number,
+        pages=pages,
+        per_page=EVENTS_PER_PAGE,
+        sq=sq,
+        state=state,
+        check=check,
+        directory=directory,
+        errors=sq.errors or None,
+    )
 
 
 # ------------------------------------------------------------------ access log
@@ -248,8 +267,12 @@ def access_log_page(request: Request, user: CurrentUser) -> HTMLResponse:
     next_cursor = None
     if not errors:
         try:
-            found = request.app.state.access_log.query(family_id=family_id, professional_id=professional_id,
-                                                       limit=ACCESS_PER_PAGE, cursor=values["cursor"] or None)
+            found = request.app.state.access_log.query(
+                family_id=family_id,
+                professional_id=professional_id,
+                limit=ACCESS_PER_PAGE,
+                cursor=values["cursor"] or None,
+            )
         except InvalidValueError:
             raise PageError(400, "That page of the access log does not exist. Go back to the first page.") from None
         references: dict[UUID, str] = {}
@@ -260,11 +283,31 @@ def access_log_page(request: Request, user: CurrentUser) -> HTMLResponse:
                     summary = models.family(e.family_id)
                     references[e.family_id] = summary.reference if summary else f"family {str(e.family_id)[:8]}"
                 reference = references[e.family_id]
-            lines.append(AccessLine(e.recorded_at, directory.person_name(e.professional_id), e.role,
-                                    directory.agency_name(e.agency_id), e.family_id, reference, e.what, e.channel,
-                                    e.professional_id))
+            lines.append(
+                AccessLine(
+                    e.recorded_at,
+                    directory.person_name(e.professional_id),
+                    e.role,
+                    directory.agency_name(e.agency_id),
+                    e.family_id,
+                    reference,
+                    e.what,
+                    e.channel,
+                    e.professional_id,
+                )
+            )
         next_cursor = found.next_cursor
     filters = urlencode({k: values[k] for k in ("family", "professional") if values[k]})
-    return page(request, "access_log.html", user, title="Access log", lines=lines, values=values,
-                errors=errors or None, people=directory.people(), next_cursor=next_cursor, filter_query=filters,
-                first_page=not values["cursor"])
+    return page(
+        request,
+        "access_log.html",
+        user,
+        title="Access log",
+        lines=lines,
+        values=values,
+        errors=errors or None,
+        people=directory.people(),
+        next_cursor=next_cursor,
+        filter_query=filters,
+        first_page=not values["cursor"],
+    )

@@ -31,12 +31,22 @@ from web.forms import FormErrors
 router = APIRouter()
 
 SYSTEM_ID = UUID(int=0)
-KINDS = (("fact", "Fact"), ("opinion", "Professional opinion"), ("self_report", "Self-report"),
-         ("third_party", "Third-party report"))
+KINDS = (
+    ("fact", "Fact"),
+    ("opinion", "Professional opinion"),
+    ("self_report", "Self-report"),
+    ("third_party", "Third-party report"),
+)
 SIGNIFICANCE = (("negative", "Negative"), ("positive", "Positive"))
 ORDERS = (("oldest", "Oldest first"), ("newest", "Newest first"))
-KIND_PREFIXES = {"home visit": "home_visit", "phone": "phone", "video": "video", "clinic": "clinic",
-                 "centre": "centre", "school": "school"}
+KIND_PREFIXES = {
+    "home visit": "home_visit",
+    "phone": "phone",
+    "video": "video",
+    "clinic": "clinic",
+    "centre": "centre",
+    "school": "school",
+}
 
 
 # ------------------------------------------------------------------ filters
@@ -175,8 +185,10 @@ class ContactFacts:
 
 def family_contacts(family: Family) -> dict[int, ContactFacts]:
     """The family's contacts by event version, read from the aggregate (empty if it no longer keeps them)."""
-    return {c.version: ContactFacts(c.kind.value, c.outcome.value, c.agency_id)
-            for c in getattr(family, "contacts", None) or []}
+    return {
+        c.version: ContactFacts(c.kind.value, c.outcome.value, c.agency_id)
+        for c in getattr(family, "contacts", None) or []
+    }
 
 
 def contact_from_row(row: ChronologyRow) -> ContactFacts:
@@ -218,8 +230,15 @@ def _periods(ledger: Any, family: Family, day: date, thresholds: SignalThreshold
     return periods
 
 
-def build_picture(ledger: Any, family: Family, then: Family | None, rows: Sequence[ChronologyRow], day: date,
-                  thresholds: SignalThresholds, names: Names) -> pic.Picture:
+def build_picture(
+    ledger: Any,
+    family: Family,
+    then: Family | None,
+    rows: Sequence[ChronologyRow],
+    day: date,
+    thresholds: SignalThresholds,
+    names: Names,
+) -> pic.Picture:
     """The contact picture of these rows: contacts by agency, episodes, gaps, concerns and signals."""
     contacts: list[pic.ContactIn] = []
     entries: list[pic.EntryIn] = []
@@ -228,16 +247,28 @@ def build_picture(ledger: Any, family: Family, then: Family | None, rows: Sequen
     for r in rows:
         if r.event_type == "ContactRecorded":
             facts = known.get(r.version) or contact_from_row(r)
-            contacts.append(pic.ContactIn(r.occurred_on, str(facts.agency_id), names.agency(facts.agency_id),
-                                          facts.kind, facts.outcome, r.version, r.what_happened))
+            contacts.append(
+                pic.ContactIn(
+                    r.occurred_on,
+                    str(facts.agency_id),
+                    names.agency(facts.agency_id),
+                    facts.kind,
+                    facts.outcome,
+                    r.version,
+                    r.what_happened,
+                )
+            )
             continue
         if r.event_type == "ConcernRaised":
             flags.append(pic.FlagIn(r.occurred_on, "concern", r.what_happened, r.version))
         elif r.event_type == "SignalRaised":
             flags.append(pic.FlagIn(r.occurred_on, "signal", r.what_happened, r.version))
         if r.source_agency_id != SYSTEM_ID:
-            entries.append(pic.EntryIn(r.occurred_on, str(r.source_agency_id), names.agency(r.source_agency_id),
-                                       r.version, r.what_happened))
+            entries.append(
+                pic.EntryIn(
+                    r.occurred_on, str(r.source_agency_id), names.agency(r.source_agency_id), r.version, r.what_happened
+                )
+            )
     episodes: list[pic.EpisodeIn] = []
     periods: list[pic.PeriodIn] = []
     if then is not None:
@@ -272,14 +303,27 @@ def _gather(request: Request, user: CurrentUser, family_id: UUID, what: str) -> 
     known_at = filters.known_at
     rows = request.app.state.read_models.chronology(family.id, known_at)
     names = Names(web_state(request).directory, family)
-    return {"family": family, "filters": filters, "rows": rows, "shown": filter_rows(rows, filters),
-            "names": names, "day": filters.known_on or today}
+    return {
+        "family": family,
+        "filters": filters,
+        "rows": rows,
+        "shown": filter_rows(rows, filters),
+        "names": names,
+        "day": filters.known_on or today,
+    }
 
 
 def _picture(request: Request, ctx: dict[str, Any]) -> pic.Picture:
     then = _family_then(request, ctx["family"], ctx["filters"].known_at)
-    return build_picture(request.app.state.ledger, ctx["family"], then, ctx["rows"], ctx["day"],
-                         request.app.state.settings.thresholds(), ctx["names"])
+    return build_picture(
+        request.app.state.ledger,
+        ctx["family"],
+        then,
+        ctx["rows"],
+        ctx["day"],
+        request.app.state.settings.thresholds(),
+        ctx["names"],
+    )
 
 
 def _agencies(rows: Sequence[ChronologyRow], names: Names) -> list[tuple[str, str]]:
@@ -295,9 +339,17 @@ def chronology_page(request: Request, family_id: UUID, user: CurrentUser) -> HTM
     ctx = _gather(request, user, family_id, "chronology")
     family = ctx["family"]
     return page(
-        request, "chronology_page.html", user, title=f"Chronology – {family.reference}", picture=_picture(request, ctx),
-        agencies=_agencies(ctx["rows"], ctx["names"]), kinds=KINDS, significances=SIGNIFICANCE, orders=ORDERS,
-        errors=ctx["filters"].errors or None, **ctx,
+        request,
+        "chronology_page.html",
+        user,
+        title=f"Chronology – {family.reference}",
+        picture=_picture(request, ctx),
+        agencies=_agencies(ctx["rows"], ctx["names"]),
+        kinds=KINDS,
+        significances=SIGNIFICANCE,
+        orders=ORDERS,
+        errors=ctx["filters"].errors or None,
+        **ctx,
     )
 
 
@@ -306,9 +358,11 @@ def chronology_csv(request: Request, family_id: UUID, user: CurrentUser) -> Resp
     """The chronology (filtered as on the page) as CSV with names, for spreadsheets."""
     ctx = _gather(request, user, family_id, "chronology.csv")
     text = csv_text(ctx["names"].csv_row(r) for r in ctx["shown"])
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": csv_disposition(ctx["family"].reference),
-                             "Cache-Control": "no-store"})
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": csv_disposition(ctx["family"].reference), "Cache-Control": "no-store"},
+    )
 
 
 @router.get("/families/{family_id}/chronology/print", response_class=HTMLResponse)
@@ -316,5 +370,12 @@ def chronology_print(request: Request, family_id: UUID, user: CurrentUser) -> HT
     """The chronology as a printable page: the picture and a table of every entry shown."""
     ctx = _gather(request, user, family_id, "chronology/print")
     family = ctx["family"]
-    return page(request, "chronology_print.html", user, title=f"Chronology – {family.reference}",
-                picture=_picture(request, ctx), printed_at=request.app.state.ledger.clock.now(), **ctx)
+    return page(
+        request,
+        "chronology_print.html",
+        user,
+        title=f"Chronology – {family.reference}",
+        picture=_picture(request, ctx),
+        printed_at=request.app.state.ledger.clock.now(),
+        **ctx,
+    )

@@ -36,14 +36,26 @@ from web.pages.family import step_title
 from web.pages.forms import FamilyForm, FormContext, register, when
 from web.render import format_date, words
 
-LEVELS = [("1", "Level 1: universal"), ("2", "Level 2: early help, one agency"),
-          ("3", "Level 3: early help, several agencies"), ("4", "Level 4: specialist or statutory")]
-CLOSURE_REASONS = enum_choices(ClosureReason, {"needs_met": "Needs met", "single_agency": "One agency can carry on",
-                                               "stepped_up": "Stepped up to children's social care",
-                                               "family_withdrew": "The family withdrew",
-                                               "moved_away": "The family moved away"})
-MEETING_KINDS = enum_choices(MeetingKind, {"taf": "TAF meeting", "review": "Review", "handover": "Handover",
-                                           "professionals": "Professionals only"})
+LEVELS = [
+    ("1", "Level 1: universal"),
+    ("2", "Level 2: early help, one agency"),
+    ("3", "Level 3: early help, several agencies"),
+    ("4", "Level 4: specialist or statutory"),
+]
+CLOSURE_REASONS = enum_choices(
+    ClosureReason,
+    {
+        "needs_met": "Needs met",
+        "single_agency": "One agency can carry on",
+        "stepped_up": "Stepped up to children's social care",
+        "family_withdrew": "The family withdrew",
+        "moved_away": "The family moved away",
+    },
+)
+MEETING_KINDS = enum_choices(
+    MeetingKind,
+    {"taf": "TAF meeting", "review": "Review", "handover": "Handover", "professionals": "Professionals only"},
+)
 HANDOVER_ROLES = frozenset({Role.PRACTITIONER, Role.COORDINATOR, Role.MANAGER})
 
 
@@ -86,8 +98,11 @@ def _missing_manual_steps(ctx: FormContext) -> list[tuple[str, str]]:
         return []
     steps = checklists.evaluate(ctx.family, request, ctx.today)
     may_sign_off = ctx.user.role is Role.MANAGER and request.requested_by != ctx.user.id
-    return [(s.step, step_title(s.step)) for s in steps if s.manual and not s.done
-            and (s.step != "manager_signoff" or may_sign_off)]
+    return [
+        (s.step, step_title(s.step))
+        for s in steps
+        if s.manual and not s.done and (s.step != "manager_signoff" or may_sign_off)
+    ]
 
 
 def _step(ctx: FormContext) -> str:
@@ -103,8 +118,9 @@ def _signing_off(ctx: FormContext) -> bool:
 
 def _may_request(ctx: FormContext) -> str | None:
     lead = ctx.family.lead
-    if scope.may_request_handover(ctx.user.actor, lead.professional_id if lead else None,
-                                  lead.agency_id if lead else None):
+    if scope.may_request_handover(
+        ctx.user.actor, lead.professional_id if lead else None, lead.agency_id if lead else None
+    ):
         return None
     return "Only the lead professional, a coordinator or a manager can ask for this."
 
@@ -172,8 +188,7 @@ def _describe_episode(ctx: FormContext) -> list[tuple[str, str]]:
 
 
 def _open(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
-    return ledger.open_episode(actor, ctx.family.id, body.level, when(body), address=body.address,
-                               housing=body.housing)
+    return ledger.open_episode(actor, ctx.family.id, body.level, when(body), address=body.address, housing=body.housing)
 
 
 def _away(ctx: FormContext) -> bool:
@@ -203,13 +218,25 @@ def _plan(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recor
 
 def _meeting(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
     actions = [ActionInput(a.description, a.owner_id, a.due_on) for a in body.actions]
-    return ledger.hold_meeting(actor, ctx.family.id, body.kind, body.held_on, body.attendee_ids, body.apology_ids,
-                               body.family_attended, body.decisions, actions, None, body.date_uncertain)
+    return ledger.hold_meeting(
+        actor,
+        ctx.family.id,
+        body.kind,
+        body.held_on,
+        body.attendee_ids,
+        body.apology_ids,
+        body.family_attended,
+        body.decisions,
+        actions,
+        None,
+        body.date_uncertain,
+    )
 
 
 def _agree_action(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
-    return ledger.agree_action(actor, ctx.family.id, body.description, body.owner_id, body.due_on, body.child_ids,
-                               when(body))
+    return ledger.agree_action(
+        actor, ctx.family.id, body.description, body.owner_id, body.due_on, body.child_ids, when(body)
+    )
 
 
 def _complete_action(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
@@ -271,115 +298,313 @@ def _owner(label: str = "Owner") -> Field:
 
 
 OCCURRED = Field("occurred_on", "Date", "date", hint=DATE_HINT)
-ACTION_PARTS = [Field("description", "Description", "text"), _owner(),
-                Field("due_on", "Due date", "date", hint="For example, 27 3 2026.")]
+ACTION_PARTS = [
+    Field("description", "Description", "text"),
+    _owner(),
+    Field("due_on", "Due date", "date", hint="For example, 27 3 2026."),
+]
 MEETING_FIELDS = [
     Field("kind", "Kind of meeting", "radios", choices=MEETING_KINDS),
     Field("held_on", "Date held", "date", hint="For example, 27 3 2026."),
     Field("date_uncertain", "Is the date uncertain?", "yesno"),
     Field("attendee_ids", "Attendees", "checkboxes", choices=FormContext.people),
-    Field("apology_ids", "Apologies", "checkboxes", choices=FormContext.people,
-          hint="People invited who could not come."),
+    Field(
+        "apology_ids", "Apologies", "checkboxes", choices=FormContext.people, hint="People invited who could not come."
+    ),
     Field("family_attended", "Did the family attend?", "yesno", hint="Leave empty if the family was not invited."),
     Field("decisions", "Decisions", "textarea"),
-    Field("actions", "New actions", "rows", parts=ACTION_PARTS, count=3, item="Action",
-          hint="Up to three. Leave a row empty if you do not need it. Owners must be in the team."),
+    Field(
+        "actions",
+        "New actions",
+        "rows",
+        parts=ACTION_PARTS,
+        count=3,
+        item="Action",
+        hint="Up to three. Leave a row empty if you do not need it. Owners must be in the team.",
+    ),
 ]
 
 register(
-    FamilyForm("episode", "episodes/new", _episode_title, EpisodeOpen, [
-        Field("level", "Level of need", "radios", choices=LEVELS),
-        Field("occurred_on", "Date opened", "date", hint=DATE_HINT),
-        Field("address", "Address", "textarea", shown=_away,
-              hint="The family was recorded as having left the area: where it lives now. Leave empty for the last "
-                   "known address."),
-        Field("housing", "Housing", "radios", choices=HOUSING, shown=_away),
-    ], _open, "Episode opened", button=_episode_title,
+    FamilyForm(
+        "episode",
+        "episodes/new",
+        _episode_title,
+        EpisodeOpen,
+        [
+            Field("level", "Level of need", "radios", choices=LEVELS),
+            Field("occurred_on", "Date opened", "date", hint=DATE_HINT),
+            Field(
+                "address",
+                "Address",
+                "textarea",
+                shown=_away,
+                hint="The family was recorded as having left the area: where it lives now. Leave empty for the last "
+                "known address.",
+            ),
+            Field("housing", "Housing", "radios", choices=HOUSING, shown=_away),
+        ],
+        _open,
+        "Episode opened",
+        button=_episode_title,
         intro="A family that had an episode before gets a new one linked to the last. Review its history within "
-              "10 days."),
-    FamilyForm("level", "episodes/{item_id}/level", "Change the level of need", LevelChange, [
-        Field("level", "Level of need", "radios", choices=LEVELS),
-        Field("reason", "Reason", "textarea"),
-        OCCURRED,
-    ], _level, "Level of need changed", item=_open_episode, describe=_describe_episode),
+        "10 days.",
+    ),
+    FamilyForm(
+        "level",
+        "episodes/{item_id}/level",
+        "Change the level of need",
+        LevelChange,
+        [
+            Field("level", "Level of need", "radios", choices=LEVELS),
+            Field("reason", "Reason", "textarea"),
+            OCCURRED,
+        ],
+        _level,
+        "Level of need changed",
+        item=_open_episode,
+        describe=_describe_episode,
+    ),
     # ---- the lead and the team
-    FamilyForm("lead", "lead/new", "Assign lead professional", LeadAssign, [
-        Field("professional_id", "Lead professional", "select", choices=FormContext.people),
-        Field("agreed_with_family", "Was this agreed with the family?", "yesno"),
-        Field("occurred_on", "Date assigned", "date", hint=DATE_HINT),
-    ], _assign, "Lead professional assigned", roles=frozenset(scope.LEAD_ASSIGNERS),
-        button="Assign lead professional"),
-    FamilyForm("member", "members/new", "Add to the team", MemberJoin, [
-        Field("professional_id", "Professional", "select", choices=FormContext.not_in_team),
-        Field("occurred_on", "Date joined", "date", hint=DATE_HINT),
-    ], _join, "Added to the team", button="Add to the team"),
-    FamilyForm("member-left", "members/{item_id}/leave", "Remove from the team", Confirmation, [],
-               _leave, "Removed from the team", item=_member, describe=_describe_member,
-               button="Remove from the team", warning=True,
-               intro="Someone who owns open actions must hand them on first. The lead leaves only through a "
-                     "transfer."),
+    FamilyForm(
+        "lead",
+        "lead/new",
+        "Assign lead professional",
+        LeadAssign,
+        [
+            Field("professional_id", "Lead professional", "select", choices=FormContext.people),
+            Field("agreed_with_family", "Was this agreed with the family?", "yesno"),
+            Field("occurred_on", "Date assigned", "date", hint=DATE_HINT),
+        ],
+        _assign,
+        "Lead professional assigned",
+        roles=frozenset(scope.LEAD_ASSIGNERS),
+        button="Assign lead professional",
+    ),
+    FamilyForm(
+        "member",
+        "members/new",
+        "Add to the team",
+        MemberJoin,
+        [
+            Field("professional_id", "Professional", "select", choices=FormContext.not_in_team),
+            Field("occurred_on", "Date joined", "date", hint=DATE_HINT),
+        ],
+        _join,
+        "Added to the team",
+        button="Add to the team",
+    ),
+    FamilyForm(
+        "member-left",
+        "members/{item_id}/leave",
+        "Remove from the team",
+        Confirmation,
+        [],
+        _leave,
+        "Removed from the team",
+        item=_member,
+        describe=_describe_member,
+        button="Remove from the team",
+        warning=True,
+        intro="Someone who owns open actions must hand them on first. The lead leaves only through a transfer.",
+    ),
     # ---- the plan, meetings and actions
-    FamilyForm("plan", "plans/new", "Agree the plan", PlanIn, [
-        Field("outcomes", "Outcomes", "lines", hint="One outcome per line."),
-        Field("contact_every_days", "Expected contact", "rows", count=3, item="Agency",
-              hint="How often each agency expects to see the family face to face. Leave rows empty if not needed.",
-              parts=[Field("agency_id", "Agency", "select", choices=FormContext.agencies),
-                     Field("days", "Every how many days", "number", width="3")]),
-        Field("review_by", "Review by", "date", hint="For example, 27 3 2026."),
-        Field("occurred_on", "Date agreed", "date", hint=DATE_HINT),
-    ], _plan, "Plan agreed"),
-    FamilyForm("meeting", "meetings/new", "Record a meeting", MeetingIn, MEETING_FIELDS, _meeting,
-               "Meeting recorded", when_field="held_on"),
-    FamilyForm("action", "actions/new", "Agree an action", ActionIn, [
-        Field("description", "Description", "textarea"),
-        _owner(),
-        Field("due_on", "Due date", "date", hint="For example, 27 3 2026."),
-        Field("child_ids", "Children", "checkboxes", choices=FormContext.children),
-        Field("occurred_on", "Date agreed", "date", hint=DATE_HINT),
-    ], _agree_action, "Action agreed"),
-    FamilyForm("action-completed", "actions/{item_id}/completion", "Complete an action", ActionCompletion, [
-        Field("note", "Note", "textarea", hint="What was done."),
-        Field("occurred_on", "Date completed", "date", hint=DATE_HINT),
-    ], _complete_action, "Action completed", item=_open_action, describe=_describe_action,
-        button="Complete action"),
-    FamilyForm("action-reassigned", "actions/{item_id}/reassignment", "Reassign an action", ActionReassignment, [
-        _owner("New owner"),
-        OCCURRED,
-    ], _reassign, "Action reassigned", item=_open_action, describe=_describe_action, button="Reassign action"),
-    FamilyForm("action-cancelled", "actions/{item_id}/cancellation", "Cancel an action", ActionCancellation, [
-        Field("reason", "Reason", "textarea"),
-        OCCURRED,
-    ], _cancel, "Action cancelled", item=_open_action, describe=_describe_action, button="Cancel action",
-        warning=True),
+    FamilyForm(
+        "plan",
+        "plans/new",
+        "Agree the plan",
+        PlanIn,
+        [
+            Field("outcomes", "Outcomes", "lines", hint="One outcome per line."),
+            Field(
+                "contact_every_days",
+                "Expected contact",
+                "rows",
+                count=3,
+                item="Agency",
+                hint="How often each agency expects to see the family face to face. Leave rows empty if not needed.",
+                parts=[
+                    Field("agency_id", "Agency", "select", choices=FormContext.agencies),
+                    Field("days", "Every how many days", "number", width="3"),
+                ],
+            ),
+            Field("review_by", "Review by", "date", hint="For example, 27 3 2026."),
+            Field("occurred_on", "Date agreed", "date", hint=DATE_HINT),
+        ],
+        _plan,
+        "Plan agreed",
+    ),
+    FamilyForm(
+        "meeting",
+        "meetings/new",
+        "Record a meeting",
+        MeetingIn,
+        MEETING_FIELDS,
+        _meeting,
+        "Meeting recorded",
+        when_field="held_on",
+    ),
+    FamilyForm(
+        "action",
+        "actions/new",
+        "Agree an action",
+        ActionIn,
+        [
+            Field("description", "Description", "textarea"),
+            _owner(),
+            Field("due_on", "Due date", "date", hint="For example, 27 3 2026."),
+            Field("child_ids", "Children", "checkboxes", choices=FormContext.children),
+            Field("occurred_on", "Date agreed", "date", hint=DATE_HINT),
+        ],
+        _agree_action,
+        "Action agreed",
+    ),
+    FamilyForm(
+        "action-completed",
+        "actions/{item_id}/completion",
+        "Complete an action",
+        ActionCompletion,
+        [
+            Field("note", "Note", "textarea", hint="What was done."),
+            Field("occurred_on", "Date completed", "date", hint=DATE_HINT),
+        ],
+        _complete_action,
+        "Action completed",
+        item=_open_action,
+        describe=_describe_action,
+        button="Complete action",
+    ),
+    FamilyForm(
+        "action-reassigned",
+        "actions/{item_id}/reassignment",
+        "Reassign an action",
+        ActionReassignment,
+        [
+            _owner("New owner"),
+            OCCURRED,
+        ],
+        _reassign,
+        "Action reassigned",
+        item=_open_action,
+        describe=_describe_action,
+        button="Reassign action",
+    ),
+    FamilyForm(
+        "action-cancelled",
+        "actions/{item_id}/cancellation",
+        "Cancel an action",
+        ActionCancellation,
+        [
+            Field("reason", "Reason", "textarea"),
+            OCCURRED,
+        ],
+        _cancel,
+        "Action cancelled",
+        item=_open_action,
+        describe=_describe_action,
+        button="Cancel action",
+        warning=True,
+    ),
     # ---- handover
-    FamilyForm("closure", "closure/new", "Request closure", ClosureRequestIn, [
-        Field("reason", "Reason", "radios", choices=CLOSURE_REASONS),
-        Field("outcome_summary", "Outcome summary", "textarea", hint="What changed for the children, and how "
-                                                                     "you know."),
-    ], _closure, "Closure requested", roles=HANDOVER_ROLES, refusal=_may_request, button="Request closure",
-        intro="The episode closes only when every step of the closure checklist is done."),
-    FamilyForm("transfer", "transfer/new", "Request transfer", TransferRequestIn, [
-        Field("to_professional_id", "Incoming lead professional", "select", choices=FormContext.not_lead),
-        Field("reason", "Reason", "textarea"),
-    ], _transfer, "Transfer requested", roles=HANDOVER_ROLES, refusal=_may_request, button="Request transfer",
-        intro="The current lead stays lead until the incoming professional accepts and the handover steps are "
-              "done."),
-    FamilyForm("transfer-accepted", "transfer/acceptance", "Accept transfer", Confirmation, [], _accept,
-               "Transfer accepted", item=_pending(RequestKind.TRANSFER), refusal=_may_accept,
-               describe=_describe_request, button="Accept transfer",
-               intro="You become lead professional once the handover steps are done."),
-    FamilyForm("step", "handover-steps/new", _step_form_title, StepCompletion, [
-        Field("step", "Step", "hidden", shown=lambda ctx: bool(_step(ctx))),
-        Field("step", "Step", "radios", choices=_missing_manual_steps, shown=lambda ctx: not _step(ctx)),
-        Field("evidence", "Evidence", "textarea", hint="What was done, by whom, and where it is recorded."),
-    ], _complete_step, "Handover step completed", item=_step_request, refusal=_may_complete_step,
-        describe=_describe_request, initial=_step_values, extra=_step_extra, button=_step_form_title),
-    FamilyForm("closure-withdrawn", "closure/withdrawal", "Withdraw the closure request", Withdrawal, [
-        Field("reason", "Reason", "textarea"),
-    ], _withdraw(RequestKind.CLOSURE), "Closure request withdrawn", item=_pending(RequestKind.CLOSURE),
-        refusal=_may_withdraw, describe=_describe_request, button="Withdraw request", warning=True),
-    FamilyForm("transfer-withdrawn", "transfer/withdrawal", "Withdraw the transfer request", Withdrawal, [
-        Field("reason", "Reason", "textarea"),
-    ], _withdraw(RequestKind.TRANSFER), "Transfer request withdrawn", item=_pending(RequestKind.TRANSFER),
-        refusal=_may_withdraw, describe=_describe_request, button="Withdraw request", warning=True),
+    FamilyForm(
+        "closure",
+        "closure/new",
+        "Request closure",
+        ClosureRequestIn,
+        [
+            Field("reason", "Reason", "radios", choices=CLOSURE_REASONS),
+            Field(
+                "outcome_summary",
+                "Outcome summary",
+                "textarea",
+                hint="What changed for the children, and how you know.",
+            ),
+        ],
+        _closure,
+        "Closure requested",
+        roles=HANDOVER_ROLES,
+        refusal=_may_request,
+        button="Request closure",
+        intro="The episode closes only when every step of the closure checklist is done.",
+    ),
+    FamilyForm(
+        "transfer",
+        "transfer/new",
+        "Request transfer",
+        TransferRequestIn,
+        [
+            Field("to_professional_id", "Incoming lead professional", "select", choices=FormContext.not_lead),
+            Field("reason", "Reason", "textarea"),
+        ],
+        _transfer,
+        "Transfer requested",
+        roles=HANDOVER_ROLES,
+        refusal=_may_request,
+        button="Request transfer",
+        intro="The current lead stays lead until the incoming professional accepts and the handover steps are done.",
+    ),
+    FamilyForm(
+        "transfer-accepted",
+        "transfer/acceptance",
+        "Accept transfer",
+        Confirmation,
+        [],
+        _accept,
+        "Transfer accepted",
+        item=_pending(RequestKind.TRANSFER),
+        refusal=_may_accept,
+        describe=_describe_request,
+        button="Accept transfer",
+        intro="You become lead professional once the handover steps are done.",
+    ),
+    FamilyForm(
+        "step",
+        "handover-steps/new",
+        _step_form_title,
+        StepCompletion,
+        [
+            Field("step", "Step", "hidden", shown=lambda ctx: bool(_step(ctx))),
+            Field("step", "Step", "radios", choices=_missing_manual_steps, shown=lambda ctx: not _step(ctx)),
+            Field("evidence", "Evidence", "textarea", hint="What was done, by whom, and where it is recorded."),
+        ],
+        _complete_step,
+        "Handover step completed",
+        item=_step_request,
+        refusal=_may_complete_step,
+        describe=_describe_request,
+        initial=_step_values,
+        extra=_step_extra,
+        button=_step_form_title,
+    ),
+    FamilyForm(
+        "closure-withdrawn",
+        "closure/withdrawal",
+        "Withdraw the closure request",
+        Withdrawal,
+        [
+            Field("reason", "Reason", "textarea"),
+        ],
+        _withdraw(RequestKind.CLOSURE),
+        "Closure request withdrawn",
+        item=_pending(RequestKind.CLOSURE),
+        refusal=_may_withdraw,
+        describe=_describe_request,
+        button="Withdraw request",
+        warning=True,
+    ),
+    FamilyForm(
+        "transfer-withdrawn",
+        "transfer/withdrawal",
+        "Withdraw the transfer request",
+        Withdrawal,
+        [
+            Field("reason", "Reason", "textarea"),
+        ],
+        _withdraw(RequestKind.TRANSFER),
+        "Transfer request withdrawn",
+        item=_pending(RequestKind.TRANSFER),
+        refusal=_may_withdraw,
+        describe=_describe_request,
+        button="Withdraw request",
+        warning=True,
+    ),
 )

@@ -39,8 +39,13 @@ class Filters:
 
     def query(self, **more: str) -> str:
         """This search as a query string (empty filters left out), with more parameters."""
-        pairs = [("q", self.q), ("status", self.status), ("lead", self.lead), ("signal", self.signal),
-                 ("without_lead", "yes" if self.without_lead else "")]
+        pairs = [
+            ("q", self.q),
+            ("status", self.status),
+            ("lead", self.lead),
+            ("signal", self.signal),
+            ("without_lead", "yes" if self.without_lead else ""),
+        ]
         return urlencode([(k, v) for k, v in [*pairs, *more.items()] if v])
 
     @property
@@ -58,21 +63,37 @@ def _uuid(value: str) -> UUID | None:
 
 def _lead_choices(request: Request) -> list[tuple[str, str]]:
     people = web_state(request).directory.people()
-    return [(str(p.id), f"{p.name} ({p.agency_name})") for p in people
-            if not p.is_system and p.role not in ("admin", "auditor")]
+    return [
+        (str(p.id), f"{p.name} ({p.agency_name})")
+        for p in people
+        if not p.is_system and p.role not in ("admin", "auditor")
+    ]
 
 
 @router.get("/families", response_class=HTMLResponse)
-def families_page(request: Request, user: CurrentUser, q: str = "", status: str = "", lead: str = "",
-                  signal: str = "", without_lead: str = "", cursor: str = "", trail: str = "",
-                  limit: int = PAGE_SIZE) -> HTMLResponse:
+def families_page(
+    request: Request,
+    user: CurrentUser,
+    q: str = "",
+    status: str = "",
+    lead: str = "",
+    signal: str = "",
+    without_lead: str = "",
+    cursor: str = "",
+    trail: str = "",
+    limit: int = PAGE_SIZE,
+) -> HTMLResponse:
     """The families this person may see, searched and filtered, a page at a time."""
     if not scope.reads_case_data(user.actor):
         raise PageError(403)
     leads = _lead_choices(request)
-    filters = Filters(q=q.strip()[:200], status=status if status in ("open", "closed") else "",
-                      lead=lead if lead in {v for v, _ in leads} else "",
-                      signal=signal if signal in SIGNAL_NAMES else "", without_lead=without_lead == "yes")
+    filters = Filters(
+        q=q.strip()[:200],
+        status=status if status in ("open", "closed") else "",
+        lead=lead if lead in {v for v, _ in leads} else "",
+        signal=signal if signal in SIGNAL_NAMES else "",
+        without_lead=without_lead == "yes",
+    )
     limit = min(max(limit, 1), 100)
     signals = visible_signals(request, user)
     family_ids: list[UUID] | None = None
@@ -80,9 +101,15 @@ def families_page(request: Request, user: CurrentUser, q: str = "", status: str 
         family_ids = sorted({s.family_id for s in signals if s.signal == filters.signal}, key=str)
     try:
         found = request.app.state.read_models.list_families(
-            q=filters.q or None, status=filters.status or None, lead_id=_uuid(filters.lead),
-            without_lead=True if filters.without_lead else None, family_ids=family_ids, limit=limit,
-            cursor=cursor or None, visible_to=user.actor)
+            q=filters.q or None,
+            status=filters.status or None,
+            lead_id=_uuid(filters.lead),
+            without_lead=True if filters.without_lead else None,
+            family_ids=family_ids,
+            limit=limit,
+            cursor=cursor or None,
+            visible_to=user.actor,
+        )
     except BadCursorError:
         raise PageError(400, "This page of results is out of date. Start the search again.") from None
     by_family: dict[UUID, list[WatchlistEntry]] = {}
@@ -97,14 +124,26 @@ def families_page(request: Request, user: CurrentUser, q: str = "", status: str 
         previous = "/families?" + filters.query(**back, **extra)
     following = None
     if found.next_cursor:
-        following = "/families?" + filters.query(cursor=found.next_cursor, trail=",".join([*steps, cursor]),
-                                                 **extra)
+        following = "/families?" + filters.query(cursor=found.next_cursor, trail=",".join([*steps, cursor]), **extra)
     rows: list[dict[str, Any]] = [
-        {"family": f, "signals": by_family.get(f.id, []),
-         "lead": directory.person_name(f.lead.professional_id) if f.lead else ""}
+        {
+            "family": f,
+            "signals": by_family.get(f.id, []),
+            "lead": directory.person_name(f.lead.professional_id) if f.lead else "",
+        }
         for f in found.items
     ]
-    return page(request, "families.html", user, title="Families", rows=rows, filters=filters, leads=leads,
-                signals=signal_choices(), page_number=len(steps) + (2 if cursor else 1),
-                previous=previous, following=following,
-                may_register=scope.records_case_data(user.actor))
+    return page(
+        request,
+        "families.html",
+        user,
+        title="Families",
+        rows=rows,
+        filters=filters,
+        leads=leads,
+        signals=signal_choices(),
+        page_number=len(steps) + (2 if cursor else 1),
+        previous=previous,
+        following=following,
+        may_register=scope.records_case_data(user.actor),
+    )

@@ -91,13 +91,28 @@ def request_panels(family: Family, today: date, directory: Directory) -> list[Re
             record = request.steps_done.get(result.step)
             if finished and not result.done:  # it was done when the request completed; today's view is moot
                 result = checklists.StepResult(result.step, True, "done when the request completed", "", result.manual)
-            lines.append(StepLine(result.step, step_title(result.step), result.done, result.manual, result.reason,
-                                  record.evidence if record else result.evidence,
-                                  directory.person_name(record.by) if record else "",
-                                  record.on if record else None))
-        panels.append(RequestPanel(request, kind.value, request.status.value,
-                                   directory.person_name(request.requested_by),
-                                   directory.person_name(request.to_professional_id), lines))
+            lines.append(
+                StepLine(
+                    result.step,
+                    step_title(result.step),
+                    result.done,
+                    result.manual,
+                    result.reason,
+                    record.evidence if record else result.evidence,
+                    directory.person_name(record.by) if record else "",
+                    record.on if record else None,
+                )
+            )
+        panels.append(
+            RequestPanel(
+                request,
+                kind.value,
+                request.status.value,
+                directory.person_name(request.requested_by),
+                directory.person_name(request.to_professional_id),
+                lines,
+            )
+        )
     return panels
 
 
@@ -106,8 +121,10 @@ SIGNAL_ORDER = {rule.__name__: index for index, rule in enumerate(RULES)}  # DOM
 
 def _signals(family: Family) -> list[Any]:
     """The signals recorded as standing on the family's stream (what the watchlist and the closure step read)."""
-    return sorted(family.standing_signals.values(),
-                  key=lambda s: (s.severity != "high", SIGNAL_ORDER.get(s.name, len(SIGNAL_ORDER))))
+    return sorted(
+        family.standing_signals.values(),
+        key=lambda s: (s.severity != "high", SIGNAL_ORDER.get(s.name, len(SIGNAL_ORDER))),
+    )
 
 
 SIGNAL_ROWS = ("SignalRaised", "SignalCleared")  # shown in the Signals section, not among the last entries
@@ -129,10 +146,20 @@ def family_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRes
     open_episode = episode if episode is not None and episode.closed_on is None else None
     actions = sorted((a for a in family.actions.values() if a.open), key=lambda a: a.due_on)
     return page(
-        request, "family.html", user, title=family.reference, family=family, directory=directory,
-        episode=episode, open_episode=open_episode, actions=actions, panels=request_panels(family, today, directory),
-        signals=_signals(family), chronology=_chronology(request, family.id),
-        may_record=scope.records_case_data(user.actor), may_assign=scope.may_assign_lead(user.actor),
+        request,
+        "family.html",
+        user,
+        title=family.reference,
+        family=family,
+        directory=directory,
+        episode=episode,
+        open_episode=open_episode,
+        actions=actions,
+        panels=request_panels(family, today, directory),
+        signals=_signals(family),
+        chronology=_chronology(request, family.id),
+        may_record=scope.records_case_data(user.actor),
+        may_assign=scope.may_assign_lead(user.actor),
         is_lead=family.lead is not None and family.lead.professional_id == user.id,
         may_read_history=user.role.value in ("auditor", "coordinator", "manager"),
         RequestStatus=RequestStatus,
@@ -145,6 +172,12 @@ def handover_panel(request: Request, family_id: UUID, user: CurrentUser) -> HTML
     family = readable_family(request, user, family_id, "handover")
     today = request.app.state.ledger.clock.today()
     directory = web_state(request).directory
-    return page(request, "_handover.html", user, family=family, panels=request_panels(family, today, directory),
-                may_record=scope.records_case_data(user.actor),
-                is_lead=family.lead is not None and family.lead.professional_id == user.id)
+    return page(
+        request,
+        "_handover.html",
+        user,
+        family=family,
+        panels=request_panels(family, today, directory),
+        may_record=scope.records_case_data(user.actor),
+        is_lead=family.lead is not None and family.lead.professional_id == user.id,
+    )

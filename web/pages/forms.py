@@ -81,9 +81,14 @@ class FormContext:
 
     def professionals(self, roles: Sequence[Role] | None = None) -> list[tuple[str, str]]:
         """Every active person in the directory (optionally of some roles) as choices."""
-        return [(str(p.id), f"{p.name} ({p.agency_name})") for p in self.directory.people()
-                if p.active and not p.is_system and p.role not in ("admin", "auditor")
-                and (roles is None or p.role in {r.value for r in roles})]
+        return [
+            (str(p.id), f"{p.name} ({p.agency_name})")
+            for p in self.directory.people()
+            if p.active
+            and not p.is_system
+            and p.role not in ("admin", "auditor")
+            and (roles is None or p.role in {r.value for r in roles})
+        ]
 
     def agencies(self) -> list[tuple[str, str]]:
         """Every agency as choices."""
@@ -167,19 +172,41 @@ def when(body: Any, specific: date | datetime | None = None) -> When:
 def form_context(request: Request, user: User, family_id: UUID, item_id: UUID | None = None) -> FormContext:
     """The context of a form on a family this person may record for (403 or 404 otherwise)."""
     family = writable_family(request, user, family_id)
-    return FormContext(family, web_state(request).directory, user, item_id, request.app.state.ledger.clock.today(),
-                       params=dict(request.query_params), read_models=request.app.state.read_models,
-                       ledger=request.app.state.ledger, settings=request.app.state.settings)
+    return FormContext(
+        family,
+        web_state(request).directory,
+        user,
+        item_id,
+        request.app.state.ledger.clock.today(),
+        params=dict(request.query_params),
+        read_models=request.app.state.read_models,
+        ledger=request.app.state.ledger,
+        settings=request.app.state.settings,
+    )
 
 
-def _show(request: Request, form: FamilyForm, ctx: FormContext, values: dict[str, Any], errors: FormErrors,
-          status: int = 200) -> HTMLResponse:
+def _show(
+    request: Request, form: FamilyForm, ctx: FormContext, values: dict[str, Any], errors: FormErrors, status: int = 200
+) -> HTMLResponse:
     fields = form.fields_for(ctx)
     action = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return page(request, "form.html", ctx.user, status=status, title=form.title_for(ctx), form=form,
-                family=ctx.family, fields=fields, summary_fields=leaves(fields), values=values, errors=errors,
-                context=ctx, action=action, button=form.button_for(ctx),
-                described=form.describe(ctx) if form.describe else [])
+    return page(
+        request,
+        "form.html",
+        ctx.user,
+        status=status,
+        title=form.title_for(ctx),
+        form=form,
+        family=ctx.family,
+        fields=fields,
+        summary_fields=leaves(fields),
+        values=values,
+        errors=errors,
+        context=ctx,
+        action=action,
+        button=form.button_for(ctx),
+        described=form.describe(ctx) if form.describe else [],
+    )
 
 
 def _checked(form: FamilyForm, ctx: FormContext) -> FormContext:
@@ -208,8 +235,9 @@ def _get(form: FamilyForm) -> Callable[..., Response]:
 
 
 def _post(form: FamilyForm) -> Callable[..., Response]:
-    def submit_form(request: Request, family_id: UUID, user: CurrentUser, posted: PostedForm,
-                    item_id: UUID | None = None) -> Response:
+    def submit_form(
+        request: Request, family_id: UUID, user: CurrentUser, posted: PostedForm, item_id: UUID | None = None
+    ) -> Response:
         ctx = _checked(form, form_context(request, user, family_id, item_id))
         return record(request, form, ctx, posted)
 
@@ -220,8 +248,13 @@ def record(request: Request, form: FamilyForm, ctx: FormContext, posted: FormDat
     """Validate with the API's model, record through the ledger, and redirect; or show what is wrong."""
     fields = form.fields_for(ctx)
     build = form.build
-    body, errors = validate(form.model, fields, posted, form.extra(ctx) if form.extra else None,
-                            (lambda b: build(ctx, b)) if build is not None else None)
+    body, errors = validate(
+        form.model,
+        fields,
+        posted,
+        form.extra(ctx) if form.extra else None,
+        (lambda b: build(ctx, b)) if build is not None else None,
+    )
     status = 400
     if body is not None:
         try:
@@ -246,7 +279,7 @@ def register(*forms: FamilyForm) -> None:
         FORMS.append(form)
         DONE_MESSAGES[form.name] = form.done_message
         path = "/families/{family_id}/" + form.path
-        router.add_api_route(path, _get(form), methods=["GET"], response_class=HTMLResponse,
-                             name=f"{form.name}-form")
-        router.add_api_route(path, _post(form), methods=["POST"], response_class=HTMLResponse,
-                             name=f"{form.name}-submit")
+        router.add_api_route(path, _get(form), methods=["GET"], response_class=HTMLResponse, name=f"{form.name}-form")
+        router.add_api_route(
+            path, _post(form), methods=["POST"], response_class=HTMLResponse, name=f"{form.name}-submit"
+        )

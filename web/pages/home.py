@@ -39,28 +39,50 @@ def _step_href(family_id: UUID, request_id: UUID, step: str) -> str:
     return f"/families/{family_id}/handover-steps/new?" + urlencode({"request_id": str(request_id), "step": step})
 
 
-def waiting_steps(request: Request, user: User, worklist: Any, references: dict[UUID, str],
-                  visible: set[UUID]) -> list[WaitingStep]:
+def waiting_steps(
+    request: Request, user: User, worklist: Any, references: dict[UUID, str], visible: set[UUID]
+) -> list[WaitingStep]:
     """Transfers to accept, sign-offs to give and manual steps to complete, on families this person may see."""
     models = request.app.state.read_models
     steps: list[WaitingStep] = []
     seen: set[tuple[UUID, str]] = set()
     for transfer in models.incoming_transfers(user.id):
         if transfer.family_id in visible:
-            steps.append(WaitingStep(transfer.family_id, references.get(transfer.family_id, ""), "transfer",
-                                     "Accept the transfer of lead professional", "You are the incoming lead",
-                                     f"/families/{transfer.family_id}/transfer/acceptance"))
+            steps.append(
+                WaitingStep(
+                    transfer.family_id,
+                    references.get(transfer.family_id, ""),
+                    "transfer",
+                    "Accept the transfer of lead professional",
+                    "You are the incoming lead",
+                    f"/families/{transfer.family_id}/transfer/acceptance",
+                )
+            )
     if user.role is Role.MANAGER:
         for request_ in models.awaiting_signoff(user.actor):
             seen.add((request_.request_id, "manager_signoff"))
-            steps.append(WaitingStep(request_.family_id, references.get(request_.family_id, ""), request_.kind,
-                                     step_title("manager_signoff"), f"{request_.kind.capitalize()} request",
-                                     _step_href(request_.family_id, request_.request_id, "manager_signoff")))
+            steps.append(
+                WaitingStep(
+                    request_.family_id,
+                    references.get(request_.family_id, ""),
+                    request_.kind,
+                    step_title("manager_signoff"),
+                    f"{request_.kind.capitalize()} request",
+                    _step_href(request_.family_id, request_.request_id, "manager_signoff"),
+                )
+            )
     for s in worklist.steps:
         if s.family_id in visible and (s.request_id, s.step) not in seen:
-            steps.append(WaitingStep(s.family_id, references.get(s.family_id, ""), s.kind, step_title(s.step),
-                                     f"{s.kind.capitalize()} request: {s.reason}" if s.reason else s.kind,
-                                     _step_href(s.family_id, s.request_id, s.step)))
+            steps.append(
+                WaitingStep(
+                    s.family_id,
+                    references.get(s.family_id, ""),
+                    s.kind,
+                    step_title(s.step),
+                    f"{s.kind.capitalize()} request: {s.reason}" if s.reason else s.kind,
+                    _step_href(s.family_id, s.request_id, s.step),
+                )
+            )
     return steps
 
 
@@ -78,12 +100,24 @@ def my_work(request: Request, user: CurrentUser) -> HTMLResponse:
     models = request.app.state.read_models
     notifications = request.app.state.notifications.for_professional(user.id)
     if not scope.reads_case_data(user.actor):
-        return page(request, "my_work.html", user, title="My work", case_data=False, families=[], actions=[],
-                    steps=[], signals=[], notifications=notifications, references={})
+        return page(
+            request,
+            "my_work.html",
+            user,
+            title="My work",
+            case_data=False,
+            families=[],
+            actions=[],
+            steps=[],
+            signals=[],
+            notifications=notifications,
+            references={},
+        )
     worklist = models.worklist(user.id, today)
     visible = models.visible_family_ids(user.actor)
-    families = sorted((f for f in worklist.families if f.family_id in visible),
-                      key=lambda f: (not f.is_lead, f.reference))
+    families = sorted(
+        (f for f in worklist.families if f.family_id in visible), key=lambda f: (not f.is_lead, f.reference)
+    )
     mine = {f.family_id for f in families}
     actions = [a for a in worklist.actions if a.family_id in visible]
     references = {f.family_id: f.reference for f in families}
@@ -92,17 +126,34 @@ def my_work(request: Request, user: CurrentUser) -> HTMLResponse:
     missing = {s.family_id for s in steps if not s.reference}
     if missing:
         found = _references(request, missing)
-        steps = [WaitingStep(s.family_id, found.get(s.family_id, ""), s.kind, s.title, s.reason, s.href)
-                 if not s.reference else s for s in steps]
+        steps = [
+            WaitingStep(s.family_id, found.get(s.family_id, ""), s.kind, s.title, s.reason, s.href)
+            if not s.reference
+            else s
+            for s in steps
+        ]
     signals: list[WatchlistEntry] = [s for s in visible_signals(request, user) if s.family_id in mine]
     without_lead = 0
     if scope.may_assign_lead(user.actor):
-        without_lead = len(models.list_families(status="open", without_lead=True, limit=MAX_COUNTED,
-                                                visible_to=user.actor).items)
-    return page(request, "my_work.html", user, title="My work", case_data=True, families=families,
-                actions=actions, steps=steps, signals=signals, notifications=notifications,
-                references=references, directory=web_state(request).directory, without_lead=without_lead,
-                max_counted=MAX_COUNTED)
+        without_lead = len(
+            models.list_families(status="open", without_lead=True, limit=MAX_COUNTED, visible_to=user.actor).items
+        )
+    return page(
+        request,
+        "my_work.html",
+        user,
+        title="My work",
+        case_data=True,
+        families=families,
+        actions=actions,
+        steps=steps,
+        signals=signals,
+        notifications=notifications,
+        references=references,
+        directory=web_state(request).directory,
+        without_lead=without_lead,
+        max_counted=MAX_COUNTED,
+    )
 
 
 @router.post("/notifications/read")

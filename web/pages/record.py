@@ -37,17 +37,26 @@ def _front_door(family: Family) -> Section:
     section.add("Record a referral", "referrals/new")
     for r in sorted(family.referrals.values(), key=lambda r: r.received_on):
         if r.outcome is None:
-            section.add("Decide referral", f"referrals/{r.referral_id}/decision",
-                        f"Received {format_date(r.received_on)} from {words(r.source_kind).lower()}")
+            section.add(
+                "Decide referral",
+                f"referrals/{r.referral_id}/decision",
+                f"Received {format_date(r.received_on)} from {words(r.source_kind).lower()}",
+            )
     for r in sorted(family.referrals.values(), key=lambda r: r.received_on):
         if r.outcome is not None and r.feedback_given_on is None:
-            section.add("Record feedback to the referrer", f"referrals/{r.referral_id}/feedback",
-                        f"Decided {format_date(r.decided_on)}: {words(r.outcome).lower()}")
+            section.add(
+                "Record feedback to the referrer",
+                f"referrals/{r.referral_id}/feedback",
+                f"Decided {format_date(r.decided_on)}: {words(r.outcome).lower()}",
+            )
     section.add("Record a concern", "concerns/new")
     for c in sorted(family.concerns.values(), key=lambda c: c.raised_on):
-        section.add("Respond to concern", f"concerns/{c.concern_id}/response",
-                    f"Raised {format_date(c.raised_on)}" + ("" if c.responded_on is None else
-                                                           f", last response {format_date(c.responded_on)}"))
+        section.add(
+            "Respond to concern",
+            f"concerns/{c.concern_id}/response",
+            f"Raised {format_date(c.raised_on)}"
+            + ("" if c.responded_on is None else f", last response {format_date(c.responded_on)}"),
+        )
     return section
 
 
@@ -67,8 +76,11 @@ def _children(family: Family) -> Section:
         if child.date_of_birth is None:
             section.add(f"Record the birth of {child.name}", f"children/{child.child_id}/birth")
         section.add(f"Record a weight for {child.name}", f"children/{child.child_id}/growth/new")
-        section.add(f"Record a registration for {child.name}", f"children/{child.child_id}/registrations/new",
-                    "GP, health visitor, nursery or school")
+        section.add(
+            f"Record a registration for {child.name}",
+            f"children/{child.child_id}/registrations/new",
+            "GP, health visitor, nursery or school",
+        )
     section.add("Add a child", "children/new", "Born or expected")
     section.add("Record a change of address", "address/new")
     if family.in_area:
@@ -89,14 +101,19 @@ def _episode(family: Family, user: User, directory: Directory) -> Section:
             section.add("Assign lead professional", "lead/new")
         section.add("Add to the team", "members/new")
         for member in family.members.values():
-            section.add(f"Remove {directory.person_name(member.professional_id)} from the team",
-                        f"members/{member.professional_id}/leave")
+            section.add(
+                f"Remove {directory.person_name(member.professional_id)} from the team",
+                f"members/{member.professional_id}/leave",
+            )
         section.add("Agree the plan", "plans/new")
         section.add("Agree an action", "actions/new")
     section.add("Record a meeting", "meetings/new")
     for action in family.open_actions():
-        for text, what in (("Complete action", "completion"), ("Reassign action", "reassignment"),
-                           ("Cancel action", "cancellation")):
+        for text, what in (
+            ("Complete action", "completion"),
+            ("Reassign action", "reassignment"),
+            ("Cancel action", "cancellation"),
+        ):
             section.add(text, f"actions/{action.action_id}/{what}", action.description)
     return section
 
@@ -107,8 +124,11 @@ def _claims_and_assessments(family: Family, user: User) -> Section:
     for c in family.claims.values():
         if c.verification is None:
             section.add("Verify claim", f"claims/{c.claim_id}/verification", c.statement)
-        elif c.verification is ClaimOutcome.UNABLE_TO_VERIFY and c.decision is None \
-                and scope.may_record_supervision(user.actor):
+        elif (
+            c.verification is ClaimOutcome.UNABLE_TO_VERIFY
+            and c.decision is None
+            and scope.may_record_supervision(user.actor)
+        ):
             section.add("Decide on a claim", f"claims/{c.claim_id}/decision", c.statement)
     section.add("Recommend an assessment", "assessments/new")
     names = dict(ASSESSMENT_KINDS)
@@ -126,8 +146,9 @@ def _claims_and_assessments(family: Family, user: User) -> Section:
 def _handover(family: Family, user: User) -> Section:
     section = Section("Handover")
     lead = family.lead
-    may_request = scope.may_request_handover(user.actor, lead.professional_id if lead else None,
-                                             lead.agency_id if lead else None)
+    may_request = scope.may_request_handover(
+        user.actor, lead.professional_id if lead else None, lead.agency_id if lead else None
+    )
     closure = family.pending_request(RequestKind.CLOSURE)
     transfer = family.pending_request(RequestKind.TRANSFER)
     if family.open_episode is not None and closure is None and may_request:
@@ -138,13 +159,22 @@ def _handover(family: Family, user: User) -> Section:
         if request is None or request.status not in (RequestStatus.PENDING, RequestStatus.BLOCKED):
             continue
         kind = request.kind.value
-        section.add("Complete step", f"handover-steps/new?request_id={request.request_id}",
-                    f"A manual step of the {kind} checklist")
+        section.add(
+            "Complete step",
+            f"handover-steps/new?request_id={request.request_id}",
+            f"A manual step of the {kind} checklist",
+        )
         if request.kind is RequestKind.CLOSURE and user.role is Role.MANAGER and user.id != request.requested_by:
-            section.add("Sign off", f"handover-steps/new?request_id={request.request_id}&step=manager_signoff",
-                        step_title("manager_signoff"))
-        if request.kind is RequestKind.TRANSFER and request.to_professional_id == user.id \
-                and request.accepted_on is None:
+            section.add(
+                "Sign off",
+                f"handover-steps/new?request_id={request.request_id}&step=manager_signoff",
+                step_title("manager_signoff"),
+            )
+        if (
+            request.kind is RequestKind.TRANSFER
+            and request.to_professional_id == user.id
+            and request.accepted_on is None
+        ):
             section.add("Accept transfer", "transfer/acceptance")
         if request.requested_by == user.id or may_request:
             section.add(f"Withdraw the {kind} request", f"{kind}/withdrawal")
@@ -168,8 +198,19 @@ def record_index(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRe
     directory = web_state(request).directory
     sections = [
         Section("Contacts", [("Record a contact", "contacts/new", "Visits, calls and appointments, also missed ones")]),
-        _front_door(family), _children(family), _episode(family, user, directory),
-        _claims_and_assessments(family, user), _consent(family), _handover(family, user), _oversight(user),
+        _front_door(family),
+        _children(family),
+        _episode(family, user, directory),
+        _claims_and_assessments(family, user),
+        _consent(family),
+        _handover(family, user),
+        _oversight(user),
     ]
-    return page(request, "record.html", user, title="More things to record", family=family,
-                sections=[s for s in sections if s.links])
+    return page(
+        request,
+        "record.html",
+        user,
+        title="More things to record",
+        family=family,
+        sections=[s for s in sections if s.links],
+    )

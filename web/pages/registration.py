@@ -21,20 +21,41 @@ from web.render import DONE_MESSAGES
 router = APIRouter()
 DONE_MESSAGES["family-registered"] = "Family registered"
 
-CHILDREN = Field("children", "Children", "rows", count=4, item="Child",
-                 invalid="Enter the name of at least one child",
-                 hint="Give a date of birth, or an expected date for a child not born yet. Leave rows empty if not "
-                      "needed.",
-                 parts=[Field("name", "Name", "text"),
-                        Field("date_of_birth", "Date of birth", "date", hint="For example, 27 3 2026."),
-                        Field("expected_on", "Expected date", "date", hint="Only for a child not born yet.")])
+CHILDREN = Field(
+    "children",
+    "Children",
+    "rows",
+    count=4,
+    item="Child",
+    invalid="Enter the name of at least one child",
+    hint="Give a date of birth, or an expected date for a child not born yet. Leave rows empty if not needed.",
+    parts=[
+        Field("name", "Name", "text"),
+        Field("date_of_birth", "Date of birth", "date", hint="For example, 27 3 2026."),
+        Field("expected_on", "Expected date", "date", hint="Only for a child not born yet."),
+    ],
+)
 FIELDS = [
-    Field("reference", "Reference", "text", width="10",
-          hint="Your service's reference for the family. Leave empty to be given one."),
+    Field(
+        "reference",
+        "Reference",
+        "text",
+        width="10",
+        hint="Your service's reference for the family. Leave empty to be given one.",
+    ),
     CHILDREN,
-    Field("carers", "Carers", "rows", count=2, item="Carer", hint="Adults caring for the children.",
-          parts=[Field("name", "Name", "text"),
-                 Field("relationship", "Relationship", "text", hint="For example, mother or grandfather.")]),
+    Field(
+        "carers",
+        "Carers",
+        "rows",
+        count=2,
+        item="Carer",
+        hint="Adults caring for the children.",
+        parts=[
+            Field("name", "Name", "text"),
+            Field("relationship", "Relationship", "text", hint="For example, mother or grandfather."),
+        ],
+    ),
     Field("address", "Address", "textarea"),
     Field("housing", "Housing", "radios", choices=HOUSING),
     Field("languages", "Languages", "lines", hint="Languages spoken at home, one per line."),
@@ -47,8 +68,18 @@ def _may_register(user: User) -> None:
 
 
 def _show(request: Request, user: User, values: dict[str, Any], errors: FormErrors, status: int = 200) -> Response:
-    return page(request, "new_family.html", user, status=status, title="Register a family", fields=FIELDS,
-                summary_fields=leaves(FIELDS), values=values, errors=errors, context=None)
+    return page(
+        request,
+        "new_family.html",
+        user,
+        status=status,
+        title="Register a family",
+        fields=FIELDS,
+        summary_fields=leaves(FIELDS),
+        values=values,
+        errors=errors,
+        context=None,
+    )
 
 
 def _check_children(body: FamilyCreate, posted: FormData, today: Any, errors: FormErrors) -> None:
@@ -57,14 +88,18 @@ def _check_children(body: FamilyCreate, posted: FormData, today: Any, errors: Fo
     for index, child in enumerate(body.children):
         inputs = {f.name.rsplit("-", 1)[1]: f for f in CHILDREN.rows()[rows[index]]}
         if child.date_of_birth is None and child.expected_on is None:
-            errors.add(inputs["date_of_birth"].name, f"Child {rows[index] + 1}: enter a date of birth or an "
-                                                    "expected date")
+            errors.add(
+                inputs["date_of_birth"].name, f"Child {rows[index] + 1}: enter a date of birth or an expected date"
+            )
         elif child.date_of_birth is not None and child.expected_on is not None:
-            errors.add(inputs["expected_on"].name, f"Child {rows[index] + 1}: leave the expected date empty for "
-                                                  "a child already born")
+            errors.add(
+                inputs["expected_on"].name,
+                f"Child {rows[index] + 1}: leave the expected date empty for a child already born",
+            )
         elif child.date_of_birth is not None and child.date_of_birth > today:
-            errors.add(inputs["date_of_birth"].name, f"Child {rows[index] + 1}: date of birth must be today or in "
-                                                    "the past")
+            errors.add(
+                inputs["date_of_birth"].name, f"Child {rows[index] + 1}: date of birth must be today or in the past"
+            )
 
 
 @router.get("/families/new", response_class=HTMLResponse)
@@ -85,9 +120,14 @@ def register_family(request: Request, user: CurrentUser, posted: PostedForm) -> 
     if body is not None and not errors:
         try:
             recorded = ledger.register_family(
-                user.actor, [ChildInput(c.name, c.date_of_birth, c.expected_on) for c in body.children],
-                carers=[Carer(c.name, c.relationship) for c in body.carers], address=body.address,
-                housing=body.housing, languages=body.languages, reference=body.reference)
+                user.actor,
+                [ChildInput(c.name, c.date_of_birth, c.expected_on) for c in body.children],
+                carers=[Carer(c.name, c.relationship) for c in body.carers],
+                address=body.address,
+                housing=body.housing,
+                languages=body.languages,
+                reference=body.reference,
+            )
         except DomainError as error:
             domain_error(errors, FIELDS, error)
         else:

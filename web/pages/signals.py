@@ -11,8 +11,9 @@ from web.forms import Field, enum_choices
 from web.pages.forms import FamilyForm, FormContext, register
 from web.render import dates_in_words, format_date, words
 
-DECISIONS = enum_choices(SignalDecision, {"accept_risk": "Accept the risk", "act": "Act on it",
-                                          "not_applicable": "Not applicable"})
+DECISIONS = enum_choices(
+    SignalDecision, {"accept_risk": "Accept the risk", "act": "Act on it", "not_applicable": "Not applicable"}
+)
 
 
 def standing(ctx: FormContext) -> list[tuple[str, str]]:
@@ -29,8 +30,11 @@ def _describe(ctx: FormContext) -> list[tuple[str, str]]:
     signal = ctx.family.standing_signals.get(_chosen(ctx))
     if signal is None:
         return []
-    described = [("Signal", words(signal.name)), ("Why", dates_in_words(signal.explanation)),
-                 ("Since", format_date(signal.since))]
+    described = [
+        ("Signal", words(signal.name)),
+        ("Why", dates_in_words(signal.explanation)),
+        ("Since", format_date(signal.since)),
+    ]
     if signal.review is not None:
         described.append(("Last review", f"{words(signal.review.decision)} on {format_date(signal.review.on)}"))
     return described
@@ -47,14 +51,28 @@ def _review(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Rec
 
 
 register(
-    FamilyForm("signal-review", "signal-reviews/new", _title, SignalReviewIn, [
-        Field("signal", "Signal", "hidden", shown=lambda ctx: bool(_chosen(ctx))),
-        Field("signal", "Signal", "radios", choices=standing, shown=lambda ctx: not _chosen(ctx)),
-        Field("decision", "Decision", "radios", choices=DECISIONS),
-        Field("rationale", "Rationale", "textarea",
-              hint="Why, in plain words: what you weighed and what happens next."),
-    ], _review, "Signal reviewed", roles=frozenset({Role.MANAGER}), describe=_describe,
+    FamilyForm(
+        "signal-review",
+        "signal-reviews/new",
+        _title,
+        SignalReviewIn,
+        [
+            Field("signal", "Signal", "hidden", shown=lambda ctx: bool(_chosen(ctx))),
+            Field("signal", "Signal", "radios", choices=standing, shown=lambda ctx: not _chosen(ctx)),
+            Field("decision", "Decision", "radios", choices=DECISIONS),
+            Field(
+                "rationale",
+                "Rationale",
+                "textarea",
+                hint="Why, in plain words: what you weighed and what happens next.",
+            ),
+        ],
+        _review,
+        "Signal reviewed",
+        roles=frozenset({Role.MANAGER}),
+        describe=_describe,
         initial=lambda ctx: {"signal": _chosen(ctx)} if _chosen(ctx) else {},
         intro="A manager's judgement on a standing signal. A closure cannot complete while a signal stands "
-              "without a review made after it was last raised."),
+        "without a review made after it was last raised.",
+    ),
 )

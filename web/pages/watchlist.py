@@ -45,10 +45,19 @@ def watchlist_page(request: Request, user: CurrentUser, signal: str = "", agency
         entries = [e for e in entries if e.family_id in involved]
     families = {s.id: s for s in _summaries(request, {e.family_id for e in entries})}
     rows = [{"entry": e, "family": families.get(e.family_id)} for e in entries]
-    return page(request, "watchlist.html", user, title="Watchlist", rows=rows, directory=directory,
-                signals=signal_choices(), agencies=[(str(a.id), a.name) for a in directory.agencies()],
-                chosen_signal=chosen_signal, chosen_agency=chosen_agency,
-                filtered=bool(chosen_signal or chosen_agency))
+    return page(
+        request,
+        "watchlist.html",
+        user,
+        title="Watchlist",
+        rows=rows,
+        directory=directory,
+        signals=signal_choices(),
+        agencies=[(str(a.id), a.name) for a in directory.agencies()],
+        chosen_signal=chosen_signal,
+        chosen_agency=chosen_agency,
+        filtered=bool(chosen_signal or chosen_agency),
+    )
 
 
 def _summaries(request: Request, family_ids: set[UUID]) -> list[Any]:
@@ -57,8 +66,9 @@ def _summaries(request: Request, family_ids: set[UUID]) -> list[Any]:
     found: list[Any] = []
     cursor: str | None = None
     while True:
-        batch = request.app.state.read_models.list_families(family_ids=sorted(family_ids, key=str), limit=500,
-                                                            cursor=cursor)
+        batch = request.app.state.read_models.list_families(
+            family_ids=sorted(family_ids, key=str), limit=500, cursor=cursor
+        )
         found += batch.items
         cursor = batch.next_cursor
         if cursor is None:
