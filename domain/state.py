@@ -20,6 +20,7 @@ from domain.values import (
     DeclineReasonKind,
     EpisodeKind,
     Gcp2Grades,
+    Housing,
     ReferralOutcome,
     RequestKind,
     RequestStatus,
@@ -27,6 +28,24 @@ from domain.values import (
     SignalDecision,
     SourceKind,
 )
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A child's weight as measured: on which day, in kilograms, and the family's version that recorded it."""
+
+    measured_on: date
+    kg: float
+    version: int
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move or a return to the area: on which day, to what housing, and the version that recorded it."""
+
+    moved_on: date
+    housing: Housing | None
+    version: int
 
 
 @dataclass
@@ -39,7 +58,7 @@ class ChildState:
     expected_on: date | None
     added_version: int
     registrations: dict[str, date] = field(default_factory=dict)
-    weights: list[list[object]] = field(default_factory=list)  # [measured_on, kg, version]
+    weights: list[Weight] = field(default_factory=list)  # the last two: `latest_weights`
     born_version: int | None = None
     nhs_number: str | None = None
 
@@ -208,20 +227,20 @@ def contacts_rules_read(contacts: list[ContactState], closed_version: int | None
     return [c for c in contacts if c.version in keep]
 
 
-def latest_weights(weights: list[list[object]]) -> list[list[object]]:
+def latest_weights(weights: list[Weight]) -> list[Weight]:
     """A child's last two measurements by day (`infant_weight_drop` compares them)."""
-    return sorted(weights, key=lambda w: (w[0], w[2]))[-2:]  # type: ignore[return-value]
+    return sorted(weights, key=lambda w: (w.measured_on, w.version))[-2:]
 
 
-def moves_rules_read(moves: list[list[object]]) -> list[list[object]]:
+def moves_rules_read(moves: list[Move]) -> list[Move]:
     """The moves in the window of the latest, at most PATTERN_FACTS_KEPT, and always the last recorded.
 
     `vulnerable_infant_cohort` reads the moves of the last six months and the day of the last one.
     """
     if not moves:
         return moves
-    latest = max(m[0] for m in moves)  # type: ignore[type-var]
-    recent = [m for m in moves if _within_window(m[0], latest)][-PATTERN_FACTS_KEPT:]  # type: ignore[arg-type]
+    latest = max(m.moved_on for m in moves)
+    recent = [m for m in moves if _within_window(m.moved_on, latest)][-PATTERN_FACTS_KEPT:]
     return recent if recent and recent[-1] is moves[-1] else [*recent, moves[-1]]
 
 

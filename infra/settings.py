@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, SecretStr, field_validator
@@ -98,9 +99,10 @@ class Settings(BaseSettings):
     def thresholds(self) -> SignalThresholds:
         """The signal thresholds: DOMAIN.md's defaults with any configured overrides."""
         typed = {f.name: f.type for f in fields(SignalThresholds)}
-        return SignalThresholds(
-            **{k: (int(v) if typed[k] in (int, "int") else float(v)) for k, v in self.signal_thresholds.items()}
-        )
+        overrides: dict[str, Any] = {
+            k: (int(v) if typed[k] in (int, "int") else float(v)) for k, v in self.signal_thresholds.items()
+        }
+        return SignalThresholds(**overrides)
 
     @cached_property
     def effective_database_url(self) -> str:

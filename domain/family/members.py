@@ -9,7 +9,7 @@ from eventsourcing.domain import event
 
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.family.base import FamilyBase, require_text
-from domain.state import moves_rules_read
+from domain.state import Move, moves_rules_read
 from domain.values import Child, Housing, Meta
 
 
@@ -73,7 +73,7 @@ class Members(FamilyBase):
         self.address = address
         self.housing = housing
         self.postcode = ""  # the old postcode is no longer the family's; a new one follows when known
-        self.moves = moves_rules_read([*self.moves, [meta.occurred_on, housing, self.next_version]])
+        self.moves = moves_rules_read([*self.moves, Move(meta.occurred_on, housing, self.next_version)])
 
     def leave_area(self, meta: Meta, destination: str) -> None:
         """Record that the family has left the area (a fact: never refused)."""
@@ -97,4 +97,4 @@ class Members(FamilyBase):
         self.arrived_on = meta.occurred_on
         self.address = address
         self.housing = housing
-        self.moves = moves_rules_read([*self.moves, [meta.occurred_on, housing, self.next_version]])
+        self.moves = moves_rules_read([*self.moves, Move(meta.occurred_on, housing, self.next_version)])
