@@ -18,7 +18,14 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.values import REMOTE_CONTACT_KINDS, ContactOutcome, Housing, Meta, ReferralOutcome, SourceKind
+from domain.values import (
+    INSECURE_HOUSING,
+    REMOTE_CONTACT_KINDS,
+    ContactOutcome,
+    Meta,
+    ReferralOutcome,
+    SourceKind,
+)
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
@@ -26,8 +33,6 @@ FACT = "fact"
 OPINION = "opinion"  # a professional opinion
 SELF_REPORT = "self_report"
 THIRD_PARTY = "third_party_report"  # a member of the public's or an anonymous report
-
-INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
 
 
 @dataclass(frozen=True)

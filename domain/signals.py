@@ -60,9 +60,17 @@ from enum import Enum
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.checklists import is_infant
-from domain.state import AssessmentState, ChildState, ClaimState, ContactState, EpisodeState, RequestState
+from domain.state import (
+    AssessmentState,
+    ChildState,
+    ClaimState,
+    ContactState,
+    EpisodeState,
+    RequestState,
+    is_infant,
+)
 from domain.values import (
+    INSECURE_HOUSING,
     MISSED_OUTCOMES,
     PATTERN_OUTCOMES,
     AssessmentStatus,
@@ -70,7 +78,6 @@ from domain.values import (
     ContactKind,
     ContactOutcome,
     DeclineReasonKind,
-    Housing,
     RequestStatus,
     Service,
     SourceKind,
@@ -125,11 +132,13 @@ class SignalThresholds:
     cohort_missed_window_days: int = 90
     infant_unseen_without_episode_days: int = 42
     closed_episode_within_months: int = 12
+    infant_seen_within_days: int = 28  # the closure checklist's infant_seen_recently: fixed, see FIXED_THRESHOLDS
 
 
 DEFAULT_THRESHOLDS = SignalThresholds()
-
-INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
+# Read by the handover checklists, which the guard, the pages and the read models evaluate alike
+# on DOMAIN.md's default: settings may not change them (infra.settings refuses).
+FIXED_THRESHOLDS = ("infant_seen_within_days",)
 
 _OUTCOME_WORDS = {
     ContactOutcome.SEEN: "seen",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 from uuid import UUID
 
 from domain.values import (
@@ -28,6 +29,26 @@ from domain.values import (
     SignalDecision,
     SourceKind,
 )
+
+
+class _Dated(Protocol):
+    @property
+    def date_of_birth(self) -> date | None: ...
+
+
+def is_infant(child: _Dated, today: date) -> bool:
+    """Whether a born child is under 12 months old on the given day."""
+    dob = child.date_of_birth
+    if dob is None or dob > today:
+        return False
+    return _add_years(dob, 1) > today
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 @dataclass(frozen=True)

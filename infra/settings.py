@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.signals import SignalThresholds
+from domain.signals import FIXED_THRESHOLDS, SignalThresholds
 from domain.state import HISTORY_WINDOW_DAYS, WINDOW_THRESHOLDS
 
 
@@ -85,7 +85,10 @@ class Settings(BaseSettings):
     @field_validator("signal_thresholds")
     @classmethod
     def _known_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
-        known = {f.name for f in fields(SignalThresholds)}
+        fixed = sorted(set(value) & set(FIXED_THRESHOLDS))
+        if fixed:
+            raise ValueError(f"signal thresholds {fixed} are fixed: every process evaluates the checklists alike")
+        known = {f.name for f in fields(SignalThresholds)} - set(FIXED_THRESHOLDS)
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"unknown signal thresholds {unknown}; known: {sorted(known)}")
