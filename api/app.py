@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,11 +16,11 @@ from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
 from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
 from domain.application import Clock, TafLedger
+from infra.access_log import AccessLog
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.queries import ReadModels
 from projections.runner import start_embedded as start_projections
-from taf.access_log import AccessLog
-from taf.runtime import bootstrap_admin, build_ledger, migrate
-from taf.settings import Settings
 from workers.embedded import start_embedded as start_workers
 from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
@@ -43,10 +43,21 @@ PROBLEM_STATUSES = {
 }
 
 
+Prepare = Callable[[TafLedger, Settings], None]
+
+
 def create_app(
-    settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    ledger: TafLedger | None = None,
+    clock: Clock | None = None,
+    prepare: Prepare | None = None,
 ) -> FastAPI:
-    """Build the API; nothing is constructed at import time."""
+    """Build the API; nothing is constructed at import time.
+
+    `prepare(ledger, settings)` runs first in the lifespan, once the ledger is built: the
+    composition root (`taf.service.create_api`) creates the tables in the embedded mode and
+    installs the bootstrap admin there, so the API does not import it.
+    """
     settings = settings or Settings()
     configure_logging(settings.log_level)
 
@@ -55,11 +66,10 @@ def create_app(
         own = ledger is None
         app.state.ledger = ledger or build_ledger(settings, clock=clock)
         app.state.settings = settings
-        if not settings.is_postgres:
-            migrate(settings)  # the embedded mode creates its tables on first start
+        if prepare is not None:
+            prepare(app.state.ledger, settings)
         app.state.access_log = AccessLog(app.state.ledger)
         app.state.idempotency = IdempotencyStore(settings)
-        bootstrap_admin(app.state.ledger, settings)
         app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
         projections = start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process else None

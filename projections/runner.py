@@ -558,7 +558,7 @@ def build_set(
     ledger: TafLedger | None = None,
 ) -> ProjectionSet:
     """A projection set over a ledger built from settings (tables created when the settings say so)."""
-    from taf.runtime import build_ledger
+    from infra.ledger import build_ledger
 
     if ledger is None:
         ledger = build_ledger(settings)
@@ -584,7 +584,7 @@ def start_embedded(
 
 def migrate(settings: Any) -> None:
     """Create every read model's tables (with the event store's, by `taf migrate`)."""
-    from taf.runtime import build_ledger
+    from infra.ledger import build_ledger
 
     ledger = build_ledger(settings, create_tables=True)
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.application import TafLedger
-from taf.settings import Settings
+from infra.settings import Settings
 from workers.handover import SWEEP, Job, WorkerContext, run_job
 from workers.notifications import Mailer, mailer_for
 from workers.periodic import WEBHOOK_SECONDS, PeriodicWork

@@ -19,7 +19,7 @@ from domain.application import TafLedger
 from domain.family import Family
 from domain.signals import SignalThresholds
 from domain.values import Actor
-from taf.settings import Settings
+from infra.settings import Settings
 from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
 

@@ -35,7 +35,7 @@ from domain.application import TafLedger
 from domain.canonical import describe_event
 from domain.family import Family
 from domain.values import Actor
-from projections.store import SideStore
+from infra.side_store import SideStore
 from workers.outbound import ADDRESS_REFUSED, OutboundPolicy, RefusedUrlError, UnresolvableHostError
 
 MAX_ATTEMPTS = 8

@@ -22,8 +22,8 @@ from domain.family import Family
 from domain.signals import evaluate_signals
 from domain.state import ContactState
 from domain.values import Actor, Channel, ClosureReason, ContactKind, ContactOutcome, Meta, RequestKind
-from taf.runtime import build_ledger
-from taf.settings import Settings
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.fingerprint import replay
 

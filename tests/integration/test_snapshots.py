@@ -19,8 +19,8 @@ from domain.values import (
     ContactOutcome,
     SourceKind,
 )
-from taf.runtime import build_ledger
-from taf.settings import Settings
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.fingerprint import fingerprint, replay
 

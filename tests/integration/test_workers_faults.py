@@ -17,8 +17,8 @@ import pytest
 
 from domain.application import TafLedger
 from domain.values import RequestKind
+from infra.settings import Settings
 from taf.runtime import migrate
-from taf.settings import Settings
 from tests.conftest import FakeClock, Team, unavailable
 from tests.integration.workers_harness import (
     TAF,
