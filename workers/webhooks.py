@@ -2,11 +2,18 @@
 
 The event log is the outbox. `dispatch` follows the log from a tracked position and
 queues one delivery per matching event for each subscription whose owner may see the
-family; `deliver_due` POSTs due deliveries, signed with HMAC-SHA256 of the body, oldest
-first and strictly in order per family and subscription, in batches: each run sends
-every due delivery it can (up to `MAX_PER_RUN`) one after another, and a failed delivery
-is retried with exponential backoff and holds back only that family's later ones for that
-subscription, until it succeeds or is given up after `MAX_ATTEMPTS`.
+family; `deliver_due` POSTs due deliveries oldest first and strictly in order per family
+and subscription. Each delivery carries the Standard Webhooks headers (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`, signed with the `standardwebhooks` library)
+beside the older `X-Signature` (HMAC-SHA256 of the body). During a secret rotation's
+overlap both the new and the previous secret sign.
+
+Each subscription is delivered on its own (`deliver_webhook`), so a slow or unreachable
+receiver holds back no other subscriber; within one, each family's queue is sent as a
+batch from its head, one after another without waiting. A failed attempt is retried with
+exponential backoff and holds back only that family's later events for that subscription;
+after `MAX_ATTEMPTS` the delivery is `failed` and that family's stream stays paused for
+that subscriber (never a silent gap) until the owner redelivers it or an admin skips it.
 
 Deliveries go only where the `OutboundPolicy` allows (https to public addresses, checked
 at registration and again at each delivery), and the log keeps a result class
@@ -23,13 +30,16 @@ import hmac
 import json
 import secrets
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from math import floor
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import httpx
+from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from domain.application import TafLedger
 from domain.canonical import describe_event
@@ -41,7 +51,14 @@ from workers.outbound import ADDRESS_REFUSED, OutboundPolicy, RefusedUrlError, U
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 2.0
 TIMEOUT_SECONDS = 10.0
-MAX_PER_RUN = 500  # attempts per delivery run at most; the rest wait for the next run, still in order
+MAX_PER_RUN = 2000  # attempts per subscription per run at most; the rest wait for the next run, still in order
+BATCH = 200  # deliveries of one family's queue read at once
+PARALLEL_SUBSCRIBERS = 8  # subscriptions delivered at the same time by one `deliver_due`
+SECRET_PREFIX = "whsec_"  # Standard Webhooks secrets: whsec_ and the base64 of 32 random bytes
+DEFAULT_OVERLAP = timedelta(hours=24)  # how long the previous secret still signs after a rotation
+MAX_OVERLAP = timedelta(days=7)
+PENDING, DELIVERED_STATUS, FAILED, SKIPPED = "pending", "delivered", "failed", "skipped"
+STATUSES = (PENDING, DELIVERED_STATUS, FAILED, SKIPPED)
 
 DELIVERED = "delivered"
 RESULTS = frozenset(
@@ -60,6 +77,8 @@ RESULTS = frozenset(
         "refused_scheme",
     }
 )
+# the receiver cannot be reached: its other families would fail the same way, so its run stops
+UNREACHABLE = frozenset({"timeout", "connection_refused", "connection_error", "tls_error", "dns_error"})
 UNKNOWN_RESULT = "error"  # a row logged before results were classes: its text is not shown
 SEALED = "aes:"  # prefix of a value encrypted with the event store's cipher; values without it are plain
 
@@ -67,6 +86,50 @@ SEALED = "aes:"  # prefix of a value encrypted with the event store's cipher; va
 def sign(secret: str, body: bytes) -> str:
     """The X-Signature header value for a body: `sha256=` and the hex HMAC."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def signing_key(secret: str) -> bytes:
+    """The key a secret signs `webhook-signature` with.
+
+    A `whsec_` secret's key is the bytes it encodes (as every Standard Webhooks library
+    reads it); a secret made before them (random URL-safe text) signs with its own UTF-8
+    bytes, so a receiver verifies with `Webhook(secret.encode())`.
+    """
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret[len(SECRET_PREFIX) :])
+    return secret.encode("utf-8")
+
+
+def message_id(webhook_id: UUID, position: int) -> str:
+    """The `webhook-id` of one event's delivery to one subscription: the same on every retry and redelivery."""
+    return "msg_" + uuid5(webhook_id, f"position:{position}").hex
+
+
+def standard_headers(signing_secrets: Sequence[str], msg_id: str, body: bytes, at: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers of a delivery, signed by each secret in effect (space-separated)."""
+    data = body.decode("utf-8")
+    signatures = [StandardWebhook(signing_key(secret)).sign(msg_id, at, data) for secret in signing_secrets]
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(floor(at.timestamp())),
+        "webhook-signature": " ".join(signatures),
+    }
+
+
+def signature_headers(signing_secrets: Sequence[str], msg_id: str, body: bytes, at: datetime) -> dict[str, str]:
+    """Every signature header: the Standard Webhooks ones and X-Signature (by the newest secret).
+
+    During a rotation's overlap `X-Signature-Previous` carries the previous secret's HMAC.
+    """
+    headers = {"X-Signature": sign(signing_secrets[0], body), **standard_headers(signing_secrets, msg_id, body, at)}
+    if len(signing_secrets) > 1:
+        headers["X-Signature-Previous"] = sign(signing_secrets[1], body)
+    return headers
 
 
 @dataclass(frozen=True)
@@ -79,6 +142,15 @@ class Webhook:
     event_types: list[str]
     secret: str
     created_at: datetime
+    previous_secret: str | None = None  # the secret before the last rotation, signing until previous_until
+    previous_until: datetime | None = None
+    paused: bool = False
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets that sign a delivery now: the current one, and the previous one during the overlap."""
+        if self.previous_secret and self.previous_until is not None and now < self.previous_until:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 @dataclass(frozen=True)
@@ -90,20 +162,38 @@ class Delivery:
     family_id: UUID
     position: int
     event_type: str
-    status: str  # pending, delivered, failed
+    status: str  # pending, delivered, failed (held until redelivered or skipped), skipped
     attempts: int
     last_status_code: int | None
     result: str | None  # the last attempt's result class (RESULTS), None before the first
     last_attempt_at: datetime | None
     next_attempt_at: datetime
+    queued_at: datetime | None = None  # None for rows queued before the column existed
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """Which deliveries of a webhook to list."""
+
+    statuses: tuple[str, ...] = ()
+    family_id: UUID | None = None
+    event_types: tuple[str, ...] = ()
+    since: datetime | None = None  # queued at or after
+    until: datetime | None = None  # queued before
 
 
 class WebhookStore:
     """Webhook subscriptions and deliveries, in the event store's database."""
 
-    def __init__(self, ledger: TafLedger, policy: OutboundPolicy | None = None):
+    def __init__(
+        self,
+        ledger: TafLedger,
+        policy: OutboundPolicy | None = None,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.ledger = ledger
         self.policy = policy or OutboundPolicy()
+        self.wall_clock = wall_clock  # webhook-timestamp: receivers compare it with their own clock
         self._cipher = ledger.mapper.cipher
         self._store = SideStore(ledger)
         self._sql = self._store.sql
@@ -112,6 +202,7 @@ class WebhookStore:
         self.deliveries = self._store.table("webhook_deliveries")
         self.tracking = self._store.table("webhook_tracking")
         self.pauses = self._store.table("webhook_pauses")
+        self.rotations = self._store.table("webhook_rotations")
 
     def create_tables(self) -> None:
         """Create the webhook tables if they do not exist."""
@@ -139,7 +230,28 @@ class WebhookStore:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.pauses} (webhook_id TEXT PRIMARY KEY, paused_at TEXT NOT NULL)"
             )
+            cursor.execute(
+                f"""CREATE TABLE IF NOT EXISTS {self.rotations} (
+                    webhook_id TEXT PRIMARY KEY, previous_secret TEXT NOT NULL, previous_until TEXT NOT NULL,
+                    rotated_at TEXT NOT NULL)"""
+            )
+        self._add_column(self.deliveries, "queued_at", "TEXT")
+        with self._cursor(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS webhook_deliveries_queue_ix ON {self.deliveries} "
+                "(webhook_id, status, family_id, position)"
+            )
         self.seal_plain_rows()
+
+    def _add_column(self, table: str, column: str, kind: str) -> None:
+        """Add a column to a table made before it existed (rows already there read it as NULL)."""
+        with self._cursor(commit=True) as cursor:
+            if self._store.is_postgres:
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+                return
+            cursor.execute(f"PRAGMA table_info({table})")
+            if column not in {row["name"] for row in cursor.fetchall()}:
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     # ------------------------------------------------------------ sealed values
 
@@ -152,18 +264,22 @@ class WebhookStore:
         if self._cipher is None:
             return 0
         sealed = 0
-        for table, column in ((self.hooks, "secret"), (self.deliveries, "body")):
+        for table, key, column in (
+            (self.hooks, "id", "secret"),
+            (self.deliveries, "id", "body"),
+            (self.rotations, "webhook_id", "previous_secret"),
+        ):
             while True:
                 with self._cursor(commit=True) as cursor:
                     cursor.execute(
-                        self._sql(f"SELECT id, {column} FROM {table} WHERE {column} NOT LIKE ? LIMIT ?"),
+                        self._sql(f"SELECT {key}, {column} FROM {table} WHERE {column} NOT LIKE ? LIMIT ?"),
                         (SEALED + "%", batch),
                     )
                     rows = cursor.fetchall()
                     for row in rows:
                         cursor.execute(
-                            self._sql(f"UPDATE {table} SET {column} = ? WHERE id = ? AND {column} = ?"),
-                            (self._seal(row[column]), row["id"], row[column]),
+                            self._sql(f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?"),
+                            (self._seal(row[column]), row[key], row[column]),
                         )
                 sealed += len(rows)
                 if len(rows) < batch:
@@ -193,7 +309,7 @@ class WebhookStore:
         that resolves to an internal address), recording nothing.
         """
         self.policy.check(httpx.URL(url))
-        hook = Webhook(uuid4(), professional_id, url, sorted(set(event_types)), secrets.token_urlsafe(32), now)
+        hook = Webhook(uuid4(), professional_id, url, sorted(set(event_types)), new_secret(), now)
         with self._cursor(commit=True) as cursor:
             cursor.execute(
                 self._sql(
@@ -211,19 +327,67 @@ class WebhookStore:
             )
         return hook
 
+    def _select_hooks(self) -> str:
+        return (
+            f"SELECT h.*, r.previous_secret, r.previous_until, p.paused_at FROM {self.hooks} h "
+            f"LEFT JOIN {self.rotations} r ON r.webhook_id = h.id LEFT JOIN {self.pauses} p ON p.webhook_id = h.id"
+        )
+
     def webhooks(self) -> list[Webhook]:
         """Every subscription."""
         with self._cursor(commit=False) as cursor:
-            cursor.execute(f"SELECT * FROM {self.hooks} ORDER BY created_at")
+            cursor.execute(f"{self._select_hooks()} ORDER BY h.created_at, h.id")
             rows = cursor.fetchall()
         return [self._hook(row) for row in rows]
 
     def webhook(self, webhook_id: UUID) -> Webhook | None:
         """One subscription, or None."""
         with self._cursor(commit=False) as cursor:
-            cursor.execute(self._sql(f"SELECT * FROM {self.hooks} WHERE id = ?"), (str(webhook_id),))
+            cursor.execute(self._sql(f"{self._select_hooks()} WHERE h.id = ?"), (str(webhook_id),))
             row = cursor.fetchone()
         return self._hook(row) if row else None
+
+    def update(self, webhook_id: UUID, url: str | None = None, event_types: Iterable[str] | None = None) -> None:
+        """Change where a subscription posts or which event types it takes (from the next event queued).
+
+        Raises RefusedUrlError for a URL the outbound policy refuses, changing nothing.
+        """
+        if url is not None:
+            self.policy.check(httpx.URL(url))
+        with self._cursor(commit=True) as cursor:
+            if url is not None:
+                cursor.execute(self._sql(f"UPDATE {self.hooks} SET url = ? WHERE id = ?"), (url, str(webhook_id)))
+            if event_types is not None:
+                cursor.execute(
+                    self._sql(f"UPDATE {self.hooks} SET event_types = ? WHERE id = ?"),
+                    (json.dumps(sorted(set(event_types))), str(webhook_id)),
+                )
+
+    def rotate_secret(self, webhook_id: UUID, now: datetime, overlap: timedelta = DEFAULT_OVERLAP) -> Webhook:
+        """Give a subscription a new secret; the current one keeps signing beside it for `overlap`.
+
+        Returns the subscription with its new secret (shown once to the caller).
+        """
+        hook = self.webhook(webhook_id)
+        if hook is None:
+            raise KeyError(webhook_id)
+        secret = new_secret()
+        with self._cursor(commit=True) as cursor:
+            cursor.execute(
+                self._sql(f"UPDATE {self.hooks} SET secret = ? WHERE id = ?"), (self._seal(secret), str(webhook_id))
+            )
+            cursor.execute(self._sql(f"DELETE FROM {self.rotations} WHERE webhook_id = ?"), (str(webhook_id),))
+            if overlap > timedelta(0):
+                cursor.execute(
+                    self._sql(
+                        f"INSERT INTO {self.rotations} (webhook_id, previous_secret, previous_until, rotated_at) "
+                        "VALUES (?, ?, ?, ?)"
+                    ),
+                    (str(webhook_id), self._seal(hook.secret), (now + overlap).isoformat(), now.isoformat()),
+                )
+        rotated = self.webhook(webhook_id)
+        assert rotated is not None
+        return rotated
 
     def paused_ids(self) -> set[UUID]:
         """The subscriptions paused by an admin: their deliveries wait (still queued, in order) until resumed."""
@@ -249,7 +413,12 @@ class WebhookStore:
     def delete(self, webhook_id: UUID) -> None:
         """Remove a subscription and the deliveries still queued for it."""
         with self._cursor(commit=True) as cursor:
-            for table, column in ((self.pauses, "webhook_id"), (self.deliveries, "webhook_id"), (self.hooks, "id")):
+            for table, column in (
+                (self.pauses, "webhook_id"),
+                (self.rotations, "webhook_id"),
+                (self.deliveries, "webhook_id"),
+                (self.hooks, "id"),
+            ):
                 cursor.execute(self._sql(f"DELETE FROM {table} WHERE {column} = ?"), (str(webhook_id),))
 
     def _hook(self, row: Any) -> Webhook:
@@ -260,6 +429,9 @@ class WebhookStore:
             json.loads(row["event_types"]),
             self._unseal(row["secret"]),
             datetime.fromisoformat(row["created_at"]),
+            self._unseal(row["previous_secret"]) if row["previous_secret"] else None,
+            datetime.fromisoformat(row["previous_until"]) if row["previous_until"] else None,
+            row["paused_at"] is not None,
         )
 
     # ------------------------------------------------------------------ dispatch
@@ -274,7 +446,7 @@ class WebhookStore:
         """Queue deliveries for events since the last dispatch; returns how many were queued.
 
         The queued rows and the new position are written in one transaction, so a crash
-        repeats nothing and loses nothing.
+        repeats nothing and loses nothing; two dispatches at once queue each delivery once.
         """
         hooks = self.webhooks()
         queued = 0
@@ -312,9 +484,10 @@ class WebhookStore:
                     cursor.execute(
                         self._sql(
                             f"INSERT INTO {self.deliveries} (webhook_id, family_id, position, event_type, body, "
-                            "status, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)"
+                            "status, attempts, next_attempt_at, queued_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+                            "ON CONFLICT (webhook_id, position) DO NOTHING"
                         ),
-                        (*row, now.isoformat()),
+                        (*row, now.isoformat(), now.isoformat()),
                     )
                 cursor.execute(self._sql(f"DELETE FROM {self.tracking} WHERE name = ?"), ("dispatch",))
                 cursor.execute(
@@ -325,52 +498,98 @@ class WebhookStore:
     # ------------------------------------------------------------------ delivery
 
     def deliver_due(self, client: httpx.Client, now: datetime | None = None, limit: int = MAX_PER_RUN) -> int:
-        """POST due deliveries in log order, in batches; returns attempts made.
+        """POST every subscription's due deliveries, each subscription on its own thread; returns attempts made.
 
-        Each (webhook, family) queue is sent from its head onwards without waiting between
-        events; the first failure, or a head still backing off, holds back the rest of that
-        queue only. At most `limit` attempts are made per run.
+        A subscription whose receiver is slow or down holds back none of the others.
         """
         now = now or datetime.now(UTC)
-        held: set[tuple[str, str]] = set()
-        attempts = 0
-        for row in self._pending(limit):
-            queue = (row["webhook_id"], row["family_id"])
-            if queue in held:
-                continue
-            if datetime.fromisoformat(row["next_attempt_at"]) > now or not self._claim(row, now):
-                held.add(queue)  # backing off, or another run is sending this queue
-                continue
-            attempts += 1
-            result, code = self._attempt(client, row)
-            self._record(row, result, code, now)
-            if result != DELIVERED:
-                held.add(queue)
-        return attempts
+        due = self.due_webhook_ids(now)
+        if len(due) <= 1:
+            return sum(self.deliver_webhook(client, hook_id, now, limit) for hook_id in due)
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_SUBSCRIBERS, len(due))) as pool:
+            return sum(pool.map(lambda hook_id: self.deliver_webhook(client, hook_id, now, limit), due))
 
-    def _pending(self, limit: int) -> list[Any]:
-        """The first pending deliveries of running webhooks in log order: each queue's head comes first."""
+    def due_webhook_ids(self, now: datetime) -> list[UUID]:
+        """The running (not paused) subscriptions with a pending delivery due now."""
         with self._cursor(commit=False) as cursor:
             cursor.execute(
                 self._sql(
-                    f"SELECT d.*, h.url, h.secret FROM {self.deliveries} d JOIN {self.hooks} h ON h.id = d.webhook_id "
-                    f"WHERE d.status = 'pending' AND d.webhook_id NOT IN (SELECT p.webhook_id FROM {self.pauses} p) "
-                    "ORDER BY d.position LIMIT ?"
+                    f"SELECT DISTINCT d.webhook_id FROM {self.deliveries} d WHERE d.status = 'pending' "
+                    "AND d.next_attempt_at <= ? "
+                    f"AND d.webhook_id NOT IN (SELECT p.webhook_id FROM {self.pauses} p)"
                 ),
-                (limit,),
+                (now.isoformat(),),
+            )
+            return [UUID(row["webhook_id"]) for row in cursor.fetchall()]
+
+    def deliver_webhook(
+        self, client: httpx.Client, webhook_id: UUID, now: datetime | None = None, limit: int = MAX_PER_RUN
+    ) -> int:
+        """POST one subscription's due deliveries, each family's queue in log order; returns attempts made.
+
+        Each family's queue is sent from its head onwards without waiting between events.
+        A failure, a head still backing off, or a `failed` head (the family's stream paused
+        until redelivered or skipped) holds back the rest of that queue only; a receiver that
+        cannot be reached at all ends this subscription's run. At most `limit` attempts.
+        """
+        now = now or datetime.now(UTC)
+        hook = self.webhook(webhook_id)
+        if hook is None or hook.paused:
+            return 0
+        attempts = 0
+        for family_id in self._queue_heads(webhook_id):
+            for row in self._queue(webhook_id, family_id):
+                if attempts >= limit:
+                    return attempts
+                if row["status"] == FAILED:
+                    break  # paused for this family until the owner redelivers or an admin skips
+                if datetime.fromisoformat(row["next_attempt_at"]) > now or not self._claim(row, now):
+                    break  # backing off, or another run is sending this queue
+                attempts += 1
+                result, code = self._attempt(client, hook, row, now)
+                self._record(row, result, code, now)
+                if result in UNREACHABLE:
+                    return attempts
+                if result != DELIVERED:
+                    break
+        return attempts
+
+    def _queue_heads(self, webhook_id: UUID) -> list[str]:
+        """The families with undelivered events for a subscription, the earliest head first."""
+        with self._cursor(commit=False) as cursor:
+            cursor.execute(
+                self._sql(
+                    f"SELECT family_id, MIN(position) AS head FROM {self.deliveries} "
+                    "WHERE webhook_id = ? AND status IN ('pending', 'failed') GROUP BY family_id ORDER BY head"
+                ),
+                (str(webhook_id),),
+            )
+            return [row["family_id"] for row in cursor.fetchall()]
+
+    def _queue(self, webhook_id: UUID, family_id: str) -> list[Any]:
+        """A batch of one family's undelivered events for a subscription, from its head, in log order."""
+        with self._cursor(commit=False) as cursor:
+            cursor.execute(
+                self._sql(
+                    f"SELECT * FROM {self.deliveries} WHERE webhook_id = ? AND family_id = ? "
+                    "AND status IN ('pending', 'failed') ORDER BY position LIMIT ?"
+                ),
+                (str(webhook_id), family_id, BATCH),
             )
             return list(cursor.fetchall())
 
-    def _attempt(self, client: httpx.Client, row: Any) -> tuple[str, int | None]:
+    def _attempt(self, client: httpx.Client, hook: Webhook, row: Any, now: datetime) -> tuple[str, int | None]:
         """POST one delivery through the outbound policy; its result class and HTTP status code."""
         body = self._unseal(row["body"]).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
-            "X-Signature": sign(self._unseal(row["secret"]), body),
             "X-TAF-Delivery": str(row["id"]),
+            **signature_headers(
+                hook.signing_secrets(now), message_id(hook.id, int(row["position"])), body, self.wall_clock()
+            ),
         }
         try:
-            response = self.policy.post(client, row["url"], body, headers, TIMEOUT_SECONDS)
+            response = self.policy.post(client, hook.url, body, headers, TIMEOUT_SECONDS)
         except RefusedUrlError as refused:
             return ("refused_address" if refused.rule == ADDRESS_REFUSED else "refused_scheme"), None
         except UnresolvableHostError:
@@ -383,14 +602,14 @@ class WebhookStore:
         return (DELIVERED if 200 <= code < 300 else f"http_{code // 100}xx"), code
 
     def _record(self, row: Any, result: str, code: int | None, now: datetime) -> None:
-        """Log an attempt's result and schedule the retry, or give up after MAX_ATTEMPTS."""
+        """Log an attempt's result and schedule the retry, or mark it failed after MAX_ATTEMPTS."""
         tries = int(row["attempts"]) + 1
         if result == DELIVERED:
-            status, next_at = "delivered", now
+            status, next_at = DELIVERED_STATUS, now
         elif tries >= MAX_ATTEMPTS:
-            status, next_at = "failed", now
+            status, next_at = FAILED, now
         else:
-            status, next_at = "pending", now + timedelta(seconds=BASE_BACKOFF_SECONDS * 2 ** (tries - 1))
+            status, next_at = PENDING, now + timedelta(seconds=BASE_BACKOFF_SECONDS * 2 ** (tries - 1))
         with self._cursor(commit=True) as cursor:
             cursor.execute(
                 self._sql(
@@ -417,30 +636,103 @@ class WebhookStore:
             )
             return bool(cursor.rowcount == 1)
 
-    def delivery_log(self, webhook_id: UUID, limit: int = 50, after_id: int = 0) -> list[Delivery]:
-        """Deliveries of one webhook, oldest first, with their last attempt's result class."""
+    # ------------------------------------------------------- redelivery, skips
+
+    def redeliver(
+        self,
+        webhook_id: UUID,
+        now: datetime,
+        delivery_id: int | None = None,
+        positions: tuple[int, int] | None = None,
+    ) -> int:
+        """Queue deliveries again, as new: one by id, or every one with a position in a range (inclusive).
+
+        Each goes out again at its place in its family's queue (a failed head first, so the
+        family's stream resumes), with the same `webhook-id`. Returns how many were queued;
+        a delivery already pending is left as it is.
+        """
+        where, params = "id = ?", [delivery_id]
+        if positions is not None:
+            where, params = "position BETWEEN ? AND ?", list(positions)
+        with self._cursor(commit=True) as cursor:
+            cursor.execute(
+                self._sql(
+                    f"UPDATE {self.deliveries} SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                    f"WHERE webhook_id = ? AND status <> 'pending' AND {where}"
+                ),
+                (now.isoformat(), str(webhook_id), *params),
+            )
+            return int(cursor.rowcount)
+
+    def skip(self, webhook_id: UUID, delivery_id: int) -> bool:
+        """Give up a failed delivery for good (an admin's decision), so its family's stream resumes after it."""
+        with self._cursor(commit=True) as cursor:
+            cursor.execute(
+                self._sql(
+                    f"UPDATE {self.deliveries} SET status = 'skipped' WHERE webhook_id = ? AND id = ? "
+                    "AND status = 'failed'"
+                ),
+                (str(webhook_id), delivery_id),
+            )
+            return bool(cursor.rowcount == 1)
+
+    # ------------------------------------------------------------- the log
+
+    def delivery(self, webhook_id: UUID, delivery_id: int) -> Delivery | None:
+        """One delivery of a webhook, or None."""
         with self._cursor(commit=False) as cursor:
             cursor.execute(
-                self._sql(f"SELECT * FROM {self.deliveries} WHERE webhook_id = ? AND id > ? ORDER BY id LIMIT ?"),
-                (str(webhook_id), after_id, limit),
+                self._sql(f"SELECT * FROM {self.deliveries} WHERE webhook_id = ? AND id = ?"),
+                (str(webhook_id), delivery_id),
+            )
+            row = cursor.fetchone()
+        return _delivery(row) if row else None
+
+    def delivery_log(
+        self, webhook_id: UUID, limit: int = 50, after_id: int = 0, only: DeliveryFilter | None = None
+    ) -> list[Delivery]:
+        """Deliveries of one webhook, oldest first, with their last attempt's result class."""
+        only = only or DeliveryFilter()
+        clauses, params = ["webhook_id = ?", "id > ?"], [str(webhook_id), after_id]
+        if only.statuses:
+            clauses.append(f"status IN ({', '.join('?' for _ in only.statuses)})")
+            params.extend(only.statuses)
+        if only.event_types:
+            clauses.append(f"event_type IN ({', '.join('?' for _ in only.event_types)})")
+            params.extend(only.event_types)
+        if only.family_id is not None:
+            clauses.append("family_id = ?")
+            params.append(str(only.family_id))
+        if only.since is not None:
+            clauses.append("queued_at >= ?")
+            params.append(only.since.astimezone(UTC).isoformat())
+        if only.until is not None:
+            clauses.append("queued_at < ?")
+            params.append(only.until.astimezone(UTC).isoformat())
+        with self._cursor(commit=False) as cursor:
+            cursor.execute(
+                self._sql(f"SELECT * FROM {self.deliveries} WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?"),
+                (*params, limit),
             )
             rows = cursor.fetchall()
-        return [
-            Delivery(
-                id=int(row["id"]),
-                webhook_id=UUID(row["webhook_id"]),
-                family_id=UUID(row["family_id"]),
-                position=int(row["position"]),
-                event_type=row["event_type"],
-                status=row["status"],
-                attempts=int(row["attempts"]),
-                last_status_code=row["last_status_code"],
-                result=_result_class(row["last_error"], row["status"]),
-                last_attempt_at=datetime.fromisoformat(row["last_attempt_at"]) if row["last_attempt_at"] else None,
-                next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]),
-            )
-            for row in rows
-        ]
+        return [_delivery(row) for row in rows]
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=int(row["id"]),
+        webhook_id=UUID(row["webhook_id"]),
+        family_id=UUID(row["family_id"]),
+        position=int(row["position"]),
+        event_type=row["event_type"],
+        status=row["status"],
+        attempts=int(row["attempts"]),
+        last_status_code=row["last_status_code"],
+        result=_result_class(row["last_error"], row["status"]),
+        last_attempt_at=datetime.fromisoformat(row["last_attempt_at"]) if row["last_attempt_at"] else None,
+        next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]),
+        queued_at=datetime.fromisoformat(row["queued_at"]) if row["queued_at"] else None,
+    )
 
 
 def connection_failure(failure: httpx.HTTPError) -> str:
