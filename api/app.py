@@ -103,6 +103,7 @@ def create_app(
     app.include_router(operations.router)
     for router in API_ROUTERS:
         app.include_router(router)
+    app.webhooks.include_router(feeds.webhook_bodies)  # the OpenAPI `webhooks` section
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
     app.add_middleware(QueryTextMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
@@ -139,7 +140,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with every error documented as problem+json."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        webhooks=app.webhooks.routes,
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"].pop("$defs", None)
