@@ -40,6 +40,14 @@ PROBLEM_STATUSES = {
     "get": (401, 403, 404, 409, 422, 429, 503),
     "post": (400, 401, 403, 404, 409, 412, 413, 422, 429),
     "delete": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+    "patch": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+}
+WEBHOOK_ANSWER = {
+    "description": (
+        "Any 2xx acknowledges the delivery. Any other answer, or none within 10 seconds, is retried with "
+        "backoff; after 8 attempts the delivery fails and that family's later events wait until it is "
+        "redelivered or an admin skips it."
+    )
 }
 
 
@@ -153,6 +161,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["FieldError"] = FieldError.model_json_schema()
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    for path_item in schema.get("webhooks", {}).values():
+        for operation in path_item.values():
+            operation["responses"] = {"200": WEBHOOK_ANSWER}  # what the receiver answers the service
     for path, path_item in schema.get("paths", {}).items():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
