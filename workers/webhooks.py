@@ -45,6 +45,7 @@ from domain.application import TafLedger
 from domain.canonical import describe_event
 from domain.family import Family
 from domain.values import Actor
+from projections.queries import ReadModels
 from projections.store import SideStore
 from workers.outbound import ADDRESS_REFUSED, OutboundPolicy, RefusedUrlError, UnresolvableHostError
 
@@ -57,6 +58,7 @@ PARALLEL_SUBSCRIBERS = 8  # subscriptions delivered at the same time by one `del
 SECRET_PREFIX = "whsec_"  # Standard Webhooks secrets: whsec_ and the base64 of 32 random bytes
 DEFAULT_OVERLAP = timedelta(hours=24)  # how long the previous secret still signs after a rotation
 MAX_OVERLAP = timedelta(days=7)
+POSITIONS_WAIT_SECONDS = 2.0  # how long a backfill waits for the chronology to give earlier events' positions
 PENDING, DELIVERED_STATUS, FAILED, SKIPPED = "pending", "delivered", "failed", "skipped"
 STATUSES = (PENDING, DELIVERED_STATUS, FAILED, SKIPPED)
 
@@ -203,6 +205,8 @@ class WebhookStore:
         self.tracking = self._store.table("webhook_tracking")
         self.pauses = self._store.table("webhook_pauses")
         self.rotations = self._store.table("webhook_rotations")
+        self.scopes = self._store.table("webhook_scopes")  # (webhook, family) pairs already in the owner's scope
+        self._read_models: Any = None
 
     def create_tables(self) -> None:
         """Create the webhook tables if they do not exist."""
@@ -234,6 +238,10 @@ class WebhookStore:
                 f"""CREATE TABLE IF NOT EXISTS {self.rotations} (
                     webhook_id TEXT PRIMARY KEY, previous_secret TEXT NOT NULL, previous_until TEXT NOT NULL,
                     rotated_at TEXT NOT NULL)"""
+            )
+            cursor.execute(
+                f"""CREATE TABLE IF NOT EXISTS {self.scopes} (
+                    webhook_id TEXT NOT NULL, family_id TEXT NOT NULL, PRIMARY KEY (webhook_id, family_id))"""
             )
         self._add_column(self.deliveries, "queued_at", "TEXT")
         with self._cursor(commit=True) as cursor:
@@ -416,6 +424,7 @@ class WebhookStore:
             for table, column in (
                 (self.pauses, "webhook_id"),
                 (self.rotations, "webhook_id"),
+                (self.scopes, "webhook_id"),
                 (self.deliveries, "webhook_id"),
                 (self.hooks, "id"),
             ):
@@ -445,55 +454,128 @@ class WebhookStore:
     def dispatch(self, can_see: Callable[[Actor, Family], bool], now: datetime, batch: int = 500) -> int:
         """Queue deliveries for events since the last dispatch; returns how many were queued.
 
+        A subscription takes a family's events from the event by which the family entered
+        its owner's scope; at that event the family's earlier events (of the types it takes)
+        are queued too, at their own positions, so they go out first (the feed's backfill).
         The queued rows and the new position are written in one transaction, so a crash
         repeats nothing and loses nothing; two dispatches at once queue each delivery once.
         """
         hooks = self.webhooks()
+        in_scope = self._scope_pairs()
         queued = 0
         position = self._position()
         while True:
             notifications = self.ledger.recorder.select_notifications(start=position + 1, limit=batch)
             if not notifications:
                 return queued
-            rows = []
-            for notification in notifications:
-                if ":Family." not in notification.topic:
-                    continue
-                event = self.ledger.mapper.to_domain_event(notification)
-                event_type = type(event).__name__
-                family: Family | None = None
-                for hook in hooks:
-                    if hook.event_types and event_type not in hook.event_types:
-                        continue
-                    actor = self.ledger.actor_for(hook.professional_id)
-                    if actor is None:
-                        continue
-                    family = family or self.ledger.get_family(
-                        notification.originator_id,  # type: ignore[arg-type]
-                        version=notification.originator_version,
-                    )
-                    if not can_see(actor, family):
-                        continue
-                    body = json.dumps({"position": notification.id, **describe_event(event)}, sort_keys=True)
-                    rows.append(
-                        (str(hook.id), str(notification.originator_id), notification.id, event_type, self._seal(body))
-                    )
-            position = notifications[-1].id
-            with self._cursor(commit=True) as cursor:
-                for row in rows:
-                    cursor.execute(
-                        self._sql(
-                            f"INSERT INTO {self.deliveries} (webhook_id, family_id, position, event_type, body, "
-                            "status, attempts, next_attempt_at, queued_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
-                            "ON CONFLICT (webhook_id, position) DO NOTHING"
-                        ),
-                        (*row, now.isoformat(), now.isoformat()),
-                    )
-                cursor.execute(self._sql(f"DELETE FROM {self.tracking} WHERE name = ?"), ("dispatch",))
-                cursor.execute(
-                    self._sql(f"INSERT INTO {self.tracking} (name, position) VALUES (?, ?)"), ("dispatch", position)
-                )
+            rows: list[tuple[str, str, int, str, str]] = []
+            entered: list[tuple[str, str]] = []
+            done = position
+            try:
+                for notification in notifications:
+                    if ":Family." in notification.topic:
+                        self._queue_event(notification, hooks, can_see, in_scope, rows, entered)
+                    done = notification.id
+            except _PositionsNotYetKnown:
+                pass  # the chronology has not reached this family's earlier events: the next run goes on from here
+            self._save_queued(rows, entered, done, now)
             queued += len(rows)
+            if done == position:
+                return queued
+            position = done
+
+    def _queue_event(
+        self,
+        notification: Any,
+        hooks: list[Webhook],
+        can_see: Callable[[Actor, Family], bool],
+        in_scope: set[tuple[str, str]],
+        rows: list[tuple[str, str, int, str, str]],
+        entered: list[tuple[str, str]],
+    ) -> None:
+        """Queue one family event for each subscription that takes it, and any backfill its entry brings."""
+        event = self.ledger.mapper.to_domain_event(notification)
+        event_type = type(event).__name__
+        family_id: UUID = notification.originator_id
+        version = int(notification.originator_version)
+        family: Family | None = None
+        for hook in hooks:
+            actor = self.ledger.actor_for(hook.professional_id)
+            if actor is None:
+                continue
+            family = family or self.ledger.get_family(family_id, version=version)
+            if not can_see(actor, family):
+                continue
+            pair = (str(hook.id), str(family_id))
+            if pair not in in_scope:
+                if version > 1 and not can_see(actor, self.ledger.get_family(family_id, version=version - 1)):
+                    rows.extend(self._backfill(hook, family_id, version, notification.id))
+                in_scope.add(pair)
+                entered.append(pair)
+            if hook.event_types and event_type not in hook.event_types:
+                continue
+            body = json.dumps({"position": notification.id, **describe_event(event)}, sort_keys=True)
+            rows.append((str(hook.id), str(family_id), notification.id, event_type, self._seal(body)))
+
+    def _backfill(self, hook: Webhook, family_id: UUID, below: int, at: int) -> list[tuple[str, str, int, str, str]]:
+        """A family's events before the one by which it entered a subscription's scope, at their own positions."""
+        earlier = [
+            e
+            for e in self.ledger.family_events(family_id)
+            if int(e.originator_version) < below and (not hook.event_types or type(e).__name__ in hook.event_types)
+        ]
+        if not earlier:
+            return []
+        positions = self._event_positions(family_id, below)
+        if any(int(e.originator_version) not in positions for e in earlier):
+            self._read_models.wait_for(at, POSITIONS_WAIT_SECONDS)
+            positions = self._event_positions(family_id, below)
+        if any(int(e.originator_version) not in positions for e in earlier):
+            raise _PositionsNotYetKnown(family_id)
+        rows = []
+        for event in earlier:
+            at = positions[int(event.originator_version)]
+            body = json.dumps({"position": at, **describe_event(event)}, sort_keys=True)
+            rows.append((str(hook.id), str(family_id), at, type(event).__name__, self._seal(body)))
+        return rows
+
+    def _event_positions(self, family_id: UUID, below: int) -> dict[int, int]:
+        """The log positions of a family's events before a version, from the chronology read model."""
+        if self._read_models is None:
+            self._read_models = ReadModels.for_ledger(self.ledger)
+        return dict(self._read_models.event_positions(family_id, below_version=below))
+
+    def _scope_pairs(self) -> set[tuple[str, str]]:
+        """Every (webhook, family) pair whose family has been in the webhook owner's scope."""
+        with self._cursor(commit=False) as cursor:
+            cursor.execute(f"SELECT webhook_id, family_id FROM {self.scopes}")
+            return {(row["webhook_id"], row["family_id"]) for row in cursor.fetchall()}
+
+    def _save_queued(
+        self, rows: list[tuple[str, str, int, str, str]], entered: list[tuple[str, str]], position: int, now: datetime
+    ) -> None:
+        with self._cursor(commit=True) as cursor:
+            for row in rows:
+                cursor.execute(
+                    self._sql(
+                        f"INSERT INTO {self.deliveries} (webhook_id, family_id, position, event_type, body, "
+                        "status, attempts, next_attempt_at, queued_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+                        "ON CONFLICT (webhook_id, position) DO NOTHING"
+                    ),
+                    (*row, now.isoformat(), now.isoformat()),
+                )
+            for pair in entered:
+                cursor.execute(
+                    self._sql(
+                        f"INSERT INTO {self.scopes} (webhook_id, family_id) VALUES (?, ?) "
+                        "ON CONFLICT (webhook_id, family_id) DO NOTHING"
+                    ),
+                    pair,
+                )
+            cursor.execute(self._sql(f"DELETE FROM {self.tracking} WHERE name = ?"), ("dispatch",))
+            cursor.execute(
+                self._sql(f"INSERT INTO {self.tracking} (name, position) VALUES (?, ?)"), ("dispatch", position)
+            )
 
     # ------------------------------------------------------------------ delivery
 
@@ -733,6 +815,10 @@ def _delivery(row: Any) -> Delivery:
         next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]),
         queued_at=datetime.fromisoformat(row["queued_at"]) if row["queued_at"] else None,
     )
+
+
+class _PositionsNotYetKnown(Exception):
+    """The chronology read model has not yet reached a family's earlier events: dispatch stops before them."""
 
 
 def connection_failure(failure: httpx.HTTPError) -> str:

@@ -27,6 +27,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 def send(world: World, now: datetime | None = None) -> None:
     """What the workers do: queue deliveries for new events, then POST the due ones until none are left."""
     now = now or datetime.now(UTC)
+    world.wait_for_read_models()  # a family's backfill takes its earlier events' positions from the chronology
     world.webhooks.dispatch(can_see, now)
     with httpx.Client() as client:
         while world.webhooks.deliver_due(client, now):
@@ -117,9 +118,14 @@ def test_deliveries_filter_by_status_type_family_and_time_and_refuse_unknown_par
         ("ContactRecorded", first),
         ("ContactRecorded", second),
     ]
-    # the lead's scope takes in each family at the lead's assignment: that event and the contact
-    assert [d["event_type"] for d in of_first] == ["LeadProfessionalAssigned", "ContactRecorded"]
-    assert len(delivered) == 4 and failed == [] and later == []
+    # the lead's scope takes in each family at the lead's assignment, which brings the earlier events
+    assert [d["event_type"] for d in of_first] == [
+        "FamilyRegistered",
+        "EpisodeOpened",
+        "LeadProfessionalAssigned",
+        "ContactRecorded",
+    ]
+    assert len(delivered) == 8 and failed == [] and later == []
     assert {d["webhook_message_id"] for d in delivered} == {
         c.headers["webhook-id"] for c in verifying_receiver.captured
     }
@@ -217,3 +223,34 @@ def test_a_family_entering_the_callers_scope_brings_its_earlier_events(world: Wo
     assert everything[4]["position"] == referral["position"]
     assert in_small_pages == everything  # a page may end inside the backfill; the cursor resumes there
     assert follow(police_system, everything[-1]["position"]) == []  # nothing is served twice
+
+
+def test_a_webhook_gets_a_familys_earlier_events_when_the_family_enters_its_scope(
+    world: World, verifying_receiver: VerifyingReceiver
+) -> None:
+    eh, police = world.agency(), world.agency("police")
+    coordinator, lead = world.person(eh, "coordinator"), world.person(eh)
+    police_system = world.person(police, is_system=True)
+    hook = police_system.write("/api/v1/webhooks", {"url": verifying_receiver.url})
+    verifying_receiver.secret = hook["secret"]
+    fid = family_led_by(coordinator, lead)
+    send(world)
+    assert verifying_receiver.processed == []  # not the police's family yet
+
+    coordinator.write(
+        f"/api/v1/families/{fid}/referrals",
+        {"source_kind": "agency", "source_agency_id": police, "concerns": "Seen at a disturbance"},
+    )
+    lead.write(f"/api/v1/families/{fid}/contacts", {"kind": "phone", "outcome": "seen"})
+    send(world)
+
+    got = [(e["type"], e["version"]) for e in verifying_receiver.processed]
+    assert got == [
+        ("FamilyRegistered", 1),
+        ("EpisodeOpened", 2),
+        ("LeadProfessionalAssigned", 3),
+        ("ContactRecorded", 4),
+        ("ReferralReceived", 5),
+        ("ContactRecorded", 6),
+    ]
+    assert verifying_receiver.rejected == []
