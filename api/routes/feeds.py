@@ -187,7 +187,8 @@ def event_feed(
     limit: Limit = 50,
     cursor: Cursor = None,
     event_type: Annotated[
-        list[EventTypeName] | None, Query(max_length=100, description="Only these event types (repeat the parameter).")
+        list[EventTypeName] | None,  # type: ignore[valid-type]
+        Query(max_length=100, description="Only these event types (repeat the parameter)."),
     ] = None,
     family_id: Annotated[
         list[UUID] | None, Query(max_length=100, description="Only these families (repeat the parameter).")
@@ -458,7 +459,10 @@ def deliveries(
     cursor: Cursor = None,
     status: Annotated[list[DeliveryStatus] | None, Query(max_length=4, description="Only these statuses.")] = None,
     family_id: Annotated[UUID | None, Query(description="Only this family's deliveries.")] = None,
-    event_type: Annotated[list[EventTypeName] | None, Query(max_length=100, description="Only these types.")] = None,
+    event_type: Annotated[
+        list[EventTypeName] | None,  # type: ignore[valid-type]
+        Query(max_length=100, description="Only these types."),
+    ] = None,
     since: Annotated[datetime | None, Query(description="Queued at or after this time (with an offset).")] = None,
     until: Annotated[datetime | None, Query(description="Queued before this time (with an offset).")] = None,
 ) -> DeliveryPage:
