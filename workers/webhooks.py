@@ -760,6 +760,19 @@ class WebhookStore:
 
     # ------------------------------------------------------------- the log
 
+    def failed_deliveries(self, webhook_id: UUID, limit: int = 500) -> list[Delivery]:
+        """A webhook's failed deliveries, oldest first."""
+        return self.delivery_log(webhook_id, limit=limit, only=DeliveryFilter(statuses=(FAILED,)))
+
+    def failed_counts(self) -> dict[UUID, int]:
+        """How many failed deliveries (each holding back its family's later events) each webhook has."""
+        with self._cursor(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT webhook_id, COUNT(*) AS failed FROM {self.deliveries} WHERE status = 'failed' "
+                "GROUP BY webhook_id"
+            )
+            return {UUID(row["webhook_id"]): int(row["failed"]) for row in cursor.fetchall()}
+
     def delivery(self, webhook_id: UUID, delivery_id: int) -> Delivery | None:
         """One delivery of a webhook, or None."""
         with self._cursor(commit=False) as cursor:
