@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from uuid import UUID
@@ -17,9 +17,11 @@ import pytest
 
 from domain.application import ChildInput, TafLedger
 from domain.values import ContactKind, ContactOutcome
+from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.test_webhooks import LOOPBACK_ALLOWED, involved
 from tests.integration.webhook_receiver import Captured, VerifyingReceiver, body_of, verifying_receiver
+from workers.periodic import PeriodicWork
 from workers.webhooks import MAX_ATTEMPTS, WebhookStore, sign
 
 __all__ = ["verifying_receiver"]  # the fixture
@@ -319,3 +321,37 @@ def test_one_run_drains_a_busy_feed_in_order_per_family(
         got = [e["data"]["notes"] for e in verifying_receiver.processed if e["family_id"] == fid]
         assert got == [f"{name} {n}" for n in range(60)]
     assert body_of(verifying_receiver.captured[0])["type"] == "ContactRecorded"
+
+
+def test_the_periodic_runs_go_on_for_others_while_one_subscribers_run_is_stuck(
+    ledger: TafLedger,
+    store_settings: Settings,
+    team: Team,
+    clock: FakeClock,
+    verifying_receiver: VerifyingReceiver,
+    stuck: StuckReceiver,
+) -> None:
+    work = PeriodicWork(ledger, store_settings.model_copy(update={"webhook_allowed_hosts": "127.0.0.1"}))
+    work.create_tables()
+    now = datetime.now(UTC)
+    work.webhooks.register(team.member.professional_id, stuck.url, ["ContactRecorded"], now)
+    hook = work.webhooks.register(team.member.professional_id, verifying_receiver.url, ["ContactRecorded"], now)
+    verifying_receiver.secret = hook.secret
+    fid = family_with_contacts(ledger, team, clock, ["one"])
+    try:
+        assert work.run_webhooks(wait_for_sends=False) == 2  # a run per subscription, none waited for
+        wait_for(lambda: notes_of(verifying_receiver) == ["one"] and stuck.arrived.is_set())
+        contacts(ledger, team, fid, ["two"])
+        assert work.run_webhooks(wait_for_sends=False) == 1  # the stuck subscription's run is not started twice
+        wait_for(lambda: notes_of(verifying_receiver) == ["one", "two"])
+        assert not stuck.release.is_set()  # all the while the other receiver held its first request
+    finally:
+        stuck.release.set()
+        work.close()
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60  # a bound for a loaded machine, not a timing claim
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
