@@ -80,6 +80,7 @@ class PeriodicWork:
         self._senders: ThreadPoolExecutor | None = None
         self._sending: dict[UUID, Future[int]] = {}  # each subscription's delivery run still going
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def create_tables(self) -> None:
         """Create the webhook tables if they do not exist."""
@@ -116,6 +117,7 @@ class PeriodicWork:
             if self._client is None:
                 self._client = httpx.Client(trust_env=False)  # no proxy: the policy connects to checked addresses
             if self._senders is None:
+                self._stopping.clear()
                 self._senders = ThreadPoolExecutor(PARALLEL_SUBSCRIBERS, thread_name_prefix="taf-webhook")
             self._sending = {hook: run for hook, run in self._sending.items() if not run.done()}
             started = []
@@ -129,13 +131,16 @@ class PeriodicWork:
     def _send(self, hook_id: UUID) -> int:
         assert self._client is not None
         try:
-            return self.webhooks.deliver_webhook(self._client, hook_id, datetime.now(UTC))
+            return self.webhooks.deliver_webhook(
+                self._client, hook_id, datetime.now(UTC), stopping=self._stopping.is_set
+            )
         except Exception:  # noqa: BLE001 - logged; the deliveries stay queued for the next run
             log.exception("webhook delivery run failed for %s", hook_id)
             return 0
 
     def close(self) -> None:
-        """Wait for delivery runs under way, then close the outbound HTTP client."""
+        """End the delivery runs under way after their current attempt, then close the outbound HTTP client."""
+        self._stopping.set()
         if self._senders is not None:
             self._senders.shutdown(wait=True)
             self._senders = None

@@ -57,7 +57,6 @@ BATCH = 200  # deliveries of one family's queue read at once
 PARALLEL_SUBSCRIBERS = 8  # subscriptions delivered at the same time by one `deliver_due`
 SECRET_PREFIX = "whsec_"  # Standard Webhooks secrets: whsec_ and the base64 of 32 random bytes
 DEFAULT_OVERLAP = timedelta(hours=24)  # how long the previous secret still signs after a rotation
-MAX_OVERLAP = timedelta(days=7)
 POSITIONS_WAIT_SECONDS = 2.0  # how long a backfill waits for the chronology to give earlier events' positions
 PENDING, DELIVERED_STATUS, FAILED, SKIPPED = "pending", "delivered", "failed", "skipped"
 STATUSES = (PENDING, DELIVERED_STATUS, FAILED, SKIPPED)
@@ -605,14 +604,20 @@ class WebhookStore:
             return [UUID(row["webhook_id"]) for row in cursor.fetchall()]
 
     def deliver_webhook(
-        self, client: httpx.Client, webhook_id: UUID, now: datetime | None = None, limit: int = MAX_PER_RUN
+        self,
+        client: httpx.Client,
+        webhook_id: UUID,
+        now: datetime | None = None,
+        limit: int = MAX_PER_RUN,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> int:
         """POST one subscription's due deliveries, each family's queue in log order; returns attempts made.
 
         Each family's queue is sent from its head onwards without waiting between events.
         A failure, a head still backing off, or a `failed` head (the family's stream paused
         until redelivered or skipped) holds back the rest of that queue only; a receiver that
-        cannot be reached at all ends this subscription's run. At most `limit` attempts.
+        cannot be reached at all ends this subscription's run. At most `limit` attempts; the
+        run also ends (between two attempts) once `stopping` answers True (the process stops).
         """
         now = now or datetime.now(UTC)
         hook = self.webhook(webhook_id)
@@ -621,7 +626,7 @@ class WebhookStore:
         attempts = 0
         for family_id in self._queue_heads(webhook_id):
             for row in self._queue(webhook_id, family_id):
-                if attempts >= limit:
+                if attempts >= limit or stopping():
                     return attempts
                 if row["status"] == FAILED:
                     break  # paused for this family until the owner redelivers or an admin skips
