@@ -30,6 +30,7 @@ import hmac
 import json
 import secrets
 import ssl
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ TIMEOUT_SECONDS = 10.0
 MAX_PER_RUN = 2000  # attempts per subscription per run at most; the rest wait for the next run, still in order
 BATCH = 200  # deliveries of one family's queue read at once
 PARALLEL_SUBSCRIBERS = 8  # subscriptions delivered at the same time by one `deliver_due`
+FAMILIES_AT_ONCE = 4  # families' queues of one subscription sent at the same time, each in order
 SECRET_PREFIX = "whsec_"  # Standard Webhooks secrets: whsec_ and the base64 of 32 random bytes
 DEFAULT_OVERLAP = timedelta(hours=24)  # how long the previous secret still signs after a rotation
 POSITIONS_WAIT_SECONDS = 2.0  # how long a backfill waits for the chronology to give earlier events' positions
@@ -613,33 +615,48 @@ class WebhookStore:
     ) -> int:
         """POST one subscription's due deliveries, each family's queue in log order; returns attempts made.
 
-        Each family's queue is sent from its head onwards without waiting between events.
-        A failure, a head still backing off, or a `failed` head (the family's stream paused
-        until redelivered or skipped) holds back the rest of that queue only; a receiver that
-        cannot be reached at all ends this subscription's run. At most `limit` attempts; the
-        run also ends (between two attempts) once `stopping` answers True (the process stops).
+        Each family's queue is a batch, sent from its head onwards without waiting between
+        events; up to `FAMILIES_AT_ONCE` families' batches go at the same time, so a busy
+        feed is kept up with. A failure, a head still backing off, or a `failed` head (the
+        family's stream paused until redelivered or skipped) holds back the rest of that
+        queue only; a receiver that cannot be reached at all ends this subscription's run.
+        At most `limit` attempts; the run also ends (between two attempts) once `stopping`
+        answers True (the process stops).
         """
         now = now or datetime.now(UTC)
         hook = self.webhook(webhook_id)
         if hook is None or hook.paused:
             return 0
-        attempts = 0
-        for family_id in self._queue_heads(webhook_id):
-            for row in self._queue(webhook_id, family_id):
-                if attempts >= limit or stopping():
-                    return attempts
+        run = _Run(limit, stopping)
+        families = self._queue_heads(webhook_id)
+        if len(families) <= 1:
+            for family_id in families:
+                self._send_queue(client, hook, family_id, now, run)
+            return run.attempts
+        with ThreadPoolExecutor(max_workers=min(FAMILIES_AT_ONCE, len(families))) as pool:
+            list(pool.map(lambda family_id: self._send_queue(client, hook, family_id, now, run), families))
+        return run.attempts
+
+    def _send_queue(self, client: httpx.Client, hook: Webhook, family_id: str, now: datetime, run: _Run) -> None:
+        """Send one family's queue from its head, in log order, until it is empty, held or the run ends."""
+        while True:
+            rows = self._queue(hook.id, family_id)
+            for row in rows:
                 if row["status"] == FAILED:
-                    break  # paused for this family until the owner redelivers or an admin skips
-                if datetime.fromisoformat(row["next_attempt_at"]) > now or not self._claim(row, now):
-                    break  # backing off, or another run is sending this queue
-                attempts += 1
+                    return  # paused for this family until the owner redelivers or an admin skips
+                if datetime.fromisoformat(row["next_attempt_at"]) > now or not run.take():
+                    return  # backing off, or the run is over
+                if not self._claim(row, now):
+                    run.give_back()
+                    return  # another run is sending this queue
                 result, code = self._attempt(client, hook, row, now)
                 self._record(row, result, code, now)
                 if result in UNREACHABLE:
-                    return attempts
+                    run.unreachable = True
                 if result != DELIVERED:
-                    break
-        return attempts
+                    return
+            if len(rows) < BATCH:
+                return
 
     def _queue_heads(self, webhook_id: UUID) -> list[str]:
         """The families with undelivered events for a subscription, the earliest head first."""
@@ -833,6 +850,30 @@ def _delivery(row: Any) -> Delivery:
         next_attempt_at=datetime.fromisoformat(row["next_attempt_at"]),
         queued_at=datetime.fromisoformat(row["queued_at"]) if row["queued_at"] else None,
     )
+
+
+class _Run:
+    """One subscription's delivery run: its attempts so far, shared by the families sent at once."""
+
+    def __init__(self, limit: int, stopping: Callable[[], bool]):
+        self.limit = limit
+        self.stopping = stopping
+        self.attempts = 0
+        self.unreachable = False  # the receiver could not be reached: no more attempts this run
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Count one more attempt, unless the run is over (limit reached, unreachable, stopping)."""
+        with self._lock:
+            if self.attempts >= self.limit or self.unreachable or self.stopping():
+                return False
+            self.attempts += 1
+            return True
+
+    def give_back(self) -> None:
+        """Uncount an attempt that was not made."""
+        with self._lock:
+            self.attempts -= 1
 
 
 class _PositionsNotYetKnown(Exception):
