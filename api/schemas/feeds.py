@@ -58,7 +58,7 @@ class FeedEvent(BaseModel):
 
 
 class WebhookEvent(FeedEvent):
-    """The JSON body POSTed to a webhook: one family event (the feed's item without `backfill`)."""
+    """The JSON body POSTed to a webhook: one family event, as the feed shows it (`backfill` is never sent)."""
 
     model_config = ConfigDict(
         json_schema_extra={
