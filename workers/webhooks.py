@@ -31,6 +31,7 @@ import json
 import secrets
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,7 +47,6 @@ from domain.application import TafLedger
 from domain.canonical import describe_event
 from domain.family import Family
 from domain.values import Actor
-from projections.queries import ReadModels
 from projections.store import SideStore
 from workers.outbound import ADDRESS_REFUSED, OutboundPolicy, RefusedUrlError, UnresolvableHostError
 
@@ -207,7 +207,7 @@ class WebhookStore:
         self.pauses = self._store.table("webhook_pauses")
         self.rotations = self._store.table("webhook_rotations")
         self.scopes = self._store.table("webhook_scopes")  # (webhook, family) pairs already in the owner's scope
-        self._read_models: Any = None
+        self.chronology = self._store.table("pj_chronology")  # the chronology read model: events' positions
 
     def create_tables(self) -> None:
         """Create the webhook tables if they do not exist."""
@@ -510,7 +510,7 @@ class WebhookStore:
             pair = (str(hook.id), str(family_id))
             if pair not in in_scope:
                 if version > 1 and not can_see(actor, self.ledger.get_family(family_id, version=version - 1)):
-                    rows.extend(self._backfill(hook, family_id, version, notification.id))
+                    rows.extend(self._backfill(hook, family_id, version))
                 in_scope.add(pair)
                 entered.append(pair)
             if hook.event_types and event_type not in hook.event_types:
@@ -518,7 +518,7 @@ class WebhookStore:
             body = json.dumps({"position": notification.id, **describe_event(event)}, sort_keys=True)
             rows.append((str(hook.id), str(family_id), notification.id, event_type, self._seal(body)))
 
-    def _backfill(self, hook: Webhook, family_id: UUID, below: int, at: int) -> list[tuple[str, str, int, str, str]]:
+    def _backfill(self, hook: Webhook, family_id: UUID, below: int) -> list[tuple[str, str, int, str, str]]:
         """A family's events before the one by which it entered a subscription's scope, at their own positions."""
         earlier = [
             e
@@ -527,9 +527,11 @@ class WebhookStore:
         ]
         if not earlier:
             return []
+        wanted = {int(e.originator_version) for e in earlier}
         positions = self._event_positions(family_id, below)
-        if any(int(e.originator_version) not in positions for e in earlier):
-            self._read_models.wait_for(at, POSITIONS_WAIT_SECONDS)
+        deadline = time.monotonic() + POSITIONS_WAIT_SECONDS
+        while not wanted <= positions.keys() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the chronology projection is a moment behind the log
             positions = self._event_positions(family_id, below)
         if any(int(e.originator_version) not in positions for e in earlier):
             raise _PositionsNotYetKnown(family_id)
@@ -541,10 +543,13 @@ class WebhookStore:
         return rows
 
     def _event_positions(self, family_id: UUID, below: int) -> dict[int, int]:
-        """The log positions of a family's events before a version, from the chronology read model."""
-        if self._read_models is None:
-            self._read_models = ReadModels.for_ledger(self.ledger)
-        return dict(self._read_models.event_positions(family_id, below_version=below))
+        """The log positions of a family's events before a version, from the chronology read model's table."""
+        with self._cursor(commit=False) as cursor:
+            cursor.execute(
+                self._sql(f"SELECT version, position FROM {self.chronology} WHERE family_id = ? AND version < ?"),
+                (str(family_id), below),
+            )
+            return {int(row["version"]): int(row["position"]) for row in cursor.fetchall()}
 
     def _scope_pairs(self) -> set[tuple[str, str]]:
         """Every (webhook, family) pair whose family has been in the webhook owner's scope."""

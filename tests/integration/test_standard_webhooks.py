@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from domain.application import ChildInput, TafLedger
-from domain.values import ContactKind, ContactOutcome
+from domain.values import ContactKind, ContactOutcome, SourceKind
+from projections.runner import ProjectionSet
 from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.test_webhooks import LOOPBACK_ALLOWED, involved
@@ -355,3 +356,26 @@ def wait_for(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "never happened"
         time.sleep(0.05)
+
+
+def test_a_family_entering_the_owners_scope_brings_its_earlier_events_first(
+    ledger: TafLedger, team: Team, clock: FakeClock, store: WebhookStore, verifying_receiver: VerifyingReceiver
+) -> None:
+    read_models = ProjectionSet(ledger, create_tables=True)  # the chronology gives earlier events' positions
+    hook = store.register(team.outsider.professional_id, verifying_receiver.url, ["ContactRecorded"], datetime.now(UTC))
+    verifying_receiver.secret = hook.secret
+    fid = family_with_contacts(ledger, team, clock, ["before 1", "before 2"])
+    now = datetime.now(UTC)
+    assert drain(store, now) == 0  # the police (the outsider's agency) have no part in the family yet
+
+    ledger.receive_referral(  # the police refer: their agency now has a part in the family
+        team.member, UUID(fid), SourceKind.AGENCY, "Seen at a disturbance", source_agency_id=team.outsider.agency_id
+    )
+    contacts(ledger, team, fid, ["after"])
+    read_models.catch_up()
+    drain(store, now)
+
+    assert notes_of(verifying_receiver) == ["before 1", "before 2", "after"]
+    positions = [e["position"] for e in verifying_receiver.processed]
+    assert positions == sorted(positions)  # the earlier events at their own places in the log
+    assert verifying_receiver.rejected == []
