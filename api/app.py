@@ -40,6 +40,14 @@ PROBLEM_STATUSES = {
     "get": (401, 403, 404, 409, 422, 429, 503),
     "post": (400, 401, 403, 404, 409, 412, 413, 422, 429),
     "delete": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+    "patch": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+}
+WEBHOOK_ANSWER = {
+    "description": (
+        "Any 2xx acknowledges the delivery. Any other answer, or none within 10 seconds, is retried with "
+        "backoff; after 8 attempts the delivery fails and that family's later events wait until it is "
+        "redelivered or an admin skips it."
+    )
 }
 
 
@@ -113,6 +121,7 @@ def create_app(
     app.include_router(operations.router)
     for router in API_ROUTERS:
         app.include_router(router)
+    app.webhooks.include_router(feeds.webhook_bodies)  # the OpenAPI `webhooks` section
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
     app.add_middleware(QueryTextMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
@@ -149,13 +158,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with every error documented as problem+json."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        webhooks=app.webhooks.routes,
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"].pop("$defs", None)
     components["FieldError"] = FieldError.model_json_schema()
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    for path_item in schema.get("webhooks", {}).values():
+        for operation in path_item.values():
+            operation["responses"] = {"200": WEBHOOK_ANSWER}  # what the receiver answers the service
     for path, path_item in schema.get("paths", {}).items():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})

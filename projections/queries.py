@@ -379,6 +379,15 @@ class ReadModels:
             rows = tx.all(f"SELECT DISTINCT family_id FROM pj_family_scope WHERE {sql}", params)
         return {UUID(r["family_id"]) for r in rows}
 
+    def event_positions(self, family_id: UUID, below_version: int) -> dict[int, int]:
+        """The log position of each of a family's events before a version, by version (from the chronology)."""
+        with self._read() as tx:
+            rows = tx.all(
+                "SELECT version, position FROM pj_chronology WHERE family_id = ? AND version < ?",
+                (str(family_id), below_version),
+            )
+        return {int(r["version"]): int(r["position"]) for r in rows}
+
     def known_family_ids(self, actor: Actor) -> set[UUID]:
         """Every family the actor's agency knows (matched or recorded for): need-to-know, `domain.scope.may_know`."""
         if not scope.records_case_data(actor):

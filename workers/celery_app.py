@@ -131,7 +131,7 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
 
     @app.task(name=WEBHOOKS)
     def webhooks_task() -> int:
-        return periodic_work().run_webhooks()
+        return periodic_work().run_webhooks(wait_for_sends=False)  # each subscription on its own thread
 
     def start_in_child(**_: Any) -> None:
         holder.get()

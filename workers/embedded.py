@@ -103,7 +103,7 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
                     periodic.scan_signals()
                     next_scan = now + settings.signal_scan_seconds
                 if now >= next_webhooks:
-                    periodic.run_webhooks()
+                    periodic.run_webhooks(wait_for_sends=False)
                     next_webhooks = now + WEBHOOK_SECONDS
             except Exception:  # noqa: BLE001 - the same batch is tried again after a pause
                 log.exception("embedded workers failed; retrying")
