@@ -37,8 +37,8 @@ import workers.webhooks as webhooks  # noqa: E402
 from bench.results import Figure, print_results  # noqa: E402
 from domain.application import ChildInput  # noqa: E402
 from domain.values import AgencyKind, ContactKind, ContactOutcome, Role  # noqa: E402
-from taf.runtime import build_ledger  # noqa: E402
-from taf.settings import Settings  # noqa: E402
+from infra.ledger import build_ledger  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from workers.outbound import OutboundPolicy  # noqa: E402
 from workers.periodic import can_see  # noqa: E402
 

@@ -17,8 +17,8 @@ import pytest
 
 from domain.application import ChildInput, TafLedger
 from domain.values import ContactKind, ContactOutcome, SourceKind
+from infra.settings import Settings
 from projections.runner import ProjectionSet
-from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.test_webhooks import LOOPBACK_ALLOWED, involved
 from tests.integration.webhook_receiver import Captured, VerifyingReceiver, body_of, verifying_receiver
