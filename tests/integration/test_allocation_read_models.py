@@ -8,10 +8,13 @@ from uuid import UUID
 import pytest
 
 from domain.application import ChildInput, TafLedger, When
-from domain.values import AgencyKind, ContactKind, ContactOutcome, StepUpOutcome
+from domain.values import AgencyKind, ContactKind, ContactOutcome, Role, StepUpOutcome
 from projections.queries import ReadModels
 from projections.runner import ProjectionSet
+from taf.runtime import build_ledger
+from taf.settings import Settings
 from tests.conftest import FakeClock, Team
+from tests.integration.fingerprint import fingerprint, replay
 
 
 @pytest.fixture
@@ -75,3 +78,28 @@ def test_step_ups_and_disagreements_are_listed_and_rebuild_the_same(
     assert (models.step_ups(family_id), models.disagreements(family_id), models.allocation_queue(clock.today())) == (
         before
     )
+
+
+def test_a_snapshot_keeps_the_waiting_proposal_step_up_and_open_disagreements(
+    store_settings: Settings, clock: FakeClock
+) -> None:
+    ledger = build_ledger(store_settings.model_copy(update={"snapshot_interval": 2}), clock=clock, create_tables=True)
+    try:
+        system = UUID(int=0)
+        early_help = ledger.register_agency(system, "Early Help", AgencyKind.EARLY_HELP)
+        coordinator = ledger.actor_for(ledger.register_professional(system, "C", early_help, Role.COORDINATOR))
+        member = ledger.actor_for(ledger.register_professional(system, "M", early_help, Role.PRACTITIONER))
+        assert coordinator is not None and member is not None
+        family_id = ledger.register_family(coordinator, [ChildInput("Mia", date_of_birth=date(2026, 2, 1))]).family_id
+        ledger.open_episode(coordinator, family_id, 2)
+        ledger.propose_lead(coordinator, family_id, member.professional_id, "")
+        ledger.step_up(coordinator, family_id, "no change")
+        ledger.raise_disagreement(member, family_id, "the plan", 1, "too little")
+        ledger.raise_disagreement(member, family_id, "the step-up", 2, "too late")
+
+        loaded = ledger.get_family(family_id)
+        assert fingerprint(loaded) == fingerprint(replay(list(ledger.family_events(family_id))))
+        assert loaded.pending_lead_proposal is not None and loaded.pending_step_up is not None
+        assert len(loaded.open_disagreements) == 2
+    finally:
+        ledger.close()
