@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from domain.application import ChildInput, When
@@ -136,3 +137,17 @@ def test_a_stepped_down_episode_needs_where_from(tmp_path, clock) -> None:
         assert opened.status_code == 303, error_summary(opened.text)
         episode = service.ledger.get_family(registered.family_id).open_episode
         assert episode is not None and episode.kind.value == "stepped_down"
+
+
+def test_the_record_page_links_every_form_of_this_part_that_opens(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        story = family_with_team(service)
+        fsw = service.sign_in("fsw@demo.taf.invalid")
+        fsw.post(f"/families/{story.family_id}/disagreements/new", {"about": "plan", "level": "1", "detail": "x"})
+        page = fsw.get(f"/families/{story.family_id}/record")
+        for text in ("Step up to children's social care", "Raise a disagreement", "Escalate the disagreement"):
+            assert text in text_of(page.text)
+        links = re.findall(rf'href="(/families/{story.family_id}/(?:step-ups|disagreements)[^"]*)"', page.text)
+        assert len(links) == 4  # step up, raise, escalate, resolve (fsw raised it)
+        for link in links:
+            assert fsw.get(link).status_code == 200, link
