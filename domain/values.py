@@ -308,10 +308,3 @@ class StepUpOutcome(Enum):
     STRATEGY_DISCUSSION = "strategy_discussion"
     EARLY_HELP = "early_help"
     NO_FURTHER_ACTION = "no_further_action"
-
-
-class DisagreementStatus(Enum):
-    """Where a professional disagreement stands."""
-
-    OPEN = "open"
-    RESOLVED = "resolved"
