@@ -102,10 +102,14 @@ class Escalation(FamilyBase):
         table: dict[str, DisagreementState] = self.__dict__.setdefault("disagreements", {})
         return table
 
-    def _open_disagreement(self, disagreement_id: UUID) -> DisagreementState:
+    def _open_disagreement(self, meta: Meta, disagreement_id: UUID) -> DisagreementState:
         found = self.open_disagreements.get(str(disagreement_id))
         if found is None:
             raise UnknownEntityError(f"no open disagreement {disagreement_id}", field="disagreement_id")
+        if meta.occurred_on < found.raised_on:
+            raise InvalidValueError(
+                "this is dated before the disagreement was raised", rule="before_disagreement", field="occurred_on"
+            )
         return found
 
     def raise_disagreement(
@@ -145,7 +149,7 @@ class Escalation(FamilyBase):
 
     def escalate_disagreement(self, meta: Meta, disagreement_id: UUID, level: int, detail: str) -> None:
         """Take an open disagreement to a higher level of the escalation policy."""
-        disagreement = self._open_disagreement(disagreement_id)
+        disagreement = self._open_disagreement(meta, disagreement_id)
         check_disagreement_level(level)
         detail = require_text(detail, "detail", "detail_required")
         if level <= disagreement.level:
@@ -165,7 +169,7 @@ class Escalation(FamilyBase):
 
     def resolve_disagreement(self, meta: Meta, disagreement_id: UUID, outcome: str) -> None:
         """Resolve an open disagreement with its outcome: the person who raised it, a coordinator or a manager."""
-        disagreement = self._open_disagreement(disagreement_id)
+        disagreement = self._open_disagreement(meta, disagreement_id)
         if meta.actor_id != disagreement.raised_by and meta.actor_role not in RESOLVERS:
             raise NotPermittedError(
                 "a disagreement is resolved by the person who raised it, a coordinator or a manager",

@@ -275,3 +275,23 @@ def test_a_resolved_disagreement_clears_the_signal() -> None:
     family.resolve_disagreement(MEMBER.meta(), disagreement_id, "agreed after discussion")
 
     assert disagreement_unresolved(family, TODAY) is None
+
+
+def test_an_escalation_or_resolution_dated_before_the_disagreement_is_refused() -> None:
+    family = in_episode().build()
+    disagreement_id = raised(family)
+    family.collect_events()
+    earlier = MEMBER.meta(TODAY - timedelta(days=1))
+
+    assert_refused(
+        family,
+        lambda: family.escalate_disagreement(earlier, disagreement_id, 2, "detail"),
+        "before_disagreement",
+        InvalidValueError,
+    )
+    assert_refused(
+        family,
+        lambda: family.resolve_disagreement(earlier, disagreement_id, "agreed"),
+        "before_disagreement",
+        InvalidValueError,
+    )
