@@ -62,6 +62,7 @@ class EpisodeState:
     history_reviewed_version: int | None = None
     last_review_version: int | None = None  # the last history review that did not count, and why
     history_review_shortfalls: list[str] = field(default_factory=list)
+    from_description: str | None = None  # where a stepped-down or transferred-in episode came from
 
 
 @dataclass

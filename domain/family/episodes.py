@@ -93,6 +93,7 @@ class EpisodesAndLeads(Members):
                 opened_on=meta.occurred_on,
                 opened_version=self.next_version,
                 previous_episode_id=previous_episode_id,
+                from_description=from_description,
             )
         )
 

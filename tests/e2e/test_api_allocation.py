@@ -268,7 +268,8 @@ def test_episodes_opened_by_step_down_and_transfer_in(area: Area, kind: str) -> 
         f"{area.base}/episodes", {"level": 2, "kind": kind, "from_description": "Bedford children's services"}
     )
 
-    assert area.coordinator.get(area.base).json()["open_episode"]["kind"] == kind
+    episode = area.coordinator.get(area.base).json()["open_episode"]
+    assert episode["kind"] == kind and episode["from_description"] == "Bedford children's services"
     [opened] = area.event_data("EpisodeOpened")
     assert opened["from_description"] == "Bedford children's services"
 
