@@ -14,7 +14,20 @@ from api.edge import BodyLimitMiddleware, QueryTextMiddleware
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
-from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
+from api.routes import (
+    allocation,
+    audit,
+    directory,
+    escalation,
+    facts,
+    families,
+    feeds,
+    handover,
+    operations,
+    reading,
+    team,
+    watchlist,
+)
 from domain.application import Clock, TafLedger
 from infra.access_log import AccessLog
 from infra.ledger import build_ledger
@@ -35,6 +48,8 @@ API_ROUTERS = (
     watchlist.router,
     feeds.router,
     audit.router,
+    allocation.router,
+    escalation.router,
 )
 PROBLEM_STATUSES = {
     "get": (401, 403, 404, 409, 422, 429, 503),

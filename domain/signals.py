@@ -133,6 +133,7 @@ class SignalThresholds:
     infant_unseen_without_episode_days: int = 42
     closed_episode_within_months: int = 12
     infant_seen_within_days: int = 28  # the closure checklist's infant_seen_recently: fixed, see FIXED_THRESHOLDS
+    disagreement_open_days: int = 28
 
 
 DEFAULT_THRESHOLDS = SignalThresholds()
@@ -1025,6 +1026,32 @@ def vulnerable_infant_cohort(
 
 Rule = Callable[["Family", date, SignalThresholds], "Signal | None"]
 
+
+def disagreement_unresolved(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A professional disagreement still open more than 28 days after it was raised."""
+    limit = thresholds.disagreement_open_days
+    stale = sorted(
+        (d for d in family.open_disagreements.values() if _elapsed(d.raised_on, today) > limit),
+        key=lambda d: (d.raised_on, d.version),
+    )
+    if not stale:
+        return None
+    texts = [
+        f"about {d.about!r}, raised on {_at(d.raised_on, d.version)}, now at level {d.level}"
+        + (f" (escalated on {_at(d.escalated_on, d.escalated_version)})" if d.escalated_on is not None else "")
+        for d in stale
+    ]
+    return Signal(
+        "disagreement_unresolved",
+        _severity(family, today),
+        stale[0].raised_on + timedelta(days=limit + 1),
+        f"Professional disagreement unresolved for more than {_days(limit)}: {_and(texts)}.",
+        _versions((d.version for d in stale), (d.escalated_version for d in stale)),
+    )
+
+
 RULES: tuple[Rule, ...] = (
     lapsed_contact,
     was_not_brought_pattern,
@@ -1040,6 +1067,7 @@ RULES: tuple[Rule, ...] = (
     facts_after_closure,
     infant_weight_drop,
     vulnerable_infant_cohort,
+    disagreement_unresolved,
 )
 
 SIGNAL_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)

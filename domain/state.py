@@ -102,6 +102,7 @@ class EpisodeState:
     history_reviewed_version: int | None = None
     last_review_version: int | None = None  # the last history review that did not count, and why
     history_review_shortfalls: list[str] = field(default_factory=list)
+    from_description: str | None = None  # where a stepped-down or transferred-in episode came from
 
 
 @dataclass
@@ -434,3 +435,40 @@ class PlanState:
     review_by: date | None
     agreed_on: date
     version: int
+
+
+@dataclass
+class LeadProposalState:
+    """The lead proposal awaiting the proposed professional's answer (only the pending one is kept)."""
+
+    proposal_id: UUID
+    professional_id: UUID
+    agency_id: UUID
+    proposed_by: UUID
+    proposed_on: date
+    version: int
+
+
+@dataclass
+class StepUpState:
+    """A step-up to children's social care awaiting its outcome (only the pending one is kept)."""
+
+    step_up_id: UUID
+    to_agency_id: UUID | None
+    stepped_up_on: date
+    version: int
+    chronology_version: int  # the family's version it carries: the chronology as it stood
+
+
+@dataclass
+class DisagreementState:
+    """An open professional disagreement (resolved ones leave the state; the read model keeps them)."""
+
+    disagreement_id: UUID
+    about: str
+    level: int
+    raised_by: UUID
+    raised_on: date
+    version: int
+    escalated_on: date | None = None
+    escalated_version: int | None = None

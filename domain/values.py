@@ -302,3 +302,12 @@ class Acknowledgement:
 
     item: str
     note: str
+
+
+class StepUpOutcome(Enum):
+    """What children's social care (the MASH) decided on a step-up from early help."""
+
+    SOCIAL_CARE_ASSESSMENT = "social_care_assessment"
+    STRATEGY_DISCUSSION = "strategy_discussion"
+    EARLY_HELP = "early_help"
+    NO_FURTHER_ACTION = "no_further_action"

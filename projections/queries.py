@@ -16,8 +16,11 @@ from uuid import UUID
 from domain import scope
 from domain.chronology import ChronologyEntry
 from domain.values import Actor, Role
+from projections import allocation, escalations
+from projections.allocation import QueuedFamily
 from projections.base import iso
 from projections.child_index import name_key, postcode_key
+from projections.escalations import DisagreementRow, StepUpRow
 from projections.runner import ProjectionSet
 from projections.store import Row, Tx
 from projections.watchlist import SignalHistory, WatchlistEntry, periods, standing
@@ -601,6 +604,28 @@ class ReadModels:
                 "SELECT family_id FROM pj_lead_family WHERE episode_open = 1 AND lead_id IS NULL ORDER BY family_id"
             )
         return [UUID(r["family_id"]) for r in rows]
+
+    def allocation_queue(
+        self,
+        today: date,
+        window_days: int = 90,
+        several: int = 2,
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[QueuedFamily]:
+        """Families without a lead whose signals or involvement call for one, by reference (coordinators)."""
+        with self._read() as tx:
+            return allocation.queue(tx, today, window_days, several, after, limit)
+
+    def step_ups(self, family_id: UUID) -> list[StepUpRow]:
+        """A family's step-ups to children's social care, oldest first."""
+        with self._read() as tx:
+            return escalations.step_ups(tx, family_id)
+
+    def disagreements(self, family_id: UUID) -> list[DisagreementRow]:
+        """A family's professional disagreements, oldest first."""
+        with self._read() as tx:
+            return escalations.disagreements(tx, family_id)
 
     def families_led_by(self, professional_id: UUID) -> list[UUID]:
         """Families whose current lead is this professional."""

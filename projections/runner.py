@@ -28,9 +28,11 @@ from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.application import TafLedger
+from projections.allocation import AllocationQueue
 from projections.base import TafProjection, iso
 from projections.child_index import ChildIndex
 from projections.chronology import Chronology
+from projections.escalations import Escalations
 from projections.family_summary import FamilySummaries
 from projections.handover_checklists import HandoverChecklists
 from projections.lead_assignments import LeadAssignments
@@ -52,6 +54,8 @@ ALL: tuple[type[TafProjection], ...] = (
     FamilyScope,
     ChildIndex,
     SignalWatchlist,
+    AllocationQueue,
+    Escalations,
 )
 SHORT_NAMES = {cls.name.removeprefix("pj_"): cls for cls in ALL}
 BATCH = 500  # events per transaction when following the log (the subscription's pull size)

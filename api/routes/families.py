@@ -88,6 +88,7 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
             opened_on=episode.opened_on,
             kind=episode.kind,
             previous_episode_id=episode.previous_episode_id,
+            from_description=episode.from_description,
         ),
         episodes_count=len(family.episodes),
         lead=None

@@ -30,6 +30,7 @@ from domain.values import (
     ContactKind,
     ContactOutcome,
     DeclineReasonKind,
+    EpisodeKind,
     Housing,
     MeetingKind,
     ReferralOutcome,
@@ -37,6 +38,7 @@ from domain.values import (
     Service,
     SignalDecision,
     SourceKind,
+    StepUpOutcome,
 )
 
 # ------------------------------------------------------------------ text
@@ -347,6 +349,18 @@ class EpisodeOpen(Fact):
         default=None,
         description="For a family recorded as having left the area: its housing now (default: the last known).",
     )
+    kind: EpisodeKind | None = Field(
+        default=None,
+        description="How the episode came: new, stepped_down (from children's social care) or transferred_in "
+        "(from another area); default by the family's history (new, or reopened after an earlier episode).",
+    )
+    from_description: Annotated[
+        MultiLine | None,
+        Field(
+            max_length=10_000,
+            description="Where a stepped-down or transferred-in episode came from (required for those kinds).",
+        ),
+    ] = None
 
 
 class LevelChange(Fact):
@@ -583,3 +597,58 @@ class Withdrawal(Body):
     """Withdraw a pending request."""
 
     reason: Text = ""
+
+
+# ------------------------------------------------------------------- allocation, step-up, disagreements
+
+
+class LeadProposalIn(Body):
+    """Propose a professional as the family's lead (coordinators, managers)."""
+
+    professional_id: UUID
+    reason: Text = ""
+
+
+class LeadProposalRefusal(Body):
+    """The proposed professional refuses the proposal, with the reason."""
+
+    reason: RequiredText
+
+
+class StepUpIn(Fact):
+    """Refer the family from its open episode to children's social care (the MASH)."""
+
+    reason: RequiredText
+    to_agency_id: UUID | None = Field(default=None, description="The children's social care agency (kind social_care).")
+
+
+class StepUpOutcomeIn(Fact):
+    """What children's social care decided on a step-up."""
+
+    outcome: StepUpOutcome
+    note: Text = ""
+
+
+DisagreementLevel = Annotated[int, Field(ge=1, le=3, description="1 practitioners, 2 managers, 3 heads of service.")]
+
+
+class DisagreementIn(Fact):
+    """A professional disagreement or escalation, such as a referrer challenging a decision."""
+
+    about: RequiredText
+    event_version: Annotated[int | None, Field(ge=1, description="The entry disagreed with, if one.")] = None
+    level: DisagreementLevel
+    detail: RequiredText
+
+
+class DisagreementEscalation(Fact):
+    """Take an open disagreement to a higher level."""
+
+    level: DisagreementLevel
+    detail: RequiredText
+
+
+class DisagreementResolution(Fact):
+    """Resolve an open disagreement with its outcome."""
+
+    outcome: RequiredText

@@ -138,6 +138,9 @@ class EpisodeView(BaseModel):
     opened_on: date
     kind: EpisodeKind
     previous_episode_id: UUID | None
+    from_description: str | None = Field(
+        default=None, description="Where a stepped-down or transferred-in episode came from."
+    )
 
 
 class LeadView(BaseModel):

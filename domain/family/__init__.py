@@ -16,6 +16,8 @@ by subject in the modules of this package, each next to the events it records:
 | `oversight` | supervision, history reviews, corrections |
 | `signal_records` | the signals the worker records, and managers' reviews |
 | `handover` | closure and transfer requests and their checklists |
+| `allocation` | lead proposals, accepted or refused by the professional proposed |
+| `escalation` | step-ups to children's social care and their outcomes, professional disagreements |
 
 The state they share, and the queries the rules ask of it, are in `base`. This module holds
 the aggregate itself: the hash chain, registration, and how older snapshots are read.
@@ -30,10 +32,12 @@ from eventsourcing.domain import Aggregate, CommandMethodDecorator, event
 from eventsourcing.utils import get_topic
 
 from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
+from domain.family.allocation import Allocation
 from domain.family.assessments import ClaimsAndAssessments
 from domain.family.consent import Consent
 from domain.family.contacts import Contacts
 from domain.family.episodes import EpisodesAndLeads
+from domain.family.escalation import Escalation
 from domain.family.front_door import FrontDoor
 from domain.family.handover import Handover
 from domain.family.members import Members
@@ -78,6 +82,8 @@ SUBJECTS: tuple[type[Any], ...] = (
     Oversight,
     SignalRecords,
     Handover,
+    Allocation,
+    Escalation,
 )
 
 
@@ -107,6 +113,8 @@ class Family(
     Oversight,
     SignalRecords,
     Handover,
+    Allocation,
+    Escalation,
     Aggregate,
 ):
     """A family: its members, episodes, team, plan, facts and handover requests.

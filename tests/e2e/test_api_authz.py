@@ -26,6 +26,9 @@ READ = [
     ("GET", F + "/signal-history"),
     ("GET", F + "/chronology"),
     ("GET", F + "/carried-forward"),
+    ("GET", F + "/step-ups"),
+    ("GET", F + "/step-ups/{x}"),
+    ("GET", F + "/disagreements"),
 ]
 WRITE = [
     ("POST", F + p)
@@ -65,9 +68,17 @@ WRITE = [
         "/transfer/acceptance",
         "/handover-steps",
         "/referrals/{x}/feedback",
+        "/lead-proposals/{x}/acceptance",
+        "/lead-proposals/{x}/refusal",
+        "/step-ups",
+        "/step-ups/{x}/outcome",
+        "/disagreements",
+        "/disagreements/{x}/escalation",
+        "/disagreements/{x}/resolution",
     )
 ] + [("DELETE", F + "/members/{x}"), ("DELETE", F + "/closure"), ("DELETE", F + "/transfer")]
-LEAD = [("POST", F + "/lead")]
+LEAD = [("POST", F + "/lead"), ("POST", F + "/lead-proposals")]
+ALLOCATION_QUEUE = [("GET", "/api/v1/allocation-queue")]
 SUPERVISION = [("POST", F + "/supervision"), ("POST", F + "/claims/{x}/decision"), ("POST", F + "/signal-reviews")]
 HANDOVER = [("POST", F + "/closure"), ("POST", F + "/transfer")]
 CREATE_FAMILY = [("POST", "/api/v1/families")]
@@ -132,6 +143,8 @@ MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "event_feed": (EVENT_FEED, ["403", "ok", "ok", "ok", "ok", "403", "403", "ok", "ok"]),
     "audit": (AUDIT, ["403", "ok", "ok", "ok", "404", "403", "403", "ok", "404"]),
     "access_log": (ACCESS_LOG, ["403", "ok", "403", "403", "403", "403", "403", "403", "403"]),
+    # the coordinators' queue of families that need a lead
+    "allocation_queue": (ALLOCATION_QUEUE, ["403", "403", "ok", "403", "403", "403", "403", "403", "403"]),
 }
 
 
