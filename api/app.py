@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from api.consistency import PositionWatch
 from api.edge import BodyLimitMiddleware, QueryTextMiddleware
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
-from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.idempotency import IdempotencyMiddleware, IdempotencyStore, IdempotentReplayError, replay_response
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
 from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
 from domain.application import Clock, TafLedger
@@ -58,7 +58,8 @@ def create_app(
         if not settings.is_postgres:
             migrate(settings)  # the embedded mode creates its tables on first start
         app.state.access_log = AccessLog(app.state.ledger)
-        app.state.idempotency = IdempotencyStore(settings)
+        clock_of = app.state.ledger.clock
+        app.state.idempotency = IdempotencyStore(settings, now=lambda: clock_of.now().timestamp())
         bootstrap_admin(app.state.ledger, settings)
         app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
@@ -100,6 +101,7 @@ def create_app(
     app.state.idempotency = None
     app.state.access_log = None  # set in the lifespan; family reads fail (500) without it
     install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplayError, replay_response)
     app.include_router(operations.router)
     for router in API_ROUTERS:
         app.include_router(router)

@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
+from api.idempotency import claim_key
 from domain import scope
 from domain.application import FAMILY_TOPIC, TafLedger
 from domain.errors import UnknownEntityError
@@ -250,16 +251,22 @@ ExpectedVersion = Annotated[int | None, Depends(if_match)]
 
 
 def idempotency_key(
+    request: Request,
+    actor: CurrentActor,
     key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
             max_length=255,
-            description="Repeat a POST safely: the same key and body replay the first answer.",
+            description="Repeat a POST safely: the same key and body (compared as JSON) replay the first answer, "
+            "with `Idempotent-Replayed: true`; the same key with another body answers 409. Keys belong to "
+            "the professional and expire 24 hours after first use (TAF_IDEMPOTENCY_KEY_HOURS).",
         ),
     ] = None,
 ) -> str | None:
-    """Declares the Idempotency-Key header (the idempotency middleware does the work)."""
+    """Claims the Idempotency-Key once the caller is authenticated and the route found (see api/idempotency.py)."""
+    if key:
+        claim_key(request, str(actor.professional_id))
     return key
 
 
