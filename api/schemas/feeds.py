@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
+from api.schemas.audit import OccurredOn
 from domain.family import Family
 
 _BASES = {"Event", "Created"}
@@ -37,7 +38,7 @@ class FeedEvent(BaseModel):
     family_id: UUID
     version: int
     type: str
-    occurred_on: date | None
+    occurred_on: OccurredOn | None
     date_uncertain: bool
     recorded_at: datetime
     actor_id: UUID | None
