@@ -156,7 +156,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     responses[str(status)] = _problem_response(status)
                 responses["500"] = _problem_response(500)
             sets_etag = path.startswith("/api/v1/families") and (
-                method in ("post", "delete") or path == "/api/v1/families/{family_id}"
+                method in ("post", "delete")
+                or (path.startswith("/api/v1/families/{family_id}") and not path.endswith(("/events", "/integrity")))
             )
             for status, response in responses.items():
                 headers = response.setdefault("headers", {})
@@ -167,8 +168,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 }
                 if sets_etag and status.startswith("2"):
                     headers["ETag"] = {
-                        "description": "The family's version, for If-Match.",
-                        "required": True,
+                        "description": "The family's version this answer was read or written at, for If-Match.",
+                        "required": method != "get" or path == "/api/v1/families/{family_id}",
                         "schema": {"type": "string"},
                     }
     app.openapi_schema = schema

@@ -71,7 +71,7 @@ def list_agencies(_: CurrentActor, ledger: Ledger, limit: Limit = 50, cursor: Cu
     for agency_id in ids:
         agency = ledger.get_agency(agency_id)
         items.append(AgencyView(id=agency.id, name=agency.name, kind=agency.kind))
-    return AgencyPage(items=items, next_cursor=next_cursor)
+    return AgencyPage(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.post("/professionals", status_code=201, response_model=Created, summary="Add a professional")
@@ -109,7 +109,7 @@ def list_professionals(
                 active=p.active,
             )
         )
-    return ProfessionalPage(items=items, next_cursor=next_cursor)
+    return ProfessionalPage(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyIssued, summary="Issue an API key")

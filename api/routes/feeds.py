@@ -126,7 +126,9 @@ def event_feed(
             break
     for family_id in dict.fromkeys(item.family_id for item in items):
         record_read(request, actor, family_id, "event feed")  # every family served is logged
-    return EventFeedPage(items=items, next_cursor=None if exhausted else str(position), last_position=position)
+    return EventFeedPage(
+        items=items, next_cursor=None if exhausted else str(position), last_position=position, limit=limit
+    )
 
 
 def _view(hook: Webhook) -> WebhookView:
@@ -158,7 +160,7 @@ def list_webhooks(actor: CaseWriter, hooks: Hooks, limit: Limit = 50, cursor: Cu
     mine = [h for h in hooks.webhooks() if h.professional_id == actor.professional_id]
     page = mine[start : start + limit]
     more = len(mine) > start + limit
-    return WebhookPage(items=[_view(h) for h in page], next_cursor=str(start + limit) if more else None)
+    return WebhookPage(items=[_view(h) for h in page], next_cursor=str(start + limit) if more else None, limit=limit)
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=DeliveryPage, summary="A webhook's deliveries")
@@ -189,6 +191,7 @@ def deliveries(
             for d in page
         ],
         next_cursor=str(page[-1].id) if len(rows) > limit and page else None,
+        limit=limit,
     )
 
 

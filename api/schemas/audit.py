@@ -40,6 +40,7 @@ class EventPage(BaseModel):
 
     items: list[EventView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class IntegrityValid(BaseModel):
@@ -79,6 +80,7 @@ class AccessLogPage(BaseModel):
 
     items: list[AccessEntryView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 __all__ = [

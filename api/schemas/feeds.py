@@ -53,6 +53,7 @@ class EventFeedPage(BaseModel):
 
     items: list[FeedEvent]
     next_cursor: str | None = Field(description="Pass as cursor (or after) for the next page; null when caught up.")
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
     last_position: int = Field(description="The last log position examined; poll again with ?after=last_position.")
 
 
@@ -87,6 +88,7 @@ class WebhookPage(BaseModel):
 
     items: list[WebhookView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class DeliveryView(BaseModel):
@@ -121,3 +123,4 @@ class DeliveryPage(BaseModel):
 
     items: list[DeliveryView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")

@@ -43,6 +43,7 @@ class AgencyPage(BaseModel):
 
     items: list[AgencyView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class ProfessionalPage(BaseModel):
@@ -50,6 +51,7 @@ class ProfessionalPage(BaseModel):
 
     items: list[ProfessionalView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class ApiKeyIssued(BaseModel):
