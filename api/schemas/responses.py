@@ -190,6 +190,15 @@ class CarriedForwardItem(BaseModel):
     event_versions: list[int]
 
 
+class CarriedForwardPage(BaseModel):
+    """A page of what earlier episodes leave for the reopened one."""
+
+    family_id: UUID
+    items: list[CarriedForwardItem]
+    next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
+
+
 class SignalView(BaseModel):
     """A signal standing on a family: the rule, since when, why, and the events behind it."""
 

@@ -426,7 +426,7 @@ def reopened(case: Case) -> tuple[str, str]:
 def carried(case: Case, who: str = "coordinator") -> list[dict[str, Any]]:
     answer = getattr(case, who).get(f"{case.base}/carried-forward")
     assert answer.status_code == 200, answer.text
-    return list(answer.json())
+    return list(answer.json()["items"])
 
 
 def test_carried_forward_lists_what_earlier_episodes_leave(case: Case) -> None:

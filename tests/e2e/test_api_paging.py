@@ -145,6 +145,7 @@ def test_the_worklist_pages_by_family_with_each_familys_actions(world: World) ->
         "{family}/signals",
         "{family}/signal-history",
         "{family}/chronology",
+        "{family}/carried-forward",
     ],
 )
 def test_every_list_answers_items_next_cursor_and_limit(world: World, path: str) -> None:
