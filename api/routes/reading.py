@@ -50,9 +50,10 @@ async def read_models(
         Header(
             alias="X-Consistent-With",
             ge=0,
-            description="A log position a write returned: wait (up to TAF_CONSISTENCY_WAIT_SECONDS, default 5 s) "
-            "until the read models include it; 503 when they do not by then, 409 for a position "
-            "past the end of the log.",
+            description="A log position a write returned: wait (up to TAF_CONSISTENCY_WAIT_SECONDS, default 5 s, "
+            "at most 30 s; the wait holds no server thread) until the read models include it; 503 "
+            "`not_yet_consistent` with Retry-After when they do not by then, 409 `position_beyond_log` at once "
+            "for a position past the end of the log.",
         ),
     ] = None,
 ) -> ReadModels:
