@@ -82,6 +82,11 @@ def test_times_the_system_records_are_rfc_3339_in_utc_with_z(world: World) -> No
         ][-1]["recorded_at"],
     ]
 
+    coordinator.write("/api/v1/webhooks", {"url": "https://receiver.example.org/hook"})
+    stamps.append(coordinator.get("/api/v1/webhooks").json()["items"][0]["created_at"])
+    auditor = world.person(world.agency(), "auditor")
+    stamps.append(auditor.get("/api/v1/access-log").json()["items"][0]["at"])
+
     assert all(isinstance(s, str) and s.endswith("Z") and "+00:00" not in s for s in stamps), stamps
 
 
