@@ -148,7 +148,11 @@ def admin_or_self(professional_id: UUID, actor: CurrentActor) -> Actor:
     "/professionals/{professional_id}/password", status_code=204, response_class=Response, summary="Set a web password"
 )
 def set_password(
-    professional_id: UUID, body: PasswordSet, actor: Annotated[Actor, Depends(admin_or_self)], ledger: Ledger
+    professional_id: UUID,
+    body: PasswordSet,
+    actor: Annotated[Actor, Depends(admin_or_self)],
+    ledger: Ledger,
+    _key: IdempotencyKey,
 ) -> Response:
     """Set a professional's password for the web front end (admin, or the professional themselves)."""
     ledger.set_password(actor.professional_id, professional_id, body.password)
@@ -162,7 +166,7 @@ def set_password(
     summary="Deactivate a professional",
 )
 def deactivate_professional(
-    professional_id: UUID, body: ProfessionalDeactivation, actor: Admin, ledger: Ledger
+    professional_id: UUID, body: ProfessionalDeactivation, actor: Admin, ledger: Ledger, _key: IdempotencyKey
 ) -> Response:
     """Deactivate a professional (admin): their API keys are revoked, their web sessions end at once, and they
     can no longer lead, join a team or own an action."""

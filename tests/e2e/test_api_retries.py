@@ -146,3 +146,17 @@ def test_a_replayed_webhook_subscription_names_the_webhook_without_its_secret(wo
     assert again.json()["id"] == first.json()["id"] and "secret" not in again.json()
     mine = [h.id for h in world.webhooks.webhooks() if h.professional_id == UUID(coordinator.id)]
     assert mine == [UUID(first.json()["id"])]
+
+
+def test_a_deactivation_sent_again_with_its_key_is_replayed_and_recorded_once(world: World) -> None:
+    admin = world.admin()
+    person = world.person(world.agency(), "practitioner")
+    path = f"/api/v1/professionals/{person.id}/deactivation"
+
+    first = _keyed(admin, path, json.dumps({"reason": "left the service"}), "leaver-1")
+    recorded = world.ledger.get_professional(UUID(person.id)).version
+    again = _keyed(admin, path, json.dumps({"reason": "left the service"}), "leaver-1")
+
+    assert first.status_code == again.status_code == 204
+    assert again.headers["idempotent-replayed"] == "true" and again.content == b""
+    assert world.ledger.get_professional(UUID(person.id)).version == recorded
