@@ -111,11 +111,10 @@ def test_the_worklist_pages_by_family_with_each_familys_actions(world: World) ->
     for n, base in enumerate(families):
         coordinator.write(f"{base}/episodes", {"level": 2})
         coordinator.write(f"{base}/lead", {"professional_id": coordinator.id})
-        last = coordinator.write(
+        coordinator.write(
             f"{base}/actions", {"description": f"Visit {n}", "owner_id": coordinator.id, "due_on": "2026-06-10"}
         )
     world.wait_for_read_models()
-    assert last["position"] > 0
 
     pages = _all_pages(coordinator, "/api/v1/worklist", 2)
 

@@ -4,11 +4,20 @@ compared as JSON, owned by the professional, and kept for 24 hours."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 from uuid import UUID
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
-from tests.e2e.app_client import Caller, World, world
+from api.app import create_app
+from taf.settings import Settings
+from tests.conftest import FakeClock
+from tests.e2e.app_client import ADMIN_KEY, Caller, World, world
+from tests.faults.serving import migrate
 
 __all__ = ["world"]
 
@@ -160,3 +169,37 @@ def test_a_deactivation_sent_again_with_its_key_is_replayed_and_recorded_once(wo
     assert first.status_code == again.status_code == 204
     assert again.headers["idempotent-replayed"] == "true" and again.content == b""
     assert world.ledger.get_professional(UUID(person.id)).version == recorded
+
+
+@pytest.fixture
+def world_on_postgresql(tmp_path: Path, postgres_url: str) -> Iterator[World]:
+    """The app in process on a migrated PostgreSQL schema, with the clock at 1 June 2026."""
+    migrate(postgres_url)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        bootstrap_admin_key=ADMIN_KEY,
+        rate_limit_per_minute=100_000,
+        log_level="WARNING",
+        in_process_workers=False,
+        _env_file=None,
+    )
+    clock = FakeClock(datetime.combine(date(2026, 6, 1), time(12), UTC))
+    app = create_app(settings, clock=clock)
+    with TestClient(app, raise_server_exceptions=True) as client:
+        yield World(app, client, clock)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_key_replays_as_json_and_expires_after_24_hours(world_on_postgresql: World) -> None:
+    world = world_on_postgresql
+    coordinator, family = _setting_up(world)
+
+    first = _keyed(coordinator, f"{family}/contacts", json.dumps(CONTACT), "pg-visit")
+    again = _keyed(coordinator, f"{family}/contacts", json.dumps(CONTACT, indent=2, sort_keys=True), "pg-visit")
+    world.clock.advance(hours=24)
+    after = _keyed(coordinator, f"{family}/contacts", json.dumps({**CONTACT, "outcome": "no_access"}), "pg-visit")
+
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+    assert after.status_code == 201 and "idempotent-replayed" not in after.headers
+    assert _contacts(world, family) == 2
