@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from api.consistency import PositionWatch
 from api.edge import BodyLimitMiddleware, QueryTextMiddleware
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
-from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.idempotency import IdempotencyMiddleware, IdempotencyStore, IdempotentReplayError, replay_response
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
 from api.routes import (
     allocation,
@@ -92,7 +92,8 @@ def create_app(
         if prepare is not None:
             prepare(app.state.ledger, settings)
         app.state.access_log = AccessLog(app.state.ledger)
-        app.state.idempotency = IdempotencyStore(settings)
+        clock_of = app.state.ledger.clock
+        app.state.idempotency = IdempotencyStore(settings, now=lambda: clock_of.now().timestamp())
         app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
         projections = start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process else None
@@ -133,6 +134,7 @@ def create_app(
     app.state.idempotency = None
     app.state.access_log = None  # set in the lifespan; family reads fail (500) without it
     install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplayError, replay_response)
     app.include_router(operations.router)
     for router in API_ROUTERS:
         app.include_router(router)
@@ -197,7 +199,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     responses[str(status)] = _problem_response(status)
                 responses["500"] = _problem_response(500)
             sets_etag = path.startswith("/api/v1/families") and (
-                method in ("post", "delete") or path == "/api/v1/families/{family_id}"
+                method in ("post", "delete")
+                or (path.startswith("/api/v1/families/{family_id}") and not path.endswith(("/events", "/integrity")))
             )
             for status, response in responses.items():
                 headers = response.setdefault("headers", {})
@@ -208,8 +211,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 }
                 if sets_etag and status.startswith("2"):
                     headers["ETag"] = {
-                        "description": "The family's version, for If-Match.",
-                        "required": True,
+                        "description": "The family's version this answer was read or written at, for If-Match.",
+                        "required": method != "get" or path == "/api/v1/families/{family_id}",
                         "schema": {"type": "string"},
                     }
     app.openapi_schema = schema

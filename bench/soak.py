@@ -877,8 +877,8 @@ class Driver:
 
     def review_signals(self, family: FamilyModel) -> None:
         """The manager reviews every standing signal not reviewed since it was last raised."""
-        signals = self.api.get(self.people.manager.key, self.path(family, "/signals"), "signals") or []
-        for item in signals:
+        page = self.api.get(self.people.manager.key, self.path(family, "/signals"), "signals") or {}
+        for item in page.get("items", []):
             review = item.get("last_review")
             if review is None or not review.get("after_last_raised"):
                 self.api.post(

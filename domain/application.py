@@ -303,6 +303,7 @@ class TafLedger(Application[UUID]):
     def _meta(self, actor: Actor, when: When) -> Meta:
         today = self.clock.today()
         occurred = when.occurred_on if when.occurred_on is not None else today
+        stated_at = occurred if isinstance(occurred, datetime) and occurred.tzinfo is not None else None
         if isinstance(occurred, datetime) and occurred.tzinfo is not None:
             # An instant: compare instants, and keep the local date as stated (it can be
             # ahead of the UTC date just after midnight in British summer time).
@@ -321,6 +322,7 @@ class TafLedger(Application[UUID]):
             channel=actor.channel,
             occurred_on=occurred,
             date_uncertain=when.date_uncertain,
+            occurred_at=stated_at,
         )
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
@@ -744,13 +746,22 @@ class TafLedger(Application[UUID]):
         )
 
     def record_birth(
-        self, actor: Actor, family_id: UUID, child_id: UUID, born_on: date, expected_version: int | None = None
+        self,
+        actor: Actor,
+        family_id: UUID,
+        child_id: UUID,
+        born_on: date,
+        expected_version: int | None = None,
+        when: When | None = None,
     ) -> Recorded:
-        """Record the birth of an expected child."""
+        """Record the birth of an expected child; it happened on `born_on` unless `when` says more precisely."""
+        if born_on > self.clock.today():
+            raise InvalidValueError("born_on is in the future", rule="occurred_in_future", field="born_on")
+        stated = when or NOW
         return self._command(
             actor,
             family_id,
-            When(born_on),
+            When(stated.occurred_on if stated.occurred_on is not None else born_on, stated.date_uncertain),
             expected_version,
             lambda f, m: f.record_birth(m, child_id, born_on),
             child_id,

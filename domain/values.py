@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from uuid import UUID
 
@@ -257,6 +257,7 @@ class Meta:
     channel: Channel
     occurred_on: date
     date_uncertain: bool = False
+    occurred_at: datetime | None = added(None)  # the moment with its offset, when one was stated
 
 
 @dataclass(frozen=True)

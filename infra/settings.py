@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     consistency_wait_seconds: float = Field(
         default=5.0, gt=0, le=30, description="How long a read with X-Consistent-With waits for the read models."
     )
+    idempotency_key_hours: float = Field(
+        default=24, gt=0, le=24 * 30, description="How long an Idempotency-Key is kept after its first use."
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)  # a request body past this answers 413, unread
     smtp_url: str | None = None
     log_level: str = "INFO"

@@ -261,7 +261,7 @@ def record_birth(
     _key: IdempotencyKey,
 ) -> WriteResult:
     """Record that an expected child was born."""
-    return written(response, ledger.record_birth(actor, family_id, child_id, body.born_on, expected))
+    return written(response, ledger.record_birth(actor, family_id, child_id, body.born_on, expected, body.when()))
 
 
 @router.post("/{family_id}/address", status_code=201, response_model=WriteResult, summary="Change address")

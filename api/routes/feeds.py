@@ -257,7 +257,7 @@ def event_feed(
         record_read(request, actor, served_family, "event feed")  # every family served is logged
     if next_cursor is None and not exhausted:
         next_cursor = str(position)
-    return EventFeedPage(items=items, next_cursor=next_cursor, last_position=position)
+    return EventFeedPage(items=items, next_cursor=next_cursor, last_position=position, limit=limit)
 
 
 @webhook_bodies.post("family-event", summary="A family event, POSTed to each webhook that takes it")
@@ -339,7 +339,7 @@ def list_webhooks(actor: HookManager, hooks: Hooks, limit: Limit = 50, cursor: C
     mine = [h for h in hooks.webhooks() if everyone or h.professional_id == actor.professional_id]
     page = mine[start : start + limit]
     more = len(mine) > start + limit
-    return WebhookPage(items=[_view(h) for h in page], next_cursor=str(start + limit) if more else None)
+    return WebhookPage(items=[_view(h) for h in page], next_cursor=str(start + limit) if more else None, limit=limit)
 
 
 @router.get("/webhooks/{webhook_id}", response_model=WebhookView, summary="One webhook", operation_id="getWebhook")
@@ -487,6 +487,7 @@ def deliveries(
     return DeliveryPage(
         items=[_delivery_view(d) for d in page],
         next_cursor=str(page[-1].id) if len(rows) > limit and page else None,
+        limit=limit,
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, model_validator
 
+from api.schemas.audit import OccurredOn
 from domain.family import Family
 
 _BASES = {"Event", "Created"}
@@ -40,7 +41,7 @@ class FeedEvent(BaseModel):
     family_id: UUID
     version: int
     type: str
-    occurred_on: date | None
+    occurred_on: OccurredOn | None
     date_uncertain: bool
     recorded_at: datetime
     actor_id: UUID | None
@@ -79,6 +80,7 @@ class EventFeedPage(BaseModel):
 
     items: list[FeedEvent]
     next_cursor: str | None = Field(description="Pass as cursor (or after) for the next page; null when caught up.")
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
     last_position: int = Field(description="The last log position examined; poll again with ?after=last_position.")
 
 
@@ -195,6 +197,7 @@ class WebhookPage(BaseModel):
 
     items: list[WebhookView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class DeliveryView(BaseModel):
@@ -236,3 +239,4 @@ class DeliveryPage(BaseModel):
 
     items: list[DeliveryView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")

@@ -104,8 +104,19 @@ def _not_before_1900(value: date | datetime) -> date | datetime:
     return value
 
 
+def _with_offset(value: date | datetime) -> date | datetime:
+    """A time is a moment only with its UTC offset (API.md: "times ISO 8601 with offset")."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise PydanticCustomError(
+            "time_without_offset", "a time needs its UTC offset, e.g. 2026-03-27T09:30:00+01:00 (or send a date)"
+        )
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
-IsoDateOrTime = Annotated[date | datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
+IsoDateOrTime = Annotated[
+    date | datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900), AfterValidator(_with_offset)
+]
 IsoTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
 
 
@@ -119,7 +130,9 @@ class Fact(Body):
     """A recorded fact: when it happened in the world, and whether that date is uncertain."""
 
     occurred_on: IsoDateOrTime | None = Field(
-        default=None, description="When it happened (date or time); default now; never in the future."
+        default=None,
+        description="When it happened: a date (2026-03-27) or a time with its offset (2026-03-27T09:30:00+01:00), "
+        "kept as sent; default now; never in the future.",
     )
     date_uncertain: bool = False
 
@@ -228,8 +241,8 @@ class ChildAdd(Fact):
     nhs_number: NhsNumber | None = None
 
 
-class BirthRecord(Body):
-    """The birth of an expected child."""
+class BirthRecord(Fact):
+    """The birth of an expected child; `occurred_on` defaults to `born_on` (a time of birth may be sent there)."""
 
     born_on: IsoDate
 

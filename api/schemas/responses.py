@@ -43,6 +43,7 @@ class AgencyPage(BaseModel):
 
     items: list[AgencyView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class ProfessionalPage(BaseModel):
@@ -50,6 +51,7 @@ class ProfessionalPage(BaseModel):
 
     items: list[ProfessionalView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class ApiKeyIssued(BaseModel):
@@ -189,6 +191,15 @@ class CarriedForwardItem(BaseModel):
     kind: CarriedKind
     summary: str
     event_versions: list[int]
+
+
+class CarriedForwardPage(BaseModel):
+    """A page of what earlier episodes leave for the reopened one."""
+
+    family_id: UUID
+    items: list[CarriedForwardItem]
+    next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class SignalView(BaseModel):

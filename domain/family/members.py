@@ -28,8 +28,14 @@ class Members(FamilyBase):
         self._add_child_state(child, self.next_version)
 
     def record_birth(self, meta: Meta, child_id: UUID, born_on: date) -> None:
-        """Record that an expected child was born."""
-        self.child(child_id)
+        """Record that an expected child was born (once: a correction changes the date)."""
+        child = self.child(child_id)
+        if child.date_of_birth is not None:
+            raise RuleViolationError(
+                f"this child's birth is already recorded (born on {child.date_of_birth.isoformat()}); "
+                "send a correction to change it",
+                rule="child_already_born",
+            )
         if born_on > meta.occurred_on:
             raise InvalidValueError("born_on is in the future", rule="occurred_in_future", field="born_on")
         self._child_born(meta=meta, child_id=child_id, born_on=born_on)

@@ -6,13 +6,13 @@ from datetime import date
 from uuid import UUID
 
 import pytest
-from taf.settings import Settings
 
 from domain.application import ChildInput, TafLedger, When
 from domain.values import AgencyKind, ContactKind, ContactOutcome, Role, StepUpOutcome
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.queries import ReadModels
 from projections.runner import ProjectionSet
-from taf.runtime import build_ledger
 from tests.conftest import FakeClock, Team
 from tests.integration.fingerprint import fingerprint, replay
 
