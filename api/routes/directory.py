@@ -123,7 +123,7 @@ def issue_api_key(body: ApiKeyCreate, actor: Admin, ledger: Ledger, _key: Idempo
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, response_class=Response, summary="Revoke an API key")
-def revoke_api_key(key_id: UUID, actor: CurrentActor, ledger: Ledger) -> Response:
+def revoke_api_key(key_id: UUID, actor: CurrentActor, ledger: Ledger, _key: IdempotencyKey) -> Response:
     """Revoke an API key (an admin, or the key's own professional): refused by every process from the next request.
 
     A key that is not the caller's answers 404 to anyone but an admin, as an unknown one does.

@@ -351,7 +351,9 @@ def get_webhook(webhook_id: UUID, actor: HookManager, hooks: Hooks) -> WebhookVi
 @router.patch(
     "/webhooks/{webhook_id}", response_model=WebhookView, summary="Change a webhook", operation_id="updateWebhook"
 )
-def update_webhook(webhook_id: UUID, body: WebhookUpdate, actor: CaseWriter, hooks: Hooks) -> WebhookView:
+def update_webhook(
+    webhook_id: UUID, body: WebhookUpdate, actor: CaseWriter, hooks: Hooks, _key: IdempotencyKey
+) -> WebhookView:
     """Change a webhook's URL (the registration's rules) or event types, from the next event queued on."""
     _own(hooks, webhook_id, actor)
     try:
@@ -368,7 +370,9 @@ def update_webhook(webhook_id: UUID, body: WebhookUpdate, actor: CaseWriter, hoo
 @router.post(
     "/webhooks/{webhook_id}/pause", response_model=WebhookView, summary="Pause a webhook", operation_id="pauseWebhook"
 )
-def pause_webhook(webhook_id: UUID, actor: HookManager, ledger: Ledger, hooks: Hooks) -> WebhookView:
+def pause_webhook(
+    webhook_id: UUID, actor: HookManager, ledger: Ledger, hooks: Hooks, _key: IdempotencyKey
+) -> WebhookView:
     """Stop delivering (the owner or an admin): events keep being queued and go out, in order, once resumed."""
     hook = _managed(hooks, webhook_id, actor)
     if not hook.paused:
@@ -382,7 +386,7 @@ def pause_webhook(webhook_id: UUID, actor: HookManager, ledger: Ledger, hooks: H
     summary="Resume a paused webhook",
     operation_id="resumeWebhook",
 )
-def resume_webhook(webhook_id: UUID, actor: HookManager, hooks: Hooks) -> WebhookView:
+def resume_webhook(webhook_id: UUID, actor: HookManager, hooks: Hooks, _key: IdempotencyKey) -> WebhookView:
     """Deliver again, starting with what was queued while paused."""
     _managed(hooks, webhook_id, actor)
     hooks.resume(webhook_id)
@@ -390,7 +394,7 @@ def resume_webhook(webhook_id: UUID, actor: HookManager, hooks: Hooks) -> Webhoo
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Delete a webhook", operation_id="deleteWebhook")
-def delete_webhook(webhook_id: UUID, actor: HookManager, hooks: Hooks) -> Response:
+def delete_webhook(webhook_id: UUID, actor: HookManager, hooks: Hooks, _key: IdempotencyKey) -> Response:
     """Remove a webhook and what is still queued for it (the owner or an admin)."""
     _managed(hooks, webhook_id, actor)
     hooks.delete(webhook_id)
@@ -409,6 +413,7 @@ def rotate_secret(
     actor: CaseWriter,
     ledger: Ledger,
     hooks: Hooks,
+    _key: IdempotencyKey,
     body: Annotated[SecretRotation, Body()] = SecretRotation(),  # noqa: B008 - an immutable default body
 ) -> SecretRotated:
     """A new secret, shown only here; the previous one keeps signing beside it for `overlap_seconds`.
@@ -498,7 +503,9 @@ def deliveries(
     summary="Send deliveries again",
     operation_id="redeliverWebhookDeliveries",
 )
-def redeliver(webhook_id: UUID, body: Redelivery, actor: CaseWriter, ledger: Ledger, hooks: Hooks) -> Redelivered:
+def redeliver(
+    webhook_id: UUID, body: Redelivery, actor: CaseWriter, ledger: Ledger, hooks: Hooks, _key: IdempotencyKey
+) -> Redelivered:
     """Queue again one delivery (`delivery_id`) or every one with a position in `from_position`..`to_position`.
 
     Each goes out again, with the same `webhook-id`, at its place in its family's order; a
@@ -532,6 +539,7 @@ def skip_delivery(
     delivery_id: Annotated[int, Path(ge=1, le=10**17)],
     actor: Admin,
     hooks: Hooks,
+    _key: IdempotencyKey,
 ) -> DeliveryView:
     """Give up a failed delivery for good, so its family's later events go out (admins only).
 
