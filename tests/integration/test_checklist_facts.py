@@ -12,12 +12,20 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from domain.application import TafLedger
+from domain.application import ChildInput, TafLedger
+from domain.errors import DomainError
 from projections.handover_checklists import HandoverChecklists
+from projections.queries import ReadModels
 from projections.runner import ProjectionSet
 from taf.demo import load_demo_data
+from tests.conftest import FakeClock, Team
 from tests.integration.read_models import dump
+from tests.integration.test_projections import fold_checklists
+from tests.integration.test_snapshots import COMMANDS
+from tests.integration.test_snapshots import _apply as apply_command
 
 
 def _checklists(projection_set: ProjectionSet) -> HandoverChecklists:
@@ -71,3 +79,26 @@ def test_a_state_stored_as_a_family_snapshot_is_read_and_continued(ledger: TafLe
     projection_set.rebuild()
 
     assert dump(projection_set) == followed
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(commands=st.lists(COMMANDS, min_size=8, max_size=40))
+def test_the_facts_decide_every_step_as_the_family_aggregate_does(
+    ledger: TafLedger, team: Team, clock: FakeClock, commands: list[str]
+) -> None:
+    """Random histories (episodes, leads, actions, contacts, claims, assessments, closures, days passing)."""
+    fid = ledger.register_family(team.coordinator, [ChildInput("Ann", date_of_birth=clock.today())]).family_id
+    for command in commands:
+        try:
+            apply_command(ledger, team, clock, fid, command)
+        except DomainError:
+            pass  # refused decisions are part of a realistic sequence
+    projection_set = ProjectionSet(ledger, names=["handover_checklists"], create_tables=True)
+    projection_set.catch_up(batch=3)  # in batches of three events
+
+    views = [
+        (c.request_id, c.kind, c.status, [(s.step, s.done, s.reason, s.evidence, s.manual) for s in c.steps])
+        for c in ReadModels(projection_set).checklists(fid)
+    ]
+
+    assert sorted(views, key=lambda r: str(r[0])) == fold_checklists(ledger, ledger.get_family(fid))
