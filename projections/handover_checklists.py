@@ -42,7 +42,9 @@ from projections.store import Tx
 CACHE_SIZE = 20_000  # families' compact states kept in memory between batches (each a few hundred bytes)
 FAMILY_TOPIC = get_topic(Family)
 FORMAT = "checklist_facts"  # marks a stored compact state; older rows hold a Family snapshot's state
-SEEN_KEPT_DAYS = checklists.INFANT_SEEN_WITHIN_DAYS + 2  # face-to-face days kept behind the latest event's day
+# Face-to-face days kept behind the latest event's day: well beyond the closure checklist's
+# window for infants (28 days), so the facts answer `infant_seen_recently` as the whole history would.
+SEEN_KEPT_DAYS = 92
 OPEN = (RequestStatus.PENDING, RequestStatus.BLOCKED)
 
 
