@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository, project_aggregate
 from eventsourcing.domain import Aggregate, Snapshot
-from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, Recording, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic, strtobool
 
 from domain import checklists, history, scope
@@ -339,9 +339,10 @@ class TafLedger(Application[UUID]):
         return recordings[-1].notification.id
 
     def _projector(
-        self, aggregate_id: UUID, version: int | None, fold: Callable[[Any, Any], Any] = project_aggregate
+        self, aggregate_id: UUID, version: int | None, fold: Callable[[Any, Any], Any] | None = None
     ) -> Callable[[Any, Any], Any]:
         """Fold events onto a snapshot, or replay every event when a family's snapshot predates state kept now."""
+        fold = fold or fold_events
 
         def project(aggregate: Any, events: Any) -> Any:
             events = iter(events)
@@ -1629,7 +1630,7 @@ class TafLedger(Application[UUID]):
         meta = self._meta(worker, NOW)
         changed = [
             family
-            for family in (self.get_family(fid) for fid in family_ids)
+            for family in self.families_from_store(family_ids)
             if family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
         ]
         if not changed:
@@ -1639,6 +1640,35 @@ class TafLedger(Application[UUID]):
         except IntegrityError:
             return sum(1 for family in changed if self.record_signals(family.id, thresholds))
         return len(changed)
+
+    def families_from_store(self, family_ids: Sequence[UUID]) -> list[Family]:
+        """Several families as stored now, read together: two queries, not two per family.
+
+        The latest snapshot of each in one query, the events after it in another, folded as
+        `get_family` folds them. Each family is a new object of the caller's (not a copy out of
+        the aggregate cache, which a scan of every family would only churn). Ids with no
+        events are left out.
+        """
+        ids = list(dict.fromkeys(family_ids))
+        if not ids:
+            return []
+        stored_snapshots = _latest_rows(self.snapshots.recorder, ids) if self.snapshots is not None else []
+        snapshots = {s.originator_id: s for s in stored_snapshots}
+        after = {fid: snapshots[fid].originator_version if fid in snapshots else 0 for fid in ids}
+        events: dict[Any, list[Any]] = {}
+        for stored in _rows_after(self.recorder, after):
+            events.setdefault(stored.originator_id, []).append(stored)
+        families = []
+        for fid in ids:
+            stored_events = events.get(fid, [])
+            if fid in snapshots:
+                stored_events.insert(0, snapshots[fid])
+            if not stored_events:
+                continue
+            family = self._projector(fid, None)(None, map(self.mapper.to_domain_event, stored_events))
+            if isinstance(family, Family):
+                families.append(family)
+        return families
 
     def review_signal(
         self,
@@ -1942,3 +1972,70 @@ __all__ = [
     "TafLedger",
     "When",
 ]
+
+
+# ---------------------------------------------------------------- reading several aggregates at once
+
+
+def fold_events(aggregate: Any, events: Any) -> Any:
+    """Each event's `mutate` in turn: the library's `project_aggregate` without its assertion.
+
+    That assertion is an `isinstance` against a runtime-checkable protocol, which costs more
+    than the event's own `mutate` (a third of a family's load, profiled in the signal scan).
+    """
+    for domain_event in events:
+        aggregate = domain_event.mutate(aggregate)
+    return aggregate
+
+
+def _store_sql(recorder: Any, statement: str) -> tuple[str, str, bool]:
+    """The recorder's table (schema-qualified on PostgreSQL), the statement in its style, and whether PostgreSQL.
+
+    Told apart by the datastore's schema (only PostgreSQL's has one), so this module needs no driver.
+    """
+    schema = getattr(recorder.datastore, "schema", None)
+    if schema is not None:
+        return f'"{schema}"."{recorder.events_table_name}"', statement.replace("?", "%s"), True
+    return recorder.events_table_name, statement, False
+
+
+def _select(recorder: Any, statement: str, params: Sequence[Any]) -> list[StoredEvent]:
+    """Stored events (or snapshots) selected by one statement over the recorder's table `{table}`."""
+    table, sql, postgres = _store_sql(recorder, statement)
+    sql = sql.replace("{table}", table)
+    if postgres:
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])) for r in rows]
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(sql, [p.hex if isinstance(p, UUID) else p for p in params])
+        rows = cursor.fetchall()
+    convert = recorder.convert_originator_id
+    return [StoredEvent(convert(r["originator_id"]), r["originator_version"], r["topic"], r["state"]) for r in rows]
+
+
+def _latest_rows(recorder: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
+    """The highest version stored for each id (the latest snapshot of each aggregate)."""
+    marks = ", ".join("?" * len(ids))
+    return _select(
+        recorder,
+        "SELECT originator_id, originator_version, topic, state FROM {table} AS s WHERE originator_id IN ("
+        + marks
+        + ") AND originator_version = "
+        "(SELECT MAX(originator_version) FROM {table} WHERE originator_id = s.originator_id)",
+        ids,
+    )
+
+
+def _rows_after(recorder: Any, after: dict[UUID, int]) -> list[StoredEvent]:
+    """Each id's events after its version, in order of id and version."""
+    clauses = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(after))
+    params = [value for fid, version in after.items() for value in (fid, version)]
+    return _select(
+        recorder,
+        "SELECT originator_id, originator_version, topic, state FROM {table} WHERE "
+        + clauses
+        + " ORDER BY originator_id, originator_version",
+        params,
+    )

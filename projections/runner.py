@@ -15,11 +15,13 @@ backoff until the cause is fixed.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,7 +61,7 @@ ALL: tuple[type[TafProjection], ...] = (
 )
 SHORT_NAMES = {cls.name.removeprefix("pj_"): cls for cls in ALL}
 BATCH = 500  # events per transaction when following the log (the subscription's pull size)
-REBUILD_BATCH = 2000  # events per transaction when replaying: fewer commits, same exactly-once
+REBUILD_BATCH = 10_000  # events per transaction when replaying: fewer commits (each an fsync), same exactly-once
 
 
 def projection_classes(names: Sequence[str] | None = None) -> list[type[TafProjection]]:
@@ -252,7 +254,8 @@ class ProjectionSet:
             cache = getattr(projection, "_cache", None)
             if cache is not None:
                 cache.clear()
-        return self.catch_up(batch=batch, on_batch=on_batch)
+        with _collector_paused():
+            return self.catch_up(batch=batch, on_batch=on_batch)
 
     def wait_for(self, position: int | None, timeout: float = 5.0) -> bool:
         """Block until every projection has applied `position` (read-your-writes); False on timeout."""
@@ -268,6 +271,26 @@ class ProjectionSet:
                 return False
             time.sleep(min(pause, remaining))
             pause = min(pause * 2, 0.1)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a rebuild replays the log, then one collection.
+
+    A rebuild allocates millions of short-lived objects (decoded events, rows) beside large
+    long-lived ones (caches of ids, the checklist facts); each full collection walks them all.
+    Measured on 100,000 events, collections took a fifth of the rebuild. Events and rows hold
+    no reference cycles, so nothing piles up meanwhile; what does is collected at the end.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 # --------------------------------------------------------------------- the runner

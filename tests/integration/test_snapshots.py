@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -191,3 +192,25 @@ def test_a_snapshot_of_class_version_5_loads_its_moves_and_weights_as_values(
     assert [s.name for s in evaluate_signals(loaded, clock.today())] == [
         s.name for s in evaluate_signals(family, clock.today())
     ]
+
+
+def test_families_read_together_are_the_families_read_one_by_one(
+    ledger: TafLedger, team: Team, clock: FakeClock
+) -> None:
+    """The scan reads families in batches: latest snapshots in one query, later events in another."""
+    ids = []
+    for n in range(5):
+        fid = ledger.register_family(team.coordinator, [ChildInput(f"Ann {n}", date_of_birth=clock.today())]).family_id
+        ids.append(fid)
+        ledger.open_episode(team.coordinator, fid, 2)
+        for _ in range(n * 3):  # none, some and several snapshots, and events after the last
+            ledger.record_contact(team.member, fid, ContactKind.CLINIC, ContactOutcome.WAS_NOT_BROUGHT)
+    assert ledger.snapshots is not None and list(ledger.snapshots.get(ids[-1]))
+
+    together = ledger.families_from_store([*reversed(ids), ids[0], uuid4()])
+
+    assert [f.id for f in together] == [*reversed(ids)]
+    for family in together:
+        one = ledger.get_family(family.id)
+        assert family.version == one.version
+        assert fingerprint(family) == fingerprint(one)
