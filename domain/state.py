@@ -24,6 +24,7 @@ from domain.values import (
     RequestKind,
     RequestStatus,
     Role,
+    Sex,
     SignalDecision,
     SourceKind,
 )
@@ -39,9 +40,14 @@ class ChildState:
     expected_on: date | None
     added_version: int
     registrations: dict[str, date] = field(default_factory=dict)
-    weights: list[list[object]] = field(default_factory=list)  # [measured_on, kg, version]
+    weights: list[list[object]] = field(default_factory=list)  # [measured_on, kg, version(, centile, sds)]
     born_version: int | None = None
     nhs_number: str | None = None
+    sex: Sex | None = None
+    gestation_weeks: int | None = None
+    gestation_days: int | None = None
+    # The earliest measurement with a centile from a known gestation: the birth weight NG75 compares against.
+    growth_baseline: list[object] | None = None  # [measured_on, kg, version, centile, sds]
 
 
 @dataclass
