@@ -99,11 +99,11 @@ class Members(FamilyBase):
     def record_birth_details(self, meta: Meta, child_id: UUID, details: BirthDetails) -> None:
         """Record a child's sex and gestation at birth (a fact; what is given replaces what was known)."""
         self.child(child_id)
+        check_gestation(details.gestation_weeks, details.gestation_days)
         if details.sex is None and details.gestation_weeks is None:
             raise InvalidValueError(
                 "give the sex, the gestation or both", rule="birth_details_required", field="gestation_weeks"
             )
-        check_gestation(details.gestation_weeks, details.gestation_days)
         self._birth_details_recorded(
             meta=meta,
             child_id=child_id,
