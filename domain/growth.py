@@ -137,12 +137,12 @@ def faltering(birth: Centile | None, current: Centile) -> Faltering | None:
 
 
 def centile_words(centile: float) -> str:
-    """A centile as people say it: '50th', '2nd', '0.4th'; off the chart '<0.4th' and '>99.6th'."""
+    """A centile as people say it: '50th', '2nd', '0.4th', '99.6th'; off the chart '<0.4th' and '>99.6th'."""
     if centile < 0.4:
         return "<0.4th"
     if centile > 99.6:
         return ">99.6th"
-    if centile < 1:
+    if centile < 1 or centile > 99:
         return f"{centile:.1f}th"
     whole = round(centile)
     suffix = "th" if 10 <= whole % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")

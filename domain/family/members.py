@@ -20,15 +20,17 @@ def check_gestation(weeks: int | None, days: int | None) -> None:
     """Refuse a gestation the charts cannot plot: weeks 22 to 44, days 0 to 6, days only with weeks."""
     if weeks is not None and not GESTATION_WEEKS[0] <= weeks <= GESTATION_WEEKS[1]:
         raise InvalidValueError(
-            "gestation_weeks must be between 22 and 44", rule="gestation_range", field="gestation_weeks"
+            "the gestation at birth must be 22 to 44 weeks", rule="gestation_range", field="gestation_weeks"
         )
     if days is not None and not 0 <= days <= 6:
         raise InvalidValueError(
-            "gestation_days must be between 0 and 6", rule="gestation_range", field="gestation_days"
+            "the days beyond the whole weeks must be 0 to 6", rule="gestation_range", field="gestation_days"
         )
     if days is not None and weeks is None:
         raise InvalidValueError(
-            "gestation_days needs gestation_weeks", rule="gestation_weeks_required", field="gestation_weeks"
+            "give the whole weeks of gestation as well as the days",
+            rule="gestation_weeks_required",
+            field="gestation_weeks",
         )
 
 
