@@ -27,8 +27,9 @@ SAMPLES = 28
 DAYS_A_YEAR = 365.25
 TERM_DAYS = 280
 PRETERM_WEEKS = 37  # the charts correct the age of a baby born before 37 weeks
-SPANS_YEARS = (1.0, 2.0, 4.0)
+SPANS_YEARS = (0.5, 1.0, 2.0, 4.0)  # the first six months drawn wider, as weights there change fastest
 DASHED = frozenset({0.4, 99.6})
+WHO_FROM = 14 / DAYS_A_YEAR  # UK-WHO: the UK90 birth data to two weeks, WHO's from then on
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,11 @@ class Weight:
 
 @dataclass(frozen=True)
 class Line:
-    """One centile line: its label, the SVG points, where its label sits, and whether it is dashed."""
+    """One centile line: its label, its SVG path (birth to two weeks, then on), where its label sits, and its style."""
 
     centile: float
     label: str
-    points: str
+    path: str
     label_x: float
     label_y: float
     dashed: bool
@@ -104,15 +105,19 @@ def corrected_age_years(born: date, on: date, gestation_weeks: int | None, gesta
 
 
 @lru_cache(maxsize=32)
-def _centile_line(sex: Sex, start: float, span: float, sds: float) -> tuple[tuple[float, float], ...]:
-    """(age, kg) along one centile line, denser in the first months where weight climbs fastest."""
-    points = []
-    for i in range(SAMPLES + 1):
-        age = start + (span - start) * (i / SAMPLES) ** 1.6
-        kg = weight_for_sds(sex, age, sds)
-        if kg is not None:
-            points.append((age, kg))
-    return tuple(points)
+def _centile_line(sex: Sex, start: float, span: float, sds: float) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """(age, kg) along one centile line, in two parts as the printed chart has them: birth (UK90) to two weeks,
+    and two weeks (WHO) on; denser in the first months, where weight climbs fastest."""
+    parts = []
+    for begin, end, samples in ((start, WHO_FROM - 1 / DAYS_A_YEAR, 6), (WHO_FROM, span, SAMPLES)):
+        part = []
+        for i in range(samples + 1):
+            age = begin + (end - begin) * (i / samples) ** (1.6 if begin >= WHO_FROM else 1)
+            kg = weight_for_sds(sex, age, sds)
+            if kg is not None:
+                part.append((age, kg))
+        parts.append(tuple(part))
+    return tuple(parts)
 
 
 def _span(oldest_age: float) -> float:
@@ -135,7 +140,7 @@ def growth_chart(
     start = -(int(-start * 52) + 1) / 52 if start < 0 else 0.0  # down to a whole week before term
     span = _span(max([0.0, *ages]))
     curves = {c: _centile_line(sex, start, span, LINE_SDS[c]) for c in CENTILE_LINES}
-    all_kg = [kg for curve in curves.values() for _a, kg in curve] + [w.weight_kg for w in weights]
+    all_kg = [kg for curve in curves.values() for part in curve for _a, kg in part] + [w.weight_kg for w in weights]
     low, high = max(0.0, int(min(all_kg)) - 0.0), int(max(all_kg)) + 1.0
     plot = (LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM)
 
@@ -147,14 +152,15 @@ def growth_chart(
 
     lines = []
     for centile, curve in curves.items():
-        if not curve:
+        parts = [part for part in curve if part]
+        if not parts:
             continue
-        last_age, last_kg = curve[-1]
+        last_age, last_kg = parts[-1][-1]
         lines.append(
             Line(
                 centile,
                 centile_words(centile),
-                " ".join(f"{x(a)},{y(kg)}" for a, kg in curve),
+                " ".join("M " + " L ".join(f"{x(a)},{y(kg)}" for a, kg in part) for part in parts),
                 x(last_age) + 6,
                 y(last_kg) + 4,
                 centile in DASHED,
@@ -174,8 +180,14 @@ def growth_chart(
         path=" ".join(f"{m.x},{m.y}" for m in marks),
         x_ticks=[Tick(x(age), label) for age, label in _age_ticks(start, span)],
         y_ticks=[Tick(y(kg), f"{kg:g}") for kg in _kg_ticks(low, high)],
-        span_label=f"Corrected age, birth to {span:g} year{'s' if span > 1 else ''}",
+        span_label=_span_label(span),
     )
+
+
+def _span_label(span: float) -> str:
+    if span < 1:
+        return f"Corrected age, birth to {round(span * 12)} months"
+    return f"Corrected age, birth to {span:g} year{'s' if span > 1 else ''}"
 
 
 def _mark_text(w: Weight) -> str:
@@ -185,7 +197,7 @@ def _mark_text(w: Weight) -> str:
 
 
 def _age_ticks(start: float, span: float) -> list[tuple[float, str]]:
-    step_months = 2 if span <= 1 else 6
+    step_months = 1 if span <= 0.5 else 2 if span <= 1 else 6
     months = range(0, int(span * 12) + 1, step_months)
     ticks = [(m / 12, f"{m} m" if m < 12 or m % 12 else f"{m // 12} y") for m in months]
     if start < 0:

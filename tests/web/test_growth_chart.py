@@ -40,12 +40,13 @@ def test_a_weight_falling_across_centiles_is_drawn_below_the_lines_it_crossed() 
     chart = growth_chart(Sex.FEMALE, BORN, 40, 0, weights((0, 3.4), (56, 4.1)))
     birth, now = chart.marks
     assert chart.plot_left <= birth.x < now.x <= chart.plot_right
-    y_at = {line.label: _y_near(line.points, now.x) for line in chart.lines}
+    y_at = {line.label: _y_near(line.path, now.x) for line in chart.lines}
     assert y_at["9th"] < now.y < y_at["2nd"]  # 4.1 kg at 8 weeks: between the 2nd and 9th lines (6.75th centile)
-    assert chart.span_label == "Corrected age, birth to 1 year"
+    assert chart.span_label == "Corrected age, birth to 6 months"
 
 
 def test_the_span_grows_with_the_child_and_a_preterm_age_is_corrected() -> None:
+    assert growth_chart(Sex.MALE, BORN, 40, 0, weights((250, 8.0))).span_label.endswith("1 year")
     assert growth_chart(Sex.MALE, BORN, 40, 0, weights((500, 10.0))).span_label.endswith("2 years")
     assert corrected_age_years(BORN, BORN + timedelta(days=70), 30, 0) == 0.0
     assert corrected_age_years(BORN, BORN + timedelta(days=70), 38, 0) == 70 / 365.25
@@ -54,8 +55,8 @@ def test_the_span_grows_with_the_child_and_a_preterm_age_is_corrected() -> None:
     assert preterm.plot_left <= preterm.marks[0].x < preterm.plot_left + 2
 
 
-def _y_near(points: str, x: float) -> float:
-    pairs = [tuple(map(float, p.split(","))) for p in points.split()]
+def _y_near(path: str, x: float) -> float:
+    pairs = [tuple(map(float, p.split(","))) for p in path.split() if "," in p]
     return min(pairs, key=lambda p: abs(p[0] - x))[1]
 
 
