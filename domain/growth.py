@@ -64,7 +64,7 @@ def weight_centile(
             gestation_weeks=TERM_WEEKS if gestation_weeks is None else gestation_weeks,
             gestation_days=0 if gestation_weeks is None else (gestation_days or 0),
         ).measurement
-    except (ValueError, LookupError, TypeError):
+    except Exception:  # a weight is a fact, never refused: off the library's charts it just has no centile
         return None
     values = cast(dict[str, Any], result["measurement_calculated_values"])
     sds, centile = values.get("corrected_sds"), values.get("corrected_centile")
@@ -79,7 +79,7 @@ def weight_for_sds(sex: Sex, age_years: float, sds: float) -> float | None:
         value = _rcpchgrowth().measurement_from_sds(
             reference="uk-who", requested_sds=sds, measurement_method="weight", sex=sex.value, age=age_years
         )
-    except (ValueError, LookupError, TypeError):
+    except Exception:  # off the chart (the library raises several kinds): no point there
         return None
     return None if value is None else float(value)
 

@@ -59,6 +59,8 @@ def test_weights_of_a_child_with_sex_and_gestation_get_centiles_and_a_fall_raise
     assert "7th centile (SDS -1.49)" in faltering["explanation"]
     assert "fell 2 centile space(s) from a birth weight between the 9th and 91st centiles" in faltering["explanation"]
     assert "infant_weight_drop" not in signals
+    integrity = coordinator.get(f"{base}/integrity").json()
+    assert integrity["valid"] is True  # the centiles are hashed with the events that carry them
 
 
 def test_birth_details_given_later_centile_the_weights_after_them(world: World) -> None:
