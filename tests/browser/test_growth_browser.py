@@ -39,3 +39,22 @@ def test_the_lead_finds_the_faltering_growth_notice_in_her_work(server, context)
         page.reload()
     assert subject in page.content()
     screenshot(page, "my-work-signal-notice")
+
+
+def test_sex_and_gestation_are_recorded_from_the_family_page_and_a_bad_gestation_is_shown(server, context) -> None:
+    page = context.new_page()
+    sign_in(page, server, "hv@demo.taf.invalid")
+    open_ashby(page, server)
+    page.get_by_role("link", name="More things to record").click()
+    page.get_by_role("link", name="Record sex and gestation for Mia Ashby").click()
+    page.get_by_label("Female").check()
+    page.get_by_label("Gestation at birth in weeks").fill("50")
+    page.locator("main form button.govuk-button").click()
+    assert page.title().startswith("Error: ")
+    assert "The gestation at birth must be 22 to 44 weeks" in page.locator(".govuk-error-summary").inner_text()
+    assert serious_violations(page) == []
+    screenshot(page, "birth-details-with-errors")
+    page.get_by_label("Gestation at birth in weeks").fill("38")
+    page.get_by_label("And days").fill("5")
+    page.locator("main form button.govuk-button").click()
+    assert "Sex and gestation recorded" in page.locator(".govuk-notification-banner").inner_text()

@@ -145,7 +145,12 @@ def _entries(ctx: FormContext) -> list[tuple[str, str]]:
 def _describe_child(ctx: FormContext) -> list[tuple[str, str]]:
     child = ctx.item
     born = format_date(child.date_of_birth) if child.date_of_birth else f"expected {format_date(child.expected_on)}"
-    return [("Child", child.name), ("Date of birth", born)]
+    rows = [("Child", child.name), ("Date of birth", born)]
+    if child.sex is not None:
+        rows.append(("Sex", child.sex.value.capitalize()))
+    if child.gestation_weeks is not None:
+        rows.append(("Gestation at birth", f"{child.gestation_weeks}+{child.gestation_days or 0} weeks"))
+    return rows
 
 
 def _describe_referral(ctx: FormContext) -> list[tuple[str, str]]:
