@@ -58,3 +58,13 @@ def test_sex_and_gestation_are_recorded_from_the_family_page_and_a_bad_gestation
     page.get_by_label("And days").fill("5")
     page.locator("main form button.govuk-button").click()
     assert "Sex and gestation recorded" in page.locator(".govuk-notification-banner").inner_text()
+
+
+def test_the_register_page_offers_each_childs_sex_and_gestation(server, context) -> None:
+    page = context.new_page()
+    sign_in(page, server, "coord@demo.taf.invalid")
+    page.goto(server.url + "/families/new")
+    assert page.locator("input[name='children-0-sex']").count() == 2
+    assert page.locator("#children-3-gestation_weeks").is_visible()
+    assert serious_violations(page) == []
+    screenshot(page, "register-family")

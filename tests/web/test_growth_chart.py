@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import UUID
 
 from domain.application import When
 from domain.values import BirthDetails, Sex
@@ -100,3 +101,19 @@ def test_sex_and_gestation_are_recorded_through_their_form_and_bad_ones_are_refu
         event = people_events(service, story.family_id)[-1]
         assert type(event).__name__ == "BirthDetailsRecorded"
         assert (event.sex, event.gestation_weeks, event.gestation_days) == (Sex.FEMALE, 34, 2)
+
+
+def test_a_family_registered_through_the_web_can_give_a_childs_sex_and_gestation(tmp_path, clock) -> None:
+    from tests.web.test_forms_facts import REGISTRATION
+
+    with web_service(tmp_path, clock) as service:
+        service.demo()
+        coord = service.sign_in("coord@demo.taf.invalid")
+        form = {**REGISTRATION, "children-0-sex": "male", "children-0-gestation_weeks": "35"}
+        response = coord.post("/families/new", form)
+        assert response.status_code == 303
+        family_id = response.headers["location"].split("/")[2].split("?")[0]
+        children = {c.name: c for c in service.ledger.get_family(UUID(family_id)).children.values()}
+        amir = children["Amir Test"]
+        assert (amir.sex, amir.gestation_weeks, amir.gestation_days) == (Sex.MALE, 35, 0)
+        assert children["Baby Test"].sex is None
