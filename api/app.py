@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
 from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
+from domain import growth
 from domain.application import Clock, TafLedger
 from projections.queries import ReadModels
 from projections.runner import start_embedded as start_projections
@@ -72,6 +74,8 @@ def create_app(
         app.state.readiness_checks.append(projection_check)
         app.state.metrics.read_models = app.state.read_models
         workers = start_workers(settings, app.state.ledger) if settings.workers_in_process else None
+        # Weights are given their UK-WHO centiles as they are recorded: load the reference off the request path.
+        threading.Thread(target=growth.warm_up, name="taf-growth-reference", daemon=True).start()
         try:
             yield
         finally:

@@ -92,6 +92,11 @@ def _rcpchgrowth() -> Any:
     return rcpchgrowth
 
 
+def warm_up() -> None:
+    """Load the library and its UK-WHO tables now (seconds on a busy machine), so the first weight need not wait."""
+    weight_centile(Sex.FEMALE, date(2026, 1, 1), date(2026, 2, 1), 4.0)
+
+
 def centile_spaces_fallen(birth_sds: float, current_sds: float) -> int:
     """How many whole centile spaces a weight has fallen across since birth (0 when it rose)."""
     return max(0, math.floor((birth_sds - current_sds) / CENTILE_SPACE_SDS + _EPSILON))
