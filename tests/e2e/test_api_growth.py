@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 from tests.e2e.app_client import Caller, World, world
+from tests.integration.workers_harness import wait_until
+from workers.notifications import notifications_for
+from workers.store import WorkerStore
 
 __all__ = ["world"]
 
@@ -150,3 +154,25 @@ def test_roles_without_standing_and_callers_outside_the_family_are_refused(world
     assert coordinator.get(f"{base}/children/{other}/growth").status_code == 404
     assert coordinator.post(f"{base}/children/{other}/birth-details", {"sex": "male"}).status_code == 404
     assert events(world, coordinator, base) == before
+
+
+def test_faltering_growth_recorded_through_the_api_reaches_the_lead_once(world: World) -> None:
+    eh = world.agency("early_help")
+    coordinator, lead = world.person(eh, "coordinator"), world.person(eh, "practitioner")
+    base, child_id = register(coordinator, sex="female", gestation_weeks=40, gestation_days=0)
+    coordinator.write(f"{base}/episodes", {"level": 2})
+    coordinator.write(f"{base}/lead", {"professional_id": lead.id})
+    coordinator.write(f"{base}/children/{child_id}/growth", {"weight_kg": 3.4, "measured_on": BORN.isoformat()})
+    coordinator.write(f"{base}/children/{child_id}/growth", {"weight_kg": 4.1})
+    world.run_signal_worker()
+    store = WorkerStore(world.ledger)
+
+    def notices(who: Caller) -> list[Any]:
+        return [n for n in notifications_for(store, UUID(who.id)) if n.kind == "signal_raised"]
+
+    reference = coordinator.get(base).json()["reference"]
+    [notice] = wait_until(lambda: notices(lead))  # the embedded relay and notice worker, from the log
+    assert notice.subject == f"{reference}: high-severity signal: faltering growth"
+    assert "Ada" not in notice.subject + notice.body
+    world.run_signal_worker()  # nothing changed: nothing raised, nothing sent
+    assert len(notices(lead)) == 1 and notices(coordinator) == []
