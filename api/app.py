@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,11 +18,11 @@ from api.observability import Metrics, RateLimiter, RequestMiddleware, configure
 from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
 from domain import growth
 from domain.application import Clock, TafLedger
+from infra.access_log import AccessLog
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.queries import ReadModels
 from projections.runner import start_embedded as start_projections
-from taf.access_log import AccessLog
-from taf.runtime import bootstrap_admin, build_ledger, migrate
-from taf.settings import Settings
 from workers.embedded import start_embedded as start_workers
 from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
@@ -42,13 +42,32 @@ PROBLEM_STATUSES = {
     "get": (401, 403, 404, 409, 422, 429, 503),
     "post": (400, 401, 403, 404, 409, 412, 413, 422, 429),
     "delete": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+    "patch": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+}
+WEBHOOK_ANSWER = {
+    "description": (
+        "Any 2xx acknowledges the delivery. Any other answer, or none within 10 seconds, is retried with "
+        "backoff; after 8 attempts the delivery fails and that family's later events wait until it is "
+        "redelivered or an admin skips it."
+    )
 }
 
 
+Prepare = Callable[[TafLedger, Settings], None]
+
+
 def create_app(
-    settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    ledger: TafLedger | None = None,
+    clock: Clock | None = None,
+    prepare: Prepare | None = None,
 ) -> FastAPI:
-    """Build the API; nothing is constructed at import time."""
+    """Build the API; nothing is constructed at import time.
+
+    `prepare(ledger, settings)` runs first in the lifespan, once the ledger is built: the
+    composition root (`taf.service.create_api`) creates the tables in the embedded mode and
+    installs the bootstrap admin there, so the API does not import it.
+    """
     settings = settings or Settings()
     configure_logging(settings.log_level)
 
@@ -57,11 +76,10 @@ def create_app(
         own = ledger is None
         app.state.ledger = ledger or build_ledger(settings, clock=clock)
         app.state.settings = settings
-        if not settings.is_postgres:
-            migrate(settings)  # the embedded mode creates its tables on first start
+        if prepare is not None:
+            prepare(app.state.ledger, settings)
         app.state.access_log = AccessLog(app.state.ledger)
         app.state.idempotency = IdempotencyStore(settings)
-        bootstrap_admin(app.state.ledger, settings)
         app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
         projections = start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process else None
@@ -107,6 +125,7 @@ def create_app(
     app.include_router(operations.router)
     for router in API_ROUTERS:
         app.include_router(router)
+    app.webhooks.include_router(feeds.webhook_bodies)  # the OpenAPI `webhooks` section
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
     app.add_middleware(QueryTextMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
@@ -143,13 +162,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with every error documented as problem+json."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        webhooks=app.webhooks.routes,
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"].pop("$defs", None)
     components["FieldError"] = FieldError.model_json_schema()
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    for path_item in schema.get("webhooks", {}).values():
+        for operation in path_item.values():
+            operation["responses"] = {"200": WEBHOOK_ANSWER}  # what the receiver answers the service
     for path, path_item in schema.get("paths", {}).items():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import problem_body
-from taf.settings import Settings
+from infra.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -935,8 +935,8 @@ class Store:
         import psycopg
         from psycopg.rows import dict_row
 
-        from taf.runtime import build_ledger
-        from taf.settings import Settings
+        from infra.ledger import build_ledger
+        from infra.settings import Settings
 
         self.ledger = build_ledger(Settings(database_url=database_url, _env_file=None))
         self.schema = schema

@@ -19,7 +19,14 @@ from typing import Any
 from uuid import UUID
 
 from domain.growth import centile_words
-from domain.values import REMOTE_CONTACT_KINDS, ContactOutcome, Housing, Meta, ReferralOutcome, SourceKind
+from domain.values import (
+    INSECURE_HOUSING,
+    REMOTE_CONTACT_KINDS,
+    ContactOutcome,
+    Meta,
+    ReferralOutcome,
+    SourceKind,
+)
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
@@ -27,8 +34,6 @@ FACT = "fact"
 OPINION = "opinion"  # a professional opinion
 SELF_REPORT = "self_report"
 THIRD_PARTY = "third_party_report"  # a member of the public's or an anonymous report
-
-INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
 
 
 @dataclass(frozen=True)

@@ -63,13 +63,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.checklists import is_infant
 from domain.growth import Centile, birth_band, centile_words, faltering
-from domain.state import AssessmentState, ChildState, ClaimState, ContactState, EpisodeState, RequestState
+from domain.state import (
+    AssessmentState,
+    ChildState,
+    ClaimState,
+    ContactState,
+    EpisodeState,
+    RequestState,
+    Weight,
+    is_infant,
+)
 from domain.values import (
+    INSECURE_HOUSING,
     MISSED_OUTCOMES,
     PATTERN_OUTCOMES,
     AssessmentStatus,
@@ -77,7 +86,6 @@ from domain.values import (
     ContactKind,
     ContactOutcome,
     DeclineReasonKind,
-    Housing,
     RequestStatus,
     Service,
     SourceKind,
@@ -133,11 +141,13 @@ class SignalThresholds:
     cohort_missed_window_days: int = 90
     infant_unseen_without_episode_days: int = 42
     closed_episode_within_months: int = 12
+    infant_seen_within_days: int = 28  # the closure checklist's infant_seen_recently: fixed, see FIXED_THRESHOLDS
 
 
 DEFAULT_THRESHOLDS = SignalThresholds()
-
-INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
+# Read by the handover checklists, which the guard, the pages and the read models evaluate alike
+# on DOMAIN.md's default: settings may not change them (infra.settings refuses).
+FIXED_THRESHOLDS = ("infant_seen_within_days",)
 
 _OUTCOME_WORDS = {
     ContactOutcome.SEEN: "seen",
@@ -644,9 +654,9 @@ def _checked_by(claim: ClaimState, today: date) -> bool:
 
 def _arrival_version(family: Family) -> int:
     if family.arrived_on != family.registered_on:
-        for moved_on, _housing, version in reversed(family.moves):
-            if moved_on == family.arrived_on:
-                return int(version)
+        for move in reversed(family.moves):
+            if move.moved_on == family.arrived_on:
+                return move.version
     return 1
 
 
@@ -945,11 +955,6 @@ def facts_after_closure(
     )
 
 
-def _weights(child: ChildState) -> list[tuple[date, float, int]]:
-    """A child's measurements as (measured_on, kg, version)."""
-    return [(cast(date, w[0]), float(cast(float, w[1])), int(cast(int, w[2]))) for w in child.weights]
-
-
 def infant_weight_drop(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
     """A child under 12 months whose latest weight is lower than at the previous measurement.
 
@@ -960,17 +965,17 @@ def infant_weight_drop(family: Family, today: date, thresholds: SignalThresholds
     for child in family.children.values():
         if not is_infant(child, today) or growth_on_centiles(child):
             continue
-        weights = sorted((w for w in _weights(child) if w[0] <= today), key=lambda w: (w[0], w[2]))
+        weights = sorted((w for w in child.weights if w.measured_on <= today), key=lambda w: (w.measured_on, w.version))
         if len(weights) < 2:
             continue
-        (before_on, before_kg, before_v), (after_on, after_kg, after_v) = weights[-2], weights[-1]
-        if before_kg - after_kg > thresholds.weight_drop_kg:
+        before, after = weights[-2], weights[-1]
+        if before.kg - after.kg > thresholds.weight_drop_kg:
             drops.append(
                 (
-                    after_on,
-                    f"{_child_text(child)} weighed {after_kg:g} kg on {_at(after_on, after_v)}, down from "
-                    f"{before_kg:g} kg on {_at(before_on, before_v)}",
-                    [before_v, after_v],
+                    after.measured_on,
+                    f"{_child_text(child)} weighed {after.kg:g} kg on {_at(after.measured_on, after.version)}, "
+                    f"down from {before.kg:g} kg on {_at(before.measured_on, before.version)}",
+                    [before.version, after.version],
                 )
             )
     if not drops:
@@ -985,28 +990,25 @@ def growth_on_centiles(child: ChildState) -> bool:
     return child.sex is not None and child.gestation_weeks is not None and child.date_of_birth is not None
 
 
-def _centiled(measurement: Sequence[object]) -> tuple[date, float, int, Centile] | None:
-    """A kept measurement as (measured_on, kg, version, centile), when it has a centile."""
-    if len(measurement) < 5:
+def _centile(weight: Weight) -> Centile | None:
+    """A kept weight's centile, when it has one."""
+    if weight.centile is None or weight.sds is None:
         return None
-    measured_on, kg, version, centile, sds = measurement[:5]
+    return Centile(weight.centile, weight.sds)
+
+
+def _weight_text(weight: Weight, centile: Centile) -> str:
     return (
-        cast(date, measured_on),
-        float(cast(float, kg)),
-        int(cast(int, version)),
-        Centile(float(cast(float, centile)), float(cast(float, sds))),
+        f"{weight.kg:g} kg on {_at(weight.measured_on, weight.version)}, "
+        f"{centile_words(centile.centile)} centile (SDS {centile.sds:+.2f})"
     )
-
-
-def _weight_text(kg: float, on: date, version: int, centile: Centile) -> str:
-    return f"{kg:g} kg on {_at(on, version)}, {centile_words(centile.centile)} centile (SDS {centile.sds:+.2f})"
 
 
 def faltering_growth(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
     """NICE NG75: a child's weight fell across the centile spaces its birth weight's band allows, or is below the 2nd.
 
-    From the birth weight (the earliest measurement with a centile) to the latest one, taken
-    at least `faltering_growth_from_days` after birth: one or more spaces from below the 9th
+    From the birth weight (the earliest weight with a centile) to the latest one, taken at
+    least `faltering_growth_from_days` after birth: one or more spaces from below the 9th
     centile, two or more from the 9th to the 91st, three or more from above the 91st; or a
     latest weight below the 2nd centile, whatever the birth weight.
     """
@@ -1014,34 +1016,32 @@ def faltering_growth(family: Family, today: date, thresholds: SignalThresholds =
     for child in family.children.values():
         if not growth_on_centiles(child) or child.date_of_birth is None:
             continue
-        kept = [m for w in child.weights if (m := _centiled(w)) is not None and m[0] <= today]
+        kept = [w for w in child.weights if w.sds is not None and w.measured_on <= today]
         if not kept:
             continue
-        now_on, now_kg, now_v, now_c = max(kept, key=lambda m: (m[0], m[2]))
-        if (now_on - child.date_of_birth).days < thresholds.faltering_growth_from_days:
+        now = max(kept, key=lambda w: (w.measured_on, w.version))
+        now_centile = _centile(now)
+        if now_centile is None or (now.measured_on - child.date_of_birth).days < thresholds.faltering_growth_from_days:
             continue
-        birth = _centiled(child.growth_baseline) if child.growth_baseline else None
-        if birth is not None and birth[2] == now_v:
-            birth = None
-        concern = faltering(birth[3] if birth else None, now_c)
+        birth = child.growth_baseline
+        birth_centile = _centile(birth) if birth is not None and birth.version != now.version else None
+        concern = faltering(birth_centile, now_centile)
         if concern is None:
             continue
         reasons: list[str] = []
-        versions = [now_v]
-        if birth is not None and concern.spaces_of_concern is not None:
-            birth_on, birth_kg, birth_v, birth_c = birth
+        versions = [now.version]
+        if birth is not None and birth_centile is not None and concern.spaces_of_concern is not None:
             reasons.append(
-                f"fell {concern.spaces_fallen} centile space(s) from a birth weight {birth_band(birth_c.sds)} "
-                f"({_weight_text(birth_kg, birth_on, birth_v, birth_c)}; NG75 concern at "
-                f"{concern.spaces_of_concern} or more)"
+                f"fell {concern.spaces_fallen} centile space(s) from a birth weight {birth_band(birth_centile.sds)} "
+                f"({_weight_text(birth, birth_centile)}; NG75 concern at {concern.spaces_of_concern} or more)"
             )
-            versions.append(birth_v)
+            versions.append(birth.version)
         if concern.below_2nd:
             reasons.append("is below the 2nd centile")
         found.append(
             (
-                now_on,
-                f"{_child_text(child)} weighed {_weight_text(now_kg, now_on, now_v, now_c)}: {_and(reasons)}",
+                now.measured_on,
+                f"{_child_text(child)} weighed {_weight_text(now, now_centile)}: {_and(reasons)}",
                 versions,
             )
         )
@@ -1064,23 +1064,21 @@ def vulnerable_infant_cohort(
     became: list[date] = [min(c.date_of_birth for c in infants if c.date_of_birth is not None)]
 
     earliest_move = _add_months(today, -thresholds.cohort_move_within_months)
-    recent_moves = [m for m in family.moves if earliest_move <= m[0] <= today]
+    recent_moves = [m for m in family.moves if earliest_move <= m.moved_on <= today]
     if family.housing in INSECURE_HOUSING:
         assert family.housing is not None
         if family.moves:
-            housing_on, housing_v = family.moves[-1][0], int(family.moves[-1][2])
+            housing_on, housing_v = family.moves[-1].moved_on, family.moves[-1].version
         else:
             housing_on, housing_v = family.registered_on, 1
         parts.append(f"housing is {family.housing.value} (recorded {_at(housing_on, housing_v)})")
         versions.append(housing_v)
         became.append(housing_on)
     elif recent_moves:
-        parts.append(
-            "moved in the last "
-            f"{thresholds.cohort_move_within_months} months ({_and([_at(m[0], int(m[2])) for m in recent_moves])})"
-        )
-        versions += [int(m[2]) for m in recent_moves]
-        became.append(recent_moves[0][0])
+        moves = _and([_at(m.moved_on, m.version) for m in recent_moves])
+        parts.append(f"moved in the last {thresholds.cohort_move_within_months} months ({moves})")
+        versions += [m.version for m in recent_moves]
+        became.append(recent_moves[0].moved_on)
     else:
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 from uuid import UUID
 
 from domain.values import (
@@ -20,6 +21,7 @@ from domain.values import (
     DeclineReasonKind,
     EpisodeKind,
     Gcp2Grades,
+    Housing,
     ReferralOutcome,
     RequestKind,
     RequestStatus,
@@ -28,6 +30,46 @@ from domain.values import (
     SignalDecision,
     SourceKind,
 )
+
+
+class _Dated(Protocol):
+    @property
+    def date_of_birth(self) -> date | None: ...
+
+
+def is_infant(child: _Dated, today: date) -> bool:
+    """Whether a born child is under 12 months old on the given day."""
+    dob = child.date_of_birth
+    if dob is None or dob > today:
+        return False
+    return _add_years(dob, 1) > today
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A child's weight as measured: on which day, in kilograms, and the family's version that recorded it."""
+
+    measured_on: date
+    kg: float
+    version: int
+    centile: float | None = None  # UK-WHO, as stored on the event, when from a known sex, birth and gestation
+    sds: float | None = None
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move or a return to the area: on which day, to what housing, and the version that recorded it."""
+
+    moved_on: date
+    housing: Housing | None
+    version: int
 
 
 @dataclass
@@ -40,14 +82,14 @@ class ChildState:
     expected_on: date | None
     added_version: int
     registrations: dict[str, date] = field(default_factory=dict)
-    weights: list[list[object]] = field(default_factory=list)  # [measured_on, kg, version(, centile, sds)]
+    weights: list[Weight] = field(default_factory=list)  # the last two: `latest_weights`
     born_version: int | None = None
     nhs_number: str | None = None
     sex: Sex | None = None
     gestation_weeks: int | None = None
     gestation_days: int | None = None
-    # The earliest measurement with a centile from a known gestation: the birth weight NG75 compares against.
-    growth_baseline: list[object] | None = None  # [measured_on, kg, version, centile, sds]
+    # The earliest weight with a centile from a known gestation: the birth weight NG75 compares against.
+    growth_baseline: Weight | None = None
 
 
 @dataclass
@@ -214,20 +256,20 @@ def contacts_rules_read(contacts: list[ContactState], closed_version: int | None
     return [c for c in contacts if c.version in keep]
 
 
-def latest_weights(weights: list[list[object]]) -> list[list[object]]:
+def latest_weights(weights: list[Weight]) -> list[Weight]:
     """A child's last two measurements by day (`infant_weight_drop` compares them)."""
-    return sorted(weights, key=lambda w: (w[0], w[2]))[-2:]  # type: ignore[return-value]
+    return sorted(weights, key=lambda w: (w.measured_on, w.version))[-2:]
 
 
-def moves_rules_read(moves: list[list[object]]) -> list[list[object]]:
+def moves_rules_read(moves: list[Move]) -> list[Move]:
     """The moves in the window of the latest, at most PATTERN_FACTS_KEPT, and always the last recorded.
 
     `vulnerable_infant_cohort` reads the moves of the last six months and the day of the last one.
     """
     if not moves:
         return moves
-    latest = max(m[0] for m in moves)  # type: ignore[type-var]
-    recent = [m for m in moves if _within_window(m[0], latest)][-PATTERN_FACTS_KEPT:]  # type: ignore[arg-type]
+    latest = max(m.moved_on for m in moves)
+    recent = [m for m in moves if _within_window(m.moved_on, latest)][-PATTERN_FACTS_KEPT:]
     return recent if recent and recent[-1] is moves[-1] else [*recent, moves[-1]]
 
 

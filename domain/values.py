@@ -53,6 +53,9 @@ class Housing(Enum):
     NONE = "none"
 
 
+INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
+
+
 class SourceKind(Enum):
     """Who a referral or a concern came from."""
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.application import ActionInput, ChildInput, TafLedger, When
+from domain.application import ActionInput, ChildInput, Clock, TafLedger, When
 from domain.values import (
     Actor,
     AgencyKind,
@@ -39,7 +39,7 @@ DEMO_EMAIL_DOMAIN = "demo.taf.invalid"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - fictional accounts, printed for the demo
 
 
-class _StoryClock:
+class _StoryClock(Clock):
     """A clock standing on a day of the story, so decisions are dated when they happened."""
 
     def __init__(self, day: date):

@@ -234,7 +234,7 @@ def _professional_ids(ledger: TafLedger) -> list[UUID]:
         page = ledger.recorder.select_notifications(
             start=start, limit=DIRECTORY_PAGE, topics=[PROFESSIONAL_TOPIC], inclusive_of_start=False
         )
-        ids += [n.originator_id for n in page]
+        ids += [n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id)) for n in page]
         if len(page) < DIRECTORY_PAGE:
             return ids
         start = page[-1].id

@@ -34,7 +34,7 @@ from api.schemas.responses import FamilySummary
 from domain.canonical import describe_event
 from domain.errors import InvalidValueError, UnknownEntityError
 from domain.values import Actor, Channel, Role
-from taf.access_log import AccessLog
+from infra.access_log import AccessLog
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 log = logging.getLogger("taf.api")

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.consistency import PositionWatch
 from api.deps import CaseReader, CurrentActor, Ledger, ReachableFamily
 from api.errors import ApiError
+from api.printable import render
 from api.schemas.lists import (
     ActionItem,
     ActionList,
@@ -302,8 +303,6 @@ def chronology(
             headers={"Content-Disposition": csv_disposition(family.reference)},
         )
     if "text/html" in accept:
-        from web.render import render
-
         names = _Names(ledger, family)
         html = render(
             "chronology.html",

@@ -85,8 +85,8 @@ def _review_view(review: SignalReviewEntry | None) -> SignalReviewView | None:
     if review is None:
         return None
     return SignalReviewView(
-        decision=review.decision,
-        rationale=review.rationale,  # type: ignore[arg-type]
+        decision=review.decision,  # type: ignore[arg-type]
+        rationale=review.rationale,
         reviewed_by=review.reviewed_by,
         reviewed_on=review.reviewed_on,
         event_version=review.event_version,
@@ -184,8 +184,8 @@ def signal_history(
         items=[
             SignalPeriod(
                 signal=p.signal,
-                severity=p.severity,
-                since=p.since,  # type: ignore[arg-type]
+                severity=p.severity,  # type: ignore[arg-type]
+                since=p.since,
                 explanation=p.explanation,
                 raised_on=p.raised_on,
                 raised_at_version=p.raised_at_version,

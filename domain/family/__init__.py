@@ -54,10 +54,12 @@ from domain.state import (
     LeadState,
     MemberState,
     MissedMeetingState,
+    Move,
     PlanState,
     ReferralState,
     RequestState,
     SignalState,
+    Weight,
     contacts_rules_read,
     latest_weights,
     missed_meetings_rules_read,
@@ -116,7 +118,7 @@ class Family(
     (`TafLedger.get_family`), and the next snapshot is taken from that replay.
     """
 
-    class_version = 5
+    class_version = 6
     # known_agency_ids: a snapshot from before need-to-know scope also holds the older, wider
     # involved_* lists (every author had a part), so it is replayed past to recompute both.
     SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode")
@@ -145,9 +147,14 @@ class Family(
         closed = episodes[-1].closed_version if episodes else None
         state["contacts"] = contacts_rules_read(state.get("contacts", []), closed)
         state["missed_meetings"] = missed_meetings_rules_read(state.get("missed_meetings", []))
-        state["moves"] = moves_rules_read(state.get("moves", []))
+        # the moves and the weights are bounded too, once they are values (`upcast_v5_v6`)
+
+    @staticmethod
+    def upcast_v5_v6(state: dict[str, Any]) -> None:
+        """Version 6 keeps moves and weights as values (`Move`, `Weight`), not [day, what, version] lists."""
+        state["moves"] = moves_rules_read([Move(*m) for m in state.get("moves", [])])
         for child in state.get("children", {}).values():
-            child.weights = latest_weights(child.weights)
+            child.weights = latest_weights([Weight(w[0], float(w[1]), w[2]) for w in child.weights])
 
     class Event(Aggregate.Event):
         """Base of every family event: carries the hash that chains it to the one before."""
@@ -219,7 +226,7 @@ class Family(
         self.address = address
         self.housing = housing
         self.languages = list(languages)
-        self.moves: list[list[Any]] = []  # [moved_on, housing, version]
+        self.moves: list[Move] = []  # what the rules read: `moves_rules_read`
         self.in_area = True
         self.arrived_on = meta.occurred_on
         self.episodes: list[EpisodeState] = []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from typing import cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -13,7 +11,7 @@ from domain.canonical import added
 from domain.errors import InvalidValueError
 from domain.family.base import FamilyBase
 from domain.growth import weight_centile
-from domain.state import CONTACTS_PRUNED_ABOVE, ContactState, contacts_rules_read, latest_weights
+from domain.state import CONTACTS_PRUNED_ABOVE, ContactState, Weight, contacts_rules_read, latest_weights
 from domain.values import ContactKind, ContactOutcome, Meta, Service
 
 
@@ -120,16 +118,15 @@ class Contacts(FamilyBase):
         term_assumed: bool = False,
     ) -> None:
         child = self.children[str(child_id)]
-        measurement: list[object] = [meta.occurred_on, weight_kg, self.next_version]
-        if centile is not None and sds is not None and not term_assumed:
-            measurement += [centile, sds]
-            baseline = child.growth_baseline
-            if baseline is None or (meta.occurred_on, self.next_version) < (
-                cast(date, baseline[0]),
-                cast(int, baseline[2]),
-            ):
-                child.growth_baseline = list(measurement)
-        child.weights = latest_weights([*child.weights, measurement])
+        if centile is None or sds is None or term_assumed:
+            centile = sds = None  # the rules judge on centiles only from a known gestation
+        weight = Weight(meta.occurred_on, weight_kg, self.next_version, centile, sds)
+        baseline = child.growth_baseline
+        if sds is not None and (
+            baseline is None or (weight.measured_on, weight.version) < (baseline.measured_on, baseline.version)
+        ):
+            child.growth_baseline = weight
+        child.weights = latest_weights([*child.weights, weight])
         self._note_fact(meta, "growth measured")
 
     def record_registration(self, meta: Meta, child_id: UUID, service: Service) -> None:

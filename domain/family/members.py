@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.canonical import added
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.family.base import FamilyBase, require_text
-from domain.state import ChildState, moves_rules_read
+from domain.state import ChildState, Move, moves_rules_read
 from domain.values import BirthDetails, Child, Housing, Meta, Sex
 
 GESTATION_WEEKS = (22, 44)  # the preterm to post-term range the UK-WHO charts plot
@@ -158,7 +158,7 @@ class Members(FamilyBase):
         self.address = address
         self.housing = housing
         self.postcode = ""  # the old postcode is no longer the family's; a new one follows when known
-        self.moves = moves_rules_read([*self.moves, [meta.occurred_on, housing, self.next_version]])
+        self.moves = moves_rules_read([*self.moves, Move(meta.occurred_on, housing, self.next_version)])
 
     def leave_area(self, meta: Meta, destination: str) -> None:
         """Record that the family has left the area (a fact: never refused)."""
@@ -182,4 +182,4 @@ class Members(FamilyBase):
         self.arrived_on = meta.occurred_on
         self.address = address
         self.housing = housing
-        self.moves = moves_rules_read([*self.moves, [meta.occurred_on, housing, self.next_version]])
+        self.moves = moves_rules_read([*self.moves, Move(meta.occurred_on, housing, self.next_version)])

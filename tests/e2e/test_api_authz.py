@@ -88,7 +88,21 @@ CASE_LISTS = [
     ("GET", "/api/v1/actions"),
     ("GET", "/api/v1/worklist"),
 ]
-WEBHOOKS = [("POST", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks/{x}/deliveries")]
+WEBHOOKS = [
+    ("POST", "/api/v1/webhooks"),
+    ("PATCH", "/api/v1/webhooks/{x}"),
+    ("POST", "/api/v1/webhooks/{x}/secret-rotations"),
+    ("POST", "/api/v1/webhooks/{x}/redeliveries"),
+]
+WEBHOOK_MANAGEMENT = [
+    ("GET", "/api/v1/webhooks"),
+    ("GET", "/api/v1/webhooks/{x}"),
+    ("POST", "/api/v1/webhooks/{x}/pause"),
+    ("POST", "/api/v1/webhooks/{x}/resume"),
+    ("DELETE", "/api/v1/webhooks/{x}"),
+    ("GET", "/api/v1/webhooks/{x}/deliveries"),
+]
+DELIVERY_SKIP = [("POST", "/api/v1/webhooks/{x}/deliveries/{x}/skip")]
 AUDIT = [("GET", F + "/events"), ("GET", F + "/state"), ("GET", F + "/integrity")]
 ACCESS_LOG = [("GET", "/api/v1/access-log")]
 
@@ -110,6 +124,10 @@ MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "case_lists": (CASE_LISTS, ["403", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
     # a webhook carries case data out to an agency system: roles that record for families
     "webhooks": (WEBHOOKS, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
+    # admins list, pause and delete any webhook (API.md), without payloads
+    "webhook_management": (WEBHOOK_MANAGEMENT, ["ok", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
+    # a failed delivery is given up for good by an admin only (its owner redelivers it)
+    "delivery_skip": (DELIVERY_SKIP, ["ok", "403", "403", "403", "403", "403", "403", "403", "403"]),
     # full histories (API.md's one rule): auditors, coordinators, managers and agency systems in scope
     "event_feed": (EVENT_FEED, ["403", "ok", "ok", "ok", "ok", "403", "403", "ok", "ok"]),
     "audit": (AUDIT, ["403", "ok", "ok", "ok", "404", "403", "403", "ok", "404"]),

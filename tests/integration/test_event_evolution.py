@@ -29,9 +29,9 @@ from domain.evolution import register_stored_topics
 from domain.family import Family
 from domain.signals import was_not_brought_pattern
 from domain.values import ClaimOutcome, ContactKind, ContactOutcome, MeetingKind, SourceKind
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from taf.cli import app
-from taf.runtime import build_ledger
-from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import overwrite_state, stored_state
 from tests.integration.fingerprint import fingerprint, replay

@@ -18,10 +18,10 @@ import pytest
 from pydantic import SecretStr
 
 from domain.application import TafLedger
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.runner import ProjectionSet
 from taf.demo import load_demo_data
-from taf.runtime import build_ledger
-from taf.settings import Settings
 from tests.integration.read_models import dump
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
