@@ -26,6 +26,7 @@ from domain.values import (
     RequestKind,
     RequestStatus,
     Role,
+    Sex,
     SignalDecision,
     SourceKind,
 )
@@ -58,6 +59,8 @@ class Weight:
     measured_on: date
     kg: float
     version: int
+    centile: float | None = None  # UK-WHO, as stored on the event, when from a known sex, birth and gestation
+    sds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,11 @@ class ChildState:
     weights: list[Weight] = field(default_factory=list)  # the last two: `latest_weights`
     born_version: int | None = None
     nhs_number: str | None = None
+    sex: Sex | None = None
+    gestation_weeks: int | None = None
+    gestation_days: int | None = None
+    # The earliest weight with a centile from a known gestation: the birth weight NG75 compares against.
+    growth_baseline: Weight | None = None
 
 
 @dataclass

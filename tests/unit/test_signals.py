@@ -1345,6 +1345,7 @@ class TestEvaluateSignals:
             "infant_weight_drop",
             "vulnerable_infant_cohort",
             "disagreement_unresolved",
+            "faltering_growth",
         )
 
     def test_a_family_that_is_seen_and_led_has_no_signal(self) -> None:
