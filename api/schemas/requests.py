@@ -10,11 +10,12 @@ a lower bound, and every body refuses fields it does not know.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError
 
 from api.schemas.reading import SignalName
@@ -42,12 +43,29 @@ from domain.values import (
 # ------------------------------------------------------------------ text
 
 # C0 and C1 controls (Unicode category Cc), surrogates (Cs, which JSON's \uD800 escapes can carry) and
-# the non-characters U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF: none of them is text a person typed.
-_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(
-    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
-)
-_NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_NOT_TEXT}]")
-_NOT_MANY_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_NOT_TEXT}]")  # tab, LF and CR pass
+# the non-characters U+FDD0..U+FDEF, U+FFFE and U+FFFF: none of them is text a person typed. The same
+# sets are the `pattern` of every text field in the OpenAPI document (in \uXXXX escapes, which Python's
+# `re` and ECMA-262 read alike), so the document refuses exactly what the server refuses.
+_NOT_TEXT = "\\ud800-\\udfff\\ufdd0-\\ufdef\\ufffe\\uffff"
+_NOT_ONE_LINE_CLASS = "\\u0000-\\u001f\\u007f-\\u009f" + _NOT_TEXT
+_NOT_MANY_LINES_CLASS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f" + _NOT_TEXT  # tab, LF, CR pass
+ONE_LINE_PATTERN = f"^[^{_NOT_ONE_LINE_CLASS}]*$"
+MANY_LINES_PATTERN = f"^[^{_NOT_MANY_LINES_CLASS}]*$"
+_NOT_ONE_LINE = re.compile(f"[{_NOT_ONE_LINE_CLASS}]")
+_NOT_MANY_LINES = re.compile(f"[{_NOT_MANY_LINES_CLASS}]")
+
+
+@dataclass(frozen=True)
+class SchemaPattern:
+    """Annotated metadata: the `pattern` the OpenAPI document gives a string (the server checks it itself)."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        """The handler's schema with this pattern."""
+        schema = dict(handler(core))
+        schema["pattern"] = self.pattern
+        return schema
 
 
 def _refuse(pattern: re.Pattern[str], what: str) -> Any:
@@ -66,8 +84,16 @@ def _refuse(pattern: re.Pattern[str], what: str) -> Any:
     return AfterValidator(check)
 
 
-SingleLine = Annotated[str, _refuse(_NOT_ONE_LINE, "one line of text: no control characters or line breaks")]
-MultiLine = Annotated[str, _refuse(_NOT_MANY_LINES, "text: no control characters except tab and line breaks")]
+SingleLine = Annotated[
+    str,
+    _refuse(_NOT_ONE_LINE, "one line of text: no control characters or line breaks"),
+    SchemaPattern(ONE_LINE_PATTERN),
+]
+MultiLine = Annotated[
+    str,
+    _refuse(_NOT_MANY_LINES, "text: no control characters except tab and line breaks"),
+    SchemaPattern(MANY_LINES_PATTERN),
+]
 
 Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
 Line = Annotated[SingleLine, Field(max_length=200)]
@@ -79,14 +105,14 @@ Ids = Annotated[list[UUID], Field(max_length=100)]
 # ------------------------------------------------------------------ dates
 
 EARLIEST = date(1900, 1, 1)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _iso_only(value: Any) -> Any:
     """Dates and times only as ISO 8601 strings: a number (1700000000, 0.5) is not a date."""
     if isinstance(value, date):  # date or datetime given by Python callers
         return value
-    if isinstance(value, str) and _ISO_DATE.match(value):
+    if isinstance(value, str) and _ISO_DATE.match(value) and value.isascii():
         return value
     raise PydanticCustomError(
         "date_not_iso", "must be an ISO 8601 date (2026-03-27) or time with its offset (2026-03-27T09:30:00+00:00)"
@@ -102,9 +128,18 @@ def _not_before_1900(value: date | datetime) -> date | datetime:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
-IsoDateOrTime = Annotated[date | datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
-IsoTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
+# The document's patterns for the bound: a year from 1900 (ASCII digits only, as the server reads them).
+_YEAR_FROM_1900 = "(19[0-9]{2}|[2-9][0-9]{3})"
+DATE_PATTERN = f"^{_YEAR_FROM_1900}-[0-9]{{2}}-[0-9]{{2}}$"
+TIME_PATTERN = f"^{_YEAR_FROM_1900}-[0-9]{{2}}-[0-9]{{2}}T"
+
+IsoDate = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_not_before_1900), SchemaPattern(DATE_PATTERN)]
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900), SchemaPattern(TIME_PATTERN)]
+IsoDateOrTime = Annotated[
+    Annotated[date, SchemaPattern(DATE_PATTERN)] | Annotated[datetime, SchemaPattern(TIME_PATTERN)],
+    BeforeValidator(_iso_only),
+    AfterValidator(_not_before_1900),
+]
 
 
 class Body(BaseModel):

@@ -1,0 +1,158 @@
+"""Schemathesis 4.x with every check over /openapi.json, as the bootstrap admin and as a coordinator.
+
+A family with an open episode, a lead, a child and one of each entry (referral, concern, consent,
+claim, assessment, action) is seeded through the API; their ids reach schemathesis through the
+environment (`tests/contract/schemathesis.toml` binds them to the path parameters), so generated
+requests land on real resources. The run is deterministic (fixed seed, deterministic generation)
+and bounded (`max-examples` per operation). It prints the counts the lead quotes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.api_client import ADMIN_KEY, Directory, Person, Server, register_family, start_server, stop_server
+
+pytestmark = pytest.mark.schemathesis
+
+HERE = Path(__file__).parent
+CONFIG = HERE / "schemathesis.toml"
+ROOT = HERE.parent.parent
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A `taf serve` whose webhooks may reach the loopback address (the seeded subscription)."""
+    server = start_server(tmp_path_factory.mktemp("schemathesis"), TAF_WEBHOOK_ALLOWED_HOSTS="127.0.0.1")
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@dataclass
+class World:
+    """The seeded directory and family, and the keys to call as."""
+
+    coordinator: Person
+    ids: dict[str, str]
+
+
+def _created(answer_json: dict[str, object]) -> str:
+    return str(answer_json["id"])
+
+
+def seed(server: Server) -> World:
+    """One agency with a coordinator (the lead), a practitioner in the team and a spare professional."""
+    directory = Directory(server)
+    agency = directory.agency()
+    coordinator = directory.person(agency, "coordinator")
+    member = directory.person(agency, "practitioner")
+    spare = directory.person(agency, "practitioner")
+    spare_key = directory.admin.post("/api/v1/api-keys", json={"professional_id": spare.id})
+    assert spare_key.status_code == 201, spare_key.text
+    family = register_family(coordinator, children=[{"name": "Baby", "date_of_birth": "2026-01-10"}])
+    base = f"/api/v1/families/{family['id']}"
+
+    def post(path: str, body: dict[str, object]) -> str:
+        answer = coordinator.post(base + path, body)
+        assert answer.status_code in (201, 202), (path, answer.text)
+        return _created(answer.json())
+
+    episode_id = post("/episodes", {"level": 2})
+    post("/lead", {"professional_id": coordinator.id})
+    post("/members", {"professional_id": member.id})
+    ids = {
+        "FAMILY_ID": str(family["id"]),
+        "CHILD_ID": str(family["child_ids"][0]),
+        "EPISODE_ID": episode_id,
+        "REFERRAL_ID": post("/referrals", {"source_kind": "agency", "concerns": "Missed visits"}),
+        "CONCERN_ID": post("/concerns", {"source_kind": "professional", "description": "Bruise"}),
+        "CONSENT_ID": post(
+            "/consents", {"given_by": "Mum", "capacity": "parental_responsibility", "scope": "All agencies"}
+        ),
+        "CLAIM_ID": post("/claims", {"statement": "Registered with a GP", "reported_by": "Mum"}),
+        "ASSESSMENT_ID": post("/assessments", {"kind": "early_help"}),
+        "ACTION_ID": post("/actions", {"description": "Visit", "owner_id": member.id, "due_on": "2027-01-01"}),
+        "PROFESSIONAL_ID": spare.id,
+        "KEY_ID": str(spare_key.json()["id"]),
+    }
+    hook = coordinator.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook"})
+    assert hook.status_code == 201, hook.text
+    ids["WEBHOOK_ID"] = str(hook.json()["id"])
+    return World(coordinator, ids)
+
+
+@dataclass
+class Counts:
+    """What one schemathesis run did."""
+
+    operations: int
+    cases: int
+    failures: int
+    exit_code: int
+    output: str
+
+
+def run_schemathesis(server: Server, world: World, key: str, report: Path) -> Counts:
+    """`st run` over the served document with every check, as the holder of `key`."""
+    env = {
+        **os.environ,
+        **{f"TAF_ST_{name}": value for name, value in world.ids.items()},
+        "PYTHONPATH": str(ROOT),
+        "SCHEMATHESIS_HOOKS": "tests.contract.schemathesis_hooks",
+    }
+    command = [
+        str(Path(sys.executable).parent / "st"),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{server.url}/openapi.json",
+        "--checks",
+        "all",
+        "--header",
+        f"Authorization: Bearer {key}",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(report),
+        "--no-color",
+    ]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return Counts(*_count(report), exit_code=done.returncode, output=done.stdout + done.stderr)
+
+
+def _count(report: Path) -> tuple[int, int, int]:
+    operations: set[str] = set()
+    cases = 0
+    failures = 0
+    for line in report.read_text().splitlines():
+        event = json.loads(line)
+        for kind, data in event.items():
+            if kind == "ScenarioFinished":
+                recorder = data.get("recorder", {})
+                operations.add(recorder.get("label", ""))
+                cases += len(recorder.get("cases", {}))
+                for checks in recorder.get("checks", {}).values():
+                    failures += sum(1 for check in checks if check.get("status") == "FAILURE")
+    return len(operations), cases, failures
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator"])
+def test_schemathesis_finds_nothing(server: Server, role: str, tmp_path: Path) -> None:
+    world = seed(server)
+    key = ADMIN_KEY if role == "admin" else world.coordinator.key
+    counts = run_schemathesis(server, world, key, tmp_path / "report.ndjson")
+    print(
+        f"\nschemathesis as {role}: {counts.operations} operations, {counts.cases} cases, "
+        f"{counts.failures} failures (exit {counts.exit_code})"
+    )
+    assert counts.exit_code == 0 and counts.failures == 0, counts.output[-20000:]
