@@ -11,11 +11,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api.consistency import PositionWatch
-from api.edge import BodyLimitMiddleware, OperationMap, QueryTextMiddleware, RouteGuardMiddleware, operation_map
+from api.edge import BodyLimitMiddleware, DocumentedPath, QueryTextMiddleware, RouteGuardMiddleware, documented_paths
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
 from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
+from api.schemas.examples import REQUEST_EXAMPLES
 from domain.application import Clock, TafLedger
 from projections.queries import ReadModels
 from projections.runner import start_embedded as start_projections
@@ -106,14 +107,14 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
-    documented_operations: OperationMap = {}
+    paths: list[DocumentedPath] = []
 
-    def documented() -> OperationMap:
-        if not documented_operations:
-            documented_operations.update(operation_map(app.openapi()))
-        return documented_operations
+    def documented() -> list[DocumentedPath]:
+        if not paths:
+            paths.extend(documented_paths(app.openapi()))
+        return paths
 
-    app.add_middleware(RouteGuardMiddleware, routes=lambda: app.routes, operations=documented)
+    app.add_middleware(RouteGuardMiddleware, paths=documented)
     app.add_middleware(QueryTextMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.state.rate_limiter = RateLimiter(
@@ -244,9 +245,20 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _body_model(operation: dict[str, Any]) -> str | None:
+    """The component name of an operation's JSON body, when it has one."""
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    refs = [schema.get("$ref")] + [option.get("$ref") for option in schema.get("anyOf", [])]
+    names = [ref.rsplit("/", 1)[1] for ref in refs if ref]
+    return names[0] if names else None
+
+
 def _document_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
         parameter["schema"] = _not_null(parameter["schema"])
+    body = _body_model(operation)
+    if body is not None:
+        operation["requestBody"]["content"]["application/json"]["example"] = REQUEST_EXAMPLES[body]
     responses = operation.setdefault("responses", {})
     if path.startswith("/api/"):
         statuses = [*PROBLEM_STATUSES.get(method, ()), 406]

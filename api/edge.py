@@ -13,13 +13,13 @@ Three guards, one ASGI layer each, in front of every path (API and web forms ali
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Match
 
 from api.errors import problem_body
 from api.idempotency import ASGIApp, Message, Receive, Scope, Send
@@ -207,8 +207,19 @@ class Operation:
     produces: list[str]
 
 
+@dataclass(frozen=True)
+class DocumentedPath:
+    """A path of the OpenAPI document: its template as a regular expression, and its operations by method."""
+
+    pattern: re.Pattern[str]
+    parameters: int
+    operations: dict[str, Operation]
+
+
 class RouteGuardMiddleware:
     """Answers what routing and content negotiation decide, before anything else reads the request.
+
+    Read from the OpenAPI document, so it holds to exactly what the document says:
 
     - 405 with `Allow` listing every method the path has, for a documented path asked with another
       method (before idempotency and authentication, so no key is used up by a request that names
@@ -218,45 +229,33 @@ class RouteGuardMiddleware:
       chronology also CSV and HTML).
     """
 
-    def __init__(self, app: ASGIApp, routes: Callable[[], list[BaseRoute]], operations: Callable[[], OperationMap]):
+    def __init__(self, app: ASGIApp, paths: Callable[[], list[DocumentedPath]]):
         self.app = app
-        self.routes = routes
-        self.operations = operations
+        self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse a request no documented operation can take as sent."""
         if scope["type"] != "http" or not scope.get("path", "").startswith(GUARDED_PREFIXES):
             await self.app(scope, receive, send)
             return
-        methods: set[str] = set()
-        found: APIRoute | None = None
-        for route in self.routes():
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
-                continue
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                found = route
-                break
-            if match is Match.PARTIAL:
-                methods |= route.methods
-        if found is None:
-            if methods:
-                await _send_problem(
-                    send,
-                    405,
-                    f"{scope['method']} is not allowed here; allowed: {', '.join(sorted(methods))}",
-                    rule="method_not_allowed",
-                    headers=[(b"allow", ", ".join(sorted(methods)).encode())],
-                )
-                return
-            await self.app(scope, receive, send)
+        method = scope["method"].lower()
+        matching = [p for p in self.paths() if p.pattern.fullmatch(scope["path"])]
+        allowed = sorted({m.upper() for p in matching for m in p.operations})
+        served = sorted((p for p in matching if method in p.operations), key=lambda p: p.parameters)
+        if matching and not served:
+            await _send_problem(
+                send,
+                405,
+                f"{method.upper()} is not allowed here; allowed: {', '.join(allowed)}",
+                rule="method_not_allowed",
+                headers=[(b"allow", ", ".join(allowed).encode())],
+            )
             return
-        operation = self.operations().get((found.path_format, scope["method"].lower()))
-        if operation is not None:
-            refusal = _refusal(scope, operation)
-            if refusal is not None:
-                await _send_problem(send, *refusal)
-                return
+        refusal = _refusal(scope, served[0].operations[method]) if served else None
+        if refusal is not None:
+            status, detail, rule = refusal
+            await _send_problem(send, status, detail, rule=rule)
+            return
         await self.app(scope, receive, send)
 
 
@@ -270,20 +269,22 @@ def _refusal(scope: Scope, operation: Operation) -> tuple[int, str, str] | None:
     return None
 
 
-OperationMap = dict[tuple[str, str], Operation]
 GUARDED_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics")
+_PARAMETER = re.compile(r"\{[^}]+\}")
 
 
-def operation_map(document: dict[str, object]) -> OperationMap:
-    """(path, method) to what it takes and answers, from the OpenAPI document."""
-    found: OperationMap = {}
-    paths = document.get("paths", {})
-    assert isinstance(paths, dict)
-    for path, item in paths.items():
+def documented_paths(document: dict[str, Any]) -> list[DocumentedPath]:
+    """Every path of the OpenAPI document with what each of its operations takes and answers."""
+    found: list[DocumentedPath] = []
+    for path, item in document.get("paths", {}).items():
+        operations: dict[str, Operation] = {}
         for method, operation in item.items():
             produces: list[str] = []
             for status, response in operation.get("responses", {}).items():
                 if status.startswith("2"):
                     produces += [kind for kind in response.get("content", {}) if kind not in produces]
-            found[(path, method)] = Operation("requestBody" in operation, produces)
+            operations[method] = Operation("requestBody" in operation, produces)
+        literal = [re.escape(part) for part in _PARAMETER.split(path)]
+        pattern = re.compile("[^/]+".join(literal))
+        found.append(DocumentedPath(pattern, len(literal) - 1, operations))
     return found

@@ -7,26 +7,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
+from api.schemas.enums import FAMILY_EVENT_NAMES, DeliveryResult, DeliveryStatus, EventType, EventTypeName
 from domain.family import Family
+from domain.values import Channel
 
-_BASES = {"Event", "Created"}
-FAMILY_EVENT_TYPES: frozenset[str] = frozenset(
-    name
-    for name, value in vars(Family).items()
-    if isinstance(value, type) and issubclass(value, Family.Event) and name not in _BASES
-)
+FAMILY_EVENT_TYPES: frozenset[str] = frozenset(FAMILY_EVENT_NAMES)
 FAMILY_EVENT_TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Family, n)) for n in FAMILY_EVENT_TYPES))
-
-
-def _known_event_type(name: str) -> str:
-    if name not in FAMILY_EVENT_TYPES:
-        raise ValueError(f"unknown event type {name!r}; known: {', '.join(sorted(FAMILY_EVENT_TYPES))}")
-    return name
-
-
-EventType = Annotated[str, Field(max_length=100), AfterValidator(_known_event_type)]
 HookUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=2000, allowed_schemes=["http", "https"])]
 
 
@@ -36,13 +24,13 @@ class FeedEvent(BaseModel):
     position: int = Field(description="The event's place in the global log; resume with ?after=position.")
     family_id: UUID
     version: int
-    type: str
+    type: EventType
     occurred_on: date | None
     date_uncertain: bool
     recorded_at: datetime
     actor_id: UUID | None
     actor_agency_id: UUID | None
-    channel: str | None
+    channel: Channel | None
     data: dict[str, Any]
     hash: str | None
 
@@ -61,7 +49,7 @@ class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: HookUrl
-    event_types: Annotated[list[EventType], Field(max_length=100)] = Field(
+    event_types: Annotated[list[EventTypeName], Field(max_length=100)] = Field(
         default_factory=list, description="Family event type names (e.g. ContactRecorded); empty means every type."
     )
 
@@ -71,7 +59,7 @@ class WebhookView(BaseModel):
 
     id: UUID
     url: str
-    event_types: list[str]
+    event_types: list[EventType]
     created_at: datetime
 
 
@@ -94,11 +82,11 @@ class DeliveryView(BaseModel):
     id: int
     family_id: UUID
     position: int
-    event_type: str
-    status: str = Field(description="pending, delivered or failed (given up after the last retry).")
+    event_type: EventType
+    status: DeliveryStatus = Field(description="pending, delivered or failed (given up after the last retry).")
     attempts: int
     last_status_code: int | None
-    result: str | None = Field(
+    result: DeliveryResult | None = Field(
         description=(
             "The last attempt's result: delivered, http_3xx (redirects are not followed), http_4xx, http_5xx, "
             "timeout, connection_refused, connection_error, tls_error, dns_error, refused_address (the host "

@@ -10,15 +10,14 @@ a lower bound, and every body refuses fields it does not know.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError
 
-from api.schemas.reading import SignalName
+from api.schemas.enums import HandoverStepName, SignalName
 from domain.application import When
 from domain.values import (
     AgencyKind,
@@ -45,27 +44,33 @@ from domain.values import (
 # C0 and C1 controls (Unicode category Cc), surrogates (Cs, which JSON's \uD800 escapes can carry) and
 # the non-characters U+FDD0..U+FDEF, U+FFFE and U+FFFF: none of them is text a person typed. The same
 # sets are the `pattern` of every text field in the OpenAPI document (in \uXXXX escapes, which Python's
-# `re` and ECMA-262 read alike), so the document refuses exactly what the server refuses.
-_NOT_TEXT = "\\ud800-\\udfff\\ufdd0-\\ufdef\\ufffe\\uffff"
+# `re`, ECMA-262 and Rust's regex read alike), so the document refuses exactly what the server refuses.
+# The document leaves surrogates out of its patterns: a JSON Schema string is a sequence of Unicode
+# scalar values, which holds no lone surrogate, and ECMA-262 (u mode) and Rust refuse them in a class.
+_NOT_TEXT = "\\ufdd0-\\ufdef\\ufffe\\uffff"
 _NOT_ONE_LINE_CLASS = "\\u0000-\\u001f\\u007f-\\u009f" + _NOT_TEXT
 _NOT_MANY_LINES_CLASS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f" + _NOT_TEXT  # tab, LF, CR pass
 ONE_LINE_PATTERN = f"^[^{_NOT_ONE_LINE_CLASS}]*$"
 MANY_LINES_PATTERN = f"^[^{_NOT_MANY_LINES_CLASS}]*$"
-_NOT_ONE_LINE = re.compile(f"[{_NOT_ONE_LINE_CLASS}]")
-_NOT_MANY_LINES = re.compile(f"[{_NOT_MANY_LINES_CLASS}]")
+_SURROGATES = "\\ud800-\\udfff"
+_NOT_ONE_LINE = re.compile(f"[{_NOT_ONE_LINE_CLASS}{_SURROGATES}]")
+_NOT_MANY_LINES = re.compile(f"[{_NOT_MANY_LINES_CLASS}{_SURROGATES}]")
 
 
-@dataclass(frozen=True)
-class SchemaPattern:
-    """Annotated metadata: the `pattern` the OpenAPI document gives a string (the server checks it itself)."""
+class SchemaExtra:
+    """Annotated metadata: keywords the OpenAPI document adds to a value's schema (the server checks them itself)."""
 
-    pattern: str
+    def __init__(self, keywords: dict[str, Any]):
+        self.keywords = keywords
 
     def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
-        """The handler's schema with this pattern."""
-        schema = dict(handler(core))
-        schema["pattern"] = self.pattern
-        return schema
+        """The handler's schema with these keywords."""
+        return {**handler(core), **self.keywords}
+
+
+def SchemaPattern(pattern: str) -> SchemaExtra:  # noqa: N802 - reads as the metadata it makes
+    """The `pattern` the document gives a string."""
+    return SchemaExtra({"pattern": pattern})
 
 
 def _refuse(pattern: re.Pattern[str], what: str) -> Any:
@@ -177,13 +182,32 @@ class AgencyCreate(Body):
     kind: AgencyKind
 
 
+EMAIL_PATTERN = "^[^@\\s]+@[^@\\s]+$"
+_EMAIL = re.compile(EMAIL_PATTERN)
+MIN_PASSWORD_LENGTH = 10
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise PydanticCustomError("email_invalid", "must be an email address: a name, @ and a domain")
+    return value
+
+
+Email = Annotated[
+    SingleLine,
+    Field(max_length=320),
+    AfterValidator(_email),
+    SchemaExtra({"format": "email", "pattern": EMAIL_PATTERN}),
+]
+
+
 class ProfessionalCreate(Body):
     """A new professional (a person or an agency system account)."""
 
     name: Name
     agency_id: UUID
     role: Role
-    email: Annotated[SingleLine, Field(max_length=320)] = ""
+    email: Email | Literal[""] = ""
     is_system: bool = False
 
 
@@ -200,23 +224,42 @@ class ProfessionalDeactivation(Body):
 
 
 class PasswordSet(Body):
-    """A web password (at least 10 characters)."""
+    """A web password (at least 10 characters: shorter answers 422 `password_too_short`)."""
 
-    password: Annotated[SingleLine, Field(max_length=1_000)]
+    password: Annotated[SingleLine, Field(max_length=1_000), SchemaExtra({"minLength": MIN_PASSWORD_LENGTH})]
 
 
 # ------------------------------------------------------------------- families
 
 
+NHS_NUMBER_PATTERN = "^[ -]*([0-9][ -]*){10}$"
 NhsNumber = Annotated[
     SingleLine,
-    Field(min_length=1, max_length=20, description="10 digits, the last the modulus 11 check digit (spaces allowed)."),
+    Field(
+        min_length=10,
+        max_length=20,
+        description="10 digits, the last the modulus 11 check digit (spaces and hyphens allowed); a number whose "
+        "check digit is wrong answers 422 `nhs_number_invalid`.",
+    ),
+    SchemaPattern(NHS_NUMBER_PATTERN),
 ]
 Postcode = Annotated[SingleLine, Field(max_length=10, description="The family's postcode.")]
 
 
+BORN_OR_EXPECTED = ConfigDict(
+    json_schema_extra={
+        "oneOf": [
+            {"required": ["date_of_birth"], "properties": {"date_of_birth": {"type": "string"}}},
+            {"required": ["expected_on"], "properties": {"expected_on": {"type": "string"}}},
+        ]
+    }
+)
+
+
 class ChildIn(Body):
-    """A child, born (date_of_birth) or expected (expected_on)."""
+    """A child, born (date_of_birth) or expected (expected_on): exactly one of them."""
+
+    model_config = BORN_OR_EXPECTED
 
     name: Name
     date_of_birth: IsoDate | None = None
@@ -246,6 +289,30 @@ class FamilyCreate(Fact):
 class FamilyMatch(Body):
     """Find the family of a child: by NHS number, or by name and date of birth (and postcode when given)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["nhs_number"],
+                    "properties": {
+                        "nhs_number": {"type": "string"},
+                        "name": {"type": "null"},
+                        "date_of_birth": {"type": "null"},
+                        "postcode": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["name", "date_of_birth"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "date_of_birth": {"type": "string"},
+                        "nhs_number": {"type": "null"},
+                    },
+                },
+            ]
+        }
+    )
+
     nhs_number: NhsNumber | None = None
     name: Name | None = None
     date_of_birth: IsoDate | None = None
@@ -253,7 +320,9 @@ class FamilyMatch(Body):
 
 
 class ChildAdd(Fact):
-    """Add a child, born or expected."""
+    """Add a child, born (date_of_birth) or expected (expected_on): exactly one of them."""
+
+    model_config = BORN_OR_EXPECTED
 
     name: Name
     date_of_birth: IsoDate | None = None
@@ -610,7 +679,7 @@ class StepCompletion(Body):
     """Complete a manual handover step, with evidence."""
 
     request_id: UUID
-    step: Annotated[SingleLine, Field(min_length=1, max_length=100)]
+    step: HandoverStepName
     evidence: RequiredText
 
 

@@ -151,8 +151,9 @@ def test_schemathesis_finds_nothing(server: Server, role: str, tmp_path: Path) -
     world = seed(server)
     key = ADMIN_KEY if role == "admin" else world.coordinator.key
     counts = run_schemathesis(server, world, key, tmp_path / "report.ndjson")
+    (tmp_path / "schemathesis.txt").write_text(counts.output)
     print(
         f"\nschemathesis as {role}: {counts.operations} operations, {counts.cases} cases, "
         f"{counts.failures} failures (exit {counts.exit_code})"
     )
-    assert counts.exit_code == 0 and counts.failures == 0, counts.output[-20000:]
+    assert counts.exit_code == 0 and counts.failures == 0, f"{tmp_path / 'schemathesis.txt'}\n{counts.output[-20000:]}"
