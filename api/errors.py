@@ -46,14 +46,14 @@ TITLES = {
 
 # The rule of a problem no more specific rule names: every problem carries a `rule` (README, "Problem rules").
 STATUS_RULES = {
-    400: "malformed_request",
+    400: "body_not_json",
     401: "api_key_required",
     403: "role_not_permitted",
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
-    412: "version_mismatch",
+    412: "stale_version",
     413: "body_too_large",
     415: "unsupported_media_type",
     422: "request_invalid",
@@ -62,7 +62,10 @@ STATUS_RULES = {
     503: "unavailable",
 }
 SCHEMA_RULE = STATUS_RULES[422]  # a request the OpenAPI document itself refuses (types, formats, patterns, bounds)
-JSON_RULE = "body_not_json"
+JSON_RULE = STATUS_RULES[400]  # a body that is not JSON (or not UTF-8)
+
+# A domain refusal that names no rule of its own: still a domain refusal, never `request_invalid`.
+DOMAIN_RULES = {409: "conflict", 412: "stale_version", 422: "invalid_value"}
 
 DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (StaleVersionError, 412),
@@ -175,7 +178,8 @@ def _handle_domain(request: Request, error: Exception) -> JSONResponse:
     errors = [{"loc": _loc(error.field), "msg": error.detail}] if status == 422 else None
     if isinstance(error, ChildAlreadyRegisteredError):
         return _child_already_registered(request, error)
-    return problem_response(status, error.detail, rule=error.rule, errors=errors)
+    rule = error.rule or DOMAIN_RULES.get(status, "domain_rule")
+    return problem_response(status, error.detail, rule=rule, errors=errors)
 
 
 def _child_already_registered(request: Request, error: ChildAlreadyRegisteredError) -> JSONResponse:
