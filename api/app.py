@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +17,7 @@ from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
 from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
+from api.schemas.event_data import data_models
 from api.schemas.examples import REQUEST_EXAMPLES
 from domain.application import Clock, TafLedger
 from projections.queries import ReadModels
@@ -241,8 +243,40 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for path, path_item in schema.get("paths", {}).items():
         for method, operation in path_item.items():
             _document_operation(path, method, operation)
+    _type_event_data(components)
     app.openapi_schema = schema
     return schema
+
+
+TYPED_EVENTS = ("EventView", "FeedEvent")
+
+
+def _type_event_data(components: dict[str, Any]) -> None:
+    """`EventView` and `FeedEvent` as a `oneOf` over event types (`type` discriminates), `data` typed per type."""
+    models = data_models()
+    for name, model in models.items():
+        data = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for shared, definition in data.pop("$defs", {}).items():
+            components.setdefault(shared, definition)
+        components[f"{name}Data"] = data
+    for base in TYPED_EVENTS:
+        plain = components.pop(base, None)
+        if plain is None:
+            continue
+        mapping: dict[str, str] = {}
+        for name in models:
+            variant = copy.deepcopy(plain)
+            variant["title"] = f"{name}{base}"
+            variant["properties"]["type"] = {"type": "string", "const": name}
+            variant["properties"]["data"] = {"$ref": f"#/components/schemas/{name}Data"}
+            components[f"{name}{base}"] = variant
+            mapping[name] = f"#/components/schemas/{name}{base}"
+        components[base] = {
+            "title": base,
+            "description": plain.get("description", ""),
+            "oneOf": [{"$ref": ref} for ref in mapping.values()],
+            "discriminator": {"propertyName": "type", "mapping": mapping},
+        }
 
 
 def _body_model(operation: dict[str, Any]) -> str | None:
