@@ -301,8 +301,10 @@ def _document_operation(path: str, method: str, operation: dict[str, Any]) -> No
         for status in statuses:
             responses[str(status)] = _problem_response(status)
         responses["500"] = _problem_response(500)
-    sets_etag = path.startswith("/api/v1/families") and (
-        method in ("post", "delete") or path == "/api/v1/families/{family_id}"
+    sets_etag = (
+        path.startswith("/api/v1/families")
+        and path != "/api/v1/families/match"
+        and (method in ("post", "delete") or path == "/api/v1/families/{family_id}")
     )
     for status, response in responses.items():
         headers = response.setdefault("headers", {})

@@ -205,12 +205,22 @@ def _handle_api(_: Request, error: Exception) -> JSONResponse:
     return problem_response(error.status, error.detail, rule=error.rule, errors=error.errors, headers=error.headers)
 
 
+CLOSED_SET_ERRORS = {"literal_error", "enum"}
+
+
+def _message(error: Any) -> str:
+    """A validation error's message; for a value outside a closed set, naming the value sent."""
+    message = str(error.get("msg", ""))
+    if error.get("type") in CLOSED_SET_ERRORS and isinstance(error.get("input"), str | int):
+        message += f"; got {str(error['input'])[:100]!r}"
+    return message
+
+
 def _handle_validation(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     raw = error.errors()
     errors = [
-        {"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": e.get("msg", "")}
-        for e in raw
+        {"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": _message(e)} for e in raw
     ]
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem_response(400, "the request body is not valid JSON", rule=JSON_RULE, errors=errors)

@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from uuid import uuid4
 
+import httpx
 import schemathesis
 
 SCHEMA_RULE = "request_invalid"
 IDEMPOTENCY_KEY = "Idempotency-Key"
+IF_MATCH = "If-Match"
 MAX_KEY_LENGTH = 255
 
 
 @schemathesis.hook
 def before_call(ctx: schemathesis.HookContext, case: schemathesis.Case, **kwargs: Any) -> None:
-    """A valid Idempotency-Key is made unique per request, as a client makes one per new request.
+    """Headers a client would send with real data: a fresh Idempotency-Key, the family's current version.
 
     Generation repeats the same few keys across requests; the server rightly answers those with the
     first answer or 409 `idempotency_key_reused`, so no request would reach its operation. A key that
     is itself the invalid part of a negative case is sent as generated.
+
+    A generated version in `If-Match` names whatever version the generator drew, so a schema-valid
+    write would almost always be stale (412, tested in tests/e2e/test_api_conventions.py); a positive
+    case sends the family's current ETag instead, as a client that read the family first does.
     """
-    key = (case.headers or {}).get(IDEMPOTENCY_KEY)
+    if case.headers is None:
+        case.headers = {}
+    headers = case.headers
+    key = headers.get(IDEMPOTENCY_KEY)
     if isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH - 33:
-        case.headers[IDEMPOTENCY_KEY] = f"{key}-{uuid4().hex}"
+        headers[IDEMPOTENCY_KEY] = f"{key}-{uuid4().hex}"
+    family_id = (case.path_parameters or {}).get("family_id")
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
+    if positive and family_id and headers.get(IF_MATCH, "*") != "*":
+        headers[IF_MATCH] = _current_etag(case, str(family_id))
+
+
+def _current_etag(case: schemathesis.Case, family_id: str) -> str:
+    base = os.environ["TAF_ST_BASE_URL"]
+    key = os.environ["TAF_ST_KEY"]
+    answer = httpx.get(f"{base}/api/v1/families/{family_id}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    return answer.headers.get("etag", "*")
 
 
 @schemathesis.check

@@ -57,6 +57,7 @@ def seed(server: Server) -> World:
     coordinator = directory.person(agency, "coordinator")
     member = directory.person(agency, "practitioner")
     manager = directory.person(agency, "manager")
+    leaver = directory.person(agency, "practitioner")
     auditor = directory.person(directory.agency(), "auditor")
     spare = directory.person(agency, "practitioner")
     spare_key = directory.admin.post("/api/v1/api-keys", json={"professional_id": spare.id})
@@ -72,6 +73,7 @@ def seed(server: Server) -> World:
     episode_id = post("/episodes", {"level": 2})
     post("/lead", {"professional_id": coordinator.id})
     post("/members", {"professional_id": member.id})
+    post("/members", {"professional_id": leaver.id})
     ids = {
         "FAMILY_ID": str(family["id"]),
         "CHILD_ID": str(family["child_ids"][0]),
@@ -86,6 +88,7 @@ def seed(server: Server) -> World:
         "ACTION_ID": post("/actions", {"description": "Visit", "owner_id": member.id, "due_on": "2027-01-01"}),
         "PROFESSIONAL_ID": spare.id,
         "MEMBER_ID": member.id,
+        "LEAVER_ID": leaver.id,
         "MANAGER_ID": manager.id,
         "AGENCY_ID": agency,
         "MANAGER_KEY": manager.key,
@@ -124,6 +127,7 @@ def run_schemathesis(server: Server, world: World, role: str, key: str, report: 
         **os.environ,
         **{f"TAF_ST_{name}": value for name, value in world.ids.items()},
         "TAF_ST_KEY": key,
+        "TAF_ST_BASE_URL": server.url,
         "PYTHONPATH": str(ROOT),
     }
     command = [
