@@ -229,6 +229,18 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
 
 
+# Every cursor this API gives out is digits or unpadded base64url; no query or path text may hold NUL.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def _parameter_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema with the pattern the server holds it to (cursors; text without NUL)."""
+    if schema.get("type") != "string" or "pattern" in schema or "enum" in schema or "format" in schema:
+        return schema
+    return {**schema, "pattern": CURSOR_PATTERN if name in ("cursor", "after") else NO_NUL_PATTERN}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with every error documented as problem+json and every header the server sends."""
     if app.openapi_schema:
@@ -289,7 +301,7 @@ def _body_model(operation: dict[str, Any]) -> str | None:
 
 def _document_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     for parameter in operation.get("parameters", []):
-        parameter["schema"] = _not_null(parameter["schema"])
+        parameter["schema"] = _parameter_schema(parameter["name"], _not_null(parameter["schema"]))
     body = _body_model(operation)
     if body is not None:
         operation["requestBody"]["content"]["application/json"]["example"] = REQUEST_EXAMPLES[body]

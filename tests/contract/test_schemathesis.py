@@ -71,6 +71,8 @@ def seed(server: Server) -> World:
         return _created(answer.json())
 
     episode_id = post("/episodes", {"level": 2})
+    unverified_claim = post("/claims", {"statement": "Dad has moved out", "reported_by": "Mum"})
+    post(f"/claims/{unverified_claim}/verification", {"outcome": "unable_to_verify", "method": "Asked the school"})
     post("/lead", {"professional_id": coordinator.id})
     post("/members", {"professional_id": member.id})
     post("/members", {"professional_id": leaver.id})
@@ -84,8 +86,13 @@ def seed(server: Server) -> World:
             "/consents", {"given_by": "Mum", "capacity": "parental_responsibility", "scope": "All agencies"}
         ),
         "CLAIM_ID": post("/claims", {"statement": "Registered with a GP", "reported_by": "Mum"}),
+        "UNVERIFIED_CLAIM_ID": unverified_claim,
         "ASSESSMENT_ID": post("/assessments", {"kind": "early_help"}),
         "ACTION_ID": post("/actions", {"description": "Visit", "owner_id": member.id, "due_on": "2027-01-01"}),
+        "REASSIGNED_ACTION_ID": post(
+            "/actions", {"description": "Call", "owner_id": coordinator.id, "due_on": "2027-01-01"}
+        ),
+        "CANCELLED_ACTION_ID": post("/actions", {"description": "Book", "owner_id": member.id, "due_on": "2027-01-01"}),
         "PROFESSIONAL_ID": spare.id,
         "MEMBER_ID": member.id,
         "LEAVER_ID": leaver.id,
@@ -165,6 +172,7 @@ def _count(report: Path) -> tuple[int, int, int]:
     return len(operations), cases, failures
 
 
+@pytest.mark.timeout(600)  # a bound for a loaded machine; the run itself is bounded by max-examples
 @pytest.mark.parametrize("role", ["admin", "coordinator"])
 def test_schemathesis_finds_nothing(server: Server, role: str, tmp_path: Path) -> None:
     world = seed(server)
