@@ -102,6 +102,12 @@ def seed(server: Server) -> World:
         "AUDITOR_KEY": auditor.key,
         "KEY_ID": str(spare_key.json()["id"]),
     }
+    without_episode = register_family(coordinator, children=[{"name": "Twin", "date_of_birth": "2025-05-05"}])
+    without_lead = register_family(coordinator, children=[{"name": "Sam", "date_of_birth": "2024-04-04"}])
+    opened = coordinator.post(f"/api/v1/families/{without_lead['id']}/episodes", {"level": 1})
+    assert opened.status_code == 201, opened.text
+    ids["FAMILY_WITHOUT_EPISODE_ID"] = str(without_episode["id"])
+    ids["FAMILY_WITHOUT_LEAD_ID"] = str(without_lead["id"])
     closure = coordinator.post(base + "/closure", {"reason": "needs_met", "outcome_summary": "Met"})
     assert closure.status_code == 202, closure.text
     ids["REQUEST_ID"] = str(closure.json()["request_id"])
