@@ -58,6 +58,7 @@ def seed(server: Server) -> World:
     member = directory.person(agency, "practitioner")
     manager = directory.person(agency, "manager")
     leaver = directory.person(agency, "practitioner")
+    joiner = directory.person(agency, "practitioner")
     auditor = directory.person(directory.agency(), "auditor")
     spare = directory.person(agency, "practitioner")
     spare_key = directory.admin.post("/api/v1/api-keys", json={"professional_id": spare.id})
@@ -96,6 +97,7 @@ def seed(server: Server) -> World:
         "PROFESSIONAL_ID": spare.id,
         "MEMBER_ID": member.id,
         "LEAVER_ID": leaver.id,
+        "JOINER_ID": joiner.id,
         "MANAGER_ID": manager.id,
         "AGENCY_ID": agency,
         "MANAGER_KEY": manager.key,
