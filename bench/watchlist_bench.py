@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from domain.family import Family  # noqa: E402
 from domain.signals import evaluate_signals  # noqa: E402
 from domain.values import Channel, Child, Housing, Meta, Role  # noqa: E402
-from taf.runtime import build_ledger  # noqa: E402
-from taf.settings import Settings  # noqa: E402
+from infra.ledger import build_ledger  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from tests.e2e.api_client import Directory, Person, start_server, stop_server  # noqa: E402
 
 P95_GOAL_MS = 20.0  # issue 13: GET /watchlist p95 at 10,000 families

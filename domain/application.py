@@ -62,6 +62,7 @@ from domain.values import (
     ContactKind,
     ContactOutcome,
     DeclineReasonKind,
+    EpisodeKind,
     Gcp2Grades,
     Housing,
     MeetingKind,
@@ -73,6 +74,7 @@ from domain.values import (
     Service,
     SignalDecision,
     SourceKind,
+    StepUpOutcome,
 )
 
 SYSTEM_ID = UUID(int=0)
@@ -301,6 +303,7 @@ class TafLedger(Application[UUID]):
     def _meta(self, actor: Actor, when: When) -> Meta:
         today = self.clock.today()
         occurred = when.occurred_on if when.occurred_on is not None else today
+        stated_at = occurred if isinstance(occurred, datetime) and occurred.tzinfo is not None else None
         if isinstance(occurred, datetime) and occurred.tzinfo is not None:
             # An instant: compare instants, and keep the local date as stated (it can be
             # ahead of the UTC date just after midnight in British summer time).
@@ -319,6 +322,7 @@ class TafLedger(Application[UUID]):
             channel=actor.channel,
             occurred_on=occurred,
             date_uncertain=when.date_uncertain,
+            occurred_at=stated_at,
         )
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
@@ -742,13 +746,22 @@ class TafLedger(Application[UUID]):
         )
 
     def record_birth(
-        self, actor: Actor, family_id: UUID, child_id: UUID, born_on: date, expected_version: int | None = None
+        self,
+        actor: Actor,
+        family_id: UUID,
+        child_id: UUID,
+        born_on: date,
+        expected_version: int | None = None,
+        when: When | None = None,
     ) -> Recorded:
-        """Record the birth of an expected child."""
+        """Record the birth of an expected child; it happened on `born_on` unless `when` says more precisely."""
+        if born_on > self.clock.today():
+            raise InvalidValueError("born_on is in the future", rule="occurred_in_future", field="born_on")
+        stated = when or NOW
         return self._command(
             actor,
             family_id,
-            When(born_on),
+            When(stated.occurred_on if stated.occurred_on is not None else born_on, stated.date_uncertain),
             expected_version,
             lambda f, m: f.record_birth(m, child_id, born_on),
             child_id,
@@ -965,15 +978,23 @@ class TafLedger(Application[UUID]):
         expected_version: int | None = None,
         address: str | None = None,
         housing: Housing | None = None,
+        kind: EpisodeKind | None = None,
+        from_description: str | None = None,
     ) -> Recorded:
-        """Open an episode (a reopening when the family had one before; records a return from away)."""
+        """Open an episode (a reopening when the family had one before; records a return from away).
+
+        `kind` says how it came (by default from the family's history: new or reopened): stepped
+        down from children's social care or transferred in from another area, `from_description` from where.
+        """
         episode_id = uuid4()
         return self._command(
             actor,
             family_id,
             when,
             expected_version,
-            lambda f, m: f.open_new_episode(m, episode_id, level, address=address, housing=housing),
+            lambda f, m: f.open_new_episode(
+                m, episode_id, level, kind, address=address, housing=housing, from_description=from_description
+            ),
             episode_id,
         )
 
@@ -1048,6 +1069,159 @@ class TafLedger(Application[UUID]):
         """Remove a TAF member."""
         return self._command(
             actor, family_id, when, expected_version, lambda f, m: f.leave_team(m, professional_id), professional_id
+        )
+
+    # ------------------------------------------------------------- allocation, step-up, disagreements
+
+    def propose_lead(
+        self, actor: Actor, family_id: UUID, professional_id: UUID, reason: str, expected_version: int | None = None
+    ) -> Recorded:
+        """Propose a professional as the family's lead (coordinators and managers); they accept or refuse."""
+        proposed = self._able_to_lead(professional_id, "professional_id")
+        proposal_id = uuid4()
+        return self._command(
+            actor,
+            family_id,
+            NOW,
+            expected_version,
+            lambda f, m: f.propose_lead(m, proposal_id, professional_id, proposed.agency_id, reason),
+            proposal_id,
+        )
+
+    def accept_lead_proposal(
+        self, actor: Actor, family_id: UUID, proposal_id: UUID, expected_version: int | None = None
+    ) -> Recorded:
+        """The proposed professional accepts and becomes lead (a level-1 episode is opened when none is open)."""
+        episode_id = uuid4()
+        return self._command(
+            actor,
+            family_id,
+            NOW,
+            expected_version,
+            lambda f, m: f.accept_lead_proposal(m, proposal_id, episode_id),
+            proposal_id,
+        )
+
+    def refuse_lead_proposal(
+        self, actor: Actor, family_id: UUID, proposal_id: UUID, reason: str, expected_version: int | None = None
+    ) -> Recorded:
+        """The proposed professional refuses, with the reason."""
+        return self._command(
+            actor,
+            family_id,
+            NOW,
+            expected_version,
+            lambda f, m: f.refuse_lead_proposal(m, proposal_id, reason),
+            proposal_id,
+        )
+
+    def step_up(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        reason: str,
+        to_agency_id: UUID | None = None,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Refer the family to children's social care from its open episode, carrying the chronology as it stood."""
+        if to_agency_id is not None:
+            self._refuse_unknown_agency(to_agency_id, "to_agency_id")
+            if self.get_agency(to_agency_id).kind is not AgencyKind.SOCIAL_CARE:
+                raise InvalidValueError(
+                    "a step-up goes to children's social care: choose an agency of kind social_care",
+                    rule="step_up_to_social_care",
+                    field="to_agency_id",
+                )
+        step_up_id = uuid4()
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.step_up(m, step_up_id, reason, to_agency_id),
+            step_up_id,
+        )
+
+    def record_step_up_outcome(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        step_up_id: UUID,
+        outcome: StepUpOutcome,
+        note: str = "",
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record what children's social care decided on a step-up."""
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_step_up_outcome(m, step_up_id, outcome, note),
+            step_up_id,
+        )
+
+    def raise_disagreement(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        about: str,
+        level: int,
+        detail: str,
+        event_version: int | None = None,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record a professional disagreement or escalation at a level of the escalation policy."""
+        disagreement_id = uuid4()
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.raise_disagreement(m, disagreement_id, about, event_version, level, detail),
+            disagreement_id,
+        )
+
+    def escalate_disagreement(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        disagreement_id: UUID,
+        level: int,
+        detail: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Take an open disagreement to a higher level."""
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.escalate_disagreement(m, disagreement_id, level, detail),
+            disagreement_id,
+        )
+
+    def resolve_disagreement(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        disagreement_id: UUID,
+        outcome: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Resolve an open disagreement with its outcome."""
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.resolve_disagreement(m, disagreement_id, outcome),
+            disagreement_id,
         )
 
     def agree_plan(

@@ -38,7 +38,7 @@ HandoverStep.__doc__ = "A step of the closure or transfer checklist (DOMAIN.md, 
 
 ChronologyKind = Literal["fact", "opinion", "self_report", "third_party_report"]
 FamilyStatus = Literal["open", "closed"]
-DeliveryStatus = Literal["pending", "delivered", "failed"]
+DeliveryStatus = Literal["pending", "delivered", "failed", "skipped"]
 DeliveryResult = Literal[
     "delivered",
     "http_3xx",

@@ -339,7 +339,7 @@ def test_at_the_end_the_reviewer_sees_the_whole_pattern(story: Story) -> None:
         "lapsed_contact",
         "concern_without_response",
     }
-    computed_now = story.people["evan"].get(f"{story.base}/signals").json()
+    computed_now = story.people["evan"].get(f"{story.base}/signals").json()["items"]
     assert sorted(computed_now, key=lambda i: i["signal"]) == sorted(
         story.watchlist[END].values(), key=lambda i: i["signal"]
     )

@@ -1344,6 +1344,7 @@ class TestEvaluateSignals:
             "facts_after_closure",
             "infant_weight_drop",
             "vulnerable_infant_cohort",
+            "disagreement_unresolved",
         )
 
     def test_a_family_that_is_seen_and_led_has_no_signal(self) -> None:
