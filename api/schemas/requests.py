@@ -14,7 +14,15 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from api.schemas.enums import HandoverStepName, SignalName
@@ -197,6 +205,9 @@ class AgencyCreate(Body):
 
 
 EMAIL_PATTERN = "^[^@\\s]+@[^@\\s]+$"
+# One string schema, not `anyOf` an email and "": client generators read such a union badly.
+_EMAIL_PART = f"[^@\\s{_NOT_ONE_LINE_CLASS}]+"
+OPTIONAL_EMAIL_PATTERN = f"^({_EMAIL_PART}@{_EMAIL_PART})?$"
 _EMAIL = re.compile(EMAIL_PATTERN)
 MIN_PASSWORD_LENGTH = 10
 
@@ -221,7 +232,17 @@ class ProfessionalCreate(Body):
     name: Name
     agency_id: UUID
     role: Role
-    email: Email | Literal[""] = ""
+    email: Annotated[
+        Email | Literal[""],
+        WithJsonSchema(
+            {
+                "type": "string",
+                "maxLength": 320,
+                "pattern": OPTIONAL_EMAIL_PATTERN,
+                "description": "An email address (a name, @ and a domain), or empty for none.",
+            }
+        ),
+    ] = ""
     is_system: bool = False
 
 
