@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,13 +111,50 @@ def seed(server: Server) -> World:
     assert opened.status_code == 201, opened.text
     ids["FAMILY_WITHOUT_EPISODE_ID"] = str(without_episode["id"])
     ids["FAMILY_WITHOUT_LEAD_ID"] = str(without_lead["id"])
+    expecting = coordinator.post(base + "/children", {"name": "Bump", "expected_on": "2026-12-20"})
+    assert expecting.status_code == 201, expecting.text
+    ids["EXPECTED_CHILD_ID"] = str(expecting.json()["id"])
+    ids["STEP_UP_ID"] = post("/step-ups", {"reason": "Neglect continues despite the plan"})
+    ids["DISAGREEMENT_ID"] = post("/disagreements", {"about": "The plan", "level": 1, "detail": "Too little"})
+    proposing = register_family(coordinator, children=[{"name": "Ali", "date_of_birth": "2023-03-03"}])
+    proposal = coordinator.post(
+        f"/api/v1/families/{proposing['id']}/lead-proposals",
+        {"professional_id": coordinator.id, "reason": "Knows them"},
+    )
+    assert proposal.status_code == 201, proposal.text
+    ids["PROPOSAL_FAMILY_ID"] = str(proposing["id"])
+    ids["PROPOSAL_ID"] = str(proposal.json()["id"])
+    refusing = register_family(coordinator, children=[{"name": "Bo", "date_of_birth": "2023-02-02"}])
+    refused = coordinator.post(
+        f"/api/v1/families/{refusing['id']}/lead-proposals",
+        {"professional_id": coordinator.id, "reason": "Knows them"},
+    )
+    assert refused.status_code == 201, refused.text
+    ids["REFUSAL_FAMILY_ID"] = str(refusing["id"])
+    ids["REFUSED_PROPOSAL_ID"] = str(refused.json()["id"])
     closure = coordinator.post(base + "/closure", {"reason": "needs_met", "outcome_summary": "Met"})
     assert closure.status_code == 202, closure.text
     ids["REQUEST_ID"] = str(closure.json()["request_id"])
     hook = coordinator.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook"})
     assert hook.status_code == 201, hook.text
     ids["WEBHOOK_ID"] = str(hook.json()["id"])
+    spare_hook = coordinator.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/spare"})
+    assert spare_hook.status_code == 201, spare_hook.text
+    ids["SPARE_WEBHOOK_ID"] = str(spare_hook.json()["id"])
+    ids["DELIVERY_ID"] = first_delivery(coordinator, ids["WEBHOOK_ID"], base)
     return World(coordinator, ids)
+
+
+def first_delivery(coordinator: Person, webhook_id: str, base: str) -> str:
+    """The id of the webhook's first delivery: a contact is recorded, then the relay queues it."""
+    assert coordinator.post(base + "/contacts", {"kind": "phone", "outcome": "seen"}).status_code == 201
+    deadline = time.monotonic() + 60  # a bound for a loaded machine, not a timing claim
+    while time.monotonic() < deadline:
+        items = coordinator.get(f"/api/v1/webhooks/{webhook_id}/deliveries").json()["items"]
+        if items:
+            return str(items[0]["id"])
+        time.sleep(0.5)
+    raise AssertionError("the relay queued no delivery")
 
 
 @dataclass
@@ -132,7 +170,7 @@ class Counts:
 
 # Each role runs the operations it may call: the admin the directory, the coordinator everything else
 # (the manager-only and auditor-only operations with those keys, see schemathesis.toml).
-DIRECTORY = "^/api/v1/(agencies|professionals|api-keys)"
+DIRECTORY = "^/api/v1/(agencies|professionals|api-keys|webhooks/[^/]+/deliveries/[^/]+/skip)"
 SCOPE = {"admin": ["--include-path-regex", DIRECTORY], "coordinator": ["--exclude-path-regex", DIRECTORY]}
 
 
