@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.contract.conftest import COUNTS
 from tests.e2e.api_client import ADMIN_KEY, Directory, Person, Server, register_family, start_server, stop_server
 
 pytestmark = pytest.mark.schemathesis
@@ -101,6 +102,7 @@ def seed(server: Server) -> World:
         "JOINER_ID": joiner.id,
         "MANAGER_ID": manager.id,
         "AGENCY_ID": agency,
+        "SOCIAL_CARE_ID": directory.agency("social_care"),
         "MANAGER_KEY": manager.key,
         "AUDITOR_KEY": auditor.key,
         "KEY_ID": str(spare_key.json()["id"]),
@@ -225,8 +227,10 @@ def test_schemathesis_finds_nothing(server: Server, role: str, tmp_path: Path) -
     key = ADMIN_KEY if role == "admin" else world.coordinator.key
     counts = run_schemathesis(server, world, role, key, tmp_path / "report.ndjson")
     (tmp_path / "schemathesis.txt").write_text(counts.output)
-    print(
-        f"\nschemathesis as {role}: {counts.operations} operations, {counts.cases} cases, "
+    line = (
+        f"schemathesis as {role}: {counts.operations} operations, {counts.cases} cases, "
         f"{counts.failures} failures (exit {counts.exit_code})"
     )
+    print(f"\n{line}")
+    COUNTS.append(line)
     assert counts.exit_code == 0 and counts.failures == 0, f"{tmp_path / 'schemathesis.txt'}\n{counts.output[-20000:]}"
