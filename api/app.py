@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -9,9 +10,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from api.consistency import PositionWatch
-from api.edge import BodyLimitMiddleware, QueryTextMiddleware
+from api.edge import BodyLimitMiddleware, DocumentedPath, QueryTextMiddleware, RouteGuardMiddleware, documented_paths
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore, IdempotentReplayError, replay_response
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
@@ -29,6 +31,8 @@ from api.routes import (
     team,
     watchlist,
 )
+from api.schemas.event_data import data_models
+from api.schemas.examples import REQUEST_EXAMPLES
 from domain import growth
 from domain.application import Clock, TafLedger
 from infra.access_log import AccessLog
@@ -127,6 +131,7 @@ def create_app(
                 app.state.ledger.close()
 
     app = FastAPI(
+        generate_unique_id_function=operation_id,
         title="TAF Ledger",
         version="1",
         lifespan=lifespan,
@@ -144,6 +149,14 @@ def create_app(
         app.include_router(router)
     app.webhooks.include_router(feeds.webhook_bodies)  # the OpenAPI `webhooks` section
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
+    paths: list[DocumentedPath] = []
+
+    def documented() -> list[DocumentedPath]:
+        if not paths:
+            paths.extend(documented_paths(app.openapi()))
+        return paths
+
+    app.add_middleware(RouteGuardMiddleware, paths=documented)
     app.add_middleware(QueryTextMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.state.rate_limiter = RateLimiter(
@@ -168,15 +181,108 @@ def projection_check(request: Request) -> tuple[str, str, int | None]:
     return "projections", "; ".join(failing) if failing else "ok", lag
 
 
+def operation_id(route: APIRoute) -> str:
+    """A route's operationId: its function's name in camelCase (`record_contact` is `recordContact`).
+
+    Stable as long as the function keeps its name; `tests/e2e/test_api_schema.py` keeps the list.
+    """
+    head, *rest = route.name.split("_")
+    camel = head + "".join(word.title() for word in rest)
+    return OPERATION_IDS.get(camel, camel)
+
+
+# Where a function's name alone does not say what the operation does, its operationId says more.
+OPERATION_IDS = {
+    "healthz": "getHealth",
+    "readyz": "getReadiness",
+    "metrics": "getMetrics",
+    "worklist": "getWorklist",
+    "chronology": "getChronology",
+    "carriedForward": "getCarriedForward",
+    "closureStatus": "getClosure",
+    "transferStatus": "getTransfer",
+    "watchlist": "getWatchlist",
+    "signals": "listFamilySignals",
+    "signalHistory": "listSignalHistory",
+    "eventFeed": "listEvents",
+    "deliveries": "listDeliveries",
+    "familyEvents": "listFamilyEvents",
+    "familyState": "getFamilyState",
+    "familyIntegrity": "checkFamilyIntegrity",
+    "accessLogEntries": "listAccessLog",
+}
+
+
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with: `Bearer`.",
+            "required": True,
+            "schema": {"type": "string", "enum": ["Bearer"]},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds to wait before the next request.",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    },
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before asking again (sent when the read models have not yet reached "
+            "the X-Consistent-With position).",
+            "required": False,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    },
+}
+REPLAYED = {
+    "description": "`true` on an answer replayed for a repeated Idempotency-Key (nothing new was recorded).",
+    "required": False,
+    "schema": {"type": "string", "enum": ["true"]},
+}
+LOCATION = {"description": "Where to read what was created.", "required": True, "schema": {"type": "string"}}
+LOCATED = {("/api/v1/families", "post"), ("/api/v1/families/{family_id}/closure", "post")}
+LOCATED |= {("/api/v1/families/{family_id}/transfer", "post")}
+STATUS_DESCRIPTIONS = {
+    406: "Accept takes none of the media types this operation answers with.",
+    415: "The body is not application/json.",
+    503: "X-Consistent-With: the read models did not reach the position in time; retry after Retry-After.",
+}
+
+
 def _problem_response(status: int) -> dict[str, Any]:
     return {
-        "description": TITLES.get(status, "Error"),
+        "description": STATUS_DESCRIPTIONS.get(status, TITLES.get(status, "Error")),
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 
 
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without the `null` an optional Python type adds: a header or query value is never null."""
+    options = schema.get("anyOf")
+    if not options:
+        return schema
+    kept = [option for option in options if option != {"type": "null"}]
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+    return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+
+
+# Every cursor this API gives out is digits or unpadded base64url; no query or path text may hold NUL.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def _parameter_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema with the pattern the server holds it to (cursors; text without NUL)."""
+    if schema.get("type") != "string" or "pattern" in schema or "enum" in schema or "format" in schema:
+        return schema
+    return {**schema, "pattern": CURSOR_PATTERN if name in ("cursor", "after") else NO_NUL_PATTERN}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with every error documented as problem+json."""
+    """The OpenAPI document, with every error documented as problem+json and every header the server sends."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -197,27 +303,90 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             operation["responses"] = {"200": WEBHOOK_ANSWER}  # what the receiver answers the service
     for path, path_item in schema.get("paths", {}).items():
         for method, operation in path_item.items():
-            responses = operation.setdefault("responses", {})
-            if path.startswith("/api/"):
-                for status in PROBLEM_STATUSES.get(method, ()):
-                    responses[str(status)] = _problem_response(status)
-                responses["500"] = _problem_response(500)
-            sets_etag = path.startswith("/api/v1/families") and (
-                method in ("post", "delete")
-                or (path.startswith("/api/v1/families/{family_id}") and not path.endswith(("/events", "/integrity")))
-            )
-            for status, response in responses.items():
-                headers = response.setdefault("headers", {})
-                headers["X-Request-ID"] = {
-                    "description": "The request id (echoed when the caller sent one).",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-                if sets_etag and status.startswith("2"):
-                    headers["ETag"] = {
-                        "description": "The family's version this answer was read or written at, for If-Match.",
-                        "required": method != "get" or path == "/api/v1/families/{family_id}",
-                        "schema": {"type": "string"},
-                    }
+            _document_operation(path, method, operation)
+    _type_event_data(components)
     app.openapi_schema = schema
     return schema
+
+
+TYPED_EVENTS = ("EventView", "FeedEvent")
+
+
+def _type_event_data(components: dict[str, Any]) -> None:
+    """`EventView` and `FeedEvent` as a `oneOf` over event types (`type` discriminates), `data` typed per type."""
+    models = data_models()
+    for name, model in models.items():
+        data = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for shared, definition in data.pop("$defs", {}).items():
+            components.setdefault(shared, definition)
+        components[f"{name}Data"] = data
+    for base in TYPED_EVENTS:
+        plain = components.pop(base, None)
+        if plain is None:
+            continue
+        mapping: dict[str, str] = {}
+        for name in models:
+            variant = copy.deepcopy(plain)
+            variant["title"] = f"{name}{base}"
+            variant["properties"]["type"] = {"type": "string", "const": name}
+            variant["properties"]["data"] = {"$ref": f"#/components/schemas/{name}Data"}
+            components[f"{name}{base}"] = variant
+            mapping[name] = f"#/components/schemas/{name}{base}"
+        components[base] = {
+            "title": base,
+            "description": plain.get("description", ""),
+            "oneOf": [{"$ref": ref} for ref in mapping.values()],
+            "discriminator": {"propertyName": "type", "mapping": mapping},
+        }
+
+
+def _body_model(operation: dict[str, Any]) -> str | None:
+    """The component name of an operation's JSON body, when it has one."""
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    refs = [schema.get("$ref")] + [option.get("$ref") for option in schema.get("anyOf", [])]
+    names = [ref.rsplit("/", 1)[1] for ref in refs if ref]
+    return names[0] if names else None
+
+
+def _document_operation(path: str, method: str, operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        parameter["schema"] = _parameter_schema(parameter["name"], _not_null(parameter["schema"]))
+    body = _body_model(operation)
+    if body is not None and body in REQUEST_EXAMPLES:
+        operation["requestBody"]["content"]["application/json"]["example"] = REQUEST_EXAMPLES[body]
+    responses = operation.setdefault("responses", {})
+    if path.startswith("/api/"):
+        statuses = [*PROBLEM_STATUSES.get(method, ()), 406]
+        if "requestBody" in operation:
+            statuses.append(415)
+        for status in statuses:
+            responses[str(status)] = _problem_response(status)
+        responses["500"] = _problem_response(500)
+    sets_etag = (
+        path.startswith("/api/v1/families")
+        and path != "/api/v1/families/match"
+        and (
+            method in ("post", "delete")
+            or (path.startswith("/api/v1/families/{family_id}") and not path.endswith(("/events", "/integrity")))
+        )
+    )
+    for status, response in responses.items():
+        headers = response.setdefault("headers", {})
+        headers["X-Request-ID"] = {
+            "description": "The request id (echoed when the caller sent one).",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+        headers.update(RESPONSE_HEADERS.get(status, {}))
+        if not status.startswith("2"):
+            continue
+        if sets_etag:
+            headers["ETag"] = {
+                "description": "The family's version this answer was read or written at, for If-Match.",
+                "required": method != "get" or path == "/api/v1/families/{family_id}",
+                "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+            }
+        if method == "post" and path.startswith("/api/"):
+            headers["Idempotent-Replayed"] = REPLAYED
+        if (path, method) in LOCATED:
+            headers["Location"] = LOCATION

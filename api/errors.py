@@ -33,6 +33,7 @@ TITLES = {
     403: "Not permitted",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict",
     412: "Precondition failed",
     413: "Request body too large",
@@ -42,6 +43,29 @@ TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+
+# The rule of a problem no more specific rule names: every problem carries a `rule` (README, "Problem rules").
+STATUS_RULES = {
+    400: "body_not_json",
+    401: "api_key_required",
+    403: "role_not_permitted",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "stale_version",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "request_invalid",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+SCHEMA_RULE = STATUS_RULES[422]  # a request the OpenAPI document itself refuses (types, formats, patterns, bounds)
+JSON_RULE = STATUS_RULES[400]  # a body that is not JSON (or not UTF-8)
+
+# A domain refusal that names no rule of its own: still a domain refusal, never `request_invalid`.
+DOMAIN_RULES = {409: "conflict", 412: "stale_version", 422: "invalid_value"}
 
 DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
     (StaleVersionError, 412),
@@ -67,7 +91,11 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    rule: str | None = Field(default=None, description="The domain rule that refused the request.")
+    rule: str = Field(
+        description="What refused the request, by name: a domain rule (e.g. one_open_episode), or for the "
+        "request's form `request_invalid` (the schema refuses it), `body_not_json`, `unsupported_media_type`, "
+        "`not_acceptable`, `method_not_allowed`, `not_found` and the others listed in the README."
+    )
     errors: list[FieldError] | None = Field(default=None, description="The invalid fields.")
     family_id: str | None = Field(
         default=None, description="child_already_registered: the child's family, when the caller may see it."
@@ -97,16 +125,15 @@ class ApiError(Exception):
 def problem_body(
     status: int, detail: str, *, rule: str | None = None, errors: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    """The JSON body of a problem answer."""
-    slug = rule or TITLES.get(status, "error").lower().replace(" ", "_")
+    """The JSON body of a problem answer; a problem without a more specific rule gets its status's."""
+    rule = rule or STATUS_RULES.get(status, "error")
     body: dict[str, Any] = {
-        "type": TYPE_BASE + slug,
+        "type": TYPE_BASE + rule,
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
+        "rule": rule,
     }
-    if rule is not None:
-        body["rule"] = rule
     if errors is not None:
         body["errors"] = errors
     return body
@@ -151,7 +178,8 @@ def _handle_domain(request: Request, error: Exception) -> JSONResponse:
     errors = [{"loc": _loc(error.field), "msg": error.detail}] if status == 422 else None
     if isinstance(error, ChildAlreadyRegisteredError):
         return _child_already_registered(request, error)
-    return problem_response(status, error.detail, rule=error.rule, errors=errors)
+    rule = error.rule or DOMAIN_RULES.get(status, "domain_rule")
+    return problem_response(status, error.detail, rule=rule, errors=errors)
 
 
 def _child_already_registered(request: Request, error: ChildAlreadyRegisteredError) -> JSONResponse:
@@ -177,17 +205,27 @@ def _handle_api(_: Request, error: Exception) -> JSONResponse:
     return problem_response(error.status, error.detail, rule=error.rule, errors=error.errors, headers=error.headers)
 
 
+CLOSED_SET_ERRORS = {"literal_error", "enum"}
+
+
+def _message(error: Any) -> str:
+    """A validation error's message; for a value outside a closed set, naming the value sent."""
+    message = str(error.get("msg", ""))
+    if error.get("type") in CLOSED_SET_ERRORS and isinstance(error.get("input"), str | int):
+        message += f"; got {str(error['input'])[:100]!r}"
+    return message
+
+
 def _handle_validation(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     raw = error.errors()
     errors = [
-        {"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": e.get("msg", "")}
-        for e in raw
+        {"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": _message(e)} for e in raw
     ]
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem_response(400, "the request body is not valid JSON", errors=errors)
+        return problem_response(400, "the request body is not valid JSON", rule=JSON_RULE, errors=errors)
     fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
-    return problem_response(422, f"invalid fields: {fields}", errors=errors)
+    return problem_response(422, f"invalid fields: {fields}", rule=SCHEMA_RULE, errors=errors)
 
 
 def _handle_http(_: Request, error: Exception) -> JSONResponse:

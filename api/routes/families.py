@@ -165,6 +165,13 @@ def match_family(
     Afterwards the caller's agency may record facts for the family and sees need-to-know.
     A match by name reads the child index: `X-Consistent-With` includes a family just registered.
     """
+    if body.nhs_number is not None and (body.name, body.date_of_birth, body.postcode) != (None, None, None):
+        raise ApiError(
+            422,
+            "give nhs_number, or name and date_of_birth, not both",
+            rule="match_needs_child",
+            errors=[{"loc": ["body", "nhs_number"], "msg": "give nhs_number, or name and date_of_birth, not both"}],
+        )
     if body.nhs_number is not None:
         by = "nhs_number"
         found = ledger.find_child(body.nhs_number)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, RootModel
 
+from api.schemas.enums import EventType
 from domain.values import Channel, Role
 
 OccurredOn = Annotated[
@@ -24,7 +25,7 @@ class EventView(BaseModel):
     """One recorded event of a family, decrypted, with its place in the hash chain."""
 
     version: int = Field(description="The family's version this event made (1 is the registration).")
-    type: str = Field(description="The event's name, e.g. ContactRecorded.")
+    type: EventType = Field(description="The event's name, e.g. ContactRecorded.")
     occurred_on: OccurredOn | None
     date_uncertain: bool = Field(description="Whether occurred_on is approximate.")
     recorded_at: datetime = Field(description="When it was recorded.")

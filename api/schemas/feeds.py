@@ -10,14 +10,12 @@ from eventsourcing.utils import get_topic
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints, model_validator
 
 from api.schemas.audit import OccurredOn
+from api.schemas.enums import FAMILY_EVENT_NAMES, DeliveryResult
+from api.schemas.enums import EventType as EventTypeEnum
 from domain.family import Family
+from domain.values import Channel
 
-_BASES = {"Event", "Created"}
-FAMILY_EVENT_TYPES: frozenset[str] = frozenset(
-    name
-    for name, value in vars(Family).items()
-    if isinstance(value, type) and issubclass(value, Family.Event) and name not in _BASES
-)
+FAMILY_EVENT_TYPES: frozenset[str] = frozenset(FAMILY_EVENT_NAMES)
 FAMILY_EVENT_TOPICS: tuple[str, ...] = tuple(sorted(get_topic(getattr(Family, n)) for n in FAMILY_EVENT_TYPES))
 
 
@@ -40,13 +38,13 @@ class FeedEvent(BaseModel):
     position: int = Field(description="The event's place in the global log; resume with ?after=position.")
     family_id: UUID
     version: int
-    type: str
+    type: EventTypeEnum
     occurred_on: OccurredOn | None
     date_uncertain: bool
     recorded_at: datetime
     actor_id: UUID | None
     actor_agency_id: UUID | None
-    channel: str | None
+    channel: Channel | None
     data: dict[str, Any]
     hash: str | None
     backfill: bool = Field(
@@ -90,7 +88,7 @@ class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: HookUrl
-    event_types: Annotated[list[EventType], Field(max_length=100)] = Field(
+    event_types: Annotated[list[EventTypeName], Field(max_length=100)] = Field(  # type: ignore[valid-type]
         default_factory=list, description="Family event type names (e.g. ContactRecorded); empty means every type."
     )
 
@@ -105,7 +103,7 @@ class WebhookUpdate(BaseModel):
 
     # absent means unchanged; null is refused (the schema has no null), hence a default outside the type
     url: HookUrl = Field(default=None, description="The new URL; the same rules as at registration.")  # type: ignore[assignment]
-    event_types: Annotated[list[EventType], Field(max_length=100)] = Field(
+    event_types: Annotated[list[EventTypeName], Field(max_length=100)] = Field(  # type: ignore[valid-type]
         default=None,  # type: ignore[arg-type]
         description="Family event type names; empty means every type.",
     )
@@ -126,7 +124,7 @@ class WebhookView(BaseModel):
 
     id: UUID
     url: str
-    event_types: list[str]
+    event_types: list[EventTypeEnum]
     created_at: datetime
     owner_id: UUID | None = Field(default=None, description="The professional whose scope the webhook acts with.")
     paused: bool = Field(default=False, description="Paused: events are queued and sent, in order, once resumed.")
@@ -206,7 +204,7 @@ class DeliveryView(BaseModel):
     id: int
     family_id: UUID
     position: int
-    event_type: str
+    event_type: EventTypeEnum
     status: DeliveryStatus = Field(
         description=(
             "pending; delivered; failed (given up after the last retry: this family's later events wait behind "
@@ -217,7 +215,7 @@ class DeliveryView(BaseModel):
     queued_at: datetime | None = Field(description="When it was queued (null for deliveries queued before 2026-11).")
     attempts: int
     last_status_code: int | None
-    result: str | None = Field(
+    result: DeliveryResult | None = Field(
         description=(
             "The last attempt's result: delivered, http_3xx (redirects are not followed), http_4xx, http_5xx, "
             "timeout, connection_refused, connection_error, tls_error, dns_error, refused_address (the host "

@@ -7,6 +7,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.schemas.enums import ChronologyKind, EventType, FamilyStatus, HandoverStep
+from domain.values import EpisodeKind, RequestKind, RequestStatus
+
 
 class ChildItem(BaseModel):
     """A child as listed."""
@@ -31,15 +34,15 @@ class EpisodeItem(BaseModel):
     episode_id: UUID
     level: int
     opened_on: date
-    kind: str
+    kind: EpisodeKind
 
 
 class PendingItem(BaseModel):
     """A pending or blocked handover request as listed."""
 
     request_id: UUID
-    kind: str
-    status: str
+    kind: RequestKind
+    status: RequestStatus
     requested_on: date
 
 
@@ -49,7 +52,7 @@ class FamilyListItem(BaseModel):
     id: UUID
     reference: str
     version: int
-    status: str
+    status: FamilyStatus
     children: list[ChildItem]
     open_episode: EpisodeItem | None
     lead: LeadItem | None
@@ -100,8 +103,8 @@ class WorklistStep(BaseModel):
 
     family_id: UUID
     request_id: UUID
-    kind: str
-    step: str
+    kind: RequestKind
+    step: HandoverStep
     reason: str
 
 
@@ -135,14 +138,14 @@ class ChronologyItem(BaseModel):
     """One row of the shared multi-agency chronology."""
 
     version: int
-    event_type: str
+    event_type: EventType
     occurred_on: date
     date_uncertain: bool
     child_ids: list[UUID]
     source_agency_id: UUID
     source_professional_id: UUID
     what_happened: str
-    kind: str  # fact, opinion (a professional's), self_report or third_party_report
+    kind: ChronologyKind  # opinion: a professional's
     verification: str
     significance: str
     action_taken: str

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.schemas.enums import SignalName
 from api.schemas.responses import SignalView
-from domain.signals import SIGNAL_NAMES
 
-SignalName = Enum("SignalName", {name: name for name in SIGNAL_NAMES}, type=str)  # type: ignore[misc]
-SignalName.__doc__ = "The name of a signal rule (DOMAIN.md, Signals)."
+__all__ = ["SignalHistoryPage", "SignalName", "SignalPeriod", "WatchlistPage"]
 
 
 class WatchlistPage(BaseModel):
@@ -36,7 +34,7 @@ class SignalPage(BaseModel):
 class SignalPeriod(BaseModel):
     """One period during which a signal stood on a family: when it was raised and cleared, at which versions."""
 
-    signal: str
+    signal: SignalName
     severity: Literal["high", "medium"]
     since: date = Field(description="The first day the rule held, as the rule computes it.")
     explanation: str = Field(description="The explanation when the signal was raised.")

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
-from api.schemas.reading import SignalName
+from api.schemas.enums import HandoverStepName, SignalName
 from domain.application import When
 from domain.values import (
     AgencyKind,
@@ -46,12 +54,35 @@ from domain.values import (
 # ------------------------------------------------------------------ text
 
 # C0 and C1 controls (Unicode category Cc), surrogates (Cs, which JSON's \uD800 escapes can carry) and
-# the non-characters U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF: none of them is text a person typed.
-_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(
-    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
-)
-_NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_NOT_TEXT}]")
-_NOT_MANY_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_NOT_TEXT}]")  # tab, LF and CR pass
+# the non-characters U+FDD0..U+FDEF, U+FFFE and U+FFFF: none of them is text a person typed. The same
+# sets are the `pattern` of every text field in the OpenAPI document (in \uXXXX escapes, which Python's
+# `re`, ECMA-262 and Rust's regex read alike), so the document refuses exactly what the server refuses.
+# The document leaves surrogates out of its patterns: a JSON Schema string is a sequence of Unicode
+# scalar values, which holds no lone surrogate, and ECMA-262 (u mode) and Rust refuse them in a class.
+_NOT_TEXT = "\\ufdd0-\\ufdef\\ufffe\\uffff"
+_NOT_ONE_LINE_CLASS = "\\u0000-\\u001f\\u007f-\\u009f" + _NOT_TEXT
+_NOT_MANY_LINES_CLASS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f" + _NOT_TEXT  # tab, LF, CR pass
+ONE_LINE_PATTERN = f"^[^{_NOT_ONE_LINE_CLASS}]*$"
+MANY_LINES_PATTERN = f"^[^{_NOT_MANY_LINES_CLASS}]*$"
+_SURROGATES = "\\ud800-\\udfff"
+_NOT_ONE_LINE = re.compile(f"[{_NOT_ONE_LINE_CLASS}{_SURROGATES}]")
+_NOT_MANY_LINES = re.compile(f"[{_NOT_MANY_LINES_CLASS}{_SURROGATES}]")
+
+
+class SchemaExtra:
+    """Annotated metadata: keywords the OpenAPI document adds to a value's schema (the server checks them itself)."""
+
+    def __init__(self, keywords: dict[str, Any]):
+        self.keywords = keywords
+
+    def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        """The handler's schema with these keywords."""
+        return {**handler(core), **self.keywords}
+
+
+def SchemaPattern(pattern: str) -> SchemaExtra:  # noqa: N802 - reads as the metadata it makes
+    """The `pattern` the document gives a string."""
+    return SchemaExtra({"pattern": pattern})
 
 
 def _refuse(pattern: re.Pattern[str], what: str) -> Any:
@@ -70,8 +101,16 @@ def _refuse(pattern: re.Pattern[str], what: str) -> Any:
     return AfterValidator(check)
 
 
-SingleLine = Annotated[str, _refuse(_NOT_ONE_LINE, "one line of text: no control characters or line breaks")]
-MultiLine = Annotated[str, _refuse(_NOT_MANY_LINES, "text: no control characters except tab and line breaks")]
+SingleLine = Annotated[
+    str,
+    _refuse(_NOT_ONE_LINE, "one line of text: no control characters or line breaks"),
+    SchemaPattern(ONE_LINE_PATTERN),
+]
+MultiLine = Annotated[
+    str,
+    _refuse(_NOT_MANY_LINES, "text: no control characters except tab and line breaks"),
+    SchemaPattern(MANY_LINES_PATTERN),
+]
 
 Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
 Line = Annotated[SingleLine, Field(max_length=200)]
@@ -83,14 +122,14 @@ Ids = Annotated[list[UUID], Field(max_length=100)]
 # ------------------------------------------------------------------ dates
 
 EARLIEST = date(1900, 1, 1)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _iso_only(value: Any) -> Any:
     """Dates and times only as ISO 8601 strings: a number (1700000000, 0.5) is not a date."""
     if isinstance(value, date):  # date or datetime given by Python callers
         return value
-    if isinstance(value, str) and _ISO_DATE.match(value):
+    if isinstance(value, str) and _ISO_DATE.match(value) and value.isascii():
         return value
     raise PydanticCustomError(
         "date_not_iso", "must be an ISO 8601 date (2026-03-27) or time with its offset (2026-03-27T09:30:00+00:00)"
@@ -115,11 +154,19 @@ def _with_offset(value: date | datetime) -> date | datetime:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
+# The document's patterns for the bound: a year from 1900 (ASCII digits only, as the server reads them).
+_YEAR_FROM_1900 = "(19[0-9]{2}|[2-9][0-9]{3})"
+DATE_PATTERN = f"^{_YEAR_FROM_1900}-[0-9]{{2}}-[0-9]{{2}}$"
+TIME_PATTERN = f"^{_YEAR_FROM_1900}-[0-9]{{2}}-[0-9]{{2}}T"
+
+IsoDate = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_not_before_1900), SchemaPattern(DATE_PATTERN)]
 IsoDateOrTime = Annotated[
-    date | datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900), AfterValidator(_with_offset)
+    Annotated[date, SchemaPattern(DATE_PATTERN)] | Annotated[datetime, SchemaPattern(TIME_PATTERN)],
+    BeforeValidator(_iso_only),
+    AfterValidator(_not_before_1900),
+    AfterValidator(_with_offset),
 ]
-IsoTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900), SchemaPattern(TIME_PATTERN)]
 
 
 class Body(BaseModel):
@@ -159,13 +206,45 @@ class AgencyCreate(Body):
     kind: AgencyKind
 
 
+EMAIL_PATTERN = "^[^@\\s]+@[^@\\s]+$"
+# One string schema, not `anyOf` an email and "": client generators read such a union badly.
+_EMAIL_PART = f"[^@\\s{_NOT_ONE_LINE_CLASS}]+"
+OPTIONAL_EMAIL_PATTERN = f"^({_EMAIL_PART}@{_EMAIL_PART})?$"
+_EMAIL = re.compile(EMAIL_PATTERN)
+MIN_PASSWORD_LENGTH = 10
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise PydanticCustomError("email_invalid", "must be an email address: a name, @ and a domain")
+    return value
+
+
+Email = Annotated[
+    SingleLine,
+    Field(max_length=320),
+    AfterValidator(_email),
+    SchemaExtra({"format": "email", "pattern": EMAIL_PATTERN}),
+]
+
+
 class ProfessionalCreate(Body):
     """A new professional (a person or an agency system account)."""
 
     name: Name
     agency_id: UUID
     role: Role
-    email: Annotated[SingleLine, Field(max_length=320)] = ""
+    email: Annotated[
+        Email | Literal[""],
+        WithJsonSchema(
+            {
+                "type": "string",
+                "maxLength": 320,
+                "pattern": OPTIONAL_EMAIL_PATTERN,
+                "description": "An email address (a name, @ and a domain), or empty for none.",
+            }
+        ),
+    ] = ""
     is_system: bool = False
 
 
@@ -182,23 +261,42 @@ class ProfessionalDeactivation(Body):
 
 
 class PasswordSet(Body):
-    """A web password (at least 10 characters)."""
+    """A web password (at least 10 characters: shorter answers 422 `password_too_short`)."""
 
-    password: Annotated[SingleLine, Field(max_length=1_000)]
+    password: Annotated[SingleLine, Field(max_length=1_000), SchemaExtra({"minLength": MIN_PASSWORD_LENGTH})]
 
 
 # ------------------------------------------------------------------- families
 
 
+NHS_NUMBER_PATTERN = "^[ -]*([0-9][ -]*){10}$"
 NhsNumber = Annotated[
     SingleLine,
-    Field(min_length=1, max_length=20, description="10 digits, the last the modulus 11 check digit (spaces allowed)."),
+    Field(
+        min_length=10,
+        max_length=20,
+        description="10 digits, the last the modulus 11 check digit (spaces and hyphens allowed); a number whose "
+        "check digit is wrong answers 422 `nhs_number_invalid`.",
+    ),
+    SchemaPattern(NHS_NUMBER_PATTERN),
 ]
 Postcode = Annotated[SingleLine, Field(max_length=10, description="The family's postcode.")]
 
 
+BORN_OR_EXPECTED = ConfigDict(
+    json_schema_extra={
+        "oneOf": [
+            {"required": ["date_of_birth"], "properties": {"date_of_birth": {"type": "string"}}},
+            {"required": ["expected_on"], "properties": {"expected_on": {"type": "string"}}},
+        ]
+    }
+)
+
+
 class ChildIn(Body):
-    """A child, born (date_of_birth) or expected (expected_on)."""
+    """A child, born (date_of_birth) or expected (expected_on): exactly one of them."""
+
+    model_config = BORN_OR_EXPECTED
 
     name: Name
     date_of_birth: IsoDate | None = None
@@ -231,6 +329,30 @@ class FamilyCreate(Fact):
 class FamilyMatch(Body):
     """Find the family of a child: by NHS number, or by name and date of birth (and postcode when given)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["nhs_number"],
+                    "properties": {
+                        "nhs_number": {"type": "string"},
+                        "name": {"type": "null"},
+                        "date_of_birth": {"type": "null"},
+                        "postcode": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["name", "date_of_birth"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "date_of_birth": {"type": "string"},
+                        "nhs_number": {"type": "null"},
+                    },
+                },
+            ]
+        }
+    )
+
     nhs_number: NhsNumber | None = None
     name: Name | None = None
     date_of_birth: IsoDate | None = None
@@ -238,7 +360,9 @@ class FamilyMatch(Body):
 
 
 class ChildAdd(Fact):
-    """Add a child, born or expected."""
+    """Add a child, born (date_of_birth) or expected (expected_on): exactly one of them."""
+
+    model_config = BORN_OR_EXPECTED
 
     name: Name
     date_of_birth: IsoDate | None = None
@@ -629,7 +753,7 @@ class StepCompletion(Body):
     """Complete a manual handover step, with evidence."""
 
     request_id: UUID
-    step: Annotated[SingleLine, Field(min_length=1, max_length=100)]
+    step: HandoverStepName
     evidence: RequiredText
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.schemas.enums import EventType, HandoverStep, SignalName
 from domain.history import CarriedKind
 from domain.values import AgencyKind, EpisodeKind, RequestKind, RequestStatus, Role, Sex
 
@@ -94,7 +95,7 @@ class RequestAccepted(WriteResult):
 class StepView(BaseModel):
     """One checklist step as evaluated now."""
 
-    step: str
+    step: HandoverStep
     done: bool
     reason: str
     evidence: str
@@ -209,7 +210,7 @@ class SignalView(BaseModel):
     """A signal standing on a family: the rule, since when, why, and the events behind it."""
 
     family_id: UUID
-    signal: str
+    signal: SignalName
     severity: Literal["high", "medium"]
     since: date
     explanation: str
@@ -255,7 +256,7 @@ class OwnRecord(BaseModel):
     """An entry the caller's agency recorded for the family."""
 
     version: int
-    type: str
+    type: EventType
     occurred_on: date
     recorded_at: datetime
 

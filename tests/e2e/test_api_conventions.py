@@ -103,8 +103,13 @@ def test_current_if_match_is_accepted(lead: Person, family: str) -> None:
 
 def test_if_match_that_is_not_a_version_is_422(lead: Person, family: str) -> None:
     answer = lead.post(f"{family}/contacts", CONTACT, headers={"If-Match": "yesterday"})
-    assert is_problem(answer, 422, "if_match_invalid")
+    assert is_problem(answer, 422, "request_invalid")
     assert answer.json()["errors"][0]["loc"] == ["header", "If-Match"]
+
+
+def test_if_match_star_takes_any_version(lead: Person, family: str) -> None:
+    answer = lead.post(f"{family}/contacts", CONTACT, headers={"If-Match": "*"})
+    assert answer.status_code == 201 and answer.json()["version"] == 2
 
 
 def test_malformed_json_is_400_problem(lead: Person, family: str) -> None:
