@@ -16,6 +16,8 @@ by subject in the modules of this package, each next to the events it records:
 | `oversight` | supervision, history reviews, corrections |
 | `signal_records` | the signals the worker records, and managers' reviews |
 | `handover` | closure and transfer requests and their checklists |
+| `voices` | the child's voice, the family's view, household circumstances |
+| `universal_reviews` | the Healthy Child Programme's universal health reviews |
 
 The state they share, and the queries the rules ask of it, are in `base`. This module holds
 the aggregate itself: the hash chain, registration, and how older snapshots are read.
@@ -40,11 +42,14 @@ from domain.family.members import Members
 from domain.family.oversight import Oversight
 from domain.family.plans import Plans
 from domain.family.signal_records import SignalRecords
+from domain.family.universal_reviews import UniversalReviews
+from domain.family.voices import VoicesAndCircumstances
 from domain.scope import involved_by, known_by
 from domain.state import (
     ActionState,
     AssessmentState,
     ChildState,
+    CircumstanceState,
     ClaimState,
     ConcernState,
     ConsentState,
@@ -54,10 +59,12 @@ from domain.state import (
     LeadState,
     MemberState,
     MissedMeetingState,
+    MissedReviewState,
     PlanState,
     ReferralState,
     RequestState,
     SignalState,
+    SupervisionState,
     contacts_rules_read,
     latest_weights,
     missed_meetings_rules_read,
@@ -76,6 +83,8 @@ SUBJECTS: tuple[type[Any], ...] = (
     Oversight,
     SignalRecords,
     Handover,
+    VoicesAndCircumstances,
+    UniversalReviews,
 )
 
 
@@ -105,6 +114,8 @@ class Family(
     Oversight,
     SignalRecords,
     Handover,
+    VoicesAndCircumstances,
+    UniversalReviews,
     Aggregate,
 ):
     """A family: its members, episodes, team, plan, facts and handover requests.
@@ -119,7 +130,9 @@ class Family(
     class_version = 5
     # known_agency_ids: a snapshot from before need-to-know scope also holds the older, wider
     # involved_* lists (every author had a part), so it is replayed past to recompute both.
-    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode")
+    # supervision: the latest supervision (and the plan's last review meeting) were not kept before, so a
+    # snapshot without it is replayed past to find them.
+    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode", "supervision")
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -243,6 +256,9 @@ class Family(
         self.postcode = ""
         self._signals: dict[str, SignalState] = {}
         self.sharing_agency_ids: list[UUID] = []  # agencies recorded sharing decisions cover
+        self.supervision: SupervisionState | None = None
+        self.circumstances: list[CircumstanceState] = []
+        self.missed_reviews: list[MissedReviewState] = []
 
     def _involve(self, event: Any) -> None:
         """Remember who has had a part in the family (for scope), from any event."""
