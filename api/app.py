@@ -14,7 +14,19 @@ from api.edge import BodyLimitMiddleware, QueryTextMiddleware
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
-from api.routes import audit, directory, facts, families, feeds, handover, operations, reading, team, watchlist
+from api.routes import (
+    audit,
+    directory,
+    facts,
+    families,
+    feeds,
+    handover,
+    operations,
+    reading,
+    team,
+    voices,
+    watchlist,
+)
 from domain.application import Clock, TafLedger
 from projections.queries import ReadModels
 from projections.runner import start_embedded as start_projections
@@ -30,6 +42,7 @@ API_ROUTERS = (
     reading.router,
     families.router,
     facts.router,
+    voices.router,
     team.router,
     handover.router,
     watchlist.router,

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.history import CarriedKind
-from domain.values import AgencyKind, EpisodeKind, RequestKind, RequestStatus, Role
+from domain.values import AgencyKind, CircumstanceKind, EpisodeKind, RequestKind, RequestStatus, Role
 
 
 class Created(BaseModel):
@@ -123,6 +123,15 @@ class ChildView(BaseModel):
     nhs_number: str | None = None
 
 
+class CircumstanceView(BaseModel):
+    """A household circumstance as recorded (the latest few of each kind)."""
+
+    kind: CircumstanceKind
+    detail: str
+    recorded_on: date = Field(description="When it was found or said (the fact's occurred_on).")
+    event_version: int
+
+
 class CarerView(BaseModel):
     """A carer of the children."""
 
@@ -223,6 +232,9 @@ class FamilySummary(BaseModel):
     signals: list[SignalView]
     known_agency_ids: list[UUID] = Field(
         default=[], description="Agencies that matched the family or recorded for it (they see need-to-know)."
+    )
+    circumstances: list[CircumstanceView] = Field(
+        default=[], description="Household circumstances: money, status, language, who lives in or visits the home."
     )
 
 
