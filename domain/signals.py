@@ -1215,7 +1215,8 @@ def missed_universal_review(
 
     Due by: antenatal contact by the birth, new birth visit by 14 days, 6 to 8 weeks by 8 weeks,
     9 to 12 months by 12 months, 2 to 2½ years by 30 months. Only reviews due after the day the
-    family arrived (was registered or came back) count, for children under 5; a completed review clears it.
+    family was registered count (one due before was not this area's to offer), for children under 5, while
+    the family is in the area; a completed review clears it.
     """
     if not family.in_area:
         return None
@@ -1226,7 +1227,7 @@ def missed_universal_review(
             continue
         for review in UniversalReview:
             due = review_due_by(child, review, thresholds)
-            if due is None or due <= family.arrived_on or today <= due:
+            if due is None or due <= family.registered_on or today <= due:
                 continue
             done = child.reviews_completed.get(review.value)
             if done is not None and cast(date, done[0]) <= today:

@@ -283,7 +283,7 @@ class TestMissedUniversalReview:
         assert story.signal(missed_universal_review, day(19)) is not None
         assert story.signal(missed_universal_review, day(20)) is None
 
-    def test_reviews_due_before_the_family_arrived_do_not_count(self) -> None:
+    def test_reviews_due_before_the_family_was_registered_do_not_count(self) -> None:
         story = Story([infant()])  # born 60 days before it was registered
         assert story.signal(missed_universal_review, day(30)) is None
 
