@@ -127,6 +127,7 @@ def load_demo_data(ledger: TafLedger) -> DemoResult:
     result.family_ids.append(_ashby_story(ledger, actors, ids, agency_ids, ago))
     _ashby_voices_and_reviews(ledger, actors, ids, result.family_ids[-1], ago)
     result.family_ids.extend(_simpler_families(ledger, actors, ids, ago))
+    _patel_heard_and_reviewed(ledger, actors, result.family_ids, ago)
     ledger.register_agency(system, "demo data loaded", AgencyKind.OTHER, agency_id=DEMO_MARKER)
     return result
 
@@ -340,6 +341,14 @@ def _ashby_voices_and_reviews(
         "Leo was in the same clothes as at the last visit and ate quickly when offered a snack.",
         When(ago(25)),
     )
+    ledger.record_child_voice(
+        hv,
+        fid,
+        baby,
+        VoiceKind.OBSERVED,
+        "Baby was in a wet nappy all visit and the cot had no sheet; she settled when Kelly held her.",
+        When(ago(6)),
+    )
     meeting = ledger.hold_meeting(
         fsw2,
         fid,
@@ -360,6 +369,18 @@ def _ashby_voices_and_reviews(
         "the TAF meeting",
         meeting.version,
         When(ago(18)),
+    )
+
+
+def _patel_heard_and_reviewed(ledger: TafLedger, a: dict[str, Actor], family_ids: list[UUID], ago: object) -> None:
+    """The family with nothing outstanding: Ava's 9 to 12 month review done and her day observed at the clinic."""
+    assert callable(ago)
+    fid = next(f for f in family_ids if ledger.get_family(f).reference == "PATEL-01")
+    ava = next(iter(ledger.get_family(fid).children.values())).child_id
+    review, completed = UniversalReview.NINE_TO_TWELVE_MONTHS, UniversalReviewOutcome.COMPLETED
+    ledger.record_universal_review(a["hv"], fid, ava, review, completed, when=When(ago(40)))
+    ledger.record_child_voice(
+        a["hv"], fid, ava, VoiceKind.OBSERVED, "Ava babbled and reached for her mum; clean and well fed.", When(ago(9))
     )
 
 
