@@ -259,6 +259,7 @@ def test_a_meeting_records_invitations_apologies_attendance_and_minutes(case: Ca
         "1 invited professional did not come"
     )
     assert row["outcome"] == "Minutes circulated to 3 professionals on 2026-05-29"
+    assert case.auditor.get(f"{case.base}/integrity").json()["valid"] is True  # the new fields are in the hash
 
 
 def test_bad_meeting_records_are_refused(case: Case) -> None:
