@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -366,3 +367,18 @@ def test_bad_circumstances_are_refused(case: Case) -> None:
     problem = case.refused(lambda: case.lead.post(path, {"kind": "household_member"}), 422)
     assert field_named(problem, "detail")
     case.refused(lambda: case.auditor.post(path, {"kind": "household_member", "detail": "uncle"}), 403)
+
+
+def test_a_health_visitor_who_found_the_child_by_nhs_number_records_a_review_and_others_get_404(world: World) -> None:
+    coordinator = world.person(world.agency("early_help"), "coordinator")
+    family = coordinator.write(
+        "/api/v1/families", {"children": [{"name": "Baby", "date_of_birth": "2026-05-01", "nhs_number": "9434765919"}]}
+    )
+    reviews = f"/api/v1/families/{family['id']}/children/{family['child_ids'][0]}/universal-reviews"
+    health_visitor, stranger = world.person(world.agency("health_visiting")), world.person(world.agency("police"))
+    assert stranger.post(reviews, {"review": "new_birth", "outcome": "completed"}).status_code == 404
+    assert health_visitor.post(reviews, {"review": "new_birth", "outcome": "completed"}).status_code == 404
+    assert health_visitor.post("/api/v1/families/match", {"nhs_number": "9434765919"}).status_code == 200
+    health_visitor.write(reviews, {"review": "new_birth", "outcome": "completed", "occurred_on": "2026-05-12"})
+    family_now = world.ledger.get_family(UUID(family["id"]))
+    assert family_now.children[family["child_ids"][0]].reviews_completed["new_birth"][0] == date(2026, 5, 12)
