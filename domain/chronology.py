@@ -156,27 +156,30 @@ def _people(n: int, one: str, many: str) -> str:
 
 
 def _meeting(e: Any) -> _Row:
+    """A meeting; who came and where the minutes went when the meeting records invitations or minutes.
+
+    Meetings recorded before `invited_ids` and the minutes fields existed read as they always did.
+    """
     attended = {True: "family attended", False: "family did not attend", None: "family attendance not recorded"}
     kind = _v(e.kind)
     what = f"{MEETING_NAMES.get(kind, kind.capitalize())} meeting held ({attended[e.family_attended]})"
-    who = []
-    if e.attendee_ids:
-        who.append(_people(len(e.attendee_ids), "professional attended", "professionals attended"))
-    if e.apology_ids:
-        who.append(_people(len(e.apology_ids), "apology", "apologies"))
     invited = getattr(e, "invited_ids", None) or []
-    if invited:
-        who.append(_people(len(invited), "invited professional did not come", "invited professionals did not come"))
-    if who:
-        what += ": " + ", ".join(who)
-    outcome = ""
     circulated_on, circulated_to = getattr(e, "minutes_circulated_on", None), getattr(e, "minutes_circulated_to", None)
-    if circulated_on is not None or circulated_to:
-        outcome = "Minutes circulated"
-        if circulated_to:
-            outcome += " to " + _people(len(circulated_to), "professional", "professionals")
-        if circulated_on is not None:
-            outcome += f" on {circulated_on.isoformat()}"
+    outcome = ""
+    if invited or circulated_to or circulated_on is not None:
+        who = [
+            _people(len(e.attendee_ids), "professional attended", "professionals attended"),
+            _people(len(e.apology_ids), "apology", "apologies"),
+            _people(len(invited), "invited professional did not come", "invited professionals did not come"),
+        ]
+        minutes = "minutes not circulated"
+        if circulated_on is not None or circulated_to:
+            minutes = "minutes circulated"
+            if circulated_to:
+                minutes += " to " + _people(len(circulated_to), "professional", "professionals")
+            if circulated_on is not None:
+                minutes += f" on {circulated_on.isoformat()}"
+        outcome = ", ".join(who) + "; " + minutes
     return _Row(
         what, NEGATIVE if e.family_attended is False or invited else POSITIVE, action=e.decisions, outcome=outcome
     )
