@@ -1128,7 +1128,7 @@ def plan_review_overdue(
 def supervision_overdue(
     family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
 ) -> Signal | None:
-    """Supervision past the next date the last one set (open episode), or an infant cohort family never supervised.
+    """Supervision past the next date the last one in the open episode set, or an infant cohort family unsupervised.
 
     The vulnerable-infant cohort (the review's case) needs a supervision recorded within
     `cohort_supervision_within_days` of the day the family entered it, with or without an episode.
@@ -1138,7 +1138,14 @@ def supervision_overdue(
     sinces: list[date] = []
     versions: list[int] = []
     high = False
-    if family.open_episode is not None and last is not None and last.next_due is not None and today > last.next_due:
+    episode = family.open_episode
+    if (
+        episode is not None
+        and last is not None
+        and last.on >= episode.opened_on  # a next date set in an earlier episode is that episode's
+        and last.next_due is not None
+        and today > last.next_due
+    ):
         parts.append(
             f"The supervision of {_at(last.on, last.version)} set the next for {last.next_due.isoformat()}, "
             "and none has been recorded since."

@@ -202,6 +202,14 @@ class TestSupervisionOverdue:
         supervise(story, day(35), day(63))
         assert story.signal(supervision_overdue, day(40)) is None
 
+    def test_a_next_date_set_in_an_earlier_episode_does_not_carry_into_a_new_one(self) -> None:
+        story = Story()
+        story.open_episode(day(0))
+        supervise(story, day(1), day(29))
+        story.close_episode(day(10))
+        story.open_episode(day(100))
+        assert story.signal(supervision_overdue, day(101)) is None
+
     def test_without_a_next_date_nothing_is_overdue(self) -> None:
         story = Story()
         story.open_episode(day(0))
