@@ -65,6 +65,10 @@ WRITE = [
         "/transfer/acceptance",
         "/handover-steps",
         "/referrals/{x}/feedback",
+        "/children/{x}/voice",
+        "/family-views",
+        "/children/{x}/universal-reviews",
+        "/circumstances",
     )
 ] + [("DELETE", F + "/members/{x}"), ("DELETE", F + "/closure"), ("DELETE", F + "/transfer")]
 LEAD = [("POST", F + "/lead")]
