@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,11 +12,13 @@ from fastapi.openapi.utils import get_openapi
 from api.consistency import PositionWatch
 from api.edge import BodyLimitMiddleware, QueryTextMiddleware
 from api.errors import PROBLEM_MEDIA_TYPE, TITLES, FieldError, Problem, install_error_handlers
-from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.idempotency import IdempotencyMiddleware, IdempotencyStore, IdempotentReplayError, replay_response
 from api.observability import Metrics, RateLimiter, RequestMiddleware, configure_logging
 from api.routes import (
+    allocation,
     audit,
     directory,
+    escalation,
     facts,
     families,
     feeds,
@@ -28,11 +30,11 @@ from api.routes import (
     watchlist,
 )
 from domain.application import Clock, TafLedger
+from infra.access_log import AccessLog
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.queries import ReadModels
 from projections.runner import start_embedded as start_projections
-from taf.access_log import AccessLog
-from taf.runtime import bootstrap_admin, build_ledger, migrate
-from taf.settings import Settings
 from workers.embedded import start_embedded as start_workers
 from workers.outbound import OutboundPolicy
 from workers.webhooks import WebhookStore
@@ -48,18 +50,39 @@ API_ROUTERS = (
     watchlist.router,
     feeds.router,
     audit.router,
+    allocation.router,
+    escalation.router,
 )
 PROBLEM_STATUSES = {
     "get": (401, 403, 404, 409, 422, 429, 503),
     "post": (400, 401, 403, 404, 409, 412, 413, 422, 429),
     "delete": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+    "patch": (400, 401, 403, 404, 409, 412, 413, 422, 429),
+}
+WEBHOOK_ANSWER = {
+    "description": (
+        "Any 2xx acknowledges the delivery. Any other answer, or none within 10 seconds, is retried with "
+        "backoff; after 8 attempts the delivery fails and that family's later events wait until it is "
+        "redelivered or an admin skips it."
+    )
 }
 
 
+Prepare = Callable[[TafLedger, Settings], None]
+
+
 def create_app(
-    settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    ledger: TafLedger | None = None,
+    clock: Clock | None = None,
+    prepare: Prepare | None = None,
 ) -> FastAPI:
-    """Build the API; nothing is constructed at import time."""
+    """Build the API; nothing is constructed at import time.
+
+    `prepare(ledger, settings)` runs first in the lifespan, once the ledger is built: the
+    composition root (`taf.service.create_api`) creates the tables in the embedded mode and
+    installs the bootstrap admin there, so the API does not import it.
+    """
     settings = settings or Settings()
     configure_logging(settings.log_level)
 
@@ -68,11 +91,11 @@ def create_app(
         own = ledger is None
         app.state.ledger = ledger or build_ledger(settings, clock=clock)
         app.state.settings = settings
-        if not settings.is_postgres:
-            migrate(settings)  # the embedded mode creates its tables on first start
+        if prepare is not None:
+            prepare(app.state.ledger, settings)
         app.state.access_log = AccessLog(app.state.ledger)
-        app.state.idempotency = IdempotencyStore(settings)
-        bootstrap_admin(app.state.ledger, settings)
+        clock_of = app.state.ledger.clock
+        app.state.idempotency = IdempotencyStore(settings, now=lambda: clock_of.now().timestamp())
         app.state.webhooks = WebhookStore(app.state.ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         app.state.webhooks.create_tables()
         projections = start_projections(settings, ledger=app.state.ledger) if settings.projections_in_process else None
@@ -113,9 +136,11 @@ def create_app(
     app.state.idempotency = None
     app.state.access_log = None  # set in the lifespan; family reads fail (500) without it
     install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplayError, replay_response)
     app.include_router(operations.router)
     for router in API_ROUTERS:
         app.include_router(router)
+    app.webhooks.include_router(feeds.webhook_bodies)  # the OpenAPI `webhooks` section
     app.add_middleware(IdempotencyMiddleware, store_for=lambda: app.state.idempotency)
     app.add_middleware(QueryTextMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
@@ -152,13 +177,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, with every error documented as problem+json."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        webhooks=app.webhooks.routes,
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"].pop("$defs", None)
     components["FieldError"] = FieldError.model_json_schema()
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    for path_item in schema.get("webhooks", {}).values():
+        for operation in path_item.values():
+            operation["responses"] = {"200": WEBHOOK_ANSWER}  # what the receiver answers the service
     for path, path_item in schema.get("paths", {}).items():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
@@ -167,7 +201,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     responses[str(status)] = _problem_response(status)
                 responses["500"] = _problem_response(500)
             sets_etag = path.startswith("/api/v1/families") and (
-                method in ("post", "delete") or path == "/api/v1/families/{family_id}"
+                method in ("post", "delete")
+                or (path.startswith("/api/v1/families/{family_id}") and not path.endswith(("/events", "/integrity")))
             )
             for status, response in responses.items():
                 headers = response.setdefault("headers", {})
@@ -178,8 +213,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 }
                 if sets_etag and status.startswith("2"):
                     headers["ETag"] = {
-                        "description": "The family's version, for If-Match.",
-                        "required": True,
+                        "description": "The family's version this answer was read or written at, for If-Match.",
+                        "required": method != "get" or path == "/api/v1/families/{family_id}",
                         "schema": {"type": "string"},
                     }
     app.openapi_schema = schema

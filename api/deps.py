@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
+from api.idempotency import claim_key
 from domain import scope
 from domain.application import FAMILY_TOPIC, TafLedger
 from domain.errors import UnknownEntityError
@@ -156,18 +157,24 @@ def record_read(request: Request, actor: Actor, family_id: UUID | None, what: st
         ) from None
 
 
-def readable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger, request: Request) -> Family:
-    """Dependency for family reads: `visible_family`, then an access-log entry for the read."""
+def readable_family(
+    family_id: UUID, actor: CurrentActor, ledger: Ledger, request: Request, response: Response
+) -> Family:
+    """Dependency for family reads: `visible_family`, then an access-log entry; ETag: the version read."""
     family = visible_family(family_id, actor, ledger)
     record_read(request, actor, family.id)
+    response.headers["ETag"] = f'"{family.version}"'
     return family
 
 
-def reachable_family(family_id: UUID, actor: CurrentActor, ledger: Ledger, request: Request) -> Reach:
-    """Dependency for reads that also answer need-to-know: `reached_family`, then an access-log entry."""
+def reachable_family(
+    family_id: UUID, actor: CurrentActor, ledger: Ledger, request: Request, response: Response
+) -> Reach:
+    """Dependency for reads that also answer need-to-know: `reached_family`, then an access-log entry and the ETag."""
     reach = reached_family(family_id, actor, ledger)
     what = read_name(request) + ("" if reach.full else " (need-to-know)")
     record_read(request, actor, reach.family.id, what)
+    response.headers["ETag"] = f'"{reach.family.version}"'
     return reach
 
 
@@ -229,11 +236,15 @@ FactWritableFamily = Annotated[Family, Depends(fact_writable_family)]
 def if_match(
     if_match_header: Annotated[
         str | None,
-        Header(alias="If-Match", description="The family version the write expects; a stale one answers 412."),
+        Header(
+            alias="If-Match",
+            description='The family version the write expects (7 or "7", as the ETag is sent), or * for any '
+            "version of a family that exists; a stale one answers 412.",
+        ),
     ] = None,
 ) -> int | None:
-    """The version the caller expects the family to be at (`If-Match: 7`, `"7"` or `W/"7"`)."""
-    if if_match_header is None or not if_match_header.strip():
+    """The version the caller expects the family to be at (`If-Match: 7`, `"7"` or `W/"7"`; `*` for any)."""
+    if if_match_header is None or not if_match_header.strip() or if_match_header.strip() == "*":
         return None
     value = if_match_header.strip().removeprefix("W/").strip('"')
     if not value.isdigit() or len(value) > 12:
@@ -250,16 +261,22 @@ ExpectedVersion = Annotated[int | None, Depends(if_match)]
 
 
 def idempotency_key(
+    request: Request,
+    actor: CurrentActor,
     key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
             max_length=255,
-            description="Repeat a POST safely: the same key and body replay the first answer.",
+            description="Repeat a POST safely: the same key and body (compared as JSON) replay the first answer, "
+            "with `Idempotent-Replayed: true`; the same key with another body answers 409. Keys belong to "
+            "the professional and expire 24 hours after first use (TAF_IDEMPOTENCY_KEY_HOURS).",
         ),
     ] = None,
 ) -> str | None:
-    """Declares the Idempotency-Key header (the idempotency middleware does the work)."""
+    """Claims the Idempotency-Key once the caller is authenticated and the route found (see api/idempotency.py)."""
+    if key:
+        claim_key(request, str(actor.professional_id))
     return key
 
 

@@ -41,8 +41,9 @@ sys.path.insert(0, str(ROOT))
 from bench.results import Figure, print_results  # noqa: E402
 from domain.application import ChildInput, TafLedger  # noqa: E402
 from domain.values import Actor, AgencyKind, ClosureReason, RequestStatus, Role  # noqa: E402
-from taf.runtime import build_ledger, migrate  # noqa: E402
-from taf.settings import Settings  # noqa: E402
+from infra.ledger import build_ledger  # noqa: E402
+from infra.settings import Settings  # noqa: E402
+from taf.runtime import migrate  # noqa: E402
 
 TAF = str(Path(sys.executable).parent / "taf")
 PG_URL = os.environ.get("TAF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

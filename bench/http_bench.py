@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.results import Figure, lags, print_results  # noqa: E402
 from domain.application import ChildInput, TafLedger, When  # noqa: E402
 from domain.values import Actor, AgencyKind, ContactKind, ContactOutcome, Role  # noqa: E402
+from infra.ledger import build_ledger  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from projections.runner import ProjectionSet  # noqa: E402
-from taf.runtime import build_ledger  # noqa: E402
-from taf.settings import Settings  # noqa: E402
 from tests.e2e.api_client import ADMIN_KEY, Directory, free_port  # noqa: E402
 
 PG_URL = os.environ.get("TAF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from bench.results import Figure, print_results
 from bench.workload import generate, register_staff
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.runner import ProjectionSet, iter_log
-from taf.runtime import build_ledger
-from taf.settings import Settings
 
 
 def _rate(count: int, seconds: float) -> float:

@@ -34,8 +34,8 @@ from bench.results import Figure, print_results  # noqa: E402
 from domain.application import SYSTEM_ID, ChildInput, TafLedger  # noqa: E402
 from domain.family import Family  # noqa: E402
 from domain.values import AgencyKind, Channel, ContactKind, ContactOutcome, Meta, Role  # noqa: E402
-from taf.runtime import build_ledger  # noqa: E402
-from taf.settings import Settings  # noqa: E402
+from infra.ledger import build_ledger  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 
 BATCH = 100
 POINTS = (0.1, 0.5, 0.9, 1.0)

@@ -42,8 +42,8 @@ from domain.values import (
     Role,
     SourceKind,
 )
-from taf.runtime import build_ledger
-from taf.settings import Settings
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from workers.periodic import family_ids, scan_signals
 
 TODAY = date(2026, 6, 1)

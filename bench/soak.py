@@ -877,8 +877,8 @@ class Driver:
 
     def review_signals(self, family: FamilyModel) -> None:
         """The manager reviews every standing signal not reviewed since it was last raised."""
-        signals = self.api.get(self.people.manager.key, self.path(family, "/signals"), "signals") or []
-        for item in signals:
+        page = self.api.get(self.people.manager.key, self.path(family, "/signals"), "signals") or {}
+        for item in page.get("items", []):
             review = item.get("last_review")
             if review is None or not review.get("after_last_raised"):
                 self.api.post(
@@ -935,8 +935,8 @@ class Store:
         import psycopg
         from psycopg.rows import dict_row
 
-        from taf.runtime import build_ledger
-        from taf.settings import Settings
+        from infra.ledger import build_ledger
+        from infra.settings import Settings
 
         self.ledger = build_ledger(Settings(database_url=database_url, _env_file=None))
         self.schema = schema

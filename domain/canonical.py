@@ -28,7 +28,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -107,6 +107,17 @@ def chain_hash(previous_hash: str, event_type: str, version: int, fields: Mappin
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def rfc3339_utc(moment: datetime) -> str:
+    """A time the system recorded, as RFC 3339 in UTC with `Z` (2026-06-01T12:00:00.123456Z)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def occurred_as_stated(meta: Any) -> str:
+    """When an event happened as the recorder stated it: the date, or the date-time with the offset they sent."""
+    stated: datetime | None = getattr(meta, "occurred_at", None)
+    return stated.isoformat() if stated is not None else str(meta.occurred_on.isoformat())
+
+
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "hash", "meta"}
 
 
@@ -120,9 +131,9 @@ def describe_event(event: Any) -> dict[str, Any]:
         "family_id": str(event.originator_id),
         "version": event.originator_version,
         "type": type(event).__name__,
-        "occurred_on": meta.occurred_on.isoformat() if meta else None,
+        "occurred_on": occurred_as_stated(meta) if meta else None,
         "date_uncertain": bool(meta.date_uncertain) if meta else False,
-        "recorded_at": event.timestamp.isoformat(),
+        "recorded_at": rfc3339_utc(event.timestamp),
         "actor_id": str(meta.actor_id) if meta else None,
         "actor_agency_id": str(meta.actor_agency_id) if meta else None,
         "channel": meta.channel.value if meta else None,

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from domain.state import RequestState
+from domain.signals import DEFAULT_THRESHOLDS
+from domain.state import RequestState, is_infant
 from domain.values import ClosureReason, RequestKind, Role
 
 if TYPE_CHECKING:
     from domain.family import Family
-
-INFANT_SEEN_WITHIN_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -67,26 +66,6 @@ def step_spec(kind: RequestKind, step: str) -> StepSpec | None:
     """The spec of a named step in a request kind's checklist, or None."""
     steps = CLOSURE_STEPS if kind is RequestKind.CLOSURE else TRANSFER_STEPS
     return next((s for s in steps if s.step == step), None)
-
-
-class _Dated(Protocol):
-    @property
-    def date_of_birth(self) -> date | None: ...
-
-
-def is_infant(child: _Dated, today: date) -> bool:
-    """Whether a born child is under 12 months old on the given day."""
-    dob = child.date_of_birth
-    if dob is None or dob > today:
-        return False
-    return _add_years(dob, 1) > today
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def step_applies(family: Family, request: RequestState, step: str, today: date) -> bool:
@@ -217,7 +196,8 @@ def _claims_verified(family: Family) -> StepResult:
 
 def _infant_seen(family: Family, today: date) -> StepResult:
     step = "infant_seen_recently"
-    since = today - timedelta(days=INFANT_SEEN_WITHIN_DAYS)
+    within = DEFAULT_THRESHOLDS.infant_seen_within_days  # fixed: every process evaluates the checklist alike
+    since = today - timedelta(days=within)
     unseen = []
     for child in family.children.values():
         if not is_infant(child, today):
@@ -230,10 +210,8 @@ def _infant_seen(family: Family, today: date) -> StepResult:
         if not seen:
             unseen.append(child.name)
     if unseen:
-        return StepResult(
-            step, False, f"not seen face to face in the last {INFANT_SEEN_WITHIN_DAYS} days: {', '.join(unseen)}"
-        )
-    return StepResult(step, True, f"every infant seen face to face in the last {INFANT_SEEN_WITHIN_DAYS} days")
+        return StepResult(step, False, f"not seen face to face in the last {within} days: {', '.join(unseen)}")
+    return StepResult(step, True, f"every infant seen face to face in the last {within} days")
 
 
 def _signals_reviewed(family: Family) -> StepResult:

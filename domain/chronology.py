@@ -18,7 +18,14 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.values import REMOTE_CONTACT_KINDS, ContactOutcome, Housing, Meta, ReferralOutcome, SourceKind
+from domain.values import (
+    INSECURE_HOUSING,
+    REMOTE_CONTACT_KINDS,
+    ContactOutcome,
+    Meta,
+    ReferralOutcome,
+    SourceKind,
+)
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
@@ -26,8 +33,6 @@ FACT = "fact"
 OPINION = "opinion"  # a professional opinion
 SELF_REPORT = "self_report"
 THIRD_PARTY = "third_party_report"  # a member of the public's or an anonymous report
-
-INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
 
 
 @dataclass(frozen=True)
@@ -277,7 +282,11 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
         kind=OPINION,
         action=e.why,
     ),
-    "EpisodeOpened": lambda e: _Row(f"Episode opened ({_v(e.kind)}), level of need {e.level}", POSITIVE),
+    "EpisodeOpened": lambda e: _Row(
+        f"Episode opened ({_v(e.kind)}), level of need {e.level}"
+        + (f", from {e.from_description}" if getattr(e, "from_description", None) else ""),
+        POSITIVE,
+    ),
     "LevelOfNeedChanged": lambda e: _Row(
         f"Level of need changed to {e.level}", NEGATIVE if e.level >= 3 else POSITIVE, kind=OPINION, action=e.reason
     ),
@@ -349,6 +358,42 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
         action=str(getattr(e, "rationale", "") or ""),
     ),
 }
+
+
+# Allocation of a lead, step-up to children's social care, professional disagreements.
+_ESCALATION_ROWS: dict[str, Callable[[Any], _Row]] = {
+    "LeadProposed": lambda e: _Row("Lead professional proposed", POSITIVE, kind=OPINION, action=e.reason),
+    "LeadProposalAccepted": lambda e: _Row("Lead proposal accepted by the professional proposed", POSITIVE),
+    "LeadProposalRefused": lambda e: _Row(
+        "Lead proposal refused by the professional proposed", NEGATIVE, kind=OPINION, action=e.reason
+    ),
+    "SteppedUpToSocialCare": lambda e: _Row(
+        f"Stepped up to children's social care, with the chronology to entry {e.chronology_version}",
+        NEGATIVE,
+        kind=OPINION,
+        action=e.reason,
+        source_agency_id=None,
+    ),
+    "StepUpOutcomeRecorded": lambda e: _Row(
+        f"Children's social care decided on the step-up: {_v(e.outcome)}",
+        POSITIVE if _v(e.outcome) == "early help" else NEGATIVE,
+        kind=OPINION,
+        action=e.note,
+        outcome=_v(e.outcome),
+    ),
+    "DisagreementRaised": lambda e: _Row(
+        f"Professional disagreement raised at level {e.level} about {e.about}"
+        + (f" (entry {e.event_version})" if e.event_version is not None else ""),
+        NEGATIVE,
+        kind=OPINION,
+        action=e.detail,
+    ),
+    "DisagreementEscalated": lambda e: _Row(
+        f"Professional disagreement escalated to level {e.level}", NEGATIVE, kind=OPINION, action=e.detail
+    ),
+    "DisagreementResolved": lambda e: _Row("Professional disagreement resolved", POSITIVE, outcome=e.outcome),
+}
+_ROWS.update(_ESCALATION_ROWS)
 
 
 def significant_event_types() -> frozenset[str]:

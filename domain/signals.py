@@ -57,10 +57,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.checklists import is_infant
 from domain.state import (
     AssessmentState,
     ChildState,
@@ -69,8 +68,10 @@ from domain.state import (
     EpisodeState,
     MissedReviewState,
     RequestState,
+    is_infant,
 )
 from domain.values import (
+    INSECURE_HOUSING,
     MISSED_OUTCOMES,
     PATTERN_OUTCOMES,
     AssessmentStatus,
@@ -78,7 +79,6 @@ from domain.values import (
     ContactKind,
     ContactOutcome,
     DeclineReasonKind,
-    Housing,
     RequestStatus,
     Service,
     SourceKind,
@@ -145,11 +145,14 @@ class SignalThresholds:
     nine_to_twelve_month_review_within_months: int = 12
     two_year_review_within_months: int = 30
     antenatal_contact_from_weeks: int = 28
+    infant_seen_within_days: int = 28  # the closure checklist's infant_seen_recently: fixed, see FIXED_THRESHOLDS
+    disagreement_open_days: int = 28
 
 
 DEFAULT_THRESHOLDS = SignalThresholds()
-
-INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
+# Read by the handover checklists, which the guard, the pages and the read models evaluate alike
+# on DOMAIN.md's default: settings may not change them (infra.settings refuses).
+FIXED_THRESHOLDS = ("infant_seen_within_days",)
 
 _OUTCOME_WORDS = {
     ContactOutcome.SEEN: "seen",
@@ -661,9 +664,9 @@ def _checked_by(claim: ClaimState, today: date) -> bool:
 
 def _arrival_version(family: Family) -> int:
     if family.arrived_on != family.registered_on:
-        for moved_on, _housing, version in reversed(family.moves):
-            if moved_on == family.arrived_on:
-                return int(version)
+        for move in reversed(family.moves):
+            if move.moved_on == family.arrived_on:
+                return move.version
     return 1
 
 
@@ -962,28 +965,23 @@ def facts_after_closure(
     )
 
 
-def _weights(child: ChildState) -> list[tuple[date, float, int]]:
-    """A child's measurements as (measured_on, kg, version)."""
-    return [(cast(date, w[0]), float(cast(float, w[1])), int(cast(int, w[2]))) for w in child.weights]
-
-
 def infant_weight_drop(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
     """A child under 12 months whose latest weight is lower than at the previous measurement."""
     drops: list[tuple[date, str, list[int]]] = []
     for child in family.children.values():
         if not is_infant(child, today):
             continue
-        weights = sorted((w for w in _weights(child) if w[0] <= today), key=lambda w: (w[0], w[2]))
+        weights = sorted((w for w in child.weights if w.measured_on <= today), key=lambda w: (w.measured_on, w.version))
         if len(weights) < 2:
             continue
-        (before_on, before_kg, before_v), (after_on, after_kg, after_v) = weights[-2], weights[-1]
-        if before_kg - after_kg > thresholds.weight_drop_kg:
+        before, after = weights[-2], weights[-1]
+        if before.kg - after.kg > thresholds.weight_drop_kg:
             drops.append(
                 (
-                    after_on,
-                    f"{_child_text(child)} weighed {after_kg:g} kg on {_at(after_on, after_v)}, down from "
-                    f"{before_kg:g} kg on {_at(before_on, before_v)}",
-                    [before_v, after_v],
+                    after.measured_on,
+                    f"{_child_text(child)} weighed {after.kg:g} kg on {_at(after.measured_on, after.version)}, "
+                    f"down from {before.kg:g} kg on {_at(before.measured_on, before.version)}",
+                    [before.version, after.version],
                 )
             )
     if not drops:
@@ -1005,23 +1003,21 @@ def vulnerable_infant_cohort(
     became: list[date] = [min(c.date_of_birth for c in infants if c.date_of_birth is not None)]
 
     earliest_move = _add_months(today, -thresholds.cohort_move_within_months)
-    recent_moves = [m for m in family.moves if earliest_move <= m[0] <= today]
+    recent_moves = [m for m in family.moves if earliest_move <= m.moved_on <= today]
     if family.housing in INSECURE_HOUSING:
         assert family.housing is not None
         if family.moves:
-            housing_on, housing_v = family.moves[-1][0], int(family.moves[-1][2])
+            housing_on, housing_v = family.moves[-1].moved_on, family.moves[-1].version
         else:
             housing_on, housing_v = family.registered_on, 1
         parts.append(f"housing is {family.housing.value} (recorded {_at(housing_on, housing_v)})")
         versions.append(housing_v)
         became.append(housing_on)
     elif recent_moves:
-        parts.append(
-            "moved in the last "
-            f"{thresholds.cohort_move_within_months} months ({_and([_at(m[0], int(m[2])) for m in recent_moves])})"
-        )
-        versions += [int(m[2]) for m in recent_moves]
-        became.append(recent_moves[0][0])
+        moves = _and([_at(m.moved_on, m.version) for m in recent_moves])
+        parts.append(f"moved in the last {thresholds.cohort_move_within_months} months ({moves})")
+        versions += [m.version for m in recent_moves]
+        became.append(recent_moves[0].moved_on)
     else:
         return None
 
@@ -1237,7 +1233,7 @@ def missed_universal_review(
             if due is None or due <= family.registered_on or today <= due:
                 continue
             done = child.reviews_completed.get(review.value)
-            if done is not None and cast(date, done[0]) <= today:
+            if done is not None and done <= today:
                 continue
             misses = [
                 m
@@ -1265,6 +1261,32 @@ def missed_universal_review(
 
 Rule = Callable[["Family", date, SignalThresholds], "Signal | None"]
 
+
+def disagreement_unresolved(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A professional disagreement still open more than 28 days after it was raised."""
+    limit = thresholds.disagreement_open_days
+    stale = sorted(
+        (d for d in family.open_disagreements.values() if _elapsed(d.raised_on, today) > limit),
+        key=lambda d: (d.raised_on, d.version),
+    )
+    if not stale:
+        return None
+    texts = [
+        f"about {d.about!r}, raised on {_at(d.raised_on, d.version)}, now at level {d.level}"
+        + (f" (escalated on {_at(d.escalated_on, d.escalated_version)})" if d.escalated_on is not None else "")
+        for d in stale
+    ]
+    return Signal(
+        "disagreement_unresolved",
+        _severity(family, today),
+        stale[0].raised_on + timedelta(days=limit + 1),
+        f"Professional disagreement unresolved for more than {_days(limit)}: {_and(texts)}.",
+        _versions((d.version for d in stale), (d.escalated_version for d in stale)),
+    )
+
+
 RULES: tuple[Rule, ...] = (
     lapsed_contact,
     was_not_brought_pattern,
@@ -1284,6 +1306,7 @@ RULES: tuple[Rule, ...] = (
     plan_review_overdue,
     supervision_overdue,
     missed_universal_review,
+    disagreement_unresolved,
 )
 
 SIGNAL_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)

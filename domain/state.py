@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 from uuid import UUID
 
 from domain.values import (
@@ -21,6 +22,7 @@ from domain.values import (
     DeclineReasonKind,
     EpisodeKind,
     Gcp2Grades,
+    Housing,
     ReferralOutcome,
     RequestKind,
     RequestStatus,
@@ -30,6 +32,44 @@ from domain.values import (
     UniversalReview,
     UniversalReviewOutcome,
 )
+
+
+class _Dated(Protocol):
+    @property
+    def date_of_birth(self) -> date | None: ...
+
+
+def is_infant(child: _Dated, today: date) -> bool:
+    """Whether a born child is under 12 months old on the given day."""
+    dob = child.date_of_birth
+    if dob is None or dob > today:
+        return False
+    return _add_years(dob, 1) > today
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A child's weight as measured: on which day, in kilograms, and the family's version that recorded it."""
+
+    measured_on: date
+    kg: float
+    version: int
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move or a return to the area: on which day, to what housing, and the version that recorded it."""
+
+    moved_on: date
+    housing: Housing | None
+    version: int
 
 
 @dataclass
@@ -42,12 +82,12 @@ class ChildState:
     expected_on: date | None
     added_version: int
     registrations: dict[str, date] = field(default_factory=dict)
-    weights: list[list[object]] = field(default_factory=list)  # [measured_on, kg, version]
+    weights: list[Weight] = field(default_factory=list)  # the last two: `latest_weights`
     born_version: int | None = None
     nhs_number: str | None = None
     voice_on: date | None = None  # the latest day the child's voice or day-to-day experience was recorded
     voice_version: int | None = None
-    reviews_completed: dict[str, list[object]] = field(default_factory=dict)  # review -> [completed_on, version]
+    reviews_completed: dict[str, date] = field(default_factory=dict)  # universal review -> the day last completed
 
 
 @dataclass
@@ -68,6 +108,7 @@ class EpisodeState:
     history_reviewed_version: int | None = None
     last_review_version: int | None = None  # the last history review that did not count, and why
     history_review_shortfalls: list[str] = field(default_factory=list)
+    from_description: str | None = None  # where a stepped-down or transferred-in episode came from
 
 
 @dataclass
@@ -214,20 +255,20 @@ def contacts_rules_read(contacts: list[ContactState], closed_version: int | None
     return [c for c in contacts if c.version in keep]
 
 
-def latest_weights(weights: list[list[object]]) -> list[list[object]]:
+def latest_weights(weights: list[Weight]) -> list[Weight]:
     """A child's last two measurements by day (`infant_weight_drop` compares them)."""
-    return sorted(weights, key=lambda w: (w[0], w[2]))[-2:]  # type: ignore[return-value]
+    return sorted(weights, key=lambda w: (w.measured_on, w.version))[-2:]
 
 
-def moves_rules_read(moves: list[list[object]]) -> list[list[object]]:
+def moves_rules_read(moves: list[Move]) -> list[Move]:
     """The moves in the window of the latest, at most PATTERN_FACTS_KEPT, and always the last recorded.
 
     `vulnerable_infant_cohort` reads the moves of the last six months and the day of the last one.
     """
     if not moves:
         return moves
-    latest = max(m[0] for m in moves)  # type: ignore[type-var]
-    recent = [m for m in moves if _within_window(m[0], latest)][-PATTERN_FACTS_KEPT:]  # type: ignore[arg-type]
+    latest = max(m.moved_on for m in moves)
+    recent = [m for m in moves if _within_window(m.moved_on, latest)][-PATTERN_FACTS_KEPT:]
     return recent if recent and recent[-1] is moves[-1] else [*recent, moves[-1]]
 
 
@@ -455,3 +496,40 @@ def circumstances_kept(circumstances: list[CircumstanceState]) -> list[Circumsta
         by_kind.setdefault(item.kind, []).append(item)
     keep = {c.version for items in by_kind.values() for c in items[-CIRCUMSTANCES_KEPT:]}
     return [c for c in circumstances if c.version in keep]
+
+
+@dataclass
+class LeadProposalState:
+    """The lead proposal awaiting the proposed professional's answer (only the pending one is kept)."""
+
+    proposal_id: UUID
+    professional_id: UUID
+    agency_id: UUID
+    proposed_by: UUID
+    proposed_on: date
+    version: int
+
+
+@dataclass
+class StepUpState:
+    """A step-up to children's social care awaiting its outcome (only the pending one is kept)."""
+
+    step_up_id: UUID
+    to_agency_id: UUID | None
+    stepped_up_on: date
+    version: int
+    chronology_version: int  # the family's version it carries: the chronology as it stood
+
+
+@dataclass
+class DisagreementState:
+    """An open professional disagreement (resolved ones leave the state; the read model keeps them)."""
+
+    disagreement_id: UUID
+    about: str
+    level: int
+    raised_by: UUID
+    raised_on: date
+    version: int
+    escalated_on: date | None = None
+    escalated_version: int | None = None

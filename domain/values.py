@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from uuid import UUID
 
@@ -51,6 +51,9 @@ class Housing(Enum):
     SHARED = "shared"
     OVERCROWDED = "overcrowded"
     NONE = "none"
+
+
+INSECURE_HOUSING = frozenset({Housing.TEMPORARY, Housing.SHARED, Housing.OVERCROWDED, Housing.NONE})
 
 
 class SourceKind(Enum):
@@ -292,6 +295,7 @@ class Meta:
     channel: Channel
     occurred_on: date
     date_uncertain: bool = False
+    occurred_at: datetime | None = added(None)  # the moment with its offset, when one was stated
 
 
 @dataclass(frozen=True)
@@ -337,3 +341,12 @@ class Acknowledgement:
 
     item: str
     note: str
+
+
+class StepUpOutcome(Enum):
+    """What children's social care (the MASH) decided on a step-up from early help."""
+
+    SOCIAL_CARE_ASSESSMENT = "social_care_assessment"
+    STRATEGY_DISCUSSION = "strategy_discussion"
+    EARLY_HELP = "early_help"
+    NO_FURTHER_ACTION = "no_further_action"

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from taf.settings import Settings
+from infra.settings import Settings
 
 app = typer.Typer(help="Read models: their position in the event log, and rebuilds.", no_args_is_help=True)
 console = Console()

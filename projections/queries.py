@@ -14,9 +14,13 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from domain import scope
+from domain.chronology import ChronologyEntry
 from domain.values import Actor, Role
+from projections import allocation, escalations
+from projections.allocation import QueuedFamily
 from projections.base import iso
 from projections.child_index import name_key, postcode_key
+from projections.escalations import DisagreementRow, StepUpRow
 from projections.runner import ProjectionSet
 from projections.store import Row, Tx
 from projections.watchlist import SignalHistory, WatchlistEntry, periods, standing
@@ -178,26 +182,10 @@ class Checklist:
 
 
 @dataclass(frozen=True)
-class ChronologyRow:
-    """A row of the shared multi-agency chronology."""
+class ChronologyRow(ChronologyEntry):
+    """A row of the shared chronology as the read model keeps it: the domain's row and its log position."""
 
-    family_id: UUID
-    version: int
     position: int
-    event_type: str
-    occurred_on: date
-    date_uncertain: bool
-    child_ids: list[UUID]
-    source_agency_id: UUID
-    source_professional_id: UUID
-    what_happened: str
-    kind: str
-    verification: str
-    significance: str
-    action_taken: str
-    outcome: str
-    recorded_by: UUID
-    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -393,6 +381,15 @@ class ReadModels:
         with self._read() as tx:
             rows = tx.all(f"SELECT DISTINCT family_id FROM pj_family_scope WHERE {sql}", params)
         return {UUID(r["family_id"]) for r in rows}
+
+    def event_positions(self, family_id: UUID, below_version: int) -> dict[int, int]:
+        """The log position of each of a family's events before a version, by version (from the chronology)."""
+        with self._read() as tx:
+            rows = tx.all(
+                "SELECT version, position FROM pj_chronology WHERE family_id = ? AND version < ?",
+                (str(family_id), below_version),
+            )
+        return {int(r["version"]): int(r["position"]) for r in rows}
 
     def known_family_ids(self, actor: Actor) -> set[UUID]:
         """Every family the actor's agency knows (matched or recorded for): need-to-know, `domain.scope.may_know`."""
@@ -608,6 +605,28 @@ class ReadModels:
             )
         return [UUID(r["family_id"]) for r in rows]
 
+    def allocation_queue(
+        self,
+        today: date,
+        window_days: int = 90,
+        several: int = 2,
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[QueuedFamily]:
+        """Families without a lead whose signals or involvement call for one, by reference (coordinators)."""
+        with self._read() as tx:
+            return allocation.queue(tx, today, window_days, several, after, limit)
+
+    def step_ups(self, family_id: UUID) -> list[StepUpRow]:
+        """A family's step-ups to children's social care, oldest first."""
+        with self._read() as tx:
+            return escalations.step_ups(tx, family_id)
+
+    def disagreements(self, family_id: UUID) -> list[DisagreementRow]:
+        """A family's professional disagreements, oldest first."""
+        with self._read() as tx:
+            return escalations.disagreements(tx, family_id)
+
     def families_led_by(self, professional_id: UUID) -> list[UUID]:
         """Families whose current lead is this professional."""
         with self._read() as tx:
@@ -697,7 +716,7 @@ class ReadModels:
                 event_type=r["event_type"],
                 occurred_on=date.fromisoformat(r["occurred_on"]),
                 date_uncertain=bool(r["date_uncertain"]),
-                child_ids=[UUID(c) for c in json.loads(r["child_ids"])],
+                child_ids=tuple(UUID(c) for c in json.loads(r["child_ids"])),
                 source_agency_id=UUID(r["source_agency_id"]),
                 source_professional_id=UUID(r["source_professional_id"]),
                 what_happened=r["what_happened"],

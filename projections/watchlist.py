@@ -198,7 +198,8 @@ def standing(
     agency or professional has a part, read through their access rows.
     """
     table = ACCESS if party is not None else SIGNALS
-    clauses, values = [], []
+    clauses: list[str] = []
+    values: list[object] = []
     if party is not None:
         clauses.append("a.kind = ? AND a.ref = ?")
         values += list(party)

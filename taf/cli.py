@@ -8,11 +8,11 @@ import os
 import typer
 from rich.console import Console
 
+from infra.settings import Settings
 from projections.cli import app as projections_app
 from projections.cli import projector as run_projector
 from taf.cli_admin import admin_app
 from taf.cli_audit import audit_app
-from taf.settings import Settings
 
 app = typer.Typer(help="TAF Ledger: multi-agency coordination on an immutable event log.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
@@ -86,7 +86,7 @@ def demo_data() -> None:
 
 
 def _load_demo(settings: Settings) -> None:
-    from taf.runtime import build_ledger
+    from infra.ledger import build_ledger
 
     ledger = build_ledger(settings)
     try:

@@ -24,8 +24,8 @@ def set_password(
     """Set a professional's web password (asked twice, not shown) and sign them out everywhere."""
     from domain.application import SYSTEM_ID
     from domain.errors import DomainError
-    from taf.runtime import build_ledger
-    from taf.settings import Settings
+    from infra.ledger import build_ledger
+    from infra.settings import Settings
     from web.directory import Directory
     from web.sessions import SessionStore
 

@@ -32,9 +32,9 @@ def verify(
 ) -> None:
     """Recompute hash chains; report the first broken version per family; exit 1 if any is broken."""
     from domain.errors import UnknownEntityError
+    from infra.ledger import build_ledger
+    from infra.settings import Settings
     from taf.audit import family_ids, verify_families
-    from taf.runtime import build_ledger
-    from taf.settings import Settings
 
     if against is not None:
         verify_against(Path(against), family_id, public_key)
@@ -98,10 +98,10 @@ def digest(
 
     Copy it somewhere the database's administrators cannot write; `taf audit verify --against` checks it.
     """
+    from infra.ledger import build_ledger
+    from infra.settings import Settings
     from taf.audit import family_ids
     from taf.digest import DigestError, make_digest, signing_key
-    from taf.runtime import build_ledger
-    from taf.settings import Settings
 
     settings = Settings()
     if settings.audit_signing_key is None or not settings.audit_signing_key.get_secret_value():
@@ -149,9 +149,9 @@ def keygen() -> None:
 
 def verify_against(path: Path, family_id: str | None, public_key: str | None) -> None:
     """Check the store against a digest; report each problem; exit 1 if there is any."""
+    from infra.ledger import build_ledger
+    from infra.settings import Settings
     from taf.digest import Digest, DigestError, check_digest
-    from taf.runtime import build_ledger
-    from taf.settings import Settings
 
     settings = Settings()
     only = _family_id(family_id) if family_id is not None else None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.application import ActionInput, ChildInput, TafLedger, When
+from domain.application import ActionInput, ChildInput, Clock, TafLedger, When
 from domain.values import (
     Actor,
     AgencyKind,
@@ -30,6 +30,7 @@ from domain.values import (
     Service,
     SignalDecision,
     SourceKind,
+    StepUpOutcome,
     UniversalReview,
     UniversalReviewOutcome,
     VoiceKind,
@@ -40,7 +41,7 @@ DEMO_EMAIL_DOMAIN = "demo.taf.invalid"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - fictional accounts, printed for the demo
 
 
-class _StoryClock:
+class _StoryClock(Clock):
     """A clock standing on a day of the story, so decisions are dated when they happened."""
 
     def __init__(self, day: date):
@@ -124,8 +125,10 @@ def load_demo_data(ledger: TafLedger) -> DemoResult:
         assert actor is not None
         actors[key] = actor
 
-    result.family_ids.append(_ashby_story(ledger, actors, ids, agency_ids, ago))
-    _ashby_voices_and_reviews(ledger, actors, ids, result.family_ids[-1], ago)
+    ashby = _ashby_story(ledger, actors, ids, agency_ids, ago)
+    _step_up_and_disagreement(ledger, actors, ids, ashby, ago)
+    _ashby_voices_and_reviews(ledger, actors, ids, ashby, ago)
+    result.family_ids.append(ashby)
     result.family_ids.extend(_simpler_families(ledger, actors, ids, ago))
     _patel_heard_and_reviewed(ledger, actors, result.family_ids, ago)
     ledger.register_agency(system, "demo data loaded", AgencyKind.OTHER, agency_id=DEMO_MARKER)
@@ -284,7 +287,7 @@ def _ashby_story(
         notes="Second attempt: no access.",
         when=When(ago(25)),
     )
-    ledger.assign_lead(coord, fid, ids["fsw2"], when=When(ago(30)))
+    _allocate_lead(ledger, a, ids, fid, ago)
     ledger.join_team(coord, fid, ids["hv"], when=When(ago(30)))
     ledger.join_team(coord, fid, ids["gp"], when=When(ago(30)))
     ledger.record_claim(
@@ -381,6 +384,61 @@ def _patel_heard_and_reviewed(ledger: TafLedger, a: dict[str, Actor], family_ids
     ledger.record_universal_review(a["hv"], fid, ava, review, completed, when=When(ago(40)))
     ledger.record_child_voice(
         a["hv"], fid, ava, VoiceKind.OBSERVED, "Ava babbled and reached for her mum; clean and well fed.", When(ago(9))
+    )
+
+
+def _allocate_lead(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID], fid: UUID, ago: object) -> None:
+    """The lead of the second episode, allocated from the queue: the health visitor refuses, early help accepts."""
+    assert callable(ago)
+    real_clock = ledger.clock
+    try:
+        ledger.clock = _StoryClock(ago(33))  # proposals and their answers are recorded as of the day they happen
+        refused = ledger.propose_lead(a["coord"], fid, ids["hv"], "A new baby: the health visitor knows the family.")
+        ledger.refuse_lead_proposal(
+            a["hv"],
+            fid,
+            refused.id,
+            "Two no-access visits and a neighbour's concern: early help is better placed to lead.",
+        )
+        ledger.clock = _StoryClock(ago(30))
+        proposal = ledger.propose_lead(a["coord"], fid, ids["fsw2"], "Family worker with capacity for weekly visits.")
+        ledger.accept_lead_proposal(a["fsw2"], fid, proposal.id)
+    finally:
+        ledger.clock = real_clock
+
+
+def _step_up_and_disagreement(
+    ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID], fid: UUID, ago: object
+) -> None:
+    """The baby's weight falls: a step-up to children's social care comes back as early help; the HV disagrees."""
+    assert callable(ago)
+    mash = ledger.register_agency(UUID(int=0), "Northfield Children's Social Care (MASH)", AgencyKind.SOCIAL_CARE)
+    step_up = ledger.step_up(
+        a["fsw2"],
+        fid,
+        "Baby's weight falling, two no-access visits, support from Kelly's mother never seen.",
+        mash,
+        when=When(ago(5)),
+    )
+    ledger.record_step_up_outcome(
+        a["fsw2"],
+        fid,
+        step_up.id,
+        StepUpOutcome.EARLY_HELP,
+        "Threshold for a social care assessment not met; continue the TAF plan with weekly visits.",
+        when=When(ago(3)),
+    )
+    disagreement = ledger.raise_disagreement(
+        a["hv"],
+        fid,
+        "The MASH decision to return the family to early help",
+        1,
+        "The baby has lost weight since the last weighing and has not been seen at home; a social care "
+        "assessment is needed.",
+        when=When(ago(2)),
+    )
+    ledger.escalate_disagreement(
+        a["hv"], fid, disagreement.id, 2, "No agreement with the lead; managers to discuss.", when=When(ago(1))
     )
 
 

@@ -35,7 +35,7 @@ from taf.audit import SCAN_PAGE, FamilyCheck, verify_families
 
 FORMAT = "taf-audit-digest/1"
 # The aggregates without a hash chain, by the name of the event that creates them.
-CREATED_BY = {
+CREATED_BY: dict[type[Any], str] = {
     Agency: "AgencyRegistered",
     Professional: "ProfessionalRegistered",
     ApiKey: "ApiKeyIssued",

@@ -1,33 +1,21 @@
-"""Wiring: build the application service from settings, and the bootstrap admin."""
+"""Wiring: the tables every process needs (`taf migrate`), and the bootstrap admin."""
 
 from __future__ import annotations
 
 import logging
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.application import Clock, TafLedger
+from domain.application import TafLedger
 from domain.professional import api_key_id
 from domain.values import AgencyKind, Role
-from taf.access_log import AccessLog
-from taf.settings import Settings
-from taf.write_lock import PostgresWriteLock
+from infra.ledger import build_ledger
+from infra.settings import Settings
 
 log = logging.getLogger("taf")
 
 BOOTSTRAP_AGENCY_ID = uuid5(NAMESPACE_URL, "taf-ledger:bootstrap-agency")
 BOOTSTRAP_ADMIN_ID = uuid5(NAMESPACE_URL, "taf-ledger:bootstrap-admin")
 SYSTEM_ID = UUID(int=0)
-
-
-def build_ledger(settings: Settings, clock: Clock | None = None, create_tables: bool | None = None) -> TafLedger:
-    """Construct the application service for these settings (creating the tables when it creates the store's)."""
-    write_lock = (
-        PostgresWriteLock(settings.postgres_conninfo, settings.db_side_pool_size) if settings.is_postgres else None
-    )
-    ledger = TafLedger(settings.eventsourcing_env(create_tables=create_tables), clock=clock, write_lock=write_lock)
-    if create_tables if create_tables is not None else not settings.is_postgres:
-        AccessLog(ledger).create_table()
-    return ledger
 
 
 def migrate(settings: Settings) -> None:

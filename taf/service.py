@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from domain.application import Clock, TafLedger
+from infra.settings import Settings
 from taf.demo import DEMO_EMAIL_DOMAIN
-from taf.settings import Settings
+from taf.runtime import bootstrap_admin, migrate
 from web.app import install as install_web
 from workers import notifications
 from workers.store import WorkerStore
@@ -39,11 +40,25 @@ class Notifications:
         notifications.mark_read(self._worker_store(), professional_id, key)
 
 
+def prepare(ledger: TafLedger, settings: Settings) -> None:
+    """At each start: the tables in the embedded mode (PostgreSQL's come from `taf migrate`), the bootstrap admin."""
+    if not settings.is_postgres:
+        migrate(settings)
+    bootstrap_admin(ledger, settings)
+
+
+def create_api(
+    settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """The REST API alone, prepared by the composition root (tables in the embedded mode, the bootstrap admin)."""
+    return create_app(settings, ledger=ledger, clock=clock, prepare=prepare)
+
+
 def create_service(
     settings: Settings | None = None, ledger: TafLedger | None = None, clock: Clock | None = None, demo: bool = False
 ) -> FastAPI:
     """The API and the web pages over one ledger (the demo logins shown on the sign-in page in demo mode)."""
-    app = create_app(settings, ledger=ledger, clock=clock)
+    app = create_api(settings, ledger=ledger, clock=clock)
     app.state.notifications = Notifications(app)
     install_web(app, demo_email_domain=DEMO_EMAIL_DOMAIN if demo else None)
     return app

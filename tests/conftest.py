@@ -16,8 +16,8 @@ import pytest
 
 from domain.application import TafLedger
 from domain.values import Actor, AgencyKind, Role
-from taf.runtime import build_ledger
-from taf.settings import Settings
+from infra.ledger import build_ledger
+from infra.settings import Settings
 
 PG_URL = os.environ.get("TAF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

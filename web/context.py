@@ -156,6 +156,8 @@ def navigation(user: User | None, path: str) -> list[dict[str, Any]]:
     items = [("/", "My work")]
     if scope.reads_case_data(user.actor):
         items += [("/families", "Families"), ("/watchlist", "Watchlist")]
+    if user.role is Role.COORDINATOR:
+        items.append(("/needs-a-lead", "Needs a lead"))
     if user.role is Role.AUDITOR:
         items.append(("/audit/access-log", "Access log"))
     if user.role is Role.ADMIN:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from projections.store import SideStore
+from infra.side_store import SideStore
 
 TABLE = "taf_web_sessions"
 THROTTLE_TABLE = "taf_sign_in_failures"

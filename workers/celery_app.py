@@ -17,7 +17,7 @@ from typing import Any
 
 from celery import Celery, signals
 
-from taf.settings import Settings
+from infra.settings import Settings
 from workers.handover import (
     SWEEP,
     TASK_BODIES,
@@ -60,7 +60,7 @@ class ContextHolder:
 
 def build_context(settings: Settings) -> WorkerContext:
     """The application service, the workers' tables and the mailer for a worker process."""
-    from taf.runtime import build_ledger
+    from infra.ledger import build_ledger
     from workers.notifications import mailer_for
     from workers.store import WorkerStore
 
@@ -131,7 +131,7 @@ def create_celery_app(settings: Settings | None = None, queue: str = DEFAULT_QUE
 
     @app.task(name=WEBHOOKS)
     def webhooks_task() -> int:
-        return periodic_work().run_webhooks()
+        return periodic_work().run_webhooks(wait_for_sends=False)  # each subscription on its own thread
 
     def start_in_child(**_: Any) -> None:
         holder.get()

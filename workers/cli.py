@@ -27,8 +27,8 @@ def _queue(queue: str | None) -> str:
 
 def relay(queue: str | None = typer.Option(None, help=QUEUE_HELP)) -> None:
     """Relay new events from the event log to the Celery workers (one relays; others wait as standbys)."""
-    from taf.runtime import build_ledger
-    from taf.settings import Settings
+    from infra.ledger import build_ledger
+    from infra.settings import Settings
     from workers.celery_app import CeleryEnqueuer, create_celery_app
     from workers.leader import leadership
     from workers.relay import Relay
@@ -67,7 +67,7 @@ def beat(ctx: typer.Context, queue: str | None = typer.Option(None, help=QUEUE_H
     One beat schedules at a time: a second waits as a standby until the first dies.
     Beat that loses its lock stops (SIGTERM to itself) rather than run beside the new holder.
     """
-    from taf.settings import Settings
+    from infra.settings import Settings
     from workers.leader import leadership
 
     settings = Settings()
@@ -97,7 +97,7 @@ def _terminate_when(ended: threading.Event, finished: threading.Event) -> None:
 
 
 def _celery(argv: list[str], queue: str | None) -> None:
-    from taf.settings import Settings
+    from infra.settings import Settings
     from workers.celery_app import create_celery_app
 
     settings = Settings()

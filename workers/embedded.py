@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.application import TafLedger
-from taf.settings import Settings
+from infra.settings import Settings
 from workers.handover import SWEEP, Job, WorkerContext, run_job
 from workers.notifications import Mailer, mailer_for
 from workers.periodic import WEBHOOK_SECONDS, PeriodicWork
@@ -103,7 +103,7 @@ def start_embedded(settings: Settings, ledger: TafLedger, mailer: Mailer | None 
                     periodic.scan_signals()
                     next_scan = now + settings.signal_scan_seconds
                 if now >= next_webhooks:
-                    periodic.run_webhooks()
+                    periodic.run_webhooks(wait_for_sends=False)
                     next_webhooks = now + WEBHOOK_SECONDS
             except Exception:  # noqa: BLE001 - the same batch is tried again after a pause
                 log.exception("embedded workers failed; retrying")

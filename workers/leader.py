@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import Any, Protocol
 
-from taf.settings import Settings
+from infra.settings import Settings
 
 log = logging.getLogger("taf.workers.leader")
 

@@ -7,7 +7,9 @@ and by the embedded thread without Redis: the same code on both transports.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from itertools import islice
 from uuid import UUID
@@ -19,9 +21,9 @@ from domain.application import TafLedger
 from domain.family import Family
 from domain.signals import SignalThresholds
 from domain.values import Actor
-from taf.settings import Settings
+from infra.settings import Settings
 from workers.outbound import OutboundPolicy
-from workers.webhooks import WebhookStore
+from workers.webhooks import PARALLEL_SUBSCRIBERS, WebhookStore
 
 log = logging.getLogger("taf.workers.periodic")
 
@@ -75,6 +77,10 @@ class PeriodicWork:
         self.thresholds = settings.thresholds()
         self.webhooks = WebhookStore(ledger, OutboundPolicy.allowing(settings.webhook_hosts_allowed))
         self._client: httpx.Client | None = None
+        self._senders: ThreadPoolExecutor | None = None
+        self._sending: dict[UUID, Future[int]] = {}  # each subscription's delivery run still going
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def create_tables(self) -> None:
         """Create the webhook tables if they do not exist."""
@@ -90,16 +96,54 @@ class PeriodicWork:
         log.info("signal scan: %d families", scanned)
         return scanned
 
-    def run_webhooks(self) -> int:
-        """Queue deliveries for new events and POST those that are due; returns attempts made."""
+    def run_webhooks(self, wait_for_sends: bool = True) -> int:
+        """Queue deliveries for new events and start a delivery run for each subscription with some due.
+
+        Each subscription's run goes on its own thread, and one still running (a slow
+        receiver) is not started again, so subscribers never wait on each other. With
+        `wait_for_sends` (tests, one-off runs) it returns the attempts made once the runs end;
+        the periodic loops pass False and get the number of runs started.
+        """
         now = datetime.now(UTC)
         self.webhooks.dispatch(can_see, now)
-        if self._client is None:
-            self._client = httpx.Client(trust_env=False)  # no proxy: the policy connects to checked addresses
-        return self.webhooks.deliver_due(self._client, now)
+        started = self._start_sends(now)
+        if not wait_for_sends:
+            return len(started)
+        wait(started)
+        return sum(future.result() for future in started)
+
+    def _start_sends(self, now: datetime) -> list[Future[int]]:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(trust_env=False)  # no proxy: the policy connects to checked addresses
+            if self._senders is None:
+                self._stopping.clear()
+                self._senders = ThreadPoolExecutor(PARALLEL_SUBSCRIBERS, thread_name_prefix="taf-webhook")
+            self._sending = {hook: run for hook, run in self._sending.items() if not run.done()}
+            started = []
+            for hook_id in self.webhooks.due_webhook_ids(now):
+                if hook_id not in self._sending:
+                    run = self._senders.submit(self._send, hook_id)
+                    self._sending[hook_id] = run
+                    started.append(run)
+            return started
+
+    def _send(self, hook_id: UUID) -> int:
+        assert self._client is not None
+        try:
+            return self.webhooks.deliver_webhook(
+                self._client, hook_id, datetime.now(UTC), stopping=self._stopping.is_set
+            )
+        except Exception:  # noqa: BLE001 - logged; the deliveries stay queued for the next run
+            log.exception("webhook delivery run failed for %s", hook_id)
+            return 0
 
     def close(self) -> None:
-        """Close the outbound HTTP client."""
+        """End the delivery runs under way after their current attempt, then close the outbound HTTP client."""
+        self._stopping.set()
+        if self._senders is not None:
+            self._senders.shutdown(wait=True)
+            self._senders = None
         if self._client is not None:
             self._client.close()
             self._client = None

@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from domain.application import TafLedger
-from projections.store import SideStore
+from infra.side_store import SideStore
 
 RELAY_NAME = "taf_relay"
 

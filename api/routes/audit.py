@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import AuditedFamily, AuditScope, Ledger, require_roles
 from api.errors import ApiError
@@ -31,10 +31,11 @@ from api.schemas.audit import (
 )
 from api.schemas.requests import IsoTime
 from api.schemas.responses import FamilySummary
+from domain.application import TafLedger
 from domain.canonical import describe_event
 from domain.errors import InvalidValueError, UnknownEntityError
 from domain.values import Actor, Channel, Role
-from taf.access_log import AccessLog
+from infra.access_log import AccessLog
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 log = logging.getLogger("taf.api")
@@ -104,6 +105,7 @@ def family_events(
     return EventPage(
         items=[_event_view(e) for e in page],
         next_cursor=encode_cursor(page[-1].originator_version) if more and page else None,
+        limit=limit,
     )
 
 
@@ -141,11 +143,17 @@ StatePoint = Annotated[tuple[int | None, datetime | None], Depends(state_point)]
 
 
 @router.get("/families/{family_id}/state", response_model=FamilySummary, summary="A family's summary in the past")
-def family_state(point: StatePoint, family_id: AuditedFamily, ledger: Ledger) -> FamilySummary:
-    """The family summary as it stood at a version, or at a recorded time (`as_of`).
+def family_state(point: StatePoint, family_id: AuditedFamily, ledger: Ledger, response: Response) -> FamilySummary:
+    """The family summary as it stood at a version, or at a recorded time (`as_of`), with that version as ETag.
 
     A version the family never reached, or a time before it was registered, answers 404.
     """
+    state = _state_at(point, family_id, ledger)
+    response.headers["ETag"] = f'"{state.version}"'
+    return state
+
+
+def _state_at(point: tuple[int | None, datetime | None], family_id: UUID, ledger: TafLedger) -> FamilySummary:
     version, as_of = point
     if version is not None:
         family = ledger.get_family(family_id, version=version)
@@ -213,6 +221,7 @@ def access_log_entries(
             for e in page.items
         ],
         next_cursor=page.next_cursor,
+        limit=limit,
     )
 
 

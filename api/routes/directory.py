@@ -71,7 +71,7 @@ def list_agencies(_: CurrentActor, ledger: Ledger, limit: Limit = 50, cursor: Cu
     for agency_id in ids:
         agency = ledger.get_agency(agency_id)
         items.append(AgencyView(id=agency.id, name=agency.name, kind=agency.kind))
-    return AgencyPage(items=items, next_cursor=next_cursor)
+    return AgencyPage(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.post("/professionals", status_code=201, response_model=Created, summary="Add a professional")
@@ -109,7 +109,7 @@ def list_professionals(
                 active=p.active,
             )
         )
-    return ProfessionalPage(items=items, next_cursor=next_cursor)
+    return ProfessionalPage(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyIssued, summary="Issue an API key")
@@ -123,7 +123,7 @@ def issue_api_key(body: ApiKeyCreate, actor: Admin, ledger: Ledger, _key: Idempo
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, response_class=Response, summary="Revoke an API key")
-def revoke_api_key(key_id: UUID, actor: CurrentActor, ledger: Ledger) -> Response:
+def revoke_api_key(key_id: UUID, actor: CurrentActor, ledger: Ledger, _key: IdempotencyKey) -> Response:
     """Revoke an API key (an admin, or the key's own professional): refused by every process from the next request.
 
     A key that is not the caller's answers 404 to anyone but an admin, as an unknown one does.
@@ -148,7 +148,11 @@ def admin_or_self(professional_id: UUID, actor: CurrentActor) -> Actor:
     "/professionals/{professional_id}/password", status_code=204, response_class=Response, summary="Set a web password"
 )
 def set_password(
-    professional_id: UUID, body: PasswordSet, actor: Annotated[Actor, Depends(admin_or_self)], ledger: Ledger
+    professional_id: UUID,
+    body: PasswordSet,
+    actor: Annotated[Actor, Depends(admin_or_self)],
+    ledger: Ledger,
+    _key: IdempotencyKey,
 ) -> Response:
     """Set a professional's password for the web front end (admin, or the professional themselves)."""
     ledger.set_password(actor.professional_id, professional_id, body.password)
@@ -162,7 +166,7 @@ def set_password(
     summary="Deactivate a professional",
 )
 def deactivate_professional(
-    professional_id: UUID, body: ProfessionalDeactivation, actor: Admin, ledger: Ledger
+    professional_id: UUID, body: ProfessionalDeactivation, actor: Admin, ledger: Ledger, _key: IdempotencyKey
 ) -> Response:
     """Deactivate a professional (admin): their API keys are revoked, their web sessions end at once, and they
     can no longer lead, join a team or own an action."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from api.deps import Ledger, Supervisor, VisibleFamily
+from api.paging import next_offset, offset_of
 from api.routes.common import FactWrite, Write, when
 from api.schemas.requests import (
     AssessmentCompletion,
@@ -32,7 +34,7 @@ from api.schemas.requests import (
     SignalReviewIn,
     SupervisionIn,
 )
-from api.schemas.responses import CarriedForwardItem, WriteResult
+from api.schemas.responses import CarriedForwardItem, CarriedForwardPage, WriteResult
 from domain.errors import InvalidValueError, UnknownEntityError
 from domain.values import Acknowledgement, Gcp2Grades
 
@@ -310,13 +312,26 @@ def review_signal(body: SignalReviewIn, _manager: Supervisor, w: Write) -> Write
     )
 
 
-@router.get("/carried-forward", summary="What earlier episodes carry forward", response_model=list[CarriedForwardItem])
-def carried_forward(family: VisibleFamily, ledger: Ledger, request: Request) -> list[CarriedForwardItem]:
+@router.get("/carried-forward", summary="What earlier episodes carry forward", response_model=CarriedForwardPage)
+def carried_forward(
+    family: VisibleFamily,
+    ledger: Ledger,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size (default 50, at most 500).")] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, description="Opaque cursor from the previous page.")] = None,
+) -> CarriedForwardPage:
     """The closures, signals, assessments, claims and GP registrations earlier episodes leave for a history review."""
+    start = offset_of(cursor)
     items = ledger.carried_forward(family.id, request.app.state.settings.thresholds())
-    return [
-        CarriedForwardItem(item=i.item, kind=i.kind, summary=i.summary, event_versions=i.event_versions) for i in items
-    ]
+    return CarriedForwardPage(
+        family_id=family.id,
+        items=[
+            CarriedForwardItem(item=i.item, kind=i.kind, summary=i.summary, event_versions=i.event_versions)
+            for i in items[start : start + limit]
+        ],
+        next_cursor=next_offset(start, limit, len(items)),
+        limit=limit,
+    )
 
 
 @router.post("/history-review", summary="Record a history review", status_code=201, response_model=WriteResult)

@@ -89,6 +89,7 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
             opened_on=episode.opened_on,
             kind=episode.kind,
             previous_episode_id=episode.previous_episode_id,
+            from_description=episode.from_description,
         ),
         episodes_count=len(family.episodes),
         lead=None
@@ -265,7 +266,7 @@ def record_birth(
     _key: IdempotencyKey,
 ) -> WriteResult:
     """Record that an expected child was born."""
-    return written(response, ledger.record_birth(actor, family_id, child_id, body.born_on, expected))
+    return written(response, ledger.record_birth(actor, family_id, child_id, body.born_on, expected, body.when()))
 
 
 @router.post("/{family_id}/address", status_code=201, response_model=WriteResult, summary="Change address")

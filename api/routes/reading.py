@@ -8,7 +8,7 @@ reads its own writes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 from api.consistency import PositionWatch
 from api.deps import CaseReader, CurrentActor, Ledger, ReachableFamily
 from api.errors import ApiError
+from api.paging import bad_cursor, decode_key, encode_key, next_offset, offset_of
+from api.printable import render
 from api.schemas.lists import (
     ActionItem,
     ActionList,
@@ -31,6 +33,7 @@ from api.schemas.lists import (
     PendingItem,
     Worklist,
     WorklistFamily,
+    WorklistItem,
     WorklistStep,
 )
 from api.schemas.requests import IsoTime
@@ -48,9 +51,10 @@ async def read_models(
         Header(
             alias="X-Consistent-With",
             ge=0,
-            description="A log position a write returned: wait (up to TAF_CONSISTENCY_WAIT_SECONDS, default 5 s) "
-            "until the read models include it; 503 when they do not by then, 409 for a position "
-            "past the end of the log.",
+            description="A log position a write returned: wait (up to TAF_CONSISTENCY_WAIT_SECONDS, default 5 s, "
+            "at most 30 s; the wait holds no server thread) until the read models include it; 503 "
+            "`not_yet_consistent` with Retry-After when they do not by then, 409 `position_beyond_log` at once "
+            "for a position past the end of the log.",
         ),
     ] = None,
 ) -> ReadModels:
@@ -145,7 +149,7 @@ def list_families(
         )
     except BadCursorError:
         raise _bad_cursor() from None
-    return FamilyList(items=[_family_item(r) for r in page.items], next_cursor=page.next_cursor)
+    return FamilyList(items=[_family_item(r) for r in page.items], next_cursor=page.next_cursor, limit=limit)
 
 
 @router.get("/actions", response_model=ActionList, summary="Open actions, overdue first")
@@ -172,27 +176,53 @@ def list_actions(
         )
     except BadCursorError:
         raise _bad_cursor() from None
-    return ActionList(items=[_action_item(a) for a in page.items], next_cursor=page.next_cursor)
+    return ActionList(items=[_action_item(a) for a in page.items], next_cursor=page.next_cursor, limit=limit)
 
 
 @router.get("/worklist", response_model=Worklist, summary="The caller's worklist")
-def worklist(actor: CaseReader, models: Models, ledger: Ledger) -> Worklist:
-    """The caller's families, their open actions (overdue first) and handover steps they may complete."""
+def worklist(actor: CaseReader, models: Models, ledger: Ledger, limit: Limit = 50, cursor: Cursor = None) -> Worklist:
+    """The caller's families, their open actions (overdue first) and handover steps they may complete.
+
+    Paged by family, ordered by reference (a family where the caller only owns an action included).
+    """
+    start = offset_of(cursor)
     work = models.worklist(actor.professional_id, ledger.clock.today())
     visible = models.visible_family_ids(actor)
+    actions = [_action_item(a) for a in work.actions if a.family_id in visible]
+    steps = [
+        WorklistStep(family_id=s.family_id, request_id=s.request_id, kind=s.kind, step=s.step, reason=s.reason)
+        for s in work.steps
+        if s.family_id in visible
+    ]
+    families = [
+        WorklistFamily(family_id=f.family_id, reference=f.reference, is_lead=f.is_lead, is_member=f.is_member)
+        for f in work.families
+        if f.family_id in visible
+    ]
+    listed = {f.family_id for f in families}
+    for family_id in dict.fromkeys(a.family_id for a in actions):
+        if family_id not in listed:
+            summary = models.family(family_id)
+            reference = summary.reference if summary is not None else ""
+            families.append(WorklistFamily(family_id=family_id, reference=reference, is_lead=False, is_member=False))
+    families.sort(key=lambda f: (f.reference, str(f.family_id)))
+    page = families[start : start + limit]
+    on_page = {f.family_id for f in page}
     return Worklist(
         professional_id=actor.professional_id,
-        families=[
-            WorklistFamily(family_id=f.family_id, reference=f.reference, is_lead=f.is_lead, is_member=f.is_member)
-            for f in work.families
-            if f.family_id in visible
+        items=[
+            WorklistItem(
+                **f.model_dump(),
+                actions=[a for a in actions if a.family_id == f.family_id],
+                steps=[s for s in steps if s.family_id == f.family_id],
+            )
+            for f in page
         ],
-        actions=[_action_item(a) for a in work.actions if a.family_id in visible],
-        steps=[
-            WorklistStep(family_id=s.family_id, request_id=s.request_id, kind=s.kind, step=s.step, reason=s.reason)
-            for s in work.steps
-            if s.family_id in visible
-        ],
+        next_cursor=next_offset(start, limit, len(families)),
+        limit=limit,
+        families=[f for f in page if f.family_id in listed],
+        actions=[a for a in actions if a.family_id in on_page],
+        steps=[s for s in steps if s.family_id in on_page],
     )
 
 
@@ -279,13 +309,19 @@ def chronology(
     known_at: Annotated[
         IsoTime | None, Query(description="Only what had been recorded by this time (ISO 8601 with its offset).")
     ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Any:
     """One row per significant event, oldest first; `known_at` shows what was known then.
 
     An agency that only knows the family (matched it or recorded facts) gets only the rows it recorded.
+    JSON answers are paged; every page after the first is read as the chronology stood when the first
+    was (its cursor carries that time), so rows recorded meanwhile never shift a page. CSV and the
+    printable page hold the whole chronology.
     """
     family = reach.family
-    result = _chronology(family.id, models, known_at)
+    start, pinned = _chronology_cursor(cursor)
+    result = _chronology(family.id, models, pinned or known_at)
     if not reach.full:
         own = {
             e.originator_version
@@ -302,8 +338,6 @@ def chronology(
             headers={"Content-Disposition": csv_disposition(family.reference)},
         )
     if "text/html" in accept:
-        from web.render import render
-
         names = _Names(ledger, family)
         html = render(
             "chronology.html",
@@ -315,4 +349,33 @@ def chronology(
         )
         return HTMLResponse(html)
     names = _Names(ledger, family)
-    return result.model_copy(update={"items": [names.named(i) for i in result.items]})
+    page = result.items[start : start + limit]
+    pin = pinned or known_at or max((i.recorded_at for i in result.items), default=None)
+    if pin is not None and pin.tzinfo is None:
+        pin = pin.replace(tzinfo=UTC)
+    more = len(result.items) > start + limit and pin is not None
+    return result.model_copy(
+        update={
+            "known_at": known_at or pinned,
+            "items": [names.named(i) for i in page],
+            "next_cursor": encode_key([start + limit, pin.isoformat()]) if more and pin is not None else None,
+            "limit": limit,
+        }
+    )
+
+
+def _chronology_cursor(cursor: str | None) -> tuple[int, datetime | None]:
+    """Where a chronology page starts, and the time the first page was read as of (None for the first page)."""
+    key = decode_key(cursor, 2)
+    if key is None:
+        return 0, None
+    start, pinned = key
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= 10**9 or not isinstance(pinned, str):
+        raise bad_cursor()
+    try:
+        moment = datetime.fromisoformat(pinned)
+    except ValueError:
+        raise bad_cursor() from None
+    if moment.tzinfo is None:
+        raise bad_cursor()
+    return start, moment

@@ -31,11 +31,22 @@ router = APIRouter(prefix="/api/v1/families/{family_id}", tags=["team and plan"]
 def open_episode(body: EpisodeOpen, w: Write) -> WriteResult:
     """Open an episode; on a family with a closed episode it is a reopening linked to the last one.
 
+    `kind` stepped_down (from children's social care) or transferred_in (from another area) needs
+    `from_description`; `new` and `reopened` follow the family's history.
+
     For a family recorded as having left the area, opening also records its return (FamilyReturned).
     """
     return w.done(
         w.ledger.open_episode(
-            w.actor, w.family_id, body.level, when(body), w.expected, address=body.address, housing=body.housing
+            w.actor,
+            w.family_id,
+            body.level,
+            when(body),
+            w.expected,
+            address=body.address,
+            housing=body.housing,
+            kind=body.kind,
+            from_description=body.from_description,
         )
     )
 

@@ -18,8 +18,9 @@ from fastapi import APIRouter, FastAPI, Query
 
 from api.deps import CaseReader, VisibleFamily
 from api.errors import ApiError
+from api.paging import next_offset, offset_of
 from api.routes.reading import Models
-from api.schemas.reading import SignalHistoryPage, SignalName, SignalPeriod, WatchlistPage
+from api.schemas.reading import SignalHistoryPage, SignalName, SignalPage, SignalPeriod, WatchlistPage
 from api.schemas.responses import SignalReviewView, SignalView
 from domain.family import Family
 from domain.signals import SIGNAL_NAMES
@@ -85,8 +86,8 @@ def _review_view(review: SignalReviewEntry | None) -> SignalReviewView | None:
     if review is None:
         return None
     return SignalReviewView(
-        decision=review.decision,
-        rationale=review.rationale,  # type: ignore[arg-type]
+        decision=review.decision,  # type: ignore[arg-type]
+        rationale=review.rationale,
         reviewed_by=review.reviewed_by,
         reviewed_on=review.reviewed_on,
         event_version=review.event_version,
@@ -157,13 +158,21 @@ def watchlist(
             for e in page
         ],
         next_cursor=_encode(list(page[-1].key)) if more and page else None,
+        limit=limit,
     )
 
 
-@router.get("/families/{family_id}/signals", response_model=list[SignalView], summary="A family's signals")
-def signals(family: VisibleFamily) -> list[SignalView]:
+@router.get("/families/{family_id}/signals", response_model=SignalPage, summary="A family's signals")
+def signals(family: VisibleFamily, limit: Limit = 50, cursor: Cursor = None) -> SignalPage:
     """The signals standing on the family (its SignalRaised / SignalCleared events), with each one's last review."""
-    return family_signals(family)
+    start = offset_of(cursor)
+    standing = family_signals(family)
+    return SignalPage(
+        family_id=family.id,
+        items=standing[start : start + limit],
+        next_cursor=next_offset(start, limit, len(standing)),
+        limit=limit,
+    )
 
 
 @router.get(
@@ -184,8 +193,8 @@ def signal_history(
         items=[
             SignalPeriod(
                 signal=p.signal,
-                severity=p.severity,
-                since=p.since,  # type: ignore[arg-type]
+                severity=p.severity,  # type: ignore[arg-type]
+                since=p.since,
                 explanation=p.explanation,
                 raised_on=p.raised_on,
                 raised_at_version=p.raised_at_version,
@@ -195,6 +204,7 @@ def signal_history(
             for p in page
         ],
         next_cursor=_encode([start + limit]) if more else None,
+        limit=limit,
     )
 
 

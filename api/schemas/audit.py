@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, RootModel
 
 from domain.values import Channel, Role
+
+OccurredOn = Annotated[
+    str,
+    Field(
+        description="When it happened, as the recorder stated it: a date (2026-03-27), or a time with the offset "
+        "it was sent with (2026-03-27T09:30:00+01:00).",
+        json_schema_extra={"anyOf": [{"format": "date"}, {"format": "date-time"}]},
+    ),
+]
 
 
 class EventView(BaseModel):
@@ -16,7 +25,7 @@ class EventView(BaseModel):
 
     version: int = Field(description="The family's version this event made (1 is the registration).")
     type: str = Field(description="The event's name, e.g. ContactRecorded.")
-    occurred_on: date | None = Field(description="When it happened, as the recorder said.")
+    occurred_on: OccurredOn | None
     date_uncertain: bool = Field(description="Whether occurred_on is approximate.")
     recorded_at: datetime = Field(description="When it was recorded.")
     actor_id: UUID | None = Field(description="The professional who recorded it.")
@@ -31,6 +40,7 @@ class EventPage(BaseModel):
 
     items: list[EventView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class IntegrityValid(BaseModel):
@@ -70,6 +80,7 @@ class AccessLogPage(BaseModel):
 
     items: list[AccessEntryView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ChildItem(BaseModel):
@@ -63,6 +63,7 @@ class FamilyList(BaseModel):
 
     items: list[FamilyListItem]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class ActionItem(BaseModel):
@@ -82,6 +83,7 @@ class ActionList(BaseModel):
 
     items: list[ActionItem]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class WorklistFamily(BaseModel):
@@ -103,10 +105,27 @@ class WorklistStep(BaseModel):
     reason: str
 
 
+class WorklistItem(BaseModel):
+    """One family on the caller's worklist, with the caller's open actions and the steps they may complete there."""
+
+    family_id: UUID
+    reference: str
+    is_lead: bool
+    is_member: bool
+    actions: list[ActionItem] = Field(description="The caller's open actions for this family, overdue first.")
+    steps: list[WorklistStep] = Field(description="Manual handover steps of this family the caller may complete.")
+
+
 class Worklist(BaseModel):
-    """The caller's families, their open actions (overdue first) and the steps they may complete."""
+    """A page of the caller's worklist: one item per family, ordered by reference.
+
+    `families`, `actions` and `steps` are the same page's entries as three flat lists, as before paging.
+    """
 
     professional_id: UUID
+    items: list[WorklistItem]
+    next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
     families: list[WorklistFamily]
     actions: list[ActionItem]
     steps: list[WorklistStep]
@@ -142,3 +161,7 @@ class Chronology(BaseModel):
     family_id: UUID
     known_at: datetime | None
     items: list[ChronologyItem]
+    next_cursor: str | None = Field(
+        default=None, description="The next page, read as the chronology stood when the first page was read."
+    )
+    limit: int = Field(default=50, description="The page size this page was read with (default 50, at most 500).")

@@ -21,6 +21,16 @@ class WatchlistPage(BaseModel):
 
     items: list[SignalView]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
+
+
+class SignalPage(BaseModel):
+    """A page of the signals standing on a family, in the order of DOMAIN.md's table."""
+
+    family_id: UUID
+    items: list[SignalView]
+    next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")
 
 
 class SignalPeriod(BaseModel):
@@ -42,3 +52,4 @@ class SignalHistoryPage(BaseModel):
     family_id: UUID
     items: list[SignalPeriod]
     next_cursor: str | None
+    limit: int = Field(description="The page size this page was read with (default 50, at most 500).")

@@ -31,6 +31,7 @@ from domain.values import (
     ContactKind,
     ContactOutcome,
     DeclineReasonKind,
+    EpisodeKind,
     Housing,
     MeetingKind,
     ReferralOutcome,
@@ -38,6 +39,7 @@ from domain.values import (
     Service,
     SignalDecision,
     SourceKind,
+    StepUpOutcome,
     UniversalReview,
     UniversalReviewOutcome,
     VoiceKind,
@@ -106,8 +108,19 @@ def _not_before_1900(value: date | datetime) -> date | datetime:
     return value
 
 
+def _with_offset(value: date | datetime) -> date | datetime:
+    """A time is a moment only with its UTC offset (API.md: "times ISO 8601 with offset")."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise PydanticCustomError(
+            "time_without_offset", "a time needs its UTC offset, e.g. 2026-03-27T09:30:00+01:00 (or send a date)"
+        )
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
-IsoDateOrTime = Annotated[date | datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
+IsoDateOrTime = Annotated[
+    date | datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900), AfterValidator(_with_offset)
+]
 IsoTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_not_before_1900)]
 
 
@@ -121,7 +134,9 @@ class Fact(Body):
     """A recorded fact: when it happened in the world, and whether that date is uncertain."""
 
     occurred_on: IsoDateOrTime | None = Field(
-        default=None, description="When it happened (date or time); default now; never in the future."
+        default=None,
+        description="When it happened: a date (2026-03-27) or a time with its offset (2026-03-27T09:30:00+01:00), "
+        "kept as sent; default now; never in the future.",
     )
     date_uncertain: bool = False
 
@@ -230,8 +245,8 @@ class ChildAdd(Fact):
     nhs_number: NhsNumber | None = None
 
 
-class BirthRecord(Body):
-    """The birth of an expected child."""
+class BirthRecord(Fact):
+    """The birth of an expected child; `occurred_on` defaults to `born_on` (a time of birth may be sent there)."""
 
     born_on: IsoDate
 
@@ -351,6 +366,18 @@ class EpisodeOpen(Fact):
         default=None,
         description="For a family recorded as having left the area: its housing now (default: the last known).",
     )
+    kind: EpisodeKind | None = Field(
+        default=None,
+        description="How the episode came: new, stepped_down (from children's social care) or transferred_in "
+        "(from another area); default by the family's history (new, or reopened after an earlier episode).",
+    )
+    from_description: Annotated[
+        MultiLine | None,
+        Field(
+            max_length=10_000,
+            description="Where a stepped-down or transferred-in episode came from (required for those kinds).",
+        ),
+    ] = None
 
 
 class LevelChange(Fact):
@@ -623,3 +650,58 @@ class Withdrawal(Body):
     """Withdraw a pending request."""
 
     reason: Text = ""
+
+
+# ------------------------------------------------------------------- allocation, step-up, disagreements
+
+
+class LeadProposalIn(Body):
+    """Propose a professional as the family's lead (coordinators, managers)."""
+
+    professional_id: UUID
+    reason: Text = ""
+
+
+class LeadProposalRefusal(Body):
+    """The proposed professional refuses the proposal, with the reason."""
+
+    reason: RequiredText
+
+
+class StepUpIn(Fact):
+    """Refer the family from its open episode to children's social care (the MASH)."""
+
+    reason: RequiredText
+    to_agency_id: UUID | None = Field(default=None, description="The children's social care agency (kind social_care).")
+
+
+class StepUpOutcomeIn(Fact):
+    """What children's social care decided on a step-up."""
+
+    outcome: StepUpOutcome
+    note: Text = ""
+
+
+DisagreementLevel = Annotated[int, Field(ge=1, le=3, description="1 practitioners, 2 managers, 3 heads of service.")]
+
+
+class DisagreementIn(Fact):
+    """A professional disagreement or escalation, such as a referrer challenging a decision."""
+
+    about: RequiredText
+    event_version: Annotated[int | None, Field(ge=1, description="The entry disagreed with, if one.")] = None
+    level: DisagreementLevel
+    detail: RequiredText
+
+
+class DisagreementEscalation(Fact):
+    """Take an open disagreement to a higher level."""
+
+    level: DisagreementLevel
+    detail: RequiredText
+
+
+class DisagreementResolution(Fact):
+    """Resolve an open disagreement with its outcome."""
+
+    outcome: RequiredText

@@ -18,6 +18,8 @@ by subject in the modules of this package, each next to the events it records:
 | `handover` | closure and transfer requests and their checklists |
 | `voices` | the child's voice, the family's view, household circumstances |
 | `universal_reviews` | the Healthy Child Programme's universal health reviews |
+| `allocation` | lead proposals, accepted or refused by the professional proposed |
+| `escalation` | step-ups to children's social care and their outcomes, professional disagreements |
 
 The state they share, and the queries the rules ask of it, are in `base`. This module holds
 the aggregate itself: the hash chain, registration, and how older snapshots are read.
@@ -32,10 +34,12 @@ from eventsourcing.domain import Aggregate, CommandMethodDecorator, event
 from eventsourcing.utils import get_topic
 
 from domain.canonical import GENESIS_HASH, chain_hash, hashed_fields
+from domain.family.allocation import Allocation
 from domain.family.assessments import ClaimsAndAssessments
 from domain.family.consent import Consent
 from domain.family.contacts import Contacts
 from domain.family.episodes import EpisodesAndLeads
+from domain.family.escalation import Escalation
 from domain.family.front_door import FrontDoor
 from domain.family.handover import Handover
 from domain.family.members import Members
@@ -60,11 +64,13 @@ from domain.state import (
     MemberState,
     MissedMeetingState,
     MissedReviewState,
+    Move,
     PlanState,
     ReferralState,
     RequestState,
     SignalState,
     SupervisionState,
+    Weight,
     contacts_rules_read,
     latest_weights,
     missed_meetings_rules_read,
@@ -85,6 +91,8 @@ SUBJECTS: tuple[type[Any], ...] = (
     Handover,
     VoicesAndCircumstances,
     UniversalReviews,
+    Allocation,
+    Escalation,
 )
 
 
@@ -116,6 +124,8 @@ class Family(
     Handover,
     VoicesAndCircumstances,
     UniversalReviews,
+    Allocation,
+    Escalation,
     Aggregate,
 ):
     """A family: its members, episodes, team, plan, facts and handover requests.
@@ -127,7 +137,7 @@ class Family(
     (`TafLedger.get_family`), and the next snapshot is taken from that replay.
     """
 
-    class_version = 5
+    class_version = 6
     # known_agency_ids: a snapshot from before need-to-know scope also holds the older, wider
     # involved_* lists (every author had a part), so it is replayed past to recompute both.
     # supervision: the latest supervision (and the plan's last review meeting) were not kept before, so a
@@ -158,9 +168,14 @@ class Family(
         closed = episodes[-1].closed_version if episodes else None
         state["contacts"] = contacts_rules_read(state.get("contacts", []), closed)
         state["missed_meetings"] = missed_meetings_rules_read(state.get("missed_meetings", []))
-        state["moves"] = moves_rules_read(state.get("moves", []))
+        # the moves and the weights are bounded too, once they are values (`upcast_v5_v6`)
+
+    @staticmethod
+    def upcast_v5_v6(state: dict[str, Any]) -> None:
+        """Version 6 keeps moves and weights as values (`Move`, `Weight`), not [day, what, version] lists."""
+        state["moves"] = moves_rules_read([Move(*m) for m in state.get("moves", [])])
         for child in state.get("children", {}).values():
-            child.weights = latest_weights(child.weights)
+            child.weights = latest_weights([Weight(w[0], float(w[1]), w[2]) for w in child.weights])
 
     class Event(Aggregate.Event):
         """Base of every family event: carries the hash that chains it to the one before."""
@@ -232,7 +247,7 @@ class Family(
         self.address = address
         self.housing = housing
         self.languages = list(languages)
-        self.moves: list[list[Any]] = []  # [moved_on, housing, version]
+        self.moves: list[Move] = []  # what the rules read: `moves_rules_read`
         self.in_area = True
         self.arrived_on = meta.occurred_on
         self.episodes: list[EpisodeState] = []

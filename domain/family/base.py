@@ -7,9 +7,9 @@ subject and the events they record.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TypeVar
 from uuid import UUID
 
 from domain.errors import InvalidValueError, RuleViolationError, UnknownEntityError
@@ -28,6 +28,7 @@ from domain.state import (
     MemberState,
     MissedMeetingState,
     MissedReviewState,
+    Move,
     PlanState,
     ReferralState,
     RequestState,
@@ -36,6 +37,8 @@ from domain.state import (
     note_involvement,
 )
 from domain.values import Carer, Channel, Child, Housing, Meta, RequestKind, RequestStatus
+
+Entry = TypeVar("Entry")  # a record the family keeps by id: a referral, a concern, a claim...
 
 
 def require_text(value: str, field: str, rule: str) -> str:
@@ -57,7 +60,7 @@ class FamilyBase:
     address: str
     housing: Housing | None
     languages: list[str]
-    moves: list[list[Any]]  # [moved_on, housing, version]: `moves_rules_read`
+    moves: list[Move]  # what the rules read: `moves_rules_read`
     in_area: bool
     arrived_on: date
     destination: str
@@ -169,7 +172,7 @@ class FamilyBase:
             self.child(child_id)
         return list(child_ids)
 
-    def _lookup(self, table: dict[str, Any], key: UUID, what: str) -> Any:
+    def _lookup(self, table: Mapping[str, Entry], key: UUID, what: str) -> Entry:
         try:
             return table[str(key)]
         except KeyError:

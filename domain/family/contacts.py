@@ -9,7 +9,7 @@ from eventsourcing.domain import event
 
 from domain.errors import InvalidValueError
 from domain.family.base import FamilyBase
-from domain.state import CONTACTS_PRUNED_ABOVE, ContactState, contacts_rules_read, latest_weights
+from domain.state import CONTACTS_PRUNED_ABOVE, ContactState, Weight, contacts_rules_read, latest_weights
 from domain.values import ContactKind, ContactOutcome, Meta, Service
 
 
@@ -81,7 +81,7 @@ class Contacts(FamilyBase):
     @event("GrowthMeasured")
     def _growth_measured(self, meta: Meta, child_id: UUID, weight_kg: float) -> None:
         child = self.children[str(child_id)]
-        child.weights = latest_weights([*child.weights, [meta.occurred_on, weight_kg, self.next_version]])
+        child.weights = latest_weights([*child.weights, Weight(meta.occurred_on, weight_kg, self.next_version)])
         self._note_fact(meta, "growth measured")
 
     def record_registration(self, meta: Meta, child_id: UUID, service: Service) -> None:

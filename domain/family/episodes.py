@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
-from eventsourcing.domain import event
+from eventsourcing.domain import Aggregate, event
 
 from domain import checklists
+from domain.canonical import added
 from domain.errors import InvalidValueError, RuleViolationError, UnknownEntityError
 from domain.family.base import require_text
 from domain.family.members import Members
@@ -29,9 +30,12 @@ class EpisodesAndLeads(Members):
         kind: EpisodeKind | None = None,
         address: str | None = None,
         housing: Housing | None = None,
+        from_description: str | None = None,
     ) -> None:
         """Open an episode; on a family with a closed episode it is a reopening.
 
+        `kind` may say the episode came by step-down from children's social care or by transfer
+        in from another area, with `from_description` saying from where (required then).
         For a family recorded as having left the area, its return is recorded first (at the
         given address and housing, else the last known ones).
         """
@@ -41,17 +45,37 @@ class EpisodesAndLeads(Members):
         if address is not None:
             address = require_text(address, "address", "address_required")
         previous = self.episodes[-1].episode_id if self.episodes else None
-        if kind is None:
-            kind = EpisodeKind.REOPENED if previous is not None else EpisodeKind.NEW
+        kind = episode_kind(kind, previous is not None)
+        if kind in ARRIVING_KINDS:
+            from_description = require_text(from_description or "", "from_description", "from_description_required")
+        elif from_description is not None and not from_description.strip():
+            from_description = None
         if not self.in_area:
             self._returned(
                 meta=meta,
                 address=address if address is not None else self.address,
                 housing=housing if housing is not None else self.housing,
             )
-        self._episode_opened(meta=meta, episode_id=episode_id, level=level, kind=kind, previous_episode_id=previous)
+        self._episode_opened(
+            meta=meta,
+            episode_id=episode_id,
+            level=level,
+            kind=kind,
+            previous_episode_id=previous,
+            from_description=from_description.strip() if from_description else None,
+        )
 
-    @event("EpisodeOpened")
+    class EpisodeOpened(Aggregate.Event):
+        """An episode opened; `from_description` (where an arriving episode came from) was added later."""
+
+        meta: Meta
+        episode_id: UUID
+        level: int
+        kind: EpisodeKind
+        previous_episode_id: UUID | None
+        from_description: str | None = added(None)
+
+    @event(EpisodeOpened)
     def _episode_opened(
         self,
         meta: Meta,
@@ -59,6 +83,7 @@ class EpisodesAndLeads(Members):
         level: int,
         kind: EpisodeKind,
         previous_episode_id: UUID | None,
+        from_description: str | None = None,
     ) -> None:
         self.episodes.append(
             EpisodeState(
@@ -68,6 +93,7 @@ class EpisodesAndLeads(Members):
                 opened_on=meta.occurred_on,
                 opened_version=self.next_version,
                 previous_episode_id=previous_episode_id,
+                from_description=from_description,
             )
         )
 
@@ -185,6 +211,29 @@ class EpisodesAndLeads(Members):
     @event("TafMemberLeft")
     def _member_left(self, meta: Meta, professional_id: UUID) -> None:
         self.members.pop(str(professional_id), None)
+
+
+# episodes that arrive from elsewhere: they say where from
+ARRIVING_KINDS = frozenset({EpisodeKind.STEPPED_DOWN, EpisodeKind.TRANSFERRED_IN})
+
+
+def episode_kind(asked: EpisodeKind | None, has_history: bool) -> EpisodeKind:
+    """The kind of a new episode: as asked, else by history (new, or reopened after an earlier one).
+
+    `new` and `reopened` are the family's history, not a choice: asking for `new` on a family with
+    an earlier episode (or `reopened` on one without) is refused, so no reopening hides what came before.
+    """
+    by_history = EpisodeKind.REOPENED if has_history else EpisodeKind.NEW
+    if asked is None:
+        return by_history
+    if asked in (EpisodeKind.NEW, EpisodeKind.REOPENED) and asked is not by_history:
+        raise InvalidValueError(
+            f"this family {'has' if has_history else 'has no'} earlier episode, so the episode is "
+            f"{by_history.value}, not {asked.value}",
+            rule="episode_kind_by_history",
+            field="kind",
+        )
+    return asked
 
 
 def _check_level(level: int) -> None:

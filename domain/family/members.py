@@ -9,7 +9,7 @@ from eventsourcing.domain import event
 
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.family.base import FamilyBase, require_text
-from domain.state import moves_rules_read
+from domain.state import Move, moves_rules_read
 from domain.values import Child, Housing, Meta
 
 
@@ -28,8 +28,14 @@ class Members(FamilyBase):
         self._add_child_state(child, self.next_version)
 
     def record_birth(self, meta: Meta, child_id: UUID, born_on: date) -> None:
-        """Record that an expected child was born."""
-        self.child(child_id)
+        """Record that an expected child was born (once: a correction changes the date)."""
+        child = self.child(child_id)
+        if child.date_of_birth is not None:
+            raise RuleViolationError(
+                f"this child's birth is already recorded (born on {child.date_of_birth.isoformat()}); "
+                "send a correction to change it",
+                rule="child_already_born",
+            )
         if born_on > meta.occurred_on:
             raise InvalidValueError("born_on is in the future", rule="occurred_in_future", field="born_on")
         self._child_born(meta=meta, child_id=child_id, born_on=born_on)
@@ -73,7 +79,7 @@ class Members(FamilyBase):
         self.address = address
         self.housing = housing
         self.postcode = ""  # the old postcode is no longer the family's; a new one follows when known
-        self.moves = moves_rules_read([*self.moves, [meta.occurred_on, housing, self.next_version]])
+        self.moves = moves_rules_read([*self.moves, Move(meta.occurred_on, housing, self.next_version)])
 
     def leave_area(self, meta: Meta, destination: str) -> None:
         """Record that the family has left the area (a fact: never refused)."""
@@ -97,4 +103,4 @@ class Members(FamilyBase):
         self.arrived_on = meta.occurred_on
         self.address = address
         self.housing = housing
-        self.moves = moves_rules_read([*self.moves, [meta.occurred_on, housing, self.next_version]])
+        self.moves = moves_rules_read([*self.moves, Move(meta.occurred_on, housing, self.next_version)])

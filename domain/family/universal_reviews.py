@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import cast
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -49,8 +47,8 @@ class UniversalReviews(FamilyBase):
         child = self.children[str(child_id)]
         if outcome is UniversalReviewOutcome.COMPLETED:
             done = child.reviews_completed.get(review.value)
-            if done is None or meta.occurred_on >= cast(date, done[0]):
-                child.reviews_completed[review.value] = [meta.occurred_on, self.next_version]
+            if done is None or meta.occurred_on >= done:
+                child.reviews_completed[review.value] = meta.occurred_on
         else:
             missed = MissedReviewState(
                 child_id=child_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import screenshot, serious_violations, sign_in
 
 
@@ -10,7 +12,8 @@ def test_the_childs_voice_is_recorded_from_the_family_page_and_read_in_the_chron
     sign_in(page, server, "fsw2@demo.taf.invalid")
     page.goto(server.url + "/families?q=ASHBY")
     page.get_by_role("link", name="ASHBY-01").click()
-    assert page.get_by_text("Household circumstances").count() == 1
+    expect(page.get_by_role("heading", name="ASHBY-01")).to_be_visible()
+    expect(page.get_by_text("Household circumstances")).to_have_count(1)
     assert serious_violations(page) == []
     page.get_by_role("link", name="Record the child's voice for Baby Ashby").click()
     page.get_by_role("button", name="Record the child's voice for Baby Ashby").click()

@@ -1,4 +1,4 @@
-"""The API in process: `create_app` over a fresh SQLite store and a fake clock, called through TestClient.
+"""The API in process: `create_api` over a fresh SQLite store and a fake clock, called through TestClient.
 
 Used where a test must move through dates (the clock is the edge of the world) or run
 the workers' steps (signal scan, webhook dispatch and delivery) on the app's own stores.
@@ -18,10 +18,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.routes.watchlist import scan_watchlist
 from domain.application import TafLedger
-from taf.settings import Settings
+from infra.settings import Settings
+from taf.service import create_api
 from tests.conftest import FakeClock
 from workers.webhooks import WebhookStore
 
@@ -142,7 +142,7 @@ def start_world(tmp_path: Path, today: date, **overrides: Any) -> Iterator[World
         **overrides,
     )
     clock = FakeClock(datetime.combine(today, time(12), UTC))
-    app = create_app(settings, clock=clock)
+    app = create_api(settings, clock=clock)
     with TestClient(app, raise_server_exceptions=True) as client:
         yield World(app, client, clock)
 

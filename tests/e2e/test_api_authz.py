@@ -26,6 +26,9 @@ READ = [
     ("GET", F + "/signal-history"),
     ("GET", F + "/chronology"),
     ("GET", F + "/carried-forward"),
+    ("GET", F + "/step-ups"),
+    ("GET", F + "/step-ups/{x}"),
+    ("GET", F + "/disagreements"),
 ]
 WRITE = [
     ("POST", F + p)
@@ -69,9 +72,17 @@ WRITE = [
         "/family-views",
         "/children/{x}/universal-reviews",
         "/circumstances",
+        "/lead-proposals/{x}/acceptance",
+        "/lead-proposals/{x}/refusal",
+        "/step-ups",
+        "/step-ups/{x}/outcome",
+        "/disagreements",
+        "/disagreements/{x}/escalation",
+        "/disagreements/{x}/resolution",
     )
 ] + [("DELETE", F + "/members/{x}"), ("DELETE", F + "/closure"), ("DELETE", F + "/transfer")]
-LEAD = [("POST", F + "/lead")]
+LEAD = [("POST", F + "/lead"), ("POST", F + "/lead-proposals")]
+ALLOCATION_QUEUE = [("GET", "/api/v1/allocation-queue")]
 SUPERVISION = [("POST", F + "/supervision"), ("POST", F + "/claims/{x}/decision"), ("POST", F + "/signal-reviews")]
 HANDOVER = [("POST", F + "/closure"), ("POST", F + "/transfer")]
 CREATE_FAMILY = [("POST", "/api/v1/families")]
@@ -92,7 +103,21 @@ CASE_LISTS = [
     ("GET", "/api/v1/actions"),
     ("GET", "/api/v1/worklist"),
 ]
-WEBHOOKS = [("POST", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks/{x}/deliveries")]
+WEBHOOKS = [
+    ("POST", "/api/v1/webhooks"),
+    ("PATCH", "/api/v1/webhooks/{x}"),
+    ("POST", "/api/v1/webhooks/{x}/secret-rotations"),
+    ("POST", "/api/v1/webhooks/{x}/redeliveries"),
+]
+WEBHOOK_MANAGEMENT = [
+    ("GET", "/api/v1/webhooks"),
+    ("GET", "/api/v1/webhooks/{x}"),
+    ("POST", "/api/v1/webhooks/{x}/pause"),
+    ("POST", "/api/v1/webhooks/{x}/resume"),
+    ("DELETE", "/api/v1/webhooks/{x}"),
+    ("GET", "/api/v1/webhooks/{x}/deliveries"),
+]
+DELIVERY_SKIP = [("POST", "/api/v1/webhooks/{x}/deliveries/{x}/skip")]
 AUDIT = [("GET", F + "/events"), ("GET", F + "/state"), ("GET", F + "/integrity")]
 ACCESS_LOG = [("GET", "/api/v1/access-log")]
 
@@ -114,10 +139,16 @@ MATRIX: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     "case_lists": (CASE_LISTS, ["403", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
     # a webhook carries case data out to an agency system: roles that record for families
     "webhooks": (WEBHOOKS, ["403", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
+    # admins list, pause and delete any webhook (API.md), without payloads
+    "webhook_management": (WEBHOOK_MANAGEMENT, ["ok", "403", "ok", "ok", "ok", "ok", "ok", "ok", "ok"]),
+    # a failed delivery is given up for good by an admin only (its owner redelivers it)
+    "delivery_skip": (DELIVERY_SKIP, ["ok", "403", "403", "403", "403", "403", "403", "403", "403"]),
     # full histories (API.md's one rule): auditors, coordinators, managers and agency systems in scope
     "event_feed": (EVENT_FEED, ["403", "ok", "ok", "ok", "ok", "403", "403", "ok", "ok"]),
     "audit": (AUDIT, ["403", "ok", "ok", "ok", "404", "403", "403", "ok", "404"]),
     "access_log": (ACCESS_LOG, ["403", "ok", "403", "403", "403", "403", "403", "403", "403"]),
+    # the coordinators' queue of families that need a lead
+    "allocation_queue": (ALLOCATION_QUEUE, ["403", "403", "ok", "403", "403", "403", "403", "403", "403"]),
 }
 
 

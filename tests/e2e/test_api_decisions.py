@@ -50,7 +50,7 @@ class Case:
         self.world.run_signal_worker()  # the signals the worker records for what was written
         answer = self.coordinator.get(f"{self.base}/signals")
         assert answer.status_code == 200, answer.text
-        return {s["signal"] for s in answer.json()}
+        return {s["signal"] for s in answer.json()["items"]}
 
     def event_data(self, event_type: str) -> list[dict[str, Any]]:
         answer = self.auditor.get(f"{self.base}/events", params={"limit": 500})
@@ -426,7 +426,7 @@ def reopened(case: Case) -> tuple[str, str]:
 def carried(case: Case, who: str = "coordinator") -> list[dict[str, Any]]:
     answer = getattr(case, who).get(f"{case.base}/carried-forward")
     assert answer.status_code == 200, answer.text
-    return list(answer.json())
+    return list(answer.json()["items"])
 
 
 def test_carried_forward_lists_what_earlier_episodes_leave(case: Case) -> None:

@@ -67,6 +67,14 @@ def write_ok(answer: Any, status: int = 201) -> dict[str, Any]:
     return body
 
 
+def recorded(case: Case, answer: dict[str, Any], event_type: str) -> dict[str, Any]:
+    """What a write recorded, read back through the API: its event's data in the family's history, and the day."""
+    events = case.coordinator.get(f"{case.base}/events", params={"limit": 500}).json()["items"]
+    (event,) = [e for e in events if e["version"] == answer["version"]]
+    assert event["type"] == event_type
+    return {**event["data"], "occurred_on": event["occurred_on"]}
+
+
 def test_registering_a_family_answers_its_id_reference_and_children(directory: Directory) -> None:
     coordinator = directory.person(directory.agency(), "coordinator")
     family = register_family(coordinator, reference="LUT-0042")
@@ -177,10 +185,23 @@ def test_concern_is_raised_and_answered(case: Case) -> None:
             {"source_kind": "member_of_public", "description": "crying all night", "reporter_known_to_agency": True},
         )
     )
-    write_ok(
+    response = write_ok(
         case.lead.post(
             f"{case.base}/concerns/{concern['id']}/response", {"response": "visited", "welfare_check_done": True}
         )
+    )
+
+    raised = recorded(case, concern, "ConcernRaised")
+    answered = recorded(case, response, "ConcernResponded")
+    assert (raised["source_kind"], raised["description"], raised["reporter_known_to_agency"]) == (
+        "member_of_public",
+        "crying all night",
+        True,
+    )
+    assert (answered["concern_id"], answered["response"], answered["welfare_check_done"]) == (
+        concern["id"],
+        "visited",
+        True,
     )
 
 
@@ -202,12 +223,11 @@ def test_consent_is_given_and_withdrawn_once(case: Case) -> None:
 
 
 def test_sharing_decision_is_recorded(case: Case) -> None:
-    write_ok(
-        case.lead.post(
-            f"{case.base}/sharing-decisions",
-            {"what": "chronology", "with_whom": "school", "lawful_basis": "public task", "why": "safeguarding"},
-        )
-    )
+    decision = {"what": "chronology", "with_whom": "school", "lawful_basis": "public task", "why": "safeguarding"}
+    answer = write_ok(case.lead.post(f"{case.base}/sharing-decisions", decision))
+
+    data = recorded(case, answer, "SharingDecisionRecorded")
+    assert {k: data[k] for k in decision} == decision
 
 
 def test_second_open_episode_is_refused(case: Case) -> None:
@@ -251,7 +271,7 @@ def test_removing_someone_who_is_not_a_member_is_404(case: Case) -> None:
 
 
 def test_plan_is_agreed(case: Case) -> None:
-    write_ok(
+    answer = write_ok(
         case.lead.post(
             f"{case.base}/plans",
             {
@@ -261,6 +281,10 @@ def test_plan_is_agreed(case: Case) -> None:
             },
         )
     )
+
+    plan = recorded(case, answer, "PlanAgreed")
+    assert plan["outcomes"] == ["baby seen fortnightly"] and plan["review_by"] == "2027-01-31"
+    assert plan["contact_every"] == [{"agency_id": case.member.agency_id, "days": 14}]
 
 
 def test_plan_without_outcomes_is_422(case: Case) -> None:
@@ -359,19 +383,34 @@ def test_contact_in_the_future_is_refused_naming_occurred_on(case: Case) -> None
 
 
 def test_missed_contact_is_recorded_as_a_fact(case: Case) -> None:
-    write_ok(case.member.post(f"{case.base}/contacts", {"kind": "clinic", "outcome": "was_not_brought"}))
+    answer = write_ok(case.member.post(f"{case.base}/contacts", {"kind": "clinic", "outcome": "was_not_brought"}))
+
+    contact = recorded(case, answer, "ContactRecorded")
+    assert (contact["kind"], contact["outcome"], contact["child_ids_seen"]) == ("clinic", "was_not_brought", [])
 
 
 def test_growth_and_registration_are_recorded_for_a_child(case: Case) -> None:
-    write_ok(
+    growth = write_ok(
         case.member.post(
             f"{case.base}/children/{case.child_id}/growth", {"weight_kg": 5.2, "measured_on": "2026-11-19"}
         )
     )
-    write_ok(
+    registration = write_ok(
         case.member.post(
             f"{case.base}/children/{case.child_id}/registrations", {"service": "gp", "registered_on": "2026-11-18"}
         )
+    )
+
+    weight, registered = recorded(case, growth, "GrowthMeasured"), recorded(case, registration, "RegistrationRecorded")
+    assert (weight["child_id"], weight["weight_kg"], weight["occurred_on"]) == (
+        case.child_id,
+        5.2,
+        "2026-11-19",
+    )
+    assert (registered["child_id"], registered["service"], registered["occurred_on"]) == (
+        case.child_id,
+        "gp",
+        "2026-11-18",
     )
 
 
@@ -387,11 +426,23 @@ def test_claim_is_recorded_and_verified(case: Case) -> None:
             {"statement": "grandmother helps daily", "reported_by": "Mum", "relied_on_in_plan": True},
         )
     )
-    write_ok(
+    verification = write_ok(
         case.lead.post(
             f"{case.base}/claims/{claim['id']}/verification",
             {"outcome": "contradicted", "method": "spoke to grandmother"},
         )
+    )
+
+    made, checked = recorded(case, claim, "ClaimRecorded"), recorded(case, verification, "ClaimVerified")
+    assert (made["statement"], made["reported_by"], made["relied_on_in_plan"]) == (
+        "grandmother helps daily",
+        "Mum",
+        True,
+    )
+    assert (checked["claim_id"], checked["outcome"], checked["method"]) == (
+        claim["id"],
+        "contradicted",
+        "spoke to grandmother",
     )
 
 
@@ -399,12 +450,18 @@ def test_assessment_is_recommended_started_and_completed_with_grades(case: Case)
     assessment = write_ok(case.lead.post(f"{case.base}/assessments", {"kind": "gcp2", "reason": "neglect"}))
     write_ok(case.lead.post(f"{case.base}/assessments/{assessment['id']}/start"))
     grades = {"physical_care": 4, "safety": 3, "love": 2, "esteem": 3}
-    write_ok(
+    completion = write_ok(
         case.lead.post(
             f"{case.base}/assessments/{assessment['id']}/completion",
             {"findings": "poor home conditions", "grades": grades},
         )
     )
+
+    recommended = recorded(case, assessment, "AssessmentRecommended")
+    completed = recorded(case, completion, "AssessmentCompleted")
+    assert (recommended["kind"], recommended["reason"]) == ("gcp2", "neglect")
+    assert (completed["assessment_id"], completed["findings"]) == (assessment["id"], "poor home conditions")
+    assert completed["grades"] == grades
 
 
 def test_gcp2_grade_outside_one_to_five_is_422(case: Case) -> None:
@@ -427,12 +484,15 @@ def test_supervision_is_recorded_by_a_manager_only(case: Case) -> None:
 
 
 def test_history_review_is_recorded(case: Case) -> None:
-    write_ok(case.lead.post(f"{case.base}/history-review", {"notes": "read episode one"}))
+    answer = write_ok(case.lead.post(f"{case.base}/history-review", {"notes": "read episode one"}))
+
+    assert recorded(case, answer, "HistoryReviewed")["notes"] == "read episode one"
 
 
 def test_correction_points_at_an_earlier_event(case: Case) -> None:
-    write_ok(
-        case.lead.post(f"{case.base}/corrections", {"event_version": 1, "correction": "name is Bea", "reason": "typo"})
-    )
+    correction = {"event_version": 1, "correction": "name is Bea", "reason": "typo"}
+    answer = write_ok(case.lead.post(f"{case.base}/corrections", correction))
+    data = recorded(case, answer, "EntryCorrected")
+    assert {k: data[k] for k in correction} == correction
     answer = case.lead.post(f"{case.base}/corrections", {"event_version": 999, "correction": "x", "reason": "y"})
     assert is_problem(answer, 404)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -59,19 +61,38 @@ def case(people: dict[str, Person]) -> Case:
 CLOSURE = {"reason": "needs_met", "outcome_summary": "baby thriving, registered with GP"}
 
 
+def evaluated(case: Case, timeout: float = 30.0) -> dict[str, Any]:
+    """The closure request once the worker (a thread of the server) has evaluated it: no longer pending.
+
+    A test never reads the status before the worker decided, so it cannot race it; the bound is
+    for a loaded machine, not a timing claim.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        status = dict(case.member.get(f"{case.base}/closure").json())
+        if status["status"] != "pending":
+            return status
+        assert time.monotonic() < deadline, f"the worker did not evaluate the request within {timeout}s: {status}"
+        time.sleep(0.05)
+
+
 def test_lead_requests_closure_and_it_waits_pending(case: Case) -> None:
     answer = case.lead.post(f"{case.base}/closure", CLOSURE)
     assert answer.status_code == 202, answer.text
     body = answer.json()
     assert body["status"] == "pending" and body["request_id"] == body["id"] and body["version"] == 5
-    status = case.member.get(f"{case.base}/closure").json()
-    # pending until the worker (a thread of this app) has evaluated it; blocked after, never completed: no sign-off
-    assert status["request_id"] == body["request_id"] and status["status"] in ("pending", "blocked")
+
+    status = evaluated(case)
+
+    # the worker's decision: it waits, blocked on what is missing (never completed: no sign-off)
+    assert status["request_id"] == body["request_id"] and status["status"] == "blocked"
     steps = {s["step"]: s for s in status["steps"]}
     assert steps["open_actions_resolved"]["done"] is True and steps["manager_signoff"]["done"] is False
+    assert "manager_signoff" in status["missing_steps"] and "open_actions_resolved" not in status["missing_steps"]
+    assert status["missing_steps"] == [s["step"] for s in status["steps"] if not s["done"]]
     assert all({"step", "done", "reason", "evidence"} <= s.keys() for s in status["steps"])
     pending = case.lead.get(case.base).json()["pending_requests"]
-    assert [p["kind"] for p in pending] == ["closure"] and pending[0]["status"] in ("pending", "blocked")
+    assert [(p["kind"], p["status"]) for p in pending] == [("closure", "blocked")]
 
 
 def test_second_closure_request_is_409(case: Case) -> None:
@@ -92,7 +113,16 @@ def test_practitioner_who_is_not_lead_cannot_request_closure(case: Case) -> None
 
 
 def test_manager_may_request_closure(case: Case) -> None:
-    assert case.manager.post(f"{case.base}/closure", CLOSURE).status_code == 202
+    answer = case.manager.post(f"{case.base}/closure", CLOSURE)
+    assert answer.status_code == 202, answer.text
+
+    request = case.lead.get(f"{case.base}/closure").json()
+    assert (request["request_id"], request["kind"], request["requested_by"], request["reason"]) == (
+        answer.json()["request_id"],
+        "closure",
+        case.manager.id,
+        "needs_met",
+    )
 
 
 def test_closure_status_before_any_request_is_404(case: Case) -> None:
@@ -107,7 +137,7 @@ def test_manual_step_is_completed_with_evidence(case: Case) -> None:
     )
     assert answer.status_code == 201, answer.text
     steps = {s["step"]: s for s in case.lead.get(f"{case.base}/closure").json()["steps"]}
-    assert steps["family_informed"]["done"] is True
+    assert steps["family_informed"]["done"] is True and steps["family_informed"]["evidence"] == "letter sent 20 Nov"
     assert steps["family_informed"]["evidence"] == "letter sent 20 Nov"
 
 
@@ -143,6 +173,10 @@ def test_manager_signs_off_a_lead_request(case: Case) -> None:
         {"request_id": request_id, "step": "manager_signoff", "evidence": "reviewed in supervision"},
     )
     assert answer.status_code == 201, answer.text
+
+    steps = {s["step"]: s for s in case.lead.get(f"{case.base}/closure").json()["steps"]}
+    assert steps["manager_signoff"]["done"] is True
+    assert steps["manager_signoff"]["evidence"] == "reviewed in supervision"
 
 
 def test_unknown_step_is_422(case: Case) -> None:

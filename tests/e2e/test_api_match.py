@@ -272,12 +272,12 @@ def test_recording_makes_the_agency_involved_for_the_signals(scene: Scene) -> No
     match(health, nhs_number=OTHER_NHS)
     match(scene.gp, nhs_number=OTHER_NHS)
     world.run_signal_worker()  # signals are what the worker records (issue 11 item 4)
-    signals = {s["signal"] for s in scene.coordinator.get(f"{base}/signals").json()}
+    signals = {s["signal"] for s in scene.coordinator.get(f"{base}/signals").json()["items"]}
     assert "no_lead_multi_agency" not in signals
     health.write(f"{base}/contacts", {"kind": "clinic", "outcome": "seen"})
     scene.gp.write(f"{base}/contacts", {"kind": "clinic", "outcome": "seen"})
     world.run_signal_worker()
-    signals = {s["signal"] for s in scene.coordinator.get(f"{base}/signals").json()}
+    signals = {s["signal"] for s in scene.coordinator.get(f"{base}/signals").json()["items"]}
     assert "no_lead_multi_agency" in signals
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.observability import RateLimiter
-from taf.settings import Settings
+from infra.settings import Settings
+from taf.service import create_api
 from tests.conftest import REDIS_URL, unavailable
 from tests.e2e.api_client import ADMIN_KEY, Directory, Server, is_problem, register_family, start_server, stop_server
 
@@ -42,7 +42,7 @@ def test_api_keeps_answering_when_redis_is_down(redis_down_server: Server) -> No
 
 def test_unexpected_error_is_a_logged_problem_500(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'taf.sqlite'}", _env_file=None)
-    app = create_app(settings)
+    app = create_api(settings)
 
     @app.get("/api/v1/broken")
     def broken() -> dict[str, str]:

@@ -70,7 +70,7 @@ def test_a_manager_in_scope_reviews_a_standing_signal_and_the_signals_show_it(ca
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["version"] == before + 1 and answer.json()["family_id"] == case.id
-    [signal] = case.lead.get(f"{case.base}/signals").json()
+    [signal] = case.lead.get(f"{case.base}/signals").json()["items"]
     assert signal["last_review"] == {
         "decision": "accept_risk",
         "rationale": REVIEW["rationale"],
@@ -137,7 +137,7 @@ def test_a_review_of_a_cleared_signal_is_409(case: Case) -> None:
     )
     case.world.run_signal_worker()
 
-    assert case.lead.get(f"{case.base}/signals").json() == []
+    assert case.lead.get(f"{case.base}/signals").json()["items"] == []
     assert is_problem(case.review(case.manager), 409, "signal_not_standing")
 
 

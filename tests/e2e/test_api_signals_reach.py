@@ -16,7 +16,7 @@ TODAY = date(2026, 6, 1)
 
 def names(answer: Any) -> list[str]:
     assert answer.status_code == 200, answer.text
-    return [item["signal"] for item in answer.json()]
+    return [item["signal"] for item in answer.json()["items"]]
 
 
 def recorded(world: World, caller: Caller, base: str) -> Any:

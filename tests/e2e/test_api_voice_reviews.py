@@ -53,7 +53,7 @@ class Case:
         self.world.run_signal_worker()
         answer = self.coordinator.get(f"{self.base}/signals")
         assert answer.status_code == 200, answer.text
-        return {s["signal"]: s for s in answer.json()}
+        return {s["signal"]: s for s in answer.json()["items"]}
 
     def events(self, event_type: str) -> list[dict[str, Any]]:
         answer = self.auditor.get(f"{self.base}/events", params={"limit": 500})
@@ -228,7 +228,7 @@ def test_supervision_overdue_names_the_vulnerable_infant_cohort_with_no_supervis
     coordinator.write(f"{base}/contacts", {"kind": "clinic", "outcome": "was_not_brought"})
     world.move_to(TODAY + timedelta(days=8))
     answer = coordinator.get(f"{base}/signals")
-    signals = {s["signal"]: s for s in answer.json()}
+    signals = {s["signal"]: s for s in answer.json()["items"]}
     assert "vulnerable_infant_cohort" in signals
     assert signals["supervision_overdue"]["severity"] == "high"
     assert "vulnerable-infant cohort" in signals["supervision_overdue"]["explanation"]
@@ -381,4 +381,4 @@ def test_a_health_visitor_who_found_the_child_by_nhs_number_records_a_review_and
     assert health_visitor.post("/api/v1/families/match", {"nhs_number": "9434765919"}).status_code == 200
     health_visitor.write(reviews, {"review": "new_birth", "outcome": "completed", "occurred_on": "2026-05-12"})
     family_now = world.ledger.get_family(UUID(family["id"]))
-    assert family_now.children[family["child_ids"][0]].reviews_completed["new_birth"][0] == date(2026, 5, 12)
+    assert family_now.children[family["child_ids"][0]].reviews_completed["new_birth"] == date(2026, 5, 12)

@@ -57,13 +57,13 @@ def test_family_signals_are_those_the_worker_recorded_and_also_shown_in_the_summ
     answer = lead.get(f"/api/v1/families/{fid}/signals")
 
     assert answer.status_code == 200, answer.text
-    [signal] = answer.json()
+    [signal] = answer.json()["items"]
     assert signal["family_id"] == fid and signal["signal"] == "concern_without_response"
     assert signal["since"] == (TODAY - timedelta(days=1)).isoformat() and signal["severity"] == "medium"
     assert "a member of the public, reporter known to an agency" in signal["explanation"]
     assert signal["event_versions"] == [4]
     assert (signal["raised_on"], signal["raised_at_version"], signal["last_review"]) == (TODAY.isoformat(), 5, None)
-    assert lead.get(f"/api/v1/families/{fid}").json()["signals"] == answer.json()
+    assert lead.get(f"/api/v1/families/{fid}").json()["signals"] == answer.json()["items"]
 
 
 def test_watchlist_waits_for_the_position_asked_for_and_records_nothing(world: World) -> None:

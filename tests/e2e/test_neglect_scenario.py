@@ -348,7 +348,7 @@ def test_at_the_end_the_reviewer_sees_the_whole_pattern(story: Story) -> None:
     assert "Ava (born 2025-12-01" in missed and "the 6 to 8 week review was due by 2026-01-26" in missed
     assert "Ben (born 2026-04-10" in missed and "the antenatal contact was due by 2026-04-10" in missed
     assert "vulnerable-infant cohort" in story.watchlist[END]["supervision_overdue"]["explanation"]
-    computed_now = story.people["evan"].get(f"{story.base}/signals").json()
+    computed_now = story.people["evan"].get(f"{story.base}/signals").json()["items"]
     assert sorted(computed_now, key=lambda i: i["signal"]) == sorted(
         story.watchlist[END].values(), key=lambda i: i["signal"]
     )

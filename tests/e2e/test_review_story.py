@@ -323,7 +323,7 @@ def episode_two(s: Story) -> dict[date, Callable[[], None]]:
         )
         answer = s.people["coordinator"].get(f"{s.base}/carried-forward")
         assert answer.status_code == 200, answer.text
-        s.answers["carried_forward"] = answer.json()
+        s.answers["carried_forward"] = answer.json()["items"]
 
     def plan_on_her_word() -> None:
         s.record(

@@ -9,9 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from infra.settings import Settings
 from taf.runtime import migrate
-from taf.settings import Settings
+from taf.service import create_api
 from tests.conftest import FakeClock
 from tests.e2e.app_client import ADMIN_KEY, Caller, World
 
@@ -31,7 +31,7 @@ def postgres_world(tmp_path: Path, postgres_url: str, **settings: Any) -> Iterat
     )
     migrate(config)
     clock = FakeClock(datetime.combine(TODAY, time(12), UTC))
-    app = create_app(config, clock=clock)
+    app = create_api(config, clock=clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield World(app, client, clock)
 

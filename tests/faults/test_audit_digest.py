@@ -18,9 +18,9 @@ from typer.testing import CliRunner, Result
 
 from domain.application import ChildInput, TafLedger
 from domain.values import ContactKind, ContactOutcome, Role
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from taf.cli import app
-from taf.runtime import build_ledger
-from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import execute, originator, table
 from tests.integration.test_audit_chain import Pair, pair

@@ -16,9 +16,9 @@ from uuid import uuid4
 import pytest
 from fastapi.testclient import TestClient
 
+from infra.settings import Settings
 from taf.runtime import migrate
 from taf.service import create_service
-from taf.settings import Settings
 from tests.e2e.api_client import ADMIN_KEY, Server, start_server, stop_server
 from tests.web.pages import Browser
 

@@ -18,13 +18,13 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from domain.application import ChildInput, TafLedger
 from domain.values import ContactKind, ContactOutcome
+from infra.settings import Settings
 from projections.queries import ReadModels
 from projections.runner import ProjectionSet, start_embedded
 from taf.runtime import migrate
-from taf.settings import Settings
+from taf.service import create_api
 from tests.conftest import PG_URL, Team
 from tests.integration.test_projections_recovery import start_projector, wait_until
 
@@ -141,7 +141,7 @@ def test_a_projection_broken_from_outside_stops_alone_is_reported_and_recovers_b
     assert "chronology" in status.stdout and f"event {stuck_at}" in status.stdout
     assert "operator_broke_it" in status.stdout and "ContactRecorded" in status.stdout
 
-    with TestClient(create_app(store_settings)) as client:
+    with TestClient(create_api(store_settings)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert "chronology" in ready.json()["checks"]["projections"]

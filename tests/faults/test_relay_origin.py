@@ -10,7 +10,7 @@ import uuid
 
 from domain.application import TafLedger
 from domain.values import RequestKind, Role
-from taf.settings import Settings
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.workers_harness import (
     complete_manual_closure_steps,

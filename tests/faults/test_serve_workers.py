@@ -19,9 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.values import AgencyKind, Role
+from infra.settings import Settings
 from taf.runtime import migrate
 from taf.service import create_service
-from taf.settings import Settings
 from tests.e2e.api_client import free_port
 from tests.integration.workers_harness import wait_until
 from tests.web.pages import WebService, h1

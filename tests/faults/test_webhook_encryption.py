@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from domain.application import ChildInput, TafLedger
 from domain.values import ContactKind, ContactOutcome
-from taf.settings import Settings
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.test_webhooks import Receiver, receiver, store
 from workers.periodic import can_see

@@ -19,7 +19,7 @@ import pytest
 
 from domain.application import ChildInput, TafLedger
 from domain.values import ContactKind, ContactOutcome
-from taf.settings import Settings
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.e2e.app_client import World, start_world
 from tests.integration.test_webhooks import LOOPBACK_ALLOWED, Receiver, receiver

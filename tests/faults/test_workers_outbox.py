@@ -19,8 +19,8 @@ import pytest
 
 from domain.application import TafLedger
 from domain.values import Actor, RequestKind, Role
+from infra.settings import Settings
 from taf.runtime import migrate
-from taf.settings import Settings
 from tests.conftest import FakeClock, Team, unavailable
 from tests.integration.test_workers_notifications import FakeSmtpServer
 from tests.integration.workers_harness import (

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from taf.settings import Settings
+from infra.settings import Settings
 
 
 @contextmanager

@@ -11,8 +11,8 @@ import pytest
 from domain.application import ChildInput, TafLedger
 from domain.errors import ConcurrentChangeError
 from domain.values import ContactKind, ContactOutcome
-from taf.runtime import build_ledger
-from taf.settings import Settings
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.fingerprint import fingerprint, replay
 

@@ -10,8 +10,8 @@ import pytest
 from domain.application import TafLedger
 from domain.errors import InvalidValueError
 from domain.values import Channel
-from taf.access_log import AccessLog
-from taf.settings import Settings
+from infra.access_log import AccessLog
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import execute
 

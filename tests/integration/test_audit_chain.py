@@ -11,8 +11,8 @@ import pytest
 from domain.application import SYSTEM_ID, ChildInput, TafLedger
 from domain.errors import UnknownEntityError
 from domain.values import Actor, AgencyKind, ContactKind, ContactOutcome, Role
-from taf.runtime import build_ledger
-from taf.settings import Settings
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import execute, originator, overwrite_state, stored_state, table
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from domain.application import TafLedger
-from taf.settings import Settings
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import overwrite_state, stored_state
 from tests.integration.test_audit_chain import family_of_five

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from domain.application import TafLedger
+from infra.settings import Settings
 from taf.audit import family_ids
 from taf.cli import app
-from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import overwrite_state, stored_state
 from tests.integration.test_audit_chain import family_of_five

@@ -24,7 +24,7 @@ from domain.values import (
     DeclineReasonKind,
     SourceKind,
 )
-from taf.settings import Settings
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import overwrite_state, stored_state
 from tests.integration.workers_harness import review_standing_signals

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from domain.application import ChildInput, TafLedger
 from domain.values import Carer, ContactKind, ContactOutcome, Housing
-from taf.settings import Settings
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import execute, table
 

@@ -29,9 +29,9 @@ from domain.evolution import register_stored_topics
 from domain.family import Family
 from domain.signals import was_not_brought_pattern
 from domain.values import ClaimOutcome, ContactKind, ContactOutcome, MeetingKind, SourceKind
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from taf.cli import app
-from taf.runtime import build_ledger
-from taf.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import overwrite_state, stored_state
 from tests.integration.fingerprint import fingerprint, replay
@@ -87,7 +87,7 @@ def _meta_with(name: str, default: Any) -> type[Any]:
         specs.append(
             (f.name, f.type)
             if f.default is dataclasses.MISSING
-            else (f.name, f.type, dataclasses.field(default=f.default))
+            else (f.name, f.type, dataclasses.field(default=f.default, metadata=f.metadata))
         )
     specs.append((name, type(default), added(default)))
     return dataclasses.make_dataclass("Meta", specs, frozen=True, namespace={"__module__": values.__name__})
@@ -276,7 +276,7 @@ def test_a_new_event_with_the_new_fields_at_their_defaults_hashes_as_the_old_cla
         (event,) = evolved.events.get(fid, gt=version - 1)
         assert evolved.verify_chain(fid).valid
 
-    as_before = {f.name: getattr(event.meta, f.name) for f in dataclasses.fields(ORIGINAL_META)}
+    as_before = ORIGINAL_META(**{f.name: getattr(event.meta, f.name) for f in dataclasses.fields(ORIGINAL_META)})
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(ORIGINAL_CONTACT)} | {"meta": as_before}
     del fields["hash"]
     assert event.hash == chain_hash(previous, "ContactRecorded", version, fields)

@@ -15,7 +15,7 @@ from eventsourcing.utils import TopicError, clear_topic_cache, get_topic, resolv
 import domain
 from domain.application import TafLedger
 from domain.evolution import STORED_TOPICS, register_stored_topics
-from taf.settings import Settings
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.audit_store import execute, table
 from tests.integration.test_audit_chain import family_of_five

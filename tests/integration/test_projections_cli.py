@@ -7,9 +7,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from bench.workload import generate, register_staff
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from taf.cli import app
-from taf.runtime import build_ledger
-from taf.settings import Settings
 
 
 def test_status_shows_the_lag_and_rebuild_clears_it(tmp_path: Path) -> None:

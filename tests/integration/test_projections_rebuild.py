@@ -18,16 +18,17 @@ import pytest
 from pydantic import SecretStr
 
 from domain.application import TafLedger
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.runner import ProjectionSet
 from taf.demo import load_demo_data
-from taf.runtime import build_ledger
-from taf.settings import Settings
 from tests.integration.read_models import dump
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OLD_STORE = FIXTURES / "store-ca74b78.sqlite"
 READ_MODELS_BUILT_BY_MAIN = FIXTURES / "read-models-ca74b78.json"
 WATCHLIST_TABLES = ("pj_watchlist_signal", "pj_watchlist_period", "pj_watchlist_party", "pj_watchlist_access")
+ALLOCATION_TABLES = ("pj_alloc_family", "pj_alloc_agency", "pj_alloc_refusal", "pj_step_up", "pj_disagreement")
 CIPHER_KEY = base64.b64encode(bytes(range(7, 39))).decode()
 
 
@@ -46,8 +47,9 @@ def test_rebuilding_the_old_store_gives_the_read_models_mains_code_built(tmp_pat
         projection_set.rebuild()
         built_then = json.loads(READ_MODELS_BUILT_BY_MAIN.read_text())
         built_now = as_json(dump(projection_set))
-        # Read models added since (the watchlist projection) are checked by test_watchlist_rebuild.
-        assert set(built_now) - set(built_then) == set(WATCHLIST_TABLES)
+        # Read models added since: the watchlist (test_watchlist_rebuild), the allocation queue and
+        # escalations (test_allocation_read_models).
+        assert set(built_now) - set(built_then) == set(WATCHLIST_TABLES) | set(ALLOCATION_TABLES)
         assert {name: rows for name, rows in built_now.items() if name in built_then} == built_then
     finally:
         ledger.close()

@@ -18,9 +18,9 @@ import pytest
 
 from bench.workload import generate, register_staff
 from domain.application import TafLedger
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.runner import ProjectionSet, start_embedded
-from taf.runtime import build_ledger
-from taf.settings import Settings
 
 
 def dump(projection_set: ProjectionSet) -> dict[str, list[tuple[Any, ...]]]:

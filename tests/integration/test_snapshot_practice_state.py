@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from domain.application import ChildInput, TafLedger, When
-from taf.runtime import build_ledger
-from taf.settings import Settings
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.fingerprint import fingerprint
 

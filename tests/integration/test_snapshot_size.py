@@ -20,10 +20,10 @@ from domain import checklists
 from domain.application import ChildInput, TafLedger
 from domain.family import Family
 from domain.signals import evaluate_signals
-from domain.state import ContactState
+from domain.state import ContactState, Weight
 from domain.values import Actor, Channel, ClosureReason, ContactKind, ContactOutcome, Meta, RequestKind
-from taf.runtime import build_ledger
-from taf.settings import Settings
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.fingerprint import replay
 
@@ -98,7 +98,7 @@ def with_whole_history(family: Family, events: list[Any]) -> Family:
     ]
     for child in family.children.values():
         child.weights = [
-            [e.meta.occurred_on, e.weight_kg, e.originator_version]
+            Weight(e.meta.occurred_on, e.weight_kg, e.originator_version)
             for e in events
             if type(e).__name__ == "GrowthMeasured" and e.child_id == child.child_id
         ]

@@ -23,10 +23,10 @@ from domain.application import TafLedger
 from domain.family import Family
 from domain.signals import evaluate_signals
 from domain.values import ContactKind, ContactOutcome
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from taf.audit import family_ids
 from taf.cli import app
-from taf.runtime import build_ledger
-from taf.settings import Settings
 from tests.integration.fingerprint import fingerprint, replay
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "store-ca74b78.sqlite"

@@ -17,10 +17,11 @@ import pytest
 
 from domain.application import ChildInput, TafLedger
 from domain.values import AgencyKind, RequestKind
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.runner import ProjectionSet
 from projections.runner import start_embedded as start_projections
-from taf.runtime import build_ledger, migrate
-from taf.settings import Settings
+from taf.runtime import migrate
 from tests.conftest import FakeClock, Team
 from tests.integration.workers_harness import (
     TafProcess,

@@ -15,9 +15,9 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from projections.runner import ProjectionSet
-from taf.runtime import build_ledger
-from taf.settings import Settings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "store-watchlist-84542d5.sqlite"
 STANDING = (

@@ -18,8 +18,8 @@ import pytest
 
 from domain.application import TafLedger
 from domain.values import ClaimDecision, ClaimOutcome, MeetingKind, RequestKind
+from infra.settings import Settings
 from taf.runtime import migrate
-from taf.settings import Settings
 from tests.conftest import REDIS_URL, FakeClock, Team
 from tests.integration.workers_harness import (
     CeleryWorker,

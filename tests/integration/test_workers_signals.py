@@ -15,7 +15,7 @@ import pytest
 
 from domain.application import ChildInput, TafLedger
 from domain.values import ContactKind, ContactOutcome, SignalDecision, SourceKind
-from taf.settings import Settings
+from infra.settings import Settings
 from tests.conftest import FakeClock, Team
 from tests.integration.workers_harness import WatchlistReader
 from workers.embedded import InProcessEnqueuer

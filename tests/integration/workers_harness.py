@@ -18,10 +18,10 @@ from uuid import UUID
 
 from domain.application import ActionInput, ChildInput, TafLedger
 from domain.values import Actor, ClosureReason, MeetingKind, RequestKind, Role, SignalDecision
+from infra.settings import Settings
 from projections.queries import ReadModels
 from projections.runner import ProjectionSet
 from projections.watchlist import SignalHistory, WatchlistEntry
-from taf.settings import Settings
 from tests.conftest import PG_URL, Team, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]

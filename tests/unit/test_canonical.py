@@ -13,8 +13,8 @@ from eventsourcing.domain import CommandMethodDecorator
 
 from domain.canonical import added, canonical, chain_hash, hashed_fields
 from domain.family import Family
-from domain.state import PATTERN_FACTS_KEPT, ChildState, ContactState
-from domain.values import ContactKind, ContactOutcome
+from domain.state import PATTERN_FACTS_KEPT, ChildState, ContactState, Move, Weight
+from domain.values import ContactKind, ContactOutcome, Housing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,10 +119,29 @@ def test_a_snapshot_from_before_version_5_keeps_what_the_rules_read_and_drops_th
     }
 
     Family.upcast_v4_v5(state)
+    Family.upcast_v5_v6(state)
 
     kept = state["contacts"]
     assert {"lead_history", "supervision_dates", "corrections"}.isdisjoint(state)
     assert len(kept) <= PATTERN_FACTS_KEPT + 2 and kept[-1] is contacts[-1]
     last_seen = max(c.version for c in contacts if c.seen_face_to_face)
     assert max(c.version for c in kept if c.seen_face_to_face) == last_seen
-    assert [w[1] for w in child.weights] == [11.0, 12.0]
+    assert child.weights == [Weight(start + timedelta(days=7), 11.0, 7), Weight(start + timedelta(days=8), 12.0, 8)]
+
+
+def test_a_snapshot_of_version_5_gets_its_moves_and_weights_as_values() -> None:
+    """Version 5 kept [day, housing, version] and [day, kg, version] lists; version 6 keeps `Move` and `Weight`."""
+    start = date(2025, 1, 1)
+    stored_weights: Any = [[start, 3, 4], [start + timedelta(days=9), 3.4, 6]]  # as a version 5 snapshot decodes
+    child = ChildState(uuid4(), "Ann", start, None, 1, weights=stored_weights)
+    moves = [[start + timedelta(days=30 * n), Housing.TEMPORARY, n + 2] for n in range(20)]  # days 0 to 570
+    moves.append([start + timedelta(days=700), None, 30])
+    state: dict[str, Any] = {"children": {str(child.child_id): child}, "moves": moves}
+
+    Family.upcast_v5_v6(state)
+
+    assert child.weights == [Weight(start, 3.0, 4), Weight(start + timedelta(days=9), 3.4, 6)]
+    assert all(type(w.kg) is float for w in child.weights)
+    assert all(type(m) is Move for m in state["moves"])
+    assert [m.version for m in state["moves"]] == [*range(14, 22), 30], "the year before the last move, and the last"
+    assert state["moves"][-1] == Move(start + timedelta(days=700), None, 30)

@@ -8,6 +8,7 @@ import pytest
 
 from domain import checklists
 from domain.signals import Severity, Signal
+from domain.state import is_infant
 from domain.values import (
     AssessmentKind,
     ClaimDecision,
@@ -338,9 +339,9 @@ def test_a_baby_born_after_the_request_is_an_infant_from_birth() -> None:
 
 
 def test_is_infant_is_false_before_birth_and_for_the_unborn() -> None:
-    assert not checklists.is_infant(born_on(TODAY + timedelta(days=1)), TODAY)
-    assert not checklists.is_infant(expected(), TODAY)
-    assert checklists.is_infant(born_on(TODAY), TODAY)
+    assert not is_infant(born_on(TODAY + timedelta(days=1)), TODAY)
+    assert not is_infant(expected(), TODAY)
+    assert is_infant(born_on(TODAY), TODAY)
 
 
 # ----------------------------------------------------------- new_area_referral_acknowledged

@@ -1367,6 +1367,7 @@ class TestEvaluateSignals:
             "plan_review_overdue",
             "supervision_overdue",
             "missed_universal_review",
+            "disagreement_unresolved",
         )
 
     def test_a_family_that_is_seen_and_led_has_no_signal(self) -> None:

@@ -23,9 +23,9 @@ from fastapi.testclient import TestClient
 
 from api.routes.watchlist import scan_watchlist
 from domain.application import TafLedger
+from infra.settings import Settings
 from taf.demo import DEMO_PASSWORD, DemoResult, load_demo_data
 from taf.service import create_service
-from taf.settings import Settings
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _TAGS = re.compile(r"<[^>]+>")

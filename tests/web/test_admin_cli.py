@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from infra.ledger import build_ledger
+from infra.settings import Settings
 from taf.cli import app
 from taf.demo import load_demo_data
-from taf.runtime import build_ledger, migrate
-from taf.settings import Settings
+from taf.runtime import migrate
 from web.directory import Directory
 from web.sessions import SessionStore
 

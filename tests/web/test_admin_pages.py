@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
@@ -12,7 +13,7 @@ from domain.values import ContactKind, ContactOutcome, Role
 from tests.web.pages import error_summary, field_error, h1, text_of, web_service
 from web.directory import Directory
 from workers.outbound import OutboundPolicy
-from workers.webhooks import WebhookStore
+from workers.webhooks import MAX_ATTEMPTS, WebhookStore
 
 
 def _id(service, email_key: str):
@@ -192,3 +193,60 @@ def test_webhooks_are_listed_paused_resumed_and_deleted(tmp_path, clock) -> None
         assert "Delete this webhook?" in text_of(admin.get(f"/admin/webhooks/{hook.id}/delete").text)
         assert admin.post(f"/admin/webhooks/{hook.id}/delete", {}).status_code == 303
         assert hooks.webhook(hook.id) is None and "No webhooks" in text_of(admin.get("/admin/webhooks").text)
+
+
+def test_an_admin_sees_a_webhooks_failed_deliveries_and_skips_one(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock, workers=False) as service:  # deliveries only through the test's transport
+        service.demo()
+        hooks = WebhookStore(service.ledger, OutboundPolicy(resolve=lambda host, port: ["93.184.216.34"]))
+        hv = service.ledger.actor_for(_id(service, "hv"))
+        hook = hooks.register(hv.professional_id, "https://hv.example.org/hook", ["ContactRecorded"], datetime.now(UTC))
+        family = service.ledger.register_family(hv, [ChildInput("Kit Test", date_of_birth=clock.today())])
+        for note in ("lost", "after"):
+            service.ledger.record_contact(hv, family.family_id, ContactKind.PHONE, ContactOutcome.SEEN, notes=note)
+        now = datetime.now(UTC)
+        hooks.dispatch(lambda actor, fam: fam.id == family.family_id, now)  # this family only
+        sent: list[bytes] = []
+        down = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(503)))
+        for attempt in range(MAX_ATTEMPTS):
+            hooks.deliver_due(down, now + timedelta(hours=attempt))
+        admin = service.sign_in("admin@demo.taf.invalid")
+
+        listed = text_of(admin.get("/admin/webhooks").text)
+        failed_page = admin.get(f"/admin/webhooks/{hook.id}/failed")
+        screenshot(service, admin, "/admin/webhooks", "admin-webhooks-with-failed")
+        screenshot(service, admin, f"/admin/webhooks/{hook.id}/failed", "admin-webhook-failed")
+        [failed] = hooks.failed_deliveries(hook.id)
+        skipped = admin.post(f"/admin/webhooks/{hook.id}/deliveries/{failed.id}/skip", {})
+        up = httpx.Client(transport=httpx.MockTransport(lambda r: sent.append(r.content) or httpx.Response(204)))
+        hooks.deliver_due(up, now + timedelta(days=1))
+
+        assert "1 failed delivery" in listed
+        assert h1(failed_page.text) == "Failed deliveries" and "ContactRecorded" in failed_page.text
+        assert "Kit Test" not in failed_page.text and "lost" not in failed_page.text  # no payloads
+        assert skipped.status_code == 303
+        assert "No failed deliveries" in text_of(admin.get(f"/admin/webhooks/{hook.id}/failed").text)
+        assert [d.status for d in hooks.delivery_log(hook.id)] == ["skipped", "delivered"]
+        assert len(sent) == 1 and b"after" in sent[0]
+        assert admin.post(f"/admin/webhooks/{hook.id}/deliveries/{failed.id}/skip", {}).status_code == 404
+
+
+def screenshot(service, browser, path: str, name: str) -> None:
+    """A Chromium screenshot of a page as the signed-in browser sees it (test-screenshots/, git-ignored)."""
+    from playwright.sync_api import sync_playwright
+
+    def from_app(route) -> None:
+        request = route.request
+        answer = browser.client.get(request.url.replace("http://testserver", ""))
+        route.fulfill(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+
+    Path("test-screenshots").mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            tab = chromium.new_page(viewport={"width": 1100, "height": 900})
+            tab.route("http://testserver/**", from_app)
+            tab.goto(f"http://testserver{path}")
+            tab.screenshot(path=f"test-screenshots/{name}.png", full_page=True)
+        finally:
+            chromium.close()

@@ -34,7 +34,7 @@ def test_an_auditor_sees_every_event_with_who_its_data_and_its_hash(tmp_path, cl
         family = service.ledger.get_family(family_id)
         page = service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/history")
         assert page.status_code == 200 and h1(page.text) == "History"
-        assert history_rows(page.text) == list(range(1, family.version + 1))
+        assert history_rows(page.text) == list(range(1, min(family.version, 100) + 1))  # the first page of 100
         first = next(iter(service.ledger.family_events(family_id, limit=1)))
         assert f'<span class="taf-hash">{first.hash}</span>' in page.text
         text = text_of(page.text)

@@ -41,12 +41,16 @@ def test_the_wheel_carries_every_template_and_static_file(tmp_path: Path) -> Non
     )
     (wheel,) = tmp_path.glob("taf_ledger-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    templates = {f"web/templates/{p.name}" for p in (ROOT / "web" / "templates").glob("*.html")}
+    templates = {
+        f"{package}/templates/{p.name}"
+        for package in ("web", "api")
+        for p in (ROOT / package / "templates").glob("*.html")
+    }
     static = {
         f"web/{p.relative_to(ROOT / 'web').as_posix()}"
         for p in (ROOT / "web" / "static").rglob("*")
         if p.is_file() and not p.name.startswith(".")
     }
-    assert templates and templates <= names, sorted(templates - names)
+    assert {"api/templates/chronology.html"} <= templates <= names, sorted(templates - names)
     assert {"web/static/app.css", "web/static/govuk/govuk-frontend.min.js", "web/static/htmx.min.js"} <= names
     assert static <= names, sorted(static - names)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.context import SESSION_COOKIE, PageError, PostedForm, optional_user, page, web_state
+from web.directory import Person
 from web.forms import Field, FormErrors
 
 router = APIRouter()
@@ -27,7 +28,7 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _demo_logins(request: Request) -> list[object]:
+def _demo_logins(request: Request) -> list[Person]:
     domain = getattr(request.app.state, "web_demo_email_domain", None)
     if not domain:
         return []

@@ -37,6 +37,7 @@ DONE_MESSAGES.update(
         "webhook-paused": "Webhook paused. Events are kept and delivered when it is resumed",
         "webhook-resumed": "Webhook resumed",
         "webhook-deleted": "Webhook deleted",
+        "delivery-skipped": "Delivery skipped. The family's later events are sent to the webhook again",
     }
 )
 ROLE_LABELS = {
@@ -565,6 +566,7 @@ def webhooks(request: Request, user: AdminUser) -> HTMLResponse:
         title="Webhooks",
         hooks=store.webhooks(),
         paused=store.paused_ids(),
+        failed=store.failed_counts(),
         directory=web_state(request).directory,
     )
 
@@ -612,3 +614,28 @@ def delete_webhook(request: Request, webhook_id: UUID, user: AdminUser, form: Po
     hook = _hook(request, webhook_id)
     request.app.state.webhooks.delete(hook.id)
     return done("/admin/webhooks", "webhook-deleted")
+
+
+@router.get("/admin/webhooks/{webhook_id}/failed", response_class=HTMLResponse)
+def failed_deliveries(request: Request, webhook_id: UUID, user: AdminUser) -> HTMLResponse:
+    """A webhook's failed deliveries (never a payload), each holding back its family's later events."""
+    hook = _hook(request, webhook_id)
+    failed = request.app.state.webhooks.failed_deliveries(hook.id)
+    return page(
+        request,
+        "admin_webhook_failed.html",
+        user,
+        title="Failed deliveries",
+        hook=hook,
+        owner=web_state(request).directory.person_name(hook.professional_id),
+        failed=failed,
+    )
+
+
+@router.post("/admin/webhooks/{webhook_id}/deliveries/{delivery_id}/skip")
+def skip_delivery(request: Request, webhook_id: UUID, delivery_id: int, user: AdminUser, form: PostedForm) -> Response:
+    """Give up a failed delivery for good, so its family's later events go to the webhook."""
+    hook = _hook(request, webhook_id)
+    if not request.app.state.webhooks.skip(hook.id, delivery_id):
+        raise PageError(404)
+    return done(f"/admin/webhooks/{hook.id}/failed", "delivery-skipped")

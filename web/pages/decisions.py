@@ -188,7 +188,26 @@ def _describe_episode(ctx: FormContext) -> list[tuple[str, str]]:
 
 
 def _open(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
-    return ledger.open_episode(actor, ctx.family.id, body.level, when(body), address=body.address, housing=body.housing)
+    return ledger.open_episode(
+        actor,
+        ctx.family.id,
+        body.level,
+        when(body),
+        address=body.address,
+        housing=body.housing,
+        kind=body.kind,
+        from_description=body.from_description,
+    )
+
+
+def _episode_kinds(ctx: FormContext) -> list[tuple[str, str]]:
+    """How an episode may come: by the family's history (new or reopened), stepped down or transferred in."""
+    first = ("reopened", "Reopened after an earlier episode") if ctx.family.episodes else ("new", "New")
+    return [
+        first,
+        ("stepped_down", "Stepped down from children's social care"),
+        ("transferred_in", "Transferred in from another area"),
+    ]
 
 
 def _away(ctx: FormContext) -> bool:
@@ -354,6 +373,19 @@ register(
                 "known address.",
             ),
             Field("housing", "Housing", "radios", choices=HOUSING, shown=_away),
+            Field(
+                "kind",
+                "How the episode came",
+                "radios",
+                choices=_episode_kinds,
+                hint="Leave empty unless it was stepped down or transferred in.",
+            ),
+            Field(
+                "from_description",
+                "Where from",
+                "textarea",
+                hint="For a step-down or a transfer in: the service or area it came from.",
+            ),
         ],
         _open,
         "Episode opened",

@@ -18,6 +18,7 @@ from domain.state import RequestState
 from domain.values import RequestKind, RequestStatus
 from web.context import CurrentUser, page, readable_family, web_state
 from web.directory import Directory
+from web.pages.escalation_panel import escalation_context
 
 router = APIRouter()
 CHRONOLOGY_ROWS = 8
@@ -165,6 +166,7 @@ def family_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRes
         may_read_history=user.role.value in ("auditor", "coordinator", "manager"),
         RequestStatus=RequestStatus,
         circumstance_words=CIRCUMSTANCE_WORDS,
+        **escalation_context(request, family, user),
     )
 
 

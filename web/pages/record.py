@@ -200,6 +200,28 @@ def _handover(family: Family, user: User) -> Section:
     return section
 
 
+def _allocation_and_escalation(family: Family, user: User) -> Section:
+    section = Section("Lead, step-up and disagreements")
+    proposal = family.pending_lead_proposal
+    if family.lead is None and proposal is None and scope.may_assign_lead(user.actor):
+        section.add("Propose a lead professional", "lead-proposals/new", "The person proposed accepts or refuses")
+    if proposal is not None and proposal.professional_id == user.id:
+        section.add("Accept the lead", f"lead-proposals/{proposal.proposal_id}/acceptance")
+        section.add("Refuse the lead", f"lead-proposals/{proposal.proposal_id}/refusal")
+    step_up = family.pending_step_up
+    if family.open_episode is not None and step_up is None:
+        section.add("Step up to children's social care", "step-ups/new", "Carries the chronology as it stands")
+    if step_up is not None:
+        section.add("Record the step-up's outcome", f"step-ups/{step_up.step_up_id}/outcome")
+    section.add("Raise a disagreement", "disagreements/new", "With a decision or the plan, at level 1 to 3")
+    for d in family.open_disagreements.values():
+        if d.level < 3:
+            section.add("Escalate the disagreement", f"disagreements/{d.disagreement_id}/escalation", d.about)
+        if d.raised_by == user.id or user.role in (Role.COORDINATOR, Role.MANAGER):
+            section.add("Resolve the disagreement", f"disagreements/{d.disagreement_id}/resolution", d.about)
+    return section
+
+
 def _oversight(user: User) -> Section:
     section = Section("Oversight and corrections")
     if scope.may_record_supervision(user.actor):
@@ -224,6 +246,7 @@ def record_index(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRe
         _claims_and_assessments(family, user),
         _consent(family),
         _handover(family, user),
+        _allocation_and_escalation(family, user),
         _oversight(user),
     ]
     return page(

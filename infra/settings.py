@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.signals import SignalThresholds
+from domain.signals import FIXED_THRESHOLDS, SignalThresholds
 from domain.state import HISTORY_WINDOW_DAYS, WINDOW_THRESHOLDS
 
 
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     consistency_wait_seconds: float = Field(
         default=5.0, gt=0, le=30, description="How long a read with X-Consistent-With waits for the read models."
     )
+    idempotency_key_hours: float = Field(
+        default=24, gt=0, le=24 * 30, description="How long an Idempotency-Key is kept after its first use."
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)  # a request body past this answers 413, unread
     smtp_url: str | None = None
     log_level: str = "INFO"
@@ -84,7 +88,10 @@ class Settings(BaseSettings):
     @field_validator("signal_thresholds")
     @classmethod
     def _known_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
-        known = {f.name for f in fields(SignalThresholds)}
+        fixed = sorted(set(value) & set(FIXED_THRESHOLDS))
+        if fixed:
+            raise ValueError(f"signal thresholds {fixed} are fixed: every process evaluates the checklists alike")
+        known = {f.name for f in fields(SignalThresholds)} - set(FIXED_THRESHOLDS)
         unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"unknown signal thresholds {unknown}; known: {sorted(known)}")
@@ -98,9 +105,10 @@ class Settings(BaseSettings):
     def thresholds(self) -> SignalThresholds:
         """The signal thresholds: DOMAIN.md's defaults with any configured overrides."""
         typed = {f.name: f.type for f in fields(SignalThresholds)}
-        return SignalThresholds(
-            **{k: (int(v) if typed[k] in (int, "int") else float(v)) for k, v in self.signal_thresholds.items()}
-        )
+        overrides: dict[str, Any] = {
+            k: (int(v) if typed[k] in (int, "int") else float(v)) for k, v in self.signal_thresholds.items()
+        }
+        return SignalThresholds(**overrides)
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -18,7 +18,7 @@ from uuid import UUID
 from domain.application import Clock, TafLedger
 from domain.errors import InvalidValueError
 from domain.values import Actor
-from projections.store import SideStore
+from infra.side_store import SideStore
 
 TABLE = "taf_access_log"
 DEFAULT_LIMIT = 50

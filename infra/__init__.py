@@ -1,0 +1,1 @@
+"""Infrastructure shared by the outer layers: settings, the ledger's construction, side tables, access log."""
