@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +30,7 @@ from api.routes import (
     voices,
     watchlist,
 )
+from domain import growth
 from domain.application import Clock, TafLedger
 from infra.access_log import AccessLog
 from infra.ledger import build_ledger
@@ -108,6 +110,8 @@ def create_app(
         app.state.readiness_checks.append(projection_check)
         app.state.metrics.read_models = app.state.read_models
         workers = start_workers(settings, app.state.ledger) if settings.workers_in_process else None
+        # Weights are given their UK-WHO centiles as they are recorded: load the reference off the request path.
+        threading.Thread(target=growth.warm_up, name="taf-growth-reference", daemon=True).start()
         try:
             yield
         finally:

@@ -37,6 +37,7 @@ from domain.errors import (
 )
 from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
+from domain.family.members import check_gestation
 from domain.history import CarriedItem
 from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
@@ -50,6 +51,7 @@ from domain.values import (
     Actor,
     AgencyKind,
     AssessmentKind,
+    BirthDetails,
     Carer,
     Channel,
     Child,
@@ -224,6 +226,7 @@ class ChildInput:
     date_of_birth: date | None = None
     expected_on: date | None = None
     nhs_number: str | None = None
+    birth: BirthDetails = BirthDetails()  # sex and gestation, when known
 
 
 @dataclass(frozen=True)
@@ -758,8 +761,12 @@ class TafLedger(Application[UUID]):
         born_on: date,
         expected_version: int | None = None,
         when: When | None = None,
+        details: BirthDetails | None = None,
     ) -> Recorded:
-        """Record the birth of an expected child; it happened on `born_on` unless `when` says more precisely."""
+        """Record the birth of an expected child (with sex and gestation when known).
+
+        It happened on `born_on` unless `when` says more precisely.
+        """
         if born_on > self.clock.today():
             raise InvalidValueError("born_on is in the future", rule="occurred_in_future", field="born_on")
         stated = when or NOW
@@ -768,7 +775,26 @@ class TafLedger(Application[UUID]):
             family_id,
             When(stated.occurred_on if stated.occurred_on is not None else born_on, stated.date_uncertain),
             expected_version,
-            lambda f, m: f.record_birth(m, child_id, born_on),
+            lambda f, m: f.record_birth(m, child_id, born_on, details),
+            child_id,
+        )
+
+    def record_birth_details(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        child_id: UUID,
+        details: BirthDetails,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record a child's sex and gestation at birth (what growth centiles need)."""
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_birth_details(m, child_id, details),
             child_id,
         )
 
@@ -2066,12 +2092,18 @@ def _make_child(child: ChildInput, today: date, nhs_field: str = "nhs_number") -
             "give exactly one of date_of_birth or expected_on", rule="child_birth_or_expected", field="date_of_birth"
         )
     number = nhs_number(child.nhs_number, nhs_field) if child.nhs_number else None
+    check_gestation(child.birth.gestation_weeks, child.birth.gestation_days)
     return Child(
         child_id=uuid4(),
         name=child.name.strip(),
         date_of_birth=child.date_of_birth,
         expected_on=child.expected_on,
         nhs_number=number,
+        sex=child.birth.sex,
+        gestation_weeks=child.birth.gestation_weeks,
+        gestation_days=child.birth.gestation_days
+        if child.birth.gestation_weeks is None
+        else child.birth.gestation_days or 0,
     )
 
 

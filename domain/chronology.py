@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.growth import centile_words
 from domain.values import (
     INSECURE_HOUSING,
     REMOTE_CONTACT_KINDS,
@@ -97,6 +98,27 @@ def _default_row(e: Any) -> _Row:
         child_ids = (e.child_id,)
     note = next((v for f in _NOTE_FIELDS if isinstance(v := getattr(e, f, None), str) and v), "")
     return _Row(_words(type(e).__name__), POSITIVE, action=note, child_ids=child_ids)
+
+
+def _birth_words(e: Any) -> str:
+    """', girl, 34+2 weeks' from an event's optional sex and gestation ('' when neither is given)."""
+    words = []
+    if getattr(e, "sex", None) is not None:
+        words.append({"female": "girl", "male": "boy"}[_v(e.sex)])
+    weeks = getattr(e, "gestation_weeks", None)
+    if weeks is not None:
+        words.append(f"{weeks}+{getattr(e, 'gestation_days', None) or 0} weeks' gestation")
+    return "".join(f", {w}" for w in words)
+
+
+def _growth_measured(e: Any) -> _Row:
+    """A weight, with its UK-WHO centile when it was computed."""
+    what = f"Weighed: {e.weight_kg:g} kg"
+    centile = getattr(e, "centile", None)
+    if centile is not None:
+        assumed = ", gestation not known: term assumed" if getattr(e, "term_assumed", False) else ""
+        what += f" ({centile_words(centile)} centile on the UK-WHO chart, SDS {e.sds:+.2f}{assumed})"
+    return _Row(what, POSITIVE, child_ids=(e.child_id,))
 
 
 def _child_added(e: Any) -> _Row:
@@ -238,7 +260,10 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
         f"Family registered ({e.reference})", NEGATIVE, child_ids=tuple(c.child_id for c in e.children)
     ),
     "ChildAdded": _child_added,
-    "ChildBorn": lambda e: _Row("Child born", POSITIVE, child_ids=(e.child_id,)),
+    "ChildBorn": lambda e: _Row("Child born" + _birth_words(e), POSITIVE, child_ids=(e.child_id,)),
+    "BirthDetailsRecorded": lambda e: _Row(
+        "Birth details recorded:" + (_birth_words(e).removeprefix(",") or " none"), POSITIVE, child_ids=(e.child_id,)
+    ),
     "AddressChanged": lambda e: _Row(
         f"Moved address; housing {_v(e.housing)}", NEGATIVE if e.housing in INSECURE_HOUSING else POSITIVE
     ),
@@ -305,7 +330,7 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
     "ActionReassigned": lambda e: _Row("Action reassigned to another member of the team", POSITIVE),
     "ActionCancelled": lambda e: _Row("Action cancelled", NEGATIVE, action=e.reason),
     "ContactRecorded": _contact,
-    "GrowthMeasured": lambda e: _Row(f"Weighed: {e.weight_kg:g} kg", POSITIVE, child_ids=(e.child_id,)),
+    "GrowthMeasured": _growth_measured,
     "RegistrationRecorded": lambda e: _Row(f"Registered with {_v(e.service)}", POSITIVE, child_ids=(e.child_id,)),
     "ClaimRecorded": lambda e: _Row(
         f"Self-reported by {e.reported_by}: {e.statement}"

@@ -11,8 +11,8 @@ Conventions, the same for every rule:
   has passed: no new event is needed. *In the last N days* includes the day N days ago.
 - `since` is the first day on which the rule held: for a deadline, the day after it;
   for a pattern, the day of the fact that completed it.
-- Severity is HIGH when the signal is about an infant (`infant_without_lead`,
-  `infant_weight_drop`, `vulnerable_infant_cohort`) or when the family has a child under
+- Severity is HIGH when the signal is about an infant or a child's growth (`infant_without_lead`,
+  `infant_weight_drop`, `vulnerable_infant_cohort`, `faltering_growth`) or when the family has a child under
   12 months on the day evaluated (the SCR: infants were the most at risk); MEDIUM otherwise.
 
 Readings of the table where it leaves room:
@@ -49,6 +49,12 @@ Readings of the table where it leaves room:
   or no further action decided by a coordinator or a manager; referral feedback is either
   `feedback_sent_on` on the decision or ReferralFeedbackGiven, and anonymous referrals have
   no referrer to tell.
+- Growth: a child whose sex, date of birth and gestation are known is judged on UK-WHO
+  centiles (`faltering_growth`, NICE NG75; `domain.growth`) from the centiles stored on each
+  weight when it was recorded; `infant_weight_drop` is for the others. NG75's "birth
+  weight" is the earliest weight with a centile (the weight at birth when it was recorded);
+  the latest weight is judged from 14 days after birth, when NG75's early weight loss
+  (judged on its own) is over.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from domain.growth import Centile, birth_band, centile_words, faltering
 from domain.state import (
     AssessmentState,
     ChildState,
@@ -68,6 +75,7 @@ from domain.state import (
     EpisodeState,
     MissedReviewState,
     RequestState,
+    Weight,
     is_infant,
 )
 from domain.values import (
@@ -131,6 +139,7 @@ class SignalThresholds:
     multi_agency_count: int = 2
     involvement_window_days: int = 90
     weight_drop_kg: float = 0.0
+    faltering_growth_from_days: int = 14  # NG75: before two weeks, early weight loss is judged on its own
     cohort_move_within_months: int = 6
     cohort_missed_window_days: int = 90
     infant_unseen_without_episode_days: int = 42
@@ -966,10 +975,14 @@ def facts_after_closure(
 
 
 def infant_weight_drop(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
-    """A child under 12 months whose latest weight is lower than at the previous measurement."""
+    """A child under 12 months whose latest weight is lower than at the previous measurement.
+
+    Only for children whose sex or gestation is not known: the others are judged on their
+    centiles (`faltering_growth`).
+    """
     drops: list[tuple[date, str, list[int]]] = []
     for child in family.children.values():
-        if not is_infant(child, today):
+        if not is_infant(child, today) or growth_on_centiles(child):
             continue
         weights = sorted((w for w in child.weights if w.measured_on <= today), key=lambda w: (w.measured_on, w.version))
         if len(weights) < 2:
@@ -989,6 +1002,73 @@ def infant_weight_drop(family: Family, today: date, thresholds: SignalThresholds
     drops.sort(key=lambda d: d[0])
     explanation = f"Weight lower than at the previous measurement: {_and([text for _d, text, _v in drops])}."
     return Signal("infant_weight_drop", Severity.HIGH, drops[0][0], explanation, _versions(*(v for _d, _t, v in drops)))
+
+
+def growth_on_centiles(child: ChildState) -> bool:
+    """Whether a child's weights are judged on UK-WHO centiles: their sex, birth and gestation are known."""
+    return child.sex is not None and child.gestation_weeks is not None and child.date_of_birth is not None
+
+
+def _centile(weight: Weight) -> Centile | None:
+    """A kept weight's centile, when it has one."""
+    if weight.centile is None or weight.sds is None:
+        return None
+    return Centile(weight.centile, weight.sds)
+
+
+def _weight_text(weight: Weight, centile: Centile) -> str:
+    return (
+        f"{weight.kg:g} kg on {_at(weight.measured_on, weight.version)}, "
+        f"{centile_words(centile.centile)} centile (SDS {centile.sds:+.2f})"
+    )
+
+
+def faltering_growth(family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> Signal | None:
+    """NICE NG75: a child's weight fell across the centile spaces its birth weight's band allows, or is below the 2nd.
+
+    From the birth weight (the earliest weight with a centile) to the latest one, taken at
+    least `faltering_growth_from_days` after birth: one or more spaces from below the 9th
+    centile, two or more from the 9th to the 91st, three or more from above the 91st; or a
+    latest weight below the 2nd centile, whatever the birth weight.
+    """
+    found: list[tuple[date, str, list[int]]] = []
+    for child in family.children.values():
+        if not growth_on_centiles(child) or child.date_of_birth is None:
+            continue
+        kept = [w for w in child.weights if w.sds is not None and w.measured_on <= today]
+        if not kept:
+            continue
+        now = max(kept, key=lambda w: (w.measured_on, w.version))
+        now_centile = _centile(now)
+        if now_centile is None or (now.measured_on - child.date_of_birth).days < thresholds.faltering_growth_from_days:
+            continue
+        birth = child.growth_baseline
+        birth_centile = _centile(birth) if birth is not None and birth.version != now.version else None
+        concern = faltering(birth_centile, now_centile)
+        if concern is None:
+            continue
+        reasons: list[str] = []
+        versions = [now.version]
+        if birth is not None and birth_centile is not None and concern.spaces_of_concern is not None:
+            reasons.append(
+                f"fell {concern.spaces_fallen} centile space(s) from a birth weight {birth_band(birth_centile.sds)} "
+                f"({_weight_text(birth, birth_centile)}; NG75 concern at {concern.spaces_of_concern} or more)"
+            )
+            versions.append(birth.version)
+        if concern.below_2nd:
+            reasons.append("is below the 2nd centile")
+        found.append(
+            (
+                now.measured_on,
+                f"{_child_text(child)} weighed {_weight_text(now, now_centile)}: {_and(reasons)}",
+                versions,
+            )
+        )
+    if not found:
+        return None
+    found.sort(key=lambda f: f[0])
+    explanation = f"Faltering growth (NICE NG75, UK-WHO centiles): {_and([text for _d, text, _v in found])}."
+    return Signal("faltering_growth", Severity.HIGH, found[0][0], explanation, _versions(*(v for _d, _t, v in found)))
 
 
 def vulnerable_infant_cohort(
@@ -1307,6 +1387,7 @@ RULES: tuple[Rule, ...] = (
     supervision_overdue,
     missed_universal_review,
     disagreement_unresolved,
+    faltering_growth,
 )
 
 SIGNAL_NAMES: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)

@@ -27,6 +27,7 @@ from domain.values import (
     RequestKind,
     RequestStatus,
     Role,
+    Sex,
     SignalDecision,
     SourceKind,
     UniversalReview,
@@ -61,6 +62,8 @@ class Weight:
     measured_on: date
     kg: float
     version: int
+    centile: float | None = None  # UK-WHO, as stored on the event, when from a known sex, birth and gestation
+    sds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class ChildState:
     voice_on: date | None = None  # the latest day the child's voice or day-to-day experience was recorded
     voice_version: int | None = None
     reviews_completed: dict[str, date] = field(default_factory=dict)  # universal review -> the day last completed
+    sex: Sex | None = None
+    gestation_weeks: int | None = None
+    gestation_days: int | None = None
+    # The earliest weight with a centile from a known gestation: the birth weight NG75 compares against.
+    growth_baseline: Weight | None = None
 
 
 @dataclass

@@ -193,6 +193,13 @@ class CircumstanceKind(Enum):
     REGULAR_VISITOR = "regular_visitor"
 
 
+class Sex(Enum):
+    """A child's sex, as the growth references (UK-WHO) need it."""
+
+    FEMALE = "female"
+    MALE = "male"
+
+
 class ClaimOutcome(Enum):
     """The result of checking a self-reported claim."""
 
@@ -307,6 +314,18 @@ class Child:
     date_of_birth: date | None = None
     expected_on: date | None = None
     nhs_number: str | None = added(None)
+    sex: Sex | None = added(None)  # sex and gestation at birth: what growth centiles need
+    gestation_weeks: int | None = added(None)
+    gestation_days: int | None = added(None)
+
+
+@dataclass(frozen=True)
+class BirthDetails:
+    """What growth centiles need about a birth: the sex and the gestation (weeks and days)."""
+
+    sex: Sex | None = None
+    gestation_weeks: int | None = None
+    gestation_days: int | None = None
 
 
 @dataclass(frozen=True)

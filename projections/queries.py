@@ -219,6 +219,18 @@ class Worklist:
     steps: list[WorkStep] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class GrowthMeasurement:
+    """A child's weight, with the UK-WHO centile and SDS computed when it was recorded (None when not)."""
+
+    version: int
+    measured_on: date
+    weight_kg: float
+    centile: float | None
+    sds: float | None
+    term_assumed: bool
+
+
 # ------------------------------------------------------------------ helpers
 
 
@@ -558,6 +570,27 @@ class ReadModels:
         items = [self._action(r, today) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor([iso(items[-1].due_on), str(items[-1].action_id)]) if more else None)
+
+    # -------------------------------------------------------------- growth
+
+    def growth(self, family_id: UUID, child_id: UUID) -> list[GrowthMeasurement]:
+        """A child's weights, in the order they were measured."""
+        with self._read() as tx:
+            rows = tx.all(
+                "SELECT * FROM pj_growth WHERE family_id = ? AND child_id = ? ORDER BY measured_on, version",
+                (str(family_id), str(child_id)),
+            )
+        return [
+            GrowthMeasurement(
+                int(r["version"]),
+                date.fromisoformat(r["measured_on"]),
+                float(r["weight_kg"]),
+                None if r["centile"] is None else float(r["centile"]),
+                None if r["sds"] is None else float(r["sds"]),
+                bool(r["term_assumed"]),
+            )
+            for r in rows
+        ]
 
     # -------------------------------------------------------------- leads
 

@@ -36,6 +36,7 @@ from projections.child_index import ChildIndex
 from projections.chronology import Chronology
 from projections.escalations import Escalations
 from projections.family_summary import FamilySummaries
+from projections.growth import Growth
 from projections.handover_checklists import HandoverChecklists
 from projections.lead_assignments import LeadAssignments
 from projections.open_actions import OpenActions
@@ -58,6 +59,7 @@ ALL: tuple[type[TafProjection], ...] = (
     SignalWatchlist,
     AllocationQueue,
     Escalations,
+    Growth,
 )
 SHORT_NAMES = {cls.name.removeprefix("pj_"): cls for cls in ALL}
 BATCH = 500  # events per transaction when following the log (the subscription's pull size)

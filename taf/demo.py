@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.application import ActionInput, ChildInput, Clock, TafLedger, When
@@ -16,6 +17,7 @@ from domain.values import (
     Actor,
     AgencyKind,
     AssessmentKind,
+    BirthDetails,
     Carer,
     CircumstanceKind,
     ClaimOutcome,
@@ -28,6 +30,7 @@ from domain.values import (
     ReferralOutcome,
     Role,
     Service,
+    Sex,
     SignalDecision,
     SourceKind,
     StepUpOutcome,
@@ -299,8 +302,7 @@ def _ashby_story(
         when=When(ago(28)),
     )
     ledger.record_registration(gp, fid, baby.id, Service.GP, when=When(ago(5)))
-    ledger.measure_growth(hv, fid, baby.id, 4.1, when=When(ago(20)))
-    ledger.measure_growth(hv, fid, baby.id, 3.9, when=When(ago(6)))
+    _ashby_growth(ledger, a, fid, baby.id, ago)
     return fid
 
 
@@ -440,6 +442,18 @@ def _step_up_and_disagreement(
     ledger.escalate_disagreement(
         a["hv"], fid, disagreement.id, 2, "No agreement with the lead; managers to discuss.", when=When(ago(1))
     )
+
+
+def _ashby_growth(ledger: TafLedger, a: dict[str, Actor], fid: UUID, baby_id: UUID, ago: Any) -> None:
+    """Baby Ashby's growth on the UK-WHO chart: born a girl at 39+2 weeks on the 64th centile, now on the 7th.
+
+    A fall across two centile spaces from a birth weight between the 9th and 91st centiles:
+    `faltering_growth` (NICE NG75), which tells her lead in the app and by email.
+    """
+    ledger.record_birth_details(a["midwife"], fid, baby_id, BirthDetails(Sex.FEMALE, 39, 2), when=When(ago(58)))
+    ledger.measure_growth(a["midwife"], fid, baby_id, 3.45, when=When(ago(58)))
+    ledger.measure_growth(a["hv"], fid, baby_id, 4.1, when=When(ago(20)))
+    ledger.measure_growth(a["hv"], fid, baby_id, 3.9, when=When(ago(6)))
 
 
 def _simpler_families(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID], ago: object) -> list[UUID]:

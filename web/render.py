@@ -10,6 +10,7 @@ from uuid import UUID
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from domain.growth import centile_words
 from web.forms import date_parts
 
 DONE_MESSAGES: dict[str, str] = {}  # the confirmation banner after post/redirect/get, by key (never user text)
@@ -115,7 +116,7 @@ def environment() -> Environment:
     env.filters.update(
         date=format_date, prose=dates_in_words, time=format_time, words=words, short_id=short_id, date_parts=date_parts
     )
-    env.globals.update(age=age, done_messages=DONE_MESSAGES)
+    env.globals.update(age=age, done_messages=DONE_MESSAGES, centile_words=centile_words)
     return env
 
 

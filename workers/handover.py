@@ -20,7 +20,7 @@ from domain.application import TafLedger
 from domain.errors import UnknownEntityError
 from domain.signals import DEFAULT_THRESHOLDS, SignalThresholds
 from domain.values import RequestStatus
-from workers.notifications import Mailer, deliver, handover_notice, send_unsent, stalled_notice
+from workers.notifications import Mailer, deliver, handover_notice, send_unsent, signal_notice, stalled_notice
 from workers.store import Effect, WorkerStore
 
 log = logging.getLogger("taf.workers")
@@ -31,6 +31,8 @@ DONE_EFFECTS_KEPT = timedelta(days=7)
 EVALUATE = "taf.evaluate_request"
 SIGNALS = "taf.record_signals"
 NOTIFY = "taf.notify_handover"
+NOTIFY_SIGNAL = "taf.notify_signal"
+NOTICES = (NOTIFY, NOTIFY_SIGNAL)  # jobs that mark themselves done with their in-app rows
 SWEEP = "taf.sweep"
 
 
@@ -125,6 +127,27 @@ def notify_handover(
     return {"recipients": len(recipients), "emailed": emailed}
 
 
+def notify_signal(
+    ctx: WorkerContext, family_id: str, version: int, signal: str, done: Effect | None = None
+) -> dict[str, Any]:
+    """Tell the lead (or, without one, the early-help coordinators) that a high-severity signal was raised.
+
+    In-app and by email, naming the family by reference only; the in-app rows and the
+    effect's done mark (`done`) are written in one transaction.
+    """
+    try:
+        found = signal_notice(ctx.ledger, UUID(family_id), version, signal)
+    except UnknownEntityError:
+        log.warning("no family %s; no signal notice", family_id)
+        found = None
+    if found is None:
+        _mark_done(ctx, done)
+        return {"recipients": 0, "emailed": 0}
+    notice, recipients = found
+    emailed = deliver(ctx.ledger, ctx.store, ctx.mailer, notice, recipients, done)
+    return {"recipients": len(recipients), "emailed": emailed}
+
+
 def _mark_done(ctx: WorkerContext, done: Effect | None) -> None:
     if done is not None:
         with ctx.store.transaction() as cursor:
@@ -141,8 +164,8 @@ def perform(ctx: WorkerContext, job: Job) -> Any:
     done = Effect(job.effect, job.name, job.kwargs) if job.effect is not None else None
     if done is not None and ctx.store.is_done(done.key):
         return {"done_before": done.key}
-    if job.name == NOTIFY:
-        return notify_handover(ctx, **job.kwargs, done=done)
+    if job.name in NOTICES:
+        return TASK_BODIES[job.name](ctx, **job.kwargs, done=done)
     result = TASK_BODIES[job.name](ctx, **job.kwargs)
     _mark_done(ctx, done)
     return result
@@ -171,6 +194,7 @@ TASK_BODIES: dict[str, Callable[..., Any]] = {
     EVALUATE: evaluate_request,
     SIGNALS: record_signals,
     NOTIFY: notify_handover,
+    NOTIFY_SIGNAL: notify_signal,
 }
 
 

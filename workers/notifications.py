@@ -1,4 +1,8 @@
-"""In-app notifications (a table) and emails to the lead and TAF members about handovers.
+"""In-app notifications (a table) and emails about handovers and high-severity signals.
+
+Handover notices go to the lead and TAF members; a high-severity signal raised for a family
+goes to its lead or, without one, to the early-help coordinators whose scope covers it (they
+allocate leads).
 
 Idempotent per event: each (event, recipient) is one row, inserted once. A row's email is
 claimed before it is sent (a lease, so two workers never send the same one), then marked as
@@ -19,9 +23,14 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
+from domain import scope
 from domain.application import TafLedger
 from domain.errors import UnknownEntityError
-from domain.values import RequestStatus
+from domain.professional import Professional
+from domain.signals import Severity
+from domain.values import Actor, AgencyKind, Channel, RequestStatus, Role
 from workers.store import Effect, WorkerStore
 
 log = logging.getLogger("taf.workers.notifications")
@@ -36,6 +45,9 @@ HANDOVER_BLOCKED = "handover_blocked"
 EPISODE_CLOSED = "episode_closed"
 LEAD_TRANSFERRED = "lead_transferred"
 HANDOVER_STALLED = "handover_stalled"
+SIGNAL_RAISED = "signal_raised"
+PROFESSIONAL_TOPIC = get_topic(Professional.ProfessionalRegistered)  # type: ignore[attr-defined]
+DIRECTORY_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,75 @@ def stalled_notice(ledger: TafLedger, family_id: UUID, request_id: UUID) -> tupl
         f"Steps still missing: {', '.join(request.missing_steps)}.",
     )
     return notice, _team(family)
+
+
+def signal_notice(ledger: TafLedger, family_id: UUID, version: int, signal: str) -> tuple[Notice, list[UUID]] | None:
+    """The notice for a high-severity SignalRaised (the event at `version`) and its recipients.
+
+    One notice per signal raised: a signal already standing as high that is recorded again
+    (another fact behind it, a new `since`) is not news, so None; so is one raised as medium.
+    Recipients: the lead as the event found them or, without one, the early-help coordinators
+    whose scope covers the family. The notice names the family by its reference only.
+    """
+    family = ledger.get_family(family_id, version=version)
+    raised = family.standing_signals.get(signal)
+    if raised is None or raised.raised_version != version or raised.severity != Severity.HIGH.value:
+        return None
+    before = ledger.get_family(family_id, version=version - 1).standing_signals.get(signal)
+    if before is not None and before.severity == Severity.HIGH.value:
+        return None
+    ref = family.reference
+    words = signal.replace("_", " ")
+    if family.lead is not None:
+        recipients = [family.lead.professional_id]
+        who = "You are the lead professional."
+    else:
+        recipients = early_help_coordinators(ledger, family)
+        who = "The family has no lead professional: please consider allocating one."
+    notice = Notice(
+        f"signal:{family_id}:{version}",
+        family_id,
+        SIGNAL_RAISED,
+        f"{ref}: high-severity signal: {words}",
+        f"A high-severity signal ({words}) was raised for {ref} on {raised.raised_on.isoformat()}. {who} "
+        "Open the family's record in TAF Ledger to see what fired it.",
+    )
+    return notice, recipients
+
+
+def early_help_coordinators(ledger: TafLedger, family: Any) -> list[UUID]:
+    """The active coordinators (people, not system accounts) of early-help agencies whose scope covers the family."""
+    agency_kinds: dict[UUID, AgencyKind | None] = {}
+    found: list[UUID] = []
+    for professional_id in _professional_ids(ledger):
+        person = ledger.get_professional(professional_id)
+        if person.role is not Role.COORDINATOR or not person.active or person.is_system:
+            continue
+        if person.agency_id not in agency_kinds:
+            try:
+                agency_kinds[person.agency_id] = ledger.get_agency(person.agency_id).kind
+            except UnknownEntityError:
+                agency_kinds[person.agency_id] = None
+        if agency_kinds[person.agency_id] is not AgencyKind.EARLY_HELP:
+            continue
+        actor = Actor(person.id, person.agency_id, person.role, Channel.WORKER)
+        if scope.may_see(actor, family.involved_agency_ids, family.involved_professional_ids):
+            found.append(person.id)
+    return found
+
+
+def _professional_ids(ledger: TafLedger) -> list[UUID]:
+    """Every professional in the directory, in the order they were registered."""
+    ids: list[UUID] = []
+    start = 0
+    while True:
+        page = ledger.recorder.select_notifications(
+            start=start, limit=DIRECTORY_PAGE, topics=[PROFESSIONAL_TOPIC], inclusive_of_start=False
+        )
+        ids += [n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id)) for n in page]
+        if len(page) < DIRECTORY_PAGE:
+            return ids
+        start = page[-1].id
 
 
 def _team(family: Any) -> list[UUID]:

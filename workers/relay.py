@@ -21,7 +21,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import TafLedger
-from workers.handover import NOTIFY, Job, evaluate_job, signals_job
+from domain.signals import Severity
+from workers.handover import NOTIFY, NOTIFY_SIGNAL, Job, evaluate_job, signals_job
 from workers.store import Effect, PendingChange, WorkerStore
 from workers.wakeup import Wakeup
 
@@ -88,6 +89,17 @@ def _notice_job(family_id: UUID, name: str, event: Any) -> Job:
     )
 
 
+def _signal_notice_job(family_id: UUID, event: Any) -> Job | None:
+    """The job that tells people about a high-severity signal raised, keyed by the event (None for others)."""
+    if event.severity is not Severity.HIGH:
+        return None
+    return Job(
+        NOTIFY_SIGNAL,
+        {"family_id": str(family_id), "version": event.originator_version, "signal": event.signal},
+        effect=f"signal-notice:{family_id}:{event.originator_version}",
+    )
+
+
 class Relay:
     """Reads the notification log from a durable position and enqueues the jobs workers care about."""
 
@@ -129,6 +141,10 @@ class Relay:
                     evaluations[(family_id, request_id)] = notification.id
             if name in NOTIFY_EVENTS and notification.id > self._origin:
                 notices.append(_notice_job(family_id, name, event))
+            if name == "SignalRaised" and notification.id > self._origin:
+                signal_notice = _signal_notice_job(family_id, self._decode(notification))
+                if signal_notice is not None:
+                    notices.append(signal_notice)
             if name == "EpisodeClosed":  # also ends a pending transfer
                 family_pending.clear()
                 changes.append(PendingChange(family_id))

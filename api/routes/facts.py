@@ -10,11 +10,13 @@ from fastapi import APIRouter, Query, Request
 from api.deps import Ledger, Supervisor, VisibleFamily
 from api.paging import next_offset, offset_of
 from api.routes.common import FactWrite, Write, when
+from api.routes.reading import Models
 from api.schemas.requests import (
     AssessmentCompletion,
     AssessmentDeclination,
     AssessmentIn,
     AssessmentStart,
+    BirthDetailsIn,
     ClaimDecisionIn,
     ClaimIn,
     ClaimVerification,
@@ -33,8 +35,15 @@ from api.schemas.requests import (
     SharingDecisionIn,
     SignalReviewIn,
     SupervisionIn,
+    birth_details,
 )
-from api.schemas.responses import CarriedForwardItem, CarriedForwardPage, WriteResult
+from api.schemas.responses import (
+    CarriedForwardItem,
+    CarriedForwardPage,
+    ChildGrowth,
+    GrowthMeasurementView,
+    WriteResult,
+)
 from domain.errors import InvalidValueError, UnknownEntityError
 from domain.values import Acknowledgement, Gcp2Grades
 
@@ -191,6 +200,43 @@ def measure_growth(child_id: UUID, body: GrowthIn, w: FactWrite) -> WriteResult:
         w.ledger.measure_growth(
             w.actor, w.family_id, child_id, body.weight_kg, when(body, body.measured_on), w.expected
         )
+    )
+
+
+@router.post(
+    "/children/{child_id}/birth-details",
+    summary="Record a child's sex and gestation",
+    status_code=201,
+    response_model=WriteResult,
+)
+def record_birth_details(child_id: UUID, body: BirthDetailsIn, w: FactWrite) -> WriteResult:
+    """Record a child's sex and gestation at birth (at least one); later weights get UK-WHO centiles from them."""
+    return w.done(
+        w.ledger.record_birth_details(w.actor, w.family_id, child_id, birth_details(body), when(body), w.expected)
+    )
+
+
+@router.get("/children/{child_id}/growth", summary="A child's weights and centiles", response_model=ChildGrowth)
+def child_growth(child_id: UUID, family: VisibleFamily, models: Models) -> ChildGrowth:
+    """Every weight recorded for the child, oldest first, with the UK-WHO centile and SDS computed when recorded."""
+    child = family.child(child_id)  # 404 for a child not of this family
+    return ChildGrowth(
+        child_id=child.child_id,
+        date_of_birth=child.date_of_birth,
+        sex=child.sex,
+        gestation_weeks=child.gestation_weeks,
+        gestation_days=child.gestation_days,
+        measurements=[
+            GrowthMeasurementView(
+                version=m.version,
+                measured_on=m.measured_on,
+                weight_kg=m.weight_kg,
+                centile=m.centile,
+                sds=m.sds,
+                term_assumed=m.term_assumed,
+            )
+            for m in models.growth(family.id, child_id)
+        ],
     )
 
 

@@ -33,6 +33,7 @@ from api.schemas.requests import (
     FamilyMatch,
     LeftArea,
     ReturnedToArea,
+    birth_details,
 )
 from api.schemas.responses import (
     CarerView,
@@ -77,6 +78,9 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
                 date_of_birth=c.date_of_birth,
                 expected_on=c.expected_on,
                 nhs_number=c.nhs_number,
+                sex=c.sex,
+                gestation_weeks=c.gestation_weeks,
+                gestation_days=c.gestation_days,
             )
             for c in family.children.values()
         ],
@@ -198,7 +202,7 @@ def register_family(
     """Register a family with at least one child, born or expected."""
     recorded = ledger.register_family(
         actor,
-        [ChildInput(c.name, c.date_of_birth, c.expected_on, c.nhs_number) for c in body.children],
+        [ChildInput(c.name, c.date_of_birth, c.expected_on, c.nhs_number, birth_details(c)) for c in body.children],
         carers=[Carer(c.name, c.relationship) for c in body.carers],
         address=body.address,
         housing=body.housing,
@@ -247,7 +251,7 @@ def add_child(
     _key: IdempotencyKey,
 ) -> WriteResult:
     """Add a child, born or expected; the answer's id is the child_id."""
-    child = ChildInput(body.name, body.date_of_birth, body.expected_on, body.nhs_number)
+    child = ChildInput(body.name, body.date_of_birth, body.expected_on, body.nhs_number, birth_details(body))
     return written(response, ledger.add_child(actor, family_id, child, when(body), expected))
 
 
@@ -266,7 +270,12 @@ def record_birth(
     _key: IdempotencyKey,
 ) -> WriteResult:
     """Record that an expected child was born."""
-    return written(response, ledger.record_birth(actor, family_id, child_id, body.born_on, expected, body.when()))
+    return written(
+        response,
+        ledger.record_birth(
+            actor, family_id, child_id, body.born_on, expected, when=body.when(), details=birth_details(body)
+        ),
+    )
 
 
 @router.post("/{family_id}/address", status_code=201, response_model=WriteResult, summary="Change address")

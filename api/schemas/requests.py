@@ -22,6 +22,7 @@ from domain.application import When
 from domain.values import (
     AgencyKind,
     AssessmentKind,
+    BirthDetails,
     CircumstanceKind,
     ClaimDecision,
     ClaimOutcome,
@@ -37,6 +38,7 @@ from domain.values import (
     ReferralOutcome,
     Role,
     Service,
+    Sex,
     SignalDecision,
     SourceKind,
     StepUpOutcome,
@@ -206,6 +208,9 @@ class ChildIn(Body):
     date_of_birth: IsoDate | None = None
     expected_on: IsoDate | None = None
     nhs_number: NhsNumber | None = None
+    sex: Sex | None = Field(default=None, description="female or male: what UK-WHO growth centiles need.")
+    gestation_weeks: int | None = Field(default=None, description="Gestation at birth, whole weeks (22 to 44).")
+    gestation_days: int | None = Field(default=None, description="Days beyond the whole weeks (0 to 6).")
 
 
 class CarerIn(Body):
@@ -243,12 +248,34 @@ class ChildAdd(Fact):
     date_of_birth: IsoDate | None = None
     expected_on: IsoDate | None = None
     nhs_number: NhsNumber | None = None
+    sex: Sex | None = Field(default=None, description="female or male: what UK-WHO growth centiles need.")
+    gestation_weeks: int | None = Field(default=None, description="Gestation at birth, whole weeks (22 to 44).")
+    gestation_days: int | None = Field(default=None, description="Days beyond the whole weeks (0 to 6).")
 
 
 class BirthRecord(Fact):
-    """The birth of an expected child; `occurred_on` defaults to `born_on` (a time of birth may be sent there)."""
+    """The birth of an expected child, with the sex and gestation when known.
+
+    `occurred_on` defaults to `born_on` (a time of birth may be sent there).
+    """
 
     born_on: IsoDate
+    sex: Sex | None = Field(default=None, description="female or male: what UK-WHO growth centiles need.")
+    gestation_weeks: int | None = Field(default=None, description="Gestation at birth, whole weeks (22 to 44).")
+    gestation_days: int | None = Field(default=None, description="Days beyond the whole weeks (0 to 6).")
+
+
+class BirthDetailsIn(Fact):
+    """A child's sex and gestation at birth, given later (at least one of sex and gestation_weeks)."""
+
+    sex: Sex | None = Field(default=None, description="female or male: what UK-WHO growth centiles need.")
+    gestation_weeks: int | None = Field(default=None, description="Gestation at birth, whole weeks (22 to 44).")
+    gestation_days: int | None = Field(default=None, description="Days beyond the whole weeks (0 to 6).")
+
+
+def birth_details(body: ChildIn | ChildAdd | BirthRecord | BirthDetailsIn) -> BirthDetails:
+    """The sex and gestation a body gives, for the application service."""
+    return BirthDetails(body.sex, body.gestation_weeks, body.gestation_days)
 
 
 class AddressChange(Fact):

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.history import CarriedKind
-from domain.values import AgencyKind, CircumstanceKind, EpisodeKind, RequestKind, RequestStatus, Role
+from domain.values import AgencyKind, CircumstanceKind, EpisodeKind, RequestKind, RequestStatus, Role, Sex
 
 
 class Created(BaseModel):
@@ -123,6 +123,9 @@ class ChildView(BaseModel):
     date_of_birth: date | None
     expected_on: date | None
     nhs_number: str | None = None
+    sex: Sex | None = None
+    gestation_weeks: int | None = None
+    gestation_days: int | None = None
 
 
 class CircumstanceView(BaseModel):
@@ -295,3 +298,29 @@ class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, str]
     projection_lag: int | None
+
+
+class GrowthMeasurementView(BaseModel):
+    """A weight, with its UK-WHO centile and SDS as computed when it was recorded."""
+
+    version: int
+    measured_on: date
+    weight_kg: float
+    centile: float | None = Field(
+        description="UK-WHO centile (0 to 100), corrected for gestation; null without sex or date of birth."
+    )
+    sds: float | None = Field(description="Standard deviation score on the UK-WHO reference; null when centile is.")
+    term_assumed: bool = Field(
+        description="The gestation was not known when it was recorded: the centile is for a term birth."
+    )
+
+
+class ChildGrowth(BaseModel):
+    """A child's weights on the UK-WHO chart, and what the centiles were computed from."""
+
+    child_id: UUID
+    date_of_birth: date | None
+    sex: Sex | None
+    gestation_weeks: int | None
+    gestation_days: int | None
+    measurements: list[GrowthMeasurementView]

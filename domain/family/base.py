@@ -96,6 +96,9 @@ class FamilyBase:
             expected_on=child.expected_on,
             added_version=version,
             nhs_number=child.nhs_number,
+            sex=child.sex,
+            gestation_weeks=child.gestation_weeks,
+            gestation_days=child.gestation_days,
         )
 
     def _note_fact(self, meta: Meta, what: str, agency_id: UUID | None = None) -> None:

@@ -5,12 +5,42 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from eventsourcing.domain import event
+from eventsourcing.domain import Aggregate, event
 
+from domain.canonical import added
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.family.base import FamilyBase, require_text
-from domain.state import Move, moves_rules_read
-from domain.values import Child, Housing, Meta
+from domain.state import ChildState, Move, moves_rules_read
+from domain.values import BirthDetails, Child, Housing, Meta, Sex
+
+GESTATION_WEEKS = (22, 44)  # the preterm to post-term range the UK-WHO charts plot
+
+
+def check_gestation(weeks: int | None, days: int | None) -> None:
+    """Refuse a gestation the charts cannot plot: weeks 22 to 44, days 0 to 6, days only with weeks."""
+    if weeks is not None and not GESTATION_WEEKS[0] <= weeks <= GESTATION_WEEKS[1]:
+        raise InvalidValueError(
+            "the gestation at birth must be 22 to 44 weeks", rule="gestation_range", field="gestation_weeks"
+        )
+    if days is not None and not 0 <= days <= 6:
+        raise InvalidValueError(
+            "the days beyond the whole weeks must be 0 to 6", rule="gestation_range", field="gestation_days"
+        )
+    if days is not None and weeks is None:
+        raise InvalidValueError(
+            "give the whole weeks of gestation as well as the days",
+            rule="gestation_weeks_required",
+            field="gestation_weeks",
+        )
+
+
+def _note_birth_details(child: ChildState, details: BirthDetails) -> None:
+    """Keep what is given; a gestation given in weeks alone means that many weeks and no days."""
+    if details.sex is not None:
+        child.sex = details.sex
+    if details.gestation_weeks is not None:
+        child.gestation_weeks = details.gestation_weeks
+        child.gestation_days = details.gestation_days or 0
 
 
 class Members(FamilyBase):
@@ -27,8 +57,8 @@ class Members(FamilyBase):
     def _child_added(self, meta: Meta, child: Child) -> None:
         self._add_child_state(child, self.next_version)
 
-    def record_birth(self, meta: Meta, child_id: UUID, born_on: date) -> None:
-        """Record that an expected child was born (once: a correction changes the date)."""
+    def record_birth(self, meta: Meta, child_id: UUID, born_on: date, details: BirthDetails | None = None) -> None:
+        """Record that an expected child was born, with sex and gestation when known (once: corrections change it)."""
         child = self.child(child_id)
         if child.date_of_birth is not None:
             raise RuleViolationError(
@@ -38,13 +68,68 @@ class Members(FamilyBase):
             )
         if born_on > meta.occurred_on:
             raise InvalidValueError("born_on is in the future", rule="occurred_in_future", field="born_on")
-        self._child_born(meta=meta, child_id=child_id, born_on=born_on)
+        details = details or BirthDetails()
+        check_gestation(details.gestation_weeks, details.gestation_days)
+        self._child_born(
+            meta=meta,
+            child_id=child_id,
+            born_on=born_on,
+            sex=details.sex,
+            gestation_weeks=details.gestation_weeks,
+            gestation_days=details.gestation_days,
+        )
 
-    @event("ChildBorn")
-    def _child_born(self, meta: Meta, child_id: UUID, born_on: date) -> None:
+    class ChildBorn(Aggregate.Event):
+        """A birth; the sex and gestation were added later (growth centiles need them)."""
+
+        meta: Meta
+        child_id: UUID
+        born_on: date
+        sex: Sex | None = added(None)
+        gestation_weeks: int | None = added(None)
+        gestation_days: int | None = added(None)
+
+    @event(ChildBorn)
+    def _child_born(
+        self,
+        meta: Meta,
+        child_id: UUID,
+        born_on: date,
+        sex: Sex | None = None,
+        gestation_weeks: int | None = None,
+        gestation_days: int | None = None,
+    ) -> None:
         child = self.children[str(child_id)]
         child.date_of_birth = born_on
         child.born_version = self.next_version
+        _note_birth_details(child, BirthDetails(sex, gestation_weeks, gestation_days))
+
+    def record_birth_details(self, meta: Meta, child_id: UUID, details: BirthDetails) -> None:
+        """Record a child's sex and gestation at birth (a fact; what is given replaces what was known)."""
+        self.child(child_id)
+        check_gestation(details.gestation_weeks, details.gestation_days)
+        if details.sex is None and details.gestation_weeks is None:
+            raise InvalidValueError(
+                "give the sex, the gestation or both", rule="birth_details_required", field="gestation_weeks"
+            )
+        self._birth_details_recorded(
+            meta=meta,
+            child_id=child_id,
+            sex=details.sex,
+            gestation_weeks=details.gestation_weeks,
+            gestation_days=details.gestation_days,
+        )
+
+    @event("BirthDetailsRecorded")
+    def _birth_details_recorded(
+        self,
+        meta: Meta,
+        child_id: UUID,
+        sex: Sex | None,
+        gestation_weeks: int | None,
+        gestation_days: int | None,
+    ) -> None:
+        _note_birth_details(self.children[str(child_id)], BirthDetails(sex, gestation_weeks, gestation_days))
 
     def record_postcode(self, meta: Meta, postcode: str) -> None:
         """Record the postcode of the family's address (used to match a child by name and date of birth)."""

@@ -332,8 +332,10 @@ def test_a_disagreement_open_past_28_days_raises_the_signal(led: Area) -> None:
     led.practitioner.write(f"{led.base}/disagreements", {"about": "the plan", "level": 1, "detail": "too little"})
 
     led.world.move_to(led.world.clock.today() + timedelta(days=28))
-    assert "disagreement_unresolved" not in {s["signal"] for s in led.coordinator.get(f"{led.base}/signals").json()}
+    assert "disagreement_unresolved" not in {
+        s["signal"] for s in led.coordinator.get(f"{led.base}/signals").json()["items"]
+    }
     led.world.move_to(led.world.clock.today() + timedelta(days=1))
-    signals = {s["signal"]: s for s in led.coordinator.get(f"{led.base}/signals").json()}
+    signals = {s["signal"]: s for s in led.coordinator.get(f"{led.base}/signals").json()["items"]}
     assert "disagreement_unresolved" in signals
     assert "the plan" in signals["disagreement_unresolved"]["explanation"]

@@ -1368,6 +1368,7 @@ class TestEvaluateSignals:
             "supervision_overdue",
             "missed_universal_review",
             "disagreement_unresolved",
+            "faltering_growth",
         )
 
     def test_a_family_that_is_seen_and_led_has_no_signal(self) -> None:

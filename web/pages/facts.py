@@ -14,6 +14,7 @@ from api.schemas.requests import (
     AssessmentDeclination,
     AssessmentIn,
     AssessmentStart,
+    BirthDetailsIn,
     BirthRecord,
     ChildAdd,
     ClaimDecisionIn,
@@ -35,6 +36,7 @@ from api.schemas.requests import (
     ReturnedToArea,
     SharingDecisionIn,
     SupervisionIn,
+    birth_details,
 )
 from domain import scope
 from domain.application import ChildInput, Recorded, TafLedger
@@ -56,6 +58,7 @@ from domain.values import (
     ReferralOutcome,
     Role,
     Service,
+    Sex,
     SourceKind,
 )
 from web.forms import Field, enum_choices
@@ -65,6 +68,12 @@ from web.render import format_date, words
 DATE_HINT = "For example, 27 3 2026. Leave empty for today."
 UNCERTAIN = Field("date_uncertain", "Is the date uncertain?", "yesno")
 OCCURRED = Field("occurred_on", "Date", "date", hint=DATE_HINT)
+# What UK-WHO growth centiles need; optional wherever a child or a birth is recorded.
+BIRTH_FIELDS = (
+    Field("sex", "Sex", "radios", choices=enum_choices(Sex, {"female": "Female", "male": "Male"}), inline=True),
+    Field("gestation_weeks", "Gestation at birth in weeks", "number", hint="Whole weeks, 22 to 44", width="3"),
+    Field("gestation_days", "And days", "number", hint="0 to 6 days beyond the whole weeks", width="2"),
+)
 
 SOURCE_LABELS = {
     "member_of_public": "A member of the public",
@@ -136,7 +145,12 @@ def _entries(ctx: FormContext) -> list[tuple[str, str]]:
 def _describe_child(ctx: FormContext) -> list[tuple[str, str]]:
     child = ctx.item
     born = format_date(child.date_of_birth) if child.date_of_birth else f"expected {format_date(child.expected_on)}"
-    return [("Child", child.name), ("Date of birth", born)]
+    rows = [("Child", child.name), ("Date of birth", born)]
+    if child.sex is not None:
+        rows.append(("Sex", child.sex.value.capitalize()))
+    if child.gestation_weeks is not None:
+        rows.append(("Gestation at birth", f"{child.gestation_weeks}+{child.gestation_days or 0} weeks"))
+    return rows
 
 
 def _describe_referral(ctx: FormContext) -> list[tuple[str, str]]:
@@ -292,12 +306,19 @@ def _register(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> R
 
 def _add_child(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
     return ledger.add_child(
-        actor, ctx.family.id, ChildInput(body.name, body.date_of_birth, body.expected_on), when(body)
+        actor,
+        ctx.family.id,
+        ChildInput(body.name, body.date_of_birth, body.expected_on, birth=birth_details(body)),
+        when(body),
     )
 
 
 def _birth(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
-    return ledger.record_birth(actor, ctx.family.id, ctx.item.child_id, body.born_on)
+    return ledger.record_birth(actor, ctx.family.id, ctx.item.child_id, body.born_on, details=birth_details(body))
+
+
+def _birth_details(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
+    return ledger.record_birth_details(actor, ctx.family.id, ctx.item.child_id, birth_details(body), when(body))
 
 
 def _move(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Recorded:
@@ -651,6 +672,7 @@ register(
                 "date_of_birth", "Date of birth", "date", hint="For example, 27 3 2026. Leave empty if not born yet."
             ),
             Field("expected_on", "Expected date", "date", hint="Only for a child not born yet."),
+            *BIRTH_FIELDS,
         ],
         _add_child,
         "Child added",
@@ -662,12 +684,24 @@ register(
         BirthRecord,
         [
             Field("born_on", "Date of birth", "date", hint="For example, 27 3 2026."),
+            *BIRTH_FIELDS,
         ],
         _birth,
         "Birth recorded",
         item=_child,
         describe=_describe_child,
         when_field="born_on",
+    ),
+    FamilyForm(
+        "birth-details",
+        "children/{item_id}/birth-details/new",
+        _child_title("Record sex and gestation"),
+        BirthDetailsIn,
+        list(BIRTH_FIELDS),
+        _birth_details,
+        "Sex and gestation recorded",
+        item=_child,
+        describe=_describe_child,
     ),
     FamilyForm(
         "growth",

@@ -18,6 +18,7 @@ from domain.state import RequestState
 from domain.values import RequestKind, RequestStatus
 from web.context import CurrentUser, page, readable_family, web_state
 from web.directory import Directory
+from web.growth_chart import GrowthChart, Weight, growth_chart
 from web.pages.escalation_panel import escalation_context
 
 router = APIRouter()
@@ -138,6 +139,32 @@ def _chronology(request: Request, family_id: UUID) -> list[Any]:
     return list(reversed(rows[-CHRONOLOGY_ROWS:]))
 
 
+@dataclass(frozen=True)
+class ChildGrowth:
+    """A child's weights for the family page, and their chart on the UK-WHO centile lines when the sex is known."""
+
+    child: Any
+    weights: list[Weight]
+    chart: GrowthChart | None
+
+
+def _growth(request: Request, family: Family) -> list[ChildGrowth]:
+    """Per child with weights recorded: the weights (from the growth read model) and, with sex and birth, the chart."""
+    found = []
+    for child in family.children.values():
+        weights = [
+            Weight(m.measured_on, m.weight_kg, m.centile, m.sds, m.term_assumed)
+            for m in request.app.state.read_models.growth(family.id, child.child_id)
+        ]
+        if not weights:
+            continue
+        chart = None
+        if child.sex is not None and child.date_of_birth is not None:
+            chart = growth_chart(child.sex, child.date_of_birth, child.gestation_weeks, child.gestation_days, weights)
+        found.append(ChildGrowth(child, weights, chart))
+    return found
+
+
 @router.get("/families/{family_id}", response_class=HTMLResponse)
 def family_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLResponse:
     """Everything the team needs at a glance: children, team, plan, handover, signals, chronology."""
@@ -160,6 +187,7 @@ def family_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRes
         panels=request_panels(family, today, directory),
         signals=_signals(family),
         chronology=_chronology(request, family.id),
+        growth=_growth(request, family),
         may_record=scope.records_case_data(user.actor),
         may_assign=scope.may_assign_lead(user.actor),
         is_lead=family.lead is not None and family.lead.professional_id == user.id,

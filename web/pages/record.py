@@ -77,6 +77,11 @@ def _children(family: Family) -> Section:
             section.add(f"Record the birth of {child.name}", f"children/{child.child_id}/birth")
         section.add(f"Record a weight for {child.name}", f"children/{child.child_id}/growth/new")
         section.add(
+            f"Record sex and gestation for {child.name}",
+            f"children/{child.child_id}/birth-details/new",
+            "What the UK-WHO growth centiles need",
+        )
+        section.add(
             f"Record a registration for {child.name}",
             f"children/{child.child_id}/registrations/new",
             "GP, health visitor, nursery or school",

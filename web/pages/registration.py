@@ -8,14 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from api.schemas.requests import FamilyCreate
+from api.schemas.requests import FamilyCreate, birth_details
 from domain import scope
 from domain.application import ChildInput
 from domain.errors import DomainError
 from domain.values import Carer
 from web.context import CurrentUser, PageError, PostedForm, User, done, page
 from web.forms import Field, FormErrors, domain_error, filled_rows, kept_values, leaves, validate
-from web.pages.facts import HOUSING
+from web.pages.facts import BIRTH_FIELDS, HOUSING
 from web.render import DONE_MESSAGES
 
 router = APIRouter()
@@ -33,6 +33,7 @@ CHILDREN = Field(
         Field("name", "Name", "text"),
         Field("date_of_birth", "Date of birth", "date", hint="For example, 27 3 2026."),
         Field("expected_on", "Expected date", "date", hint="Only for a child not born yet."),
+        *BIRTH_FIELDS,
     ],
 )
 FIELDS = [
@@ -121,7 +122,7 @@ def register_family(request: Request, user: CurrentUser, posted: PostedForm) -> 
         try:
             recorded = ledger.register_family(
                 user.actor,
-                [ChildInput(c.name, c.date_of_birth, c.expected_on) for c in body.children],
+                [ChildInput(c.name, c.date_of_birth, c.expected_on, birth=birth_details(c)) for c in body.children],
                 carers=[Carer(c.name, c.relationship) for c in body.carers],
                 address=body.address,
                 housing=body.housing,
