@@ -29,6 +29,7 @@ from api.routes import (
     operations,
     reading,
     team,
+    voices,
     watchlist,
 )
 from api.schemas.event_data import data_models
@@ -49,6 +50,7 @@ API_ROUTERS = (
     reading.router,
     families.router,
     facts.router,
+    voices.router,
     team.router,
     handover.router,
     watchlist.router,

@@ -55,6 +55,7 @@ from domain.values import (
     Carer,
     Channel,
     Child,
+    CircumstanceKind,
     ClaimDecision,
     ClaimOutcome,
     ClosureReason,
@@ -77,6 +78,9 @@ from domain.values import (
     SignalDecision,
     SourceKind,
     StepUpOutcome,
+    UniversalReview,
+    UniversalReviewOutcome,
+    VoiceKind,
 )
 
 SYSTEM_ID = UUID(int=0)
@@ -1288,11 +1292,24 @@ class TafLedger(Application[UUID]):
         actions: Sequence[ActionInput] = (),
         expected_version: int | None = None,
         date_uncertain: bool = False,
+        invited_ids: Sequence[UUID] = (),
+        minutes_circulated_to: Sequence[UUID] = (),
+        minutes_circulated_on: date | None = None,
     ) -> Recorded:
-        """Record a meeting and the actions it agreed, in one save (attendees and apologies are in the directory)."""
-        for name, ids in (("attendee_ids", attendee_ids), ("apology_ids", apology_ids)):
+        """Record a meeting and the actions it agreed, in one save (everyone it names is in the directory)."""
+        named = (
+            ("attendee_ids", attendee_ids),
+            ("apology_ids", apology_ids),
+            ("invited_ids", invited_ids),
+            ("minutes_circulated_to", minutes_circulated_to),
+        )
+        for name, ids in named:
             for i, professional_id in enumerate(ids):
                 self._referenced_professional(professional_id, f"{name}.{i}")
+        if minutes_circulated_on is not None and minutes_circulated_on > self.clock.today():
+            raise InvalidValueError(
+                "minutes_circulated_on is in the future", rule="occurred_in_future", field="minutes_circulated_on"
+            )
         for i, action in enumerate(actions):
             self._refuse_inactive(action.owner_id, "actions")
             self._refuse_far_ahead(action.due_on, f"actions.{i}.due_on")
@@ -1300,7 +1317,19 @@ class TafLedger(Application[UUID]):
         action_ids = [uuid4() for _ in actions]
 
         def change(family: Family, meta: Meta) -> None:
-            family.hold_meeting(meta, meeting_id, kind, held_on, attendee_ids, apology_ids, family_attended, decisions)
+            family.hold_meeting(
+                meta,
+                meeting_id,
+                kind,
+                held_on,
+                attendee_ids,
+                apology_ids,
+                family_attended,
+                decisions,
+                invited_ids,
+                minutes_circulated_to,
+                minutes_circulated_on,
+            )
             for action_id, action in zip(action_ids, actions, strict=True):
                 family.agree_action(
                     meta, action_id, action.description, action.owner_id, action.due_on, meeting_id=meeting_id
@@ -1426,6 +1455,91 @@ class TafLedger(Application[UUID]):
         """Record a child's registration with a GP, health visitor, nursery or school."""
         return self._command(
             actor, family_id, when, expected_version, lambda f, m: f.record_registration(m, child_id, service), child_id
+        )
+
+    # ------------------------------------------- the child's voice, views, universal reviews, circumstances
+
+    def record_child_voice(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        child_id: UUID,
+        kind: VoiceKind,
+        what: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record what a child said or showed, or what was observed of their day-to-day experience."""
+        voice_id = uuid4()
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_child_voice(m, voice_id, child_id, kind, what),
+            voice_id,
+        )
+
+    def record_family_view(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        view: str,
+        about: str = "",
+        event_version: int | None = None,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record the family's own view of the plan or of a decision."""
+        view_id = uuid4()
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_family_view(m, view_id, view, about, event_version),
+            view_id,
+        )
+
+    def record_universal_review(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        child_id: UUID,
+        review: UniversalReview,
+        outcome: UniversalReviewOutcome,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record a universal health review of the Healthy Child Programme, completed or missed."""
+        review_id = uuid4()
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_universal_review(m, review_id, child_id, review, outcome),
+            review_id,
+        )
+
+    def record_circumstance(
+        self,
+        actor: Actor,
+        family_id: UUID,
+        kind: CircumstanceKind,
+        detail: str,
+        when: When = NOW,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Record a household circumstance."""
+        circumstance_id = uuid4()
+        return self._command(
+            actor,
+            family_id,
+            when,
+            expected_version,
+            lambda f, m: f.record_circumstance(m, circumstance_id, kind, detail),
+            circumstance_id,
         )
 
     def record_claim(

@@ -178,13 +178,80 @@ def _assessment_completed(e: Any) -> _Row:
 MEETING_NAMES = {"taf": "TAF", "review": "Review", "handover": "Handover", "professionals": "Professionals'"}
 
 
+def _people(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _meeting(e: Any) -> _Row:
+    """A meeting; who came and where the minutes went when the meeting records invitations or minutes.
+
+    Meetings recorded before `invited_ids` and the minutes fields existed read as they always did.
+    """
     attended = {True: "family attended", False: "family did not attend", None: "family attendance not recorded"}
     kind = _v(e.kind)
+    what = f"{MEETING_NAMES.get(kind, kind.capitalize())} meeting held ({attended[e.family_attended]})"
+    invited = getattr(e, "invited_ids", None) or []
+    circulated_on, circulated_to = getattr(e, "minutes_circulated_on", None), getattr(e, "minutes_circulated_to", None)
+    outcome = ""
+    if invited or circulated_to or circulated_on is not None:
+        who = [
+            _people(len(e.attendee_ids), "professional attended", "professionals attended"),
+            _people(len(e.apology_ids), "apology", "apologies"),
+            _people(len(invited), "invited professional did not come", "invited professionals did not come"),
+        ]
+        minutes = "minutes not circulated"
+        if circulated_on is not None or circulated_to:
+            minutes = "minutes circulated"
+            if circulated_to:
+                minutes += " to " + _people(len(circulated_to), "professional", "professionals")
+            if circulated_on is not None:
+                minutes += f" on {circulated_on.isoformat()}"
+        outcome = ", ".join(who) + "; " + minutes
     return _Row(
-        f"{MEETING_NAMES.get(kind, kind.capitalize())} meeting held ({attended[e.family_attended]})",
-        NEGATIVE if e.family_attended is False else POSITIVE,
-        action=e.decisions,
+        what, NEGATIVE if e.family_attended is False or invited else POSITIVE, action=e.decisions, outcome=outcome
+    )
+
+
+VOICE_WORDS = {"said": "said", "showed": "showed", "observed": "observed day to day"}
+REVIEW_WORDS = {
+    "antenatal": "Antenatal health visiting contact",
+    "new_birth": "New birth visit",
+    "six_to_eight_weeks": "6 to 8 week review",
+    "nine_to_twelve_months": "9 to 12 month review",
+    "two_to_two_and_a_half_years": "2 to 2½ year review",
+}
+CIRCUMSTANCE_WORDS = {
+    "financial_pressure": "Financial pressure",
+    "money_sent_abroad": "Money sent abroad",
+    "no_recourse_to_public_funds": "No recourse to public funds",
+    "interpreter_needed": "Interpreter needed",
+    "household_member": "Lives in the home",
+    "regular_visitor": "Regular visitor to the home",
+}
+
+
+def _child_voice(e: Any) -> _Row:
+    kind = e.kind.value
+    if kind == "observed":
+        return _Row(f"Child's day-to-day experience observed: {e.what}", POSITIVE, child_ids=(e.child_id,))
+    return _Row(f"Child's voice ({VOICE_WORDS[kind]}): {e.what}", POSITIVE, kind=SELF_REPORT, child_ids=(e.child_id,))
+
+
+def _family_view(e: Any) -> _Row:
+    about = f" of {e.about}" if e.about else ""
+    if e.event_version is not None:
+        about += f" (entry {e.event_version})"
+    return _Row(f"The family's view{about}: {e.view}", POSITIVE, kind=SELF_REPORT)
+
+
+def _universal_review(e: Any) -> _Row:
+    outcome = e.outcome.value
+    done = outcome == "completed"
+    return _Row(
+        f"{REVIEW_WORDS[e.review.value]}: {_v(e.outcome)}",
+        POSITIVE if done else NEGATIVE,
+        outcome=_v(e.outcome),
+        child_ids=(e.child_id,),
     )
 
 
@@ -303,6 +370,12 @@ _ROWS: dict[str, Callable[[Any], _Row]] = {
         f"Signal raised: {_signal_name(e)}", NEGATIVE, action=str(getattr(e, "explanation", "") or "")
     ),
     "SignalCleared": lambda e: _Row(f"Signal cleared: {_signal_name(e)}", POSITIVE),
+    "ChildVoiceRecorded": _child_voice,
+    "FamilyViewRecorded": _family_view,
+    "UniversalReviewRecorded": _universal_review,
+    "CircumstanceRecorded": lambda e: _Row(
+        f"Household circumstance ({CIRCUMSTANCE_WORDS[e.kind.value].lower()}): {e.detail}", NEGATIVE
+    ),
     "SignalReviewed": lambda e: _Row(
         f"Manager's review of signal {_signal_name(e)}: {_v(getattr(e, 'decision', ''))}",
         POSITIVE,

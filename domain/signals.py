@@ -73,6 +73,7 @@ from domain.state import (
     ClaimState,
     ContactState,
     EpisodeState,
+    MissedReviewState,
     RequestState,
     Weight,
     is_infant,
@@ -89,6 +90,8 @@ from domain.values import (
     RequestStatus,
     Service,
     SourceKind,
+    UniversalReview,
+    UniversalReviewOutcome,
 )
 
 if TYPE_CHECKING:
@@ -141,6 +144,16 @@ class SignalThresholds:
     cohort_missed_window_days: int = 90
     infant_unseen_without_episode_days: int = 42
     closed_episode_within_months: int = 12
+    child_voice_within_days: int = 42
+    child_voice_under_years: int = 5
+    plan_review_early_days: int = 28
+    cohort_supervision_within_days: int = 7
+    universal_review_under_years: int = 5
+    new_birth_visit_within_days: int = 14
+    six_to_eight_week_review_within_days: int = 56
+    nine_to_twelve_month_review_within_months: int = 12
+    two_year_review_within_months: int = 30
+    antenatal_contact_from_weeks: int = 28
     infant_seen_within_days: int = 28  # the closure checklist's infant_seen_recently: fixed, see FIXED_THRESHOLDS
     disagreement_open_days: int = 28
 
@@ -271,6 +284,11 @@ def _pattern_in_window(family: Family, today: date, window_days: int) -> list[_M
         _Missed(m.held_on, m.version, m.agency_id, f"TAF meeting the family missed on {_at(m.held_on, m.version)}")
         for m in family.missed_meetings
         if 0 <= _elapsed(m.held_on, today) <= window_days
+    ]
+    items += [
+        _Missed(m.on, m.version, m.agency_id, _missed_review_text(m))
+        for m in family.missed_reviews
+        if 0 <= _elapsed(m.on, today) <= window_days
     ]
     return sorted(items, key=lambda i: (i.on, i.version))
 
@@ -1104,6 +1122,223 @@ def vulnerable_infant_cohort(
     return Signal("vulnerable_infant_cohort", Severity.HIGH, max(became), explanation, _versions(versions))
 
 
+def child_voice_missing(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A child under 5, in a family with an open episode, with no voice or observation recorded for 6 weeks.
+
+    The clock starts at the latest of: the child's voice last recorded, the episode's opening, the birth.
+    """
+    episode = family.open_episode
+    if episode is None or episode.opened_on > today:
+        return None
+    limit = thresholds.child_voice_within_days
+    quiet: list[tuple[date, str, list[int]]] = []
+    for child in family.children.values():
+        born = child.date_of_birth
+        if born is None or born > today or _add_months(born, 12 * thresholds.child_voice_under_years) <= today:
+            continue
+        heard = child.voice_on if child.voice_on is not None and child.voice_on <= today else None
+        start = max(d for d in (heard, episode.opened_on, born) if d is not None)
+        if heard is not None and heard == start:
+            text, versions = f"last recorded on {_at(heard, child.voice_version)}", [child.voice_version or 0]
+        elif start == episode.opened_on:
+            opened = _at(episode.opened_on, episode.opened_version)
+            text, versions = f"nothing recorded since the episode opened on {opened}", [episode.opened_version]
+        else:
+            text, versions = "nothing recorded since birth", _child_versions(child)
+        if _elapsed(start, today) > limit:
+            quiet.append((start + timedelta(days=limit + 1), f"{_child_text(child)}, {text}", versions))
+    if not quiet:
+        return None
+    quiet.sort(key=lambda q: q[0])
+    explanation = (
+        f"No record of what a child under {thresholds.child_voice_under_years} said, showed or was observed to "
+        f"experience day to day for more than {_days(limit)}: {_and([text for _d, text, _v in quiet])}."
+    )
+    return Signal(
+        "child_voice_missing",
+        _severity(family, today),
+        quiet[0][0],
+        explanation,
+        _versions(*(v for _d, _t, v in quiet)),
+    )
+
+
+def plan_review_overdue(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """The open episode's plan past its review date with no review or TAF meeting held for it.
+
+    A review or TAF meeting held after the plan was agreed reviews it when held no more than
+    `plan_review_early_days` before the review date (or any time after it).
+    """
+    plan = family.plan
+    if family.open_episode is None or plan is None or plan.review_by is None or today <= plan.review_by:
+        return None
+    window_opens = plan.review_by - timedelta(days=thresholds.plan_review_early_days)
+    reviewed = plan.reviewed_on
+    if reviewed is not None and window_opens <= reviewed <= today:
+        return None
+    explanation = (
+        f"The plan agreed on {_at(plan.agreed_on, plan.version)} was to be reviewed by {plan.review_by.isoformat()}"
+    )
+    versions = [plan.version]
+    if reviewed is not None and reviewed < window_opens:
+        explanation += (
+            f"; the last review or TAF meeting, on {_at(reviewed, plan.reviewed_version)}, was held before "
+            f"{window_opens.isoformat()} ({_days(thresholds.plan_review_early_days)} before the review date)"
+        )
+        versions.append(plan.reviewed_version or 0)
+    else:
+        explanation += "; no review or TAF meeting has been held since"
+    return Signal(
+        "plan_review_overdue",
+        _severity(family, today),
+        plan.review_by + timedelta(days=1),
+        explanation + ".",
+        _versions(versions),
+    )
+
+
+def supervision_overdue(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """Supervision past the next date the last one in the open episode set, or an infant cohort family unsupervised.
+
+    The vulnerable-infant cohort (the review's case) needs a supervision recorded within
+    `cohort_supervision_within_days` of the day the family entered it, with or without an episode.
+    """
+    last = family.supervision if family.supervision is not None and family.supervision.on <= today else None
+    parts: list[str] = []
+    sinces: list[date] = []
+    versions: list[int] = []
+    high = False
+    episode = family.open_episode
+    if (
+        episode is not None
+        and last is not None
+        and last.on >= episode.opened_on  # a next date set in an earlier episode is that episode's
+        and last.next_due is not None
+        and today > last.next_due
+    ):
+        parts.append(
+            f"The supervision of {_at(last.on, last.version)} set the next for {last.next_due.isoformat()}, "
+            "and none has been recorded since."
+        )
+        sinces.append(last.next_due + timedelta(days=1))
+        versions.append(last.version)
+    cohort = vulnerable_infant_cohort(family, today, thresholds)
+    limit = thresholds.cohort_supervision_within_days
+    if cohort is not None and (last is None or last.on < cohort.since) and _elapsed(cohort.since, today) > limit:
+        before = "" if last is None else f" (the last was on {_at(last.on, last.version)})"
+        parts.append(
+            f"In the vulnerable-infant cohort since {cohort.since.isoformat()} and no supervision recorded "
+            f"within {_days(limit)} of it{before}: {cohort.explanation}"
+        )
+        sinces.append(cohort.since + timedelta(days=limit + 1))
+        versions += cohort.event_versions + ([last.version] if last is not None else [])
+        high = True
+    if not parts:
+        return None
+    severity = Severity.HIGH if high else _severity(family, today)
+    return Signal("supervision_overdue", severity, min(sinces), " ".join(parts), _versions(versions))
+
+
+REVIEW_NAMES = {
+    UniversalReview.ANTENATAL: "antenatal contact",
+    UniversalReview.NEW_BIRTH: "new birth visit",
+    UniversalReview.SIX_TO_EIGHT_WEEKS: "6 to 8 week review",
+    UniversalReview.NINE_TO_TWELVE_MONTHS: "9 to 12 month review",
+    UniversalReview.TWO_TO_TWO_AND_A_HALF_YEARS: "2 to 2½ year review",
+}
+_REVIEW_OUTCOME_WORDS = {
+    UniversalReviewOutcome.COMPLETED: "completed",
+    UniversalReviewOutcome.WAS_NOT_BROUGHT: "was not brought",
+    UniversalReviewOutcome.DECLINED: "declined",
+    UniversalReviewOutcome.CANCELLED_BY_FAMILY: "cancelled by the family",
+}
+
+
+def _missed_review_text(missed: MissedReviewState) -> str:
+    return f"{REVIEW_NAMES[missed.review]} {_REVIEW_OUTCOME_WORDS[missed.outcome]} on {_at(missed.on, missed.version)}"
+
+
+def review_due_by(
+    child: ChildState, review: UniversalReview, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> date | None:
+    """The last day a universal review is due for a child (Healthy Child Programme ages), or None when it is not.
+
+    The antenatal contact (from 28 weeks of pregnancy) is due by the birth, or the expected day while
+    the child is not born, for a child known before birth; a child born before 28 weeks had no time for one.
+    """
+    born, expected = child.date_of_birth, child.expected_on
+    if review is UniversalReview.ANTENATAL:
+        if expected is None:  # registered once born: the pregnancy was not known here
+            return None
+        opens = expected - timedelta(weeks=40 - thresholds.antenatal_contact_from_weeks)
+        if born is not None and born < opens:
+            return None
+        return born if born is not None else expected
+    if born is None:
+        return None
+    if review is UniversalReview.NEW_BIRTH:
+        return born + timedelta(days=thresholds.new_birth_visit_within_days)
+    if review is UniversalReview.SIX_TO_EIGHT_WEEKS:
+        return born + timedelta(days=thresholds.six_to_eight_week_review_within_days)
+    if review is UniversalReview.NINE_TO_TWELVE_MONTHS:
+        return _add_months(born, thresholds.nine_to_twelve_month_review_within_months)
+    return _add_months(born, thresholds.two_year_review_within_months)
+
+
+def missed_universal_review(
+    family: Family, today: date, thresholds: SignalThresholds = DEFAULT_THRESHOLDS
+) -> Signal | None:
+    """A universal health review overdue for a child in the area, naming which, with any missed attempts.
+
+    Due by: antenatal contact by the birth, new birth visit by 14 days, 6 to 8 weeks by 8 weeks,
+    9 to 12 months by 12 months, 2 to 2½ years by 30 months. Only reviews due after the day the
+    family was registered count (one due before was not this area's to offer), for children under 5, while
+    the family is in the area; a completed review clears it.
+    """
+    if not family.in_area:
+        return None
+    overdue: list[tuple[date, str, list[int]]] = []
+    for child in family.children.values():
+        born = child.date_of_birth
+        if born is not None and _add_months(born, 12 * thresholds.universal_review_under_years) <= today:
+            continue
+        for review in UniversalReview:
+            due = review_due_by(child, review, thresholds)
+            if due is None or due <= family.registered_on or today <= due:
+                continue
+            done = child.reviews_completed.get(review.value)
+            if done is not None and done <= today:
+                continue
+            misses = [
+                m
+                for m in family.missed_reviews
+                if m.child_id == child.child_id and m.review is review and m.on <= today
+            ]
+            text = f"{_child_text(child)}: the {REVIEW_NAMES[review]} was due by {due.isoformat()}"
+            if misses:
+                text += f" ({_and([_missed_review_text(m) for m in sorted(misses, key=lambda m: (m.on, m.version))])})"
+            overdue.append((due + timedelta(days=1), text, _child_versions(child) + [m.version for m in misses]))
+    if not overdue:
+        return None
+    overdue.sort(key=lambda o: o[0])
+    explanation = (
+        f"Universal health review(s) of the Healthy Child Programme overdue: {_and([t for _d, t, _v in overdue])}."
+    )
+    return Signal(
+        "missed_universal_review",
+        _severity(family, today),
+        overdue[0][0],
+        explanation,
+        _versions(*(v for _d, _t, v in overdue)),
+    )
+
+
 Rule = Callable[["Family", date, SignalThresholds], "Signal | None"]
 
 
@@ -1147,6 +1382,10 @@ RULES: tuple[Rule, ...] = (
     facts_after_closure,
     infant_weight_drop,
     vulnerable_infant_cohort,
+    child_voice_missing,
+    plan_review_overdue,
+    supervision_overdue,
+    missed_universal_review,
     disagreement_unresolved,
     faltering_growth,
 )

@@ -12,6 +12,7 @@ from domain.values import (
     PATTERN_OUTCOMES,
     AssessmentKind,
     AssessmentStatus,
+    CircumstanceKind,
     ClaimDecision,
     ClaimOutcome,
     ClosureReason,
@@ -29,6 +30,8 @@ from domain.values import (
     Sex,
     SignalDecision,
     SourceKind,
+    UniversalReview,
+    UniversalReviewOutcome,
 )
 
 
@@ -85,6 +88,9 @@ class ChildState:
     weights: list[Weight] = field(default_factory=list)  # the last two: `latest_weights`
     born_version: int | None = None
     nhs_number: str | None = None
+    voice_on: date | None = None  # the latest day the child's voice or day-to-day experience was recorded
+    voice_version: int | None = None
+    reviews_completed: dict[str, date] = field(default_factory=dict)  # universal review -> the day last completed
     sex: Sex | None = None
     gestation_weeks: int | None = None
     gestation_days: int | None = None
@@ -443,6 +449,61 @@ class PlanState:
     review_by: date | None
     agreed_on: date
     version: int
+    reviewed_on: date | None = None  # the latest review or TAF meeting held after the plan was agreed
+    reviewed_version: int | None = None
+
+
+@dataclass
+class SupervisionState:
+    """The latest management supervision of the case (by the day it happened) and the next it set."""
+
+    on: date
+    version: int
+    next_due: date | None = None
+
+
+@dataclass
+class MissedReviewState:
+    """A universal health review a child was not brought to, or the family declined or cancelled."""
+
+    child_id: UUID
+    review: UniversalReview
+    outcome: UniversalReviewOutcome
+    on: date
+    agency_id: UUID
+    version: int
+
+
+def missed_reviews_rules_read(missed: list[MissedReviewState]) -> list[MissedReviewState]:
+    """The latest missed universal reviews in the window of the latest (`was_not_brought_pattern` counts them)."""
+    if not missed:
+        return missed
+    latest = max(m.on for m in missed)
+    recent = sorted((m for m in missed if _within_window(m.on, latest)), key=lambda m: (m.on, m.version))
+    keep = {m.version for m in recent[-PATTERN_FACTS_KEPT:]}
+    return [m for m in missed if m.version in keep]
+
+
+CIRCUMSTANCES_KEPT = 5  # per kind: the family summary shows the latest of each kind
+
+
+@dataclass
+class CircumstanceState:
+    """A household circumstance as recorded: money, status, language, who lives in or visits the home."""
+
+    kind: CircumstanceKind
+    detail: str
+    on: date
+    version: int
+
+
+def circumstances_kept(circumstances: list[CircumstanceState]) -> list[CircumstanceState]:
+    """The latest CIRCUMSTANCES_KEPT circumstances of each kind, in the order recorded (bounded)."""
+    by_kind: dict[CircumstanceKind, list[CircumstanceState]] = {}
+    for item in sorted(circumstances, key=lambda c: (c.on, c.version)):
+        by_kind.setdefault(item.kind, []).append(item)
+    keep = {c.version for items in by_kind.values() for c in items[-CIRCUMSTANCES_KEPT:]}
+    return [c for c in circumstances if c.version in keep]
 
 
 @dataclass

@@ -155,6 +155,44 @@ class Service(Enum):
     SCHOOL = "school"
 
 
+class VoiceKind(Enum):
+    """How a child's voice was recorded: what they said, what they showed, or what was observed of their day."""
+
+    SAID = "said"
+    SHOWED = "showed"
+    OBSERVED = "observed"
+
+
+class UniversalReview(Enum):
+    """The health visiting reviews England's Healthy Child Programme expects for every child."""
+
+    ANTENATAL = "antenatal"
+    NEW_BIRTH = "new_birth"
+    SIX_TO_EIGHT_WEEKS = "six_to_eight_weeks"
+    NINE_TO_TWELVE_MONTHS = "nine_to_twelve_months"
+    TWO_TO_TWO_AND_A_HALF_YEARS = "two_to_two_and_a_half_years"
+
+
+class UniversalReviewOutcome(Enum):
+    """What came of a universal health review."""
+
+    COMPLETED = "completed"
+    WAS_NOT_BROUGHT = "was_not_brought"
+    DECLINED = "declined"
+    CANCELLED_BY_FAMILY = "cancelled_by_family"
+
+
+class CircumstanceKind(Enum):
+    """Household circumstances a review found unasked: money, status, language, who lives in or visits the home."""
+
+    FINANCIAL_PRESSURE = "financial_pressure"
+    MONEY_SENT_ABROAD = "money_sent_abroad"
+    NO_RECOURSE_TO_PUBLIC_FUNDS = "no_recourse_to_public_funds"
+    INTERPRETER_NEEDED = "interpreter_needed"
+    HOUSEHOLD_MEMBER = "household_member"
+    REGULAR_VISITOR = "regular_visitor"
+
+
 class Sex(Enum):
     """A child's sex, as the growth references (UK-WHO) need it."""
 

@@ -19,6 +19,7 @@ from domain.values import (
     AssessmentKind,
     BirthDetails,
     Carer,
+    CircumstanceKind,
     ClaimOutcome,
     ClosureReason,
     ContactFrequency,
@@ -33,6 +34,9 @@ from domain.values import (
     SignalDecision,
     SourceKind,
     StepUpOutcome,
+    UniversalReview,
+    UniversalReviewOutcome,
+    VoiceKind,
 )
 
 DEMO_MARKER = uuid5(NAMESPACE_URL, "taf-ledger:demo-data")
@@ -126,8 +130,10 @@ def load_demo_data(ledger: TafLedger) -> DemoResult:
 
     ashby = _ashby_story(ledger, actors, ids, agency_ids, ago)
     _step_up_and_disagreement(ledger, actors, ids, ashby, ago)
+    _ashby_voices_and_reviews(ledger, actors, ids, ashby, ago)
     result.family_ids.append(ashby)
     result.family_ids.extend(_simpler_families(ledger, actors, ids, ago))
+    _patel_heard_and_reviewed(ledger, actors, result.family_ids, ago)
     ledger.register_agency(system, "demo data loaded", AgencyKind.OTHER, agency_id=DEMO_MARKER)
     return result
 
@@ -298,6 +304,89 @@ def _ashby_story(
     ledger.record_registration(gp, fid, baby.id, Service.GP, when=When(ago(5)))
     _ashby_growth(ledger, a, fid, baby.id, ago)
     return fid
+
+
+def _ashby_voices_and_reviews(
+    ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID], fid: UUID, ago: object
+) -> None:
+    """The second episode's voices and universal reviews: the children heard, a missed 6 to 8 week review."""
+    assert callable(ago)
+    hv, fsw2 = a["hv"], a["fsw2"]
+    family = ledger.get_family(fid)
+    children = {c.name: c.child_id for c in family.children.values()}
+    mia, leo, baby = children["Mia Ashby"], children["Leo Ashby"], children["Baby Ashby"]
+    completed, missed = UniversalReviewOutcome.COMPLETED, UniversalReviewOutcome.WAS_NOT_BROUGHT
+    for day in (345, 333):  # the two developmental reviews the first referral was about
+        ledger.record_universal_review(hv, fid, leo, UniversalReview.NINE_TO_TWELVE_MONTHS, missed, when=When(ago(day)))
+    ledger.record_universal_review(hv, fid, baby, UniversalReview.ANTENATAL, completed, when=When(ago(100)))
+    ledger.record_universal_review(hv, fid, baby, UniversalReview.NEW_BIRTH, completed, when=When(ago(35)))
+    ledger.record_universal_review(hv, fid, baby, UniversalReview.SIX_TO_EIGHT_WEEKS, missed, when=When(ago(4)))
+    ledger.record_circumstance(
+        fsw2,
+        fid,
+        CircumstanceKind.FINANCIAL_PRESSURE,
+        "Rent arrears on the temporary flat; two food bank referrals this month.",
+        when=When(ago(28)),
+    )
+    ledger.record_circumstance(
+        fsw2,
+        fid,
+        CircumstanceKind.REGULAR_VISITOR,
+        "Kelly's cousin, an adult man, stays several nights a week.",
+        when=When(ago(20)),
+    )
+    ledger.record_child_voice(
+        fsw2, fid, mia, VoiceKind.SAID, "Mia said Mummy sleeps in the day and she makes Leo's breakfast.", When(ago(20))
+    )
+    ledger.record_child_voice(
+        hv,
+        fid,
+        leo,
+        VoiceKind.OBSERVED,
+        "Leo was in the same clothes as at the last visit and ate quickly when offered a snack.",
+        When(ago(25)),
+    )
+    ledger.record_child_voice(
+        hv,
+        fid,
+        baby,
+        VoiceKind.OBSERVED,
+        "Baby was in a wet nappy all visit and the cot had no sheet; she settled when Kelly held her.",
+        When(ago(6)),
+    )
+    meeting = ledger.hold_meeting(
+        fsw2,
+        fid,
+        MeetingKind.TAF,
+        ago(21),
+        attendee_ids=[ids["fsw2"], ids["hv"]],
+        apology_ids=[ids["gp"]],
+        family_attended=False,
+        decisions="Health visitor to offer the 6 to 8 week review at home; check who stays at the flat.",
+        invited_ids=[ids["police"]],
+        minutes_circulated_to=[ids["fsw2"], ids["hv"], ids["gp"], ids["police"]],
+        minutes_circulated_on=ago(19),
+    )
+    ledger.record_family_view(
+        fsw2,
+        fid,
+        "Kelly says nobody told her the time of the meeting; she wants visits in the afternoon.",
+        "the TAF meeting",
+        meeting.version,
+        When(ago(18)),
+    )
+
+
+def _patel_heard_and_reviewed(ledger: TafLedger, a: dict[str, Actor], family_ids: list[UUID], ago: object) -> None:
+    """The family with nothing outstanding: Ava's 9 to 12 month review done and her day observed at the clinic."""
+    assert callable(ago)
+    fid = next(f for f in family_ids if ledger.get_family(f).reference == "PATEL-01")
+    ava = next(iter(ledger.get_family(fid).children.values())).child_id
+    review, completed = UniversalReview.NINE_TO_TWELVE_MONTHS, UniversalReviewOutcome.COMPLETED
+    ledger.record_universal_review(a["hv"], fid, ava, review, completed, when=When(ago(40)))
+    ledger.record_child_voice(
+        a["hv"], fid, ava, VoiceKind.OBSERVED, "Ava babbled and reached for her mum; clean and well fed.", When(ago(9))
+    )
 
 
 def _allocate_lead(ledger: TafLedger, a: dict[str, Actor], ids: dict[str, UUID], fid: UUID, ago: object) -> None:

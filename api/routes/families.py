@@ -38,6 +38,7 @@ from api.schemas.requests import (
 from api.schemas.responses import (
     CarerView,
     ChildView,
+    CircumstanceView,
     EpisodeView,
     FamilyMatched,
     FamilyNeedToKnow,
@@ -110,6 +111,10 @@ def summarise(family: Family, signals: list[SignalView] | None = None) -> Family
         open_actions_count=len(family.open_actions()),
         signals=signals or [],
         known_agency_ids=list(family.known_agency_ids),
+        circumstances=[
+            CircumstanceView(kind=c.kind, detail=c.detail, recorded_on=c.on, event_version=c.version)
+            for c in sorted(family.circumstances, key=lambda c: (c.on, c.version))
+        ],
     )
 
 

@@ -110,6 +110,9 @@ def hold_meeting(body: MeetingIn, w: Write) -> MeetingRecorded:
         actions,
         w.expected,
         body.date_uncertain,
+        body.invited_ids,
+        body.minutes_circulated_to,
+        body.minutes_circulated_on,
     )
     result = w.done(recorded)
     return MeetingRecorded(**result.model_dump(), action_ids=list(recorded.extra_ids))

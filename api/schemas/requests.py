@@ -31,6 +31,7 @@ from domain.values import (
     AgencyKind,
     AssessmentKind,
     BirthDetails,
+    CircumstanceKind,
     ClaimDecision,
     ClaimOutcome,
     ClosureReason,
@@ -49,6 +50,9 @@ from domain.values import (
     SignalDecision,
     SourceKind,
     StepUpOutcome,
+    UniversalReview,
+    UniversalReviewOutcome,
+    VoiceKind,
 )
 
 # ------------------------------------------------------------------ text
@@ -581,6 +585,11 @@ class MeetingIn(Body):
     family_attended: bool | None = None  # absent: not recorded
     decisions: Text = ""
     actions: Annotated[list[MeetingAction], Field(max_length=50)] = []
+    invited_ids: Ids = Field(default=[], description="Professionals invited who did not come (and sent no apology).")
+    minutes_circulated_to: Ids = Field(default=[], description="Professionals the minutes were circulated to.")
+    minutes_circulated_on: IsoDate | None = Field(
+        default=None, description="When the minutes were circulated (not before the meeting, not in the future)."
+    )
 
 
 class ActionIn(Fact):
@@ -698,6 +707,37 @@ class SupervisionIn(Fact):
     discussion: RequiredText
     decisions: Text = ""
     next_due: IsoDate | None = None
+
+
+class ChildVoiceIn(Fact):
+    """What a child said or showed, or what was observed of their day-to-day experience."""
+
+    kind: VoiceKind = Field(description="said, showed or observed.")
+    what: RequiredText
+
+
+class FamilyViewIn(Fact):
+    """The family's own view of the plan or of a decision."""
+
+    view: RequiredText
+    about: Line = Field(default="", description="What the view is about, e.g. the plan.")
+    event_version: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="The version of the decision (event) the view is about."
+    )
+
+
+class UniversalReviewIn(Fact):
+    """A universal health review of the Healthy Child Programme, whatever its outcome (occurred_on is when)."""
+
+    review: UniversalReview
+    outcome: UniversalReviewOutcome
+
+
+class CircumstanceIn(Fact):
+    """A household circumstance: financial pressure, status, language, who lives in or visits the home."""
+
+    kind: CircumstanceKind
+    detail: RequiredText
 
 
 class SignalReviewIn(Body):

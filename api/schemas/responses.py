@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.enums import EventType, HandoverStep, SignalName
 from domain.history import CarriedKind
-from domain.values import AgencyKind, EpisodeKind, RequestKind, RequestStatus, Role, Sex
+from domain.values import AgencyKind, CircumstanceKind, EpisodeKind, RequestKind, RequestStatus, Role, Sex
 
 
 class Created(BaseModel):
@@ -129,6 +129,15 @@ class ChildView(BaseModel):
     gestation_days: int | None = None
 
 
+class CircumstanceView(BaseModel):
+    """A household circumstance as recorded (the latest few of each kind)."""
+
+    kind: CircumstanceKind
+    detail: str
+    recorded_on: date = Field(description="When it was found or said (the fact's occurred_on).")
+    event_version: int
+
+
 class CarerView(BaseModel):
     """A carer of the children."""
 
@@ -241,6 +250,9 @@ class FamilySummary(BaseModel):
     signals: list[SignalView]
     known_agency_ids: list[UUID] = Field(
         default=[], description="Agencies that matched the family or recorded for it (they see need-to-know)."
+    )
+    circumstances: list[CircumstanceView] = Field(
+        default=[], description="Household circumstances: money, status, language, who lives in or visits the home."
     )
 
 

@@ -16,6 +16,8 @@ by subject in the modules of this package, each next to the events it records:
 | `oversight` | supervision, history reviews, corrections |
 | `signal_records` | the signals the worker records, and managers' reviews |
 | `handover` | closure and transfer requests and their checklists |
+| `voices` | the child's voice, the family's view, household circumstances |
+| `universal_reviews` | the Healthy Child Programme's universal health reviews |
 | `allocation` | lead proposals, accepted or refused by the professional proposed |
 | `escalation` | step-ups to children's social care and their outcomes, professional disagreements |
 
@@ -44,11 +46,14 @@ from domain.family.members import Members
 from domain.family.oversight import Oversight
 from domain.family.plans import Plans
 from domain.family.signal_records import SignalRecords
+from domain.family.universal_reviews import UniversalReviews
+from domain.family.voices import VoicesAndCircumstances
 from domain.scope import involved_by, known_by
 from domain.state import (
     ActionState,
     AssessmentState,
     ChildState,
+    CircumstanceState,
     ClaimState,
     ConcernState,
     ConsentState,
@@ -58,11 +63,13 @@ from domain.state import (
     LeadState,
     MemberState,
     MissedMeetingState,
+    MissedReviewState,
     Move,
     PlanState,
     ReferralState,
     RequestState,
     SignalState,
+    SupervisionState,
     Weight,
     contacts_rules_read,
     latest_weights,
@@ -82,6 +89,8 @@ SUBJECTS: tuple[type[Any], ...] = (
     Oversight,
     SignalRecords,
     Handover,
+    VoicesAndCircumstances,
+    UniversalReviews,
     Allocation,
     Escalation,
 )
@@ -113,6 +122,8 @@ class Family(
     Oversight,
     SignalRecords,
     Handover,
+    VoicesAndCircumstances,
+    UniversalReviews,
     Allocation,
     Escalation,
     Aggregate,
@@ -129,7 +140,9 @@ class Family(
     class_version = 6
     # known_agency_ids: a snapshot from before need-to-know scope also holds the older, wider
     # involved_* lists (every author had a part), so it is replayed past to recompute both.
-    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode")
+    # supervision: the latest supervision (and the plan's last review meeting) were not kept before, so a
+    # snapshot without it is replayed past to find them.
+    SNAPSHOT_MUST_HOLD: tuple[str, ...] = ("involvement", "known_agency_ids", "matched", "postcode", "supervision")
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -258,6 +271,9 @@ class Family(
         self.postcode = ""
         self._signals: dict[str, SignalState] = {}
         self.sharing_agency_ids: list[UUID] = []  # agencies recorded sharing decisions cover
+        self.supervision: SupervisionState | None = None
+        self.circumstances: list[CircumstanceState] = []
+        self.missed_reviews: list[MissedReviewState] = []
 
     def _involve(self, event: Any) -> None:
         """Remember who has had a part in the family (for scope), from any event."""

@@ -17,6 +17,7 @@ from domain.state import (
     ActionState,
     AssessmentState,
     ChildState,
+    CircumstanceState,
     ClaimState,
     ConcernState,
     ConsentState,
@@ -26,11 +27,13 @@ from domain.state import (
     LeadState,
     MemberState,
     MissedMeetingState,
+    MissedReviewState,
     Move,
     PlanState,
     ReferralState,
     RequestState,
     SignalState,
+    SupervisionState,
     note_involvement,
 )
 from domain.values import Carer, Channel, Child, Housing, Meta, RequestKind, RequestStatus
@@ -81,6 +84,9 @@ class FamilyBase:
     matched: dict[str, list[UUID]]
     postcode: str
     sharing_agency_ids: list[UUID]
+    supervision: SupervisionState | None  # the latest supervision and the next it set
+    circumstances: list[CircumstanceState]  # `circumstances_kept`
+    missed_reviews: list[MissedReviewState]  # `missed_reviews_rules_read`
 
     def _add_child_state(self, child: Child, version: int) -> None:
         self.children[str(child.child_id)] = ChildState(

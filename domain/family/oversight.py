@@ -12,6 +12,7 @@ from domain.canonical import added
 from domain.errors import InvalidValueError, NotPermittedError, UnknownEntityError
 from domain.family.base import FamilyBase, require_text
 from domain.history import history_review_shortfalls
+from domain.state import SupervisionState
 from domain.values import Acknowledgement, Meta, Role
 
 
@@ -27,6 +28,9 @@ class Oversight(FamilyBase):
 
     @event("SupervisionRecorded")
     def _supervision_recorded(self, meta: Meta, discussion: str, decisions: str, next_due: date | None) -> None:
+        latest = self.supervision
+        if latest is None or meta.occurred_on >= latest.on:
+            self.supervision = SupervisionState(on=meta.occurred_on, version=self.next_version, next_due=next_due)
         episode = self.open_episode
         if episode is not None and episode.oversight_on is None:
             episode.oversight_on = meta.occurred_on

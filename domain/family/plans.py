@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.canonical import added
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.family.base import FamilyBase, require_text
 from domain.state import ActionState, MissedMeetingState, PlanState, missed_meetings_rules_read
@@ -71,8 +72,29 @@ class Plans(FamilyBase):
         apology_ids: Sequence[UUID],
         family_attended: bool | None,
         decisions: str,
+        invited_ids: Sequence[UUID] = (),
+        minutes_circulated_to: Sequence[UUID] = (),
+        minutes_circulated_on: date | None = None,
     ) -> None:
-        """Record a meeting that happened (a fact); `family_attended` None means not recorded."""
+        """Record a meeting that happened (a fact); `family_attended` None means not recorded.
+
+        `invited_ids` are professionals invited who did not come (and sent no apology); the
+        minutes were circulated to `minutes_circulated_to` on `minutes_circulated_on`.
+        """
+        came = set(attendee_ids) | set(apology_ids)
+        for index, professional_id in enumerate(invited_ids):
+            if professional_id in came:
+                raise InvalidValueError(
+                    "a professional invited who did not come cannot also have attended or sent apologies",
+                    rule="invited_also_attended",
+                    field=f"invited_ids.{index}",
+                )
+        if minutes_circulated_on is not None and minutes_circulated_on < held_on:
+            raise InvalidValueError(
+                "minutes cannot be circulated before the meeting was held",
+                rule="minutes_before_meeting",
+                field="minutes_circulated_on",
+            )
         self._meeting_held(
             meta=meta,
             meeting_id=meeting_id,
@@ -82,6 +104,9 @@ class Plans(FamilyBase):
             apology_ids=list(apology_ids),
             family_attended=family_attended,
             decisions=decisions,
+            invited_ids=list(invited_ids) or None,
+            minutes_circulated_to=list(minutes_circulated_to) or None,
+            minutes_circulated_on=minutes_circulated_on,
         )
 
     class MeetingHeld(Aggregate.Event):
@@ -102,6 +127,9 @@ class Plans(FamilyBase):
         apology_ids: list[UUID]
         family_attended: bool | None
         decisions: str
+        invited_ids: list[UUID] | None = added(None)  # invited, did not come, sent no apology
+        minutes_circulated_to: list[UUID] | None = added(None)
+        minutes_circulated_on: date | None = added(None)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -120,7 +148,11 @@ class Plans(FamilyBase):
         apology_ids: list[UUID],
         family_attended: bool | None,
         decisions: str,
+        invited_ids: list[UUID] | None = None,
+        minutes_circulated_to: list[UUID] | None = None,
+        minutes_circulated_on: date | None = None,
     ) -> None:
+        self._note_plan_review(kind, held_on)
         if kind is MeetingKind.TAF and family_attended is False:
             missed = MissedMeetingState(
                 meeting_id=meeting_id, held_on=held_on, agency_id=meta.actor_agency_id, version=self.next_version
@@ -130,6 +162,14 @@ class Plans(FamilyBase):
             request = self.pending_request(RequestKind.TRANSFER)
             if request is not None and held_on >= request.requested_on:
                 request.handover_meeting_version = self.next_version
+
+    def _note_plan_review(self, kind: MeetingKind, held_on: date) -> None:
+        """A review or TAF meeting held after the plan was agreed reviews it (`plan_review_overdue`)."""
+        plan = self.plan
+        if plan is None or kind not in (MeetingKind.REVIEW, MeetingKind.TAF) or held_on <= plan.agreed_on:
+            return
+        if plan.reviewed_on is None or held_on >= plan.reviewed_on:
+            plan.reviewed_on, plan.reviewed_version = held_on, self.next_version
 
     def agree_action(
         self,

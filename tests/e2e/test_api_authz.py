@@ -29,6 +29,7 @@ READ = [
     ("GET", F + "/step-ups"),
     ("GET", F + "/step-ups/{x}"),
     ("GET", F + "/disagreements"),
+    ("GET", F + "/children/{x}/growth"),
 ]
 WRITE = [
     ("POST", F + p)
@@ -68,6 +69,11 @@ WRITE = [
         "/transfer/acceptance",
         "/handover-steps",
         "/referrals/{x}/feedback",
+        "/children/{x}/voice",
+        "/family-views",
+        "/children/{x}/universal-reviews",
+        "/circumstances",
+        "/children/{x}/birth-details",
         "/lead-proposals/{x}/acceptance",
         "/lead-proposals/{x}/refusal",
         "/step-ups",

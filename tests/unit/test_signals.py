@@ -58,6 +58,8 @@ from domain.values import (
     Role,
     Service,
     SourceKind,
+    UniversalReview,
+    UniversalReviewOutcome,
 )
 
 D0 = date(2026, 1, 5)
@@ -350,6 +352,20 @@ class TestLapsedContactWithoutAnEpisode:
         story.add_child(baby, date(2026, 9, 1))
         story.family.record_birth(story.meta(date(2026, 10, 1)), baby.child_id, date(2026, 10, 1))
         story.family.record_registration(story.meta(date(2026, 10, 2)), baby.child_id, Service.GP)
+        for review, on in (
+            (UniversalReview.ANTENATAL, date(2026, 9, 2)),
+            (UniversalReview.NEW_BIRTH, date(2026, 10, 12)),
+        ):
+            story.family.record_universal_review(
+                story.meta(on), uuid4(), baby.child_id, review, UniversalReviewOutcome.COMPLETED
+            )  # a missed universal review would be a standing signal, reason to watch of its own
+        story.family.record_universal_review(
+            story.meta(date(2026, 11, 20)),
+            uuid4(),
+            baby.child_id,
+            UniversalReview.SIX_TO_EIGHT_WEEKS,
+            UniversalReviewOutcome.COMPLETED,
+        )
         signal = story.signal(lapsed_contact, date(2027, 1, 7))
         assert signal is not None and f"(v{closed})" in signal.explanation
         assert "not seen face to face since birth" in signal.explanation
@@ -371,6 +387,9 @@ class TestLapsedContactWithoutAnEpisode:
         signal = story.signal(lapsed_contact, day(43))
         assert signal is not None and signal.since == day(43)
         assert f"not_registered_with_gp standing since {day(43).isoformat()}" in signal.explanation
+        story.family.record_universal_review(
+            story.meta(day(10)), uuid4(), story.child_id, UniversalReview.NEW_BIRTH, UniversalReviewOutcome.COMPLETED
+        )  # else the missed new birth visit stands
         story.register_gp(day(43))
         assert story.signal(lapsed_contact, day(43)) is None
 
@@ -1344,6 +1363,10 @@ class TestEvaluateSignals:
             "facts_after_closure",
             "infant_weight_drop",
             "vulnerable_infant_cohort",
+            "child_voice_missing",
+            "plan_review_overdue",
+            "supervision_overdue",
+            "missed_universal_review",
             "disagreement_unresolved",
             "faltering_growth",
         )
@@ -1368,12 +1391,13 @@ class TestEvaluateSignals:
             "was_not_brought_pattern",
             "infant_without_lead",
             "vulnerable_infant_cohort",
+            "supervision_overdue",
         ]
 
     def test_lapsed_contact_without_an_episode_reads_the_other_rules_in_table_order(self) -> None:
         story = Story([infant(born=day(0))])
         signals = evaluate_signals(story.family, day(43), SignalThresholds())
-        assert [s.name for s in signals] == ["lapsed_contact", "not_registered_with_gp"]
+        assert [s.name for s in signals] == ["lapsed_contact", "not_registered_with_gp", "missed_universal_review"]
         assert signals[0] == lapsed_contact(story.family, day(43), SignalThresholds())
 
     @pytest.mark.parametrize(("days", "fires"), [(5, False), (6, True)])

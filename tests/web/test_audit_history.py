@@ -34,7 +34,7 @@ def test_an_auditor_sees_every_event_with_who_its_data_and_its_hash(tmp_path, cl
         family = service.ledger.get_family(family_id)
         page = service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/history")
         assert page.status_code == 200 and h1(page.text) == "History"
-        assert history_rows(page.text) == list(range(1, family.version + 1))
+        assert history_rows(page.text) == list(range(1, min(family.version, 100) + 1))  # the first page of 100
         first = next(iter(service.ledger.family_events(family_id, limit=1)))
         assert f'<span class="taf-hash">{first.hash}</span>' in page.text
         text = text_of(page.text)
@@ -146,14 +146,15 @@ def test_the_integrity_check_reports_an_intact_chain_with_its_head_hash(tmp_path
 def test_html_in_event_data_shows_as_text(tmp_path, clock) -> None:
     with web_service(tmp_path, clock) as service:
         family_id = ashby(service)
-        service.ledger.record_contact(
+        recorded = service.ledger.record_contact(
             actor(service, "hv"),
             family_id,
             ContactKind.HOME_VISIT,
             ContactOutcome.SEEN,
             notes="<script>alert(1)</script>",
         )
-        page = service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/history")
+        on_page = -(-recorded.version // 100)  # the history shows 100 events a page
+        page = service.sign_in(f"auditor@{DOMAIN}").get(f"/families/{family_id}/history", params={"page": on_page})
         assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
 
 

@@ -105,9 +105,13 @@ def test_the_kind_and_significance_filters_and_newest_first(tmp_path, clock) -> 
         family_id = ashby(service)
         coord = service.sign_in(f"coord@{DOMAIN}")
         self_reports = coord.get(f"/families/{family_id}/chronology", params={"kind": "self_report"})
-        assert entries(self_reports.text) == [
+        claim, voice, view = entries(self_reports.text)
+        assert claim == (
             "Self-reported by Kelly Ashby: Kelly's mother visits daily and helps with the baby. (the plan relies on it)"
-        ]
+        )
+        assert voice == "Child's voice (said): Mia said Mummy sleeps in the day and she makes Leo's breakfast."
+        assert view.startswith("The family's view of the TAF meeting (entry ")
+        assert view.endswith("Kelly says nobody told her the time of the meeting; she wants visits in the afternoon.")
         rows = service.app.state.read_models.chronology(family_id)
         negative = coord.get(
             f"/families/{family_id}/chronology", params={"significance": "negative", "order": "newest"}

@@ -16,6 +16,7 @@ from web.pages import (
     record,
     registration,
     signals,
+    voices,
     watchlist,
 )
 from web.pages.forms import router as forms_router
@@ -36,4 +37,4 @@ ROUTERS = (
     audit.router,
 )
 
-__all__ = ["ROUTERS", "decisions", "facts", "signals"]
+__all__ = ["ROUTERS", "decisions", "facts", "signals", "voices"]

@@ -249,6 +249,9 @@ def _meeting(ledger: TafLedger, actor: Actor, ctx: FormContext, body: Any) -> Re
         actions,
         None,
         body.date_uncertain,
+        body.invited_ids,
+        body.minutes_circulated_to,
+        body.minutes_circulated_on,
     )
 
 
@@ -330,8 +333,17 @@ MEETING_FIELDS = [
     Field(
         "apology_ids", "Apologies", "checkboxes", choices=FormContext.people, hint="People invited who could not come."
     ),
+    Field(
+        "invited_ids",
+        "Invited but did not come",
+        "checkboxes",
+        choices=FormContext.people,
+        hint="People invited who did not come and sent no apology.",
+    ),
     Field("family_attended", "Did the family attend?", "yesno", hint="Leave empty if the family was not invited."),
     Field("decisions", "Decisions", "textarea"),
+    Field("minutes_circulated_to", "Minutes circulated to", "checkboxes", choices=FormContext.people),
+    Field("minutes_circulated_on", "Date minutes circulated", "date", hint="For example, 27 3 2026."),
     Field(
         "actions",
         "New actions",

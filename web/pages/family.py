@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from domain import checklists, scope
+from domain.chronology import CIRCUMSTANCE_WORDS
 from domain.family import Family
 from domain.signals import RULES
 from domain.state import RequestState
@@ -192,6 +193,7 @@ def family_page(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRes
         is_lead=family.lead is not None and family.lead.professional_id == user.id,
         may_read_history=user.role.value in ("auditor", "coordinator", "manager"),
         RequestStatus=RequestStatus,
+        circumstance_words=CIRCUMSTANCE_WORDS,
         **escalation_context(request, family, user),
     )
 

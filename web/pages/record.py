@@ -95,6 +95,25 @@ def _children(family: Family) -> Section:
     return section
 
 
+def _voices(family: Family) -> Section:
+    section = Section("The child's voice, the family's view and the household")
+    for child in family.children.values():
+        if child.date_of_birth is not None:
+            section.add(
+                f"Record the voice of {child.name}",
+                f"children/{child.child_id}/voice/new",
+                "What the child said or showed, or what their day is like",
+            )
+        section.add(
+            f"Record a universal health review for {child.name}",
+            f"children/{child.child_id}/universal-reviews/new",
+            "Antenatal, new birth, 6 to 8 weeks, 9 to 12 months, 2 to 2½ years",
+        )
+    section.add("Record the family's view", "family-views/new", "Of the plan or of a decision")
+    section.add("Record a household circumstance", "circumstances/new", "Money, status, language, who lives there")
+    return section
+
+
 def _episode(family: Family, user: User, directory: Directory) -> Section:
     section = Section("Episode, team and plan")
     episode = family.open_episode
@@ -227,6 +246,7 @@ def record_index(request: Request, family_id: UUID, user: CurrentUser) -> HTMLRe
         Section("Contacts", [("Record a contact", "contacts/new", "Visits, calls and appointments, also missed ones")]),
         _front_door(family),
         _children(family),
+        _voices(family),
         _episode(family, user, directory),
         _claims_and_assessments(family, user),
         _consent(family),
