@@ -38,6 +38,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     "FamilyMatch": {"nhs_number": "943 476 5919"},
     "ChildAdd": {"name": "Baby Ashby", "expected_on": "2026-09-01"},
     "BirthRecord": {"born_on": "2026-08-28"},
+    "BirthDetailsIn": {"sex": "female", "gestation_weeks": 39, "gestation_days": 2},
     "AddressChange": {"address": "3 New Road, Ashby", "housing": "settled", "moved_on": "2026-02-01"},
     "LeftArea": {"destination": "Leeds", "left_on": "2026-02-10"},
     "ReturnedToArea": {"address": "12 Mill Lane, Ashby", "housing": "settled"},
@@ -129,6 +130,13 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "outcomes": ["Maya's health checks are kept", "The home is warm"],
         "contact_every_days": [{"agency_id": AGENCY, "days": 14}],
         "review_by": "2026-06-01",
+    },
+    "ChildVoiceIn": {"kind": "said", "what": "Leo said he is hungry when he gets to school."},
+    "FamilyViewIn": {"view": "Kelly agrees with weekly visits but not with the nursery place.", "about": "the plan"},
+    "UniversalReviewIn": {"review": "six_to_eight_weeks", "outcome": "was_not_brought"},
+    "CircumstanceIn": {
+        "kind": "interpreter_needed",
+        "detail": "Kelly's partner speaks Polish; an interpreter for visits.",
     },
     "MeetingIn": {
         "kind": "taf",

@@ -179,6 +179,19 @@ class Body(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=False, extra="forbid")
 
 
+# Gestation at birth as the UK-WHO charts plot it: the schema states the range, the domain refuses
+# outside it (422 `gestation_range`) and days without weeks (422 `gestation_weeks_required`).
+GestationWeeks = Annotated[
+    int,
+    Field(description="Gestation at birth, whole weeks (22 to 44).", json_schema_extra={"minimum": 22, "maximum": 44}),
+]
+GestationDays = Annotated[
+    int, Field(description="Days beyond the whole weeks (0 to 6).", json_schema_extra={"minimum": 0, "maximum": 6})
+]
+# Days of gestation mean something only with the whole weeks.
+GESTATION_DAYS_NEED_WEEKS: dict[str, Any] = {"dependentRequired": {"gestation_days": ["gestation_weeks"]}}
+
+
 class Fact(Body):
     """A recorded fact: when it happened in the world, and whether that date is uncertain."""
 
@@ -307,8 +320,8 @@ class ChildIn(Body):
     expected_on: IsoDate | None = None
     nhs_number: NhsNumber | None = None
     sex: Sex | None = Field(default=None, description="female or male: what UK-WHO growth centiles need.")
-    gestation_weeks: int | None = Field(default=None, description="Gestation at birth, whole weeks (22 to 44).")
-    gestation_days: int | None = Field(default=None, description="Days beyond the whole weeks (0 to 6).")
+    gestation_weeks: GestationWeeks | None = None
+    gestation_days: GestationDays | None = None
 
 
 class CarerIn(Body):
@@ -373,8 +386,8 @@ class ChildAdd(Fact):
     expected_on: IsoDate | None = None
     nhs_number: NhsNumber | None = None
     sex: Sex | None = Field(default=None, description="female or male: what UK-WHO growth centiles need.")
-    gestation_weeks: int | None = Field(default=None, description="Gestation at birth, whole weeks (22 to 44).")
-    gestation_days: int | None = Field(default=None, description="Days beyond the whole weeks (0 to 6).")
+    gestation_weeks: GestationWeeks | None = None
+    gestation_days: GestationDays | None = None
 
 
 class BirthRecord(Fact):
@@ -385,16 +398,23 @@ class BirthRecord(Fact):
 
     born_on: IsoDate
     sex: Sex | None = Field(default=None, description="female or male: what UK-WHO growth centiles need.")
-    gestation_weeks: int | None = Field(default=None, description="Gestation at birth, whole weeks (22 to 44).")
-    gestation_days: int | None = Field(default=None, description="Days beyond the whole weeks (0 to 6).")
+    gestation_weeks: GestationWeeks | None = None
+    gestation_days: GestationDays | None = None
 
 
 class BirthDetailsIn(Fact):
     """A child's sex and gestation at birth, given later (at least one of sex and gestation_weeks)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"required": ["sex"]}, {"required": ["gestation_weeks"]}],
+            **GESTATION_DAYS_NEED_WEEKS,
+        }
+    )
+
     sex: Sex | None = Field(default=None, description="female or male: what UK-WHO growth centiles need.")
-    gestation_weeks: int | None = Field(default=None, description="Gestation at birth, whole weeks (22 to 44).")
-    gestation_days: int | None = Field(default=None, description="Days beyond the whole weeks (0 to 6).")
+    gestation_weeks: GestationWeeks | None = None
+    gestation_days: GestationDays | None = None
 
 
 def birth_details(body: ChildIn | ChildAdd | BirthRecord | BirthDetailsIn) -> BirthDetails:
