@@ -91,6 +91,9 @@ def seed(server: Server) -> World:
         "CLAIM_ID": post("/claims", {"statement": "Registered with a GP", "reported_by": "Mum"}),
         "UNVERIFIED_CLAIM_ID": unverified_claim,
         "ASSESSMENT_ID": post("/assessments", {"kind": "early_help"}),
+        "STARTED_ASSESSMENT_ID": post("/assessments", {"kind": "early_help"}),
+        "COMPLETED_ASSESSMENT_ID": post("/assessments", {"kind": "early_help"}),
+        "DECLINED_ASSESSMENT_ID": post("/assessments", {"kind": "early_help"}),
         "ACTION_ID": post("/actions", {"description": "Visit", "owner_id": member.id, "due_on": "2027-01-01"}),
         "REASSIGNED_ACTION_ID": post(
             "/actions", {"description": "Call", "owner_id": coordinator.id, "due_on": "2027-01-01"}
