@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.scope import involved_by
+from domain.state import SignalState
 from projections.base import TafProjection, iso
 from projections.store import Row, Tx
 
@@ -75,6 +76,31 @@ class SignalHistory:
     raised_at_version: int
     cleared_on: date | None
     cleared_at_version: int | None
+
+
+def entry_of(family_id: UUID, standing: SignalState) -> WatchlistEntry:
+    """A signal standing on the family aggregate in the shape of a watchlist row, so one mapping serves both."""
+    review = standing.review
+    return WatchlistEntry(
+        family_id=family_id,
+        signal=standing.name,
+        severity=standing.severity,
+        since=standing.since,
+        explanation=standing.explanation,
+        event_versions=list(standing.event_versions),
+        raised_on=standing.raised_on,
+        raised_at_version=standing.raised_version,
+        last_review=None
+        if review is None
+        else SignalReviewEntry(
+            decision=review.decision.value,
+            rationale=review.rationale,
+            reviewed_by=review.by,
+            reviewed_on=review.on,
+            event_version=review.version,
+            after_last_raised=standing.reviewed_since_raised,
+        ),
+    )
 
 
 def rank(since: date) -> int:

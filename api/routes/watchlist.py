@@ -21,11 +21,10 @@ from api.errors import ApiError
 from api.paging import next_offset, offset_of
 from api.routes.reading import Models
 from api.schemas.reading import SignalHistoryPage, SignalName, SignalPage, SignalPeriod, WatchlistPage
-from api.schemas.responses import SignalReviewView, SignalView
+from api.schemas.responses import SignalView
 from domain.family import Family
 from domain.signals import SIGNAL_NAMES
-from domain.state import SignalState
-from projections.watchlist import SignalReviewEntry
+from projections.watchlist import WatchlistEntry, entry_of
 from workers.periodic import PeriodicWork
 
 router = APIRouter(prefix="/api/v1", tags=["watchlist"])
@@ -53,46 +52,15 @@ def _order(name: str) -> int:
     return SIGNAL_NAMES.index(name) if name in SIGNAL_NAMES else len(SIGNAL_NAMES)
 
 
-def _signal_view(family: Family, standing: SignalState) -> SignalView:
-    review = standing.review
-    return SignalView(
-        family_id=family.id,
-        signal=standing.name,
-        severity=standing.severity,  # type: ignore[arg-type]
-        since=standing.since,
-        explanation=standing.explanation,
-        event_versions=standing.event_versions,
-        raised_on=standing.raised_on,
-        raised_at_version=standing.raised_version,
-        last_review=None
-        if review is None
-        else SignalReviewView(
-            decision=review.decision.value,
-            rationale=review.rationale,
-            reviewed_by=review.by,  # type: ignore[arg-type]
-            reviewed_on=review.on,
-            event_version=review.version,
-            after_last_raised=standing.reviewed_since_raised,
-        ),
-    )
+def _signal_view(entry: WatchlistEntry) -> SignalView:
+    """The API's view of a standing signal, from a watchlist row or a family's own (`entry_of`): the same fields."""
+    return SignalView.model_validate(entry, from_attributes=True)
 
 
 def family_signals(family: Family) -> list[SignalView]:
     """The signals standing on the family as the worker recorded them, in the order of DOMAIN.md's table."""
-    return [_signal_view(family, s) for s in sorted(family.standing_signals.values(), key=lambda s: _order(s.name))]
-
-
-def _review_view(review: SignalReviewEntry | None) -> SignalReviewView | None:
-    if review is None:
-        return None
-    return SignalReviewView(
-        decision=review.decision,  # type: ignore[arg-type]
-        rationale=review.rationale,
-        reviewed_by=review.reviewed_by,
-        reviewed_on=review.reviewed_on,
-        event_version=review.event_version,
-        after_last_raised=review.after_last_raised,
-    )
+    standing = sorted(family.standing_signals.values(), key=lambda s: _order(s.name))
+    return [_signal_view(entry_of(family.id, s)) for s in standing]
 
 
 def _bad_cursor() -> ApiError:
@@ -143,20 +111,7 @@ def watchlist(
     """Signals standing on the families the caller may see, most recent first (filter by `signal`)."""
     page, more = models.watchlist(actor, signal.value if signal is not None else None, limit, _after(cursor))
     return WatchlistPage(
-        items=[
-            SignalView(
-                family_id=e.family_id,
-                signal=e.signal,
-                severity=e.severity,  # type: ignore[arg-type]
-                since=e.since,
-                explanation=e.explanation,
-                event_versions=e.event_versions,
-                raised_on=e.raised_on,
-                raised_at_version=e.raised_at_version,
-                last_review=_review_view(e.last_review),
-            )
-            for e in page
-        ],
+        items=[_signal_view(e) for e in page],
         next_cursor=_encode(list(page[-1].key)) if more and page else None,
         limit=limit,
     )
@@ -190,19 +145,7 @@ def signal_history(
     more = len(periods) > start + limit
     return SignalHistoryPage(
         family_id=family_id,
-        items=[
-            SignalPeriod(
-                signal=p.signal,
-                severity=p.severity,  # type: ignore[arg-type]
-                since=p.since,
-                explanation=p.explanation,
-                raised_on=p.raised_on,
-                raised_at_version=p.raised_at_version,
-                cleared_on=p.cleared_on,
-                cleared_at_version=p.cleared_at_version,
-            )
-            for p in page
-        ],
+        items=[SignalPeriod.model_validate(p, from_attributes=True) for p in page],
         next_cursor=_encode([start + limit]) if more else None,
         limit=limit,
     )
