@@ -99,7 +99,7 @@ def test_a_cursor_the_api_never_gave_is_422(world: World) -> None:
     coordinator = world.person(world.agency(), "coordinator")
     base = _family(coordinator)
 
-    for path in (f"{base}/chronology", f"{base}/signals", "/api/v1/worklist"):
+    for path in (f"{base}/chronology", f"{base}/signals", "/api/v1/worklist", "/api/v1/allocation-queue"):
         answer = coordinator.get(path, params={"cursor": "bm90LWEtY3Vyc29y"})
         assert answer.status_code == 422 and answer.json()["rule"] == "cursor_invalid", path
         assert answer.json()["errors"] == [{"loc": ["query", "cursor"], "msg": "unknown cursor"}]

@@ -39,11 +39,6 @@ SIDEWAYS: tuple[tuple[str, str, str], ...] = (
     ("api.app", "workers.embedded", "the embedded mode runs the workers in the API's process"),
     ("api", "workers.webhooks", "webhooks are managed through the API and delivered by the workers: one store"),
     ("api", "workers.outbound", "a webhook URL the delivery policy would refuse is refused when it is registered"),
-    (
-        "web.pages.escalation",
-        "api.routes.allocation",
-        "the Needs a lead page shows the API's queue page: one computation of reasons and proposed agencies",
-    ),
     ("api.routes.watchlist", "workers.periodic", "scan_watchlist runs the signal worker's scan in process (by hand)"),
 )
 

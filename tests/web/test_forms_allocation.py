@@ -79,6 +79,15 @@ def test_only_the_person_proposed_may_answer_and_only_coordinators_see_the_queue
         assert service.sign_in("fsw@demo.taf.invalid").get("/needs-a-lead").status_code == 403
 
 
+def test_a_queue_page_address_the_service_never_gave_is_a_400_page(tmp_path, clock) -> None:
+    with web_service(tmp_path, clock) as service:
+        unled_family(service)
+        coord = service.sign_in("coord@demo.taf.invalid")
+        answer = coord.get("/needs-a-lead", params={"cursor": "bm90LWEtY3Vyc29y"})
+        assert answer.status_code == 400 and "text/html" in answer.headers["content-type"]
+        assert "out of date" in text_of(answer.text) and "TEST-NL" not in answer.text
+
+
 def test_a_step_up_returned_as_early_help_and_a_disagreement_through_the_forms(tmp_path, clock) -> None:
     with web_service(tmp_path, clock) as service:
         story = family_with_team(service)

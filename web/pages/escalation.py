@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.routes.allocation import allocation_page
 from api.schemas.requests import (
     DisagreementEscalation,
     DisagreementIn,
@@ -25,6 +24,8 @@ from api.schemas.requests import (
 from domain import scope
 from domain.application import Recorded, TafLedger
 from domain.values import Actor, AgencyKind, Role
+from projections.allocation_queue import queue_page
+from projections.queries import BadCursorError
 from web.context import CurrentUser, PageError, page, web_state
 from web.forms import Field
 from web.pages.decisions import Confirmation
@@ -59,7 +60,10 @@ def needs_a_lead(request: Request, user: CurrentUser, cursor: str = "") -> HTMLR
         raise PageError(403)
     models = request.app.state.read_models
     ledger = request.app.state.ledger
-    result = allocation_page(models, ledger, request.app.state.settings.thresholds(), 50, cursor or None)
+    try:
+        result = queue_page(models, ledger, request.app.state.settings.thresholds(), 50, cursor or None)
+    except BadCursorError:
+        raise PageError(400, "This page of the queue is out of date. Start again from the first page.") from None
     return page(
         request,
         "needs_a_lead.html",
