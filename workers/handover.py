@@ -136,7 +136,7 @@ def notify_signal(
     effect's done mark (`done`) are written in one transaction.
     """
     try:
-        found = signal_notice(ctx.ledger, UUID(family_id), version, signal)
+        found = signal_notice(ctx.ledger, ctx.store, UUID(family_id), version, signal)
     except UnknownEntityError:
         log.warning("no family %s; no signal notice", family_id)
         found = None

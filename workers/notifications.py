@@ -23,14 +23,12 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
 from domain import scope
 from domain.application import TafLedger
 from domain.errors import UnknownEntityError
-from domain.professional import Professional
 from domain.signals import Severity
-from domain.values import Actor, AgencyKind, Channel, RequestStatus, Role
+from domain.values import Actor, Channel, RequestStatus, Role
+from workers import directory
 from workers.store import Effect, WorkerStore
 
 log = logging.getLogger("taf.workers.notifications")
@@ -46,8 +44,6 @@ EPISODE_CLOSED = "episode_closed"
 LEAD_TRANSFERRED = "lead_transferred"
 HANDOVER_STALLED = "handover_stalled"
 SIGNAL_RAISED = "signal_raised"
-PROFESSIONAL_TOPIC = get_topic(Professional.ProfessionalRegistered)  # type: ignore[attr-defined]
-DIRECTORY_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -171,7 +167,9 @@ def stalled_notice(ledger: TafLedger, family_id: UUID, request_id: UUID) -> tupl
     return notice, _team(family)
 
 
-def signal_notice(ledger: TafLedger, family_id: UUID, version: int, signal: str) -> tuple[Notice, list[UUID]] | None:
+def signal_notice(
+    ledger: TafLedger, store: WorkerStore, family_id: UUID, version: int, signal: str
+) -> tuple[Notice, list[UUID]] | None:
     """The notice for a high-severity SignalRaised (the event at `version`) and its recipients.
 
     One notice per signal raised: a signal already standing as high that is recorded again
@@ -192,7 +190,7 @@ def signal_notice(ledger: TafLedger, family_id: UUID, version: int, signal: str)
         recipients = [family.lead.professional_id]
         who = "You are the lead professional."
     else:
-        recipients = early_help_coordinators(ledger, family)
+        recipients = early_help_coordinators(ledger, store, family)
         who = "The family has no lead professional: please consider allocating one."
     notice = Notice(
         f"signal:{family_id}:{version}",
@@ -205,39 +203,14 @@ def signal_notice(ledger: TafLedger, family_id: UUID, version: int, signal: str)
     return notice, recipients
 
 
-def early_help_coordinators(ledger: TafLedger, family: Any) -> list[UUID]:
+def early_help_coordinators(ledger: TafLedger, store: WorkerStore, family: Any) -> list[UUID]:
     """The active coordinators (people, not system accounts) of early-help agencies whose scope covers the family."""
-    agency_kinds: dict[UUID, AgencyKind | None] = {}
     found: list[UUID] = []
-    for professional_id in _professional_ids(ledger):
-        person = ledger.get_professional(professional_id)
-        if person.role is not Role.COORDINATOR or not person.active or person.is_system:
-            continue
-        if person.agency_id not in agency_kinds:
-            try:
-                agency_kinds[person.agency_id] = ledger.get_agency(person.agency_id).kind
-            except UnknownEntityError:
-                agency_kinds[person.agency_id] = None
-        if agency_kinds[person.agency_id] is not AgencyKind.EARLY_HELP:
-            continue
-        actor = Actor(person.id, person.agency_id, person.role, Channel.WORKER)
+    for person in directory.early_help_coordinators(ledger, store):
+        actor = Actor(person.professional_id, person.agency_id, Role.COORDINATOR, Channel.WORKER)
         if scope.may_see(actor, family.involved_agency_ids, family.involved_professional_ids):
-            found.append(person.id)
+            found.append(person.professional_id)
     return found
-
-
-def _professional_ids(ledger: TafLedger) -> list[UUID]:
-    """Every professional in the directory, in the order they were registered."""
-    ids: list[UUID] = []
-    start = 0
-    while True:
-        page = ledger.recorder.select_notifications(
-            start=start, limit=DIRECTORY_PAGE, topics=[PROFESSIONAL_TOPIC], inclusive_of_start=False
-        )
-        ids += [n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id)) for n in page]
-        if len(page) < DIRECTORY_PAGE:
-            return ids
-        start = page[-1].id
 
 
 def _team(family: Any) -> list[UUID]:

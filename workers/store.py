@@ -53,6 +53,20 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS {relay_origin} ("
     " singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
     " position BIGINT NOT NULL)",
+    # the directory as the workers read it (workers.directory)
+    "CREATE TABLE IF NOT EXISTS {directory_people} ("
+    " professional_id TEXT PRIMARY KEY,"
+    " registered_at BIGINT NOT NULL,"
+    " version BIGINT NOT NULL,"
+    " agency_id TEXT NOT NULL,"
+    " agency_kind TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " active INTEGER NOT NULL,"
+    " is_system INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS taf_directory_people_role ON {directory_people} (role, agency_kind, registered_at)",
+    "CREATE TABLE IF NOT EXISTS {directory_position} ("
+    " singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
+    " position BIGINT NOT NULL)",
 )
 # Added after the first release: tables made before gain the column (checked, since SQLite has no IF NOT EXISTS).
 _EMAIL_CLAIM_COLUMN = "email_claimed_at"
@@ -89,6 +103,8 @@ class WorkerStore:
             "notifications": self._store.table("taf_notifications"),
             "effects": self._store.table("taf_effects"),
             "relay_origin": self._store.table("taf_relay_origin"),
+            "directory_people": self._store.table("taf_directory_people"),
+            "directory_position": self._store.table("taf_directory_position"),
         }
         self.tracking = self._tracking_recorder()
 

@@ -111,6 +111,31 @@ def test_without_a_lead_the_early_help_coordinators_in_scope_are_told(
     assert {n.family_id for n in notifications_for(store, nina.professional_id)} == {fid}
 
 
+def test_the_coordinators_told_are_those_of_the_directory_as_it_stands_at_each_notice(
+    ledger: TafLedger, team: Team, clock: FakeClock
+) -> None:
+    store = WorkerStore(ledger)
+    store.create_tables()
+    context = WorkerContext(ledger, store, LogMailer())
+    cora = person(ledger, team.early_help, Role.COORDINATOR, "Cora")
+    pat = person(ledger, team.early_help, Role.PRACTITIONER, "Pat")
+    first = faltering_family(ledger, team, clock.today())
+    for job in notice_jobs(ledger, store):
+        run_job(context, job)
+
+    ledger.deactivate_professional(uuid.UUID(int=0), cora.professional_id, "left the service")
+    ledger.change_role(uuid.UUID(int=0), pat.professional_id, Role.COORDINATOR)
+    nina = person(ledger, team.early_help, Role.COORDINATOR, "Nina")
+    second = faltering_family(ledger, team, clock.today())
+    for job in notice_jobs(ledger, store):
+        run_job(context, job)
+
+    def told_about(who: Actor) -> set[uuid.UUID]:
+        return {n.family_id for n in notifications_for(store, who.professional_id)}
+
+    assert (told_about(cora), told_about(pat), told_about(nina)) == ({first}, {second}, {second})
+
+
 def test_a_signal_recorded_again_while_it_stands_is_not_news(ledger: TafLedger, team: Team, clock: FakeClock) -> None:
     store = WorkerStore(ledger)
     store.create_tables()
