@@ -1787,7 +1787,7 @@ class TafLedger(Application[UUID]):
         unsaved = set() if saved else {family.id for family in changed}
         self._keep_compact_states(
             [
-                family
+                (family, snapshot_version)
                 for family, snapshot_version in read
                 if family.version > snapshot_version and family.id not in unsaved
             ]
@@ -1796,21 +1796,28 @@ class TafLedger(Application[UUID]):
             return sum(1 for family in changed if self.record_signals(family.id, thresholds))
         return len(changed)
 
-    def _keep_compact_states(self, families: Sequence[Family]) -> None:
+    def _keep_compact_states(self, families: Sequence[tuple[Family, int]]) -> None:
         """Store a snapshot of each family at its stored version, all in one insert: the scan's compact state.
 
-        A snapshot of the same version taken meanwhile (the snapshotting interval) holds the
-        same state, so a clash only means that family's snapshot is already there.
+        Each family comes with the version of the snapshot it was read from; that one is then
+        deleted unless the snapshotting interval took it, so a family keeps one compact state
+        beside its interval snapshots however many days its signals change. A snapshot of
+        the same version taken meanwhile (the interval) holds the same state, so a clash only
+        means that family's snapshot is already there.
         """
         if self.snapshots is None or not families:
             return
-        snapshots = [Family.Snapshot.take(family) for family in families]  # as the library takes them
+        snapshots = [Family.Snapshot.take(family) for family, _ in families]  # as the library takes them
         try:
             self.snapshots.put(snapshots)
         except IntegrityError:
             for snapshot in snapshots:
                 with suppress(IntegrityError):
                     self.snapshots.put([snapshot])
+        interval = self.snapshotting_intervals.get(Family, 0) if self.snapshotting_intervals else 0
+        replaced = [(family.id, v) for family, v in families if v > 0 and (interval <= 0 or v % interval)]
+        if replaced:
+            _delete_rows(self.snapshots.recorder, replaced)
 
     def families_from_store(self, family_ids: Sequence[UUID]) -> list[Family]:
         """Several families as stored now, read together: two queries, not two per family.
@@ -2194,6 +2201,17 @@ def _select(recorder: Any, statement: str, params: Sequence[Any]) -> list[Stored
         rows = cursor.fetchall()
     convert = recorder.convert_originator_id
     return [StoredEvent(convert(r["originator_id"]), r["originator_version"], r["topic"], r["state"]) for r in rows]
+
+
+def _delete_rows(recorder: Any, rows: Sequence[tuple[UUID, int]]) -> None:
+    """Delete the given (id, version) rows of the recorder's table (snapshots only: events are never deleted)."""
+    table, sql, postgres = _store_sql(
+        recorder, "DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?"
+    )
+    sql = sql.replace("{table}", table)
+    params = [(fid if postgres else fid.hex, version) for fid, version in rows]
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.executemany(sql, params)
 
 
 def _latest_rows(recorder: Any, ids: Sequence[UUID]) -> list[StoredEvent]:

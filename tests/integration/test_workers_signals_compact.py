@@ -201,6 +201,24 @@ def test_a_quiet_day_writes_no_compact_state_and_a_new_event_is_read_past_it(
     assert "concern_without_response" in standing
 
 
+def test_a_family_keeps_one_compact_state_beside_its_interval_snapshots(
+    ledger: TafLedger, clock: FakeClock, population: list[UUID]
+) -> None:
+    rng = random.Random(8)
+    for _ in range(4):
+        _more_events(ledger, rng, population, clock.today())
+        clock.advance(days=9)
+        scan_signals(ledger, family_ids(ledger), THRESHOLDS)
+
+    assert ledger.snapshots is not None
+    kept = {fid: [s.originator_version for s in ledger.snapshots.get(fid)] for fid in population}
+    assert all(len([v for v in versions if v % 50]) <= 1 for versions in kept.values()), kept
+    assert any(len(versions) > 1 for versions in kept.values())  # the interval's snapshots stay
+    assert {fid: versions[-1] for fid, versions in kept.items()} == {
+        family.id: family.version for family in ledger.families_from_store(population)
+    }
+
+
 @pytest.fixture
 def old_ledger(tmp_path: Path) -> Iterator[TafLedger]:
     """Today's application over a store written by older code (snapshots without class versions)."""
