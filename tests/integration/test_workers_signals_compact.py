@@ -38,7 +38,7 @@ from domain.values import (
 from infra.ledger import build_ledger
 from infra.settings import Settings
 from tests.conftest import FakeClock
-from tests.integration.fingerprint import replay
+from tests.integration.fingerprint import fingerprint, replay
 from workers.periodic import family_ids, scan_signals
 
 THRESHOLDS = SignalThresholds()
@@ -144,6 +144,12 @@ def _scan_records(ledger: TafLedger, ids: list[UUID]) -> dict[UUID, list[Recorde
     return {fid: [_recorded(e) for e in ledger.events.get(fid, gt=before[fid])] for fid in ids}
 
 
+def _state(family: Family) -> dict[str, Any]:
+    """A family's state for comparison (`disagreements` is set on first read, as by the rules)."""
+    assert isinstance(family.open_disagreements, dict)
+    return fingerprint(family)
+
+
 def _compact_version(ledger: TafLedger, fid: UUID) -> int:
     assert ledger.snapshots is not None
     latest = list(ledger.snapshots.get(fid, desc=True, limit=1))
@@ -181,6 +187,11 @@ def test_the_scan_leaves_each_family_a_compact_state_at_its_version(
     versions = {family.id: family.version for family in ledger.families_from_store(population)}
 
     assert {fid: _compact_version(ledger, fid) for fid in population} == versions
+    assert ledger.snapshots is not None
+    for fid in population:
+        snapshot: Any = next(iter(ledger.snapshots.get(fid, desc=True, limit=1)))
+        compact = snapshot.mutate(None)
+        assert _state(compact) == _state(replay(list(ledger.events.get(fid)))), fid
 
 
 def test_a_quiet_day_writes_no_compact_state_and_a_new_event_is_read_past_it(
