@@ -91,7 +91,7 @@ def _new_family(rng: random.Random, today: date) -> Family:
 
 def _contact(family: Family, rng: random.Random, on: date) -> None:
     outcome = rng.choice(OUTCOMES)
-    seen = list(family.children) if outcome is ContactOutcome.SEEN else []
+    seen = [child.child_id for child in family.children.values()] if outcome is ContactOutcome.SEEN else []
     family.record_contact(
         _meta(on, rng.choice(AGENCIES)), uuid4(), ContactKind.HOME_VISIT, outcome, seen, True, True, ""
     )
