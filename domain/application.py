@@ -10,7 +10,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import chain
@@ -1761,6 +1761,10 @@ class TafLedger(Application[UUID]):
     def record_signals_of(self, family_ids: Sequence[UUID], thresholds: SignalThresholds = DEFAULT_THRESHOLDS) -> int:
         """The signal scan over several families: evaluated together, their changes saved in one transaction.
 
+        Each family is read from its compact state (its latest snapshot) with the events
+        stored after it folded on top, so a family that changed since is evaluated as it
+        stands now. The families whose state ran ahead of their snapshot get a new one once
+        their changes are saved, so the next day's scan reads each family in one decode.
         No write lock is held (the database lock holds a connection per family): the save is
         optimistic, and when it loses a race with a command (which retries its own save),
         each family of the batch is recorded on its own, under its lock, as after an event.
@@ -1768,18 +1772,52 @@ class TafLedger(Application[UUID]):
         """
         worker = Actor(SYSTEM_ID, SYSTEM_ID, Role.ADMIN, Channel.WORKER)
         meta = self._meta(worker, NOW)
+        read = self._families_with_snapshot_versions(family_ids)
         changed = [
             family
-            for family in self.families_from_store(family_ids)
+            for family, _ in read
             if family.record_signals(meta, evaluate_signals(family, meta.occurred_on, thresholds))
         ]
-        if not changed:
-            return 0
-        try:
-            self._save(*changed)
-        except IntegrityError:
+        saved = True
+        if changed:
+            try:
+                self._save(*changed)
+            except IntegrityError:
+                saved = False
+        unsaved = set() if saved else {family.id for family in changed}
+        self._keep_compact_states(
+            [
+                (family, snapshot_version)
+                for family, snapshot_version in read
+                if family.version > snapshot_version and family.id not in unsaved
+            ]
+        )
+        if not saved:
             return sum(1 for family in changed if self.record_signals(family.id, thresholds))
         return len(changed)
+
+    def _keep_compact_states(self, families: Sequence[tuple[Family, int]]) -> None:
+        """Store a snapshot of each family at its stored version, all in one insert: the scan's compact state.
+
+        Each family comes with the version of the snapshot it was read from; that one is then
+        deleted unless the snapshotting interval took it, so a family keeps one compact state
+        beside its interval snapshots however many days its signals change. A snapshot of
+        the same version taken meanwhile (the interval) holds the same state, so a clash only
+        means that family's snapshot is already there.
+        """
+        if self.snapshots is None or not families:
+            return
+        snapshots = [Family.Snapshot.take(family) for family, _ in families]  # as the library takes them
+        try:
+            self.snapshots.put(snapshots)
+        except IntegrityError:
+            for snapshot in snapshots:
+                with suppress(IntegrityError):
+                    self.snapshots.put([snapshot])
+        interval = self.snapshotting_intervals.get(Family, 0) if self.snapshotting_intervals else 0
+        replaced = [(family.id, v) for family, v in families if v > 0 and (interval <= 0 or v % interval)]
+        if replaced:
+            _delete_rows(self.snapshots.recorder, replaced)
 
     def families_from_store(self, family_ids: Sequence[UUID]) -> list[Family]:
         """Several families as stored now, read together: two queries, not two per family.
@@ -1789,6 +1827,10 @@ class TafLedger(Application[UUID]):
         the aggregate cache, which a scan of every family would only churn). Ids with no
         events are left out.
         """
+        return [family for family, _ in self._families_with_snapshot_versions(family_ids)]
+
+    def _families_with_snapshot_versions(self, family_ids: Sequence[UUID]) -> list[tuple[Family, int]]:
+        """`families_from_store`, each family with the version of the snapshot it was read from (0: none)."""
         ids = list(dict.fromkeys(family_ids))
         if not ids:
             return []
@@ -1807,7 +1849,7 @@ class TafLedger(Application[UUID]):
                 continue
             family = self._projector(fid, None)(None, map(self.mapper.to_domain_event, stored_events))
             if isinstance(family, Family):
-                families.append(family)
+                families.append((family, after[fid]))
         return families
 
     def review_signal(
@@ -2161,6 +2203,17 @@ def _select(recorder: Any, statement: str, params: Sequence[Any]) -> list[Stored
     return [StoredEvent(convert(r["originator_id"]), r["originator_version"], r["topic"], r["state"]) for r in rows]
 
 
+def _delete_rows(recorder: Any, rows: Sequence[tuple[UUID, int]]) -> None:
+    """Delete the given (id, version) rows of the recorder's table (snapshots only: events are never deleted)."""
+    table, sql, postgres = _store_sql(
+        recorder, "DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?"
+    )
+    sql = sql.replace("{table}", table)
+    params = [(fid if postgres else fid.hex, version) for fid, version in rows]
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.executemany(sql, params)
+
+
 def _latest_rows(recorder: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
     """The highest version stored for each id (the latest snapshot of each aggregate)."""
     marks = ", ".join("?" * len(ids))
@@ -2175,13 +2228,16 @@ def _latest_rows(recorder: Any, ids: Sequence[UUID]) -> list[StoredEvent]:
 
 
 def _rows_after(recorder: Any, after: dict[UUID, int]) -> list[StoredEvent]:
-    """Each id's events after its version, in order of id and version."""
-    clauses = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(after))
+    """Each id's events after its version, in order of id and version: one join on a list of (id, version)."""
+    postgres = _store_sql(recorder, "")[2]
+    row = "(?::uuid, ?::bigint)" if postgres else "(?, ?)"
     params = [value for fid, version in after.items() for value in (fid, version)]
     return _select(
         recorder,
-        "SELECT originator_id, originator_version, topic, state FROM {table} WHERE "
-        + clauses
-        + " ORDER BY originator_id, originator_version",
+        "WITH after (id, version) AS (VALUES "
+        + ", ".join([row] * len(after))
+        + ") SELECT e.originator_id, e.originator_version, e.topic, e.state FROM after JOIN {table} AS e"
+        " ON e.originator_id = after.id AND e.originator_version > after.version"
+        " ORDER BY e.originator_id, e.originator_version",
         params,
     )

@@ -30,7 +30,7 @@ log = logging.getLogger("taf.workers.periodic")
 SIGNAL_SCAN = "taf.signal_scan"
 WEBHOOKS = "taf.webhooks"
 WEBHOOK_SECONDS = 5.0
-SCAN_BATCH = 200  # families evaluated and saved per transaction by the scan
+SCAN_BATCH = 1000  # families read (one query for their compact states), evaluated and saved per transaction
 FAMILY_REGISTERED = "domain.family:Family.FamilyRegistered"
 
 
