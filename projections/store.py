@@ -116,13 +116,17 @@ class ViewRecorder(TrackingRecorder):
     def create_table(self) -> None:
         """Create the projection's tables and its tracking table (safe to repeat)."""
         with self.schema_change() as tx:
-            for statement in self.tables:
-                tx.execute(statement)
-            tx.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.tracking_table} ("
-                "application_name TEXT NOT NULL PRIMARY KEY, notification_id BIGINT NOT NULL)"
-            )
-            self.create_faults_table(tx)
+            self.create_tables_in(tx)
+
+    def create_tables_in(self, tx: Tx) -> None:
+        """Create the projection's tables and its tracking table in a transaction (safe to repeat)."""
+        for statement in self.tables:
+            tx.execute(statement)
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.tracking_table} ("
+            "application_name TEXT NOT NULL PRIMARY KEY, notification_id BIGINT NOT NULL)"
+        )
+        self.create_faults_table(tx)
 
     def create_faults_table(self, tx: Tx) -> None:
         """Create the shared table of projections that cannot apply the log (safe to repeat)."""
@@ -169,8 +173,12 @@ class ViewRecorder(TrackingRecorder):
     def drop_tables(self) -> None:
         """Drop the projection's tables and its tracking (for a rebuild)."""
         with self.schema_change() as tx:
-            for table in (*self.table_names, self.tracking_table):
-                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            self.drop_tables_in(tx)
+
+    def drop_tables_in(self, tx: Tx) -> None:
+        """Drop the projection's tables and its tracking in a transaction."""
+        for table in (*self.table_names, self.tracking_table):
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
 
     def lock_position(self, tx: Tx, application_name: str) -> int:
         """Take the tracking row for the rest of the transaction; return the position."""
