@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 
 from domain import state, values
@@ -85,6 +86,7 @@ def register_all(transcoder: JSONTranscoder) -> None:
             transcoder.register(DataclassAsDict(cls))
 
 
+_parse = msgspec.json.Decoder().decode  # JSON to plain Python values, as the standard library's parser gives them
 REPEATED = (UUID, date, Enum)  # immutable values that recur across events: decoded once, shared
 CACHED_VALUES = 1 << 16  # per type
 
@@ -92,11 +94,15 @@ CACHED_VALUES = 1 << 16  # per type
 class TafTranscoder(JSONTranscoder):
     """The library's JSON transcoder with a faster decoder; it writes the same bytes.
 
-    Encoding is the library's, so stored bytes never change. Decoding gives the same
-    objects from the same bytes: the C JSON scanner calls one small hook per object,
-    which looks the tag up once and shares decoded ids, dates and enum members (they
-    are immutable and repeat on nearly every event). Measured against orjson and a walk
-    of its result, this was faster: the walk in Python costs more than the parse saves.
+    Encoding is the library's, so stored bytes never change (the hash chain is computed
+    over decoded fields, `domain/canonical.py`, but the bytes stay as they were anyway).
+    Decoding gives the same objects from the same bytes: msgspec parses the document, then
+    one walk replaces each tagged object (`{"_type_": name, "_data_": data}`, innermost
+    first) by its transcoding's result, sharing decoded ids, dates and enum members (they
+    are immutable and repeat on nearly every event). Bytes msgspec refuses and the
+    library's encoder can write (NaN and infinities, lone surrogates) are decoded by the
+    standard library's parser with the same hook, so nothing stored becomes unreadable.
+    (orjson was not used: it reads integers beyond 64 bits as floats.)
     """
 
     def __init__(self) -> None:
@@ -114,7 +120,50 @@ class TafTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         """Decode bytes written by `encode` (or by the library's JSONTranscoder) into objects."""
-        return self._json_decoder.decode(data.decode("utf8"))
+        try:
+            parsed = _parse(data)
+        except msgspec.DecodeError:
+            return self._json_decoder.decode(data.decode("utf8"))
+        kind = type(parsed)
+        if kind is dict:
+            return self._revive_dict(parsed)
+        if kind is list:
+            return self._revive_list(parsed)
+        return parsed
+
+    def _revive_dict(self, obj: dict[str, Any]) -> Any:
+        """A parsed object with its tagged values decoded, or the tagged object's value."""
+        if len(obj) == 2 and "_data_" in obj and (name := obj.get("_type_")) is not None:
+            data = obj["_data_"]
+            kind = type(data)
+            if kind is dict:
+                data = self._revive_dict(data)
+            elif kind is list:
+                data = self._revive_list(data)
+            return self._decoder(name)(data)
+        for key, value in obj.items():
+            kind = type(value)
+            if kind is dict:
+                obj[key] = self._revive_dict(value)
+            elif kind is list:
+                obj[key] = self._revive_list(value)
+        return obj
+
+    def _revive_list(self, items: list[Any]) -> list[Any]:
+        """A parsed list with its tagged values decoded."""
+        for index, value in enumerate(items):
+            kind = type(value)
+            if kind is dict:
+                items[index] = self._revive_dict(value)
+            elif kind is list:
+                items[index] = self._revive_list(value)
+        return items
+
+    def _decoder(self, name: Any) -> Callable[[Any], Any]:
+        try:
+            return self._decoders[name]
+        except KeyError:
+            raise TranscodingNotRegisteredError(f"Data serialized with name {name!r} is not deserializable.") from None
 
     def _decode_tagged(self, obj: dict[str, Any]) -> Any:
         if len(obj) != 2 or "_data_" not in obj:
@@ -122,8 +171,4 @@ class TafTranscoder(JSONTranscoder):
         name = obj.get("_type_")
         if name is None:
             return obj
-        try:
-            decode = self._decoders[name]
-        except KeyError:
-            raise TranscodingNotRegisteredError(f"Data serialized with name {name!r} is not deserializable.") from None
-        return decode(obj["_data_"])
+        return self._decoder(name)(obj["_data_"])

@@ -79,7 +79,7 @@ class TafProjection(Projection[ViewRecorder]):
         try:
             with self.view.write() as tx:
                 position = self.view.lock_position(tx, APPLICATION_NAME)
-                todo = [(event, pos) for event, pos in items if pos > position]
+                todo = items if items[0][1] > position else [(event, pos) for event, pos in items if pos > position]
                 if not todo:
                     return position
                 self.begin_batch(tx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from domain.chronology import chronology_entry
@@ -61,7 +62,7 @@ class Chronology(TafProjection):
                 entry.event_type,
                 iso(entry.occurred_on),
                 int(entry.date_uncertain),
-                json.dumps([str(c) for c in entry.child_ids]),
+                _child_ids_json(entry.child_ids),
                 sid(entry.source_agency_id),
                 sid(entry.source_professional_id),
                 entry.what_happened,
@@ -74,3 +75,9 @@ class Chronology(TafProjection):
                 iso(entry.recorded_at),
             ),
         )
+
+
+@lru_cache(maxsize=1 << 14)
+def _child_ids_json(child_ids: tuple[Any, ...]) -> str:
+    """The children's ids as the JSON list stored in the row (remembered: a family's children recur)."""
+    return json.dumps([str(c) for c in child_ids])

@@ -246,10 +246,13 @@ class ProjectionSet:
                 on_batch(len(notifications), start)
 
     def rebuild(self, on_batch: Callable[[int, int], None] | None = None, batch: int = REBUILD_BATCH) -> int:
-        """Drop these projections' tables and tracking, recreate them, replay the whole log."""
+        """Drop these projections' tables and tracking, recreate them (in one transaction), replay the whole log."""
+        if self.projections:
+            with self.projections[0].view.schema_change() as tx:  # the views share the event store's database
+                for projection in self.projections:
+                    projection.view.drop_tables_in(tx)
+                    projection.view.create_tables_in(tx)
         for projection in self.projections:
-            projection.view.drop_tables()
-            projection.view.create_table()
             abort = getattr(projection, "abort_batch", None)
             if abort is not None:
                 abort()

@@ -105,18 +105,28 @@ class ViewRecorder(TrackingRecorder):
         raise NotImplementedError
         yield
 
+    @contextmanager
+    def schema_change(self) -> Iterator[Tx]:
+        """A write transaction for creating and dropping tables (see `PostgresView.schema_change`)."""
+        with self.write() as tx:
+            yield tx
+
     # ---------------------------------------------------------------- shared SQL
 
     def create_table(self) -> None:
         """Create the projection's tables and its tracking table (safe to repeat)."""
-        with self.write() as tx:
-            for statement in self.tables:
-                tx.execute(statement)
-            tx.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.tracking_table} ("
-                "application_name TEXT NOT NULL PRIMARY KEY, notification_id BIGINT NOT NULL)"
-            )
-            self.create_faults_table(tx)
+        with self.schema_change() as tx:
+            self.create_tables_in(tx)
+
+    def create_tables_in(self, tx: Tx) -> None:
+        """Create the projection's tables and its tracking table in a transaction (safe to repeat)."""
+        for statement in self.tables:
+            tx.execute(statement)
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.tracking_table} ("
+            "application_name TEXT NOT NULL PRIMARY KEY, notification_id BIGINT NOT NULL)"
+        )
+        self.create_faults_table(tx)
 
     def create_faults_table(self, tx: Tx) -> None:
         """Create the shared table of projections that cannot apply the log (safe to repeat)."""
@@ -162,9 +172,13 @@ class ViewRecorder(TrackingRecorder):
 
     def drop_tables(self) -> None:
         """Drop the projection's tables and its tracking (for a rebuild)."""
-        with self.write() as tx:
-            for table in (*self.table_names, self.tracking_table):
-                tx.execute(f"DROP TABLE IF EXISTS {table}")
+        with self.schema_change() as tx:
+            self.drop_tables_in(tx)
+
+    def drop_tables_in(self, tx: Tx) -> None:
+        """Drop the projection's tables and its tracking in a transaction."""
+        for table in (*self.table_names, self.tracking_table):
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
 
     def lock_position(self, tx: Tx, application_name: str) -> int:
         """Take the tracking row for the rest of the transaction; return the position."""
@@ -268,6 +282,22 @@ class PostgresView(ViewRecorder, PostgresTrackingRecorder):
     def write(self) -> Iterator[Tx]:
         """A write transaction on the event store's schema, pipelined (no round trip per write)."""
         with self.datastore.transaction(commit=True) as cursor, cursor.connection.pipeline():
+            self._search_path(cursor)
+            yield Tx(cursor, postgres=True)
+
+    @contextmanager
+    def schema_change(self) -> Iterator[Tx]:
+        """A write transaction on the event store's schema, not pipelined, for DROP and CREATE.
+
+        After a DROP psycopg (3.3) forgets the connection's prepared statements and deallocates
+        them on the server with the connection's next statement. In a pipeline the DROP's result
+        is read only when the pipeline ends, so that next statement came later, on whichever
+        thread took the connection from the pool next: when it was one of the event store's
+        (prepared at once, `prepare=True`), it was deallocated as soon as it was made and its
+        next run failed with "prepared statement ... does not exist". Outside a pipeline the
+        DROP's own `execute` deallocates them at once.
+        """
+        with self.datastore.transaction(commit=True) as cursor:
             self._search_path(cursor)
             yield Tx(cursor, postgres=True)
 

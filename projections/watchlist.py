@@ -133,30 +133,74 @@ class SignalWatchlist(TafProjection):
         f"CREATE INDEX IF NOT EXISTS {ACCESS}_signal_ix ON {ACCESS} (family_id, signal)",
     )
 
+    def __init__(self, view: Any):
+        super().__init__(view)
+        self._parties: set[tuple[str, str, str]] = set()  # parties known to be in the table during this batch
+        self._fresh: set[str] = set()  # families whose first event is in this batch: no party rows before it
+        self._added: list[tuple[str, str, str]] = []  # new parties not written yet (written before any signal)
+
+    def begin_batch(self, tx: Tx) -> None:
+        self._forget()
+
+    def end_batch(self, tx: Tx) -> None:
+        self._write_parties(tx)
+        self._forget()
+
+    def abort_batch(self) -> None:
+        self._forget()
+
+    def _forget(self) -> None:
+        self._parties, self._fresh, self._added = set(), set(), []
+
+    def _write_parties(self, tx: Tx) -> None:
+        """Write the parties added since the last signal event, each seeing its family's standing signals.
+
+        Runs before a signal is raised, cleared or reviewed (and at the end of the batch), so each
+        party's access rows are those of the signals standing when it joined, as event by event.
+        A family first seen in this batch with no signal raised yet has none to see.
+        """
+        if not self._added:
+            return
+        tx.executemany(f"INSERT INTO {PARTIES} (family_id, kind, ref) VALUES (?, ?, ?)", self._added)
+        tx.executemany(
+            f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
+            f"SELECT ?, ?, since_rank, family_id, signal FROM {SIGNALS} WHERE family_id = ?",
+            [(kind, ref, fid) for fid, kind, ref in self._added if fid not in self._fresh],
+        )
+        self._added = []
+
     def on_family_event(self, tx: Tx, e: Any, pos: int) -> None:
-        """A new part in the family: its agency or professional sees the family's standing signals too."""
+        """A new part in the family: its agency or professional sees the family's standing signals too.
+
+        Parties are never removed, so one found (or added) earlier in the batch is not looked up
+        again, and a family whose first event is in the batch has none but those added since.
+        """
+        fid = str(e.originator_id)
+        if e.originator_version == 1:
+            self._fresh.add(fid)
         agencies, people = involved_by(e)
         if not agencies and not people:
             return
-        fid = str(e.originator_id)
+        fresh, known = fid in self._fresh, self._parties
         for kind, refs in (("agency", agencies), ("person", people)):
             for ref in dict.fromkeys(str(r) for r in refs):
+                party = (fid, kind, ref)
+                if party in known:
+                    continue
+                known.add(party)
                 if (
-                    tx.one(
+                    fresh
+                    or tx.one(
                         f"SELECT 1 AS known FROM {PARTIES} WHERE family_id = ? AND kind = ? AND ref = ?",
                         (fid, kind, ref),
                     )
-                    is not None
+                    is None
                 ):
-                    continue
-                tx.execute(f"INSERT INTO {PARTIES} (family_id, kind, ref) VALUES (?, ?, ?)", (fid, kind, ref))
-                tx.execute(
-                    f"INSERT INTO {ACCESS} (kind, ref, since_rank, family_id, signal) "
-                    f"SELECT ?, ?, since_rank, family_id, signal FROM {SIGNALS} WHERE family_id = ?",
-                    (kind, ref, fid),
-                )
+                    self._added.append(party)
 
     def on_Family_SignalRaised(self, tx: Tx, e: Any, pos: int) -> None:
+        self._write_parties(tx)
+        self._fresh.discard(str(e.originator_id))  # its parties from now on see this signal
         fid, version, day = str(e.originator_id), int(e.originator_version), iso(e.meta.occurred_on)
         details = (e.severity.value, iso(e.since), rank(e.since), e.explanation, json.dumps(e.event_versions))
         standing = tx.one(f"SELECT 1 AS standing FROM {SIGNALS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
@@ -187,6 +231,7 @@ class SignalWatchlist(TafProjection):
         )
 
     def on_Family_SignalCleared(self, tx: Tx, e: Any, pos: int) -> None:
+        self._write_parties(tx)
         fid = str(e.originator_id)
         tx.execute(f"DELETE FROM {SIGNALS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
         tx.execute(f"DELETE FROM {ACCESS} WHERE family_id = ? AND signal = ?", (fid, e.signal))
@@ -197,6 +242,7 @@ class SignalWatchlist(TafProjection):
         )
 
     def on_Family_SignalReviewed(self, tx: Tx, e: Any, pos: int) -> None:
+        self._write_parties(tx)
         tx.execute(
             f"UPDATE {SIGNALS} SET review_decision = ?, review_rationale = ?, reviewed_by = ?, "
             "reviewed_on = ?, reviewed_at_version = ? WHERE family_id = ? AND signal = ?",

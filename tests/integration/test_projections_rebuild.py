@@ -80,3 +80,41 @@ def test_a_rebuild_gives_what_following_the_log_event_by_event_gave(encrypted_le
     projection_set.rebuild()
 
     assert as_json(dump(projection_set)) == followed
+
+
+def read_on(ledger: TafLedger, family_ids: list[Any], turns: int) -> None:
+    """Read the log as the projections do and load families' events, `turns` times."""
+    for turn in range(turns):
+        assert ledger.recorder.select_notifications(start=0, limit=10, inclusive_of_start=False)
+        assert ledger.recorder.select_events(family_ids[turn % len(family_ids)])
+
+
+@pytest.mark.postgres
+def test_the_event_store_reads_on_after_a_rebuild_in_the_same_process(postgres_url: str, tmp_path: Path) -> None:
+    """A rebuild drops tables on connections the event store shares; its reads and loads work after it.
+
+    psycopg deallocates a connection's prepared statements with the statement after a DROP. When
+    the DROP ran in a pipeline and that next statement was one of the event store's, the store's
+    statement was deallocated as soon as it was made and its next run on that connection failed
+    ("prepared statement ... does not exist"). Which connection comes next depends on the pool's
+    size, so the rebuild and the reads are repeated for several sizes; each read below runs on
+    every connection of the pool more than once.
+    """
+    settings = Settings(data_dir=tmp_path, database_url=postgres_url, _env_file=None)
+    ledger = build_ledger(settings, create_tables=True)
+    try:
+        load_demo_data(ledger)
+        notifications = ledger.recorder.select_notifications(start=0, limit=1_000)
+        family_ids = [n.originator_id for n in notifications if n.topic.endswith("FamilyRegistered")]
+    finally:
+        ledger.close()
+    for pool_size in (1, 2, 3, 4):
+        sized = settings.model_copy(update={"db_pool_size": pool_size, "db_pool_overflow": 0})
+        ledger = build_ledger(sized)
+        try:
+            read_on(ledger, family_ids, 3 * pool_size)  # the connections have prepared statements
+            ProjectionSet(ledger, names=["chronology"], create_tables=True).rebuild()
+            read_on(ledger, family_ids, 3 * pool_size)
+            assert ledger.get_family(family_ids[0]).id == family_ids[0]
+        finally:
+            ledger.close()

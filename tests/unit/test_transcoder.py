@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import sqlite3
 from pathlib import Path
 
@@ -37,3 +38,30 @@ def test_every_stored_payload_decodes_to_the_same_objects_and_encodes_to_the_sam
         decoded = ours.decode(state)
         assert decoded == library.decode(state)
         assert ours.encode(decoded) == library.encode(decoded)
+
+
+def test_big_integers_nan_and_odd_text_decode_as_the_library_decodes_them() -> None:
+    library, ours = transcoder(JSONTranscoder), transcoder(TafTranscoder)
+    for value in (
+        2**70,
+        -(2**65),
+        float("nan"),
+        "emoji \U0001f600 and \u2028",
+        [{"n": 2**64}, {"_data_": 1}],
+    ):
+        state = library.encode({"value": value, "tagged": [{"date": datetime.date(2026, 1, 2)}]})
+
+        decoded, expected = ours.decode(state), library.decode(state)
+
+        assert repr(decoded) == repr(expected)
+        assert ours.encode(decoded) == state
+
+
+def test_plain_and_nested_tagged_values_decode_as_the_library_decodes_them() -> None:
+    library, ours = transcoder(JSONTranscoder), transcoder(TafTranscoder)
+    state = (
+        b'{"a": [[{"_type_": "uuid_hex", "_data_": "0bd5e1b8c3b841b3b8f9400a27b512f1"}]], "b": {"_data_": 1}, "c": 1.5}'
+    )
+
+    assert ours.decode(state) == library.decode(state)
+    assert ours.decode(b"[1, 2]") == [1, 2] and ours.decode(b'"x"') == "x"
