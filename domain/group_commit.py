@@ -20,37 +20,93 @@ loads the family again first. Each thread returns only after its transaction com
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Recording
 
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
 Record = Callable[[ProcessingEvent[Any]], list[Recording[Any]]]
 
 
-class _Save:
-    """One command's save: its events, and how it ended."""
+class _Request(Generic[Item, Outcome]):
+    """One thread's item, and what became of it."""
 
-    def __init__(self, processing: ProcessingEvent[Any]):
-        self.processing = processing
+    def __init__(self, item: Item):
+        self.item = item
         self.turn = threading.Event()  # set when done, or when this thread is to lead
         self.done = False
-        self.recordings: list[Recording[Any]] = []
-        self.error: BaseException | None = None
+        self.outcome: Outcome | BaseException | None = None
 
-    def finish(self, recordings: list[Recording[Any]] | None = None, error: BaseException | None = None) -> None:
-        """Keep the outcome and wake the command's thread."""
-        self.recordings = recordings or []
-        self.error = error
+    def finish(self, outcome: Outcome | BaseException) -> None:
+        """Keep the outcome and wake the thread."""
+        self.outcome = outcome
         self.done = True
         self.turn.set()
 
-    def outcome(self) -> list[Recording[Any]]:
-        """The recordings of this save's events, or the error that stopped it."""
-        if self.error is not None:
-            raise self.error
-        return self.recordings
+
+class Combiner(Generic[Item, Outcome]):
+    """Hands the items of concurrent threads to `handle` together, each thread getting its own outcome back.
+
+    Leader and followers: the first thread to arrive handles what has queued (its own item
+    among it), then passes the lead to the first thread that queued meanwhile. `handle`
+    returns one outcome per item, in order: a value, or an exception that thread raises.
+    """
+
+    def __init__(self, handle: Callable[[list[Item]], Sequence[Outcome | BaseException]], most_at_once: int = 64):
+        self._handle = handle
+        self._most_at_once = most_at_once
+        self._guard = threading.Lock()
+        self._queue: list[_Request[Item, Outcome]] = []
+        self._leading = False
+
+    def submit(self, item: Item) -> Outcome:
+        """Handle this item (with whatever other items are waiting); its outcome."""
+        request: _Request[Item, Outcome] = _Request(item)
+        with self._guard:
+            self._queue.append(request)
+            if not self._leading:
+                self._leading = True
+                request.turn.set()
+        request.turn.wait()
+        if not request.done:  # woken to lead: handle what is queued, this item among it
+            self._lead()
+        if isinstance(request.outcome, BaseException):
+            raise request.outcome
+        return request.outcome  # type: ignore[return-value]
+
+    def waiting(self) -> int:
+        """How many items wait for the batch under way (they go together in the next one)."""
+        with self._guard:
+            return len(self._queue)
+
+    @property
+    def leading(self) -> bool:
+        """Whether a thread is handling a batch now."""
+        return self._leading
+
+    def _lead(self) -> None:
+        """Handle the queued items, then pass the lead to the next thread waiting (or give it up)."""
+        with self._guard:
+            batch, self._queue = self._queue[: self._most_at_once], self._queue[self._most_at_once :]
+        try:
+            outcomes = self._handle([request.item for request in batch])
+            for request, outcome in zip(batch, outcomes, strict=True):
+                request.finish(outcome)
+        except Exception as error:  # noqa: BLE001 - each thread of the batch gets what stopped it
+            for request in batch:
+                request.finish(error)
+        finally:
+            for request in batch:  # only when something escaped (an interrupt): nobody waits forever
+                if not request.done:
+                    request.finish(RuntimeError("interrupted"))
+            with self._guard:
+                if self._queue:
+                    self._queue[0].turn.set()
+                else:
+                    self._leading = False
 
 
 class GroupCommit:
@@ -58,86 +114,51 @@ class GroupCommit:
 
     def __init__(self, record: Record, most_at_once: int = 64):
         self._record = record
-        self._most_at_once = most_at_once
-        self._guard = threading.Lock()
-        self._queue: list[_Save] = []
-        self._leading = False
+        self._combiner: Combiner[ProcessingEvent[Any], list[Recording[Any]]] = Combiner(self._commit, most_at_once)
         self.transactions = 0  # transactions committed or tried, for tests and benches
         self.saves = 0  # saves recorded in them
 
     def record(self, processing: ProcessingEvent[Any]) -> list[Recording[Any]]:
         """Record these events (with whatever other saves are waiting); their recordings, once committed."""
-        save = _Save(processing)
-        with self._guard:
-            self._queue.append(save)
-            if not self._leading:
-                self._leading = True
-                save.turn.set()
-        save.turn.wait()
-        if not save.done:  # woken to lead: record what is queued, this save among it
-            self._lead()
-        return save.outcome()
+        return self._combiner.submit(processing)
 
     def waiting(self) -> int:
         """How many saves wait for the transaction under way (they go together in the next one)."""
-        with self._guard:
-            return len(self._queue)
+        return self._combiner.waiting()
 
     @property
     def leading(self) -> bool:
         """Whether a thread is recording a batch now."""
-        return self._leading
+        return self._combiner.leading
 
-    def _lead(self) -> None:
-        """Record the queued saves, then pass the lead to the next save waiting (or give it up)."""
-        with self._guard:
-            batch, self._queue = self._queue[: self._most_at_once], self._queue[self._most_at_once :]
-        try:
-            self._commit(batch)
-        finally:
-            for save in batch:  # only when something escaped _commit (an interrupt): nobody waits forever
-                if not save.done:
-                    save.finish(error=RuntimeError("the save was interrupted"))
-            with self._guard:
-                if self._queue:
-                    self._queue[0].turn.set()
-                else:
-                    self._leading = False
-
-    def _commit(self, batch: list[_Save]) -> None:
+    def _commit(self, batch: list[ProcessingEvent[Any]]) -> list[list[Recording[Any]] | BaseException]:
         """One transaction for the batch; each save in one of its own when the store refuses the batch."""
         if len(batch) == 1:
-            self._commit_alone(batch[0])
-            return
+            return [self._commit_alone(batch[0])]
         together = ProcessingEvent[Any]()
-        for save in batch:
-            together.events.extend(save.processing.events)
-            together.aggregates.update(save.processing.aggregates)
+        for processing in batch:
+            together.events.extend(processing.events)
+            together.aggregates.update(processing.aggregates)
         try:
             self.transactions += 1
             recordings = self._record(together)
         except IntegrityError:
-            for save in batch:
-                self._commit_alone(save)
-            return
-        except Exception as error:  # noqa: BLE001 - each save gets what stopped the transaction
-            for save in batch:
-                save.finish(error=error)
-            return
+            return [self._commit_alone(processing) for processing in batch]
         self.saves += len(batch)
+        outcomes: list[list[Recording[Any]] | BaseException] = []
         start = 0
-        for save in batch:  # one recording per event, in the order the events were given
-            end = start + len(save.processing.events)
-            save.finish(recordings[start:end])
+        for processing in batch:  # one recording per event, in the order the events were given
+            end = start + len(processing.events)
+            outcomes.append(recordings[start:end])
             start = end
+        return outcomes
 
-    def _commit_alone(self, save: _Save) -> None:
-        """Record one save in a transaction of its own."""
+    def _commit_alone(self, processing: ProcessingEvent[Any]) -> list[Recording[Any]] | BaseException:
+        """Record one save in a transaction of its own: its recordings, or what refused it."""
         try:
             self.transactions += 1
-            recordings = self._record(save.processing)
+            recordings = self._record(processing)
         except Exception as error:  # noqa: BLE001 - the command's own refusal or failure
-            save.finish(error=error)
-            return
+            return error
         self.saves += 1
-        save.finish(recordings)
+        return recordings

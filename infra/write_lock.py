@@ -14,7 +14,8 @@ longer bounded by the lock's connections (before, each command kept one connecti
 transaction-level lock, from its load until its save). A family's key always goes to the
 same connection, and the in-process lock lets only one thread per family reach it, so a
 session lock is never taken twice by one process. When another process holds the family's
-lock, the attempt is repeated after a pause growing to 50 ms, until the save deadline.
+lock, the attempt is repeated after a pause growing to 50 ms, until the save deadline. The
+requests of concurrent commands to one connection go together in one statement.
 
 A process that dies, even by kill -9, ends its sessions and so releases its locks. A
 connection that breaks loses the locks taken on it; the commands holding them still save
@@ -27,7 +28,6 @@ last connection.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +38,7 @@ import psycopg
 
 from domain.application import SAVE_DEADLINE_SECONDS, LocalWriteLock
 from domain.errors import ConcurrentChangeError
+from domain.group_commit import Combiner
 
 LONGEST_PAUSE_SECONDS = 0.05  # between attempts at a lock another process holds
 CONNECT_TIMEOUT_SECONDS = 10
@@ -48,44 +49,54 @@ def advisory_key(family_id: UUID) -> int:
     return int.from_bytes(family_id.bytes[:8], "big", signed=True)
 
 
+LOCK_STATEMENT = """
+SELECT CASE WHEN t.take THEN pg_try_advisory_lock(t.key) ELSE pg_advisory_unlock(t.key) END
+FROM unnest(%s::bigint[], %s::boolean[]) WITH ORDINALITY AS t(key, take, n) ORDER BY t.n
+"""
+
+
 class _LockSession:
-    """One connection of the write lock, in autocommit, holding session-level advisory locks of many families."""
+    """One connection of the write lock, in autocommit, holding session-level advisory locks of many families.
+
+    The lock and unlock requests of concurrent threads go together, in one statement and one
+    round trip (the first thread to arrive sends what has queued, as the group commit does).
+    Two requests for one key are never in one statement: the in-process lock lets one thread
+    per family at a time reach this session.
+    """
 
     def __init__(self, conninfo: str):
         self._conninfo = conninfo
-        self._guard = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
+        self._combiner: Combiner[tuple[int, bool], bool] = Combiner(self._send, most_at_once=256)
 
-    def _ask(self, statement: str, key: int) -> bool:
-        """Run one lock statement; a broken connection is dropped (its locks went with it) and the error raised."""
-        with self._guard:
-            if self._conn is None or self._conn.closed:
-                self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-            try:
-                row = self._conn.execute(statement, (key,)).fetchone()
-            except psycopg.OperationalError:
-                self._conn.close()
-                self._conn = None
-                raise
-        return bool(row and row[0])
+    def _send(self, requests: list[tuple[int, bool]]) -> list[bool]:
+        """Run the requests in one statement; a broken connection is dropped (its locks went with it)."""
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        try:
+            rows = self._conn.execute(LOCK_STATEMENT, ([k for k, _ in requests], [t for _, t in requests])).fetchall()
+        except psycopg.OperationalError:
+            self._conn.close()
+            self._conn = None
+            raise
+        return [bool(row[0]) for row in rows]
 
     def try_lock(self, key: int) -> bool:
         """Take the lock if no other session holds it; whether it was taken."""
-        return self._ask("SELECT pg_try_advisory_lock(%s)", key)
+        return self._combiner.submit((key, True))
 
     def unlock(self, key: int) -> None:
         """Let go of the lock (nothing to do when its connection broke: the lock went with it)."""
         try:
-            self._ask("SELECT pg_advisory_unlock(%s)", key)
+            self._combiner.submit((key, False))
         except psycopg.OperationalError:
             pass
 
     def close(self) -> None:
         """Close the connection, releasing every lock taken on it."""
-        with self._guard:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class PostgresWriteLock:
