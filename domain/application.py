@@ -352,6 +352,9 @@ class TafLedger(Application[UUID]):
         if kwargs:
             recordings = super().save(*objs, **kwargs)
         else:
+            # The library's `save` is collect, `_record`, `_take_snapshots`, `_notify` (checked with
+            # eventsourcing 9.5.6); it has no public way to record several callers' events in one
+            # transaction, so these steps are called here, with `_record` on the whole batch.
             processing: ProcessingEvent[UUID] = ProcessingEvent()
             processing.collect_events(*objs)
             if not processing.events:
