@@ -6,7 +6,6 @@ Each command loads the family, calls the aggregate, saves, and returns plain dat
 
 from __future__ import annotations
 
-import copy
 import random
 import threading
 import time
@@ -15,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import chain
+from threading import Lock
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
@@ -44,7 +44,7 @@ from domain.errors import (
 from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
 from domain.family.members import check_gestation
-from domain.group_commit import Combiner, GroupCommit
+from domain.group_commit import GroupCommit
 from domain.history import CarriedItem
 from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
@@ -250,48 +250,23 @@ class CachingRepository(Repository[UUID]):
 
     eventsourcing (checked with 9.5.6) fast-forwards a cached aggregate to the stored events under a
     per-aggregate lock, but deep-copies it for the caller after releasing that lock, so a thread
-    fast-forwarding the same aggregate could change it mid-copy. Here the reads of one of a fixed set
-    of stripes, chosen by the aggregate's id, take turns: the fast-forward and the copy happen in one
-    turn. Every read still fast-forwards from the store, so events saved by other processes are seen.
-
-    Threads reading the same aggregate at once share a fast-forward: the reads that queued while a
-    turn ran are done together in the next turn, one query per aggregate, each thread getting its
-    own copy (many requests authenticated with one API key read that key and its professional).
-    A read that queued started before that turn's query, so it still sees every event saved
-    before it asked.
+    fast-forwarding the same aggregate could change it mid-copy. Here one of a fixed set of locks,
+    chosen by the aggregate's id, covers the fast-forward and the copy together. Every read still
+    fast-forwards from the store, so events saved by other processes are seen at once.
     """
 
     STRIPES = 64
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._stripes: list[Combiner[tuple[UUID, dict[str, Any]], Any]] = [
-            Combiner(self._read_together) for _ in range(self.STRIPES)
-        ]
+        self._stripes = [Lock() for _ in range(self.STRIPES)]
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
         """The aggregate (a private copy), from the cache fast-forwarded when cached, else from the store."""
         if self.cache is None or version is not None:
             return super().get(aggregate_id, version=version, **kwargs)
-        return self._stripes[hash(aggregate_id) % self.STRIPES].submit((aggregate_id, kwargs))
-
-    def _read_together(self, reads: list[tuple[UUID, dict[str, Any]]]) -> list[Any]:
-        """One turn of a stripe: each aggregate read once, a copy for each further reader (or its error)."""
-        done: dict[tuple[UUID, tuple[str, ...]], Any] = {}
-        outcomes: list[Any] = []
-        for aggregate_id, kwargs in reads:
-            key = (aggregate_id, tuple(sorted(kwargs)))
-            if key in done:
-                first = done[key]
-                outcomes.append(copy.copy(first) if isinstance(first, Exception) else copy.deepcopy(first))
-                continue
-            try:
-                outcome = super().get(aggregate_id, **kwargs)
-            except Exception as error:  # noqa: BLE001 - the reader's own error (not found), raised in its thread
-                outcome = error
-            done[key] = outcome
-            outcomes.append(outcome)
-        return outcomes
+        with self._stripes[hash(aggregate_id) % self.STRIPES]:
+            return super().get(aggregate_id, version=version, **kwargs)
 
 
 class TafLedger(Application[UUID]):
