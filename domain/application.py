@@ -18,7 +18,13 @@ from threading import Lock
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository, project_aggregate
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import IntegrityError, Mapper, Recording, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic, strtobool
@@ -38,6 +44,7 @@ from domain.errors import (
 from domain.evolution import TafMapper, register_stored_topics
 from domain.family import Family
 from domain.family.members import check_gestation
+from domain.group_commit import GroupCommit
 from domain.history import CarriedItem
 from domain.nhs import ChildNumber, child_number_id, nhs_number
 from domain.professional import ApiKey, Professional, hash_api_key, new_api_key
@@ -276,6 +283,7 @@ class TafLedger(Application[UUID]):
         self.clock = clock or Clock()
         self.write_lock: WriteLock = write_lock or LocalWriteLock()
         self.saves = SaveListeners()  # projections and the relay of this process wake on each save
+        self.group_commit = GroupCommit(self._record)  # concurrent saves share a transaction
         interval = int(self.env.get("SNAPSHOT_INTERVAL") or 50)
         self.snapshotting_intervals = {Family: interval} if interval > 0 else {}  # type: ignore[misc]
 
@@ -333,8 +341,27 @@ class TafLedger(Application[UUID]):
         )
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """Save as the library does, then tell this process's followers where the log now ends."""
-        recordings = super().save(*objs, **kwargs)
+        """Save as the library does, with other threads' saves in one transaction, then wake this process's followers.
+
+        The events are recorded by the group commit (domain/group_commit.py): this call returns
+        once the transaction holding them committed, with this save's own recordings or its own
+        IntegrityError. Snapshots and the followers' wake-up then follow in this thread, for
+        this save alone, as the library's `save` does them. Saves with the library's keyword
+        arguments (tracking records) go alone, as the library records them.
+        """
+        if kwargs:
+            recordings = super().save(*objs, **kwargs)
+        else:
+            # The library's `save` is collect, `_record`, `_take_snapshots`, `_notify` (checked with
+            # eventsourcing 9.5.6); it has no public way to record several callers' events in one
+            # transaction, so these steps are called here, with `_record` on the whole batch.
+            processing: ProcessingEvent[UUID] = ProcessingEvent()
+            processing.collect_events(*objs)
+            if not processing.events:
+                return []
+            recordings = self.group_commit.record(processing)
+            self._take_snapshots(processing)
+            self._notify(recordings)
         if recordings:
             self.saves.saved(recordings[-1].notification.id)
         return recordings

@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=4, ge=1, description="Connections the event store's pool keeps open.")
     db_pool_overflow: int = Field(default=4, ge=0, description="Connections it may open beyond that under load.")
     db_side_pool_size: int = Field(
-        default=2, ge=1, description="Connections of each side pool (idempotency keys, family write locks)."
+        default=2,
+        ge=1,
+        description="Connections of each side pool (idempotency keys, family write locks). The write lock's "
+        "connections hold session-level advisory locks of any number of families, the requests of concurrent "
+        "commands sent together, so 2 no longer bounds the commands in flight: a second spreads the round trips.",
     )
     consistency_wait_seconds: float = Field(
         default=5.0, gt=0, le=30, description="How long a read with X-Consistent-With waits for the read models."

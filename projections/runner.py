@@ -303,7 +303,8 @@ def _collector_paused() -> Iterator[None]:
 RETRY_FIRST = 0.2  # seconds before a failed projection tries again; doubles up to RETRY_MAX
 RETRY_MAX = 10.0
 IDLE_CHECK = 5.0  # a lane looks at the log at least this rarely even when nothing woke it (or the poll, if slower)
-LANES_AT_ONCE = 2  # lanes using the database at once: with the subscription's two, at most four connections
+LANES_AT_ONCE = 2  # lanes using the database at once in `taf serve`: with the subscription's two, four connections
+SUBSCRIPTION_CONNECTIONS = 2  # the LISTEN connection and the one the library's subscription reads the log with
 DECODED_KEPT = 4 * BATCH  # decoded events the lanes share (the oldest are dropped first)
 
 
@@ -458,13 +459,13 @@ class Lane:
 class Runner:
     """Follows the log with one lane per projection until stopped; a subscription wakes the lanes."""
 
-    def __init__(self, projection_set: ProjectionSet, poll_seconds: float = 1.0):
+    def __init__(self, projection_set: ProjectionSet, poll_seconds: float = 1.0, lanes_at_once: int = LANES_AT_ONCE):
         self.projection_set = projection_set
         self.poll_seconds = poll_seconds
         self._stopping = threading.Event()
         self._subscription: Any = None
         decode = Decoder(projection_set.ledger)
-        turns = threading.Semaphore(LANES_AT_ONCE)
+        turns = threading.Semaphore(max(1, lanes_at_once))
         idle = max(IDLE_CHECK, poll_seconds)
         self.lanes = [
             Lane(p, projection_set.ledger, decode, self._stopping, turns, idle) for p in projection_set.projections
@@ -581,16 +582,16 @@ def build_set(
 
 
 def start_embedded(
-    settings: Any, names: Sequence[str] | None = None, ledger: TafLedger | None = None
+    settings: Any, names: Sequence[str] | None = None, ledger: TafLedger | None = None, lanes_at_once: int | None = None
 ) -> EmbeddedHandle:
     """Start the projections in a thread of this process; `.stop()` the handle to end it.
 
-    Given the process's ledger, they share its connection pool (one pool per process).
+    Given the process's ledger, they share its connection pool (one pool per process), and
+    `LANES_AT_ONCE` of them use it at a time unless told otherwise.
     """
     projection_set = build_set(settings, names, ledger=ledger)
-    handle = EmbeddedHandle(
-        Runner(projection_set, settings.projection_poll_seconds), projection_set.ledger, own_ledger=ledger is None
-    )
+    runner = Runner(projection_set, settings.projection_poll_seconds, lanes_at_once or LANES_AT_ONCE)
+    handle = EmbeddedHandle(runner, projection_set.ledger, own_ledger=ledger is None)
     handle.thread.start()
     return handle
 
@@ -607,8 +608,14 @@ def migrate(settings: Any) -> None:
 
 
 def run_forever(settings: Any, names: Sequence[str] | None = None, stop: threading.Event | None = None) -> None:
-    """Run the projections in the foreground (the `taf projector` process) until stopped."""
-    handle = start_embedded(settings, names)
+    """Run the projections in the foreground (the `taf projector` process) until stopped.
+
+    The process's pool serves nothing else, so every connection the subscription leaves
+    free is a lane's turn (6 with the default pool): under a steady stream of commands the
+    lanes then wait for the database, not for each other.
+    """
+    pool = settings.db_pool_size + settings.db_pool_overflow if settings.is_postgres else 0
+    handle = start_embedded(settings, names, lanes_at_once=max(LANES_AT_ONCE, pool - SUBSCRIPTION_CONNECTIONS))
     stop = stop or threading.Event()
     try:
         while not stop.wait(1.0):

@@ -280,9 +280,17 @@ class PostgresView(ViewRecorder, PostgresTrackingRecorder):
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """A write transaction on the event store's schema, pipelined (no round trip per write)."""
+        """A write transaction on the event store's schema, pipelined (no round trip per write).
+
+        Its commit does not wait for the WAL to reach the disk (`synchronous_commit` off for
+        this transaction only): a read model is derived data and its tracking row commits with
+        it, so a database crash can lose at most the last fraction of a second of both
+        together, and the projection applies those events again. The events themselves are
+        committed as always.
+        """
         with self.datastore.transaction(commit=True) as cursor, cursor.connection.pipeline():
             self._search_path(cursor)
+            cursor.execute("SET LOCAL synchronous_commit TO off")
             yield Tx(cursor, postgres=True)
 
     @contextmanager

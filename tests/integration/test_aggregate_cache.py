@@ -64,3 +64,19 @@ def test_concurrent_commands_on_one_family_are_recorded_on_the_state_they_saw(le
     assert recorded > 0 and family.version == 1 + recorded
     assert fingerprint(family) == fingerprint(replay(list(ledger.family_events(family_id))))
     assert ledger.verify_chain(family_id).valid
+
+
+def test_many_readers_of_one_family_at_once_each_get_their_own_copy_of_the_latest_state(
+    ledger: TafLedger, other_process: TafLedger, team: Team
+) -> None:
+    family_id = ledger.register_family(team.lead, [ChildInput("Ann", date_of_birth=date(2026, 1, 1))]).family_id
+    ledger.get_family(family_id)  # cached here
+    other_process.record_contact(team.lead, family_id, ContactKind.CLINIC, ContactOutcome.SEEN)
+    stored = replay(list(ledger.events.get(family_id)))
+
+    with ThreadPoolExecutor(16) as pool:
+        families = list(pool.map(lambda _: ledger.get_family(family_id), range(64)))
+
+    assert {family.version for family in families} == {stored.version}, "every reader sees the other process's save"
+    assert len({id(family) for family in families}) == len(families), "each reader has a copy of its own"
+    assert all(fingerprint(family) == fingerprint(stored) for family in families)
