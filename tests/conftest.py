@@ -149,3 +149,22 @@ def team(ledger: TafLedger) -> Team:
         auditor=person("Aud Auditor", eh, Role.AUDITOR),
         admin=person("Ada Admin", eh, Role.ADMIN),
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Schemathesis counts in the closing summary, one line per run, so a quiet run (`.ci/run`) still shows them.
+
+    Read from the reports' user properties, which pytest-xdist carries back from its worker processes.
+    """
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "schemathesis"
+    ]
+    if lines:
+        terminalreporter.section("schemathesis")
+        for line in lines:
+            terminalreporter.write_line(line)
