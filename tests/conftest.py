@@ -20,7 +20,24 @@ from infra.ledger import build_ledger
 from infra.settings import Settings
 
 PG_URL = os.environ.get("TAF_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_BASE_URL = os.environ.get("TAF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_SLOTS = 2  # Redis databases per test process: 0 shared by its tests, 1 the Celery handover module's
+
+
+def redis_test_url(slot: int = 0) -> str:
+    """A Redis database of this test process's own (pytest-xdist's gw0, gw1... each get REDIS_SLOTS of them).
+
+    Counted from TAF_TEST_REDIS_URL's database: with it at 0, gw0 has 0 and 1, gw1 has 2 and 3.
+    No test flushes a database, and queues are named per test module, but no two processes share one.
+    """
+    assert 0 <= slot < REDIS_SLOTS, slot
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+    server, _, database = REDIS_BASE_URL.rpartition("/")
+    return f"{server}/{int(database or 0) + index * REDIS_SLOTS + slot}"
+
+
+REDIS_URL = redis_test_url()
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -132,3 +149,22 @@ def team(ledger: TafLedger) -> Team:
         auditor=person("Aud Auditor", eh, Role.AUDITOR),
         admin=person("Ada Admin", eh, Role.ADMIN),
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Schemathesis counts in the closing summary, one line per run, so a quiet run (`.ci/run`) still shows them.
+
+    Read from the reports' user properties, which pytest-xdist carries back from its worker processes.
+    """
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "schemathesis"
+    ]
+    if lines:
+        terminalreporter.section("schemathesis")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.conftest import COUNTS
 from tests.e2e.api_client import ADMIN_KEY, Directory, Person, Server, register_family, start_server, stop_server
 
 pytestmark = pytest.mark.schemathesis
@@ -231,7 +230,7 @@ def _count(report: Path) -> tuple[int, int, int]:
 
 @pytest.mark.timeout(TIMEOUT)  # a bound for a loaded machine; the run itself is bounded by max-examples
 @pytest.mark.parametrize("role", ["admin", "coordinator"])
-def test_schemathesis_finds_nothing(server: Server, role: str, tmp_path: Path) -> None:
+def test_schemathesis_finds_nothing(server: Server, role: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     world = seed(server)
     key = ADMIN_KEY if role == "admin" else world.coordinator.key
     counts = run_schemathesis(server, world, role, key, tmp_path / "report.ndjson")
@@ -241,5 +240,5 @@ def test_schemathesis_finds_nothing(server: Server, role: str, tmp_path: Path) -
         f"{counts.failures} failures (exit {counts.exit_code})"
     )
     print(f"\n{line}")
-    COUNTS.append(line)
+    request.node.user_properties.append(("schemathesis", line))  # the closing summary's line (tests/conftest.py)
     assert counts.exit_code == 0 and counts.failures == 0, f"{tmp_path / 'schemathesis.txt'}\n{counts.output[-20000:]}"

@@ -20,7 +20,7 @@ from domain.application import TafLedger
 from domain.values import ClaimDecision, ClaimOutcome, MeetingKind, RequestKind
 from infra.settings import Settings
 from taf.runtime import migrate
-from tests.conftest import REDIS_URL, FakeClock, Team
+from tests.conftest import FakeClock, Team, redis_test_url
 from tests.integration.workers_harness import (
     CeleryWorker,
     complete_manual_closure_steps,
@@ -54,7 +54,7 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """One PostgreSQL schema and one Celery worker process for the whole module (tests use their own families)."""
-    redis_url = REDIS_URL.rsplit("/", 1)[0] + "/13"
+    redis_url = redis_test_url(1)  # a database of its own beside the one the other Redis tests use
     redis_reachable(redis_url)
     directory = tmp_path_factory.mktemp("celery")
     with postgres_schema() as url:

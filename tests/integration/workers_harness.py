@@ -111,9 +111,14 @@ class RedisServer:
         )
         import redis
 
+        process = self.process
+
         def answers() -> bool:
+            # Ours, not another test process's server that took the same spare port first.
+            if process.poll() is not None:
+                raise AssertionError(f"redis-server exited with {process.returncode} (port {self.port} taken?)")
             try:
-                return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+                return redis.Redis(port=self.port, socket_connect_timeout=0.5).info()["process_id"] == process.pid
             except redis.ConnectionError:
                 return False
 
