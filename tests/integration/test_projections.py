@@ -36,6 +36,7 @@ from domain.values import (
 from projections.queries import ReadModels
 from projections.runner import ProjectionSet
 from tests.conftest import FakeClock, Team
+from tests.integration.read_models import dump
 
 OPEN = (RequestStatus.PENDING, RequestStatus.BLOCKED)
 
@@ -548,3 +549,60 @@ def test_a_completed_transfer_and_closure_read_as_the_fold_says(
         ("transferred", True),
     ]
     assert read_models.families_without_lead() == [fid]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_a_rebuild_in_one_batch_gives_what_applying_event_by_event_gave(
+    ledger: TafLedger, team: Team, clock: FakeClock, projection_set: ProjectionSet, steps: list[tuple[str, int, int]]
+) -> None:
+    new: list[UUID] = []
+    for op in ("register", "open", "lead", "join"):
+        run_step(ledger, team, clock, new, op, 0, 1)
+    for op, i, n in steps:
+        try:
+            run_step(ledger, team, clock, new, op, i, n)
+        except DomainError:
+            pass
+    projection_set.catch_up(batch=1)
+    followed = dump(projection_set)
+
+    projection_set.rebuild()
+
+    assert dump(projection_set) == followed
+
+
+def test_changes_made_and_undone_within_one_batch_read_as_applied_one_at_a_time(
+    ledger: TafLedger, team: Team, clock: FakeClock, projection_set: ProjectionSet
+) -> None:
+    today = clock.today()
+    fid = ledger.register_family(
+        team.coordinator, [ChildInput("Kid", date_of_birth=today - timedelta(days=400))], reference="REF-BATCH"
+    ).family_id
+    ledger.open_episode(team.coordinator, fid, 2)
+    ledger.assign_lead(team.coordinator, fid, team.lead.professional_id)
+    ledger.join_team(team.coordinator, fid, team.member.professional_id)
+    ledger.leave_team(team.coordinator, fid, team.member.professional_id)
+    clock.advance(days=1)
+    ledger.join_team(team.coordinator, fid, team.member.professional_id)
+    for n in range(3):
+        ledger.agree_action(team.coordinator, fid, f"Do {n}", team.lead.professional_id, today + timedelta(days=n))
+    first, second, third = ledger.get_family(fid).open_actions()
+    ledger.reassign_action(team.coordinator, fid, first.action_id, team.member.professional_id)
+    ledger.reassign_action(team.coordinator, fid, second.action_id, team.member.professional_id)
+    ledger.complete_action(team.lead, fid, second.action_id)
+    ledger.cancel_action(team.lead, fid, third.action_id, "not needed")
+    ledger.request_transfer(team.lead, fid, team.incoming.professional_id, "caseload")
+    ledger.withdraw_request(team.lead, fid, RequestKind.TRANSFER, "changed")
+    ledger.request_transfer(team.lead, fid, team.incoming.professional_id, "caseload")
+    ledger.add_child(team.lead, fid, ChildInput("Baby", expected_on=today + timedelta(days=3)))
+    baby = next(c for c in ledger.get_family(fid).children.values() if c.date_of_birth is None)
+    ledger.record_birth(team.lead, fid, baby.child_id, today)
+    ledger.change_level(team.lead, fid, ledger.get_family(fid).open_episode.episode_id, 3, "reviewed")  # type: ignore[union-attr]
+    projection_set.catch_up(batch=1)
+    followed = dump(projection_set)
+    assert followed["pj_action"] and followed["pj_family_member"] and followed["pj_family_request"]
+
+    projection_set.rebuild()
+
+    assert dump(projection_set) == followed
