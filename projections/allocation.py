@@ -88,41 +88,114 @@ class AllocationQueue(TafProjection):
         "CREATE INDEX IF NOT EXISTS pj_alloc_refusal_family_ix ON pj_alloc_refusal (family_id)",
     )
 
-    def _set(self, tx: Tx, e: Any, assignments: str, params: tuple[Any, ...] = ()) -> None:
-        tx.execute(f"UPDATE pj_alloc_family SET {assignments} WHERE family_id = ?", (*params, str(e.originator_id)))
+    def __init__(self, view: Any):
+        super().__init__(view)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._registered: dict[str, tuple[Any, ...]] = {}  # family registered in this batch -> its row
+        self._sets: dict[str, dict[str, Any]] = {}  # family -> column -> value, as the batch leaves them
+        self._read: dict[str, dict[str, Any] | None] = {}  # family -> the columns handlers read (None: no row)
+        self._facts: dict[tuple[str, str], list[Any]] = {}  # (family, agency) -> [latest day, count]
+        self._led_now: dict[str, None] = {}  # families whose refusals a new lead cleared in this batch
+        self._refusals: dict[str, list[tuple[Any, ...]]] = {}  # family -> refusals recorded in this batch
+
+    def begin_batch(self, tx: Tx) -> None:
+        self._reset()
+
+    def abort_batch(self) -> None:
+        self._reset()
+
+    def end_batch(self, tx: Tx) -> None:
+        """Write the batch's changes as it leaves them, one statement per table and kind of change."""
+        tx.executemany(
+            "INSERT INTO pj_alloc_family (family_id, reference, episode_open, children, signals) "
+            "VALUES (?, ?, 0, ?, '[]')",
+            list(self._registered.values()),
+        )
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for fid, columns in self._sets.items():
+            groups.setdefault(tuple(columns), []).append((*columns.values(), fid))
+        for names, rows in groups.items():
+            assignments = ", ".join(f"{name} = ?" for name in names)
+            tx.executemany(f"UPDATE pj_alloc_family SET {assignments} WHERE family_id = ?", rows)
+        tx.executemany(
+            "INSERT INTO pj_alloc_agency (family_id, agency_id, last_on, facts) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (family_id, agency_id) DO UPDATE SET facts = pj_alloc_agency.facts + excluded.facts, "
+            "last_on = CASE WHEN excluded.last_on > pj_alloc_agency.last_on THEN excluded.last_on "
+            "ELSE pj_alloc_agency.last_on END",
+            [(fid, agency, on, count) for (fid, agency), (on, count) in self._facts.items()],
+        )
+        tx.executemany("DELETE FROM pj_alloc_refusal WHERE family_id = ?", [(fid,) for fid in self._led_now])
+        tx.executemany(
+            "INSERT INTO pj_alloc_refusal (proposal_id, family_id, professional_id, agency_id, reason, refused_on) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (proposal_id) DO NOTHING",
+            [row for rows in self._refusals.values() for row in rows],
+        )
+        self._reset()
+
+    def _set(self, tx: Tx, e: Any, columns: dict[str, Any]) -> None:
+        fid = str(e.originator_id)
+        self._sets.setdefault(fid, {}).update(columns)
+        read = self._read.get(fid)
+        if read is not None:
+            for name in read.keys() & columns.keys():
+                read[name] = columns[name]
+
+    def _row(self, tx: Tx, e: Any) -> dict[str, Any] | None:
+        """The family's columns the handlers read, as the batch has left them so far (None: no row)."""
+        fid = str(e.originator_id)
+        if fid in self._read:
+            return self._read[fid]
+        read = tx.one(
+            "SELECT children, signals, proposed_professional_id, proposed_agency_id FROM pj_alloc_family "
+            "WHERE family_id = ?",
+            (fid,),
+        )
+        if read is not None:
+            for name, value in self._sets.get(fid, {}).items():
+                if name in read:
+                    read[name] = value
+        self._read[fid] = read
+        return read
 
     def _children(self, tx: Tx, e: Any) -> list[dict[str, Any]]:
-        row = tx.one("SELECT children FROM pj_alloc_family WHERE family_id = ?", (str(e.originator_id),))
+        row = self._row(tx, e)
         return json.loads(row["children"]) if row is not None else []
 
     def on_Family_FamilyRegistered(self, tx: Tx, e: Any, pos: int) -> None:
-        children = [_child(c) for c in e.children]
-        tx.execute(
-            "INSERT INTO pj_alloc_family (family_id, reference, episode_open, children, signals) "
-            "VALUES (?, ?, 0, ?, '[]')",
-            (str(e.originator_id), e.reference, json.dumps(children)),
-        )
+        fid = str(e.originator_id)
+        children = json.dumps([_child(c) for c in e.children])
+        self._registered[fid] = (fid, e.reference, children)
+        self._read[fid] = {
+            "children": children,
+            "signals": "[]",
+            "proposed_professional_id": None,
+            "proposed_agency_id": None,
+        }
 
     def on_Family_ChildAdded(self, tx: Tx, e: Any, pos: int) -> None:
         children = self._children(tx, e) + [_child(e.child)]
-        self._set(tx, e, "children = ?", (json.dumps(children),))
+        self._set(tx, e, {"children": json.dumps(children)})
 
     def on_Family_ChildBorn(self, tx: Tx, e: Any, pos: int) -> None:
         children = self._children(tx, e)
         for child in children:
             if child["child_id"] == str(e.child_id):
                 child["date_of_birth"] = iso(e.born_on)
-        self._set(tx, e, "children = ?", (json.dumps(children),))
+        self._set(tx, e, {"children": json.dumps(children)})
 
     def on_Family_EpisodeOpened(self, tx: Tx, e: Any, pos: int) -> None:
-        self._set(tx, e, "episode_open = 1")
+        self._set(tx, e, {"episode_open": 1})
 
     def on_Family_EpisodeClosed(self, tx: Tx, e: Any, pos: int) -> None:
-        self._set(tx, e, "episode_open = 0, lead_id = NULL")
+        self._set(tx, e, {"episode_open": 0, "lead_id": None})
 
     def _led(self, tx: Tx, e: Any, professional_id: Any) -> None:
-        self._set(tx, e, "lead_id = ?", (str(professional_id),))
-        tx.execute("DELETE FROM pj_alloc_refusal WHERE family_id = ?", (str(e.originator_id),))
+        fid = str(e.originator_id)
+        self._set(tx, e, {"lead_id": str(professional_id)})
+        self._refusals.pop(fid, None)
+        self._led_now[fid] = None
 
     def on_Family_LeadProfessionalAssigned(self, tx: Tx, e: Any, pos: int) -> None:
         self._led(tx, e, e.professional_id)
@@ -131,12 +204,12 @@ class AllocationQueue(TafProjection):
         self._led(tx, e, e.to_professional_id)
 
     def _signals(self, tx: Tx, e: Any, change: Any) -> None:
-        row = tx.one("SELECT signals FROM pj_alloc_family WHERE family_id = ?", (str(e.originator_id),))
+        row = self._row(tx, e)
         if row is None:
             return
         standing = set(json.loads(row["signals"]))
         change(standing)
-        self._set(tx, e, "signals = ?", (json.dumps(sorted(standing)),))
+        self._set(tx, e, {"signals": json.dumps(sorted(standing))})
 
     def on_Family_SignalRaised(self, tx: Tx, e: Any, pos: int) -> None:
         if e.signal in LEAD_SIGNALS:
@@ -150,13 +223,12 @@ class AllocationQueue(TafProjection):
         if e.meta.channel is Channel.WORKER:
             return
         on = iso(e.meta.occurred_on)
-        tx.execute(
-            "INSERT INTO pj_alloc_agency (family_id, agency_id, last_on, facts) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (family_id, agency_id) DO UPDATE SET facts = pj_alloc_agency.facts + 1, "
-            "last_on = CASE WHEN excluded.last_on > pj_alloc_agency.last_on THEN excluded.last_on "
-            "ELSE pj_alloc_agency.last_on END",
-            (str(e.originator_id), str(agency_id), on),
-        )
+        fact = self._facts.get((str(e.originator_id), str(agency_id)))
+        if fact is None:
+            self._facts[(str(e.originator_id), str(agency_id))] = [on, 1]
+        else:
+            fact[0] = on if on > fact[0] else fact[0]
+            fact[1] += 1
 
     def on_Family_ReferralReceived(self, tx: Tx, e: Any, pos: int) -> None:
         self._fact(tx, e, e.source_agency_id or e.meta.actor_agency_id)
@@ -174,27 +246,28 @@ class AllocationQueue(TafProjection):
         self._set(
             tx,
             e,
-            "proposal_id = ?, proposed_professional_id = ?, proposed_agency_id = ?, proposed_on = ?",
-            (str(e.proposal_id), str(e.professional_id), str(e.agency_id), iso(e.meta.occurred_on)),
+            {
+                "proposal_id": str(e.proposal_id),
+                "proposed_professional_id": str(e.professional_id),
+                "proposed_agency_id": str(e.agency_id),
+                "proposed_on": iso(e.meta.occurred_on),
+            },
         )
 
     def _answered(self, tx: Tx, e: Any) -> None:
         self._set(
-            tx, e, "proposal_id = NULL, proposed_professional_id = NULL, proposed_agency_id = NULL, proposed_on = NULL"
+            tx,
+            e,
+            {"proposal_id": None, "proposed_professional_id": None, "proposed_agency_id": None, "proposed_on": None},
         )
 
     def on_Family_LeadProposalAccepted(self, tx: Tx, e: Any, pos: int) -> None:
         self._answered(tx, e)
 
     def on_Family_LeadProposalRefused(self, tx: Tx, e: Any, pos: int) -> None:
-        row = tx.one(
-            "SELECT proposed_professional_id, proposed_agency_id FROM pj_alloc_family WHERE family_id = ?",
-            (str(e.originator_id),),
-        )
+        row = self._row(tx, e)
         if row is not None and row["proposed_professional_id"] is not None:
-            tx.execute(
-                "INSERT INTO pj_alloc_refusal (proposal_id, family_id, professional_id, agency_id, reason, refused_on) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (proposal_id) DO NOTHING",
+            self._refusals.setdefault(str(e.originator_id), []).append(
                 (
                     str(e.proposal_id),
                     str(e.originator_id),

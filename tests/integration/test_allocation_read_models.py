@@ -15,6 +15,7 @@ from projections.queries import ReadModels
 from projections.runner import ProjectionSet
 from tests.conftest import FakeClock, Team
 from tests.integration.fingerprint import fingerprint, replay
+from tests.integration.read_models import dump
 
 
 @pytest.fixture
@@ -22,9 +23,9 @@ def projection_set(ledger: TafLedger) -> ProjectionSet:
     return ProjectionSet(ledger, ["allocation", "escalations"], create_tables=True)
 
 
-def known_to_two_agencies(ledger: TafLedger, team: Team, today: date) -> UUID:
+def known_to_two_agencies(ledger: TafLedger, team: Team, today: date, reference: str = "Q-1") -> UUID:
     family = ledger.register_family(
-        team.coordinator, [ChildInput("Mia", date_of_birth=date(2026, 2, 1))], reference="Q-1"
+        team.coordinator, [ChildInput("Mia", date_of_birth=date(2026, 2, 1))], reference=reference
     )
     family_id = family.family_id
     ledger.record_contact(team.member, family_id, ContactKind.HOME_VISIT, ContactOutcome.SEEN, [], notes="")
@@ -103,3 +104,29 @@ def test_a_snapshot_keeps_the_waiting_proposal_step_up_and_open_disagreements(
         assert len(loaded.open_disagreements) == 2
     finally:
         ledger.close()
+
+
+def test_a_rebuild_in_one_batch_gives_what_applying_event_by_event_gave(
+    ledger: TafLedger, team: Team, clock: FakeClock, projection_set: ProjectionSet
+) -> None:
+    family_id = known_to_two_agencies(ledger, team, clock.today())
+    clock.advance(days=2)
+    ledger.record_contact(team.member, family_id, ContactKind.PHONE, ContactOutcome.SEEN, [], notes="")
+    first = ledger.propose_lead(team.coordinator, family_id, team.incoming.professional_id, "knows them")
+    ledger.refuse_lead_proposal(team.incoming, family_id, first.id, "caseload full")
+    second = ledger.propose_lead(team.coordinator, family_id, team.member.professional_id, "health visitor")
+    ledger.refuse_lead_proposal(team.member, family_id, second.id, "on leave")
+    ledger.open_episode(team.coordinator, family_id, 2)
+    ledger.add_child(team.coordinator, family_id, ChildInput("Baby", expected_on=clock.today()))
+    other = known_to_two_agencies(ledger, team, clock.today(), "Q-2")
+    refused = ledger.propose_lead(team.coordinator, other, team.incoming.professional_id, "knows them")
+    ledger.refuse_lead_proposal(team.incoming, other, refused.id, "caseload full")
+    ledger.open_episode(team.coordinator, other, 2)
+    ledger.assign_lead(team.coordinator, other, team.lead.professional_id)
+    projection_set.catch_up(batch=1)
+    followed = dump(projection_set)
+    assert len(followed["pj_alloc_refusal"]) == 2 and len(followed["pj_alloc_agency"]) == 4
+
+    projection_set.rebuild()
+
+    assert dump(projection_set) == followed
