@@ -18,7 +18,7 @@ from uuid import UUID
 
 from domain.lead_allocation import LEAD_SIGNALS
 from domain.values import Channel
-from projections.base import TafProjection, iso
+from projections.base import TafProjection, iso, update_columns
 from projections.store import Tx
 
 FACT_EVENTS = ("ContactRecorded", "ConcernRaised", "GrowthMeasured", "RegistrationRecorded")
@@ -90,21 +90,15 @@ class AllocationQueue(TafProjection):
 
     def __init__(self, view: Any):
         super().__init__(view)
-        self._reset()
+        self.reset_batch()
 
-    def _reset(self) -> None:
+    def reset_batch(self) -> None:
         self._registered: dict[str, tuple[Any, ...]] = {}  # family registered in this batch -> its row
         self._sets: dict[str, dict[str, Any]] = {}  # family -> column -> value, as the batch leaves them
         self._read: dict[str, dict[str, Any] | None] = {}  # family -> the columns handlers read (None: no row)
         self._facts: dict[tuple[str, str], list[Any]] = {}  # (family, agency) -> [latest day, count]
         self._led_now: dict[str, None] = {}  # families whose refusals a new lead cleared in this batch
         self._refusals: dict[str, list[tuple[Any, ...]]] = {}  # family -> refusals recorded in this batch
-
-    def begin_batch(self, tx: Tx) -> None:
-        self._reset()
-
-    def abort_batch(self) -> None:
-        self._reset()
 
     def end_batch(self, tx: Tx) -> None:
         """Write the batch's changes as it leaves them, one statement per table and kind of change."""
@@ -113,12 +107,7 @@ class AllocationQueue(TafProjection):
             "VALUES (?, ?, 0, ?, '[]')",
             list(self._registered.values()),
         )
-        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for fid, columns in self._sets.items():
-            groups.setdefault(tuple(columns), []).append((*columns.values(), fid))
-        for names, rows in groups.items():
-            assignments = ", ".join(f"{name} = ?" for name in names)
-            tx.executemany(f"UPDATE pj_alloc_family SET {assignments} WHERE family_id = ?", rows)
+        update_columns(tx, "pj_alloc_family", "family_id", self._sets)
         tx.executemany(
             "INSERT INTO pj_alloc_agency (family_id, agency_id, last_on, facts) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (family_id, agency_id) DO UPDATE SET facts = pj_alloc_agency.facts + excluded.facts, "
@@ -132,7 +121,7 @@ class AllocationQueue(TafProjection):
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (proposal_id) DO NOTHING",
             [row for rows in self._refusals.values() for row in rows],
         )
-        self._reset()
+        self.reset_batch()
 
     def _set(self, tx: Tx, e: Any, columns: dict[str, Any]) -> None:
         fid = str(e.originator_id)

@@ -35,6 +35,16 @@ def iso(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+def update_columns(tx: Tx, table: str, key: str, changes: dict[str, dict[str, Any]]) -> None:
+    """Write each row's changed columns (row key -> column -> value): one UPDATE per set of columns changed."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for row, columns in changes.items():
+        groups.setdefault(tuple(columns), []).append((*columns.values(), row))
+    for names, rows in groups.items():
+        assignments = ", ".join(f"{name} = ?" for name in names)
+        tx.executemany(f"UPDATE {table} SET {assignments} WHERE {key} = ?", rows)
+
+
 @lru_cache(maxsize=1 << 16)
 def sid(value: Any) -> str | None:
     """A UUID (or None) as text (remembered: the same ids recur on event after event)."""
@@ -95,14 +105,19 @@ class TafProjection(Projection[ViewRecorder]):
             raise
         return last
 
+    def reset_batch(self) -> None:
+        """Forget what the projection keeps of the batch under way (nothing unless it writes per batch)."""
+
     def begin_batch(self, tx: Tx) -> None:
         """Called before a batch's events are applied (in its transaction)."""
+        self.reset_batch()
 
     def end_batch(self, tx: Tx) -> None:
         """Called after a batch's events are applied (in its transaction)."""
 
     def abort_batch(self) -> None:
         """Called when a batch's transaction fails (forget anything cached from it)."""
+        self.reset_batch()
 
     def position(self) -> int:
         """The last log position applied to this view (0 before any)."""

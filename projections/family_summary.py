@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from projections.base import TafProjection, iso, sid
+from projections.base import TafProjection, iso, sid, update_columns
 from projections.store import Tx
 
 
@@ -56,9 +56,9 @@ class FamilySummaries(TafProjection):
 
     def __init__(self, view: Any):
         super().__init__(view)
-        self._reset()
+        self.reset_batch()
 
-    def _reset(self) -> None:
+    def reset_batch(self) -> None:
         self._moved: dict[str, list[int]] = {}  # family -> [version, position, change in open actions]
         self._registered: dict[str, list[Any]] = {}  # family registered in this batch -> its pj_family row
         self._sets: dict[str, dict[str, Any]] = {}  # family -> column -> value, as the batch leaves them
@@ -75,9 +75,6 @@ class FamilySummaries(TafProjection):
         if assignments:
             self._sets.setdefault(fid, {}).update(assignments)
 
-    def begin_batch(self, tx: Tx) -> None:
-        self._reset()
-
     def end_batch(self, tx: Tx) -> None:
         """Write the batch's changes as it leaves them, one statement per table and kind of change."""
         tx.executemany(
@@ -85,12 +82,7 @@ class FamilySummaries(TafProjection):
             "children, carers, search) VALUES (?, ?, ?, ?, 'closed', 0, ?, ?, ?)",
             list(self._registered.values()),
         )
-        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for fid, columns in self._sets.items():
-            groups.setdefault(tuple(columns), []).append((*columns.values(), fid))
-        for names, rows in groups.items():
-            assignments = ", ".join(f"{name} = ?" for name in names)
-            tx.executemany(f"UPDATE pj_family SET {assignments} WHERE family_id = ?", rows)
+        update_columns(tx, "pj_family", "family_id", self._sets)
         tx.executemany(
             "UPDATE pj_family SET version = ?, position = ?, open_actions_count = open_actions_count + ? "
             "WHERE family_id = ?",
@@ -121,10 +113,7 @@ class FamilySummaries(TafProjection):
             "UPDATE pj_family_request SET status = 'blocked' WHERE request_id = ?",
             [(row[0],) for _, row, blocked in requests if blocked],
         )
-        self._reset()
-
-    def abort_batch(self) -> None:
-        self._reset()
+        self.reset_batch()
 
     def _children(self, tx: Tx, family_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
         names = self._names.get(family_id)

@@ -29,18 +29,12 @@ class OpenActions(TafProjection):
 
     def __init__(self, view: Any):
         super().__init__(view)
-        self._reset()
+        self.reset_batch()
 
-    def _reset(self) -> None:
+    def reset_batch(self) -> None:
         self._agreed: dict[str, list[Any]] = {}  # action -> its row, for actions agreed in this batch
         self._owners: dict[str, str] = {}  # action agreed before this batch -> its new owner
         self._gone: dict[str, None] = {}  # actions completed or cancelled in this batch
-
-    def begin_batch(self, tx: Tx) -> None:
-        self._reset()
-
-    def abort_batch(self) -> None:
-        self._reset()
 
     def end_batch(self, tx: Tx) -> None:
         tx.executemany("DELETE FROM pj_action WHERE action_id = ?", [(a,) for a in self._gone])
@@ -52,7 +46,7 @@ class OpenActions(TafProjection):
         tx.executemany(
             "UPDATE pj_action SET owner_id = ? WHERE action_id = ?", [(o, a) for a, o in self._owners.items()]
         )
-        self._reset()
+        self.reset_batch()
 
     def on_Family_ActionAgreed(self, tx: Tx, e: Any, pos: int) -> None:
         action_id = str(e.action_id)

@@ -28,19 +28,13 @@ class Worklists(TafProjection):
 
     def __init__(self, view: Any):
         super().__init__(view)
-        self._reset()
+        self.reset_batch()
 
-    def _reset(self) -> None:
+    def reset_batch(self) -> None:
         self._registered: dict[str, list[str]] = {}  # professional -> [agency, role], registered in this batch
         self._roles: dict[str, str] = {}  # professional registered before this batch -> new role
         self._closed: dict[str, None] = {}  # families whose episode closed in this batch
         self._changes: dict[str, dict[str, dict[str, int]]] = {}  # family -> professional -> column -> value
-
-    def begin_batch(self, tx: Tx) -> None:
-        self._reset()
-
-    def abort_batch(self) -> None:
-        self._reset()
 
     def end_batch(self, tx: Tx) -> None:
         """Write the batch's changes: one statement per kind of change, as the batch leaves them."""
@@ -73,7 +67,7 @@ class Worklists(TafProjection):
             "DELETE FROM pj_work_family WHERE professional_id = ? AND family_id = ? AND is_lead = 0 AND is_member = 0",
             pairs,
         )
-        self._reset()
+        self.reset_batch()
 
     def on_Professional_ProfessionalRegistered(self, tx: Tx, e: Any, pos: int) -> None:
         professional_id = str(e.originator_id)
